@@ -1,0 +1,46 @@
+# greenfork — the two quick-start commands and friends.
+#   make run    install what is needed, build, serve examples/hello on :8000
+#   make test   install what is needed, build (warnings are errors), run every test
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+JOBS       ?= $(shell nproc)
+HOST       ?= 127.0.0.1
+PORT       ?= 8000
+CMAKE_FLAGS ?=
+
+.PHONY: all deps deps-test build test test-asan run bench clean
+
+all: build
+
+deps:
+	@bash scripts/install-deps.sh
+
+deps-test:
+	@bash scripts/install-deps.sh --test
+
+build: deps
+	cmake -S . -B $(BUILD) -DGF_WERROR=ON $(CMAKE_FLAGS)
+	cmake --build $(BUILD) -j$(JOBS)
+
+test: deps-test
+	cmake -S . -B $(BUILD) -DGF_WERROR=ON $(CMAKE_FLAGS)
+	cmake --build $(BUILD) -j$(JOBS)
+	cd $(BUILD) && ctest --output-on-failure --timeout 600
+
+test-asan: deps-test
+	cmake -S . -B $(ASAN_BUILD) -DGF_WERROR=ON -DGF_SANITIZE=ON $(CMAKE_FLAGS)
+	cmake --build $(ASAN_BUILD) -j$(JOBS)
+	cd $(ASAN_BUILD) && ctest --output-on-failure --timeout 900
+
+run: build
+	@echo "greenfork: serving examples/hello on http://$(HOST):$(PORT)/  (Ctrl-C stops)"
+	$(BUILD)/arbiter/arbiterd -w 2 -b $(HOST):$(PORT) --chdir examples/hello app:app
+
+bench:
+	@bash scripts/install-deps.sh --bench
+	cmake -S . -B $(BUILD) -DGF_WERROR=ON $(CMAKE_FLAGS)
+	cmake --build $(BUILD) -j$(JOBS)
+	/usr/bin/python3 bench/run.py --build $(BUILD)
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -1,0 +1,69 @@
+// arbiterd's configuration, as loaded from the command line (one pool) or a
+// TOML file (several pools). The loader (config_loader.hpp, cli.hpp) fills
+// and validates it; the supervisor only reads it.
+#pragma once
+
+#include <sys/types.h>
+
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace greenfork::arbiter {
+
+enum class HeartbeatMode {
+  kAuto,    // READY=1/first gRPC beat, or 1 s after start if silent; watchdog
+            // enforced once the worker has sent WATCHDOG=1 or a gRPC beat
+  kGrpc,    // Worker.Heartbeat stream required
+  kNotify,  // sd_notify READY=1 and WATCHDOG=1 required
+  kNone,    // liveness is the process; ready at once
+};
+
+struct BackoffConfig {
+  double initial_seconds = 0.1;   // delay before the 2nd fast restart
+  double max_seconds = 30.0;      // cap of the exponential delay
+  double healthy_seconds = 10.0;  // a worker up this long resets the delay
+};
+
+struct PoolConfig {
+  std::string name = "main";
+  std::vector<std::string> command;  // argv; command[0] found on PATH
+  unsigned workers = 1;
+  unsigned max_workers = 64;
+  // Addresses as the user wrote them: "HOST:PORT", "[v6]:PORT",
+  // "unix:/path", "fd://N". Passed to workers as fds 3.. in this order.
+  std::vector<std::string> binds;
+  std::vector<std::pair<std::string, std::string>> env;
+  std::string cwd;    // empty: arbiterd's working directory
+  std::string user;   // empty: arbiterd's; only honoured when root
+  std::string group;
+  double timeout_seconds = 30.0;          // heartbeat silence that means hung
+  double graceful_timeout_seconds = 30.0;
+  double boot_timeout_seconds = 60.0;     // spawn -> READY
+  HeartbeatMode heartbeat = HeartbeatMode::kAuto;
+  double max_request_age_seconds = 0.0;   // 0: off (uWSGI's harakiri)
+  unsigned max_surge = 1;                 // reload: extra workers at once
+  unsigned max_unavailable = 0;           // reload: below desired at once
+  BackoffConfig backoff;
+};
+
+struct Config {
+  std::string config_file;  // empty when everything came from flags
+  std::string name;         // -n: process titles "arbiterd: master [name]"
+  std::string pid_file;
+  std::string chdir;
+  std::string error_logfile = "-";  // "-": stderr
+  std::string log_level = "info";
+  int backlog = 2048;
+  mode_t umask = 0;
+  std::string control_socket;      // unix path; empty: the default path
+  std::string control_bind;        // optional HOST:PORT
+  std::string control_token_file;  // required with control_bind
+  std::vector<PoolConfig> pools;
+};
+
+const char* to_string(HeartbeatMode mode);
+std::optional<HeartbeatMode> parse_heartbeat_mode(const std::string& text);
+
+}  // namespace greenfork::arbiter

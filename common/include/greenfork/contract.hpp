@@ -1,0 +1,30 @@
+// The worker contract's names, in one place (see DESIGN.md, "The worker
+// contract"). Every component that reads or writes one of these variables
+// or exit codes uses these constants.
+#pragma once
+
+namespace greenfork::contract {
+
+// systemd socket passing: fds start at 3.
+inline constexpr int kListenFdsStart = 3;
+inline constexpr const char* kListenFds = "LISTEN_FDS";
+inline constexpr const char* kListenFdNames = "LISTEN_FDNAMES";
+inline constexpr const char* kListenPid = "LISTEN_PID";
+inline constexpr const char* kNotifySocket = "NOTIFY_SOCKET";
+
+// arbiterd -> worker.
+inline constexpr const char* kArbiterSocket = "ARBITER_SOCKET";
+inline constexpr const char* kWorkerId = "ARBITER_WORKER_ID";
+inline constexpr const char* kWorkerToken = "ARBITER_WORKER_TOKEN";
+inline constexpr const char* kPool = "ARBITER_POOL";
+// Heartbeat period the worker must keep, in seconds (timeout / 2).
+inline constexpr const char* kHeartbeatInterval = "ARBITER_HEARTBEAT_INTERVAL";
+
+// Gunicorn's WEB_CONCURRENCY: the default worker count.
+inline constexpr const char* kWebConcurrency = "WEB_CONCURRENCY";
+
+// Exit codes with a meaning to arbiterd: never respawned in a loop.
+inline constexpr int kExitBootError = 3;
+inline constexpr int kExitAppLoadError = 4;
+
+}  // namespace greenfork::contract

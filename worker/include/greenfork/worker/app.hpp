@@ -1,0 +1,146 @@
+// What gworker's HTTP engine offers an application, and what it asks of one.
+//
+// The engine (one I/O thread) parses a request; once its headers are
+// complete (and a small body buffered) it hands the Request to one of the
+// app threads, which calls Application::handle(). handle() reads the body
+// through Request::body and answers through ResponseWriter; both block the
+// app thread, never the I/O thread. Kinds of application: Python WSGI
+// (worker/wsgi/) and native shared libraries (worker/native/).
+//
+//   void Hello::handle(Request& req, ResponseWriter& out) {
+//     out.start(200, "OK", {{"Content-Type", "text/plain"}, {"Content-Length", "6"}});
+//     out.write("hello\n", 6);
+//     out.finish();
+//   }
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "greenfork/status.hpp"
+
+namespace greenfork::worker {
+
+struct Header {
+  std::string name;   // as the client (or app) spelled it
+  std::string value;  // without surrounding whitespace
+};
+
+// The client went away, or its body was malformed or too slow; the app's
+// read or write cannot complete. Apps let it propagate (or clean up).
+class ClientGone : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+class BodyReader {
+ public:
+  virtual ~BodyReader() = default;
+  // Up to `max` bytes of the decoded body (chunked framing removed); 0 at
+  // the end of the body. Blocks the app thread until data arrives; sends
+  // "100 Continue" first if the client asked for it. Throws ClientGone.
+  virtual size_t read(char* dst, size_t max) = 0;
+};
+
+struct Request {
+  std::string method;
+  std::string target;  // the raw request-target ("/a%20b?x=1")
+  std::string path;    // target up to '?', still percent-encoded
+  std::string query;   // after '?', without it
+  int http_major = 1;
+  int http_minor = 1;
+  // In arrival order, duplicates kept. The engine has already refused
+  // anything ambiguous (see worker/http/), and dropped header names that
+  // contain '_' (so HTTP_X_FOO can only come from "X-Foo").
+  std::vector<Header> headers;
+  std::optional<uint64_t> content_length;  // absent for chunked or no body
+  bool chunked = false;
+  bool keep_alive = true;
+
+  std::string remote_addr;  // "" on unix sockets
+  uint16_t remote_port = 0;
+  std::string server_name;  // the listener's address (host part)
+  std::string server_port;  // the listener's port ("" on unix sockets)
+  bool unix_socket = false;
+  // "https" only when X-Forwarded-Proto came from a --forwarded-allow-ips peer.
+  std::string url_scheme = "http";
+
+  std::chrono::steady_clock::time_point received_at;
+  BodyReader* body = nullptr;  // valid during handle()
+
+  // First header with this name (case-insensitive), or nullptr.
+  const Header* find_header(std::string_view name) const;
+};
+
+class ResponseWriter {
+ public:
+  virtual ~ResponseWriter() = default;
+  // Status and headers. The engine adds Date, Server and Connection, and
+  // chooses Content-Length / chunked framing when the app gave neither.
+  // Returns an error (and sends nothing) for a bad status, or a header
+  // name/value with CR, LF, NUL or a bad token: the caller answers 500.
+  // May be called again only before the first write (exc_info semantics).
+  virtual Status start(int status, std::string_view reason, std::vector<Header> headers) = 0;
+  // Body bytes; buffered and sent in as few syscalls as possible, with
+  // back-pressure for large bodies. Throws ClientGone.
+  virtual void write(const char* data, size_t len) = 0;
+  // Send `count` bytes of `fd` from `offset` (sendfile() on plain sockets).
+  // Throws ClientGone.
+  virtual void send_file(int fd, off_t offset, uint64_t count) = 0;
+  // The response is complete. Throws ClientGone.
+  virtual void finish() = 0;
+  // True once any byte of the response may have reached the client: from
+  // then on an error can only close the connection.
+  virtual bool committed() const = 0;
+  // Give up on this response: the connection is closed without completing.
+  virtual void abort() noexcept = 0;
+};
+
+// Services the engine offers an application.
+class WorkerHost {
+ public:
+  virtual ~WorkerHost() = default;
+  // Drain and exit 0, so arbiterd starts a fresh worker (--reload).
+  virtual void request_restart(const std::string& reason) = 0;
+  // A line for the error log (wsgi.errors, native app logs).
+  virtual void log_error(std::string_view message) = 0;
+};
+
+struct AppOptions {
+  std::string spec;  // "module:app", "module:create_app()", "native:/p/lib.so[?args]"
+  std::string chdir;
+  std::vector<std::string> pythonpath;
+  std::string virtualenv;  // also from $VIRTUAL_ENV
+  bool reload = false;     // development mode
+  unsigned threads = 1;    // app threads (wsgi.multithread = threads > 1)
+  bool multiprocess = true;
+};
+
+class Application {
+ public:
+  virtual ~Application() = default;
+  // On an app thread; called concurrently from several when threads > 1.
+  // Exceptions other than ClientGone are the engine's to log (500 if the
+  // response is not committed, close the connection otherwise).
+  virtual void handle(Request& request, ResponseWriter& response) = 0;
+  // On each app thread once before its first and after its last request.
+  virtual void thread_started() {}
+  virtual void thread_stopping() {}
+  // Once, on the main thread, after the last request.
+  virtual void shutdown() {}
+};
+
+// Loads `options.spec`: "native:" → worker/native, anything else → WSGI.
+// A failure message is what the worker prints before exiting 4.
+StatusOr<std::unique_ptr<Application>> load_application(const AppOptions& options,
+                                                         WorkerHost& host);
+
+}  // namespace greenfork::worker
