@@ -34,7 +34,7 @@ test-asan: deps-test
 
 run: build
 	@echo "greenfork: serving examples/hello on http://$(HOST):$(PORT)/  (Ctrl-C stops)"
-	$(BUILD)/arbiter/arbiterd -w 2 -b $(HOST):$(PORT) --chdir examples/hello app:app
+	$(BUILD)/bin/arbiterd -w 2 -b $(HOST):$(PORT) --chdir examples/hello app:app
 
 bench:
 	@bash scripts/install-deps.sh --bench

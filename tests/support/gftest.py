@@ -33,9 +33,9 @@ SOURCE_DIR = Path(os.environ.get("GF_SOURCE_DIR", Path(__file__).resolve().paren
 PYTHON = "/usr/bin/python3"  # the interpreter gworker embeds and tests use
 
 _BINARIES = {
-    "arbiterd": "arbiter/arbiterd",
-    "gworker": "worker/gworker",
-    "gctl": "ctl/gctl",
+    "arbiterd": "bin/arbiterd",
+    "gworker": "bin/gworker",
+    "gctl": "bin/gctl",
 }
 
 
