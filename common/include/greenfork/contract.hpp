@@ -23,8 +23,22 @@ inline constexpr const char* kHeartbeatInterval = "ARBITER_HEARTBEAT_INTERVAL";
 // Gunicorn's WEB_CONCURRENCY: the default worker count.
 inline constexpr const char* kWebConcurrency = "WEB_CONCURRENCY";
 
+// Binary upgrade (USR2): the old master passes its listening sockets to the
+// new one as "SPEC=FD;SPEC=FD" (canonical specs, see ListenAddress).
+inline constexpr const char* kUpgradeFds = "GREENFORK_UPGRADE_FDS";
+
 // Exit codes with a meaning to arbiterd: never respawned in a loop.
 inline constexpr int kExitBootError = 3;
 inline constexpr int kExitAppLoadError = 4;
+
+// Binary upgrade (USR2): the old master execs the new one with
+//   GREENFORK_UPGRADE_FDS="127.0.0.1:8000=3;unix:/run/app.sock=4" (bind spec
+//   = inherited listening fd, CLOEXEC cleared),
+//   GREENFORK_UPGRADE_PARENT=<old master pid>, and
+//   GREENFORK_UPGRADE_NOTIFY=<old master's notify socket>, told READY=1 by
+//   the new master once its workers are ready.
+inline constexpr const char* kUpgradeFds = "GREENFORK_UPGRADE_FDS";
+inline constexpr const char* kUpgradeParent = "GREENFORK_UPGRADE_PARENT";
+inline constexpr const char* kUpgradeNotify = "GREENFORK_UPGRADE_NOTIFY";
 
 }  // namespace greenfork::contract
