@@ -23,10 +23,6 @@ inline constexpr const char* kHeartbeatInterval = "ARBITER_HEARTBEAT_INTERVAL";
 // Gunicorn's WEB_CONCURRENCY: the default worker count.
 inline constexpr const char* kWebConcurrency = "WEB_CONCURRENCY";
 
-// Binary upgrade (USR2): the old master passes its listening sockets to the
-// new one as "SPEC=FD;SPEC=FD" (canonical specs, see ListenAddress).
-inline constexpr const char* kUpgradeFds = "GREENFORK_UPGRADE_FDS";
-
 // Exit codes with a meaning to arbiterd: never respawned in a loop.
 inline constexpr int kExitBootError = 3;
 inline constexpr int kExitAppLoadError = 4;
