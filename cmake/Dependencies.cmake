@@ -27,5 +27,8 @@ set(LLHTTP_INCLUDE_DIR /usr/share/include/llhttp)
 add_library(gf_llhttp STATIC
   ${LLHTTP_SRC_DIR}/api.c ${LLHTTP_SRC_DIR}/http.c ${LLHTTP_SRC_DIR}/llhttp.c)
 target_include_directories(gf_llhttp SYSTEM PUBLIC ${LLHTTP_INCLUDE_DIR})
+# Strict mode: CRLF required everywhere, stricter header/URL bytes (gworker's
+# RequestParser relies on it; see worker/include/greenfork/worker/http/).
+target_compile_definitions(gf_llhttp PRIVATE LLHTTP_STRICT_MODE=1)
 set_target_properties(gf_llhttp PROPERTIES POSITION_INDEPENDENT_CODE ON)
 gf_sanitize(gf_llhttp)
