@@ -66,10 +66,10 @@ Status finish_config(Config& config,
 // "<folder of /proc/self/exe>/gworker".
 std::string gworker_path();
 
-// execvp's search: a name with '/' is taken relative to `cwd` (empty: the
-// current directory), otherwise each PATH entry is tried. Returns an
-// absolute path to an executable regular file. Errors: "command 'x' not
-// found on PATH", "/a/b: not executable".
-StatusOr<std::string> resolve_command(const std::string& name, const std::string& cwd);
+// execvp's search, checked at load time: a name with '/' is taken relative
+// to `cwd` (empty: the current directory), otherwise each $PATH entry is
+// tried. Returns an absolute path to an executable regular file. Errors:
+// "command 'x' not found on PATH", "/a/b: not executable".
+StatusOr<std::string> locate_executable(const std::string& name, const std::string& cwd);
 
 }  // namespace greenfork::arbiter
