@@ -137,7 +137,10 @@ class RequestParser {
 
   ParseResult fail(int status, std::string reason, size_t consumed);
   bool scan_head(std::string_view data, size_t& stop);
+  void reset_scanner();
   void start_message();
+  int finish_field();
+  int check_trailer_size();
   int on_headers_complete_checks();
 
   ParserLimits limits_;
@@ -156,7 +159,6 @@ class RequestParser {
   std::string request_line_;
   size_t line_len_ = 0;
   size_t line_no_ = 0;
-  bool line_has_cr_ = false;
   bool at_line_start_ = true;
   int pending_status_ = 0;
   std::string pending_reason_;

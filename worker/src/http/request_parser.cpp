@@ -1,0 +1,331 @@
+// RequestParser: llhttp (strict mode) plus the checks llhttp leaves to its
+// user. A raw scanner runs ahead of llhttp over the head's bytes so that the
+// size limits and obs-fold fire at a fixed byte, whatever the input split;
+// semantic checks (Host, Transfer-Encoding, the request line's exact shape)
+// run once the head is complete.
+#include "greenfork/worker/http/request_parser.hpp"
+
+#include <llhttp.h>
+
+#include <algorithm>
+#include <utility>
+
+#include "transfer_coding.hpp"
+
+namespace greenfork::worker::http {
+
+namespace {
+
+// ASCII case-insensitive equality (header names, tokens).
+bool ieq_strict(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    char x = a[i], y = b[i];
+    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x + 32);
+    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y + 32);
+    if (x != y) return false;
+  }
+  return true;
+}
+
+std::string_view trim_ows(std::string_view v) {
+  while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
+  while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
+  return v;
+}
+
+bool is_tchar(char c) {
+  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
+  return std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+}
+
+}  // namespace
+
+struct RequestParser::Impl {
+  llhttp_t parser{};
+  llhttp_settings_t settings{};
+  ParseStatus pause_status = ParseStatus::kNeedMore;
+  int cb_status = 0;  // set by a callback that refused the message
+  std::string cb_reason;
+
+  static RequestParser& self(llhttp_t* p) { return *static_cast<RequestParser*>(p->data); }
+
+  static int refuse(llhttp_t* p, int status, std::string reason) {
+    Impl& impl = *self(p).impl_;
+    impl.cb_status = status;
+    impl.cb_reason = std::move(reason);
+    return HPE_USER;
+  }
+
+  static int on_message_begin(llhttp_t* p) {
+    self(p).start_message();
+    return 0;
+  }
+  static int on_method(llhttp_t* p, const char* at, size_t len) {
+    self(p).head_.method.append(at, len);
+    return 0;
+  }
+  static int on_url(llhttp_t* p, const char* at, size_t len) {
+    self(p).head_.target.append(at, len);
+    return 0;
+  }
+  static int on_header_field(llhttp_t* p, const char* at, size_t len) {
+    RequestParser& s = self(p);
+    s.field_.append(at, len);
+    return s.head_done_ ? s.check_trailer_size() : 0;
+  }
+  static int on_header_value(llhttp_t* p, const char* at, size_t len) {
+    RequestParser& s = self(p);
+    s.value_.append(at, len);
+    return s.head_done_ ? s.check_trailer_size() : 0;
+  }
+  static int on_header_value_complete(llhttp_t* p) { return self(p).finish_field(); }
+  static int on_headers_complete(llhttp_t* p) { return self(p).on_headers_complete_checks(); }
+  static int on_body(llhttp_t* p, const char* at, size_t len) {
+    RequestParser& s = self(p);
+    s.body_seen_ += len;
+    if (s.limits_.body != 0 && s.body_seen_ > s.limits_.body) {
+      return refuse(p, 413, "request body larger than the limit");
+    }
+    s.body_.append(at, len);
+    return 0;
+  }
+  static int on_message_complete(llhttp_t* p) {
+    RequestParser& s = self(p);
+    s.message_started_ = false;
+    s.in_body_ = false;
+    s.head_done_ = false;  // the scanner watches the next head
+    s.reset_scanner();
+    s.impl_->pause_status = ParseStatus::kComplete;
+    return HPE_PAUSED;
+  }
+};
+
+RequestParser::RequestParser(const ParserLimits& limits)
+    : limits_(limits), impl_(std::make_unique<Impl>()) {
+  llhttp_settings_t& st = impl_->settings;
+  llhttp_settings_init(&st);
+  st.on_message_begin = &Impl::on_message_begin;
+  st.on_method = &Impl::on_method;
+  st.on_url = &Impl::on_url;
+  st.on_header_field = &Impl::on_header_field;
+  st.on_header_value = &Impl::on_header_value;
+  st.on_header_value_complete = &Impl::on_header_value_complete;
+  st.on_headers_complete = &Impl::on_headers_complete;
+  st.on_body = &Impl::on_body;
+  st.on_message_complete = &Impl::on_message_complete;
+  llhttp_init(&impl_->parser, HTTP_REQUEST, &st);
+  impl_->parser.data = this;
+}
+
+RequestParser::~RequestParser() = default;
+
+void RequestParser::reset_scanner() {
+  request_line_.clear();
+  line_len_ = 0;
+  line_no_ = 0;
+  at_line_start_ = true;
+}
+
+void RequestParser::start_message() {
+  head_ = RequestHead{};
+  body_.clear();
+  trailers_.clear();
+  field_.clear();
+  value_.clear();
+  host_count_ = 0;
+  transfer_encoding_.clear();
+  saw_transfer_encoding_ = false;
+  body_seen_ = 0;
+  trailer_fields_ = 0;
+  message_started_ = true;
+}
+
+// Scans head bytes ahead of llhttp. Returns false with `stop` at the first
+// byte that breaks a limit (pending_status_ says which); true when the data
+// ends or the head ends first. Stops at the end of the head, so body bytes
+// are never scanned.
+bool RequestParser::scan_head(std::string_view data, size_t& stop) {
+  for (size_t i = 0; i < data.size(); ++i) {
+    const char c = data[i];
+    if (c == '\n') {
+      if (line_len_ == 0) {
+        if (line_no_ == 0) continue;  // empty lines before a request: allowed
+        return true;  // end of the head; reset when the message completes
+      }
+      ++line_no_;
+      line_len_ = 0;
+      at_line_start_ = true;
+      continue;
+    }
+    if (c == '\r') continue;  // llhttp refuses a CR not followed by LF
+    if (at_line_start_ && line_no_ >= 1 && (c == ' ' || c == '\t')) {
+      stop = i;
+      pending_status_ = 400;
+      pending_reason_ = "obsolete line folding (header line starting with whitespace)";
+      return false;
+    }
+    at_line_start_ = false;
+    ++line_len_;
+    if (line_no_ == 0) {
+      if (limits_.request_line != 0 && line_len_ > limits_.request_line) {
+        stop = i;
+        pending_status_ = 414;
+        pending_reason_ = "request line longer than " + std::to_string(limits_.request_line);
+        return false;
+      }
+      request_line_.push_back(c);
+    } else if (line_len_ == 1 && limits_.fields != 0 && line_no_ > limits_.fields) {
+      stop = i;
+      pending_status_ = 431;
+      pending_reason_ = "more than " + std::to_string(limits_.fields) + " header fields";
+      return false;
+    } else if (limits_.field_size != 0 && line_len_ > limits_.field_size) {
+      stop = i;
+      pending_status_ = 431;
+      pending_reason_ = "header field longer than " + std::to_string(limits_.field_size);
+      return false;
+    }
+  }
+  return true;
+}
+
+ParseResult RequestParser::fail(int status, std::string reason, size_t consumed) {
+  error_status_ = status;
+  error_reason_ = std::move(reason);
+  return {ParseStatus::kError, consumed};
+}
+
+ParseResult RequestParser::feed(std::string_view data) {
+  if (error_status_ != 0) return {ParseStatus::kError, 0};
+  llhttp_t* p = &impl_->parser;
+  if (paused_) {
+    llhttp_resume(p);
+    paused_ = false;
+  }
+  size_t limit = data.size();
+  bool violation = false;
+  if (!head_done_) {
+    size_t stop = 0;
+    if (!scan_head(data, stop)) {
+      violation = true;
+      limit = stop;
+    }
+  }
+  const llhttp_errno_t err = llhttp_execute(p, data.data(), limit);
+  switch (err) {
+    case HPE_OK:
+      if (violation) return fail(pending_status_, pending_reason_, limit);
+      return {ParseStatus::kNeedMore, limit};
+    case HPE_PAUSED: {
+      paused_ = true;
+      const size_t consumed = static_cast<size_t>(llhttp_get_error_pos(p) - data.data());
+      return {impl_->pause_status, consumed};
+    }
+    case HPE_USER:
+    case HPE_CB_HEADERS_COMPLETE:
+      if (impl_->cb_status != 0) return fail(impl_->cb_status, impl_->cb_reason, 0);
+      return fail(400, llhttp_get_error_reason(p), 0);
+    default:
+      if (impl_->cb_status != 0) return fail(impl_->cb_status, impl_->cb_reason, 0);
+      return fail(400, llhttp_get_error_reason(p), 0);
+  }
+}
+
+int RequestParser::check_trailer_size() {
+  llhttp_t* p = &impl_->parser;
+  if (limits_.field_size != 0 && field_.size() + value_.size() > limits_.field_size) {
+    return Impl::refuse(p, 431, "trailer field longer than " + std::to_string(limits_.field_size));
+  }
+  return 0;
+}
+
+int RequestParser::finish_field() {
+  llhttp_t* p = &impl_->parser;
+  std::string name = std::move(field_);
+  std::string_view value = trim_ows(value_);
+  field_.clear();
+  if (name.empty()) return Impl::refuse(p, 400, "empty header name");
+  const bool underscore = name.find('_') != std::string::npos;
+  if (head_done_) {  // a trailer
+    if (limits_.fields != 0 && ++trailer_fields_ > limits_.fields) {
+      return Impl::refuse(p, 431, "more than " + std::to_string(limits_.fields) + " trailer fields");
+    }
+    if (ieq_strict(name, "content-length") || ieq_strict(name, "transfer-encoding") ||
+        ieq_strict(name, "host")) {
+      return Impl::refuse(p, 400, "framing header " + name + " in trailers");
+    }
+    if (!underscore) trailers_.push_back(Header{std::move(name), std::string(value)});
+    value_.clear();
+    return 0;
+  }
+  if (ieq_strict(name, "host")) {
+    if (++host_count_ > 1) return Impl::refuse(p, 400, "more than one Host header");
+  } else if (ieq_strict(name, "transfer-encoding")) {
+    if (saw_transfer_encoding_) transfer_encoding_ += ',';
+    transfer_encoding_.append(value);
+    saw_transfer_encoding_ = true;
+  } else if (ieq_strict(name, "expect")) {
+    if (ieq_strict(value, "100-continue")) head_.expect_continue = true;
+  }
+  if (!underscore) head_.headers.push_back(Header{std::move(name), std::string(value)});
+  value_.clear();
+  return 0;
+}
+
+// Runs once per message when llhttp has the whole head.
+int RequestParser::on_headers_complete_checks() {
+  llhttp_t* p = &impl_->parser;
+  // The request line must be exactly "METHOD SP target SP HTTP/x.y": llhttp
+  // tolerates repeated spaces.
+  const size_t sp1 = request_line_.find(' ');
+  const size_t sp2 = sp1 == std::string::npos ? sp1 : request_line_.find(' ', sp1 + 1);
+  if (sp1 == std::string::npos || sp2 == std::string::npos || sp2 == sp1 + 1 ||
+      request_line_.find(' ', sp2 + 1) != std::string::npos ||
+      request_line_.find('\t') != std::string::npos) {
+    return Impl::refuse(p, 400, "malformed request line");
+  }
+  for (const char c : head_.target) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u <= 0x20 || u >= 0x7f) return Impl::refuse(p, 400, "invalid byte in request target");
+  }
+  for (const char c : head_.method) {
+    if (!is_tchar(c)) return Impl::refuse(p, 400, "invalid method");
+  }
+  head_.http_major = p->http_major;
+  head_.http_minor = p->http_minor;
+  if (head_.http_major != 1 || head_.http_minor > 1) {
+    return Impl::refuse(p, 505, "HTTP version not supported");
+  }
+  if (p->method == HTTP_CONNECT) return Impl::refuse(p, 501, "CONNECT is not supported");
+  if (saw_transfer_encoding_) {
+    if (head_.http_minor == 0) {
+      return Impl::refuse(p, 400, "Transfer-Encoding in an HTTP/1.0 request");
+    }
+    const TransferCodingVerdict verdict = check_transfer_encoding(transfer_encoding_);
+    if (verdict.status != 0) return Impl::refuse(p, verdict.status, verdict.reason);
+  }
+  if ((p->flags & F_CONTENT_LENGTH) != 0) {
+    if (saw_transfer_encoding_) {
+      return Impl::refuse(p, 400, "both Content-Length and Transfer-Encoding");
+    }
+    head_.content_length = p->content_length;
+    if (limits_.body != 0 && p->content_length > limits_.body) {
+      return Impl::refuse(p, 413, "Content-Length larger than the limit");
+    }
+  }
+  head_.chunked = (p->flags & F_CHUNKED) != 0;
+  if (p->upgrade != 0) {
+    // No protocol switch: serve it as a plain request, then close.
+    head_.upgrade = true;
+    p->upgrade = 0;
+  }
+  head_.keep_alive = llhttp_should_keep_alive(p) != 0 && !head_.upgrade;
+  head_done_ = true;
+  if (!head_.has_body()) return 0;  // straight on to on_message_complete
+  in_body_ = true;
+  impl_->pause_status = ParseStatus::kHead;
+  return HPE_PAUSED;
+}
+
+}  // namespace greenfork::worker::http
