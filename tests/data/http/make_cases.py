@@ -9,6 +9,15 @@ NAME.json with what the parser must make of them:
                                     "body" | "body_b64", "trailers", "keep_alive"}]}
   invalid/NAME.json  {"status": 400, "why": "..."}
 
+An invalid case whose head is fine and whose body is not (chunk framing,
+trailers, a chunked body over the limit) says "in_body": true: the parser
+may hand out that head (kHead) before refusing. Every other invalid case must
+be refused before any part of it reaches the app.
+
+Either may carry "limits": {"body": 16} (keys of ParserLimits: request_line,
+fields, field_size, body) to run that case with a smaller limit than the
+default.
+
 Headers are [name, value] pairs in arrival order, names as sent, values
 without surrounding whitespace; strings are latin-1 (one char per byte).
 Limits are the engine's defaults (Gunicorn's): request line 4094 (414),
@@ -33,8 +42,8 @@ LIMIT_FIELD_SIZE = 8190
 # The engine's default body limit; cases only go far past it.
 BODY_OVER_LIMIT = 1 << 40  # 1 TiB announced by Content-Length
 
-VALID: dict[str, tuple[bytes, list[dict]]] = {}
-INVALID: dict[str, tuple[bytes, int, str]] = {}
+VALID: dict[str, tuple[bytes, list[dict], dict | None]] = {}
+INVALID: dict[str, tuple[bytes, int, str, dict | None]] = {}
 
 
 def req(method: str, target: str, headers: list[tuple[str, str]], body: bytes = b"",
@@ -52,14 +61,14 @@ def req(method: str, target: str, headers: list[tuple[str, str]], body: bytes = 
     return out
 
 
-def valid(name: str, raw: bytes, *requests: dict) -> None:
+def valid(name: str, raw: bytes, *requests: dict, limits: dict | None = None) -> None:
     assert name not in VALID, name
-    VALID[name] = (raw, list(requests))
+    VALID[name] = (raw, list(requests), limits)
 
 
-def invalid(name: str, raw: bytes, status: int, why: str) -> None:
+def invalid(name: str, raw: bytes, status: int, why: str, limits: dict | None = None) -> None:
     assert name not in INVALID, name
-    INVALID[name] = (raw, status, why)
+    INVALID[name] = (raw, status, why, limits)
 
 
 def head(lines: list[str | bytes], body: bytes = b"") -> bytes:
@@ -177,6 +186,29 @@ valid("header_fields_at_limit",
 valid("request_line_near_limit",
       get(target="/" + "a" * (LIMIT_REQUEST_LINE - 200)),
       req("GET", "/" + "a" * (LIMIT_REQUEST_LINE - 200), H))
+valid("request_line_at_limit",
+      get(target="/" + "b" * (LIMIT_REQUEST_LINE - len("GET / HTTP/1.1"))),
+      req("GET", "/" + "b" * (LIMIT_REQUEST_LINE - len("GET / HTTP/1.1")), H))
+valid("header_line_at_field_limit",
+      get(["X-Edge: " + "e" * (LIMIT_FIELD_SIZE - len("X-Edge: "))]),
+      req("GET", "/", H + [("X-Edge", "e" * (LIMIT_FIELD_SIZE - len("X-Edge: ")))]))
+valid("body_at_small_limit", post(["Content-Length: 16"], b"0123456789abcdef"),
+      req("POST", "/", H + [("Content-Length", "16")], b"0123456789abcdef"),
+      limits={"body": 16})
+valid("chunked_body_at_small_limit",
+      post(["Transfer-Encoding: chunked"], b"8\r\n01234567\r\n8\r\n89abcdef\r\n0\r\n\r\n"),
+      req("POST", "/", H + [("Transfer-Encoding", "chunked")], b"0123456789abcdef"),
+      limits={"body": 16})
+valid("underscore_headers_dropped",
+      get(["X_Forwarded_For: 6.6.6.6", "X-Forwarded-For: 10.0.0.1", "Under_Score: y",
+           "X-Real: z"]),
+      req("GET", "/", H + [("X-Forwarded-For", "10.0.0.1"), ("X-Real", "z")]))
+valid("upgrade_served_without_switch",
+      get(["Connection: Upgrade", "Upgrade: websocket"]),
+      req("GET", "/", H + [("Connection", "Upgrade"), ("Upgrade", "websocket")],
+          keep_alive=False))
+valid("leading_empty_line_ignored", b"\r\n" + get(target="/after-crlf"),
+      req("GET", "/after-crlf", H))
 valid("absolute_form", head(["GET http://example.com:8080/p?q=1 HTTP/1.1",
                              "Host: example.com:8080"]),
       req("GET", "http://example.com:8080/p?q=1", [("Host", "example.com:8080")]))
@@ -360,19 +392,37 @@ invalid("version_missing", b"GET /\r\nHost: x\r\n\r\n", 400, "no version (HTTP/0
 invalid("empty_target", b"GET  HTTP/1.1\r\nHost: x\r\n\r\n", 400, "no target")
 invalid("target_authority_form_get", get(target="example.com:80"), 400,
         "authority-form is only for CONNECT")
+invalid("connect_method", head(["CONNECT example.com:443 HTTP/1.1", "Host: example.com:443"]),
+        501, "CONNECT is not supported")
+invalid("non_ascii_in_target", get(target="/caf\xe9"), 400, "non-ASCII byte in the target")
 invalid("absolute_form_empty_host", head(["GET http:///p HTTP/1.1", "Host: x"]), 400,
         "http URI with an empty host")
 
 # Limits (Gunicorn's defaults).
 invalid("request_line_too_long", get(target="/" + "a" * (LIMIT_REQUEST_LINE + 100)), 414,
         "request line over --limit-request-line")
+invalid("request_line_one_over_limit",
+      get(target="/" + "b" * (LIMIT_REQUEST_LINE + 1 - len("GET / HTTP/1.1"))), 414,
+      "request line one byte over --limit-request-line")
 invalid("request_line_far_too_long", get(target="/" + "a" * 65536), 414,
         "request line far over --limit-request-line")
 invalid("too_many_fields",
-        get([f"X-F{i}: {i}" for i in range(LIMIT_REQUEST_FIELDS + 1)]), 431,
+        get([f"X-F{i}: {i}" for i in range(LIMIT_REQUEST_FIELDS)]), 431,
         "more than --limit-request-fields header fields")
 invalid("field_too_long", get(["X-Big: " + "v" * (LIMIT_FIELD_SIZE + 100)]), 431,
         "a field over --limit-request-field_size")
+invalid("header_line_one_over_field_limit",
+        get(["X-Edge: " + "e" * (LIMIT_FIELD_SIZE + 1 - len("X-Edge: "))]), 431,
+        "a header line one byte over --limit-request-field_size")
+invalid("trailer_too_long",
+        post(TE, b"1\r\na\r\n0\r\nX-T: " + b"t" * LIMIT_FIELD_SIZE + b"\r\n\r\n"), 431,
+        "a trailer line over --limit-request-field_size")
+invalid("body_chunked_over_small_limit",
+        post(TE, b"a\r\n0123456789\r\na\r\n0123456789\r\n0\r\n\r\n"), 413,
+        "decoded chunked body over the body limit", limits={"body": 16})
+invalid("body_content_length_over_small_limit",
+        post(["Content-Length: 17"], b"0123456789abcdefg"), 413,
+        "Content-Length one over the body limit", limits={"body": 16})
 invalid("field_name_too_long", get(["X-" + "n" * (LIMIT_FIELD_SIZE + 100) + ": v"]), 431,
         "a field name over --limit-request-field_size")
 invalid("body_content_length_over_limit",
@@ -382,17 +432,25 @@ invalid("body_content_length_over_limit",
 
 # ---------------------------------------------------------------- write ----
 
+BODY_STAGE_PREFIXES = ("chunk_", "last_chunk_", "trailer_", "body_chunked_")
+
+
 def rendered() -> dict[Path, bytes]:
     files: dict[Path, bytes] = {}
-    for name, (raw, requests) in VALID.items():
+    for name, (raw, requests, limits) in VALID.items():
         files[HERE / "valid" / f"{name}.http"] = raw
         body = ",\n  ".join(json.dumps(r) for r in requests)
+        extra = f',\n "limits": {json.dumps(limits)}' if limits else ""
         files[HERE / "valid" / f"{name}.json"] = (
-            '{"requests": [\n  ' + body + "\n]}\n").encode("ascii")
-    for name, (raw, status, why) in INVALID.items():
+            '{"requests": [\n  ' + body + "\n ]" + extra + "}\n").encode("ascii")
+    for name, (raw, status, why, limits) in INVALID.items():
         files[HERE / "invalid" / f"{name}.http"] = raw
-        files[HERE / "invalid" / f"{name}.json"] = (
-            json.dumps({"status": status, "why": why}) + "\n").encode("ascii")
+        doc = {"status": status, "why": why}
+        if name.startswith(BODY_STAGE_PREFIXES):
+            doc["in_body"] = True
+        if limits:
+            doc["limits"] = limits
+        files[HERE / "invalid" / f"{name}.json"] = (json.dumps(doc) + "\n").encode("ascii")
     return files
 
 
