@@ -54,7 +54,8 @@ class HeartbeatClient {
   // Queues a beat with the latest stats. Non-blocking, thread-safe. Beats
   // queued faster than the stream sends them are merged (latest wins).
   void beat(const WorkerStats& stats);
-  // Called on the client's thread for every command arbiterd sends.
+  // Called on a gRPC thread for every command arbiterd sends; it must not
+  // block or call close().
   // Set it before ready().
   void on_command(std::function<void(WorkerCommandKind)> handler);
   // Ends the stream (half-close, then wait briefly for arbiterd). Idempotent.
