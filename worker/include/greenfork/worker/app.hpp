@@ -143,4 +143,10 @@ class Application {
 StatusOr<std::unique_ptr<Application>> load_application(const AppOptions& options,
                                                          WorkerHost& host);
 
+// The Python WSGI loader (worker/wsgi/, library gf_wsgi): every spec that is
+// not "native:". load_application() calls it; a gworker built without
+// gf_wsgi answers "Python apps not built" instead.
+StatusOr<std::unique_ptr<Application>> load_wsgi_application(const AppOptions& options,
+                                                              WorkerHost& host);
+
 }  // namespace greenfork::worker
