@@ -171,8 +171,8 @@ valid("header_case_preserved", head(["GET / HTTP/1.1", "hOsT: x", "x-MiXeD-case:
       req("GET", "/", [("hOsT", "x"), ("x-MiXeD-case", "Value")]))
 valid("header_duplicates_kept", get(["Accept: a", "Cookie: c=1", "Accept: b"]),
       req("GET", "/", H + [("Accept", "a"), ("Cookie", "c=1"), ("Accept", "b")]))
-valid("header_tchar_names", get(["X!#$%&'*+-.^_`|~09: ok"]),
-      req("GET", "/", H + [("X!#$%&'*+-.^_`|~09", "ok")]))
+valid("header_tchar_names", get(["X!#$%&'*+-.^`|~09: ok"]),
+      req("GET", "/", H + [("X!#$%&'*+-.^`|~09", "ok")]))
 valid("header_obs_text_value", get([b"X-Latin: caf\xe9 \x80\xff"]),
       req("GET", "/", H + [("X-Latin", "caf\xe9 \x80\xff")]))
 valid("header_value_specials", get(['X-Json: {"a": [1, 2]}; q=0.5, <x>']),
