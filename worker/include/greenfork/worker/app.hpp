@@ -136,6 +136,10 @@ class Application {
   virtual void thread_stopping() {}
   // Once, on the main thread, after the last request.
   virtual void shutdown() {}
+  // True when handle() never blocks and is quick (no I/O, no long locks):
+  // the engine may then call it on its I/O thread, for a request whose body
+  // is already buffered, saving two thread hand-offs (native GF_APP_INLINE).
+  virtual bool runs_inline() const { return false; }
 };
 
 // Loads `options.spec`: "native:" → worker/native, anything else → WSGI.
