@@ -1,0 +1,261 @@
+#include "greenfork/ctl/arguments.hpp"
+
+#include <cstdlib>
+#include <map>
+
+#include "greenfork/signals.hpp"
+
+namespace greenfork::ctl {
+namespace {
+
+const std::map<std::string, Command>& command_names() {
+  static const std::map<std::string, Command> names = {
+      {"status", Command::kStatus},       {"scale", Command::kScale},
+      {"reload", Command::kReload},       {"stop", Command::kStop},
+      {"reopen-logs", Command::kReopenLogs}, {"signal", Command::kSignal},
+      {"upgrade", Command::kUpgrade},     {"watch", Command::kWatch},
+      {"help", Command::kHelp},
+  };
+  return names;
+}
+
+// "-1" is a scale target, not an option.
+bool looks_like_option(const std::string& arg) {
+  return arg.size() > 1 && arg[0] == '-' && !(arg[1] >= '0' && arg[1] <= '9');
+}
+
+StatusOr<double> parse_timeout(const std::string& text) {
+  char* end = nullptr;
+  const double value = std::strtod(text.c_str(), &end);
+  if (text.empty() || *end != '\0' || !(value > 0) || value > 86400 * 365) {
+    return Status::error("--timeout: '" + text + "' is not a positive number of seconds");
+  }
+  return value;
+}
+
+Status parse_scale(const std::vector<std::string>& positional, Invocation& inv) {
+  std::string spec;
+  if (positional.size() == 1) {
+    const std::string& arg = positional[0];
+    const auto eq = arg.find('=');
+    if (eq != std::string::npos && eq > 0) {  // api=8
+      inv.pool = arg.substr(0, eq);
+      spec = arg.substr(eq + 1);
+    } else {
+      spec = arg;
+    }
+  } else if (positional.size() == 2) {
+    inv.pool = positional[0];
+    spec = positional[1];
+  } else if (positional.empty()) {
+    return Status::error("scale: missing target (+N, -N, =N or N)");
+  } else {
+    return Status::error("scale: too many arguments (expected [POOL] +N|-N|=N|N)");
+  }
+  auto parsed = parse_scale_spec(spec);
+  if (!parsed.ok()) return parsed.status();
+  inv.scale = *parsed;
+  return {};
+}
+
+Status check_count(const std::string& command, const std::vector<std::string>& positional,
+                   size_t min, size_t max, const char* shape) {
+  if (positional.size() < min || positional.size() > max) {
+    return Status::error(command + ": expected " + shape);
+  }
+  return {};
+}
+
+Status parse_command_args(const std::string& name, const std::vector<std::string>& positional,
+                          const std::vector<std::string>& flags, Invocation& inv) {
+  auto allow_flags = [&](std::initializer_list<const char*> allowed) -> Status {
+    for (const auto& flag : flags) {
+      bool ok = false;
+      for (const char* a : allowed) ok = ok || flag == a;
+      if (!ok) return Status::error(name + ": unknown option " + flag);
+    }
+    return {};
+  };
+  auto has = [&](const char* flag) {
+    for (const auto& f : flags) if (f == flag) return true;
+    return false;
+  };
+  switch (inv.command) {
+    case Command::kHelp:
+    case Command::kVersion:
+      return {};
+    case Command::kStatus:
+    case Command::kReopenLogs:
+      if (Status s = allow_flags({}); !s.ok()) return s;
+      return check_count(name, positional, 0, 0, "no arguments");
+    case Command::kScale:
+      if (Status s = allow_flags({"--wait"}); !s.ok()) return s;
+      inv.wait = has("--wait");
+      return parse_scale(positional, inv);
+    case Command::kReload:
+      if (Status s = allow_flags({"--wait"}); !s.ok()) return s;
+      inv.wait = has("--wait");
+      if (Status s = check_count(name, positional, 0, 1, "[POOL]"); !s.ok()) return s;
+      if (!positional.empty()) inv.pool = positional[0];
+      return {};
+    case Command::kStop:
+      if (Status s = allow_flags({"--graceful", "--fast"}); !s.ok()) return s;
+      if (has("--graceful") && has("--fast")) {
+        return Status::error("stop: --graceful and --fast exclude each other");
+      }
+      inv.graceful = !has("--fast");
+      return check_count(name, positional, 0, 0, "no arguments besides --graceful or --fast");
+    case Command::kSignal: {
+      if (Status s = allow_flags({}); !s.ok()) return s;
+      if (Status s = check_count(name, positional, 2, 2, "POOL SIGNAL"); !s.ok()) return s;
+      inv.pool = positional[0];
+      inv.signal = positional[1];
+      if (!parse_signal(inv.signal)) {
+        return Status::error("signal: unknown signal '" + inv.signal + "'");
+      }
+      return {};
+    }
+    case Command::kUpgrade:
+      if (Status s = allow_flags({"--wait"}); !s.ok()) return s;
+      inv.wait = has("--wait");
+      return check_count(name, positional, 0, 0, "no arguments besides --wait");
+    case Command::kWatch:
+      if (Status s = allow_flags({}); !s.ok()) return s;
+      if (Status s = check_count(name, positional, 0, 1, "[POOL]"); !s.ok()) return s;
+      if (!positional.empty()) inv.pool = positional[0];
+      return {};
+  }
+  return {};
+}
+
+}  // namespace
+
+StatusOr<Invocation> parse_arguments(const std::vector<std::string>& args) {
+  Invocation inv;
+  std::string command_name;
+  std::vector<std::string> positional;
+  std::vector<std::string> flags;
+  bool have_command = false;
+  bool wants_help = false;
+  bool wants_version = false;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    // --name=value and --name value for the global options.
+    auto value_of = [&](const char* option, std::string* out) -> StatusOr<bool> {
+      const std::string prefix = std::string(option) + "=";
+      if (arg == option) {
+        if (i + 1 >= args.size()) return Status::error(std::string(option) + ": missing value");
+        *out = args[++i];
+        return true;
+      }
+      if (arg.rfind(prefix, 0) == 0) {
+        *out = arg.substr(prefix.size());
+        return true;
+      }
+      return false;
+    };
+    std::string value;
+    bool matched = false;
+    for (const char* option : {"--socket", "--token-file", "--timeout"}) {
+      auto got = value_of(option, &value);
+      if (!got.ok()) return got.status();
+      if (!*got) continue;
+      matched = true;
+      if (std::string(option) == "--socket") {
+        if (value.empty()) return Status::error("--socket: empty address");
+        inv.socket = value;
+      } else if (std::string(option) == "--token-file") {
+        if (value.empty()) return Status::error("--token-file: empty path");
+        inv.token_file = value;
+      } else {
+        auto timeout = parse_timeout(value);
+        if (!timeout.ok()) return timeout.status();
+        inv.timeout_seconds = *timeout;
+      }
+      break;
+    }
+    if (matched) continue;
+    if (arg == "--json") {
+      inv.json = true;
+    } else if (arg == "--help" || arg == "-h") {
+      wants_help = true;
+    } else if (arg == "--version" || arg == "-V") {
+      wants_version = true;
+    } else if (looks_like_option(arg)) {
+      if (!have_command) return Status::error("unknown option " + arg);
+      flags.push_back(arg);
+    } else if (!have_command) {
+      auto it = command_names().find(arg);
+      if (it == command_names().end()) return Status::error("unknown command '" + arg + "'");
+      have_command = true;
+      command_name = arg;
+      inv.command = it->second;
+    } else {
+      positional.push_back(arg);
+    }
+  }
+  if (wants_help) {
+    inv.command = Command::kHelp;
+    return inv;
+  }
+  if (wants_version) {
+    inv.command = Command::kVersion;
+    return inv;
+  }
+  if (!have_command) return Status::error("missing command");
+  if (Status s = parse_command_args(command_name, positional, flags, inv); !s.ok()) return s;
+  return inv;
+}
+
+const char* usage_text() {
+  return R"(usage: gctl [--socket ADDR] [--token-file F] [--json] [--timeout S] COMMAND
+
+Operate a running arbiterd over its gRPC control socket.
+
+Commands:
+  status                      pools and workers (a table; --json for scripts)
+  scale [POOL] +N|-N|=N|N     change a pool's worker count (also POOL=N);
+        [--wait]              POOL may be left out when there is one pool;
+                              --wait returns when the new workers are READY
+  reload [POOL] [--wait]      rolling restart of one pool or all; --wait
+                              returns when done (exit 1 if rolled back)
+  stop [--graceful|--fast]    stop arbiterd (graceful by default)
+  reopen-logs                 reopen arbiterd's log files, USR1 to workers
+  signal POOL SIG             send SIG (HUP, USR1, SIGTERM, 15...) to a pool
+  upgrade [--wait]            re-exec arbiterd from disk (binary upgrade);
+                              --wait returns when the new master serves
+  watch [POOL]                print events as they happen, until Ctrl-C
+
+Options:
+  --socket ADDR      unix socket path, unix:/path, or HOST:PORT (TCP).
+                     Default: $ARBITER_SOCKET, else $XDG_RUNTIME_DIR/arbiterd.sock,
+                     /run/arbiterd.sock as root, /tmp/arbiterd-UID.sock otherwise
+  --token-file F     bearer token for a TCP address (required there)
+  --json             machine-readable output (see below)
+  --timeout S        give up after S seconds (default 10; 300 with --wait;
+                     watch: stop watching after S seconds)
+  --version, --help
+
+JSON output (stable field names, those of proto/greenfork/v1/greenfork.proto;
+enums as their names, every field present):
+  status        {"pid","version","uptime_seconds","name","pools":[{"name",
+                 "command","desired","running","ready","state","state_reason",
+                 "restarts","binds","heartbeat","max_workers","workers":[{"slot",
+                 "pid","state","uptime_seconds","last_heartbeat_age_seconds",
+                 "requests_served","requests_in_flight","rss_bytes",
+                 "generation","status_text"}]}]}
+  scale         {"pool","previous","desired"}
+  reload        {"pools","completed"}
+  signal        {"workers_signalled"}
+  upgrade       {"new_master_pid"}
+  stop, reopen-logs   {}
+  watch         one JSON object per line: {"kind","unix_time","pool","slot",
+                 "pid","detail"}
+
+Exit status: 0 success; 1 arbiterd refused or failed the command (the
+message on stderr says why); 2 bad arguments (nothing was sent);
+3 arbiterd could not be reached.
+)";
+}
+
+}  // namespace greenfork::ctl

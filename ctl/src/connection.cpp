@@ -1,0 +1,126 @@
+#include "connection.hpp"
+
+#include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+
+namespace greenfork::ctl {
+namespace {
+
+Status unreachable(const ControlAddress& address, const std::string& why) {
+  return Status::error("cannot reach arbiterd at " + address.display + ": " + why);
+}
+
+// connect() with a deadline; returns 0 or an errno.
+int connect_within(int fd, const sockaddr* addr, socklen_t len, double timeout_seconds) {
+  const int flags = ::fcntl(fd, F_GETFL);
+  ::fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+  if (::connect(fd, addr, len) == 0) return 0;
+  if (errno != EINPROGRESS) return errno;
+  pollfd p{fd, POLLOUT, 0};
+  const int rc = ::poll(&p, 1, static_cast<int>(timeout_seconds * 1000));
+  if (rc == 0) return ETIMEDOUT;
+  if (rc < 0) return errno;
+  int err = 0;
+  socklen_t err_len = sizeof(err);
+  ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &err_len);
+  return err;
+}
+
+Status probe(const ControlAddress& address, double timeout_seconds) {
+  if (address.is_unix) {
+    sockaddr_un sun{};
+    sun.sun_family = AF_UNIX;
+    if (address.path.size() >= sizeof(sun.sun_path)) {
+      return unreachable(address, "path too long for a unix socket");
+    }
+    address.path.copy(sun.sun_path, sizeof(sun.sun_path) - 1);
+    const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return unreachable(address, std::strerror(errno));
+    const int err = connect_within(fd, reinterpret_cast<sockaddr*>(&sun), sizeof(sun),
+                                   timeout_seconds);
+    ::close(fd);
+    return err == 0 ? Status() : unreachable(address, std::strerror(err));
+  }
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_NUMERICSERV;
+  addrinfo* found = nullptr;
+  if (int rc = ::getaddrinfo(address.host.c_str(), address.port.c_str(), &hints, &found); rc != 0) {
+    return unreachable(address, ::gai_strerror(rc));
+  }
+  int err = ECONNREFUSED;
+  for (addrinfo* ai = found; ai != nullptr; ai = ai->ai_next) {
+    const int fd = ::socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+      err = errno;
+      continue;
+    }
+    err = connect_within(fd, ai->ai_addr, ai->ai_addrlen, timeout_seconds);
+    ::close(fd);
+    if (err == 0) break;
+  }
+  ::freeaddrinfo(found);
+  return err == 0 ? Status() : unreachable(address, std::strerror(err));
+}
+
+}  // namespace
+
+Connection::Connection(ControlAddress address, std::string token)
+    : address_(std::move(address)), token_(std::move(token)) {
+  grpc::ChannelArguments args;
+  channel_ = grpc::CreateCustomChannel(address_.grpc_target, grpc::InsecureChannelCredentials(),
+                                       args);
+  stub_ = v1::Control::NewStub(channel_);
+}
+
+StatusOr<Connection> Connection::open(const ControlAddress& address, std::string token,
+                                      double connect_timeout_seconds) {
+  if (Status reachable = probe(address, connect_timeout_seconds); !reachable.ok()) {
+    return reachable;
+  }
+  return Connection(address, std::move(token));
+}
+
+std::unique_ptr<grpc::ClientContext> Connection::context(double timeout_seconds) const {
+  auto context = std::make_unique<grpc::ClientContext>();
+  if (timeout_seconds > 0) {
+    context->set_deadline(std::chrono::system_clock::now() +
+                          std::chrono::duration_cast<std::chrono::milliseconds>(
+                              std::chrono::duration<double>(timeout_seconds)));
+  }
+  if (!token_.empty()) context->AddMetadata("authorization", "Bearer " + token_);
+  return context;
+}
+
+const char* code_name(grpc::StatusCode code) {
+  switch (code) {
+    case grpc::StatusCode::OK: return "OK";
+    case grpc::StatusCode::CANCELLED: return "CANCELLED";
+    case grpc::StatusCode::UNKNOWN: return "UNKNOWN";
+    case grpc::StatusCode::INVALID_ARGUMENT: return "INVALID_ARGUMENT";
+    case grpc::StatusCode::DEADLINE_EXCEEDED: return "DEADLINE_EXCEEDED";
+    case grpc::StatusCode::NOT_FOUND: return "NOT_FOUND";
+    case grpc::StatusCode::ALREADY_EXISTS: return "ALREADY_EXISTS";
+    case grpc::StatusCode::PERMISSION_DENIED: return "PERMISSION_DENIED";
+    case grpc::StatusCode::RESOURCE_EXHAUSTED: return "RESOURCE_EXHAUSTED";
+    case grpc::StatusCode::FAILED_PRECONDITION: return "FAILED_PRECONDITION";
+    case grpc::StatusCode::ABORTED: return "ABORTED";
+    case grpc::StatusCode::OUT_OF_RANGE: return "OUT_OF_RANGE";
+    case grpc::StatusCode::UNIMPLEMENTED: return "UNIMPLEMENTED";
+    case grpc::StatusCode::INTERNAL: return "INTERNAL";
+    case grpc::StatusCode::UNAVAILABLE: return "UNAVAILABLE";
+    case grpc::StatusCode::DATA_LOSS: return "DATA_LOSS";
+    case grpc::StatusCode::UNAUTHENTICATED: return "UNAUTHENTICATED";
+    default: return "UNKNOWN";
+  }
+}
+
+}  // namespace greenfork::ctl
