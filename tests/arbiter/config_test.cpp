@@ -1,0 +1,219 @@
+// Config from TOML files and from flags: what loads, and the one message
+// (file, line, key) each mistake gets.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "greenfork/arbiter/cli.hpp"
+#include "greenfork/arbiter/config_loader.hpp"
+
+namespace greenfork::arbiter {
+namespace {
+
+class ConfigFile : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/gf-cfg-XXXXXX";
+    ASSERT_NE(::mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  std::string write(const std::string& name, const std::string& text) {
+    std::string path = dir_ + "/" + name;
+    std::ofstream(path) << text;
+    return path;
+  }
+  // Loads text as a file and returns the error message ("" if it loaded).
+  std::string error_of(const std::string& text) {
+    auto c = load_config_file(write("bad.toml", text));
+    return c.ok() ? "" : c.status().message();
+  }
+  std::string dir_;
+};
+
+TEST_F(ConfigFile, LoadsSeveralPools) {
+  std::filesystem::create_directory(dir_ + "/api");
+  std::string path = write("ok.toml", R"(
+[arbiter]
+name = "shop"
+pid = "run/arbiterd.pid"
+umask = 0o007
+log_level = "debug"
+
+[pools.api]
+command = ["sh", "-c", "exec sleep 100"]
+workers = 3
+bind = "127.0.0.1:9100"
+env = { MODE = "api" }
+cwd = "api"
+heartbeat = "notify"
+timeout = 2.5
+
+[pools.web]
+command = ["/bin/sh", "server.sh"]
+bind = ["[::1]:9200", "unix:/tmp/gf-web.sock"]
+backoff_initial = 1
+)");
+  auto c = load_config_file(path);
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(c->config_file, path);
+  EXPECT_EQ(c->name, "shop");
+  EXPECT_EQ(c->pid_file, dir_ + "/run/arbiterd.pid");
+  EXPECT_EQ(c->umask, 07u);
+  EXPECT_EQ(c->log_level, "debug");
+  ASSERT_EQ(c->pools.size(), 2u);
+  const PoolConfig& api = c->pools[0];
+  EXPECT_EQ(api.name, "api");
+  EXPECT_EQ(api.workers, 3u);
+  EXPECT_EQ(api.command.front().front(), '/');  // resolved on PATH
+  EXPECT_EQ(api.command[1], "-c");
+  EXPECT_EQ(api.binds, std::vector<std::string>{"127.0.0.1:9100"});
+  EXPECT_EQ(api.env.at(0), std::make_pair(std::string("MODE"), std::string("api")));
+  EXPECT_EQ(api.cwd, dir_ + "/api");
+  EXPECT_EQ(api.heartbeat, HeartbeatMode::kNotify);
+  EXPECT_DOUBLE_EQ(api.timeout_seconds, 2.5);
+  EXPECT_EQ(c->pools[1].binds.size(), 2u);
+  EXPECT_DOUBLE_EQ(c->pools[1].backoff.initial_seconds, 1.0);
+}
+
+TEST_F(ConfigFile, EveryMistakeNamesFileLineAndKey) {
+  const std::string f = dir_ + "/bad.toml";
+  EXPECT_EQ(error_of("[pools.web]\ncommand = [\"true\"]\nwrokers = 2\n"),
+            f + ":3: pools.web.wrokers: unknown key");
+  EXPECT_EQ(error_of("[pools.web]\ncommand = [\"true\"]\nworkers = \"2\"\n"),
+            f + ":3: pools.web.workers: expected an integer, got a string");
+  EXPECT_EQ(error_of("[arbiter]\nbacklog = 1.5\n[pools.web]\ncommand = [\"true\"]\n"),
+            f + ":2: arbiter.backlog: expected an integer, got a number");
+  EXPECT_EQ(error_of("[arbiter]\nnmae = \"x\"\n[pools.web]\ncommand = [\"true\"]\n"),
+            f + ":2: arbiter.nmae: unknown key");
+  EXPECT_EQ(error_of("[pools.web]\ncommand = [\"true\"]\n\nbind = [\"127.0.0.1:http\"]\n"),
+            f + ":4: pools.web.bind: bad address '127.0.0.1:http': port 'http' is not a number");
+  EXPECT_EQ(error_of("[pools.web]\nworkers = 2\n"),
+            f + ":1: pools.web.command: missing command (set command = [\"prog\", ...] or app = "
+                "\"module:app\")");
+  EXPECT_EQ(error_of("[pools.web]\ncommand = [\"no-such-program-gf\"]\n"),
+            f + ":2: pools.web.command: command 'no-such-program-gf' not found on PATH");
+  EXPECT_EQ(error_of("[pools.web]\ncommand = [\"true\"]\nworkers = 9\nmax_workers = 4\n"),
+            f + ":3: pools.web.workers: 9 is more than max_workers (4)");
+  EXPECT_EQ(error_of("[pools.web]\ncommand = [\"true\"]\nheartbeat = \"sometimes\"\n"),
+            f + ":3: pools.web.heartbeat: 'sometimes' is not one of auto, grpc, notify, none");
+  EXPECT_EQ(error_of("[pools.a]\ncommand = [\"true\"]\nbind = \"127.0.0.1:9000\"\n"
+                     "[pools.b]\ncommand = [\"true\"]\nbind = [\"tcp://127.0.0.1:9000\"]\n"),
+            f + ":6: pools.b.bind: 127.0.0.1:9000 is already bound by pool 'a'");
+  EXPECT_EQ(error_of("[pools.web]\ncommand = [\"true\"]\ncwd = \"nowhere\"\n"),
+            f + ":3: pools.web.cwd: " + dir_ + "/nowhere: no such directory");
+  EXPECT_EQ(error_of("[server]\nx = 1\n"),
+            f + ":1: server: unknown section (expected [arbiter] or [pools.NAME])");
+  EXPECT_EQ(error_of("[arbiter]\nname = \"x\"\n"), f + ": no pools: add a [pools.NAME] table with a command");
+  EXPECT_EQ(error_of("[pools.web]\ncommand = [\"true\"]\napp = \"x:y\"\n"),
+            f + ":3: pools.web.app: give either command or app, not both");
+}
+
+TEST_F(ConfigFile, CommandMustBeExecutable) {
+  std::string script = write("script.sh", "#!/bin/sh\n");
+  ::chmod(script.c_str(), 0644);
+  EXPECT_EQ(error_of("[pools.web]\ncommand = [\"./script.sh\"]\n"),
+            dir_ + "/bad.toml:2: pools.web.command: " + script + ": not executable");
+  ::chmod(script.c_str(), 0755);
+  EXPECT_EQ(error_of("[pools.web]\ncommand = [\"./script.sh\"]\n"), "");
+}
+
+TEST_F(ConfigFile, SyntaxErrorsAndPythonFiles) {
+  std::string msg = error_of("[pools.web\ncommand = 1\n");
+  EXPECT_EQ(msg.rfind(dir_ + "/bad.toml:1:", 0), 0u) << msg;
+  auto py = load_config_file(write("gunicorn.conf.py", "workers = 2\n"));
+  ASSERT_FALSE(py.ok());
+  EXPECT_EQ(py.status().message().rfind("greenfork reads TOML config files, not Python: ", 0), 0u);
+  auto missing = load_config_file(dir_ + "/none.toml");
+  EXPECT_EQ(missing.status().message(), dir_ + "/none.toml: no such config file");
+}
+
+StatusOr<Config> from_args(std::vector<std::string> args) { return config_from_args(args); }
+
+TEST(CommandLine, CommandAfterDashDash) {
+  auto c = from_args({"-w", "3", "-b", "127.0.0.1:0", "-b", "unix:/tmp/x.sock", "-e", "A=b=c",
+                      "--timeout", "5", "--heartbeat", "none", "--", "true", "--flag"});
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  ASSERT_EQ(c->pools.size(), 1u);
+  const PoolConfig& p = c->pools[0];
+  EXPECT_EQ(p.workers, 3u);
+  EXPECT_EQ(p.binds, (std::vector<std::string>{"127.0.0.1:0", "unix:/tmp/x.sock"}));
+  EXPECT_EQ(p.env.at(0).second, "b=c");
+  EXPECT_DOUBLE_EQ(p.timeout_seconds, 5);
+  EXPECT_EQ(p.heartbeat, HeartbeatMode::kNone);
+  EXPECT_EQ(p.command.back(), "--flag");
+  EXPECT_EQ(p.command.front().front(), '/');
+}
+
+TEST(CommandLine, WebConcurrencyIsTheDefaultCount) {
+  ::setenv("WEB_CONCURRENCY", "5", 1);
+  auto c = from_args({"--", "true"});
+  auto explicit_count = from_args({"-w", "2", "--", "true"});
+  ::setenv("WEB_CONCURRENCY", "many", 1);
+  auto bad = from_args({"--", "true"});
+  ::unsetenv("WEB_CONCURRENCY");
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->pools[0].workers, 5u);
+  EXPECT_EQ(explicit_count->pools[0].workers, 2u);
+  EXPECT_EQ(bad.status().message(), "WEB_CONCURRENCY='many' is not a positive whole number");
+}
+
+TEST(CommandLine, Mistakes) {
+  EXPECT_NE(from_args({"-w", "2"}).status().message().find("nothing to run"), std::string::npos);
+  EXPECT_EQ(from_args({"--threads", "4", "--", "true"}).status().message(),
+            "--threads is a gworker option: it needs an APP, not a -- COMMAND");
+  EXPECT_EQ(from_args({"-b", "1.2.3.4:x", "--", "true"}).status().message(),
+            "-b/--bind: bad address '1.2.3.4:x': port 'x' is not a number");
+  EXPECT_EQ(from_args({"-e", "NOVALUE", "--", "true"}).status().message(),
+            "-e/--env: 'NOVALUE' is not KEY=VALUE");
+  EXPECT_EQ(from_args({"--umask", "999", "--", "true"}).status().message(),
+            "--umask: umask '999' is not an octal mode between 000 and 777");
+  EXPECT_EQ(from_args({"--", "no-such-program-gf"}).status().message(),
+            "command: command 'no-such-program-gf' not found on PATH");
+  EXPECT_NE(from_args({"node", "server.js"}).status().message().find("put it after '--'"),
+            std::string::npos);
+  EXPECT_NE(from_args({"-k", "eventlet", "app:app"}).status().message().find("--worker-class"),
+            std::string::npos);
+  EXPECT_EQ(from_args({"-c", "x.py"}).status().message(),
+            "greenfork reads TOML config files, not Python: x.py (see examples/mixed.toml)");
+}
+
+TEST(CommandLine, OneLinerRunsGworkerWithWorkerFlags) {
+  auto c = from_args({"-w", "2", "-k", "gthread", "--threads", "4", "--reload", "--timeout", "7",
+                      "--limit-request-field_size", "100", "hello:app"});
+  if (::access(gworker_path().c_str(), X_OK) != 0) {
+    // Without a built gworker the one-liner must say what is missing.
+    ASSERT_FALSE(c.ok());
+    EXPECT_NE(c.status().message().find(gworker_path()), std::string::npos);
+    return;
+  }
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  const PoolConfig& p = c->pools[0];
+  EXPECT_EQ(p.binds, std::vector<std::string>{"127.0.0.1:8000"});  // Gunicorn's default
+  EXPECT_EQ(p.command, (std::vector<std::string>{gworker_path(), "hello:app", "--worker-class",
+                                                 "gthread", "--threads", "4",
+                                                 "--limit-request-field_size", "100", "--reload",
+                                                 "--timeout", "7"}));
+}
+
+TEST_F(ConfigFile, FlagsOverrideArbiterKeysOnly) {
+  std::string path = write("o.toml", "[arbiter]\nlog_level = \"info\"\nname = \"a\"\n"
+                                     "[pools.web]\ncommand = [\"true\"]\n");
+  auto c = from_args({"-c", path, "--log-level", "WARNING"});
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(c->log_level, "warning");
+  EXPECT_EQ(c->name, "a");
+  EXPECT_EQ(from_args({"-c", path, "-w", "3"}).status().message(),
+            "--workers sets a pool's value: with -c put it in a [pools.NAME] table of " + path);
+  EXPECT_EQ(from_args({"-c", path, "--chdir", dir_ + "/missing"}).status().message(),
+            "--chdir: " + dir_ + "/missing: no such directory");
+}
+
+}  // namespace
+}  // namespace greenfork::arbiter
