@@ -1,0 +1,45 @@
+// One request/response between the gateway and a WSGI app: what
+// start_response() recorded, whether the head went out, whether the
+// client went away. Lives on the app thread's stack for one handle() call;
+// the Python objects of the request (start_response, write, wsgi.input)
+// point to it until the request ends.
+#pragma once
+
+#include "greenfork/wsgi/py.hpp"
+
+#include <string>
+#include <vector>
+
+#include "greenfork/worker/app.hpp"
+
+namespace greenfork::wsgi {
+
+struct Exchange {
+  worker::ResponseWriter* out = nullptr;
+  worker::WorkerHost* host = nullptr;
+
+  bool start_called = false;  // start_response() accepted a status
+  bool started = false;       // ResponseWriter::start() done (head committed to)
+  bool wrote_body = false;    // a body byte went to ResponseWriter: no 500 possible
+  int status_code = 0;
+  std::string reason;
+  std::vector<worker::Header> headers;
+
+  bool client_gone = false;
+  std::string client_gone_reason;
+
+  // GIL held. Starts the response if needed, then writes `len` bytes with the
+  // GIL released. false with a Python exception set on failure.
+  bool write_body(const char* data, size_t len);
+  // GIL held. ResponseWriter::start() with what start_response() recorded,
+  // once. false with a Python exception set on failure.
+  bool begin_response();
+  // GIL held. Sets the Python exception an app sees when the client left.
+  void set_client_gone(const char* what);
+};
+
+// Latin-1 bytes of a str (PEP 3333's "native strings"); false with a
+// Python exception set when `s` is not a str or not latin-1.
+bool latin1_of(PyObject* s, std::string& out, const char* what);
+
+}  // namespace greenfork::wsgi

@@ -1,0 +1,32 @@
+// Checks what an app passes to start_response() before any of it can reach
+// the wire: no response splitting (CR, LF, NUL), header names are RFC 9110
+// tokens, the status is "NNN reason". Pure functions, no Python.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "greenfork/status.hpp"
+#include "greenfork/worker/app.hpp"
+
+namespace greenfork::wsgi {
+
+struct ParsedStatus {
+  int code = 0;
+  std::string reason;
+};
+
+// "200 OK" -> {200, "OK"}. Accepts "NNN" without a reason too.
+StatusOr<ParsedStatus> parse_status(std::string_view status);
+
+// OK, or why the header may not be sent.
+Status check_header(std::string_view name, std::string_view value);
+
+// Hop-by-hop headers (RFC 9110 7.6.1) belong to the server, not the app
+// (PEP 3333): the gateway drops them, except "Connection: close".
+bool is_hop_by_hop(std::string_view name);
+
+bool iequals(std::string_view a, std::string_view b);
+
+}  // namespace greenfork::wsgi

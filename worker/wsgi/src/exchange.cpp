@@ -1,0 +1,67 @@
+#include "greenfork/wsgi/exchange.hpp"
+
+#include <exception>
+
+namespace greenfork::wsgi {
+
+bool latin1_of(PyObject* s, std::string& out, const char* what) {
+  if (!PyUnicode_Check(s)) {
+    PyErr_Format(PyExc_TypeError, "%s must be a str, not %.100s", what, Py_TYPE(s)->tp_name);
+    return false;
+  }
+  if (PyUnicode_IS_ASCII(s)) {  // the common case: no encoding, no copy but this one
+    out.assign(static_cast<const char*>(PyUnicode_DATA(s)),
+               static_cast<size_t>(PyUnicode_GET_LENGTH(s)));
+    return true;
+  }
+  PyRef bytes(PyUnicode_AsLatin1String(s));
+  if (!bytes) return false;
+  out.assign(PyBytes_AS_STRING(bytes.get()), static_cast<size_t>(PyBytes_GET_SIZE(bytes.get())));
+  return true;
+}
+
+void Exchange::set_client_gone(const char* what) {
+  client_gone = true;
+  client_gone_reason = what;
+  PyErr_Format(PyExc_ConnectionAbortedError, "client disconnected: %s", what);
+}
+
+bool Exchange::begin_response() {
+  if (started) return true;
+  if (!start_called) {
+    PyErr_SetString(PyExc_AssertionError, "response body before start_response() was called");
+    return false;
+  }
+  Status st = out->start(status_code, reason, std::move(headers));
+  headers.clear();
+  if (!st.ok()) {
+    host->log_error(st.message());
+    PyErr_Format(PyExc_ValueError, "%s", st.message().c_str());
+    return false;
+  }
+  started = true;
+  return true;
+}
+
+bool Exchange::write_body(const char* data, size_t len) {
+  if (!begin_response()) return false;
+  if (len == 0) return true;
+  std::string failure;
+  {
+    GilRelease unlocked;
+    try {
+      out->write(data, len);
+    } catch (const std::exception& e) {  // ClientGone, or a write that cannot complete
+      failure = e.what();
+      if (failure.empty()) failure = "write failed";
+    }
+  }
+  if (!failure.empty()) {
+    set_client_gone(failure.c_str());
+    return false;
+  }
+  wrote_body = true;
+  return true;
+}
+
+}  // namespace greenfork::wsgi

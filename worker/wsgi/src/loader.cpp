@@ -1,0 +1,131 @@
+// load_wsgi_application(): interpreter, import, and the application object.
+#include "greenfork/wsgi/py.hpp"
+
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "greenfork/wsgi/app_spec.hpp"
+#include "greenfork/wsgi/environ_prep.hpp"
+#include "greenfork/wsgi/error_application.hpp"
+#include "greenfork/wsgi/helper_module.hpp"
+#include "greenfork/wsgi/interpreter.hpp"
+#include "greenfork/wsgi/wsgi_application.hpp"
+#include "greenfork/worker/app.hpp"
+
+namespace greenfork::worker {
+namespace {
+
+std::string str_of(PyObject* o) {
+  wsgi::PyRef s(o ? PyObject_Str(o) : nullptr);
+  const char* c = s ? PyUnicode_AsUTF8(s.get()) : nullptr;
+  if (!c) {
+    PyErr_Clear();
+    return "";
+  }
+  return c;
+}
+
+struct LoadFailure {
+  std::string message;    // one line, for the Status
+  std::string traceback;  // for stderr / the reload page
+  std::vector<std::string> files;
+};
+
+// The pending exception, turned into text (the GIL is held).
+LoadFailure describe_failure(PyObject* helper, const std::string& spec) {
+  PyObject *type = nullptr, *value = nullptr, *tb = nullptr;
+  PyErr_Fetch(&type, &value, &tb);
+  PyErr_NormalizeException(&type, &value, &tb);
+  if (value && tb) PyException_SetTraceback(value, tb);
+  wsgi::PyRef t(type), v(value), trace(tb);
+  LoadFailure f;
+  wsgi::PyRef text(helper && v ? PyObject_CallMethod(helper, "format_exception", "O", v.get())
+                               : nullptr);
+  f.traceback = text ? str_of(text.get()) : "";
+  PyErr_Clear();
+  wsgi::PyRef load_error(helper ? PyObject_GetAttrString(helper, "AppLoadError") : nullptr);
+  PyErr_Clear();
+  if (load_error && v && PyObject_IsInstance(v.get(), load_error.get()) == 1) {
+    f.message = str_of(v.get());
+  } else {
+    const char* name = t ? reinterpret_cast<PyTypeObject*>(t.get())->tp_name : "error";
+    f.message = "Failed to load application '" + spec + "': " + name + ": " + str_of(v.get());
+  }
+  PyErr_Clear();
+  wsgi::PyRef files(helper && v ? PyObject_CallMethod(helper, "traceback_files", "O", v.get())
+                                : nullptr);
+  if (files && PyList_Check(files.get())) {
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(files.get()); ++i) {
+      if (const char* s = PyUnicode_AsUTF8(PyList_GET_ITEM(files.get(), i))) f.files.emplace_back(s);
+    }
+  }
+  PyErr_Clear();
+  return f;
+}
+
+}  // namespace
+
+StatusOr<std::unique_ptr<Application>> load_wsgi_application(const AppOptions& options,
+                                                              WorkerHost& host) {
+  StatusOr<wsgi::AppSpec> spec = wsgi::split_app_spec(options.spec);
+  if (!spec.ok()) return spec.status();
+
+  wsgi::InterpreterOptions interp;
+  interp.chdir = options.chdir;
+  interp.pythonpath = options.pythonpath;
+  interp.virtualenv = options.virtualenv;
+  interp.argv = {"gworker", options.spec};
+  // A second load in one process (tests) finds the interpreter running.
+  const bool running = Py_IsInitialized();
+  PyGILState_STATE gil_state = running ? PyGILState_Ensure() : PyGILState_UNLOCKED;
+  auto release_gil = [&] {
+    if (running) {
+      PyGILState_Release(gil_state);
+    } else {
+      PyEval_SaveThread();
+    }
+  };
+  if (Status st = wsgi::start_interpreter(interp); !st.ok()) {
+    if (running) release_gil();
+    return st;
+  }
+  // From here this thread holds the GIL until the app is returned.
+
+  PyObject* helper = wsgi::helper_module();
+  wsgi::PyRef app(helper ? PyObject_CallMethod(helper, "load", "ss", spec->module.c_str(),
+                                               spec->expression.c_str())
+                         : nullptr);
+  if (!app) {
+    LoadFailure f = describe_failure(helper, options.spec);
+    std::fprintf(stderr, "%s\n%s\n", f.traceback.c_str(), f.message.c_str());
+    std::fflush(stderr);
+    if (!options.reload) {
+      release_gil();
+      return Status::error(f.message);
+    }
+    host.log_error("--reload: " + f.message + "; serving the traceback until a file changes");
+    auto reloader = std::make_unique<wsgi::Reloader>(host, std::move(f.files));
+    release_gil();
+    reloader->start();
+    return std::unique_ptr<Application>(
+        new wsgi::ErrorApplication(f.traceback + "\n\n" + f.message, std::move(reloader)));
+  }
+
+  wsgi::WsgiSettings settings;
+  settings.threads = options.threads;
+  settings.multiprocess = options.multiprocess;
+  const char* script_name = std::getenv("SCRIPT_NAME");
+  settings.script_name = wsgi::normalize_script_name(script_name ? script_name : "");
+  StatusOr<std::unique_ptr<wsgi::WsgiApplication>> made =
+      wsgi::WsgiApplication::create(app.get(), settings, host);
+  app = wsgi::PyRef();
+  release_gil();
+  if (!made.ok()) return made.status();
+  if (options.reload) (*made)->watch_for_changes();
+  return std::unique_ptr<Application>(std::move(*made));
+}
+
+}  // namespace greenfork::worker

@@ -1,0 +1,93 @@
+#include "greenfork/wsgi/response_head.hpp"
+
+#include <array>
+
+namespace greenfork::wsgi {
+namespace {
+
+bool is_tchar(unsigned char c) {
+  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
+  switch (c) {
+    case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+':
+    case '-': case '.': case '^': case '_': case '`': case '|': case '~':
+      return true;
+    default:
+      return false;
+  }
+}
+
+char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+
+// Printable for an error message: control bytes as \xNN.
+std::string shown(std::string_view s) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : s) {
+    if (c < 0x20 || c == 0x7f) {
+      out += "\\x";
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (lower(a[i]) != lower(b[i])) return false;
+  }
+  return true;
+}
+
+StatusOr<ParsedStatus> parse_status(std::string_view status) {
+  auto bad = [&](const char* why) {
+    return Status::error("invalid status '" + shown(status) + "' from the application: " + why);
+  };
+  if (status.size() < 3) return bad("expected 'NNN reason'");
+  int code = 0;
+  for (size_t i = 0; i < 3; ++i) {
+    if (status[i] < '0' || status[i] > '9') return bad("expected three digits first");
+    code = code * 10 + (status[i] - '0');
+  }
+  if (code < 100) return bad("code below 100");
+  if (status.size() > 3 && status[3] != ' ') return bad("expected a space after the code");
+  std::string_view reason = status.size() > 4 ? status.substr(4) : std::string_view();
+  for (unsigned char c : reason) {
+    if (c == '\r' || c == '\n' || c == '\0') return bad("CR, LF or NUL in the reason");
+    if ((c < 0x20 && c != '\t') || c == 0x7f) return bad("control character in the reason");
+  }
+  return ParsedStatus{code, std::string(reason)};
+}
+
+Status check_header(std::string_view name, std::string_view value) {
+  if (name.empty()) return Status::error("empty response header name from the application");
+  for (unsigned char c : name) {
+    if (!is_tchar(c)) {
+      return Status::error("invalid response header name '" + shown(name) + "' from the application");
+    }
+  }
+  for (unsigned char c : value) {
+    if (c == '\r' || c == '\n' || c == '\0' || (c < 0x20 && c != '\t') || c == 0x7f) {
+      return Status::error("invalid value for response header '" + std::string(name) +
+                           "' from the application: '" + shown(value) + "'");
+    }
+  }
+  return {};
+}
+
+bool is_hop_by_hop(std::string_view name) {
+  static constexpr std::array<std::string_view, 8> kHop = {
+      "connection", "keep-alive", "proxy-authenticate", "proxy-authorization",
+      "te", "trailers", "transfer-encoding", "upgrade"};
+  for (auto h : kHop) {
+    if (iequals(name, h)) return true;
+  }
+  return false;
+}
+
+}  // namespace greenfork::wsgi

@@ -1,0 +1,212 @@
+#include "greenfork/wsgi/start_response.hpp"
+
+#include <string>
+#include <vector>
+
+#include "greenfork/wsgi/response_head.hpp"
+
+namespace greenfork::wsgi {
+namespace {
+
+struct WriterObject {
+  PyObject_HEAD
+  Exchange* exchange;
+};
+
+struct StartResponseObject {
+  PyObject_HEAD
+  Exchange* exchange;
+  PyObject* writer;  // owned
+};
+
+PyTypeObject* g_sr_type = nullptr;
+PyTypeObject* g_writer_type = nullptr;
+
+StartResponseObject* as_sr(PyObject* o) { return reinterpret_cast<StartResponseObject*>(o); }
+
+bool reject(Exchange& ex, const std::string& message) {
+  ex.host->log_error(message + " (answering 500; nothing of it is sent)");
+  PyErr_SetString(PyExc_ValueError, message.c_str());
+  return false;
+}
+
+bool record_headers(Exchange& ex, PyObject* headers) {
+  if (!PyList_Check(headers) && !PyTuple_Check(headers)) {
+    PyErr_Format(PyExc_TypeError, "response_headers must be a list, not %.100s",
+                 Py_TYPE(headers)->tp_name);
+    return false;
+  }
+  PyRef fast(PySequence_Fast(headers, "response_headers must be a list"));
+  if (!fast) return false;
+  const Py_ssize_t n = PySequence_Fast_GET_SIZE(fast.get());
+  PyObject** items = PySequence_Fast_ITEMS(fast.get());
+  std::vector<worker::Header> out;
+  out.reserve(static_cast<size_t>(n));
+  std::string name, value;
+  for (Py_ssize_t i = 0; i < n; ++i) {
+    PyObject* item = items[i];
+    if (!PyTuple_Check(item) || PyTuple_GET_SIZE(item) != 2) {
+      PyErr_Format(PyExc_TypeError, "response header %zd must be a (name, value) tuple", i);
+      return false;
+    }
+    if (!latin1_of(PyTuple_GET_ITEM(item, 0), name, "a response header name")) return false;
+    if (!latin1_of(PyTuple_GET_ITEM(item, 1), value, "a response header value")) return false;
+    if (Status st = check_header(name, value); !st.ok()) return reject(ex, st.message());
+    if (is_hop_by_hop(name) && !(iequals(name, "connection") && iequals(value, "close"))) {
+      continue;  // the server's business (PEP 3333); "Connection: close" is honoured
+    }
+    out.push_back({name, value});
+  }
+  ex.headers = std::move(out);
+  return true;
+}
+
+PyObject* sr_call(PyObject* self, PyObject* args, PyObject* kwargs) {
+  static const char* kwlist[] = {"status", "response_headers", "exc_info", nullptr};
+  PyObject* status = nullptr;
+  PyObject* headers = nullptr;
+  PyObject* exc_info = Py_None;
+  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OO|O:start_response",
+                                   const_cast<char**>(kwlist), &status, &headers, &exc_info)) {
+    return nullptr;
+  }
+  StartResponseObject* sr = as_sr(self);
+  if (!sr->exchange) {
+    PyErr_SetString(PyExc_RuntimeError, "start_response() called after its request ended");
+    return nullptr;
+  }
+  Exchange& ex = *sr->exchange;
+  if (exc_info != Py_None) {
+    if (ex.started) {  // PEP 3333: too late to change the head, re-raise the app's error
+      if (!PyTuple_Check(exc_info) || PyTuple_GET_SIZE(exc_info) != 3) {
+        PyErr_SetString(PyExc_TypeError, "exc_info must be a (type, value, traceback) tuple");
+        return nullptr;
+      }
+      PyObject* type = PyTuple_GET_ITEM(exc_info, 0);
+      PyObject* value = PyTuple_GET_ITEM(exc_info, 1);
+      PyObject* tb = PyTuple_GET_ITEM(exc_info, 2);
+      if (tb == Py_None) tb = nullptr;
+      Py_INCREF(type);
+      Py_INCREF(value);
+      Py_XINCREF(tb);
+      PyErr_Restore(type, value, tb);
+      return nullptr;
+    }
+  } else if (ex.start_called) {
+    PyErr_SetString(PyExc_AssertionError,
+                    "start_response() called again without exc_info (PEP 3333)");
+    return nullptr;
+  }
+  std::string status_text;
+  if (!latin1_of(status, status_text, "status")) return nullptr;
+  StatusOr<ParsedStatus> parsed = parse_status(status_text);
+  if (!parsed.ok()) {
+    reject(ex, parsed.status().message());
+    return nullptr;
+  }
+  if (!record_headers(ex, headers)) return nullptr;
+  ex.status_code = parsed->code;
+  ex.reason = std::move(parsed->reason);
+  ex.start_called = true;
+  Py_INCREF(sr->writer);
+  return sr->writer;
+}
+
+PyObject* writer_call(PyObject* self, PyObject* args, PyObject* kwargs) {
+  PyObject* data = nullptr;
+  if ((kwargs && PyDict_Size(kwargs) != 0) || !PyArg_UnpackTuple(args, "write", 1, 1, &data)) {
+    if (!PyErr_Occurred()) PyErr_SetString(PyExc_TypeError, "write() takes one bytes argument");
+    return nullptr;
+  }
+  Exchange* ex = reinterpret_cast<WriterObject*>(self)->exchange;
+  if (!ex) {
+    PyErr_SetString(PyExc_RuntimeError, "write() called after its request ended");
+    return nullptr;
+  }
+  if (PyBytes_Check(data)) {
+    if (!ex->write_body(PyBytes_AS_STRING(data), static_cast<size_t>(PyBytes_GET_SIZE(data)))) {
+      return nullptr;
+    }
+    Py_RETURN_NONE;
+  }
+  Py_buffer view;
+  if (PyObject_GetBuffer(data, &view, PyBUF_SIMPLE) < 0) {
+    PyErr_Format(PyExc_TypeError, "write() argument must be bytes, not %.100s",
+                 Py_TYPE(data)->tp_name);
+    return nullptr;
+  }
+  bool ok = ex->write_body(static_cast<const char*>(view.buf), static_cast<size_t>(view.len));
+  PyBuffer_Release(&view);
+  if (!ok) return nullptr;
+  Py_RETURN_NONE;
+}
+
+void writer_dealloc(PyObject* self) {
+  PyTypeObject* type = Py_TYPE(self);
+  type->tp_free(self);
+  Py_DECREF(type);
+}
+
+void sr_dealloc(PyObject* self) {
+  PyTypeObject* type = Py_TYPE(self);
+  Py_XDECREF(as_sr(self)->writer);
+  type->tp_free(self);
+  Py_DECREF(type);
+}
+
+PyType_Slot g_sr_slots[] = {
+    {Py_tp_dealloc, reinterpret_cast<void*>(sr_dealloc)},
+    {Py_tp_call, reinterpret_cast<void*>(sr_call)},
+    {Py_tp_doc, const_cast<char*>("start_response(status, response_headers, exc_info=None)")},
+    {0, nullptr},
+};
+PyType_Spec g_sr_spec = {"greenfork.StartResponse", sizeof(StartResponseObject), 0,
+                         Py_TPFLAGS_DEFAULT | Py_TPFLAGS_DISALLOW_INSTANTIATION, g_sr_slots};
+
+PyType_Slot g_writer_slots[] = {
+    {Py_tp_dealloc, reinterpret_cast<void*>(writer_dealloc)},
+    {Py_tp_call, reinterpret_cast<void*>(writer_call)},
+    {Py_tp_doc, const_cast<char*>("write(data): response body bytes (PEP 3333)")},
+    {0, nullptr},
+};
+PyType_Spec g_writer_spec = {"greenfork.Write", sizeof(WriterObject), 0,
+                             Py_TPFLAGS_DEFAULT | Py_TPFLAGS_DISALLOW_INSTANTIATION,
+                             g_writer_slots};
+
+}  // namespace
+
+bool start_response_init_types() {
+  if (g_sr_type) return true;
+  g_writer_type = reinterpret_cast<PyTypeObject*>(PyType_FromSpec(&g_writer_spec));
+  if (!g_writer_type) return false;
+  g_sr_type = reinterpret_cast<PyTypeObject*>(PyType_FromSpec(&g_sr_spec));
+  return g_sr_type != nullptr;
+}
+
+PyObject* start_response_new() {
+  WriterObject* writer = PyObject_New(WriterObject, g_writer_type);
+  if (!writer) return nullptr;
+  writer->exchange = nullptr;
+  StartResponseObject* sr = PyObject_New(StartResponseObject, g_sr_type);
+  if (!sr) {
+    Py_DECREF(writer);
+    return nullptr;
+  }
+  sr->exchange = nullptr;
+  sr->writer = reinterpret_cast<PyObject*>(writer);
+  return reinterpret_cast<PyObject*>(sr);
+}
+
+void start_response_attach(PyObject* start_response, Exchange* exchange) {
+  StartResponseObject* sr = as_sr(start_response);
+  sr->exchange = exchange;
+  reinterpret_cast<WriterObject*>(sr->writer)->exchange = exchange;
+}
+
+void start_response_detach(PyObject* start_response) { start_response_attach(start_response, nullptr); }
+
+bool start_response_reusable(PyObject* start_response) {
+  return Py_REFCNT(start_response) == 1 && Py_REFCNT(as_sr(start_response)->writer) == 1;
+}
+
+}  // namespace greenfork::wsgi
