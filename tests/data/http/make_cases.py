@@ -203,6 +203,9 @@ valid("underscore_headers_dropped",
       get(["X_Forwarded_For: 6.6.6.6", "X-Forwarded-For: 10.0.0.1", "Under_Score: y",
            "X-Real: z"]),
       req("GET", "/", H + [("X-Forwarded-For", "10.0.0.1"), ("X-Real", "z")]))
+valid("transfer_encoding_underscore_ignored",
+      post(["Transfer_Encoding: chunked", "Content-Length: 5"], b"hello"),
+      req("POST", "/", H + [("Content-Length", "5")], b"hello"))
 valid("upgrade_served_without_switch",
       get(["Connection: Upgrade", "Upgrade: websocket"]),
       req("GET", "/", H + [("Connection", "Upgrade"), ("Upgrade", "websocket")],
