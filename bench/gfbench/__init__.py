@@ -1,0 +1,1 @@
+"""greenfork benchmark harness: processes, wrk, servers, scenarios, report."""

@@ -1,0 +1,261 @@
+"""The scenarios, and running one scenario against one server.
+
+Each (scenario, server) pair starts the server fresh on a new port, waits
+for its first 200 (that time feeds the start-up table), checks the app
+answers correctly, warms up, measures, reads the workers' RSS, and stops
+the server whatever happened.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import selectors
+import signal
+import socket
+import time
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Sequence, Tuple
+
+from . import procs, wrk
+from .servers import BIG_SIZE, HELLO_BODY, WORKERS, Context, Server
+
+POST_SIZE = 1024 * 1024
+
+
+@dataclass
+class Scenario:
+    id: str
+    title: str
+    app: str = "hello"
+    connections: int = 64
+    headers: Sequence[str] = ()
+    kind: str = "throughput"  # throughput | slowloris | reload | scale | kill9 | rss
+
+
+SCENARIOS = [
+    Scenario("hello-keepalive", "Hello world, keep-alive, 64 connections"),
+    Scenario("hello-close", "Hello world, `Connection: close`, 64 connections",
+             headers=("Connection: close",)),
+    Scenario("big-64k", "64 KiB response, keep-alive, 64 connections", app="big"),
+    Scenario("post-1m", "1 MiB POST echoed back, keep-alive, 64 connections", app="echo"),
+    Scenario("flask", "Flask hello page, keep-alive, 64 connections", app="flask"),
+    Scenario("sleep-10ms", "App sleeps 10 ms, keep-alive, 256 connections", app="sleep",
+             connections=256),
+    Scenario("slowloris", "Hello world with 1,000 idle half-open connections held (slowloris)",
+             kind="slowloris"),
+    Scenario("reload", "Requests failed during a reload under load (greenfork: `gctl reload`, "
+             "others: SIGHUP)", kind="reload"),
+    Scenario("scale", "Requests failed while scaling 2 → 3 → 2 workers under load "
+             "(greenfork: `gctl scale +1/-1`, Gunicorn: TTIN/TTOU)", kind="scale"),
+    Scenario("kill9", "Requests failed when one worker is killed with SIGKILL under load",
+             kind="kill9"),
+    Scenario("rss", "RSS of a worker after {rss_requests:,} hello requests", kind="rss"),
+]
+SCENARIO_IDS = [s.id for s in SCENARIOS] + ["startup"]
+
+
+@dataclass
+class Settings:
+    duration: float = 5.0
+    warmup: float = 1.0
+    idle_connections: int = 1000
+    rss_requests: int = 100_000
+    rss_cap_seconds: float = 60.0
+
+
+@dataclass
+class Row:
+    server: str
+    peer: bool
+    result: Optional[wrk.WrkResult] = None
+    rss_kib: Optional[float] = None
+    note: str = ""
+    extra: Dict[str, object] = field(default_factory=dict)
+
+
+def _check_answer(port: int, path: str, app: str) -> Optional[str]:
+    """None if the app answers as it should, else what was wrong."""
+    try:
+        if app == "echo":
+            body = bytes(range(256)) * (POST_SIZE // 256)
+            status, got = procs.http_get(port, path, timeout=10, method="POST", body=body)
+            ok = status == 200 and got == body
+        else:
+            status, got = procs.http_get(port, path, timeout=10)
+            want = {"hello": HELLO_BODY, "big": None, "sleep": b"slept\n"}.get(app)
+            if app == "hello":  # the native hello has no trailing newline
+                ok = status == 200 and got.strip() == HELLO_BODY.strip()
+            elif app == "big":
+                ok = status == 200 and len(got) == BIG_SIZE
+            elif want is not None:
+                ok = status == 200 and got == want
+            else:
+                ok = status == 200 and len(got) > 0
+        return None if ok else f"wrong answer: HTTP {status}, {len(got)} bytes"
+    except Exception as exc:  # noqa: BLE001 - reported in the table
+        return f"answer check failed: {type(exc).__name__}: {exc}"
+
+
+def hold_idle(port: int, count: int, timeout: float = 10.0) -> Tuple[List[socket.socket], int]:
+    """Opens `count` connections that send part of a request head and stall.
+
+    Returns (sockets connected, how many could not connect in time)."""
+    partial = b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: "
+    sel = selectors.DefaultSelector()
+    pending: List[socket.socket] = []
+    for _ in range(count):
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.setblocking(False)
+        err = s.connect_ex(("127.0.0.1", port))
+        if err not in (0, errno.EINPROGRESS):
+            s.close()
+            continue
+        pending.append(s)
+        sel.register(s, selectors.EVENT_WRITE)
+    held: List[socket.socket] = []
+    deadline = time.monotonic() + timeout
+    while sel.get_map() and time.monotonic() < deadline:
+        for key, _ in sel.select(timeout=0.2):
+            s = key.fileobj
+            sel.unregister(s)
+            if s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) == 0:
+                try:
+                    s.send(partial)
+                    held.append(s)
+                    continue
+                except OSError:
+                    pass
+            s.close()
+    for key in list(sel.get_map().values()):
+        key.fileobj.close()
+    sel.close()
+    return held, count - len(held)
+
+
+def still_open(socks: List[socket.socket]) -> int:
+    """How many of the idle connections the server has not closed."""
+    n = 0
+    for s in socks:
+        try:
+            data = s.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT)
+            n += 1 if data else 0  # b"": the server closed it
+        except BlockingIOError:
+            n += 1
+        except OSError:
+            pass
+    return n
+
+
+def _rss_per_worker(proc: procs.Proc) -> Optional[float]:
+    values = [v for v in (procs.rss_kib(p) for p in proc.workers()) if v is not None]
+    return sum(values) / len(values) if values else None
+
+
+def applies(sc: Scenario, server: Server) -> bool:
+    """Whether the scenario has a row for this server at all."""
+    return server.supports(sc.app) and (sc.kind != "scale" or server.can_scale)
+
+
+def run_one(ctx: Context, sc: Scenario, server: Server, st: Settings,
+            startups: Dict[str, List[float]]) -> Row:
+    row = Row(server=server.name if sc.app != "flask" else f"{server.name} (Flask)",
+              peer=server.peer)
+    why = server.unavailable(ctx) or server.app_missing(ctx, sc.app)
+    if why:
+        row.note = f"not available: {why}"
+        return row
+    port = procs.free_port()
+    path = server.path(sc.app)
+    url = f"http://127.0.0.1:{port}{path}"
+    proc = None
+    try:
+        proc = server.start(ctx, sc.app, port)
+        startups.setdefault(server.name, []).append(procs.wait_first_200(proc, port, path, 60))
+        if not procs.wait_workers(proc, WORKERS, 15):
+            row.note = f"only {len(proc.workers())} worker processes; "
+        bad = _check_answer(port, path, sc.app)
+        if bad:
+            row.note += f"not available: {bad}"
+            return row
+        script = wrk.post_script(ctx.tmpdir, POST_SIZE) if sc.app == "echo" else None
+        if st.warmup > 0 and sc.kind != "rss":
+            wrk.run(url, sc.connections, st.warmup, sc.headers, script)
+        _measure(ctx, sc, server, st, proc, port, url, script, row)
+        if row.rss_kib is None:
+            row.rss_kib = _rss_per_worker(proc)
+    except KeyboardInterrupt:
+        raise
+    except Exception as exc:  # noqa: BLE001 - one failure is one table cell
+        row.note += f"failed: {exc}"
+    finally:
+        if proc is not None:
+            proc.stop()
+    return row
+
+
+def _measure(ctx: Context, sc: Scenario, server: Server, st: Settings, proc: procs.Proc,
+             port: int, url: str, script, row: Row) -> None:
+    if sc.kind == "throughput":
+        row.result = wrk.run(url, sc.connections, st.duration, sc.headers, script)
+    elif sc.kind == "slowloris":
+        base = wrk.run(url, sc.connections, st.duration)
+        held, failed = hold_idle(port, st.idle_connections)
+        try:
+            row.result = wrk.run(url, sc.connections, st.duration)
+            row.extra.update(base_rps=base.rps, held=len(held), not_connected=failed,
+                             open_after=still_open(held))
+        finally:
+            for s in held:
+                s.close()
+    elif sc.kind == "reload":
+        duration = max(st.duration, 4.0)
+        row.result = wrk.run(url, sc.connections, duration,
+                             during=lambda: server.reload(ctx, proc), during_at=0.25)
+        row.extra["workers_after"] = len(proc.workers()) if procs.wait_workers(
+            proc, WORKERS, 10) else len(proc.workers())
+    elif sc.kind == "scale":
+        duration = max(st.duration, 4.0)
+
+        def scale_up_down() -> str:
+            notes = []
+            for delta, want in ((+1, WORKERS + 1), (-1, WORKERS)):
+                t0 = time.monotonic()
+                notes.append(server.scale(ctx, proc, delta))
+                while time.monotonic() - t0 < duration * 0.3:
+                    if len(proc.workers()) == want:
+                        notes[-1] += f", {want} workers after {time.monotonic() - t0:.2f} s"
+                        break
+                    time.sleep(0.01)
+                else:
+                    notes[-1] += f", still {len(proc.workers())} workers"
+            return "; ".join(notes)
+        row.result = wrk.run(url, sc.connections, duration, during=scale_up_down, during_at=0.2)
+        row.extra["workers_after"] = len(proc.workers())
+    elif sc.kind == "kill9":
+        duration = max(st.duration, 3.0)
+
+        def kill_one() -> str:
+            victims = proc.workers()
+            if not victims:
+                return "no worker to kill"
+            os.kill(victims[0], signal.SIGKILL)
+            t0 = time.monotonic()
+            while time.monotonic() - t0 < duration * 0.45:
+                now = proc.workers()
+                if len(now) >= WORKERS and victims[0] not in now:
+                    row.extra["respawned"] = f"{time.monotonic() - t0:.2f} s"
+                    break
+                time.sleep(0.01)
+            return f"killed worker pid {victims[0]}"
+        row.result = wrk.run(url, sc.connections, duration, during=kill_one)
+        if "respawned" not in row.extra:
+            back = procs.wait_workers(proc, WORKERS, 10)
+            row.extra["respawned"] = "later" if back else "no"
+    elif sc.kind == "rss":
+        row.result = wrk.run_until(url, sc.connections, st.rss_requests, st.rss_cap_seconds)
+        values = [v for v in (procs.rss_kib(p) for p in proc.workers()) if v is not None]
+        row.rss_kib = sum(values) / len(values) if values else None
+        row.extra["rss_max_kib"] = max(values) if values else None
+    else:
+        raise ValueError(f"unknown scenario kind {sc.kind}")

@@ -1,0 +1,291 @@
+"""The servers under test and how each is started, reloaded and versioned.
+
+Every server gets the same thing: 2 workers, a listen backlog of 2048,
+a fresh loopback port, no access log, and the same app file
+(bench/apps/app.py, or examples/flask_app/app.py for Flask).
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+from typing import Dict, List, Optional, Tuple
+
+from .procs import Proc
+
+PYTHON = "/usr/bin/python3"
+WORKERS = 2
+BACKLOG = 2048
+HELLO_BODY = b"Hello, World!\n"
+BIG_SIZE = 64 * 1024
+
+
+class Context:
+    """Where things are: the source tree, the build tree, a temp dir."""
+
+    def __init__(self, root: Path, build: Path, tmpdir: Path):
+        self.root, self.build, self.tmpdir = root, build, tmpdir
+        self._seq = 0
+
+    def fresh_dir(self, name: str) -> Path:
+        self._seq += 1
+        path = self.tmpdir / f"{self._seq:03d}-{name}"
+        path.mkdir(parents=True)
+        return path
+
+    def wsgi_app(self, app: str) -> Tuple[Path, str]:
+        """(directory, module:variable) of a benchmark app."""
+        if app == "flask":
+            return self.root / "examples" / "flask_app", "app:app"
+        return self.root / "bench" / "apps", f"app:{app}"
+
+
+def _out(argv: List[str]) -> str:
+    try:
+        res = subprocess.run(argv, capture_output=True, text=True, timeout=20)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"unknown ({exc})"
+    return (res.stdout.strip() or res.stderr.strip()).splitlines()[0] if (
+        res.stdout.strip() or res.stderr.strip()) else "unknown"
+
+
+class Server:
+    name = ""
+    peer = True
+    wsgi = True          # serves the Python apps; False: only hello (and maybe big)
+    stop_signal = signal.SIGINT
+    can_scale = False
+
+    def unavailable(self, ctx: Context) -> Optional[str]:
+        return None
+
+    def app_missing(self, ctx: Context, app: str) -> Optional[str]:
+        """Why this server cannot serve `app` in this checkout, or None."""
+        if not self.wsgi:
+            return None
+        appdir, spec = ctx.wsgi_app(app)
+        f = appdir / (spec.split(":")[0] + ".py")
+        return None if f.is_file() else f"{f} does not exist"
+
+    def supports(self, app: str) -> bool:
+        return self.wsgi
+
+    def path(self, app: str) -> str:
+        return "/"
+
+    def start(self, ctx: Context, app: str, port: int) -> Proc:
+        raise NotImplementedError
+
+    def reload(self, ctx: Context, proc: Proc) -> str:
+        os.kill(proc.pid, signal.SIGHUP)
+        return "SIGHUP to the master"
+
+    def scale(self, ctx: Context, proc: Proc, delta: int) -> str:
+        raise NotImplementedError
+
+    def version(self, ctx: Context) -> str:
+        raise NotImplementedError
+
+    def _spawn(self, ctx: Context, argv: List[str], cwd: Optional[str] = None,
+               env: Optional[Dict[str, str]] = None) -> Proc:
+        logdir = ctx.fresh_dir(self.name)
+        return Proc(argv, logdir / "server.log", cwd=cwd, env=env, stop_signal=self.stop_signal)
+
+
+class Gunicorn(Server):
+    can_scale = True
+
+    def __init__(self, worker_class: str, threads: int = 0):
+        self.worker_class, self.threads = worker_class, threads
+        self.name = f"gunicorn-{worker_class}"
+
+    def unavailable(self, ctx: Context) -> Optional[str]:
+        mod = "gevent" if self.worker_class == "gevent" else "gunicorn"
+        res = subprocess.run([PYTHON, "-c", f"import gunicorn, {mod}"], capture_output=True,
+                             text=True, timeout=20)
+        return None if res.returncode == 0 else res.stderr.strip().splitlines()[-1]
+
+    def start(self, ctx: Context, app: str, port: int) -> Proc:
+        appdir, spec = ctx.wsgi_app(app)
+        argv = [PYTHON, "-m", "gunicorn", "-w", str(WORKERS), "-k", self.worker_class,
+                "-b", f"127.0.0.1:{port}", "--backlog", str(BACKLOG), "--chdir", str(appdir)]
+        if self.threads:
+            argv += ["--threads", str(self.threads)]
+        return self._spawn(ctx, argv + [spec])
+
+    def scale(self, ctx: Context, proc: Proc, delta: int) -> str:
+        sig = signal.SIGTTIN if delta > 0 else signal.SIGTTOU
+        os.kill(proc.pid, sig)
+        return signal.Signals(sig).name
+
+    def version(self, ctx: Context) -> str:
+        v = "gunicorn " + _out([PYTHON, "-c", "import gunicorn; print(gunicorn.__version__)"])
+        if self.worker_class == "gevent":
+            v += ", gevent " + _out([PYTHON, "-c", "import gevent; print(gevent.__version__)"])
+        if self.threads:
+            v += f" (--threads {self.threads})"
+        return v
+
+
+class UWSGI(Server):
+    name = "uwsgi"
+
+    def unavailable(self, ctx: Context) -> Optional[str]:
+        res = subprocess.run(["uwsgi", "--plugin", "python3", "--version"], capture_output=True,
+                             text=True, timeout=20)
+        return None if res.returncode == 0 else (res.stdout + res.stderr).strip()[-200:]
+
+    def start(self, ctx: Context, app: str, port: int) -> Proc:
+        appdir, spec = ctx.wsgi_app(app)
+        # --http11-socket is --http-socket with HTTP/1.1 keep-alive.
+        argv = ["uwsgi", "--plugin", "python3", "--http11-socket", f"127.0.0.1:{port}",
+                "--master", "--processes", str(WORKERS), "--listen", str(BACKLOG),
+                "--chdir", str(appdir), "--module", spec, "--need-app",
+                "--disable-logging", "--die-on-term"]
+        return self._spawn(ctx, argv)
+
+    def version(self, ctx: Context) -> str:
+        return "uWSGI " + _out(["uwsgi", "--version"]) + " (http11-socket, plugin python3)"
+
+
+class Nginx(Server):
+    name = "nginx"
+    wsgi = False
+    stop_signal = signal.SIGTERM
+
+    def supports(self, app: str) -> bool:
+        return app in ("hello", "big")
+
+    def path(self, app: str) -> str:
+        return "/big" if app == "big" else "/"
+
+    def start(self, ctx: Context, app: str, port: int) -> Proc:
+        d = ctx.fresh_dir(self.name + "-conf")
+        (d / "www").mkdir()
+        (d / "www" / "big").write_bytes(b"x" * BIG_SIZE)
+        user = f"user {getpass.getuser()};\n" if os.geteuid() == 0 else ""
+        hello = HELLO_BODY.decode().replace("\n", "\\n")
+        temps = "".join(f"  {k}_temp_path {d}/{k};\n"
+                        for k in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+        (d / "nginx.conf").write_text(
+            f"{user}daemon off;\nmaster_process on;\nworker_processes {WORKERS};\n"
+            f"pid {d}/nginx.pid;\nerror_log {d}/error.log warn;\n"
+            "events { worker_connections 4096; }\n"
+            "http {\n  access_log off;\n" + temps +
+            f"  server {{\n    listen 127.0.0.1:{port} backlog={BACKLOG};\n"
+            f"    location = /big {{ root {d}/www; default_type application/octet-stream; }}\n"
+            f"    location / {{ default_type text/plain; return 200 \"{hello}\"; }}\n"
+            "  }\n}\n")
+        return self._spawn(ctx, ["nginx", "-p", str(d), "-e", str(d / "error.log"),
+                                 "-c", str(d / "nginx.conf")])
+
+    def version(self, ctx: Context) -> str:
+        return _out(["nginx", "-v"]).replace("nginx version: ", "")
+
+
+def find_libhello(build: Path) -> Optional[Path]:
+    """libhello.so wherever the examples' CMake put it in the build tree."""
+    preferred = [build / "examples" / "native" / "libhello.so",
+                 build / "examples" / "native" / "hello" / "libhello.so",
+                 build / "lib" / "libhello.so", build / "bin" / "libhello.so"]
+    for p in preferred:
+        if p.is_file():
+            return p
+    found = sorted(build.rglob("libhello.so*"), key=lambda p: (len(p.parts), str(p)))
+    return found[0] if found else None
+
+
+class Greenfork(Server):
+    peer = False
+    can_scale = True
+
+    def __init__(self, native: bool = False):
+        self.native = native
+        self.wsgi = not native
+        self.name = "greenfork-native" if native else "greenfork"
+        self._help: Optional[str] = None
+
+    def supports(self, app: str) -> bool:
+        return app == "hello" if self.native else True
+
+    def _bin(self, ctx: Context, name: str) -> Path:
+        return ctx.build / "bin" / name
+
+    def unavailable(self, ctx: Context) -> Optional[str]:
+        for name in ("arbiterd", "gworker"):
+            if not self._bin(ctx, name).is_file():
+                return f"{self._bin(ctx, name)} is not built"
+        if self.native and find_libhello(ctx.build) is None:
+            return f"no libhello.so under {ctx.build}"
+        return None
+
+    def _arbiter_help(self, ctx: Context) -> str:
+        if self._help is None:
+            res = subprocess.run([str(self._bin(ctx, "arbiterd")), "--help"],
+                                 capture_output=True, text=True, timeout=20)
+            self._help = res.stdout + res.stderr
+        return self._help
+
+    def start(self, ctx: Context, app: str, port: int) -> Proc:
+        d = ctx.fresh_dir(self.name + "-run")
+        argv = [str(self._bin(ctx, "arbiterd")), "-w", str(WORKERS), "-b", f"127.0.0.1:{port}"]
+        if "--control-socket" in self._arbiter_help(ctx):
+            argv += ["--control-socket", str(d / "control.sock")]
+        if "--backlog" in self._arbiter_help(ctx):
+            argv += ["--backlog", str(BACKLOG)]
+        if self.native:
+            argv += ["--", str(self._bin(ctx, "gworker")), f"native:{find_libhello(ctx.build)}"]
+        else:
+            appdir, spec = ctx.wsgi_app(app)
+            argv += ["--chdir", str(appdir), spec]
+        proc = self._spawn(ctx, argv)
+        proc.control_socket = d / "control.sock"  # type: ignore[attr-defined]
+        return proc
+
+    def _gctl(self, ctx: Context, proc: Proc, args: List[str]) -> Optional[str]:
+        """Runs gctl against this arbiterd; None on success, else why not."""
+        gctl = self._bin(ctx, "gctl")
+        sock = getattr(proc, "control_socket", None)
+        if not gctl.is_file():
+            return "gctl is not built"
+        if sock is None or not Path(sock).exists():
+            return "no control socket"
+        res = subprocess.run([str(gctl), "--socket", f"unix:{sock}"] + args,
+                             capture_output=True, text=True, timeout=120)
+        if res.returncode != 0:
+            return f"gctl {' '.join(args)} exited {res.returncode}: " + \
+                (res.stdout + res.stderr).strip()[:120]
+        return None
+
+    def reload(self, ctx: Context, proc: Proc) -> str:
+        t0 = time.monotonic()
+        why = self._gctl(ctx, proc, ["reload", "--wait"])
+        if why is None:
+            return f"gctl reload --wait ({time.monotonic() - t0:.1f} s)"
+        os.kill(proc.pid, signal.SIGHUP)  # fall back to the signal, and say so
+        return f"{why}; SIGHUP to arbiterd instead"
+
+    def scale(self, ctx: Context, proc: Proc, delta: int) -> str:
+        arg = f"{delta:+d}"
+        why = self._gctl(ctx, proc, ["scale", arg])
+        if why is None:
+            return f"gctl scale {arg}"
+        sig = signal.SIGTTIN if delta > 0 else signal.SIGTTOU
+        os.kill(proc.pid, sig)
+        return f"{why}; {signal.Signals(sig).name} to arbiterd instead"
+
+    def version(self, ctx: Context) -> str:
+        rev = _out(["git", "-C", str(ctx.root), "describe", "--always", "--dirty"])
+        if self.native:
+            lib = find_libhello(ctx.build)
+            return f"greenfork {rev} (native app {lib.relative_to(ctx.build) if lib else 'missing'})"
+        return f"greenfork {rev} (embedded {_out([PYTHON, '-V'])})"
+
+
+def all_servers() -> List[Server]:
+    return [Gunicorn("sync"), Gunicorn("gthread", threads=4), Gunicorn("gevent"), UWSGI(),
+            Nginx(), Greenfork(), Greenfork(native=True)]

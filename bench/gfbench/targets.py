@@ -1,0 +1,92 @@
+"""The issue's targets, checked against one run's rows."""
+
+from __future__ import annotations
+
+from typing import Dict, List, Optional, Tuple
+
+from .report import _ok, best_python_peer, fmt_us, fmt_x, nginx_row
+from .scenarios import Row
+
+Results = Dict[str, List[Row]]
+
+
+def _row(results: Results, sc: str, name: str) -> Optional[Row]:
+    for r in results.get(sc, []):
+        if r.server.split(" (")[0] == name and _ok(r):
+            return r
+    return None
+
+
+def _best(results: Results, sc: str, prefix: str) -> Optional[Row]:
+    rows = [r for r in results.get(sc, []) if r.server.startswith(prefix) and _ok(r)]
+    return max(rows, key=lambda r: r.result.rps) if rows else None
+
+
+def _cmp(a: Optional[Row], b: Optional[Row], want: float) -> Tuple[str, str]:
+    if a is None or b is None or not b.result.rps:
+        return "not measured", "–"
+    v = a.result.rps / b.result.rps
+    return (f"{fmt_x(v)} ({a.result.rps:,.0f} vs {b.server} {b.result.rps:,.0f} req/s)",
+            "met" if v >= want else "missed")
+
+
+def check(results: Results) -> List[str]:
+    out: List[Tuple[str, str, str]] = []
+    gf = lambda sc: _row(results, sc, "greenfork")  # noqa: E731
+    out.append(("WSGI hello keep-alive ≥ 3× best Gunicorn",
+                *_cmp(gf("hello-keepalive"), _best(results, "hello-keepalive", "gunicorn-"), 3.0)))
+    out.append(("WSGI hello keep-alive ≥ 1.5× uWSGI",
+                *_cmp(gf("hello-keepalive"), _row(results, "hello-keepalive", "uwsgi"), 1.5)))
+    out.append(("WSGI hello keep-alive ≥ 0.6× nginx",
+                *_cmp(gf("hello-keepalive"), _row(results, "hello-keepalive", "nginx"), 0.6)))
+    out.append(("Native hello keep-alive ≥ 0.9× nginx",
+                *_cmp(_row(results, "hello-keepalive", "greenfork-native"),
+                      _row(results, "hello-keepalive", "nginx"), 0.9)))
+    out.append(("Flask hello ≥ 1.5× best Gunicorn",
+                *_cmp(gf("flask"), _best(results, "flask", "gunicorn-"), 1.5)))
+    for sc, rows in results.items():
+        if sc in ("rss", "startup"):
+            continue
+        for r in rows:
+            if r.peer or not _ok(r):
+                continue
+            ref = nginx_row(rows) if r.server == "greenfork-native" else best_python_peer(rows)
+            if ref is None or ref.result.p99_us is None or r.result.p99_us is None:
+                continue
+            met = r.result.p99_us <= ref.result.p99_us
+            out.append((f"p99 ≤ best peer's, {sc}, {r.server}",
+                        f"{fmt_us(r.result.p99_us)} vs {ref.server} {fmt_us(ref.result.p99_us)}",
+                        "met" if met else "missed"))
+    for name in ("greenfork", "greenfork-native"):
+        r = _row(results, "reload", name)
+        if r:
+            out.append((f"zero failed requests during reload ({name})",
+                        f"{r.result.errors} failed of {r.result.requests:,}",
+                        "met" if r.result.errors == 0 else "missed"))
+        r = _row(results, "scale", name)
+        if r:
+            out.append((f"zero failed requests during scale up/down ({name})",
+                        f"{r.result.errors} failed of {r.result.requests:,}",
+                        "met" if r.result.errors == 0 else "missed"))
+        r = _row(results, "kill9", name)
+        if r:
+            # Keep-alive: each of the 64 connections has at most one request in
+            # flight, and the killed worker held about half of them.
+            bound = 64 // 2
+            out.append((f"kill -9: failed ≤ in-flight of the killed worker ({name})",
+                        f"{r.result.errors} failed (bound ≈ {bound}: its share of 64 "
+                        "keep-alive connections)",
+                        "met" if r.result.errors <= bound else "missed"))
+        r = _row(results, "slowloris", name)
+        if r and r.extra.get("base_rps"):
+            v = r.result.rps / float(r.extra["base_rps"])
+            out.append((f"slowloris: with 1,000 idle ≥ 90% of without ({name})",
+                        f"{v * 100:.0f}%", "met" if v >= 0.9 else "missed"))
+    r, sync = _row(results, "rss", "greenfork"), _row(results, "rss", "gunicorn-sync")
+    if r and sync and r.rss_kib and sync.rss_kib:
+        out.append(("RSS of a gworker (hello) ≤ a Gunicorn sync worker's",
+                    f"{r.rss_kib / 1024:.1f} MiB vs {sync.rss_kib / 1024:.1f} MiB",
+                    "met" if r.rss_kib <= sync.rss_kib else "missed"))
+    lines = ["| target | measured | |", "|---|---|---|"]
+    lines += [f"| {t} | {m} | {v} |" for t, m, v in out]
+    return lines
