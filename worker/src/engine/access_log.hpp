@@ -1,0 +1,49 @@
+// AccessLog: Gunicorn's access log (--access-logfile, --access-logformat)
+// with its atoms: h l u t r s m U q H B b f a T M D L p, {header}i,
+// {header}o, {var}e. The format is compiled once; lines are appended to a
+// buffered stream on the I/O thread and flushed at most every second.
+#pragma once
+
+#include <cstdio>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "greenfork/status.hpp"
+
+namespace greenfork::worker {
+
+class Exchange;
+class Connection;
+
+class AccessLog {
+ public:
+  static constexpr const char* kDefaultFormat =
+      R"(%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s")";
+
+  // path "-" = stdout. Errors name the file.
+  static StatusOr<std::unique_ptr<AccessLog>> open(const std::string& path,
+                                                    const std::string& format);
+  ~AccessLog();
+
+  void log(const Exchange& exchange, const Connection& connection);
+  void flush();
+  Status reopen();
+
+  struct Atom {
+    char kind = 0;      // 0: literal text; else the atom letter ('i', 'o', 'e' with a name)
+    std::string text;   // literal text, or the header/variable name
+  };
+  // Exposed for tests: the compiled form of a format string.
+  static std::vector<Atom> compile(const std::string& format);
+
+ private:
+  AccessLog(std::string path, std::vector<Atom> atoms, FILE* file);
+  std::string path_;
+  std::vector<Atom> atoms_;
+  FILE* file_;
+  std::string line_;
+};
+
+}  // namespace greenfork::worker

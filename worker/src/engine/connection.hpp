@@ -1,0 +1,90 @@
+// Connection: one coroutine per client connection, owning its socket, on
+// the I/O thread. It reads and parses requests, hands each to the app (or
+// runs an inline app itself), performs the app's I/O requests (flush, body
+// read, sendfile) and writes responses in order; pipelined requests wait in
+// the input buffer until the previous response is out.
+//
+// Timeouts: every socket wait has a deadline (head, body idle, keep-alive
+// idle, write); the Server's reaper closes a connection whose deadline
+// passed, which cancels its pending operation.
+#pragma once
+
+#include <asio/awaitable.hpp>
+#include <asio/generic/stream_protocol.hpp>
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "engine/event.hpp"
+#include "engine/exchange.hpp"
+#include "engine/server.hpp"
+#include "greenfork/worker/http/request_parser.hpp"
+
+namespace greenfork::worker {
+
+class Connection {
+ public:
+  using Clock = std::chrono::steady_clock;
+
+  Connection(Server& server, asio::generic::stream_protocol::socket socket,
+             const Listener& listener);
+  ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  // Spawned by the accept loop: owns the Connection for its whole life.
+  static asio::awaitable<void> serve(Server& server, asio::generic::stream_protocol::socket socket,
+                                     const Listener& listener);
+
+  // ---- for the Server (I/O thread) ----
+  Clock::time_point deadline() const { return deadline_; }
+  // Waiting for a next request with no byte of it received.
+  bool idle() const { return state_ == State::kIdle; }
+  // When the request being served arrived (only while busy).
+  bool busy() const { return state_ == State::kBusy || state_ == State::kBody || state_ == State::kWrite; }
+  Clock::time_point request_started() const { return request_started_; }
+  void close();
+
+  const std::string& peer() const { return peer_; }
+  const std::string& request_line() const { return request_line_; }
+
+ private:
+  enum class State { kIdle, kHead, kBusy, kBody, kWrite };
+
+  asio::awaitable<void> run();
+  asio::awaitable<bool> read_more();
+  asio::awaitable<bool> write_all(std::string_view data);
+  asio::awaitable<bool> send_file_slice(const Exchange::FileSlice& file);
+  // Moves body bytes from the socket into the exchange; false = connection
+  // unusable. discard: drop them (draining after the response).
+  asio::awaitable<bool> read_body(bool until_complete, bool discard);
+  asio::awaitable<bool> serve_app();
+  asio::awaitable<void> send_error(int status, std::string_view reason);
+  void fill_request(http::RequestHead& head);
+  static void wake(void* self);
+
+  Server& server_;
+  asio::generic::stream_protocol::socket socket_;
+  const Listener& listener_;
+  std::string peer_;
+  uint16_t peer_port_ = 0;
+  http::RequestParser parser_;
+  Exchange exchange_;
+  Event wake_;
+  State state_ = State::kIdle;
+  Clock::time_point deadline_ = Clock::time_point::max();
+  Clock::time_point request_started_{};
+  std::string request_line_;
+  std::unique_ptr<char[]> buf_;
+  size_t cap_ = 0;
+  size_t pos_ = 0;
+  size_t end_ = 0;
+  uint64_t requests_ = 0;
+  int body_error_status_ = 0;
+  std::string body_error_reason_;
+  bool closed_ = false;
+};
+
+}  // namespace greenfork::worker

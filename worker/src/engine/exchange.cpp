@@ -1,0 +1,286 @@
+#include "engine/exchange.hpp"
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+
+namespace greenfork::worker {
+
+namespace {
+
+// A request body still unread when the response commits is drained (and
+// the connection kept) only when at most this much of it is left.
+constexpr uint64_t kDrainBytes = 64 * 1024;
+
+}  // namespace
+
+void Exchange::reset(const Context& context, bool inline_mode) {
+  ctx_ = context;
+  inline_ = inline_mode;
+  op_ = Op::kNone;
+  acked_ = false;
+  ack_ok_ = true;
+  started_ = committed_ = finished_ = aborted_ = gone_ = false;
+  keep_alive_ = true;
+  head_only_ = no_body_ = chunked_ = false;
+  request_expects_ = false;
+  sent_100_ = false;
+  body_done_ = body_error_ = false;
+  body_received_ = 0;
+  body_pos_ = 0;
+  head_ = http::AppHead{};
+  body_buf_.clear();
+  out_.clear();
+  body_in_.clear();
+  body_sent_ = 0;
+  remaining_.reset();
+  file_ = FileSlice{};
+}
+
+void Exchange::add_body(std::string& bytes) {
+  if (body_pos_ == body_in_.size()) {
+    body_in_.clear();
+    body_pos_ = 0;
+  }
+  body_received_ += bytes.size();
+  if (body_in_.empty()) {
+    body_in_.swap(bytes);
+  } else {
+    body_in_.append(bytes);
+  }
+  bytes.clear();
+}
+
+void Exchange::run(Application& app) {
+  try {
+    app.handle(request, *this);
+    if (!finished_ && !aborted_) finish();
+  } catch (const ClientGone&) {
+    if (!finished_ && !aborted_) abort();
+  } catch (const std::exception& e) {
+    ctx_.host->log_error("Error handling request " + request.method + " " + request.target + ": " +
+                         e.what());
+    fail_500();
+  } catch (...) {
+    ctx_.host->log_error("Error handling request " + request.method + " " + request.target +
+                         ": unknown exception");
+    fail_500();
+  }
+}
+
+void Exchange::fail_500() {
+  if (finished_ || aborted_) return;
+  if (committed_) {
+    abort();
+    return;
+  }
+  body_buf_.clear();
+  started_ = false;
+  head_ = http::AppHead{};
+  head_.status = 500;
+  head_.reason = "Internal Server Error";
+  head_.headers.push_back({"Content-Type", "text/plain; charset=utf-8"});
+  head_.close = true;
+  started_ = true;
+  body_buf_ = "Internal Server Error\n";
+  try {
+    finish();
+  } catch (const ClientGone&) {
+  }
+}
+
+Status Exchange::start(int status, std::string_view reason, std::vector<Header> headers) {
+  if (committed_) return Status::error("response already started");
+  StatusOr<http::AppHead> head = http::check_app_head(status, reason, std::move(headers));
+  if (!head.ok()) return head.status();
+  head_ = std::move(*head);
+  started_ = true;
+  return {};
+}
+
+void Exchange::commit(bool final) {
+  if (committed_) return;
+  committed_ = true;
+  no_body_ = http::status_has_no_body(head_.status);
+  head_only_ = request.method == "HEAD";
+  keep_alive_ = request.keep_alive && !head_.close && !ctx_.stopping->load(std::memory_order_relaxed);
+  http::Framing framing = http::Framing::kNone;
+  uint64_t length = 0;
+  if (no_body_) {
+    framing = http::Framing::kNone;
+  } else if (head_.content_length) {
+    framing = http::Framing::kContentLength;
+    length = *head_.content_length;
+    remaining_ = length;
+  } else if (final) {
+    framing = http::Framing::kContentLength;
+    length = body_buf_.size();
+  } else if (head_only_) {
+    framing = http::Framing::kNone;
+  } else if (request.http_minor >= 1) {
+    framing = http::Framing::kChunked;
+    chunked_ = true;
+  } else {
+    framing = http::Framing::kUntilClose;
+    keep_alive_ = false;
+  }
+  if (!body_done_) {
+    // The rest of the request body must be read past before the next request.
+    const uint64_t left = request.content_length.value_or(0) - body_received_;
+    if ((request_expects_ && !sent_100_) || request.chunked || left > kDrainBytes) {
+      keep_alive_ = false;
+    }
+  }
+  out_.reserve(out_.size() + 256 + body_buf_.size());
+  http::serialize_head(head_, framing, length, keep_alive_,
+                       keep_alive_ && request.http_minor == 0, out_);
+}
+
+void Exchange::frame_pending_body() {
+  if (body_buf_.empty()) return;
+  if (no_body_ || head_only_) {
+    body_buf_.clear();
+    return;
+  }
+  if (remaining_) {
+    if (body_buf_.size() > *remaining_) body_buf_.resize(*remaining_);
+    *remaining_ -= body_buf_.size();
+    if (body_buf_.empty()) return;
+  }
+  if (chunked_) {
+    char hex[24];
+    auto [end, ec] = std::to_chars(hex, hex + sizeof hex, body_buf_.size(), 16);
+    (void)ec;
+    out_.append(hex, end);
+    out_.append("\r\n");
+    out_.append(body_buf_);
+    out_.append("\r\n");
+  } else {
+    out_.append(body_buf_);
+  }
+  body_sent_ += body_buf_.size();
+  body_buf_.clear();
+}
+
+void Exchange::write(const char* data, size_t len) {
+  if (aborted_ || gone_) throw ClientGone("the connection was closed");
+  if (finished_) throw std::logic_error("write() after finish()");
+  if (!started_) started_ = true;  // default 200 OK, no headers
+  body_buf_.append(data, len);
+  if (!inline_ && body_buf_.size() + out_.size() >= kFlushBytes) {
+    commit(false);
+    frame_pending_body();
+    request_op(Op::kFlush, true);
+  }
+}
+
+void Exchange::send_file(int fd, off_t offset, uint64_t count) {
+  if (aborted_ || gone_) throw ClientGone("the connection was closed");
+  if (!started_) started_ = true;
+  if (inline_) {
+    // Inline handlers are promised to be quick: read the file into memory.
+    std::string chunk(64 * 1024, '\0');
+    while (count > 0) {
+      const ssize_t n = pread(fd, chunk.data(), std::min<uint64_t>(count, chunk.size()), offset);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) throw std::runtime_error(std::string("send_file: read: ") + strerror(errno));
+      write(chunk.data(), static_cast<size_t>(n));
+      offset += n;
+      count -= static_cast<uint64_t>(n);
+    }
+    return;
+  }
+  commit(false);
+  frame_pending_body();
+  if (no_body_ || head_only_) return;
+  if (remaining_) {
+    count = std::min(count, *remaining_);
+    *remaining_ -= count;
+  }
+  if (count == 0) return;
+  if (chunked_) {
+    char hex[24];
+    auto [end, ec] = std::to_chars(hex, hex + sizeof hex, count, 16);
+    (void)ec;
+    out_.append(hex, end);
+    out_.append("\r\n");
+  }
+  file_ = FileSlice{fd, offset, count};
+  request_op(Op::kSendFile, true);
+  file_ = FileSlice{};
+  body_sent_ += count;
+  if (chunked_) out_.append("\r\n");
+}
+
+void Exchange::finish() {
+  if (finished_ || aborted_) return;
+  started_ = true;
+  commit(true);
+  frame_pending_body();
+  if (chunked_) out_.append("0\r\n\r\n");
+  if (remaining_ && *remaining_ > 0) keep_alive_ = false;  // short body: close tells the client
+  finished_ = true;
+  if (!inline_) request_op(Op::kFinish, false);
+}
+
+void Exchange::abort() noexcept {
+  if (finished_ || aborted_) return;
+  aborted_ = true;
+  keep_alive_ = false;
+  if (!inline_) request_op(Op::kAbort, false);
+}
+
+size_t Exchange::read(char* dst, size_t max) {
+  for (;;) {
+    if (body_pos_ < body_in_.size()) {
+      const size_t n = std::min(max, body_in_.size() - body_pos_);
+      std::memcpy(dst, body_in_.data() + body_pos_, n);
+      body_pos_ += n;
+      return n;
+    }
+    if (body_done_ || max == 0) return 0;
+    if (body_error_ || aborted_ || gone_) throw ClientGone("the request body could not be read");
+    if (inline_) return 0;
+    request_op(Op::kReadBody, true);
+  }
+}
+
+void Exchange::request_op(Op op, bool wait) {
+  // Copy the wake-up first: after a final op the I/O thread may reuse this
+  // Exchange as soon as it sees the op.
+  void (*wake)(void*) = ctx_.wake;
+  void* arg = ctx_.wake_arg;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    op_ = op;
+    acked_ = false;
+  }
+  wake(arg);
+  if (!wait) return;
+  std::unique_lock<std::mutex> lock(mu_);
+  cv_.wait(lock, [this] { return acked_; });
+  if (!ack_ok_) {
+    gone_ = true;
+    throw ClientGone("the client went away");
+  }
+}
+
+Exchange::Op Exchange::take_op() {
+  std::lock_guard<std::mutex> lock(mu_);
+  const Op op = op_;
+  op_ = Op::kNone;
+  return op;
+}
+
+void Exchange::ack(bool ok) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    acked_ = true;
+    ack_ok_ = ok;
+  }
+  cv_.notify_one();
+}
+
+}  // namespace greenfork::worker

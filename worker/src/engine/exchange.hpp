@@ -1,0 +1,134 @@
+// Exchange: one request and its response, shared by the connection's
+// coroutine (I/O thread) and the app thread that runs the application.
+//
+// Hand-off protocol: the app thread asks the I/O thread for one thing at a
+// time (flush output, read body, send a file) by setting `op` and posting a
+// wake-up, then blocks until the I/O thread acks; while it is blocked the
+// I/O thread owns the buffers. finish()/abort() post a final op and the app
+// thread never touches the Exchange again. A response that completes in one
+// go therefore costs exactly one post back to the I/O thread and one write.
+//
+// Inline mode (Application::runs_inline, body already complete): handle()
+// runs on the I/O thread itself; nothing is posted, output is buffered
+// whole and written by the coroutine after handle() returns.
+#pragma once
+
+#include <sys/types.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "greenfork/worker/app.hpp"
+#include "http/response_head.hpp"
+
+namespace greenfork::worker {
+
+class Exchange final : public ResponseWriter, public BodyReader {
+ public:
+  enum class Op { kNone, kFlush, kReadBody, kSendFile, kFinish, kAbort };
+
+  // Bytes of output buffered before the app thread hands them to the I/O
+  // thread (and blocks until written): back-pressure for large responses.
+  static constexpr size_t kFlushBytes = 64 * 1024;
+
+  struct Context {
+    void (*wake)(void* arg) = nullptr;  // posts "look at op" to the I/O thread
+    void* wake_arg = nullptr;
+    const std::atomic<bool>* stopping = nullptr;  // graceful stop: answer with close
+    WorkerHost* host = nullptr;
+  };
+
+  Exchange() = default;
+  Exchange(const Exchange&) = delete;
+  Exchange& operator=(const Exchange&) = delete;
+
+  // I/O thread, before dispatch.
+  void reset(const Context& context, bool inline_mode);
+  Request request;
+
+  // App side: runs the app with the engine's error policy.
+  void run(Application& app);
+
+  // ResponseWriter
+  Status start(int status, std::string_view reason, std::vector<Header> headers) override;
+  void write(const char* data, size_t len) override;
+  void send_file(int fd, off_t offset, uint64_t count) override;
+  void finish() override;
+  bool committed() const override { return committed_; }
+  void abort() noexcept override;
+  // BodyReader
+  size_t read(char* dst, size_t max) override;
+
+  // ---- I/O side ----
+  Op take_op();
+  // Acks a flush/read/sendfile; ok=false makes the app's call throw ClientGone.
+  void ack(bool ok);
+  std::string& out() { return out_; }          // wire bytes to write, then clear
+  // Moves decoded request body bytes in (I/O thread, app not reading).
+  void add_body(std::string& bytes);
+  void set_body_error() { body_error_ = true; }
+  void set_expects_continue(bool on) { request_expects_ = on; }
+  void set_body_done() { body_done_ = true; }
+  void set_inline(bool on) { inline_ = on; }
+  bool has_unread_body() const { return body_pos_ < body_in_.size(); }
+  bool body_done() const { return body_done_; }
+  bool expect_continue_pending() const { return request_expects_ && !sent_100_ && !committed_; }
+  void mark_100_sent() { sent_100_ = true; }
+  struct FileSlice {
+    int fd = -1;
+    off_t offset = 0;
+    uint64_t count = 0;
+  };
+  const FileSlice& file() const { return file_; }
+  bool finished() const { return finished_; }
+  bool aborted() const { return aborted_; }
+  bool keep_alive() const { return keep_alive_; }
+  bool head_only() const { return head_only_; }
+  int status() const { return head_.status; }
+  uint64_t body_bytes_sent() const { return body_sent_; }
+  const http::AppHead& response_head() const { return head_; }
+
+ private:
+  void request_op(Op op, bool wait);
+  void commit(bool final);
+  void frame_pending_body();
+  void fail_500();
+
+  Context ctx_{};
+  bool inline_ = false;
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  Op op_ = Op::kNone;
+  bool acked_ = false;
+  bool ack_ok_ = true;
+
+  bool started_ = false;
+  bool committed_ = false;
+  bool finished_ = false;
+  bool aborted_ = false;
+  bool gone_ = false;  // an I/O op failed: reads and writes throw ClientGone
+  bool keep_alive_ = true;
+  bool head_only_ = false;
+  bool no_body_ = false;
+  bool chunked_ = false;
+  bool request_expects_ = false;
+  bool sent_100_ = false;
+  bool body_done_ = false;
+  bool body_error_ = false;
+  uint64_t body_received_ = 0;
+  size_t body_pos_ = 0;
+  http::AppHead head_;
+  std::string body_buf_;  // raw body bytes not yet framed
+  std::string out_;       // framed bytes ready for the wire
+  std::string body_in_;   // decoded request body not yet read by the app
+  uint64_t body_sent_ = 0;
+  std::optional<uint64_t> remaining_;  // Content-Length budget still to send
+  FileSlice file_;
+};
+
+}  // namespace greenfork::worker

@@ -1,0 +1,225 @@
+#include "engine/server.hpp"
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <asio/post.hpp>
+#include <asio/signal_set.hpp>
+
+#include <algorithm>
+#include <csignal>
+
+#include "engine/access_log.hpp"
+#include "engine/connection.hpp"
+
+namespace greenfork::worker {
+
+namespace {
+
+constexpr auto kNoThrow = asio::experimental::as_tuple(asio::use_awaitable);
+constexpr std::chrono::milliseconds kReapEvery{200};
+
+}  // namespace
+
+Server::Server(EngineConfig config, Application& app, WorkerHost& host,
+               std::vector<Listener> listeners, AccessLog* access_log)
+    : config_(std::move(config)),
+      app_(app),
+      host_(host),
+      listeners_(std::move(listeners)),
+      access_log_(access_log),
+      pool_(app, config_.app_threads),
+      app_inline_(app.runs_inline()),
+      accept_gate_(io_.get_executor()),
+      stop_timer_(io_) {
+  for (const Listener& l : listeners_) {
+    const int protocol = l.unix_socket ? 0 : IPPROTO_TCP;
+    auto acceptor = std::make_unique<GenericAcceptor>(io_);
+    acceptor->assign(asio::generic::stream_protocol(l.family, protocol), l.fd);
+    acceptors_.push_back(std::move(acceptor));
+  }
+}
+
+Server::~Server() = default;
+
+int Server::run() {
+  for (size_t i = 0; i < acceptors_.size(); ++i) {
+    asio::co_spawn(io_, accept_loop(*acceptors_[i], listeners_[i]), asio::detached);
+  }
+  asio::co_spawn(io_, reap_loop(), asio::detached);
+  asio::co_spawn(io_, signal_loop(), asio::detached);
+  if (config_.heartbeat_interval.count() > 0) {
+    asio::co_spawn(io_, heartbeat_loop(), asio::detached);
+  }
+  io_.run();
+  if (forced_) return exit_code_;
+  pool_.stop();
+  return exit_code_;
+}
+
+void Server::request_stop(std::string reason) {
+  asio::post(io_, [this, reason = std::move(reason)] { begin_stop(reason); });
+}
+
+bool Server::trusted_proxy(const std::string& peer, bool unix_socket) const {
+  if (unix_socket) return true;  // a local proxy on a unix socket
+  for (const std::string& allowed : config_.forwarded_allow_ips) {
+    if (allowed == "*" || allowed == peer) return true;
+    if (peer.rfind("::ffff:", 0) == 0 && allowed == peer.substr(7)) return true;
+  }
+  return false;
+}
+
+void Server::add(Connection* connection) { connections_.push_back(connection); }
+
+void Server::remove(Connection* connection) {
+  auto it = std::find(connections_.begin(), connections_.end(), connection);
+  if (it != connections_.end()) {
+    *it = connections_.back();
+    connections_.pop_back();
+  }
+  if (connections_.size() < config_.worker_connections) accept_gate_.set();
+  check_done();
+}
+
+void Server::request_finished(const Exchange& exchange, const Connection& connection) {
+  --in_flight_;
+  ++served_;
+  if (access_log_ != nullptr) access_log_->log(exchange, connection);
+  if (config_.max_requests != 0 && served_ >= config_.max_requests && !stopping_) {
+    host_.log_error("Autorestarting worker after current request (max requests " +
+                    std::to_string(config_.max_requests) + ")");
+    begin_stop("max requests");
+  }
+}
+
+asio::awaitable<void> Server::accept_loop(GenericAcceptor& acceptor,
+                                          const Listener& listener) {
+  asio::steady_timer backoff(io_);
+  for (;;) {
+    while (connections_.size() >= config_.worker_connections && !stopping_) {
+      co_await accept_gate_.wait();
+    }
+    if (stopping_) co_return;
+    auto [ec, socket] = co_await acceptor.async_accept(kNoThrow);
+    if (stopping_) co_return;
+    if (ec) {
+      if (ec == asio::error::operation_aborted || ec == asio::error::bad_descriptor) co_return;
+      if (ec == asio::error::no_descriptors || ec == asio::error::no_buffer_space ||
+          ec == asio::error::no_memory) {
+        host_.log_error("accept on " + listener.name + ": " + ec.message());
+        backoff.expires_after(std::chrono::milliseconds(100));
+        (void)co_await backoff.async_wait(kNoThrow);
+      }
+      continue;
+    }
+    if (!listener.unix_socket) {
+      const int one = 1;
+      setsockopt(socket.native_handle(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    }
+    asio::error_code ignored;
+    socket.native_non_blocking(true, ignored);
+    asio::co_spawn(io_, Connection::serve(*this, std::move(socket), listener), asio::detached);
+  }
+}
+
+asio::awaitable<void> Server::reap_loop() {
+  asio::steady_timer timer(io_);
+  unsigned ticks = 0;
+  while (!io_.stopped()) {
+    timer.expires_after(kReapEvery);
+    (void)co_await timer.async_wait(kNoThrow);
+    const auto now = std::chrono::steady_clock::now();
+    if (access_log_ != nullptr && ++ticks % 5 == 0) access_log_->flush();
+    // close() only cancels; connections leave the list from their own frames.
+    for (Connection* c : std::vector<Connection*>(connections_)) {
+      if (c->deadline() < now) c->close();
+    }
+    if (stopping_ && connections_.empty()) co_return;
+  }
+}
+
+asio::awaitable<void> Server::signal_loop() {
+  asio::signal_set signals(io_, SIGTERM, SIGINT, SIGQUIT);
+  signals.add(SIGUSR1);
+  signals.add(SIGHUP);
+  for (;;) {
+    auto [ec, signo] = co_await signals.async_wait(kNoThrow);
+    if (ec) co_return;
+    if (signo == SIGUSR1) {
+      if (reopen_logs_) reopen_logs_();
+    } else if (signo == SIGTERM || signo == SIGHUP) {
+      begin_stop(signo == SIGTERM ? "SIGTERM" : "SIGHUP");
+    } else {
+      // QUIT/INT: exit now, in-flight requests are dropped.
+      forced_ = true;
+      exit_code_ = 0;
+      io_.stop();
+      co_return;
+    }
+    if (stopping_ && connections_.empty()) co_return;
+  }
+}
+
+asio::awaitable<void> Server::heartbeat_loop() {
+  asio::steady_timer timer(io_);
+  for (;;) {
+    if (beat_) beat_(stats());
+    timer.expires_after(config_.heartbeat_interval);
+    auto [ec] = co_await timer.async_wait(kNoThrow);
+    if (ec || io_.stopped()) co_return;
+  }
+}
+
+void Server::begin_stop(const std::string& reason) {
+  if (stopping_) return;
+  stopping_ = true;
+  host_.log_error("Worker stopping (" + reason + "): " + std::to_string(in_flight_) +
+                  " request(s) in flight");
+  for (auto& acceptor : acceptors_) {
+    asio::error_code ignored;
+    acceptor->close(ignored);
+  }
+  accept_gate_.set();
+  for (Connection* c : std::vector<Connection*>(connections_)) {
+    if (c->idle()) c->close();
+  }
+  stop_timer_.expires_after(config_.graceful_timeout);
+  stop_timer_.async_wait([this](const asio::error_code& ec) {
+    if (ec) return;
+    host_.log_error("Graceful timeout: exiting with " + std::to_string(in_flight_) +
+                    " request(s) unfinished");
+    forced_ = true;
+    io_.stop();
+  });
+  if (beat_) beat_(stats());
+  check_done();
+}
+
+void Server::check_done() {
+  if (stopping_ && connections_.empty()) {
+    asio::error_code ignored;
+    stop_timer_.cancel();
+    io_.stop();
+  }
+}
+
+EngineStats Server::stats() const {
+  EngineStats s;
+  s.requests_served = served_;
+  s.in_flight = in_flight_;
+  s.stopping = stopping_;
+  const auto now = std::chrono::steady_clock::now();
+  for (const Connection* c : connections_) {
+    if (!c->busy()) continue;
+    const double age = std::chrono::duration<double>(now - c->request_started()).count();
+    s.oldest_request_age_seconds = std::max(s.oldest_request_age_seconds, age);
+  }
+  return s;
+}
+
+}  // namespace greenfork::worker

@@ -1,0 +1,134 @@
+// Server: gworker's engine. One io_context thread (the caller of run())
+// owns every listener and connection; the app runs on the AppPool.
+//
+//   Server server(config, app, host, std::move(listeners));
+//   server.on_ready([] { /* notify arbiterd */ });
+//   int code = server.run();   // returns after a graceful stop
+//
+// Stop: begin_stop() (TERM, --max-requests, WorkerHost::request_restart)
+// closes the listeners and idle connections, lets in-flight requests finish
+// (answered with Connection: close) and returns from run() when the last
+// connection closes or graceful_timeout passes.
+#pragma once
+
+#include <asio/basic_socket_acceptor.hpp>
+#include <asio/generic/stream_protocol.hpp>
+#include <asio/io_context.hpp>
+#include <asio/steady_timer.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/app_pool.hpp"
+#include "engine/event.hpp"
+#include "greenfork/worker/http/request_parser.hpp"
+
+namespace greenfork::worker {
+
+class Connection;
+class AccessLog;
+
+using GenericAcceptor = asio::basic_socket_acceptor<asio::generic::stream_protocol>;
+
+struct Listener {
+  int fd = -1;
+  std::string name;  // "127.0.0.1:8000", "unix:/x.sock"
+  std::string host;  // SERVER_NAME
+  std::string port;  // SERVER_PORT ("" for unix)
+  bool unix_socket = false;
+  int family = 0;
+};
+
+struct EngineConfig {
+  http::ParserLimits limits;
+  std::chrono::milliseconds keep_alive{2000};
+  std::chrono::milliseconds header_timeout{10000};
+  std::chrono::milliseconds body_timeout{30000};
+  std::chrono::milliseconds write_timeout{30000};
+  std::chrono::milliseconds graceful_timeout{30000};
+  std::chrono::milliseconds heartbeat_interval{0};  // 0: no periodic beat
+  unsigned worker_connections = 1000;
+  unsigned app_threads = 1;
+  uint64_t max_requests = 0;  // jitter already applied; 0 = never
+  std::vector<std::string> forwarded_allow_ips;
+};
+
+struct EngineStats {
+  uint64_t requests_served = 0;
+  uint32_t in_flight = 0;
+  double oldest_request_age_seconds = 0;
+  bool stopping = false;
+};
+
+class Server {
+ public:
+  Server(EngineConfig config, Application& app, WorkerHost& host, std::vector<Listener> listeners,
+         AccessLog* access_log);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Runs the I/O loop on the calling thread until stopped; returns the
+  // process exit code.
+  int run();
+  // After run(): true when the stop was forced (app threads may still be
+  // busy; the caller exits without joining them).
+  bool forced() const { return forced_; }
+  // Called from the I/O loop every heartbeat_interval with fresh stats.
+  void on_heartbeat(std::function<void(const EngineStats&)> beat) { beat_ = std::move(beat); }
+  void on_reopen_logs(std::function<void()> reopen) { reopen_logs_ = std::move(reopen); }
+
+  // Thread-safe: posts a graceful stop to the I/O thread.
+  void request_stop(std::string reason);
+
+  // ---- for connections (I/O thread) ----
+  asio::io_context& io() { return io_; }
+  const EngineConfig& config() const { return config_; }
+  Application& app() { return app_; }
+  WorkerHost& host() { return host_; }
+  AppPool& pool() { return pool_; }
+  bool app_inline() const { return app_inline_; }
+  const std::atomic<bool>& stopping() const { return stopping_; }
+  bool trusted_proxy(const std::string& peer, bool unix_socket) const;
+  void add(Connection* connection);
+  void remove(Connection* connection);
+  void request_started() { ++in_flight_; }
+  void request_finished(const Exchange& exchange, const Connection& connection);
+
+ private:
+  asio::awaitable<void> accept_loop(GenericAcceptor& acceptor,
+                                    const Listener& listener);
+  asio::awaitable<void> reap_loop();
+  asio::awaitable<void> signal_loop();
+  asio::awaitable<void> heartbeat_loop();
+  void begin_stop(const std::string& reason);
+  void check_done();
+  EngineStats stats() const;
+
+  EngineConfig config_;
+  Application& app_;
+  WorkerHost& host_;
+  std::vector<Listener> listeners_;
+  AccessLog* access_log_;
+  asio::io_context io_{1};
+  std::vector<std::unique_ptr<GenericAcceptor>> acceptors_;
+  AppPool pool_;
+  bool app_inline_ = false;
+  std::atomic<bool> stopping_{false};
+  std::vector<Connection*> connections_;
+  Event accept_gate_;
+  asio::steady_timer stop_timer_;
+  uint64_t served_ = 0;
+  uint32_t in_flight_ = 0;
+  int exit_code_ = 0;
+  bool forced_ = false;  // QUIT/INT or graceful timeout: app threads are not joined
+  std::function<void(const EngineStats&)> beat_;
+  std::function<void()> reopen_logs_;
+};
+
+}  // namespace greenfork::worker

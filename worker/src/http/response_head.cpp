@@ -1,0 +1,227 @@
+#include "response_head.hpp"
+
+#include <charconv>
+#include <ctime>
+
+namespace greenfork::worker::http {
+
+namespace {
+
+bool ieq(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    char x = a[i], y = b[i];
+    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x + 32);
+    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y + 32);
+    if (x != y) return false;
+  }
+  return true;
+}
+
+bool is_token(std::string_view s) {
+  if (s.empty()) return false;
+  for (const char c : s) {
+    const bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+    if (!alnum && std::string_view("!#$%&'*+-.^_`|~").find(c) == std::string_view::npos) {
+      return false;
+    }
+  }
+  return true;
+}
+
+bool is_field_value(std::string_view s) {
+  for (const char c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    if ((u < 0x20 && c != '\t') || u == 0x7f) return false;
+  }
+  return true;
+}
+
+bool contains_token(std::string_view list, std::string_view token) {
+  size_t start = 0;
+  while (start <= list.size()) {
+    size_t comma = list.find(',', start);
+    if (comma == std::string_view::npos) comma = list.size();
+    std::string_view t = list.substr(start, comma - start);
+    while (!t.empty() && (t.front() == ' ' || t.front() == '\t')) t.remove_prefix(1);
+    while (!t.empty() && (t.back() == ' ' || t.back() == '\t')) t.remove_suffix(1);
+    if (ieq(t, token)) return true;
+    start = comma + 1;
+  }
+  return false;
+}
+
+}  // namespace
+
+std::string_view reason_phrase(int status) {
+  switch (status) {
+    case 100: return "Continue";
+    case 101: return "Switching Protocols";
+    case 200: return "OK";
+    case 201: return "Created";
+    case 202: return "Accepted";
+    case 203: return "Non-Authoritative Information";
+    case 204: return "No Content";
+    case 205: return "Reset Content";
+    case 206: return "Partial Content";
+    case 301: return "Moved Permanently";
+    case 302: return "Found";
+    case 303: return "See Other";
+    case 304: return "Not Modified";
+    case 307: return "Temporary Redirect";
+    case 308: return "Permanent Redirect";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 406: return "Not Acceptable";
+    case 408: return "Request Timeout";
+    case 409: return "Conflict";
+    case 410: return "Gone";
+    case 411: return "Length Required";
+    case 412: return "Precondition Failed";
+    case 413: return "Content Too Large";
+    case 414: return "URI Too Long";
+    case 415: return "Unsupported Media Type";
+    case 416: return "Range Not Satisfiable";
+    case 417: return "Expectation Failed";
+    case 422: return "Unprocessable Content";
+    case 426: return "Upgrade Required";
+    case 429: return "Too Many Requests";
+    case 431: return "Request Header Fields Too Large";
+    case 500: return "Internal Server Error";
+    case 501: return "Not Implemented";
+    case 502: return "Bad Gateway";
+    case 503: return "Service Unavailable";
+    case 504: return "Gateway Timeout";
+    case 505: return "HTTP Version Not Supported";
+    default: return "";
+  }
+}
+
+std::string_view http_date() {
+  thread_local time_t cached_second = 0;
+  thread_local char text[40];
+  thread_local size_t len = 0;
+  const time_t now = time(nullptr);
+  if (now != cached_second) {
+    struct tm tm_utc;
+    gmtime_r(&now, &tm_utc);
+    len = strftime(text, sizeof text, "%a, %d %b %Y %H:%M:%S GMT", &tm_utc);
+    cached_second = now;
+  }
+  return {text, len};
+}
+
+bool status_has_no_body(int status) {
+  return (status >= 100 && status < 200) || status == 204 || status == 304;
+}
+
+StatusOr<AppHead> check_app_head(int status, std::string_view reason, std::vector<Header> headers) {
+  if (status < 100 || status > 999) {
+    return Status::error("invalid status code " + std::to_string(status));
+  }
+  if (!is_field_value(reason)) return Status::error("invalid reason phrase");
+  AppHead head;
+  head.status = status;
+  head.reason = reason.empty() ? std::string(reason_phrase(status)) : std::string(reason);
+  head.headers.reserve(headers.size());
+  for (Header& h : headers) {
+    if (!is_token(h.name)) return Status::error("invalid header name '" + h.name + "'");
+    if (!is_field_value(h.value)) return Status::error("invalid value for header " + h.name);
+    if (ieq(h.name, "connection")) {
+      if (contains_token(h.value, "close")) head.close = true;
+      continue;
+    }
+    if (ieq(h.name, "keep-alive") || ieq(h.name, "transfer-encoding") ||
+        ieq(h.name, "proxy-connection") || ieq(h.name, "upgrade") || ieq(h.name, "te") ||
+        ieq(h.name, "trailer")) {
+      continue;  // hop-by-hop: the engine owns the connection and framing
+    }
+    if (ieq(h.name, "content-length")) {
+      uint64_t n = 0;
+      const char* b = h.value.data();
+      const char* e = b + h.value.size();
+      auto [p, ec] = std::from_chars(b, e, n);
+      if (ec != std::errc() || p != e || h.value.empty()) {
+        return Status::error("invalid Content-Length '" + h.value + "'");
+      }
+      if (head.content_length && *head.content_length != n) {
+        return Status::error("conflicting Content-Length headers");
+      }
+      if (head.content_length) continue;
+      head.content_length = n;
+      continue;  // re-emitted by serialize_head with the framing
+    }
+    if (ieq(h.name, "date")) head.has_date = true;
+    if (ieq(h.name, "server")) head.has_server = true;
+    head.headers.push_back(std::move(h));
+  }
+  return head;
+}
+
+void serialize_head(const AppHead& head, Framing framing, uint64_t length, bool keep_alive,
+                    bool http10_keep_alive, std::string& out) {
+  out.append("HTTP/1.1 ");
+  char num[24];
+  auto [end, ec] = std::to_chars(num, num + sizeof num, head.status);
+  (void)ec;
+  out.append(num, end);
+  out.push_back(' ');
+  out.append(head.reason);
+  out.append("\r\n");
+  if (!head.has_server) out.append("Server: greenfork\r\n");
+  if (!head.has_date) {
+    out.append("Date: ");
+    out.append(http_date());
+    out.append("\r\n");
+  }
+  for (const Header& h : head.headers) {
+    out.append(h.name);
+    out.append(": ");
+    out.append(h.value);
+    out.append("\r\n");
+  }
+  switch (framing) {
+    case Framing::kContentLength: {
+      out.append("Content-Length: ");
+      auto [e2, ec2] = std::to_chars(num, num + sizeof num, length);
+      (void)ec2;
+      out.append(num, e2);
+      out.append("\r\n");
+      break;
+    }
+    case Framing::kChunked:
+      out.append("Transfer-Encoding: chunked\r\n");
+      break;
+    case Framing::kUntilClose:
+    case Framing::kNone:
+      break;
+  }
+  if (!keep_alive) {
+    out.append("Connection: close\r\n");
+  } else if (http10_keep_alive) {
+    out.append("Connection: keep-alive\r\n");
+  }
+  out.append("\r\n");
+}
+
+std::string error_response(int status, std::string_view detail) {
+  AppHead head;
+  head.status = status;
+  head.reason = std::string(reason_phrase(status));
+  head.headers.push_back({"Content-Type", "text/plain; charset=utf-8"});
+  std::string body = head.reason;
+  if (!detail.empty()) {
+    body += ": ";
+    body += detail;
+  }
+  body += "\n";
+  std::string out;
+  serialize_head(head, Framing::kContentLength, body.size(), false, false, out);
+  out += body;
+  return out;
+}
+
+}  // namespace greenfork::worker::http

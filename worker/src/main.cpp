@@ -1,0 +1,167 @@
+// gworker: parse flags, take the sockets, load the app, tell the supervisor
+// we are ready, serve until told to stop. Exit codes: 2 bad flags, 3 boot
+// failure (sockets, logs, chdir, readiness), 4 the app failed to load.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <asio/post.hpp>
+#include <spdlog/spdlog.h>
+
+#include <cerrno>
+#include <climits>
+#include <csignal>
+#include <cstdlib>
+#include <cstring>
+#include <iostream>
+#include <random>
+
+#include "engine/access_log.hpp"
+#include "engine/server.hpp"
+#include "error_log.hpp"
+#include "greenfork/contract.hpp"
+#include "greenfork/worker/app.hpp"
+#include "listeners.hpp"
+#include "options.hpp"
+#include "readiness.hpp"
+
+namespace gw = greenfork::worker;
+
+namespace {
+
+int fail(int code, const std::string& message) {
+  std::cerr << "gworker: " << message << std::endl;
+  if (spdlog::default_logger_raw() != nullptr) {
+    spdlog::critical("{}", message);
+    spdlog::default_logger()->flush();
+  }
+  return code;
+}
+
+// What the app and the engine may ask of the process.
+class Host final : public gw::WorkerHost {
+ public:
+  void request_restart(const std::string& reason) override {
+    if (server != nullptr) server->request_stop("restart: " + reason);
+  }
+  void log_error(std::string_view message) override { spdlog::error("{}", message); }
+  gw::Server* server = nullptr;
+};
+
+std::chrono::milliseconds millis(double seconds) {
+  return std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000));
+}
+
+std::chrono::milliseconds heartbeat_interval(const gw::Options& o) {
+  if (const char* text = std::getenv(greenfork::contract::kHeartbeatInterval)) {
+    const double s = std::atof(text);
+    if (s > 0) return millis(s);
+  }
+  return millis(o.timeout > 0 ? std::max(0.5, o.timeout / 2) : 1.0);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  gw::Options o;
+  if (const int rc = gw::parse_options(argc, argv, o); rc >= 0) return rc;
+  std::signal(SIGPIPE, SIG_IGN);
+
+  for (const std::string& kv : o.env) {
+    const size_t eq = kv.find('=');
+    setenv(kv.substr(0, eq).c_str(), kv.substr(eq + 1).c_str(), 1);
+  }
+  if (greenfork::Status s = gw::setup_error_log(o.error_logfile, o.log_level); !s.ok()) {
+    return fail(greenfork::contract::kExitBootError, s.message());
+  }
+  if (!o.chdir.empty() && ::chdir(o.chdir.c_str()) != 0) {
+    return fail(greenfork::contract::kExitBootError,
+                "chdir " + o.chdir + ": " + std::strerror(errno));
+  }
+  std::vector<std::string> warnings;
+  auto listeners = gw::open_listeners(o.bind, o.backlog, warnings);
+  for (const std::string& w : warnings) spdlog::warn("{}", w);
+  if (!listeners.ok()) return fail(greenfork::contract::kExitBootError, listeners.status().message());
+
+  std::unique_ptr<gw::AccessLog> access_log;
+  if (!o.access_logfile.empty()) {
+    auto opened = gw::AccessLog::open(o.access_logfile, o.access_logformat);
+    if (!opened.ok()) return fail(greenfork::contract::kExitBootError, opened.status().message());
+    access_log = std::move(*opened);
+  }
+
+  Host host;
+  gw::AppOptions app_options;
+  app_options.spec = o.app;
+  char cwd[PATH_MAX];
+  if (::getcwd(cwd, sizeof cwd) != nullptr && !o.chdir.empty()) app_options.chdir = cwd;
+  app_options.pythonpath = o.pythonpath;
+  app_options.virtualenv = o.virtualenv;
+  if (app_options.virtualenv.empty()) {
+    if (const char* venv = std::getenv("VIRTUAL_ENV")) app_options.virtualenv = venv;
+  }
+  app_options.reload = o.reload;
+  app_options.threads = o.app_threads();
+  auto app = gw::load_application(app_options, host);
+  if (!app.ok()) return fail(greenfork::contract::kExitAppLoadError, app.status().message());
+
+  gw::EngineConfig config;
+  config.limits = o.limits;
+  config.keep_alive = millis(o.keep_alive);
+  config.header_timeout = millis(o.header_timeout);
+  config.body_timeout = millis(o.body_timeout);
+  config.write_timeout = millis(o.write_timeout);
+  config.graceful_timeout = millis(o.graceful_timeout);
+  config.heartbeat_interval = heartbeat_interval(o);
+  config.worker_connections = o.worker_connections;
+  config.app_threads = o.app_threads();
+  config.forwarded_allow_ips = o.forwarded_allow_ips;
+  config.max_requests = o.max_requests;
+  if (o.max_requests != 0 && o.max_requests_jitter != 0) {
+    std::mt19937_64 rng(std::random_device{}());
+    config.max_requests += rng() % (o.max_requests_jitter + 1);
+  }
+  std::vector<std::string> names;
+  for (const gw::Listener& l : *listeners) names.push_back(l.name);
+
+  gw::Server server(config, **app, host, std::move(*listeners), access_log.get());
+  host.server = &server;
+  auto reopen_logs = [&server, &access_log] {
+    // On the I/O thread: the access log is only written there.
+    asio::post(server.io(), [&access_log] {
+      if (greenfork::Status s = gw::reopen_error_log(); !s.ok()) spdlog::error("{}", s.message());
+      if (access_log) {
+        if (greenfork::Status s = access_log->reopen(); !s.ok()) spdlog::error("{}", s.message());
+      }
+    });
+  };
+  server.on_reopen_logs(reopen_logs);
+
+  auto readiness = gw::Readiness::create(
+      {[&server] { server.request_stop("stop requested by arbiterd"); }, reopen_logs});
+  if (!readiness.ok()) return fail(greenfork::contract::kExitBootError, readiness.status().message());
+  if (greenfork::Status s = (*readiness)->ready(); !s.ok()) {
+    return fail(greenfork::contract::kExitBootError, "readiness: " + s.message());
+  }
+  gw::Readiness* ready = readiness->get();
+  server.on_heartbeat([ready](const gw::EngineStats& stats) { ready->beat(stats); });
+
+  std::string joined;
+  for (const std::string& n : names) joined += (joined.empty() ? "" : ", ") + n;
+  spdlog::info("Booted gworker (pid {}) serving {} on {} ({} app thread{}, readiness: {})", getpid(),
+               o.app, joined, config.app_threads, config.app_threads == 1 ? "" : "s",
+               ready->kind());
+
+  const int code = server.run();
+  ready->stopping();
+  if (access_log) access_log->flush();
+  if (server.forced()) {
+    spdlog::default_logger()->flush();
+    std::fflush(stdout);
+    std::_Exit(code);
+  }
+  (*app)->shutdown();
+  ready->close();
+  spdlog::info("Worker exiting (pid {})", getpid());
+  spdlog::default_logger()->flush();
+  return code;
+}

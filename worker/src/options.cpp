@@ -1,0 +1,117 @@
+#include "options.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <iostream>
+
+namespace greenfork::worker {
+
+namespace {
+
+std::vector<std::string> split_commas(const std::string& text) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t comma = text.find(',', start);
+    if (comma == std::string::npos) comma = text.size();
+    std::string item = text.substr(start, comma - start);
+    while (!item.empty() && item.front() == ' ') item.erase(0, 1);
+    while (!item.empty() && item.back() == ' ') item.pop_back();
+    if (!item.empty()) out.push_back(item);
+    start = comma + 1;
+  }
+  return out;
+}
+
+}  // namespace
+
+int parse_options(int argc, char** argv, Options& o) {
+  CLI::App cli{"gworker: greenfork's HTTP/1.1 worker (WSGI and native apps)", "gworker"};
+  cli.set_version_flag("--version", std::string("gworker (greenfork) ") + GF_VERSION);
+  cli.add_option("APP", o.app, "module:variable, module:factory(args) or native:/path/lib.so[?args]")
+      ->required();
+  cli.add_option("-b,--bind", o.bind,
+                 "Address to listen on when not given sockets (LISTEN_FDS); repeatable");
+  cli.add_option("-k,--worker-class", o.worker_class, "sync (1 app thread) or gthread")
+      ->check(CLI::IsMember({"sync", "gthread"}))
+      ->capture_default_str();
+  cli.add_option("--threads", o.threads, "App threads for gthread")
+      ->check(CLI::Range(1u, 1024u))
+      ->capture_default_str();
+  cli.add_option("--worker-connections", o.worker_connections,
+                 "Open connections above which accepting pauses")
+      ->check(CLI::Range(1u, 1000000u))
+      ->capture_default_str();
+  cli.add_option("--keep-alive", o.keep_alive, "Seconds an idle keep-alive connection is kept")
+      ->check(CLI::Range(0.0, 3600.0))
+      ->capture_default_str();
+  cli.add_option("-t,--timeout", o.timeout, "Heartbeat timeout arbiterd applies (seconds)")
+      ->check(CLI::Range(0.0, 86400.0))
+      ->capture_default_str();
+  cli.add_option("--graceful-timeout", o.graceful_timeout,
+                 "Seconds in-flight requests get after TERM")
+      ->check(CLI::Range(0.0, 86400.0))
+      ->capture_default_str();
+  cli.add_option("--max-requests", o.max_requests, "Drain and exit 0 after this many (0 = never)")
+      ->capture_default_str();
+  cli.add_option("--max-requests-jitter", o.max_requests_jitter,
+                 "Random 0..N added to --max-requests")
+      ->capture_default_str();
+  cli.add_option("--limit-request-line", o.limits.request_line,
+                 "Longest request line, bytes (0 = unlimited); 414 above")
+      ->check(CLI::Range(size_t{0}, size_t{8190}))
+      ->capture_default_str();
+  cli.add_option("--limit-request-fields", o.limits.fields, "Most header fields; 431 above")
+      ->check(CLI::Range(size_t{0}, size_t{32768}))
+      ->capture_default_str();
+  cli.add_option("--limit-request-field_size,--limit-request-field-size", o.limits.field_size,
+                 "Longest header line, bytes (0 = unlimited); 431 above")
+      ->capture_default_str();
+  cli.add_option("--limit-request-body", o.limits.body,
+                 "Largest request body, bytes (0 = unlimited); 413 above")
+      ->capture_default_str();
+  cli.add_option("--header-timeout", o.header_timeout, "Seconds to receive a whole request head")
+      ->check(CLI::Range(0.1, 3600.0))
+      ->capture_default_str();
+  cli.add_option("--body-timeout", o.body_timeout, "Idle seconds allowed while reading a body")
+      ->check(CLI::Range(0.1, 3600.0))
+      ->capture_default_str();
+  cli.add_option("--write-timeout", o.write_timeout, "Idle seconds allowed while writing")
+      ->check(CLI::Range(0.1, 3600.0))
+      ->capture_default_str();
+  cli.add_option("--access-logfile", o.access_logfile, "Access log file ('-' = stdout)");
+  cli.add_option("--access-logformat", o.access_logformat, "Gunicorn access log format");
+  cli.add_option("--error-logfile,--log-file", o.error_logfile, "Error log file ('-' = stderr)")
+      ->capture_default_str();
+  cli.add_option("--log-level", o.log_level, "debug, info, warning, error, critical")
+      ->check(CLI::IsMember({"debug", "info", "warning", "error", "critical"}))
+      ->capture_default_str();
+  std::string forwarded = "127.0.0.1,::1";
+  cli.add_option("--forwarded-allow-ips", forwarded,
+                 "Peers whose X-Forwarded-* headers are believed ('*' = all)")
+      ->capture_default_str();
+  cli.add_option("--chdir", o.chdir, "Directory to change to before loading the app");
+  cli.add_option("--pythonpath", o.pythonpath, "Directories added to sys.path (comma-separated)")
+      ->delimiter(',');
+  cli.add_option("--virtualenv", o.virtualenv, "Virtualenv whose site-packages the app uses");
+  cli.add_option("-e,--env", o.env, "KEY=VALUE set in the environment; repeatable");
+  cli.add_flag("--reload", o.reload, "Restart when the app's code changes (development)");
+  cli.add_option("-n,--name", o.name, "A name for logs and the process title");
+  cli.add_option("--backlog", o.backlog, "listen() backlog for -b")->capture_default_str();
+  try {
+    cli.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = cli.exit(e);
+    return code == 0 ? 0 : 2;
+  }
+  o.forwarded_allow_ips = split_commas(forwarded);
+  for (const std::string& kv : o.env) {
+    if (kv.find('=') == std::string::npos || kv.front() == '=') {
+      std::cerr << "gworker: --env expects KEY=VALUE, got '" << kv << "'\n";
+      return 2;
+    }
+  }
+  return -1;
+}
+
+}  // namespace greenfork::worker

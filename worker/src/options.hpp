@@ -1,0 +1,49 @@
+// gworker's command line, with Gunicorn's option names (arbiterd's
+// one-liner forwards exactly these).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "greenfork/status.hpp"
+#include "greenfork/worker/http/request_parser.hpp"
+
+namespace greenfork::worker {
+
+struct Options {
+  std::string app;                     // APP: "module:var" or "native:/p.so[?args]"
+  std::vector<std::string> bind;       // -b, only without LISTEN_FDS
+  std::string worker_class = "sync";   // -k sync|gthread
+  unsigned threads = 1;                // --threads (gthread)
+  unsigned worker_connections = 1000;  // --worker-connections
+  double keep_alive = 2;               // --keep-alive, seconds idle between requests
+  double timeout = 30;                 // --timeout: heartbeat budget (arbiterd's)
+  double graceful_timeout = 30;        // --graceful-timeout
+  uint64_t max_requests = 0;           // --max-requests (0 = never)
+  uint64_t max_requests_jitter = 0;    // --max-requests-jitter
+  http::ParserLimits limits;           // --limit-request-line/-fields/-field_size/-body
+  double header_timeout = 10;          // --header-timeout: whole head deadline
+  double body_timeout = 30;            // --body-timeout: idle while reading a body
+  double write_timeout = 30;           // --write-timeout: idle while writing
+  std::string access_logfile;          // --access-logfile ("-" = stdout)
+  std::string access_logformat;        // --access-logformat
+  std::string error_logfile = "-";     // --error-logfile ("-" = stderr)
+  std::string log_level = "info";      // --log-level
+  std::vector<std::string> forwarded_allow_ips{"127.0.0.1", "::1"};
+  std::string chdir;
+  std::vector<std::string> pythonpath;
+  std::string virtualenv;
+  std::vector<std::string> env;        // -e KEY=VALUE
+  bool reload = false;
+  std::string name;                    // -n/--name: process title tag
+  unsigned backlog = 2048;             // --backlog (for -b)
+
+  unsigned app_threads() const { return worker_class == "gthread" ? threads : 1; }
+};
+
+// Parses argv. Returns the exit code to use when parsing ended the program
+// (--help, --version: 0; bad flags: 2), or -1 to continue.
+int parse_options(int argc, char** argv, Options& options);
+
+}  // namespace greenfork::worker
