@@ -1,0 +1,123 @@
+"""Smoke test: a real gworker serving examples/native/hello over loopback.
+
+GET with http.client, keep-alive reuse, HEAD without a body, pipelining in
+order, a framing error answered then closed, and TERM exiting 0.
+"""
+
+from __future__ import annotations
+
+import http.client
+import signal
+import socket
+
+import pytest
+
+from gftest import BUILD_DIR, Spawned, binary, free_port, http_get, raw_exchange, wait_until
+
+HELLO = BUILD_DIR / "examples/native/libhello.so"
+
+
+@pytest.fixture
+def hello(tmp_path):
+    if not HELLO.exists():
+        pytest.fail(f"{HELLO} is not built (target hello)")
+    port = free_port()
+    with Spawned([binary("gworker"), "-b", f"127.0.0.1:{port}", f"native:{HELLO}"],
+                 logdir=tmp_path) as proc:
+        wait_until(lambda: http_get(port, "/").status == 200, timeout=10,
+                   message="gworker answering")
+        yield port, proc
+
+
+def test_get(hello):
+    port, _ = hello
+    r = http_get(port, "/anything?x=1")
+    assert r.status == 200
+    assert r.body == b"Hello, World!"
+    assert r.header("Content-Length") == "13"
+    assert r.header("Server") == "greenfork"
+    assert r.header("Date").endswith("GMT")
+
+
+def test_keep_alive_reuses_the_connection(hello):
+    port, _ = hello
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    try:
+        conn.request("GET", "/1")
+        r1 = conn.getresponse()
+        assert r1.read() == b"Hello, World!"
+        first = conn.sock.getsockname()
+        conn.request("GET", "/2")
+        r2 = conn.getresponse()
+        assert r2.read() == b"Hello, World!"
+        assert conn.sock.getsockname() == first  # same TCP connection
+    finally:
+        conn.close()
+
+
+def test_head_has_length_but_no_body(hello):
+    port, _ = hello
+    raw = raw_exchange(port, b"HEAD / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    head, _, body = raw.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200 OK")
+    assert b"Content-Length: 13" in head
+    assert body == b""
+
+
+def test_pipelined_responses_in_order(hello):
+    port, _ = hello
+    raw = raw_exchange(port, b"GET /a HTTP/1.1\r\nHost: x\r\n\r\n"
+                             b"GET /b HTTP/1.1\r\nHost: x\r\n\r\n"
+                             b"GET /c HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    assert raw.count(b"HTTP/1.1 200 OK") == 3
+    assert raw.count(b"Hello, World!") == 3
+    assert raw.endswith(b"Hello, World!")
+    assert raw.count(b"Connection: close") == 1
+
+
+def test_http10_closes_unless_asked(hello):
+    port, _ = hello
+    raw = raw_exchange(port, b"GET / HTTP/1.0\r\n\r\n")
+    assert raw.startswith(b"HTTP/1.1 200 OK") and b"Connection: close" in raw
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+        s.sendall(b"GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")
+        data = b""
+        while not data.endswith(b"Hello, World!"):
+            chunk = s.recv(4096)
+            assert chunk, "closed before the response was complete"
+            data += chunk
+        assert b"Connection: keep-alive" in data
+
+
+def test_framing_error_is_answered_then_closed(hello):
+    port, _ = hello
+    raw = raw_exchange(port, b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\n"
+                             b"Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n")
+    assert raw.startswith(b"HTTP/1.1 400 Bad Request")
+    assert b"Connection: close" in raw
+
+
+def test_term_exits_zero(hello):
+    port, proc = hello
+    assert http_get(port, "/").status == 200
+    proc.signal(signal.SIGTERM)
+    assert proc.wait(timeout=10) == 0
+
+
+def test_bad_native_library_exits_4(tmp_path):
+    missing = tmp_path / "nope.so"
+    with Spawned([binary("gworker"), "-b", f"127.0.0.1:{free_port()}", f"native:{missing}"],
+                 logdir=tmp_path) as proc:
+        assert proc.wait(timeout=10) == 4
+        assert str(missing) in proc.stderr_text()
+
+
+def test_unusable_socket_exits_3(tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with Spawned([binary("gworker"), "-b", f"127.0.0.1:{port}", f"native:{HELLO}"],
+                     logdir=tmp_path) as proc:
+            assert proc.wait(timeout=10) == 3
+            assert str(port) in proc.stderr_text()
