@@ -1,0 +1,221 @@
+"""PEP 3333 through real arbiterd + gworker + HTTP clients, on the gateway
+test app both plain and wrapped in wsgiref.validate.validator."""
+from __future__ import annotations
+
+import hashlib
+import http.client
+import json
+import os
+import threading
+import time
+
+import pytest
+
+from gftest import wait_until
+from wsgi_support import APPS, get, raw, serving
+
+
+@pytest.fixture(scope="module", params=["gateway_app:app", "gateway_app:validated"])
+def server(request):
+    with serving(request.param, "-k", "gthread", "--threads", "4", workers=2) as (port, arb):
+        yield port, arb, request.param.endswith("validated")
+
+
+def environ_of(port, path, **kw):
+    r = get(port, path, **kw)
+    assert r.status == 200, r.body
+    return json.loads(r.body)
+
+
+def test_hello(server):
+    port, _, _ = server
+    r = get(port, "/hello")
+    assert (r.status, r.body) == (200, b"hello\n")
+    assert r.header("Content-Type") == "text/plain"
+
+
+def test_environ_over_http(server):
+    port, _, _ = server
+    env = environ_of(port, "/environ/a%20b/%C3%A9%2Fx?q=1&r=%20",
+                     headers={"X-Custom": "v", "Content-Type": "text/x-test"})
+    assert env["REQUEST_METHOD"] == "GET"
+    assert env["PATH_INFO"] == "/environ/a b/\u00c3\u00a9/x"  # bytes as latin-1
+    assert bytes(env["path_info_latin1"]).decode("utf-8") == "/environ/a b/é/x"
+    assert env["RAW_URI"] == "/environ/a%20b/%C3%A9%2Fx?q=1&r=%20"
+    assert env["QUERY_STRING"] == "q=1&r=%20"
+    assert env["SCRIPT_NAME"] == ""
+    assert env["SERVER_PROTOCOL"] == "HTTP/1.1"
+    assert env["SERVER_NAME"] == "127.0.0.1"
+    assert env["SERVER_PORT"] == str(port)
+    assert env["REMOTE_ADDR"] == "127.0.0.1"
+    assert int(env["REMOTE_PORT"]) > 0
+    assert env["HTTP_X_CUSTOM"] == "v"
+    assert env["CONTENT_TYPE"] == "text/x-test"
+    assert "HTTP_CONTENT_TYPE" not in env
+    assert env["HTTP_HOST"].startswith("127.0.0.1")
+    assert env["wsgi.url_scheme"] == "http"
+    assert env["wsgi.multithread"] is True
+    assert env["wsgi.multiprocess"] is True
+    assert env["wsgi.run_once"] is False
+    assert env["wsgi.input_terminated"] is True
+    assert env["wsgi.version"] == [1, 0]
+
+
+def test_repeated_headers_and_cookies(server):
+    port, _, _ = server
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    conn.putrequest("GET", "/headers")
+    conn.putheader("X-Multi", "a")
+    conn.putheader("X-Multi", "b")
+    conn.putheader("Cookie", "one=1")
+    conn.putheader("Cookie", "two=2")
+    conn.endheaders()
+    r = conn.getresponse()
+    headers = json.loads(r.read())
+    conn.close()
+    assert headers["HTTP_X_MULTI"] == "a,b"
+    assert headers["HTTP_COOKIE"] == "one=1; two=2"
+    r = get(port, "/set_cookies")
+    assert [v for k, v in r.headers if k.lower() == "set-cookie"] == ["a=1", "b=2"]
+
+
+def test_head_has_headers_but_no_body(server):
+    port, _, _ = server
+    data = raw(port, b"HEAD /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    head, _, body = data.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200")
+    assert b"Content-Length: 6" in head
+    assert body == b""
+
+
+def test_generator_is_streamed_chunked(server):
+    port, _, _ = server
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    conn.request("GET", "/stream?n=200")
+    r = conn.getresponse()
+    assert r.getheader("Transfer-Encoding") == "chunked"
+    assert r.read() == b"".join(b"chunk %d\n" % i for i in range(200))
+    conn.close()
+
+
+def test_write_callable(server):
+    port, _, _ = server
+    assert get(port, "/write").body == b"written by write() and returned\n"
+
+
+def test_file_wrapper(server):
+    port, _, _ = server
+    expected = (APPS / "gateway_app.py").read_bytes()
+    r = get(port, "/file?skip=100")
+    assert r.status == 200
+    assert r.body == expected[100:]
+    assert r.header("Content-Length") == str(len(expected) - 100)
+
+
+def test_big_response(server):
+    port, _, _ = server
+    r = get(port, "/big?size=3000000", timeout=20)
+    assert r.body == b"x" * 3000000
+
+
+def test_upload_20_mb_streamed(server):
+    port, _, _ = server
+    body = os.urandom(1 << 20) * 20
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    conn.request("POST", "/digest?chunk=65536", body=body,
+                 headers={"Content-Type": "application/octet-stream"})
+    r = conn.getresponse()
+    result = json.loads(r.read())
+    conn.close()
+    assert result == {"length": len(body), "sha256": hashlib.sha256(body).hexdigest()}
+
+
+def test_chunked_upload(server):
+    port, _, _ = server
+    pieces = [os.urandom(10000) for _ in range(30)]
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    conn.request("POST", "/echo", body=iter(pieces), encode_chunked=True,
+                 headers={"Transfer-Encoding": "chunked"})
+    r = conn.getresponse()
+    data = r.read()
+    conn.close()
+    assert r.status == 200
+    assert data == b"".join(pieces)
+
+
+def test_exception_before_start_response_is_500_and_logged(server):
+    port, arb, _ = server
+    r = get(port, "/error_before")
+    assert r.status == 500
+    wait_until(lambda: "RuntimeError: boom before start_response" in arb.stderr_text(),
+               timeout=10, message="the traceback in the error log")
+    assert "Traceback (most recent call last)" in arb.stderr_text()
+
+
+def test_exception_after_start_closes_the_connection(server):
+    port, arb, _ = server
+    data = raw(port, b"GET /error_after HTTP/1.1\r\nHost: x\r\n\r\n")
+    head, _, body = data.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200")
+    assert b"first" in body
+    assert not body.endswith(b"0\r\n\r\n"), "an unfinished response must not look complete"
+    wait_until(lambda: "boom after the response started" in arb.stderr_text(), timeout=10)
+
+
+def test_bad_header_from_app_is_500_never_sent(server):
+    port, arb, validated = server
+    for path in ("/bad_header", "/bad_header_name", "/bad_status"):
+        data = raw(port, f"GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+        assert data.startswith(b"HTTP/1.1 500"), data[:200]
+        assert b"evil" not in data and b"never sent" not in data and b"X: y" not in data
+    if not validated:
+        wait_until(lambda: "invalid value for response header 'X-Injected'" in arb.stderr_text(),
+                   timeout=10)
+
+
+def test_exc_info_replaces_status(server):
+    port, _, _ = server
+    r = get(port, "/exc_info")
+    assert (r.status, r.body) == (503, b"recovered")
+
+
+def test_wsgi_errors_reach_the_error_log(server):
+    port, arb, _ = server
+    assert get(port, "/errors").status == 204
+    wait_until(lambda: "line two continued" in arb.stderr_text(), timeout=10)
+
+
+def test_threads_serve_slow_requests_concurrently(server):
+    port, _, _ = server
+    results = []
+
+    def one():
+        results.append(get(port, "/slow?ms=600", timeout=20).status)
+
+    t0 = time.monotonic()
+    threads = [threading.Thread(target=one) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    elapsed = time.monotonic() - t0
+    assert results == [200] * 4
+    assert elapsed < 1.8, f"4 x 600 ms requests took {elapsed:.2f}s: not concurrent"
+
+
+def test_interpreter_is_the_embedded_one(server):
+    port, _, _ = server
+    info = environ_of(port, "/sys", timeout=30)
+    assert info["executable"] == "/usr/bin/python3"
+    assert info["prefix"] == "/usr"
+    assert info["child_prefix"] == "/usr"  # subprocess with sys.executable works
+    assert info["path0"] == str(APPS)
+
+
+def test_script_name_mount():
+    with serving("gateway_app:validated", extra_env={"SCRIPT_NAME": "/mount"},
+                 ready_path="/mount/hello") as (port, _):
+        env = environ_of(port, "/mount/environ/x%20y?z=1")
+        assert env["SCRIPT_NAME"] == "/mount"
+        assert env["PATH_INFO"] == "/environ/x y"
+        assert env["RAW_URI"] == "/mount/environ/x%20y?z=1"

@@ -1,0 +1,75 @@
+"""Loading failures (exit 4, arbiterd stops with the message) and --reload."""
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+
+import pytest
+
+from gftest import Spawned, binary, free_port, http_get, wait_until
+from wsgi_support import APPS, get, serving
+
+
+def run_to_exit(spec: str, *args: str, timeout: float = 30) -> tuple[int, str]:
+    port = free_port()
+    argv = [binary("arbiterd"), "-w", "2", "-b", f"127.0.0.1:{port}", "--chdir", str(APPS),
+            *args, spec]
+    with Spawned(argv) as arb:
+        try:
+            code = arb.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"arbiterd kept running with a broken app:\n{arb.output()}")
+        return code, arb.stderr_text() + arb.stdout_text()
+
+
+@pytest.mark.parametrize("spec, message", [
+    ("broken_import:app", "No module named 'no_such_dependency_for_greenfork_tests'"),
+    ("gateway_app:nope", "Failed to find application object 'nope' in 'gateway_app'"),
+    ("gateway_app:not_callable", "Application object must be callable."),
+    ("gateway_app:app(", "Failed to parse 'app(' as an attribute name or function call."),
+])
+def test_app_that_fails_to_load_stops_arbiterd(spec, message):
+    code, output = run_to_exit(spec)
+    assert code != 0, output
+    assert message in output, output
+    if spec.startswith("broken_import"):
+        assert "Traceback (most recent call last)" in output, output
+
+
+def test_gworker_alone_exits_4():
+    port = free_port()
+    with Spawned([binary("gworker"), "-b", f"127.0.0.1:{port}", "--chdir", str(APPS),
+                  "gateway_app:not_callable"]) as w:
+        assert w.wait(timeout=30) == 4, w.output()
+        assert "Application object must be callable." in w.stderr_text()
+
+
+V1 = 'def app(environ, start_response):\n' \
+     '    start_response("200 OK", [("Content-Type", "text/plain")])\n' \
+     '    return [b"%s"]\n'
+
+
+def write_app(path, text):
+    before = path.stat().st_mtime_ns if path.exists() else 0
+    path.write_text(text)
+    # Make the change visible to an mtime poll even on coarse clocks.
+    os.utime(path, ns=(before + 2_000_000_000, before + 2_000_000_000)) if before else None
+
+
+def test_reload_picks_up_an_edited_file(tmp_path):
+    app = tmp_path / "live_app.py"
+    write_app(app, V1 % b"version one".decode())
+    with serving("live_app:app", "--reload", chdir=tmp_path) as (port, arb):
+        assert get(port, "/").body == b"version one"
+        write_app(app, V1 % "version two")
+        wait_until(lambda: get(port, "/").body == b"version two", timeout=30,
+                   message="the edited app served")
+        # A syntax error while editing: a 500 page with the traceback, no exit.
+        write_app(app, "def app(environ, start_response:\n")
+        wait_until(lambda: get(port, "/").status == 500 and b"SyntaxError" in get(port, "/").body,
+                   timeout=30, message="the syntax error page")
+        assert arb.poll() is None
+        write_app(app, V1 % "version three")
+        wait_until(lambda: get(port, "/").body == b"version three", timeout=30,
+                   message="recovery after the fix")

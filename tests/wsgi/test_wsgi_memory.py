@@ -1,0 +1,46 @@
+"""200,000 requests to the hello example leave the worker's RSS flat."""
+from __future__ import annotations
+
+import socket
+import time
+
+from gftest import source
+from wsgi_support import rss_kib, serving
+
+REQUEST = b"GET / HTTP/1.1\r\nHost: bench\r\n\r\n"
+BODY = b"Hello, World!\n"
+BATCH = 50
+
+
+def pump(sock: socket.socket, count: int, deadline: float) -> None:
+    """count keep-alive requests on one connection, pipelined in batches."""
+    done = 0
+    pending = b""
+    while done < count:
+        n = min(BATCH, count - done)
+        sock.sendall(REQUEST * n)
+        got = 0
+        while got < n:
+            assert time.monotonic() < deadline, f"too slow: {done + got} requests"
+            chunk = sock.recv(262144)
+            assert chunk, "server closed the connection"
+            pending += chunk
+            got += pending.count(BODY)
+            pending = pending[pending.rfind(BODY) + len(BODY):] if BODY in pending else pending
+        done += n
+
+
+def test_rss_flat_over_200k_requests():
+    with serving("app:app", chdir=source("examples/hello"), workers=1) as (port, arb):
+        kids = arb.remember_descendants()
+        assert len(kids) == 1, kids
+        worker = kids[0]
+        deadline = time.monotonic() + 90
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+            pump(s, 20_000, deadline)  # warm up: caches, allocator pools
+            before = rss_kib(worker)
+            pump(s, 180_000, deadline)
+            after = rss_kib(worker)
+        assert arb.remember_descendants() == [worker], "the worker was replaced"
+        # A leak of one small object per request would be >= 5 MiB here.
+        assert after - before < 3 * 1024, f"RSS grew {before} -> {after} KiB"
