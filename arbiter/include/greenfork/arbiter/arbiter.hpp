@@ -54,6 +54,7 @@ struct ArbiterOptions {
   // Binary upgrade: what to exec and with which argv (the original one).
   std::string self_exe;
   std::vector<std::string> self_argv;
+  std::string self_cwd;  // the directory arbiterd was started in (before --chdir)
   // The NOTIFY_SOCKET systemd gave arbiterd (read and unset at startup).
   std::string systemd_notify_socket;
   // Set in a new master started by an upgrade: the old master's notify

@@ -1,0 +1,51 @@
+// Liveness decisions: is a worker ready, hung, too slow to boot, or stuck
+// on a request? Pure functions of the pool's policy, what the worker has
+// sent (sd_notify or gRPC beats) and the time; the supervisor acts on the
+// verdict (SIGABRT, then SIGKILL).
+//
+//   HeartbeatPolicy policy = HeartbeatPolicy::from(pool_config);
+//   switch (check_heartbeat(policy, worker.liveness, now)) { ... }
+#pragma once
+
+#include "greenfork/arbiter/config.hpp"
+
+namespace greenfork::arbiter {
+
+struct HeartbeatPolicy {
+  HeartbeatMode mode = HeartbeatMode::kAuto;
+  double timeout = 30;         // silence after which a watched worker is hung
+  double boot_timeout = 60;    // spawn -> READY
+  double max_request_age = 0;  // 0: off
+  double auto_ready_after = 1.0;  // kAuto: a silent worker is READY after this
+
+  static HeartbeatPolicy from(const PoolConfig& pool);
+};
+
+// What a worker has told us, in monotonic seconds (-1: never).
+struct Liveness {
+  double started_at = 0;
+  double ready_at = -1;
+  double last_beat = -1;          // READY, WATCHDOG=1 or a gRPC beat
+  bool watchdog = false;          // sent WATCHDOG=1 or a gRPC beat: enforce timeout
+  bool spoke = false;             // sent any sd_notify message or beat
+  double oldest_request_age = 0;  // from the last gRPC beat
+  double oldest_request_seen_at = -1;
+
+  bool ready() const { return ready_at >= 0; }
+};
+
+enum class HeartbeatVerdict {
+  kOk,
+  kBecomeReady,   // kNone at once, kAuto after a silent second
+  kBootTimeout,   // not READY within boot_timeout
+  kHung,          // no beat within timeout
+  kRequestTooOld, // oldest in-flight request older than max_request_age
+};
+
+HeartbeatVerdict check_heartbeat(const HeartbeatPolicy& policy, const Liveness& live, double now);
+
+// For logs: "boot timeout", "heartbeat timeout", ...
+const char* describe(HeartbeatVerdict verdict);
+
+
+}  // namespace greenfork::arbiter

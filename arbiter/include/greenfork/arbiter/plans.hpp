@@ -1,0 +1,57 @@
+// The supervisor's decisions, as pure functions of a pool's workers and its
+// configuration (no I/O: unit-tested with plain data).
+//
+//   ScalePlan p = plan_scale(desired, views);    // spawn 2, stop slots {4}
+//   ReloadPlan r = plan_reload(desired, 1, 0, new_generation, views);
+//   ExitAction a = decide_exit(status, WorkerState::kReady, false);
+#pragma once
+
+#include <vector>
+
+#include "greenfork/arbiter/control_target.hpp"
+
+namespace greenfork::arbiter {
+
+struct WorkerView {
+  unsigned slot = 0;
+  WorkerState state = WorkerState::kStarting;
+  double started_at = 0;
+  unsigned generation = 0;
+};
+
+// Active = starting or ready (draining and stopping workers are on their way out).
+inline bool is_active(WorkerState s) { return s == WorkerState::kStarting || s == WorkerState::kReady; }
+
+struct ScalePlan {
+  unsigned spawn = 0;
+  std::vector<unsigned> stop;  // slots to stop gracefully, oldest first
+};
+
+// Brings the active count to `desired`: spawn the missing ones, stop the
+// oldest extra ones (Gunicorn's TTOU).
+ScalePlan plan_scale(unsigned desired, const std::vector<WorkerView>& workers);
+
+struct ReloadPlan {
+  unsigned spawn = 0;          // new-generation workers to start now
+  std::vector<unsigned> stop;  // old workers to stop gracefully now
+  bool done = false;           // only new-generation workers, all READY
+};
+
+// One step of a rolling restart towards `new_generation`: at most
+// desired + max_surge active workers, at least desired - max_unavailable
+// READY ones (old or new). Old workers not yet READY are stopped at once.
+// max_surge = max_unavailable = 0 is treated as max_surge = 1.
+ReloadPlan plan_reload(unsigned desired, unsigned max_surge, unsigned max_unavailable,
+                       unsigned new_generation, const std::vector<WorkerView>& workers);
+
+enum class ExitAction {
+  kExpected,  // we asked it to stop: nothing to decide
+  kRespawn,   // crashed: start a replacement (with back-off)
+  kFailPool,  // exit 3 or 4: the pool is failed, never respawned
+  kRollback,  // a new worker of a reload died before READY, or exited 3/4
+};
+
+// `reload_new` is true for a worker of the generation a reload is rolling to.
+ExitAction decide_exit(int wait_status, WorkerState state, bool reload_new);
+
+}  // namespace greenfork::arbiter

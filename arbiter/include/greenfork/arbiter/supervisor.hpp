@@ -1,0 +1,146 @@
+// The Arbiter's implementation: every pool and worker, the signal handling,
+// the workers' notify socket, the heartbeat checks and the control-plane
+// commands. Runs on the io_context's thread only.
+//
+// Split by concern: supervisor.cpp (loop, signals, reaping, stop),
+// supervisor_workers.cpp (spawn, stop, liveness, manage), supervisor_reload.cpp
+// (rolling reload and rollback), supervisor_control.cpp (ControlTarget),
+// supervisor_upgrade.cpp (binary upgrade).
+#pragma once
+
+#include <asio/posix/stream_descriptor.hpp>
+#include <asio/signal_set.hpp>
+#include <asio/steady_timer.hpp>
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "greenfork/arbiter/arbiter.hpp"
+#include "greenfork/arbiter/notify_message.hpp"
+#include "greenfork/arbiter/notify_socket.hpp"
+#include "greenfork/arbiter/slot_allocator.hpp"
+#include "greenfork/arbiter/worker_pool.hpp"
+
+namespace greenfork::arbiter {
+
+class Supervisor {
+ public:
+  Supervisor(asio::io_context& io, ProcessOps& ops, ArbiterOptions options);
+  ~Supervisor();
+
+  ArbiterExit run();
+
+  // ControlTarget, forwarded by Arbiter.
+  ArbiterSnapshot status() const;
+  void scale(const ScaleCommand& command, std::function<void(Outcome, ScaleResult)> done);
+  void reload(const std::string& pool, bool wait,
+              std::function<void(Outcome, std::vector<std::string>)> done);
+  Outcome stop(bool graceful);
+  Outcome reopen_logs();
+  Outcome signal(const std::string& pool, const std::string& signal_name, unsigned* count);
+  void upgrade(bool wait, std::function<void(Outcome, pid_t)> done);
+  uint64_t subscribe(std::function<void(const SupervisorEvent&)> listener);
+  void unsubscribe(uint64_t id);
+  Outcome worker_beat(const HeartbeatReport& report, bool first,
+                      std::function<void(WorkerCommandKind)> commands);
+  void worker_stream_closed(unsigned slot);
+
+ private:
+  struct ScaleWaiter {
+    WorkerPool* pool;
+    ScaleResult result;
+    std::function<void(Outcome, ScaleResult)> done;
+  };
+  struct ReloadWaiter {
+    std::vector<WorkerPool*> pending;
+    std::vector<std::string> names;
+    std::string rolled_back;  // first rollback reason
+    std::function<void(Outcome, std::vector<std::string>)> done;
+  };
+  struct Upgrade {
+    pid_t pid = 0;
+    double deadline = 0;
+    std::vector<std::function<void(Outcome, pid_t)>> waiters;
+  };
+
+  // supervisor.cpp
+  void arm_signals();
+  void wait_signal();
+  void on_signal(int signo);
+  void arm_notify();
+  void on_notify_readable();
+  void arm_tick();
+  void on_tick();
+  void reap_workers();
+  void handle_exit(WorkerPool& pool, pid_t pid, int status);
+  void begin_stop(bool graceful, int exit_code);
+  void check_stopped();
+  void emit(SupervisorEvent::Kind kind, const std::string& pool, unsigned slot, pid_t pid,
+            const std::string& detail);
+  void notify_systemd(const std::string& state);
+  double now() const { return ops_.now(); }
+
+  // supervisor_workers.cpp
+  void manage_pools();
+  void manage_pool(WorkerPool& pool);
+  bool spawn_worker(WorkerPool& pool, const PoolConfig& config, unsigned generation);
+  std::vector<std::string> worker_env(const WorkerPool& pool, const PoolConfig& config,
+                                      unsigned slot, const std::string& token) const;
+  void stop_worker(WorkerPool& pool, Worker& w, bool graceful);
+  void kill_for_timeout(WorkerPool& pool, Worker& w, const std::string& why);
+  void mark_ready(WorkerPool& pool, Worker& w);
+  void check_liveness();
+  void handle_notify(WorkerPool& pool, Worker& w, const NotifyMessage& m);
+  void fail_pool(WorkerPool& pool, const std::string& reason);
+  void check_scale_waiters();
+  void check_initial_ready();
+  WorkerPool* find_pool(const std::string& name);
+  std::pair<WorkerPool*, Worker*> find_worker_by_pid(pid_t pid);
+
+  // supervisor_reload.cpp
+  void reload_from_signal();
+  Outcome start_reload(WorkerPool& pool, std::optional<PoolConfig> next);
+  void finish_reload(WorkerPool& pool);
+  void rollback(WorkerPool& pool, const std::string& reason);
+  void reload_ended(WorkerPool& pool, const std::string& rollback_reason);
+
+  // supervisor_upgrade.cpp
+  Outcome start_upgrade();
+  bool handle_upgrade_exit(pid_t pid, int status);
+  void upgrade_ready();
+  void check_upgrade_deadline();
+  void fail_upgrade(const std::string& why);
+
+  asio::io_context& io_;
+  ProcessOps& ops_;
+  ArbiterOptions options_;
+  std::vector<std::unique_ptr<WorkerPool>> pools_;
+  SlotAllocator slots_;
+  std::optional<NotifySocket> notify_;
+  std::unique_ptr<asio::posix::stream_descriptor> notify_watch_;
+  asio::signal_set signals_;
+  asio::steady_timer tick_;
+  double started_at_ = 0;
+  bool initial_ready_sent_ = false;
+  bool systemd_reloading_ = false;
+
+  bool stopping_ = false;
+  bool graceful_stop_ = true;
+  double stop_deadline_ = 0;
+  bool killed_all_ = false;
+  double hard_deadline_ = 0;
+  bool finished_ = false;
+  ArbiterExit exit_;
+
+  std::map<uint64_t, std::function<void(const SupervisorEvent&)>> listeners_;
+  uint64_t next_listener_ = 1;
+  std::vector<ScaleWaiter> scale_waiters_;
+  std::vector<ReloadWaiter> reload_waiters_;
+  std::optional<Upgrade> upgrade_;
+};
+
+}  // namespace greenfork::arbiter

@@ -1,0 +1,72 @@
+// One pool's state: its configuration, desired count, workers, restarts,
+// reload generation. Data plus small queries; the Supervisor decides.
+#pragma once
+
+#include <sys/types.h>
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "greenfork/arbiter/arbiter.hpp"
+#include "greenfork/arbiter/backoff.hpp"
+#include "greenfork/arbiter/config.hpp"
+#include "greenfork/arbiter/control_target.hpp"
+#include "greenfork/arbiter/heartbeat_monitor.hpp"
+#include "greenfork/arbiter/plans.hpp"
+
+namespace greenfork::arbiter {
+
+struct Worker {
+  unsigned slot = 0;
+  pid_t pid = 0;
+  std::string token;
+  unsigned generation = 0;
+  WorkerState state = WorkerState::kStarting;
+  Liveness live;
+  // Draining/stopping: when to escalate to SIGKILL (-1: not scheduled).
+  double kill_at = -1;
+  // Stats from heartbeats.
+  uint64_t requests_served = 0;
+  uint32_t requests_in_flight = 0;
+  uint64_t rss_bytes = 0;
+  std::string status_text;
+  // The worker's gRPC heartbeat stream, if open: commands back to it.
+  std::function<void(WorkerCommandKind)> commands;
+};
+
+class WorkerPool {
+ public:
+  WorkerPool(PoolConfig pool_config, PoolSockets pool_sockets)
+      : config(std::move(pool_config)), sockets(std::move(pool_sockets)), desired(config.workers),
+        backoff(config.backoff) {}
+
+  PoolConfig config;
+  PoolSockets sockets;
+  unsigned desired = 0;
+  PoolState state = PoolState::kRunning;
+  std::string state_reason;
+  uint64_t restarts = 0;
+  unsigned generation = 0;
+  Backoff backoff;
+  double next_spawn_at = 0;  // back-off: no spawn before this time
+  // While reloading: the configuration new workers get, and their generation.
+  std::optional<PoolConfig> reload_config;
+  PoolState state_before_reload = PoolState::kRunning;
+  std::vector<std::unique_ptr<Worker>> workers;
+
+  bool reloading() const { return reload_config.has_value(); }
+  unsigned reload_generation() const { return generation + 1; }
+  Worker* find_pid(pid_t pid);
+  Worker* find_slot(unsigned slot);
+  std::unique_ptr<Worker> remove(pid_t pid);
+  std::vector<WorkerView> views() const;
+  unsigned active_count() const;
+  unsigned ready_count() const;  // active and READY
+  // Scaled and settled: exactly `desired` active workers, all READY.
+  bool settled() const { return active_count() == desired && ready_count() == desired; }
+};
+
+}  // namespace greenfork::arbiter

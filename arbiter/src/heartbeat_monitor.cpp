@@ -1,0 +1,54 @@
+#include "greenfork/arbiter/heartbeat_monitor.hpp"
+
+#include <algorithm>
+
+namespace greenfork::arbiter {
+
+HeartbeatPolicy HeartbeatPolicy::from(const PoolConfig& pool) {
+  HeartbeatPolicy p;
+  p.mode = pool.heartbeat;
+  p.timeout = pool.timeout_seconds;
+  p.boot_timeout = pool.boot_timeout_seconds;
+  p.max_request_age = pool.max_request_age_seconds;
+  return p;
+}
+
+HeartbeatVerdict check_heartbeat(const HeartbeatPolicy& policy, const Liveness& live, double now) {
+  if (!live.ready()) {
+    if (policy.mode == HeartbeatMode::kNone) return HeartbeatVerdict::kBecomeReady;
+    // A worker that never speaks the protocol is READY after a moment; one
+    // that has said anything must say READY=1 itself.
+    if (policy.mode == HeartbeatMode::kAuto && !live.spoke &&
+        now - live.started_at >= policy.auto_ready_after) {
+      return HeartbeatVerdict::kBecomeReady;
+    }
+    if (policy.boot_timeout > 0 && now - live.started_at > policy.boot_timeout) {
+      return HeartbeatVerdict::kBootTimeout;
+    }
+    return HeartbeatVerdict::kOk;
+  }
+  bool watched = policy.mode == HeartbeatMode::kNotify || policy.mode == HeartbeatMode::kGrpc ||
+                 (policy.mode == HeartbeatMode::kAuto && live.watchdog);
+  if (watched && policy.timeout > 0) {
+    double last = std::max(live.last_beat, live.ready_at);
+    if (now - last > policy.timeout) return HeartbeatVerdict::kHung;
+  }
+  if (policy.max_request_age > 0 && live.oldest_request_age > 0 && live.oldest_request_seen_at >= 0) {
+    double age = live.oldest_request_age + (now - live.oldest_request_seen_at);
+    if (age > policy.max_request_age) return HeartbeatVerdict::kRequestTooOld;
+  }
+  return HeartbeatVerdict::kOk;
+}
+
+const char* describe(HeartbeatVerdict verdict) {
+  switch (verdict) {
+    case HeartbeatVerdict::kOk: return "alive";
+    case HeartbeatVerdict::kBecomeReady: return "ready";
+    case HeartbeatVerdict::kBootTimeout: return "not READY within boot_timeout";
+    case HeartbeatVerdict::kHung: return "no heartbeat within timeout";
+    case HeartbeatVerdict::kRequestTooOld: return "a request exceeded max_request_age";
+  }
+  return "?";
+}
+
+}  // namespace greenfork::arbiter

@@ -1,0 +1,201 @@
+// arbiterd: parse the command line, open the listeners, run the Arbiter.
+#include <unistd.h>
+
+#include <asio/io_context.hpp>
+#include <climits>
+#include <cstdlib>
+#include <iostream>
+#include <memory>
+
+#include <spdlog/spdlog.h>
+
+#include "greenfork/arbiter/arbiter.hpp"
+#include "greenfork/arbiter/cli.hpp"
+#include "greenfork/arbiter/listener_set.hpp"
+#include "greenfork/arbiter/log_setup.hpp"
+#include "greenfork/arbiter/pid_file.hpp"
+#include "greenfork/arbiter/process_title.hpp"
+#include "greenfork/contract.hpp"
+#include "greenfork/control_address.hpp"
+#ifdef GF_HAVE_CONTROL_SERVER
+#include <fstream>
+#include <sstream>
+
+#include "greenfork/arbiter/control_server.hpp"
+#endif
+
+namespace {
+
+using namespace greenfork;
+using namespace greenfork::arbiter;
+
+std::string env_or_empty(const char* name) {
+  const char* v = std::getenv(name);
+  return v == nullptr ? "" : v;
+}
+
+std::string absolute(const std::string& path, const std::string& cwd) {
+  if (path.empty() || path.front() == '/') return path;
+  return cwd + "/" + path;
+}
+
+std::string current_dir() {
+  char buf[PATH_MAX];
+  return ::getcwd(buf, sizeof buf) != nullptr ? buf : "";
+}
+
+std::string self_exe(const std::string& argv0, const std::string& cwd) {
+  char buf[PATH_MAX];
+  ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
+  if (n > 0) return std::string(buf, static_cast<size_t>(n));
+  return absolute(argv0, cwd);
+}
+
+// Each pool's fds, names and canonical specs out of the one ListenerSet.
+StatusOr<std::vector<PoolSockets>> pool_sockets(const Config& config, const ListenerSet& set) {
+  std::vector<PoolSockets> out;
+  for (const auto& pool : config.pools) {
+    PoolSockets ps;
+    for (const auto& bind : pool.binds) {
+      const ListenerSet::Listener* l = set.find(bind);
+      if (l == nullptr) return Status::error("pool " + pool.name + ": listener " + bind + " not open");
+      ps.fds.push_back(l->fd);
+      ps.names.push_back(l->fd_name);
+      ps.specs.push_back(l->spec);
+    }
+    out.push_back(std::move(ps));
+  }
+  return out;
+}
+
+int fail(const std::string& message) {
+  spdlog::critical("{}", message);
+  return 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> original_argv = ProcessTitle::init(argc, argv);
+  const std::string start_cwd = current_dir();
+  const std::string exe = self_exe(original_argv.empty() ? "arbiterd" : original_argv[0], start_cwd);
+  // Read before anything consumes them: systemd's NOTIFY_SOCKET is ours,
+  // not our workers' (they get arbiterd's own), and the upgrade hand-over.
+  const std::string systemd_notify = env_or_empty(contract::kNotifySocket);
+  ::unsetenv(contract::kNotifySocket);
+  const pid_t upgrade_parent = static_cast<pid_t>(std::atol(env_or_empty(contract::kUpgradeParent).c_str()));
+  const std::string upgrade_notify = env_or_empty(contract::kUpgradeNotify);
+  ::unsetenv(contract::kUpgradeParent);
+  ::unsetenv(contract::kUpgradeNotify);
+
+  CliOutcome cli = parse_cli(argc, argv);
+  if (!cli.run) return cli.exit_code;
+  Config config = std::move(cli.config);
+
+  if (Status s = setup_log(config.error_logfile, config.log_level); !s.ok()) {
+    std::cerr << "arbiterd: " << s.message() << "\n";
+    return 1;
+  }
+  std::vector<std::string> all_binds;
+  for (const auto& pool : config.pools) {
+    all_binds.insert(all_binds.end(), pool.binds.begin(), pool.binds.end());
+  }
+  StatusOr<ListenerSet> listeners = ListenerSet::open(all_binds, config.backlog, config.umask);
+  if (!listeners.ok()) return fail(listeners.status().message());
+  for (const auto& l : listeners->all()) spdlog::info("Listening at: {} (fd {})", l.spec, l.fd);
+  auto sockets = pool_sockets(config, *listeners);
+  if (!sockets.ok()) return fail(sockets.status().message());
+
+  std::string control_path =
+      absolute(config.control_socket.empty() ? default_control_socket() : config.control_socket, start_cwd);
+  std::string pid_path = absolute(config.pid_file, start_cwd);
+  if (!config.chdir.empty() && ::chdir(config.chdir.c_str()) != 0) {
+    listeners->close_all(true);
+    return fail(Status::from_errno("chdir " + config.chdir).message());
+  }
+  PidFile pid_file;
+  if (!pid_path.empty()) {
+    auto pf = PidFile::create(pid_path, upgrade_parent);
+    if (!pf.ok()) {
+      listeners->close_all(true);
+      return fail(pf.status().message());
+    }
+    pid_file = std::move(*pf);
+  }
+
+  asio::io_context io;
+  auto ops = make_posix_process_ops();
+  ArbiterOptions options;
+  options.config = config;
+  options.sockets = std::move(*sockets);
+  options.control_socket = control_path;
+  std::vector<std::string> args = cli.args;
+  if (!config.config_file.empty()) {
+    options.reload_config = [args] { return config_from_args(args); };
+  }
+  options.reopen_logs = [] { reopen_log(); };
+  options.self_exe = exe;
+  options.self_argv = original_argv;
+  options.self_cwd = start_cwd;
+  options.systemd_notify_socket = systemd_notify;
+  options.upgrade_parent_notify = upgrade_notify;
+
+#ifdef GF_HAVE_CONTROL_SERVER
+  ControlServerOptions control;
+  control.unix_path = control_path;
+  control.takeover = upgrade_parent > 0;
+  control.tcp_bind = config.control_bind;
+  if (!config.control_token_file.empty()) {
+    std::ifstream in(config.control_token_file);
+    std::stringstream text;
+    text << in.rdbuf();
+    control.token = text.str();
+    while (!control.token.empty() && std::isspace(static_cast<unsigned char>(control.token.back()))) {
+      control.token.pop_back();
+    }
+    if (!in || control.token.empty()) {
+      listeners->close_all(true);
+      return fail("control token file " + config.control_token_file + ": missing or empty");
+    }
+  }
+  std::vector<std::unique_ptr<ControlServer>> servers;
+  ControlTarget* target = nullptr;
+  AsioLoopExecutor executor(io);
+  options.reclaim_control_socket = [&servers, &target, &executor, control] {
+    ControlServerOptions again = control;
+    again.takeover = true;
+    auto server = ControlServer::start(again, *target, executor);
+    if (server.ok()) {
+      servers.push_back(std::move(*server));
+      spdlog::info("Control socket {} reclaimed", again.unix_path);
+    } else {
+      spdlog::error("reclaiming the control socket: {}", server.status().message());
+    }
+  };
+#endif
+
+  Arbiter arbiter(io, *ops, std::move(options));
+#ifdef GF_HAVE_CONTROL_SERVER
+  target = &arbiter;
+  {
+    auto server = ControlServer::start(control, arbiter, executor);
+    if (!server.ok()) {
+      listeners->close_all(true);
+      return fail(server.status().message());
+    }
+    spdlog::info("Control socket: {}", control.unix_path);
+    servers.push_back(std::move(*server));
+  }
+#endif
+  ProcessTitle::set("arbiterd: master" + (config.name.empty() ? "" : " [" + config.name + "]"));
+
+  ArbiterExit exit = arbiter.run();
+
+#ifdef GF_HAVE_CONTROL_SERVER
+  for (auto& s : servers) s->shutdown();
+#endif
+  listeners->close_all(!exit.handed_over);
+  if (exit.handed_over) pid_file.release();
+  spdlog::info("arbiterd exiting ({})", exit.code);
+  return exit.code;
+}

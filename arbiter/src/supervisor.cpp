@@ -1,0 +1,315 @@
+// The loop: signals, the notify socket, the periodic tick, reaping, stopping.
+#include "greenfork/arbiter/supervisor.hpp"
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <asio/io_context.hpp>
+#include <cerrno>
+#include <chrono>
+#include <csignal>
+#include <ctime>
+
+#include <spdlog/spdlog.h>
+
+#include "greenfork/sd_notify.hpp"
+#include "greenfork/signals.hpp"
+
+namespace greenfork::arbiter {
+namespace {
+
+constexpr auto kTick = std::chrono::milliseconds(50);
+constexpr double kFastStopWait = 2.0;   // INT/QUIT: QUIT, then KILL after this
+constexpr double kAfterKillWait = 3.0;  // after KILL, give up waiting for exits
+
+double unix_now() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+}
+
+}  // namespace
+
+Supervisor::Supervisor(asio::io_context& io, ProcessOps& ops, ArbiterOptions options)
+    : io_(io), ops_(ops), options_(std::move(options)), signals_(io), tick_(io) {
+  for (size_t i = 0; i < options_.config.pools.size(); ++i) {
+    PoolSockets sockets = i < options_.sockets.size() ? options_.sockets[i] : PoolSockets{};
+    pools_.push_back(std::make_unique<WorkerPool>(options_.config.pools[i], std::move(sockets)));
+  }
+}
+
+Supervisor::~Supervisor() = default;
+
+ArbiterExit Supervisor::run() {
+  started_at_ = now();
+  arm_signals();
+  auto sock = NotifySocket::open("greenfork/arbiterd/" + std::to_string(::getpid()) + "/" +
+                                 ops_.random_token().substr(0, 8));
+  if (!sock.ok()) {
+    spdlog::error("{}", sock.status().message());
+    return {1, false};
+  }
+  notify_.emplace(std::move(*sock));
+  notify_watch_ = std::make_unique<asio::posix::stream_descriptor>(io_, ::dup(notify_->fd()));
+  arm_notify();
+  spdlog::info("arbiterd {} starting (pid {}){}", ::getpid(), ::getpid(),
+               options_.config.name.empty() ? "" : " [" + options_.config.name + "]");
+  for (auto& p : pools_) {
+    std::string cmd;
+    for (const auto& a : p->config.command) cmd += (cmd.empty() ? "" : " ") + a;
+    std::string binds;
+    for (const auto& b : p->sockets.specs) binds += (binds.empty() ? "" : ", ") + b;
+    spdlog::info("pool [{}]: {} worker(s) of `{}` listening at {}", p->config.name, p->desired, cmd,
+                 binds.empty() ? "(no sockets)" : binds);
+  }
+  manage_pools();
+  arm_tick();
+  io_.run();
+  return exit_;
+}
+
+void Supervisor::arm_signals() {
+  for (int s : {SIGHUP, SIGTTIN, SIGTTOU, SIGTERM, SIGINT, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH,
+                SIGCHLD}) {
+    signals_.add(s);
+  }
+  ::signal(SIGPIPE, SIG_IGN);
+  wait_signal();
+}
+
+void Supervisor::wait_signal() {
+  // The handler asio installs only records the signal; this runs on the loop.
+  signals_.async_wait([this](const std::error_code& ec, int signo) {
+    if (ec) return;
+    on_signal(signo);
+    if (!finished_) wait_signal();
+  });
+}
+
+void Supervisor::on_signal(int signo) {
+  if (signo != SIGCHLD) spdlog::info("Handling signal: {}", signal_name(signo));
+  switch (signo) {
+    case SIGCHLD: reap_workers(); break;
+    case SIGHUP: reload_from_signal(); break;
+    case SIGTTIN:
+    case SIGTTOU:
+      for (auto& p : pools_) {
+        unsigned target = signo == SIGTTIN ? p->desired + 1 : (p->desired > 1 ? p->desired - 1 : 1);
+        if (signo == SIGTTIN && target > p->config.max_workers) {
+          spdlog::warn("pool [{}]: already at max_workers {}", p->config.name, p->config.max_workers);
+          continue;
+        }
+        ScaleCommand c;
+        c.pool = p->config.name;
+        c.count = target;
+        scale(c, [](Outcome o, ScaleResult) {
+          if (!o.ok()) spdlog::warn("{}", o.message);
+        });
+      }
+      break;
+    case SIGWINCH:
+      for (auto& p : pools_) {
+        if (p->state == PoolState::kFailed) continue;
+        p->state = PoolState::kStopped;
+        p->state_reason = "stopped by SIGWINCH";
+        for (auto& w : p->workers) {
+          if (is_active(w->state)) stop_worker(*p, *w, true);
+        }
+      }
+      break;
+    case SIGTERM: begin_stop(true, 0); break;
+    case SIGINT:
+    case SIGQUIT: begin_stop(false, 0); break;
+    case SIGUSR1: reopen_logs(); break;
+    case SIGUSR2: {
+      Outcome o = start_upgrade();
+      if (!o.ok()) spdlog::error("upgrade: {}", o.message);
+      break;
+    }
+    default: break;
+  }
+  manage_pools();
+}
+
+void Supervisor::arm_notify() {
+  notify_watch_->async_wait(asio::posix::stream_descriptor::wait_read,
+                            [this](const std::error_code& ec) {
+                              if (ec) return;
+                              on_notify_readable();
+                              if (!finished_) arm_notify();
+                            });
+}
+
+void Supervisor::on_notify_readable() {
+  while (auto d = notify_->receive()) {
+    NotifyMessage m = parse_notify_message(d->text);
+    if (upgrade_ && d->pid == upgrade_->pid) {
+      if (m.ready) upgrade_ready();
+      continue;
+    }
+    auto [pool, w] = find_worker_by_pid(d->pid);
+    if (w == nullptr && d->pid > 0) {
+      // A process of a worker's group (a wrapper's child) speaks for it.
+      pid_t pgid = ::getpgid(d->pid);
+      if (pgid > 0) std::tie(pool, w) = find_worker_by_pid(pgid);
+    }
+    if (w == nullptr) {
+      spdlog::debug("notify from unknown pid {}: {}", d->pid, d->text);
+      continue;
+    }
+    handle_notify(*pool, *w, m);
+  }
+  manage_pools();
+}
+
+void Supervisor::arm_tick() {
+  tick_.expires_after(kTick);
+  tick_.async_wait([this](const std::error_code& ec) {
+    if (ec || finished_) return;
+    on_tick();
+    if (!finished_) arm_tick();
+  });
+}
+
+void Supervisor::on_tick() {
+  // Also reap here: a SIGCHLD merged with another may have been missed.
+  reap_workers();
+  check_liveness();
+  check_upgrade_deadline();
+  if (stopping_) {
+    check_stopped();
+    return;
+  }
+  manage_pools();
+}
+
+void Supervisor::reap_workers() {
+  while (auto r = ops_.reap()) {
+    if (handle_upgrade_exit(r->pid, r->status)) continue;
+    auto [pool, w] = find_worker_by_pid(r->pid);
+    if (w == nullptr) {
+      spdlog::debug("reaped pid {} ({})", r->pid, describe_wait_status(r->status));
+      continue;
+    }
+    handle_exit(*pool, r->pid, r->status);
+  }
+  if (stopping_) check_stopped();
+}
+
+void Supervisor::handle_exit(WorkerPool& pool, pid_t pid, int status) {
+  std::unique_ptr<Worker> w = pool.remove(pid);
+  slots_.release(w->slot);
+  // Whatever the worker left in its process group goes with it.
+  (void)ops_.kill_group(pid, SIGKILL);
+  std::string meaning = describe_wait_status(status);
+  bool reload_new = pool.reloading() && w->generation == pool.reload_generation();
+  ExitAction action = decide_exit(status, w->state, reload_new);
+  double uptime = now() - w->live.started_at;
+  if (action == ExitAction::kExpected) {
+    spdlog::info("Worker exited (pid: {}) slot {} [{}]: {}", pid, w->slot, pool.config.name, meaning);
+  } else {
+    spdlog::error("Worker exited (pid: {}) slot {} [{}]: {} after {:.1f}s", pid, w->slot,
+                  pool.config.name, meaning, uptime);
+  }
+  emit(SupervisorEvent::Kind::kWorkerExited, pool.config.name, w->slot, pid, meaning);
+  if (stopping_) return;
+  std::string reason = "worker slot " + std::to_string(w->slot) + " pid " + std::to_string(pid) +
+                       " " + meaning;
+  switch (action) {
+    case ExitAction::kExpected: break;
+    case ExitAction::kRespawn: {
+      ++pool.restarts;
+      double delay = pool.backoff.on_crash(uptime, now());
+      pool.next_spawn_at = now() + delay;
+      if (delay > 0) {
+        spdlog::warn("pool [{}]: worker crashed {} time(s) in a row; restarting in {:.2f}s",
+                     pool.config.name, pool.backoff.fast_crashes(), delay);
+      }
+      break;
+    }
+    case ExitAction::kFailPool: fail_pool(pool, reason); break;
+    case ExitAction::kRollback: rollback(pool, reason); break;
+  }
+}
+
+void Supervisor::begin_stop(bool graceful, int exit_code) {
+  if (stopping_ && (graceful || !graceful_stop_)) return;  // only fast may override graceful
+  bool first = !stopping_;
+  stopping_ = true;
+  graceful_stop_ = graceful;
+  if (first) exit_.code = exit_code;
+  double wait = kFastStopWait;
+  if (graceful) {
+    wait = 0;
+    for (auto& p : pools_) wait = std::max(wait, p->config.graceful_timeout_seconds);
+  }
+  stop_deadline_ = now() + wait;
+  if (first) {
+    spdlog::info("{} stop: {} workers", graceful ? "Graceful" : "Fast", graceful ? "TERM" : "QUIT");
+    notify_systemd("STOPPING=1");
+    emit(SupervisorEvent::Kind::kArbiterStopping, "", 0, 0, graceful ? "graceful" : "fast");
+    for (auto& sw : scale_waiters_) sw.done(Outcome::fail(ErrorCode::kUnavailable, "arbiterd is stopping"), sw.result);
+    scale_waiters_.clear();
+    for (auto& rw : reload_waiters_) rw.done(Outcome::fail(ErrorCode::kUnavailable, "arbiterd is stopping"), rw.names);
+    reload_waiters_.clear();
+  }
+  for (auto& p : pools_) {
+    for (auto& w : p->workers) {
+      if (graceful) {
+        if (w->state == WorkerState::kStarting || w->state == WorkerState::kReady) stop_worker(*p, *w, true);
+        w->kill_at = stop_deadline_;
+      } else {
+        w->state = WorkerState::kStopping;
+        (void)ops_.kill_group(w->pid, SIGQUIT);
+        w->kill_at = stop_deadline_;
+      }
+    }
+  }
+  check_stopped();
+}
+
+void Supervisor::check_stopped() {
+  bool any = false;
+  for (auto& p : pools_) any = any || !p->workers.empty();
+  if (any && now() >= stop_deadline_ && !killed_all_) {
+    killed_all_ = true;
+    hard_deadline_ = now() + kAfterKillWait;
+    for (auto& p : pools_) {
+      for (auto& w : p->workers) {
+        spdlog::warn("Worker (pid: {}) slot {} still running after the stop timeout: SIGKILL", w->pid, w->slot);
+        (void)ops_.kill_group(w->pid, SIGKILL);
+      }
+    }
+  }
+  if (any && !(killed_all_ && now() >= hard_deadline_)) return;
+  if (finished_) return;
+  finished_ = true;
+  spdlog::info("Shutting down: {}", exit_.handed_over ? "handed over to the new master" : "master");
+  signals_.cancel();
+  tick_.cancel();
+  if (notify_watch_) notify_watch_->cancel();
+  io_.stop();
+}
+
+void Supervisor::emit(SupervisorEvent::Kind kind, const std::string& pool, unsigned slot, pid_t pid,
+                      const std::string& detail) {
+  SupervisorEvent e;
+  e.kind = kind;
+  e.unix_time = unix_now();
+  e.pool = pool;
+  e.slot = slot;
+  e.pid = pid;
+  e.detail = detail;
+  auto copy = listeners_;  // a listener may unsubscribe while we iterate
+  for (auto& [id, fn] : copy) {
+    if (listeners_.count(id) != 0) fn(e);
+  }
+}
+
+void Supervisor::notify_systemd(const std::string& state) {
+  if (options_.systemd_notify_socket.empty()) return;
+  Status s = sd_notify_to(options_.systemd_notify_socket, state);
+  if (!s.ok()) spdlog::warn("{}", s.message());
+}
+
+}  // namespace greenfork::arbiter

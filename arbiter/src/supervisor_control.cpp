@@ -1,0 +1,252 @@
+// The ControlTarget side: what gctl and the gRPC services ask for.
+#include <unistd.h>
+
+#include <csignal>
+
+#include <spdlog/spdlog.h>
+
+#include "greenfork/arbiter/supervisor.hpp"
+#include "greenfork/signals.hpp"
+
+#ifndef GF_VERSION
+#define GF_VERSION "0.1.0"
+#endif
+
+namespace greenfork::arbiter {
+
+ArbiterSnapshot Supervisor::status() const {
+  double t = now();
+  ArbiterSnapshot snap;
+  snap.pid = ::getpid();
+  snap.version = GF_VERSION;
+  snap.uptime_seconds = t - started_at_;
+  snap.name = options_.config.name;
+  for (const auto& p : pools_) {
+    PoolSnapshot ps;
+    ps.name = p->config.name;
+    ps.command = p->config.command;
+    ps.desired = p->desired;
+    ps.running = static_cast<unsigned>(p->workers.size());
+    ps.ready = p->ready_count();
+    ps.state = p->state;
+    ps.state_reason = p->state_reason;
+    ps.restarts = p->restarts;
+    ps.binds = p->sockets.specs.empty() ? p->config.binds : p->sockets.specs;
+    ps.heartbeat = to_string(p->config.heartbeat);
+    ps.max_workers = p->config.max_workers;
+    for (const auto& w : p->workers) {
+      WorkerSnapshot ws;
+      ws.slot = w->slot;
+      ws.pid = w->pid;
+      ws.state = w->state;
+      ws.uptime_seconds = t - w->live.started_at;
+      ws.last_heartbeat_age_seconds = w->live.last_beat >= 0 ? t - w->live.last_beat : -1;
+      ws.requests_served = w->requests_served;
+      ws.requests_in_flight = w->requests_in_flight;
+      ws.rss_bytes = w->rss_bytes;
+      if (ws.rss_bytes == 0) ws.rss_bytes = ops_.rss_bytes(w->pid).value_or(0);
+      ws.generation = w->generation;
+      ws.status_text = w->status_text;
+      ps.workers.push_back(std::move(ws));
+    }
+    snap.pools.push_back(std::move(ps));
+  }
+  return snap;
+}
+
+void Supervisor::scale(const ScaleCommand& command, std::function<void(Outcome, ScaleResult)> done) {
+  ScaleResult result;
+  result.pool = command.pool;
+  if (stopping_) return done(Outcome::fail(ErrorCode::kUnavailable, "arbiterd is stopping"), result);
+  WorkerPool* pool = nullptr;
+  if (command.pool.empty()) {
+    if (pools_.size() != 1) {
+      return done(Outcome::fail(ErrorCode::kInvalidArgument,
+                                "there are " + std::to_string(pools_.size()) + " pools: name one"),
+                  result);
+    }
+    pool = pools_.front().get();
+  } else {
+    pool = find_pool(command.pool);
+    if (pool == nullptr) {
+      return done(Outcome::fail(ErrorCode::kNotFound, "unknown pool '" + command.pool + "'"), result);
+    }
+  }
+  result.pool = pool->config.name;
+  result.previous = pool->desired;
+  long target = command.relative ? static_cast<long>(pool->desired) + command.delta
+                                 : static_cast<long>(command.count);
+  if (target < 0) {
+    return done(Outcome::fail(ErrorCode::kInvalidArgument,
+                              "pool " + pool->config.name + ": cannot scale below 0 (now " +
+                                  std::to_string(pool->desired) + ")"),
+                result);
+  }
+  if (target > static_cast<long>(pool->config.max_workers)) {
+    return done(Outcome::fail(ErrorCode::kInvalidArgument,
+                              "pool " + pool->config.name + ": " + std::to_string(target) +
+                                  " is above max_workers " + std::to_string(pool->config.max_workers)),
+                result);
+  }
+  if (pool->state == PoolState::kFailed) {
+    return done(Outcome::fail(ErrorCode::kFailedPrecondition,
+                              "pool " + pool->config.name + " failed (" + pool->state_reason +
+                                  "); reload it after fixing the cause"),
+                result);
+  }
+  pool->desired = static_cast<unsigned>(target);
+  result.desired = pool->desired;
+  if (pool->state == PoolState::kStopped && target > 0) {
+    pool->state = PoolState::kRunning;
+    pool->state_reason.clear();
+  } else if (pool->state == PoolState::kRunning && target == 0) {
+    pool->state = PoolState::kStopped;
+    pool->state_reason = "scaled to 0";
+    for (auto& w : pool->workers) {
+      if (is_active(w->state)) stop_worker(*pool, *w, true);
+    }
+  }
+  spdlog::info("pool [{}]: scaled {} -> {}", pool->config.name, result.previous, result.desired);
+  emit(SupervisorEvent::Kind::kPoolScaled, pool->config.name, 0, 0,
+       std::to_string(result.previous) + " -> " + std::to_string(result.desired));
+  manage_pool(*pool);
+  if (!command.wait || pool->settled() || target == 0) return done(Outcome::success(), result);
+  scale_waiters_.push_back({pool, result, std::move(done)});
+}
+
+void Supervisor::reload(const std::string& pool_name, bool wait,
+                        std::function<void(Outcome, std::vector<std::string>)> done) {
+  std::vector<WorkerPool*> targets;
+  if (pool_name.empty()) {
+    for (auto& p : pools_) targets.push_back(p.get());
+  } else if (WorkerPool* p = find_pool(pool_name)) {
+    targets.push_back(p);
+  } else {
+    return done(Outcome::fail(ErrorCode::kNotFound, "unknown pool '" + pool_name + "'"), {});
+  }
+  for (WorkerPool* p : targets) {
+    if (p->reloading()) {
+      return done(Outcome::fail(ErrorCode::kFailedPrecondition,
+                                "pool " + p->config.name + ": a reload is already running"),
+                  {});
+    }
+  }
+  if (stopping_) return done(Outcome::fail(ErrorCode::kUnavailable, "arbiterd is stopping"), {});
+  std::vector<std::string> names;
+  for (WorkerPool* p : targets) names.push_back(p->config.name);
+  ReloadWaiter waiter{targets, names, "", std::move(done)};
+  if (wait) reload_waiters_.push_back(std::move(waiter));
+  for (WorkerPool* p : targets) {
+    Outcome o = start_reload(*p, std::nullopt);
+    if (!o.ok()) spdlog::warn("reload: {}", o.message);
+  }
+  if (!wait) waiter.done(Outcome::success(), names);
+}
+
+Outcome Supervisor::stop(bool graceful) {
+  begin_stop(graceful, 0);
+  return Outcome::success();
+}
+
+Outcome Supervisor::reopen_logs() {
+  if (options_.reopen_logs) options_.reopen_logs();
+  spdlog::info("Reopened log files; forwarding USR1 to workers");
+  for (auto& p : pools_) {
+    for (auto& w : p->workers) {
+      if (w->commands) w->commands(WorkerCommandKind::kReopenLogs);
+      (void)ops_.kill_group(w->pid, SIGUSR1);
+    }
+  }
+  return Outcome::success();
+}
+
+Outcome Supervisor::signal(const std::string& pool_name, const std::string& signal_name,
+                           unsigned* count) {
+  std::optional<int> signo = parse_signal(signal_name);
+  if (!signo) return Outcome::fail(ErrorCode::kInvalidArgument, "unknown signal '" + signal_name + "'");
+  std::vector<WorkerPool*> targets;
+  if (pool_name.empty()) {
+    for (auto& p : pools_) targets.push_back(p.get());
+  } else if (WorkerPool* p = find_pool(pool_name)) {
+    targets.push_back(p);
+  } else {
+    return Outcome::fail(ErrorCode::kNotFound, "unknown pool '" + pool_name + "'");
+  }
+  unsigned n = 0;
+  for (WorkerPool* p : targets) {
+    for (auto& w : p->workers) {
+      if (ops_.kill_group(w->pid, *signo).ok()) ++n;
+    }
+  }
+  spdlog::info("Sent {} to {} worker(s)", greenfork::signal_name(*signo), n);
+  if (count != nullptr) *count = n;
+  return Outcome::success();
+}
+
+uint64_t Supervisor::subscribe(std::function<void(const SupervisorEvent&)> listener) {
+  uint64_t id = next_listener_++;
+  listeners_[id] = std::move(listener);
+  return id;
+}
+
+void Supervisor::unsubscribe(uint64_t id) { listeners_.erase(id); }
+
+Outcome Supervisor::worker_beat(const HeartbeatReport& report, bool first,
+                                std::function<void(WorkerCommandKind)> commands) {
+  WorkerPool* pool = nullptr;
+  Worker* worker = nullptr;
+  if (first || !report.token.empty()) {
+    for (auto& p : pools_) {
+      for (auto& w : p->workers) {
+        if (!report.token.empty() && w->token == report.token) {
+          pool = p.get();
+          worker = w.get();
+        }
+      }
+    }
+    if (worker == nullptr) return Outcome::fail(ErrorCode::kUnauthenticated, "unknown worker token");
+    if (worker->slot != report.slot) {
+      return Outcome::fail(ErrorCode::kPermissionDenied,
+                           "token belongs to slot " + std::to_string(worker->slot) + ", not slot " +
+                               std::to_string(report.slot));
+    }
+  } else {
+    for (auto& p : pools_) {
+      if (Worker* w = p->find_slot(report.slot)) {
+        pool = p.get();
+        worker = w;
+      }
+    }
+    if (worker == nullptr) {
+      return Outcome::fail(ErrorCode::kPermissionDenied,
+                           "slot " + std::to_string(report.slot) + " is not a live worker");
+    }
+  }
+  Worker& w = *worker;
+  double t = now();
+  if (first) w.commands = std::move(commands);
+  w.live.spoke = true;
+  w.live.watchdog = true;
+  w.live.last_beat = t;
+  w.requests_served = report.requests_served;
+  w.requests_in_flight = report.requests_in_flight;
+  w.live.oldest_request_age = report.oldest_request_age_seconds;
+  w.live.oldest_request_seen_at = t;
+  if (report.rss_bytes > 0) w.rss_bytes = report.rss_bytes;
+  if (!report.status_text.empty()) w.status_text = report.status_text;
+  if (w.state == WorkerState::kStarting) mark_ready(*pool, w);
+  if (report.stopping && is_active(w.state)) {
+    w.state = WorkerState::kDraining;
+    w.kill_at = t + pool->config.graceful_timeout_seconds;
+  }
+  manage_pools();
+  return Outcome::success();
+}
+
+void Supervisor::worker_stream_closed(unsigned slot) {
+  for (auto& p : pools_) {
+    if (Worker* w = p->find_slot(slot)) w->commands = nullptr;
+  }
+}
+
+}  // namespace greenfork::arbiter

@@ -1,0 +1,317 @@
+// Workers: spawn, stop, liveness, and bringing each pool to its target.
+#include <grp.h>
+#include <pwd.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdlib>
+#include <cstring>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "greenfork/arbiter/supervisor.hpp"
+#include "greenfork/contract.hpp"
+#include "greenfork/sd_notify.hpp"
+
+extern char** environ;
+
+namespace greenfork::arbiter {
+namespace {
+
+constexpr double kAbortGrace = 1.0;  // SIGABRT -> SIGKILL for a hung worker
+
+// Variables of arbiterd's own environment a worker must not inherit.
+bool is_private_variable(std::string_view kv) {
+  for (const char* name : {contract::kListenFds, contract::kListenFdNames, contract::kListenPid,
+                           contract::kNotifySocket, contract::kArbiterSocket, contract::kWorkerId,
+                           contract::kWorkerToken, contract::kPool, contract::kHeartbeatInterval,
+                           contract::kUpgradeFds, contract::kUpgradeParent, contract::kUpgradeNotify}) {
+    size_t n = std::strlen(name);
+    if (kv.size() > n && kv.compare(0, n, name) == 0 && kv[n] == '=') return true;
+  }
+  return false;
+}
+
+void set_var(std::vector<std::string>& env, const std::string& key, const std::string& value) {
+  for (auto& kv : env) {
+    if (kv.size() > key.size() && kv.compare(0, key.size(), key) == 0 && kv[key.size()] == '=') {
+      kv = key + "=" + value;
+      return;
+    }
+  }
+  env.push_back(key + "=" + value);
+}
+
+std::string join(const std::vector<std::string>& parts, const char* sep) {
+  std::string out;
+  for (const auto& p : parts) out += (out.empty() ? "" : sep) + p;
+  return out;
+}
+
+}  // namespace
+
+WorkerPool* Supervisor::find_pool(const std::string& name) {
+  for (auto& p : pools_) {
+    if (p->config.name == name) return p.get();
+  }
+  return nullptr;
+}
+
+std::pair<WorkerPool*, Worker*> Supervisor::find_worker_by_pid(pid_t pid) {
+  for (auto& p : pools_) {
+    if (Worker* w = p->find_pid(pid)) return {p.get(), w};
+  }
+  return {nullptr, nullptr};
+}
+
+std::vector<std::string> Supervisor::worker_env(const WorkerPool& pool, const PoolConfig& config,
+                                                unsigned slot, const std::string& token) const {
+  std::vector<std::string> env;
+  for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
+    if (!is_private_variable(*e)) env.emplace_back(*e);
+  }
+  for (const auto& [k, v] : config.env) set_var(env, k, v);
+  set_var(env, contract::kListenFds, std::to_string(pool.sockets.fds.size()));
+  set_var(env, contract::kListenFdNames, join(pool.sockets.names, ":"));
+  set_var(env, contract::kNotifySocket, notify_ ? notify_->address() : "");
+  set_var(env, contract::kArbiterSocket, options_.control_socket);
+  set_var(env, contract::kWorkerId, std::to_string(slot));
+  set_var(env, contract::kWorkerToken, token);
+  set_var(env, contract::kPool, config.name);
+  set_var(env, contract::kHeartbeatInterval, fmt::format("{:g}", config.timeout_seconds / 2));
+  return env;
+}
+
+bool Supervisor::spawn_worker(WorkerPool& pool, const PoolConfig& config, unsigned generation) {
+  auto fail = [&](const std::string& why) {
+    spdlog::error("pool [{}]: cannot start worker: {}", config.name, why);
+    if (pool.reloading() && generation == pool.reload_generation()) {
+      rollback(pool, why);
+    } else {
+      fail_pool(pool, why);
+    }
+    return false;
+  };
+  if (config.command.empty()) return fail("no command");
+  std::string path_env;
+  for (const auto& [k, v] : config.env) {
+    if (k == "PATH") path_env = v;
+  }
+  if (path_env.empty() && std::getenv("PATH") != nullptr) path_env = std::getenv("PATH");
+  auto exec_path = resolve_command(config.command[0], path_env);
+  if (!exec_path.ok()) return fail(exec_path.status().message());
+
+  SpawnSpec spec;
+  spec.exec_path = *exec_path;
+  spec.argv = config.command;
+  spec.listen_fds = pool.sockets.fds;
+  spec.cwd = config.cwd;
+  if (::geteuid() == 0 && !config.user.empty()) {
+    passwd* pw = ::getpwnam(config.user.c_str());
+    if (pw == nullptr) return fail("unknown user '" + config.user + "'");
+    spec.uid = pw->pw_uid;
+    spec.gid = pw->pw_gid;
+  }
+  if (::geteuid() == 0 && !config.group.empty()) {
+    group* gr = ::getgrnam(config.group.c_str());
+    if (gr == nullptr) return fail("unknown group '" + config.group + "'");
+    spec.gid = gr->gr_gid;
+  }
+  auto w = std::make_unique<Worker>();
+  w->slot = slots_.acquire();
+  w->token = ops_.random_token();
+  w->generation = generation;
+  spec.env = worker_env(pool, config, w->slot, w->token);
+  StatusOr<pid_t> pid = ops_.spawn(spec);
+  if (!pid.ok()) {
+    slots_.release(w->slot);
+    return fail(pid.status().message());
+  }
+  w->pid = *pid;
+  w->live.started_at = now();
+  spdlog::info("Booting worker with pid: {} slot {} [{}]", w->pid, w->slot, config.name);
+  emit(SupervisorEvent::Kind::kWorkerSpawned, config.name, w->slot, w->pid,
+       "generation " + std::to_string(generation));
+  pool.workers.push_back(std::move(w));
+  return true;
+}
+
+void Supervisor::stop_worker(WorkerPool& pool, Worker& w, bool graceful) {
+  if (graceful) {
+    w.state = WorkerState::kDraining;
+    w.kill_at = now() + pool.config.graceful_timeout_seconds;
+    if (w.commands) w.commands(WorkerCommandKind::kGracefulStop);
+    (void)ops_.kill_group(w.pid, SIGTERM);
+    spdlog::info("Stopping worker (pid: {}) slot {} [{}]: TERM", w.pid, w.slot, pool.config.name);
+  } else {
+    w.state = WorkerState::kStopping;
+    w.kill_at = now();
+    (void)ops_.kill_group(w.pid, SIGKILL);
+  }
+}
+
+void Supervisor::kill_for_timeout(WorkerPool& pool, Worker& w, const std::string& why) {
+  spdlog::critical("WORKER TIMEOUT (pid:{}) slot {} [{}]: {}", w.pid, w.slot, pool.config.name, why);
+  emit(SupervisorEvent::Kind::kWorkerTimedOut, pool.config.name, w.slot, w.pid, why);
+  w.state = WorkerState::kStopping;
+  w.kill_at = now() + kAbortGrace;
+  (void)ops_.kill_process(w.pid, SIGABRT);
+}
+
+void Supervisor::mark_ready(WorkerPool& pool, Worker& w) {
+  if (w.state != WorkerState::kStarting) return;
+  w.state = WorkerState::kReady;
+  w.live.ready_at = now();
+  spdlog::info("Worker ready (pid: {}) slot {} [{}] after {:.2f}s", w.pid, w.slot, pool.config.name,
+               w.live.ready_at - w.live.started_at);
+  emit(SupervisorEvent::Kind::kWorkerReady, pool.config.name, w.slot, w.pid, "");
+}
+
+void Supervisor::handle_notify(WorkerPool& pool, Worker& w, const NotifyMessage& m) {
+  w.live.spoke = true;
+  if (m.status) w.status_text = *m.status;
+  if (m.watchdog) {
+    w.live.watchdog = true;
+    w.live.last_beat = now();
+  }
+  if (m.ready) {
+    w.live.last_beat = now();
+    mark_ready(pool, w);
+  }
+  if (m.stopping && is_active(w.state)) {
+    // The worker stops on its own: count it out so a replacement starts.
+    w.state = WorkerState::kDraining;
+    w.kill_at = now() + pool.config.graceful_timeout_seconds;
+  }
+}
+
+void Supervisor::check_liveness() {
+  double t = now();
+  for (auto& p : pools_) {
+    // Snapshot the pointers: handlers below may stop or roll back workers.
+    std::vector<Worker*> ws;
+    for (auto& w : p->workers) ws.push_back(w.get());
+    for (Worker* w : ws) {
+      if (!is_active(w->state)) {
+        if (w->kill_at >= 0 && t >= w->kill_at) {
+          spdlog::warn("Worker (pid: {}) slot {} [{}] did not exit in time: SIGKILL", w->pid, w->slot,
+                       p->config.name);
+          (void)ops_.kill_group(w->pid, SIGKILL);
+          w->kill_at = -1;
+        }
+        continue;
+      }
+      const PoolConfig& cfg = p->reloading() && w->generation == p->reload_generation()
+                                  ? *p->reload_config
+                                  : p->config;
+      HeartbeatVerdict v = check_heartbeat(HeartbeatPolicy::from(cfg), w->live, t);
+      switch (v) {
+        case HeartbeatVerdict::kOk: break;
+        case HeartbeatVerdict::kBecomeReady: mark_ready(*p, *w); break;
+        case HeartbeatVerdict::kBootTimeout:
+        case HeartbeatVerdict::kHung:
+        case HeartbeatVerdict::kRequestTooOld: {
+          bool reload_new = p->reloading() && w->generation == p->reload_generation() &&
+                            v == HeartbeatVerdict::kBootTimeout;
+          kill_for_timeout(*p, *w, describe(v));
+          if (reload_new) {
+            rollback(*p, "worker slot " + std::to_string(w->slot) + " " + describe(v));
+          }
+          break;
+        }
+      }
+    }
+  }
+  check_initial_ready();
+  check_scale_waiters();
+}
+
+void Supervisor::manage_pools() {
+  if (stopping_) return;
+  for (auto& p : pools_) manage_pool(*p);
+  check_initial_ready();
+  check_scale_waiters();
+}
+
+void Supervisor::manage_pool(WorkerPool& pool) {
+  if (stopping_ || pool.state == PoolState::kFailed || pool.state == PoolState::kStopped) return;
+  if (pool.reloading()) {
+    ReloadPlan plan = plan_reload(pool.desired, pool.reload_config->max_surge,
+                                  pool.reload_config->max_unavailable, pool.reload_generation(),
+                                  pool.views());
+    for (unsigned slot : plan.stop) {
+      if (Worker* w = pool.find_slot(slot)) stop_worker(pool, *w, true);
+    }
+    if (plan.done) {
+      finish_reload(pool);
+      return;
+    }
+    for (unsigned i = 0; i < plan.spawn; ++i) {
+      if (!spawn_worker(pool, *pool.reload_config, pool.reload_generation())) return;
+    }
+    return;
+  }
+  ScalePlan plan = plan_scale(pool.desired, pool.views());
+  for (unsigned slot : plan.stop) {
+    if (Worker* w = pool.find_slot(slot)) stop_worker(pool, *w, true);
+  }
+  if (plan.spawn > 0 && now() >= pool.next_spawn_at) {
+    for (unsigned i = 0; i < plan.spawn; ++i) {
+      if (!spawn_worker(pool, pool.config, pool.generation)) return;
+    }
+  }
+}
+
+void Supervisor::fail_pool(WorkerPool& pool, const std::string& reason) {
+  if (pool.state == PoolState::kFailed) return;
+  pool.state = PoolState::kFailed;
+  pool.state_reason = reason;
+  spdlog::critical("pool [{}] FAILED: {}; not restarting it", pool.config.name, reason);
+  emit(SupervisorEvent::Kind::kPoolFailed, pool.config.name, 0, 0, reason);
+  for (auto& w : pool.workers) {
+    if (is_active(w->state)) stop_worker(pool, *w, true);
+  }
+  for (auto it = scale_waiters_.begin(); it != scale_waiters_.end();) {
+    if (it->pool == &pool) {
+      it->done(Outcome::fail(ErrorCode::kFailedPrecondition, "pool " + pool.config.name + " failed: " + reason),
+               it->result);
+      it = scale_waiters_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  if (pools_.size() == 1) {
+    // Gunicorn's HaltServer: a single app that cannot boot stops arbiterd.
+    spdlog::critical("Reason: {}. Shutting down (exit {}).", reason, contract::kExitBootError);
+    begin_stop(true, contract::kExitBootError);
+  }
+}
+
+void Supervisor::check_scale_waiters() {
+  for (auto it = scale_waiters_.begin(); it != scale_waiters_.end();) {
+    if (it->pool->settled() || it->pool->desired != it->result.desired) {
+      it->done(Outcome::success(), it->result);
+      it = scale_waiters_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+void Supervisor::check_initial_ready() {
+  if (initial_ready_sent_ || stopping_) return;
+  for (auto& p : pools_) {
+    if (p->state == PoolState::kFailed || p->state == PoolState::kStopped) continue;
+    if (p->ready_count() < p->desired) return;
+  }
+  initial_ready_sent_ = true;
+  spdlog::info("All pools ready");
+  notify_systemd("READY=1\nSTATUS=serving\nMAINPID=" + std::to_string(::getpid()));
+  if (!options_.upgrade_parent_notify.empty()) {
+    Status s = sd_notify_to(options_.upgrade_parent_notify, "READY=1");
+    if (!s.ok()) spdlog::warn("telling the old master we are ready: {}", s.message());
+  }
+}
+
+}  // namespace greenfork::arbiter
