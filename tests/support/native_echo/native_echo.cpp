@@ -38,6 +38,14 @@ std::atomic<uint64_t> handled{0};
 
 std::string_view view(gf_str s) { return {s.data, s.len}; }
 
+// Says in gworker's error log which call failed (so an engine bug shows up
+// as "native_echo: read failed" rather than a bare -1), and returns -1.
+int failed(const char* what) {
+  std::string line = std::string("native_echo: ") + what + " failed";
+  api->log_error(line.data(), line.size());
+  return -1;
+}
+
 // The value of `key` in a query string "a=1&b=2", or `fallback`.
 uint64_t query_number(std::string_view query, std::string_view key, uint64_t fallback) {
   while (!query.empty()) {
@@ -63,11 +71,12 @@ void sleep_ms(uint64_t ms) {
 }
 
 int header(gf_response* res, std::string_view name, std::string_view value) {
-  return api->add_header(res, name.data(), name.size(), value.data(), value.size());
+  if (api->add_header(res, name.data(), name.size(), value.data(), value.size()) == 0) return 0;
+  return failed("add_header");
 }
 
 int write(gf_response* res, std::string_view data) {
-  return api->write(res, data.data(), data.size());
+  return api->write(res, data.data(), data.size()) == 0 ? 0 : failed("write");
 }
 
 // The whole body; false when the client went away.
@@ -75,7 +84,7 @@ bool read_body(gf_request* req, std::string& body) {
   char buf[65536];
   for (;;) {
     int64_t n = api->read(req, buf, sizeof buf);
-    if (n < 0) return false;
+    if (n < 0) return failed("read") == 0;
     if (n == 0) return true;
     body.append(buf, static_cast<size_t>(n));
   }
@@ -101,7 +110,7 @@ void json_string(std::string& out, std::string_view s) {
 }
 
 int respond(gf_response* res, int status, std::string_view type, std::string_view body) {
-  if (api->set_status(res, status) != 0) return -1;
+  if (api->set_status(res, status) != 0) return failed("set_status");
   if (header(res, "Content-Type", type) != 0) return -1;
   if (header(res, "Content-Length", std::to_string(body.size())) != 0) return -1;
   return write(res, body);
@@ -166,7 +175,7 @@ int large(std::string_view query, gf_response* res) {
   while (block.size() < 65536) block += kPattern;
   for (uint64_t left = bytes; left > 0;) {
     size_t n = left < block.size() ? static_cast<size_t>(left) : block.size();
-    if (api->write(res, block.data(), n) != 0) return -1;
+    if (api->write(res, block.data(), n) != 0) return failed("write");
     left -= n;
   }
   return 0;
@@ -191,7 +200,7 @@ int body_length(gf_request* req, gf_response* res) {
   uint32_t sum = 0;
   for (;;) {
     int64_t n = api->read(req, buf, sizeof buf);
-    if (n < 0) return -1;
+    if (n < 0) return failed("read");
     if (n == 0) break;
     for (int64_t i = 0; i < n; ++i) sum += static_cast<unsigned char>(buf[i]);
     len += static_cast<uint64_t>(n);
@@ -216,7 +225,8 @@ int handle(gf_request* req, gf_response* res) {
   if (path == "/nobody") return respond(res, 200, "text/plain", "body not read\n");
   if (path == "/bodylen") return body_length(req, res);
   if (path == "/status") {
-    return api->set_status(res, static_cast<int>(query_number(query, "code", 200)));
+    int code = static_cast<int>(query_number(query, "code", 200));
+    return api->set_status(res, code) == 0 ? 0 : failed("set_status");
   }
   if (path == "/text") return echo_text(req, res);
   return echo_json(req, res);
