@@ -95,6 +95,11 @@ class ResponseWriter {
   // Send `count` bytes of `fd` from `offset` (sendfile() on plain sockets).
   // Throws ClientGone.
   virtual void send_file(int fd, off_t offset, uint64_t count) = 0;
+  // Send what write() buffered now, without waiting for more (PEP 3333:
+  // a streamed block must not be delayed). The WSGI gateway calls it after
+  // each block of a body of unknown length. Throws ClientGone. The default
+  // keeps buffering (engines that always send at once need nothing else).
+  virtual void flush() {}
   // The response is complete. Throws ClientGone.
   virtual void finish() = 0;
   // True once any byte of the response may have reached the client: from
