@@ -41,13 +41,20 @@ Supervisor::Supervisor(asio::io_context& io, ProcessOps& ops, ArbiterOptions opt
 Supervisor::~Supervisor() = default;
 
 ArbiterExit Supervisor::run() {
+  if (!start()) return exit_;
+  io_.run();
+  return exit_;
+}
+
+bool Supervisor::start() {
   started_at_ = now();
   arm_signals();
   auto sock = NotifySocket::open("greenfork/arbiterd/" + std::to_string(::getpid()) + "/" +
                                  ops_.random_token().substr(0, 8));
   if (!sock.ok()) {
     spdlog::error("{}", sock.status().message());
-    return {1, false};
+    exit_.code = 1;
+    return false;
   }
   notify_.emplace(std::move(*sock));
   notify_watch_ = std::make_unique<asio::posix::stream_descriptor>(io_, ::dup(notify_->fd()));
@@ -64,8 +71,7 @@ ArbiterExit Supervisor::run() {
   }
   manage_pools();
   arm_tick();
-  io_.run();
-  return exit_;
+  return true;
 }
 
 void Supervisor::arm_signals() {

@@ -33,6 +33,10 @@ class Supervisor {
   ~Supervisor();
 
   ArbiterExit run();
+  // run() without io_context::run(): tests drive the loop themselves.
+  bool start();
+  bool finished() const { return finished_; }
+  const ArbiterExit& exit_status() const { return exit_; }
 
   // ControlTarget, forwarded by Arbiter.
   ArbiterSnapshot status() const;

@@ -1,0 +1,150 @@
+// Back-off, heartbeat deadlines (a fake clock: plain numbers), notify
+// messages and slot allocation.
+#include <gtest/gtest.h>
+
+#include "greenfork/arbiter/backoff.hpp"
+#include "greenfork/arbiter/heartbeat_monitor.hpp"
+#include "greenfork/arbiter/notify_message.hpp"
+#include "greenfork/arbiter/slot_allocator.hpp"
+
+namespace greenfork::arbiter {
+namespace {
+
+TEST(Backoff, GrowsExponentiallyForFastCrashesUpToTheCap) {
+  Backoff b(BackoffConfig{0.1, 1.0, 10.0});
+  double t = 100;
+  EXPECT_DOUBLE_EQ(b.on_crash(0.5, t += 0.5), 0.0);  // the first is restarted at once
+  EXPECT_DOUBLE_EQ(b.on_crash(0.5, t += 0.5), 0.1);
+  EXPECT_DOUBLE_EQ(b.on_crash(0.5, t += 0.5), 0.2);
+  EXPECT_DOUBLE_EQ(b.on_crash(0.5, t += 0.5), 0.4);
+  EXPECT_DOUBLE_EQ(b.on_crash(0.5, t += 0.5), 0.8);
+  EXPECT_DOUBLE_EQ(b.on_crash(0.5, t += 0.5), 1.0);
+  EXPECT_DOUBLE_EQ(b.on_crash(0.5, t += 0.5), 1.0);
+}
+
+TEST(Backoff, AHealthyRunResetsTheDelay) {
+  Backoff b(BackoffConfig{0.1, 30.0, 10.0});
+  double t = 100;
+  b.on_crash(0.1, t += 0.1);
+  b.on_crash(0.1, t += 0.1);
+  EXPECT_GT(b.on_crash(0.1, t += 0.1), 0.0);
+  EXPECT_DOUBLE_EQ(b.on_crash(12.0, t += 12), 0.0);
+  EXPECT_EQ(b.fast_crashes(), 0u);
+  EXPECT_DOUBLE_EQ(b.on_crash(0.1, t += 0.1), 0.0);
+  EXPECT_DOUBLE_EQ(b.on_crash(0.1, t += 0.1), 0.1);
+}
+
+TEST(Backoff, AQuietPeriodBetweenCrashesResetsTheDelay) {
+  Backoff b(BackoffConfig{0.1, 30.0, 10.0});
+  b.on_crash(1, 100);
+  b.on_crash(1, 101);
+  EXPECT_GT(b.on_crash(1, 102), 0.0);
+  EXPECT_DOUBLE_EQ(b.on_crash(1, 200), 0.0);
+}
+
+HeartbeatPolicy policy(HeartbeatMode mode) {
+  HeartbeatPolicy p;
+  p.mode = mode;
+  p.timeout = 10;
+  p.boot_timeout = 5;
+  return p;
+}
+
+TEST(Heartbeat, NoneIsReadyAtOnceAndNeverHung) {
+  Liveness l;
+  l.started_at = 0;
+  EXPECT_EQ(check_heartbeat(policy(HeartbeatMode::kNone), l, 0), HeartbeatVerdict::kBecomeReady);
+  l.ready_at = 0;
+  EXPECT_EQ(check_heartbeat(policy(HeartbeatMode::kNone), l, 1000), HeartbeatVerdict::kOk);
+}
+
+TEST(Heartbeat, AutoCountsASilentWorkerReadyAfterOneSecond) {
+  Liveness l;
+  EXPECT_EQ(check_heartbeat(policy(HeartbeatMode::kAuto), l, 0.5), HeartbeatVerdict::kOk);
+  EXPECT_EQ(check_heartbeat(policy(HeartbeatMode::kAuto), l, 1.0), HeartbeatVerdict::kBecomeReady);
+}
+
+TEST(Heartbeat, AutoWaitsForReadyOnceTheWorkerHasSpoken) {
+  Liveness l;
+  l.spoke = true;
+  EXPECT_EQ(check_heartbeat(policy(HeartbeatMode::kAuto), l, 2), HeartbeatVerdict::kOk);
+  EXPECT_EQ(check_heartbeat(policy(HeartbeatMode::kAuto), l, 5.5), HeartbeatVerdict::kBootTimeout);
+}
+
+TEST(Heartbeat, AutoEnforcesTheWatchdogOnlyAfterWatchdogOne) {
+  Liveness l;
+  l.ready_at = 1;
+  EXPECT_EQ(check_heartbeat(policy(HeartbeatMode::kAuto), l, 100), HeartbeatVerdict::kOk);
+  l.watchdog = true;
+  l.last_beat = 95;
+  EXPECT_EQ(check_heartbeat(policy(HeartbeatMode::kAuto), l, 100), HeartbeatVerdict::kOk);
+  EXPECT_EQ(check_heartbeat(policy(HeartbeatMode::kAuto), l, 105.5), HeartbeatVerdict::kHung);
+}
+
+TEST(Heartbeat, NotifyNeedsReadyWithinBootTimeout) {
+  Liveness l;
+  l.started_at = 10;
+  EXPECT_EQ(check_heartbeat(policy(HeartbeatMode::kNotify), l, 14.9), HeartbeatVerdict::kOk);
+  EXPECT_EQ(check_heartbeat(policy(HeartbeatMode::kNotify), l, 15.1), HeartbeatVerdict::kBootTimeout);
+}
+
+TEST(Heartbeat, NotifyAndGrpcAreHungAfterTimeoutWithoutABeat) {
+  for (auto mode : {HeartbeatMode::kNotify, HeartbeatMode::kGrpc}) {
+    Liveness l;
+    l.ready_at = 2;
+    l.last_beat = 2;
+    EXPECT_EQ(check_heartbeat(policy(mode), l, 11.9), HeartbeatVerdict::kOk);
+    EXPECT_EQ(check_heartbeat(policy(mode), l, 12.1), HeartbeatVerdict::kHung);
+    l.last_beat = 12;
+    EXPECT_EQ(check_heartbeat(policy(mode), l, 12.1), HeartbeatVerdict::kOk);
+  }
+}
+
+TEST(Heartbeat, MaxRequestAgeCountsFromTheReportedAge) {
+  HeartbeatPolicy p = policy(HeartbeatMode::kGrpc);
+  p.max_request_age = 3;
+  Liveness l;
+  l.ready_at = 0;
+  l.last_beat = 9;
+  l.oldest_request_age = 2;
+  l.oldest_request_seen_at = 9;
+  EXPECT_EQ(check_heartbeat(p, l, 9.5), HeartbeatVerdict::kOk);
+  EXPECT_EQ(check_heartbeat(p, l, 10.5), HeartbeatVerdict::kRequestTooOld);
+  l.oldest_request_age = 0;  // nothing in flight
+  EXPECT_EQ(check_heartbeat(p, l, 10.5), HeartbeatVerdict::kOk);
+}
+
+TEST(NotifyMessage, ParsesEveryAssignment) {
+  NotifyMessage m = parse_notify_message("READY=1\nSTATUS=serving 3 requests\nWATCHDOG=1\n");
+  EXPECT_TRUE(m.ready);
+  EXPECT_TRUE(m.watchdog);
+  EXPECT_FALSE(m.stopping);
+  ASSERT_TRUE(m.status.has_value());
+  EXPECT_EQ(*m.status, "serving 3 requests");
+  EXPECT_TRUE(parse_notify_message("STOPPING=1").stopping);
+  EXPECT_TRUE(parse_notify_message("RELOADING=1").reloading);
+}
+
+TEST(NotifyMessage, IgnoresUnknownAndMalformedLines) {
+  NotifyMessage m = parse_notify_message("MAINPID=12\nREADY=0\nREADY\nX=1");
+  EXPECT_TRUE(m.empty());
+  EXPECT_TRUE(parse_notify_message("").empty());
+}
+
+TEST(SlotAllocator, HandsOutTheLowestFreeSlot) {
+  SlotAllocator s;
+  EXPECT_EQ(s.acquire(), 1u);
+  EXPECT_EQ(s.acquire(), 2u);
+  EXPECT_EQ(s.acquire(), 3u);
+  s.release(2);
+  EXPECT_FALSE(s.in_use(2));
+  EXPECT_EQ(s.acquire(), 2u);  // a respawn takes the freed slot
+  s.release(1);
+  s.release(3);
+  EXPECT_EQ(s.acquire(), 1u);
+  EXPECT_EQ(s.acquire(), 3u);
+  EXPECT_EQ(s.acquire(), 4u);
+}
+
+}  // namespace
+}  // namespace greenfork::arbiter

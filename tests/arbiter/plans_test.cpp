@@ -1,0 +1,118 @@
+// Scale and reload plans, exit decisions: pure functions of plain data.
+#include "greenfork/arbiter/plans.hpp"
+
+#include <sys/wait.h>
+
+#include <gtest/gtest.h>
+
+namespace greenfork::arbiter {
+namespace {
+
+constexpr auto S = WorkerState::kStarting;
+constexpr auto R = WorkerState::kReady;
+constexpr auto D = WorkerState::kDraining;
+
+int exited(int code) { return code << 8; }  // a waitpid() status for exit(code)
+int signalled(int sig) { return sig; }
+
+TEST(ScalePlan, SpawnsTheMissingWorkers) {
+  ScalePlan p = plan_scale(3, {{1, R, 10, 0}});
+  EXPECT_EQ(p.spawn, 2u);
+  EXPECT_TRUE(p.stop.empty());
+}
+
+TEST(ScalePlan, DrainingWorkersDoNotCount) {
+  ScalePlan p = plan_scale(2, {{1, R, 10, 0}, {2, D, 5, 0}});
+  EXPECT_EQ(p.spawn, 1u);
+}
+
+TEST(ScalePlan, StopsTheOldestExtraWorkers) {
+  ScalePlan p = plan_scale(1, {{1, R, 30, 0}, {2, R, 10, 0}, {3, S, 20, 0}});
+  EXPECT_EQ(p.spawn, 0u);
+  EXPECT_EQ(p.stop, (std::vector<unsigned>{2, 3}));
+}
+
+TEST(ScalePlan, NothingToDoWhenSettled) {
+  ScalePlan p = plan_scale(2, {{1, R, 1, 0}, {2, S, 2, 0}});
+  EXPECT_EQ(p.spawn, 0u);
+  EXPECT_TRUE(p.stop.empty());
+}
+
+TEST(ReloadPlan, SurgeOneStartsOneNewWorkerFirst) {
+  ReloadPlan p = plan_reload(2, 1, 0, 1, {{1, R, 1, 0}, {2, R, 2, 0}});
+  EXPECT_EQ(p.spawn, 1u);
+  EXPECT_TRUE(p.stop.empty());
+  EXPECT_FALSE(p.done);
+}
+
+TEST(ReloadPlan, WaitsForTheNewWorkerToBeReady) {
+  ReloadPlan p = plan_reload(2, 1, 0, 1, {{1, R, 1, 0}, {2, R, 2, 0}, {3, S, 3, 1}});
+  EXPECT_EQ(p.spawn, 0u);
+  EXPECT_TRUE(p.stop.empty());
+}
+
+TEST(ReloadPlan, StopsTheOldestOldWorkerOnceTheNewOneIsReady) {
+  ReloadPlan p = plan_reload(2, 1, 0, 1, {{1, R, 1, 0}, {2, R, 2, 0}, {3, R, 3, 1}});
+  EXPECT_EQ(p.stop, (std::vector<unsigned>{1}));
+  EXPECT_EQ(p.spawn, 1u);  // the stopped one leaves room for the next new worker
+}
+
+TEST(ReloadPlan, DoneWhenOnlyReadyNewWorkersRemain) {
+  ReloadPlan p = plan_reload(2, 1, 0, 1, {{1, D, 1, 0}, {3, R, 3, 1}, {4, R, 4, 1}});
+  EXPECT_TRUE(p.done);
+}
+
+TEST(ReloadPlan, NotDoneWhileANewWorkerIsStarting) {
+  ReloadPlan p = plan_reload(2, 1, 0, 1, {{3, R, 3, 1}, {4, S, 4, 1}});
+  EXPECT_FALSE(p.done);
+  EXPECT_EQ(p.spawn, 0u);
+}
+
+TEST(ReloadPlan, MaxUnavailableStopsBeforeStarting) {
+  ReloadPlan p = plan_reload(2, 0, 1, 1, {{1, R, 1, 0}, {2, R, 2, 0}});
+  EXPECT_EQ(p.stop, (std::vector<unsigned>{1}));
+  EXPECT_EQ(p.spawn, 1u);
+}
+
+TEST(ReloadPlan, NeverBelowDesiredMinusUnavailable) {
+  // Surge 2: two new at once, old ones stay until new ones are READY.
+  ReloadPlan p = plan_reload(3, 2, 0, 1, {{1, R, 1, 0}, {2, R, 2, 0}, {3, R, 3, 0}});
+  EXPECT_EQ(p.spawn, 2u);
+  EXPECT_TRUE(p.stop.empty());
+}
+
+TEST(ReloadPlan, ZeroSurgeAndZeroUnavailableStillProgresses) {
+  ReloadPlan p = plan_reload(1, 0, 0, 1, {{1, R, 1, 0}});
+  EXPECT_EQ(p.spawn, 1u);
+}
+
+TEST(ReloadPlan, OldWorkersStillBootingAreStoppedAtOnce) {
+  ReloadPlan p = plan_reload(2, 1, 0, 1, {{1, R, 1, 0}, {2, S, 2, 0}});
+  EXPECT_EQ(p.stop, (std::vector<unsigned>{2}));
+}
+
+TEST(ExitDecision, BootAndAppErrorsFailThePool) {
+  EXPECT_EQ(decide_exit(exited(3), R, false), ExitAction::kFailPool);
+  EXPECT_EQ(decide_exit(exited(4), S, false), ExitAction::kFailPool);
+}
+
+TEST(ExitDecision, OtherExitsAreRespawned) {
+  EXPECT_EQ(decide_exit(exited(1), R, false), ExitAction::kRespawn);
+  EXPECT_EQ(decide_exit(exited(0), S, false), ExitAction::kRespawn);
+  EXPECT_EQ(decide_exit(signalled(SIGKILL), R, false), ExitAction::kRespawn);
+  EXPECT_EQ(decide_exit(signalled(SIGSEGV), S, false), ExitAction::kRespawn);
+}
+
+TEST(ExitDecision, StopsWeAskedForAreExpected) {
+  EXPECT_EQ(decide_exit(exited(0), D, false), ExitAction::kExpected);
+  EXPECT_EQ(decide_exit(exited(4), WorkerState::kStopping, false), ExitAction::kExpected);
+}
+
+TEST(ExitDecision, ANewReloadWorkerDyingBeforeReadyRollsBack) {
+  EXPECT_EQ(decide_exit(exited(1), S, true), ExitAction::kRollback);
+  EXPECT_EQ(decide_exit(exited(4), R, true), ExitAction::kRollback);
+  EXPECT_EQ(decide_exit(signalled(SIGKILL), R, true), ExitAction::kRespawn);
+}
+
+}  // namespace
+}  // namespace greenfork::arbiter

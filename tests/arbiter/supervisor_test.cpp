@@ -1,0 +1,346 @@
+// The supervisor's decisions end to end, with a fake ProcessOps: no fork,
+// a fake clock, exits injected by the test.
+#include "greenfork/arbiter/supervisor.hpp"
+
+#include <sys/wait.h>
+
+#include <asio/io_context.hpp>
+#include <csignal>
+#include <deque>
+#include <gtest/gtest.h>
+#include <map>
+
+namespace greenfork::arbiter {
+namespace {
+
+class FakeOps final : public ProcessOps {
+ public:
+  StatusOr<pid_t> spawn(const SpawnSpec& spec) override {
+    if (fail_exec_for == spec.argv) return Status::error("exec " + spec.exec_path + ": No such file or directory");
+    pid_t pid = next_pid++;
+    spawned.push_back({pid, spec});
+    alive[pid] = true;
+    return pid;
+  }
+  Status kill_group(pid_t pgid, int signo) override {
+    signals.push_back({pgid, signo});
+    if (alive[pgid] && (signo == SIGTERM || signo == SIGKILL || signo == SIGQUIT) && exit_on_signal) {
+      exit(pgid, signo == SIGTERM ? 0 : signo);
+    }
+    return {};
+  }
+  Status kill_process(pid_t pid, int signo) override { return kill_group(pid, signo); }
+  std::optional<Reaped> reap() override {
+    if (exits.empty()) return std::nullopt;
+    Reaped r = exits.front();
+    exits.pop_front();
+    return r;
+  }
+  std::string random_token() override { return "token" + std::to_string(next_token++); }
+  double now() override { return clock; }
+  std::optional<uint64_t> rss_bytes(pid_t) override { return 4096; }
+
+  // status: a waitpid() status
+  void exit(pid_t pid, int status) {
+    if (!alive[pid]) return;
+    alive[pid] = false;
+    exits.push_back({pid, status});
+  }
+  std::vector<std::string> env_of(pid_t pid) const {
+    for (auto& [p, spec] : spawned) {
+      if (p == pid) return spec.env;
+    }
+    return {};
+  }
+
+  double clock = 1000;
+  pid_t next_pid = 100;
+  int next_token = 1;
+  bool exit_on_signal = true;
+  std::vector<std::string> fail_exec_for;
+  std::vector<std::pair<pid_t, SpawnSpec>> spawned;
+  std::vector<std::pair<pid_t, int>> signals;
+  std::map<pid_t, bool> alive;
+  std::deque<Reaped> exits;
+};
+
+PoolConfig pool(const std::string& name, unsigned workers) {
+  PoolConfig p;
+  p.name = name;
+  p.command = {"/bin/true", name};
+  p.workers = workers;
+  p.heartbeat = HeartbeatMode::kNotify;
+  p.graceful_timeout_seconds = 5;
+  p.boot_timeout_seconds = 10;
+  return p;
+}
+
+class SupervisorTest : public ::testing::Test {
+ protected:
+  void start(std::vector<PoolConfig> pools) {
+    ArbiterOptions o;
+    o.config.pools = std::move(pools);
+    sup = std::make_unique<Supervisor>(io, ops, std::move(o));
+    ASSERT_TRUE(sup->start());
+    sup->subscribe([this](const SupervisorEvent& e) { events.push_back(e); });
+  }
+  // Advances the fake clock and lets the loop run a few ticks.
+  void advance(double seconds) {
+    ops.clock += seconds;
+    io.run_for(std::chrono::milliseconds(120));
+  }
+  std::string token_of(pid_t pid) {
+    for (auto& kv : ops.env_of(pid)) {
+      if (kv.rfind("ARBITER_WORKER_TOKEN=", 0) == 0) return kv.substr(21);
+    }
+    return "";
+  }
+  unsigned slot_of(pid_t pid) {
+    for (auto& kv : ops.env_of(pid)) {
+      if (kv.rfind("ARBITER_WORKER_ID=", 0) == 0) return static_cast<unsigned>(std::stoul(kv.substr(18)));
+    }
+    return 0;
+  }
+  Outcome beat(pid_t pid, bool first = true) {
+    HeartbeatReport r;
+    r.slot = slot_of(pid);
+    r.token = token_of(pid);
+    return sup->worker_beat(r, first, nullptr);
+  }
+  PoolSnapshot snap(size_t i = 0) { return sup->status().pools.at(i); }
+  bool has_event(SupervisorEvent::Kind k) {
+    for (auto& e : events) {
+      if (e.kind == k) return true;
+    }
+    return false;
+  }
+
+  asio::io_context io;
+  FakeOps ops;
+  std::unique_ptr<Supervisor> sup;
+  std::vector<SupervisorEvent> events;
+};
+
+TEST_F(SupervisorTest, SpawnsTheWorkersWithTheContractEnvironment) {
+  start({pool("web", 2)});
+  ASSERT_EQ(ops.spawned.size(), 2u);
+  auto env = ops.env_of(100);
+  auto has = [&](const std::string& kv) { return std::find(env.begin(), env.end(), kv) != env.end(); };
+  EXPECT_TRUE(has("ARBITER_POOL=web"));
+  EXPECT_TRUE(has("ARBITER_WORKER_ID=1"));
+  EXPECT_TRUE(has("LISTEN_FDS=0"));
+  EXPECT_TRUE(has("ARBITER_HEARTBEAT_INTERVAL=15"));
+  EXPECT_EQ(slot_of(101), 2u);
+  EXPECT_NE(token_of(100), token_of(101));
+  EXPECT_EQ(snap().running, 2u);
+  EXPECT_EQ(snap().ready, 0u);
+}
+
+TEST_F(SupervisorTest, HeartbeatAuthentication) {
+  start({pool("web", 2)});
+  HeartbeatReport wrong;
+  wrong.slot = 1;
+  wrong.token = "nope";
+  EXPECT_EQ(sup->worker_beat(wrong, true, nullptr).code, ErrorCode::kUnauthenticated);
+  HeartbeatReport other;
+  other.slot = 2;
+  other.token = token_of(100);  // slot 1's token
+  EXPECT_EQ(sup->worker_beat(other, true, nullptr).code, ErrorCode::kPermissionDenied);
+  EXPECT_TRUE(beat(100).ok());
+  EXPECT_EQ(snap().ready, 1u);
+  EXPECT_TRUE(has_event(SupervisorEvent::Kind::kWorkerReady));
+}
+
+TEST_F(SupervisorTest, RespawnsACrashedWorkerInTheSameSlot) {
+  start({pool("web", 2)});
+  beat(100);
+  beat(101);
+  ops.clock += 20;  // healthy, and within the heartbeat timeout
+  ops.exit(100, SIGKILL);
+  advance(0);
+  ASSERT_EQ(ops.spawned.size(), 3u);
+  EXPECT_EQ(slot_of(102), 1u);
+  EXPECT_EQ(snap().restarts, 1u);
+  EXPECT_TRUE(has_event(SupervisorEvent::Kind::kWorkerExited));
+}
+
+TEST_F(SupervisorTest, FastCrashesBackOff) {
+  start({pool("web", 1)});
+  ops.exit(100, 1 << 8);
+  advance(0);
+  ASSERT_EQ(ops.spawned.size(), 2u);  // the first fast crash restarts at once
+  ops.exit(101, 1 << 8);
+  advance(0);
+  EXPECT_EQ(ops.spawned.size(), 2u);  // the second waits initial_seconds
+  advance(0.2);
+  EXPECT_EQ(ops.spawned.size(), 3u);
+}
+
+TEST_F(SupervisorTest, ExitFourFailsTheOnlyPoolAndStopsWithExitThree) {
+  start({pool("web", 2)});
+  beat(100);
+  ops.exit(101, 4 << 8);
+  advance(0);
+  EXPECT_EQ(snap().state, PoolState::kFailed);
+  EXPECT_NE(snap().state_reason.find("exit 4"), std::string::npos);
+  EXPECT_TRUE(has_event(SupervisorEvent::Kind::kPoolFailed));
+  advance(0.1);
+  EXPECT_TRUE(sup->finished());
+  EXPECT_EQ(sup->exit_status().code, 3);
+  EXPECT_EQ(ops.spawned.size(), 2u);  // never respawned
+}
+
+TEST_F(SupervisorTest, ExitThreeFailsOnePoolOfTwoAndTheOtherKeepsRunning) {
+  start({pool("a", 1), pool("b", 1)});
+  ops.exit(100, 3 << 8);
+  advance(0);
+  EXPECT_EQ(snap(0).state, PoolState::kFailed);
+  EXPECT_EQ(snap(1).state, PoolState::kRunning);
+  EXPECT_FALSE(sup->finished());
+}
+
+TEST_F(SupervisorTest, ScaleValidatesAndWaitsForReady) {
+  start({pool("web", 1)});
+  beat(100);
+  Outcome got;
+  ScaleCommand c;
+  c.pool = "nope";
+  sup->scale(c, [&](Outcome o, ScaleResult) { got = o; });
+  EXPECT_EQ(got.code, ErrorCode::kNotFound);
+  c.pool = "";
+  c.relative = true;
+  c.delta = -2;
+  sup->scale(c, [&](Outcome o, ScaleResult) { got = o; });
+  EXPECT_EQ(got.code, ErrorCode::kInvalidArgument);
+  c.delta = 64;
+  sup->scale(c, [&](Outcome o, ScaleResult) { got = o; });
+  EXPECT_EQ(got.code, ErrorCode::kInvalidArgument);
+  bool done = false;
+  c.delta = 1;
+  c.wait = true;
+  sup->scale(c, [&](Outcome o, ScaleResult r) {
+    done = o.ok() && r.previous == 1 && r.desired == 2;
+  });
+  EXPECT_FALSE(done);
+  ASSERT_EQ(ops.spawned.size(), 2u);
+  beat(101);
+  advance(0);
+  EXPECT_TRUE(done);
+}
+
+TEST_F(SupervisorTest, ScaleDownStopsTheOldestWithTerm) {
+  start({pool("web", 2)});
+  beat(100);
+  ops.clock += 1;
+  beat(101);
+  ScaleCommand c;
+  c.relative = true;
+  c.delta = -1;
+  sup->scale(c, [](Outcome, ScaleResult) {});
+  ASSERT_FALSE(ops.signals.empty());
+  EXPECT_EQ(ops.signals.front(), (std::pair<pid_t, int>{100, SIGTERM}));
+}
+
+TEST_F(SupervisorTest, RollingReloadReplacesEveryWorker) {
+  start({pool("web", 2)});
+  beat(100);
+  beat(101);
+  Outcome result{ErrorCode::kInternal, "not done"};
+  sup->reload("", true, [&](Outcome o, std::vector<std::string>) { result = o; });
+  EXPECT_EQ(snap().state, PoolState::kReloading);
+  ASSERT_EQ(ops.spawned.size(), 3u);       // surge 1: one new worker
+  EXPECT_TRUE(ops.signals.empty());        // no old one stopped before it is READY
+  Outcome again;
+  sup->reload("web", false, [&](Outcome o, std::vector<std::string>) { again = o; });
+  EXPECT_EQ(again.code, ErrorCode::kFailedPrecondition);
+  beat(102);
+  advance(0);
+  ASSERT_EQ(ops.spawned.size(), 4u);
+  beat(103);
+  advance(0);
+  EXPECT_TRUE(result.ok()) << result.message;
+  EXPECT_EQ(snap().state, PoolState::kRunning);
+  for (auto& w : snap().workers) EXPECT_EQ(w.generation, 1u);
+}
+
+TEST_F(SupervisorTest, ReloadRollsBackWhenANewWorkerDies) {
+  start({pool("web", 2)});
+  beat(100);
+  beat(101);
+  Outcome result;
+  sup->reload("", true, [&](Outcome o, std::vector<std::string>) { result = o; });
+  ops.exit(102, 4 << 8);
+  advance(0);
+  EXPECT_EQ(result.code, ErrorCode::kAborted);
+  EXPECT_NE(result.message.find("exit 4"), std::string::npos);
+  EXPECT_EQ(snap().state, PoolState::kRunning);
+  EXPECT_NE(snap().state_reason.find("rolled back"), std::string::npos);
+  EXPECT_TRUE(has_event(SupervisorEvent::Kind::kPoolRolledBack));
+  EXPECT_EQ(snap().ready, 2u);  // the old workers keep serving
+  EXPECT_TRUE(ops.alive[100] && ops.alive[101]);
+}
+
+TEST_F(SupervisorTest, ReloadRollsBackWhenANewWorkerIsNotReadyInTime) {
+  start({pool("web", 1)});
+  beat(100);
+  Outcome result;
+  sup->reload("", true, [&](Outcome o, std::vector<std::string>) { result = o; });
+  advance(11);
+  EXPECT_EQ(result.code, ErrorCode::kAborted);
+  EXPECT_TRUE(has_event(SupervisorEvent::Kind::kWorkerTimedOut));
+  EXPECT_TRUE(ops.alive[100]);
+}
+
+TEST_F(SupervisorTest, HungWorkerGetsAbortThenKill) {
+  start({pool("web", 1)});
+  ops.exit_on_signal = false;
+  beat(100);
+  advance(31);
+  EXPECT_TRUE(has_event(SupervisorEvent::Kind::kWorkerTimedOut));
+  ASSERT_FALSE(ops.signals.empty());
+  EXPECT_EQ(ops.signals.back(), (std::pair<pid_t, int>{100, SIGABRT}));
+  advance(1.5);
+  EXPECT_EQ(ops.signals.back(), (std::pair<pid_t, int>{100, SIGKILL}));
+}
+
+TEST_F(SupervisorTest, ExecFailureFailsThePool) {
+  FakeOps& o = ops;
+  o.fail_exec_for = {"/bin/true", "web"};
+  start({pool("web", 1)});
+  EXPECT_EQ(snap().state, PoolState::kFailed);
+  EXPECT_NE(snap().state_reason.find("exec /bin/true"), std::string::npos);
+}
+
+TEST_F(SupervisorTest, GracefulStopTermsEveryWorkerAndFinishes) {
+  start({pool("web", 2)});
+  EXPECT_TRUE(sup->stop(true).ok());
+  advance(0);
+  EXPECT_TRUE(sup->finished());
+  EXPECT_EQ(sup->exit_status().code, 0);
+  EXPECT_TRUE(has_event(SupervisorEvent::Kind::kArbiterStopping));
+}
+
+TEST_F(SupervisorTest, GracefulStopKillsWorkersThatIgnoreTerm) {
+  start({pool("web", 1)});
+  ops.exit_on_signal = false;
+  sup->stop(true);
+  advance(0);
+  EXPECT_FALSE(sup->finished());
+  advance(6);
+  EXPECT_EQ(ops.signals.back(), (std::pair<pid_t, int>{100, SIGKILL}));
+}
+
+TEST_F(SupervisorTest, StatusReportsWorkers) {
+  start({pool("web", 1)});
+  beat(100);
+  ArbiterSnapshot s = sup->status();
+  ASSERT_EQ(s.pools.size(), 1u);
+  ASSERT_EQ(s.pools[0].workers.size(), 1u);
+  EXPECT_EQ(s.pools[0].workers[0].pid, 100);
+  EXPECT_EQ(s.pools[0].workers[0].state, WorkerState::kReady);
+  EXPECT_EQ(s.pools[0].workers[0].rss_bytes, 4096u);
+  EXPECT_EQ(s.pools[0].heartbeat, "notify");
+}
+
+}  // namespace
+}  // namespace greenfork::arbiter
