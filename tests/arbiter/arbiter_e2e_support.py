@@ -32,7 +32,7 @@ def arbiterd_argv(tmp: Path, args, worker_args=(), command=None) -> list[str]:
 
 
 def start_arbiterd(tmp: Path, args, worker_args=(), command=None, **kw) -> Spawned:
-    return Spawned(arbiterd_argv(tmp, args, worker_args, command), logdir=tmp / "logs", **kw).start()
+    return Spawned(arbiterd_argv(tmp, args, worker_args, command), logdir=tmp / "logs", **kw)
 
 
 def cmdline(pid: int) -> str:

@@ -47,7 +47,7 @@ BAD_CONFIGS = [
      "/nonexistent/gf-worker: No such file or directory"),
     ("[pools.web]\ncommand = [\"gf-no-such-command\"]\n", 5, "pools.web.command",
      "command 'gf-no-such-command' not found on PATH"),
-    ("[pools.web]\ncommand = [\"/etc/hostname\"]\n", 5, "pools.web.command",
+    ("[pools.web]\ncommand = [\"/etc/passwd\"]\n", 5, "pools.web.command",
      "/etc/passwd: not executable"),
     ("[pools.web]\ncommand = [\"true\"]\nheartbeat = \"sometimes\"\n", 6, "pools.web.heartbeat",
      "'sometimes' is not one of auto, grpc, notify, none"),
@@ -135,11 +135,8 @@ def test_stale_unix_socket_file_is_replaced(short_tmp):
     s.listen()
     s.close()  # the file stays: what a crashed server leaves behind
     assert path.exists()
-    arb = start_arbiterd(short_tmp, ["-w", "1", "-b", f"unix:{path}"], env=env_without_systemd())
-    try:
+    with start_arbiterd(short_tmp, ["-w", "1", "-b", f"unix:{path}"], env=env_without_systemd()) as arb:
         wait_until(lambda: unix_http_get(str(path)).status == 200, timeout=15)
-    finally:
-        arb.stop()
 
 
 def test_unix_socket_of_a_live_process_is_refused(short_tmp):
@@ -175,7 +172,7 @@ def systemd_launch(tmp, arbiter_args, listener: socket.socket) -> Spawned:
     argv = [PYTHON, "-c", launcher, str(listener.fileno()), binary("arbiterd"),
             "--control-socket", str(tmp / "ctl.sock"), *arbiter_args, "--", PYTHON, TESTWORKER]
     return Spawned(argv, env=env_without_systemd(), logdir=tmp / "logs",
-                   pass_fds=[listener.fileno()]).start()
+                   pass_fds=[listener.fileno()])
 
 
 @pytest.mark.parametrize("with_bind", [True, False], ids=["matched-by-address", "no-bind-takes-all"])
@@ -186,13 +183,10 @@ def test_adopts_the_socket_systemd_passed(short_tmp, with_bind):
         port = listener.getsockname()[1]
         # Binding this port again would fail: serving proves adoption.
         args = ["-w", "1"] + (["-b", f"127.0.0.1:{port}"] if with_bind else [])
-        arb = systemd_launch(short_tmp, args, listener)
-        listener.close()
-        try:
+        with systemd_launch(short_tmp, args, listener) as arb:
+            listener.close()
             info = wait_until(lambda: json.loads(http_get(port, "/info").body), timeout=15)
             assert info["env"]["LISTEN_FDS"] == "1"
             assert info["env"]["LISTEN_PID"] == str(info["pid"])
             assert info["env"]["LISTEN_FDNAMES"] == "http"
             assert sorted(int(fd) for fd in info["fds"]) == [0, 1, 2, 3]
-        finally:
-            arb.stop()

@@ -32,9 +32,8 @@ def mixed_config(tmp) -> tuple[str, int, int]:
 
 def test_mixed_pools_serve_survive_kill_and_reload(short_tmp):
     path, py_port, node_port = mixed_config(short_tmp)
-    arb = Spawned([binary("arbiterd"), "-c", path, "--control-socket", str(short_tmp / "ctl.sock")],
-                  env=env_without_systemd(), logdir=short_tmp / "logs").start()
-    try:
+    with Spawned([binary("arbiterd"), "-c", path, "--control-socket", str(short_tmp / "ctl.sock")],
+                  env=env_without_systemd(), logdir=short_tmp / "logs") as arb:
         py_workers = wait_workers(arb, 2, marker="py_worker.py", timeout=20)
         node_workers = wait_workers(arb, 2, marker="node_worker.js", timeout=20)
         wait_until(lambda: b"Python worker" in http_get(py_port).body, timeout=15)
@@ -63,5 +62,3 @@ def test_mixed_pools_serve_survive_kill_and_reload(short_tmp):
         assert py_loop.failures == [], py_loop.failures[:5]
         assert node_loop.failures == [], node_loop.failures[:5]
         assert re.search(r"pid \d+", http_get(node_port).body.decode())
-    finally:
-        arb.stop()
