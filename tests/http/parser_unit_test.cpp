@@ -91,8 +91,8 @@ TEST(RequestParser, SimpleGet) {
 
 TEST(RequestParser, PipelinedWithBodies) {
   Outcome o = run_all_splits(
-      "POST /1 HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello"
-      "POST /2 HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2;x=y\r\nde\r\n0\r\nT: 1\r\n\r\n"
+      "POST /1 HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\nhello"
+      "POST /2 HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2;x=y\r\nde\r\n0\r\nT: 1\r\n\r\n"
       "GET /3 HTTP/1.0\r\n\r\n");
   ASSERT_EQ(o.error, 0) << o.reason;
   ASSERT_EQ(o.messages.size(), 3u);
@@ -108,13 +108,13 @@ TEST(RequestParser, PipelinedWithBodies) {
 
 TEST(RequestParser, ExpectContinueAndUnderscores) {
   Outcome o = run_all_splits(
-      "PUT / HTTP/1.1\r\nExpect: 100-continue\r\nX_Forwarded: a\r\nX-Forwarded: b\r\n"
+      "PUT / HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nX_Forwarded: a\r\nX-Forwarded: b\r\n"
       "Content-Length: 1\r\n\r\nz");
   ASSERT_EQ(o.error, 0) << o.reason;
   const RequestHead& h = o.messages.at(0).head;
   EXPECT_TRUE(h.expect_continue);
   for (const Header& hd : h.headers) EXPECT_EQ(hd.name.find('_'), std::string::npos);
-  EXPECT_EQ(h.headers.size(), 3u);
+  EXPECT_EQ(h.headers.size(), 4u);
 }
 
 struct Bad {
@@ -133,18 +133,18 @@ TEST_P(Refused, WithStatus) {
 INSTANTIATE_TEST_SUITE_P(
     Smuggling, Refused,
     ::testing::Values(
-        Bad{"POST / HTTP/1.1\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400},
-        Bad{"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nContent-Length: 1\r\n\r\n0\r\n\r\n", 400},
-        Bad{"POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 1\r\n\r\nx", 400},
-        Bad{"POST / HTTP/1.1\r\nContent-Length: 1,1\r\n\r\nx", 400},
-        Bad{"POST / HTTP/1.1\r\nContent-Length: +1\r\n\r\nx", 400},
-        Bad{"POST / HTTP/1.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n", 501},
-        Bad{"POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n", 501},
-        Bad{"POST / HTTP/1.1\r\nTransfer-Encoding: chunked, gzip\r\n\r\n", 400},
-        Bad{"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n", 400},
+        Bad{"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400},
+        Bad{"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\nContent-Length: 1\r\n\r\n0\r\n\r\n", 400},
+        Bad{"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\nContent-Length: 1\r\n\r\nx", 400},
+        Bad{"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 1,1\r\n\r\nx", 400},
+        Bad{"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: +1\r\n\r\nx", 400},
+        Bad{"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n", 501},
+        Bad{"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip\r\n\r\n", 501},
+        Bad{"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked, gzip\r\n\r\n", 400},
+        Bad{"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n", 400},
         Bad{"POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400},
-        Bad{"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nxy\r\n0\r\n\r\n", 400},
-        Bad{"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n-1\r\nx\r\n0\r\n\r\n", 400},
+        Bad{"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nxy\r\n0\r\n\r\n", 400},
+        Bad{"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n-1\r\nx\r\n0\r\n\r\n", 400},
         Bad{"GET / HTTP/1.1\nHost: a\n\n", 400},
         Bad{"GET / HTTP/1.1\r\nHost: a\rX: b\r\n\r\n", 400},
         Bad{"GET / HTTP/1.1\r\nX: b\r\n c\r\n\r\n", 400},
@@ -156,7 +156,11 @@ INSTANTIATE_TEST_SUITE_P(
         Bad{"GET  / HTTP/1.1\r\n\r\n", 400},
         Bad{"GET /\xff HTTP/1.1\r\n\r\n", 400},
         Bad{"GET / HTTP/2.0\r\n\r\n", 505},
-        Bad{"CONNECT a:443 HTTP/1.1\r\n\r\n", 501}));
+        Bad{"CONNECT a:443 HTTP/1.1\r\nHost: a\r\n\r\n", 501},
+        Bad{"GET / HTTP/1.1\r\n\r\n", 400},
+        Bad{"GET http:///p HTTP/1.1\r\nHost: x\r\n\r\n", 400},
+        Bad{"GET / HTTP/1.1\r\nHost: x\r\n\n", 400},
+        Bad{"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nT: a\r\n b\r\n\r\n", 400}));
 
 TEST(RequestParser, Limits) {
   ParserLimits limits;
@@ -165,17 +169,17 @@ TEST(RequestParser, Limits) {
   limits.field_size = 10;
   ParserLimits body_limits;
   body_limits.body = 4;
-  EXPECT_EQ(run_all_splits("GET /0123456789abcd HTTP/1.1\r\n\r\n", limits).error, 414);
-  EXPECT_EQ(run_all_splits("GET /0123456789abc HTTP/1.1\r\n\r\n", limits).error, 0);
-  EXPECT_EQ(run_all_splits("GET / HTTP/1.1\r\nA: 1\r\nB: 2\r\nC: 3\r\n\r\n", limits).error, 431);
-  EXPECT_EQ(run_all_splits("GET / HTTP/1.1\r\nA: 1\r\nB: 2\r\n\r\n", limits).error, 0);
-  EXPECT_EQ(run_all_splits("GET / HTTP/1.1\r\nA: 12345678\r\n\r\n", limits).error, 431);
-  EXPECT_EQ(run_all_splits("GET / HTTP/1.1\r\nA: 1234567\r\n\r\n", limits).error, 0);
-  EXPECT_EQ(run_all_splits("POST / HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello", body_limits).error, 413);
-  EXPECT_EQ(run_all_splits("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+  EXPECT_EQ(run_all_splits("GET /0123456789abcd HTTP/1.0\r\n\r\n", limits).error, 414);
+  EXPECT_EQ(run_all_splits("GET /0123456789abc HTTP/1.0\r\n\r\n", limits).error, 0);
+  EXPECT_EQ(run_all_splits("GET / HTTP/1.0\r\nA: 1\r\nB: 2\r\nC: 3\r\n\r\n", limits).error, 431);
+  EXPECT_EQ(run_all_splits("GET / HTTP/1.0\r\nA: 1\r\nB: 2\r\n\r\n", limits).error, 0);
+  EXPECT_EQ(run_all_splits("GET / HTTP/1.0\r\nA: 12345678\r\n\r\n", limits).error, 431);
+  EXPECT_EQ(run_all_splits("GET / HTTP/1.0\r\nA: 1234567\r\n\r\n", limits).error, 0);
+  EXPECT_EQ(run_all_splits("POST / HTTP/1.0\r\nContent-Length: 5\r\n\r\nhello", body_limits).error, 413);
+  EXPECT_EQ(run_all_splits("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
                            body_limits).error,
             413);
-  EXPECT_EQ(run_all_splits("POST / HTTP/1.1\r\nContent-Length: 4\r\n\r\nhell", body_limits).error, 0);
+  EXPECT_EQ(run_all_splits("POST / HTTP/1.0\r\nContent-Length: 4\r\n\r\nhell", body_limits).error, 0);
 }
 
 TEST(RequestParser, IdleBetweenMessagesAndStickyError) {
@@ -183,14 +187,14 @@ TEST(RequestParser, IdleBetweenMessagesAndStickyError) {
   EXPECT_TRUE(parser.idle());
   EXPECT_EQ(parser.feed("GE").status, ParseStatus::kNeedMore);
   EXPECT_FALSE(parser.idle());
-  EXPECT_EQ(parser.feed("T / HTTP/1.1\r\n\r\n").status, ParseStatus::kComplete);
+  EXPECT_EQ(parser.feed("T / HTTP/1.1\r\nHost: h\r\n\r\n").status, ParseStatus::kComplete);
   EXPECT_TRUE(parser.idle());
   EXPECT_EQ(parser.feed("BAD\x01 / HTTP/1.1\r\n\r\n").status, ParseStatus::kError);
   EXPECT_EQ(parser.feed("GET / HTTP/1.1\r\n\r\n").status, ParseStatus::kError);
 }
 
 TEST(RequestParser, UpgradeIsServedThenClosed) {
-  Outcome o = run_all_splits("GET / HTTP/1.1\r\nConnection: upgrade\r\nUpgrade: websocket\r\n\r\n");
+  Outcome o = run_all_splits("GET / HTTP/1.1\r\nHost: h\r\nConnection: upgrade\r\nUpgrade: websocket\r\n\r\n");
   ASSERT_EQ(o.error, 0) << o.reason;
   EXPECT_TRUE(o.messages.at(0).head.upgrade);
   EXPECT_FALSE(o.messages.at(0).head.keep_alive);

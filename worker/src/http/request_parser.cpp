@@ -39,6 +39,24 @@ bool is_tchar(char c) {
   return std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
 }
 
+// origin-form "/p", "*" (OPTIONS only) or absolute-form "scheme://host...".
+// (authority-form belongs to CONNECT, refused anyway.)
+bool valid_target_form(std::string_view target, bool options) {
+  if (target.empty()) return false;
+  if (target.front() == '/') return true;
+  if (target == "*") return options;
+  const size_t colon = target.find("://");
+  if (colon == std::string_view::npos || colon == 0) return false;
+  for (size_t i = 0; i < colon; ++i) {
+    const char c = target[i];
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                    (i > 0 && ((c >= '0' && c <= '9') || c == '+' || c == '-' || c == '.'));
+    if (!ok) return false;
+  }
+  const std::string_view rest = target.substr(colon + 3);
+  return !rest.empty() && rest.front() != '/' && rest.front() != '?' && rest.front() != '#';
+}
+
 }  // namespace
 
 struct RequestParser::Impl {
@@ -76,6 +94,18 @@ struct RequestParser::Impl {
   }
   static int on_header_value(llhttp_t* p, const char* at, size_t len) {
     RequestParser& s = self(p);
+    if (len == 0) return 0;  // llhttp emits empty spans at feed boundaries
+    const bool contiguous = s.value_span_this_feed_
+                                ? at == s.value_end_
+                                : at == s.feed_begin_ && s.value_at_feed_end_;
+    if (s.value_started_ && !contiguous) {
+      // llhttp restarts the value span after CRLF + whitespace: obs-fold
+      // (in trailers, where the raw scanner does not look).
+      return refuse(p, 400, "obsolete line folding");
+    }
+    s.value_started_ = true;
+    s.value_span_this_feed_ = true;
+    s.value_end_ = at + len;
     s.value_.append(at, len);
     return s.head_done_ ? s.check_trailer_size() : 0;
   }
@@ -122,6 +152,7 @@ RequestParser::~RequestParser() = default;
 
 void RequestParser::reset_scanner() {
   request_line_.clear();
+  prev_cr_ = false;
   line_len_ = 0;
   line_no_ = 0;
   at_line_start_ = true;
@@ -133,6 +164,7 @@ void RequestParser::start_message() {
   trailers_.clear();
   field_.clear();
   value_.clear();
+  value_started_ = false;
   host_count_ = 0;
   transfer_encoding_.clear();
   saw_transfer_encoding_ = false;
@@ -149,6 +181,13 @@ bool RequestParser::scan_head(std::string_view data, size_t& stop) {
   for (size_t i = 0; i < data.size(); ++i) {
     const char c = data[i];
     if (c == '\n') {
+      if (!prev_cr_) {
+        stop = i;
+        pending_status_ = 400;
+        pending_reason_ = "bare LF in the request head";
+        return false;
+      }
+      prev_cr_ = false;
       if (line_len_ == 0) {
         if (line_no_ == 0) continue;  // empty lines before a request: allowed
         return true;  // end of the head; reset when the message completes
@@ -158,7 +197,11 @@ bool RequestParser::scan_head(std::string_view data, size_t& stop) {
       at_line_start_ = true;
       continue;
     }
-    if (c == '\r') continue;  // llhttp refuses a CR not followed by LF
+    if (c == '\r') {  // llhttp refuses a CR not followed by LF
+      prev_cr_ = true;
+      continue;
+    }
+    prev_cr_ = false;
     if (at_line_start_ && line_no_ >= 1 && (c == ' ' || c == '\t')) {
       stop = i;
       pending_status_ = 400;
@@ -212,7 +255,15 @@ ParseResult RequestParser::feed(std::string_view data) {
       limit = stop;
     }
   }
+  feed_begin_ = data.data();
+  value_span_this_feed_ = false;
   const llhttp_errno_t err = llhttp_execute(p, data.data(), limit);
+  // Only a span from this very call can end at its end: callers reuse
+  // buffers, so an old pointer may compare equal by coincidence.
+  if (limit > 0) {
+    value_at_feed_end_ = value_span_this_feed_ && value_end_ == data.data() + limit;
+    value_end_ = nullptr;
+  }
   switch (err) {
     case HPE_OK:
       if (violation) return fail(pending_status_, pending_reason_, limit);
@@ -242,6 +293,7 @@ int RequestParser::check_trailer_size() {
 
 int RequestParser::finish_field() {
   llhttp_t* p = &impl_->parser;
+  value_started_ = false;
   std::string name = std::move(field_);
   std::string_view value = trim_ows(value_);
   field_.clear();
@@ -298,6 +350,12 @@ int RequestParser::on_headers_complete_checks() {
     return Impl::refuse(p, 505, "HTTP version not supported");
   }
   if (p->method == HTTP_CONNECT) return Impl::refuse(p, 501, "CONNECT is not supported");
+  if (head_.http_minor == 1 && host_count_ == 0) {
+    return Impl::refuse(p, 400, "HTTP/1.1 request without Host");
+  }
+  if (!valid_target_form(head_.target, p->method == HTTP_OPTIONS)) {
+    return Impl::refuse(p, 400, "invalid request target");
+  }
   if (saw_transfer_encoding_) {
     if (head_.http_minor == 0) {
       return Impl::refuse(p, 400, "Transfer-Encoding in an HTTP/1.0 request");

@@ -47,9 +47,11 @@
 //        extension or missing CRLF after chunk data; bare CR or bare LF
 //        anywhere in the head; obs-fold (a header line starting with SP/HT);
 //        NUL, CTL or DEL in a header name or value; whitespace before the
-//        colon; an empty header name; a second Host header; a request line
-//        that is not exactly "METHOD SP target SP HTTP/x.y"; a target with
-//        bytes outside visible ASCII.
+//        colon; an empty header name; a second Host header, or none in an
+//        HTTP/1.1 request; a request line that is not exactly "METHOD SP
+//        target SP HTTP/x.y"; a target with bytes outside visible ASCII or
+//        not in origin-form ("/p"), absolute-form with a host ("http://h/p")
+//        or "*" (OPTIONS); obs-fold in trailers.
 // Header names containing '_' are DROPPED (never seen by the app, never
 // refused), like nginx's default underscores_in_headers off: so an app's
 // HTTP_X_FOO can only come from "X-Foo", whatever else the client sent.
@@ -160,13 +162,18 @@ class RequestParser {
   size_t line_len_ = 0;
   size_t line_no_ = 0;
   bool at_line_start_ = true;
+  bool prev_cr_ = false;
   int pending_status_ = 0;
   std::string pending_reason_;
 
   // Header being assembled, and what the head said about framing.
   std::string field_;
   std::string value_;
-  bool in_value_ = false;
+  bool value_started_ = false;        // a span of the current value arrived
+  const char* value_end_ = nullptr;   // where that span ended
+  const char* feed_begin_ = nullptr;  // start of the bytes being executed
+  bool value_at_feed_end_ = false;    // the last feed ended inside a value
+  bool value_span_this_feed_ = false;
   size_t host_count_ = 0;
   std::string transfer_encoding_;  // all Transfer-Encoding values, comma-joined
   bool saw_transfer_encoding_ = false;
