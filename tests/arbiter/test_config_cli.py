@@ -13,7 +13,7 @@ import pytest
 
 from arbiter_e2e_support import (TESTWORKER, env_without_systemd, short_tmp,  # noqa: F401
                                  start_arbiterd, wait_workers, workers_of)
-from gftest import PYTHON, Spawned, binary, free_port, http_get, unix_http_get, wait_until
+from gftest import PYTHON, Spawned, binary, free_port, http_get, source, unix_http_get, wait_until
 
 
 def run(argv, cwd=None, timeout=20, env=None):
@@ -190,3 +190,10 @@ def test_adopts_the_socket_systemd_passed(short_tmp, with_bind):
             assert info["env"]["LISTEN_PID"] == str(info["pid"])
             assert info["env"]["LISTEN_FDNAMES"] == "http"
             assert sorted(int(fd) for fd in info["fds"]) == [0, 1, 2, 3]
+
+
+@pytest.mark.parametrize("example,pools", [("examples/mixed.toml", 2), ("examples/reference.toml", 1)])
+def test_example_configs_are_valid(example, pools):
+    r = run([binary("arbiterd"), "-c", source(example), "--check-config"])
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == f"config OK: {pools} pool" + ("s" if pools > 1 else "")

@@ -21,10 +21,10 @@ def mixed_config(tmp) -> tuple[str, int, int]:
     """examples/mixed.toml on free ports, runnable from a temp dir."""
     py_port, node_port = free_port(), free_port()
     text = open(source("examples/mixed.toml")).read()
-    text = text.replace("127.0.0.1:8001", f"127.0.0.1:{py_port}")
-    text = text.replace("127.0.0.1:8002", f"127.0.0.1:{node_port}")
+    text = text.replace('bind = ["127.0.0.1:8001"]', f'bind = ["127.0.0.1:{py_port}"]')
+    text = text.replace('bind = ["127.0.0.1:8002"]', f'bind = ["127.0.0.1:{node_port}"]')
     text = text.replace('cwd = "workers"', f'cwd = "{source("examples/workers")}"')
-    assert text.count(str(py_port)) == 1 and text.count(str(node_port)) == 1
+    assert f":{py_port}\"]" in text and f":{node_port}\"]" in text
     path = tmp / "mixed.toml"
     path.write_text(text)
     return str(path), py_port, node_port
