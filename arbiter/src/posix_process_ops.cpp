@@ -15,6 +15,7 @@
 #include <ctime>
 #include <fstream>
 
+#include "greenfork/arbiter/orphan_guard.hpp"
 #include "greenfork/arbiter/process_ops.hpp"
 #include "greenfork/contract.hpp"
 
@@ -80,6 +81,7 @@ class PosixProcessOps final : public ProcessOps {
       pid = ::waitpid(-1, &status, WNOHANG);
     } while (pid < 0 && errno == EINTR);
     if (pid <= 0) return std::nullopt;
+    guard_.remove(pid);
     return Reaped{pid, status};
   }
   std::string random_token() override {
@@ -110,6 +112,9 @@ class PosixProcessOps final : public ProcessOps {
     if (!(in >> size >> resident)) return std::nullopt;
     return resident * static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
   }
+
+ private:
+  OrphanGuard guard_;
 };
 
 StatusOr<pid_t> PosixProcessOps::spawn(const SpawnSpec& spec) {
@@ -137,6 +142,10 @@ StatusOr<pid_t> PosixProcessOps::spawn(const SpawnSpec& spec) {
   const char* exec_path = spec.exec_path.c_str();
   const char* cwd = spec.cwd.empty() ? nullptr : spec.cwd.c_str();
 
+  if (spec.own_process_group && !guard_.running()) {
+    // Started lazily, on the first worker: arbiterd's fds are all open by then.
+    if (Status s = guard_.start(); !s.ok()) return s;
+  }
   int err_pipe[2];
   if (::pipe2(err_pipe, O_CLOEXEC) != 0) return Status::from_errno("pipe");
 
@@ -206,7 +215,10 @@ StatusOr<pid_t> PosixProcessOps::spawn(const SpawnSpec& spec) {
     ::close(err_pipe[0]);
     return Status::from_errno("fork", fork_errno);
   }
-  if (spec.own_process_group) ::setpgid(pid, pid);  // also here: no race with kill(-pid)
+  if (spec.own_process_group) {
+    ::setpgid(pid, pid);  // also here: no race with kill(-pid)
+    guard_.add(pid);
+  }
   ChildFailure failure{};
   ssize_t n;
   do {
@@ -217,6 +229,7 @@ StatusOr<pid_t> PosixProcessOps::spawn(const SpawnSpec& spec) {
     int status = 0;
     while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }
+    if (spec.own_process_group) guard_.remove(pid);
     std::string what = kStages[failure.stage];
     if (failure.stage == kExec) what += " " + spec.exec_path;
     if (failure.stage == kChdir) what += " " + spec.cwd;
