@@ -128,7 +128,7 @@ StatusOr<CliOptions> parse_cli_options(const std::vector<std::string>& all_args)
   worker("--forwarded-allow-ips", "--forwarded-allow-ips", "proxies trusted for X-Forwarded-*", true, nullptr);
   worker("--limit-request-line", "--limit-request-line", "max request line bytes (4094)", true, &kWholeNumber);
   worker("--limit-request-fields", "--limit-request-fields", "max header fields (100)", true, &kWholeNumber);
-  worker("--limit-request-field_size", "--limit-request-field_size", "max header field bytes (8190)", true, &kWholeNumber);
+  worker("--limit-request-field_size,--limit-request-field-size", "--limit-request-field_size", "max header field bytes (8190)", true, &kWholeNumber);
   worker("--worker-connections", "--worker-connections", "max connections per worker", true, &kWholeNumber);
   worker("--reload", "--reload", "restart workers when app source changes (development)", false, nullptr);
 

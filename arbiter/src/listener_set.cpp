@@ -102,8 +102,9 @@ struct Inherited {
 };
 
 StatusOr<ListenerSet::Listener> open_one(const ListenAddress& a, Inherited& in, int backlog,
-                                         mode_t socket_umask) {
+                                         mode_t socket_umask, bool* adopted) {
   const std::string spec = a.to_string();
+  *adopted = true;
   for (InheritedFd& f : in.upgrade) {
     if (!f.used && f.name == spec) {
       f.used = true;
@@ -132,6 +133,7 @@ StatusOr<ListenerSet::Listener> open_one(const ListenAddress& a, Inherited& in, 
       return adopt(spec, f.fd, f.name, false);
     }
   }
+  *adopted = false;
   auto fd = bind_listener(a, backlog, socket_umask);
   if (!fd.ok()) return fd.status();
   ListenerSet::Listener l;
@@ -167,6 +169,7 @@ StatusOr<ListenerSet> ListenerSet::open(const std::vector<std::string>& specs, i
   Inherited in;
   ListenerSet set;
   Status failed;
+  std::vector<bool> bound_here;  // per listener: bound by this call, not adopted
   for (const std::string& text : specs) {
     auto a = parse_listen_address(text);
     if (!a.ok()) {
@@ -174,11 +177,13 @@ StatusOr<ListenerSet> ListenerSet::open(const std::vector<std::string>& specs, i
       break;
     }
     if (set.find(a->to_string()) != nullptr) continue;
-    auto l = open_one(*a, in, backlog, socket_umask);
+    bool adopted = false;
+    auto l = open_one(*a, in, backlog, socket_umask, &adopted);
     if (!l.ok()) {
       failed = l.status();
       break;
     }
+    bound_here.push_back(!adopted);
     set.listeners_.push_back(std::move(*l));
   }
   // Inherited sockets nobody asked for must not reach the workers.
@@ -194,8 +199,12 @@ StatusOr<ListenerSet> ListenerSet::open(const std::vector<std::string>& specs, i
     ::unsetenv(var);
   }
   if (!failed.ok()) {
-    // Sockets bound by this call go away with their files; nothing is left.
-    set.close_all(true);
+    // Sockets bound by this call go away with their files; adopted ones
+    // (an old master's during an upgrade) keep theirs.
+    for (std::size_t i = 0; i < set.listeners_.size(); ++i) {
+      close_listener(set.listeners_[i], bound_here[i]);
+    }
+    set.listeners_.clear();
     return failed;
   }
   return set;
@@ -237,7 +246,8 @@ Status ListenerSet::add(const std::vector<std::string>& specs, int backlog, mode
         std::any_of(fresh.begin(), fresh.end(), [&](const Listener& l) { return l.spec == key; })) {
       continue;
     }
-    auto l = open_one(*a, none, backlog, socket_umask);
+    bool adopted = false;
+    auto l = open_one(*a, none, backlog, socket_umask, &adopted);
     if (!l.ok()) {
       failed = l.status();
       break;

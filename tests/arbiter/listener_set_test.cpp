@@ -124,5 +124,16 @@ TEST_F(ListenerSetTest, AddAndCloseExceptOnReload) {
   EXPECT_FALSE(fd_open(kept_fd));
 }
 
+TEST_F(ListenerSetTest, FailedUpgradeKeepsTheOldMastersSocketFile) {
+  std::string path = dir_ + "/old.sock";
+  auto fd = bind_listener(*parse_listen_address("unix:" + path), 8, 0);
+  ASSERT_TRUE(fd.ok()) << fd.status().message();
+  std::string env = "unix:" + path + "=" + std::to_string(*fd);
+  ::setenv(contract::kUpgradeFds, env.c_str(), 1);
+  auto set = ListenerSet::open({"unix:" + path, "127.0.0.1:99999"}, 16, 0);
+  ASSERT_FALSE(set.ok());
+  EXPECT_TRUE(std::filesystem::exists(path)) << "an adopted socket's file is not ours to remove";
+}
+
 }  // namespace
 }  // namespace greenfork::arbiter
