@@ -132,12 +132,32 @@ void Supervisor::reload(const std::string& pool_name, bool wait,
     }
   }
   if (stopping_) return done(Outcome::fail(ErrorCode::kUnavailable, "arbiterd is stopping"), {});
+  // Like HUP: a config file is read again, so a reload picks up a changed
+  // command (H3: the Reload RPC used to restart with the running config).
+  std::optional<Config> fresh;
+  if (options_.reload_config) {
+    StatusOr<Config> loaded = options_.reload_config();
+    if (!loaded.ok()) {
+      return done(Outcome::fail(ErrorCode::kFailedPrecondition,
+                                "reload: " + loaded.status().message() +
+                                    "; keeping the running configuration"),
+                  {});
+    }
+    fresh = std::move(*loaded);
+  }
   std::vector<std::string> names;
   for (WorkerPool* p : targets) names.push_back(p->config.name);
   ReloadWaiter waiter{targets, names, "", std::move(done)};
   if (wait) reload_waiters_.push_back(std::move(waiter));
   for (WorkerPool* p : targets) {
-    Outcome o = start_reload(*p, std::nullopt);
+    std::optional<PoolConfig> next;
+    if (fresh) {
+      for (const auto& pc : fresh->pools) {
+        if (pc.name == p->config.name) next = pc;
+      }
+      if (next) next->binds = p->config.binds;  // binds change on restart or upgrade
+    }
+    Outcome o = start_reload(*p, std::move(next));
     if (!o.ok()) spdlog::warn("reload: {}", o.message);
   }
   if (!wait) waiter.done(Outcome::success(), names);

@@ -237,7 +237,8 @@ Options:
   --version, --help
 
 JSON output (stable field names, those of proto/greenfork/v1/greenfork.proto;
-enums as their names, every field present):
+enums as their names, every field present; 64-bit counters -- restarts,
+requests_served, rss_bytes -- are JSON strings, as proto3's JSON mapping says):
   status        {"pid","version","uptime_seconds","name","pools":[{"name",
                  "command","desired","running","ready","state","state_reason",
                  "restarts","binds","heartbeat","max_workers","workers":[{"slot",
