@@ -58,6 +58,7 @@ class FakeWriter : public worker::ResponseWriter {
     ssize_t n = ::pread(fd, buf.data(), count, offset);
     body.append(buf.data(), n > 0 ? static_cast<size_t>(n) : 0);
   }
+  void flush() override { ++flushes; }
   void finish() override { finished = true; }
   bool committed() const override { return wrote; }
   void abort() noexcept override { aborted = true; }
@@ -77,7 +78,7 @@ class FakeWriter : public worker::ResponseWriter {
   std::string reason;
   std::vector<worker::Header> headers;
   std::string body;
-  int starts = 0, writes = 0, sendfiles = 0;
+  int starts = 0, writes = 0, sendfiles = 0, flushes = 0;
   bool wrote = false, finished = false, aborted = false, gone = false;
 };
 

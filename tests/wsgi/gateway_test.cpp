@@ -39,6 +39,7 @@ TEST_P(Gateway, Hello) {
   EXPECT_EQ(r.out.body, "hello\n");
   EXPECT_TRUE(r.out.finished);
   EXPECT_EQ(r.out.writes, 1);
+  EXPECT_EQ(r.out.flushes, 0);  // a list is written whole, then finished
 }
 
 TEST_P(Gateway, EnvironCarriesEveryCgiVariable) {
@@ -127,6 +128,7 @@ TEST_P(Gateway, GeneratorIsStreamedAndClosed) {
   EXPECT_EQ(r.out.status, 200);
   EXPECT_EQ(r.out.body, "chunk 0\nchunk 1\nchunk 2\nchunk 3\n");
   EXPECT_EQ(r.out.writes, 4);
+  EXPECT_EQ(r.out.flushes, 4);  // no block waits for the next one
   EXPECT_EQ(r.out.header("Content-Length"), "");
   EXPECT_TRUE(r.out.finished);
   Exchanged after = run(app(), make_request("GET", "/stats"));

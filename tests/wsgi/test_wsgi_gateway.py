@@ -6,6 +6,7 @@ import hashlib
 import http.client
 import json
 import os
+import socket
 import threading
 import time
 
@@ -96,6 +97,29 @@ def test_generator_is_streamed_chunked(server):
     assert r.getheader("Transfer-Encoding") == "chunked"
     assert r.read() == b"".join(b"chunk %d\n" % i for i in range(200))
     conn.close()
+
+
+def test_generator_blocks_are_not_delayed(server):
+    """PEP 3333: each block goes out before the app produces the next."""
+    port, _, _ = server
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        t0 = time.monotonic()
+        s.sendall(b"GET /stream?n=3&delay_ms=700 HTTP/1.1\r\nHost: x\r\n\r\n")
+        first = b""
+        while b"chunk 0" not in first:
+            piece = s.recv(65536)
+            assert piece, first
+            first += piece
+        first_at = time.monotonic() - t0
+        rest = first
+        while not rest.endswith(b"0\r\n\r\n"):
+            piece = s.recv(65536)
+            assert piece, rest
+            rest += piece
+        total = time.monotonic() - t0
+    assert b"chunk 2" in rest
+    assert total >= 1.3
+    assert first_at < 0.6, f"first block after {first_at:.2f}s of {total:.2f}s"
 
 
 def test_write_callable(server):

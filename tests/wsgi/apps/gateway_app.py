@@ -23,9 +23,10 @@ _lock = threading.Lock()
 class Closing:
     """An iterable whose close() is counted (PEP 3333: always called)."""
 
-    def __init__(self, chunks, fail_after=None):
+    def __init__(self, chunks, fail_after=None, delay=0.0):
         self.chunks = chunks
         self.fail_after = fail_after
+        self.delay = delay
         with _lock:
             STATS["started"] += 1
 
@@ -33,6 +34,8 @@ class Closing:
         for i, chunk in enumerate(self.chunks):
             if self.fail_after is not None and i == self.fail_after:
                 raise RuntimeError("boom after the response started")
+            if i and self.delay:
+                time.sleep(self.delay)
             yield chunk
 
     def close(self):
@@ -112,7 +115,8 @@ def app(environ, start_response):
     if path == "/stream":
         n = int(q.get("n", "5"))
         start_response("200 OK", [("Content-Type", "text/plain")])
-        return Closing([b"chunk %d\n" % i for i in range(n)])
+        return Closing([b"chunk %d\n" % i for i in range(n)],
+                       delay=int(q.get("delay_ms", "0")) / 1000)
     if path == "/write":
         write = start_response("200 OK", [("Content-Type", "text/plain")])
         write(b"written ")

@@ -1,5 +1,7 @@
 #include "greenfork/wsgi/environ_builder.hpp"
 
+#include <charconv>
+
 namespace greenfork::wsgi {
 namespace {
 
@@ -124,7 +126,10 @@ PyObject* EnvironBuilder::build(const PreparedEnviron& p, const worker::Request&
   ok = r.query.empty() ? PyDict_SetItem(d, k_query_, empty_) == 0
                        : set_new(d, k_query_, latin1(r.query));
   if (ok && !r.unix_socket) {
-    ok = set_new(d, k_remote_port_, PyUnicode_FromFormat("%u", static_cast<unsigned>(r.remote_port)));
+    char port[8];
+    auto [end, ec] = std::to_chars(port, port + sizeof port, r.remote_port);
+    (void)ec;  // a uint16_t always fits
+    ok = set_new(d, k_remote_port_, PyUnicode_FromStringAndSize(port, end - port));
   }
   if (!ok) return nullptr;
   for (const auto& [name, value] : p.headers) {

@@ -1,6 +1,9 @@
 #include "greenfork/wsgi/exchange.hpp"
 
+#include <charconv>
 #include <exception>
+
+#include "greenfork/wsgi/response_head.hpp"
 
 namespace greenfork::wsgi {
 
@@ -32,6 +35,13 @@ bool Exchange::begin_response() {
     PyErr_SetString(PyExc_AssertionError, "response body before start_response() was called");
     return false;
   }
+  for (const worker::Header& h : headers) {
+    if (h.name.size() == 14 && iequals(h.name, "content-length")) {
+      uint64_t v = 0;
+      auto [end, ec] = std::from_chars(h.value.data(), h.value.data() + h.value.size(), v);
+      if (ec == std::errc() && end == h.value.data() + h.value.size()) declared_length = v;
+    }
+  }
   Status st = out->start(status_code, reason, std::move(headers));
   headers.clear();
   if (!st.ok()) {
@@ -46,11 +56,15 @@ bool Exchange::begin_response() {
 bool Exchange::write_body(const char* data, size_t len) {
   if (!begin_response()) return false;
   if (len == 0) return true;
+  wrote_body = true;
+  body_written += len;
+  const bool flush = !declared_length || body_written < *declared_length;
   std::string failure;
   {
     GilRelease unlocked;
     try {
       out->write(data, len);
+      if (flush) out->flush();
     } catch (const std::exception& e) {  // ClientGone, or a write that cannot complete
       failure = e.what();
       if (failure.empty()) failure = "write failed";
@@ -60,7 +74,6 @@ bool Exchange::write_body(const char* data, size_t len) {
     set_client_gone(failure.c_str());
     return false;
   }
-  wrote_body = true;
   return true;
 }
 

@@ -7,6 +7,8 @@
 
 #include "greenfork/wsgi/py.hpp"
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,6 +23,8 @@ struct Exchange {
   bool start_called = false;  // start_response() accepted a status
   bool started = false;       // ResponseWriter::start() done (head committed to)
   bool wrote_body = false;    // a body byte went to ResponseWriter: no 500 possible
+  std::optional<uint64_t> declared_length;  // the app's Content-Length
+  uint64_t body_written = 0;
   int status_code = 0;
   std::string reason;
   std::vector<worker::Header> headers;
@@ -29,7 +33,9 @@ struct Exchange {
   std::string client_gone_reason;
 
   // GIL held. Starts the response if needed, then writes `len` bytes with the
-  // GIL released. false with a Python exception set on failure.
+  // GIL released, and flushes them unless the declared Content-Length is
+  // complete (the next step is finish()): PEP 3333 forbids delaying a block.
+  // false with a Python exception set on failure.
   bool write_body(const char* data, size_t len);
   // GIL held. ResponseWriter::start() with what start_response() recorded,
   // once. false with a Python exception set on failure.
