@@ -7,8 +7,10 @@
 //   ... every interval:  (*hb)->beat(stats);                       // never blocks
 //   (*hb)->close();
 //
-// The stream runs on the client's own thread; beat() only stores the latest
-// stats and wakes that thread, so it is safe from any thread (an I/O loop).
+// The stream runs on gRPC's threads; beat() only stores the latest stats
+// and starts a write if none is in flight, so it is safe from any thread
+// (an I/O loop) and never blocks. READY is confirmed by arbiterd with the
+// initial metadata `greenfork-accepted: 1` (see greenfork.proto).
 #pragma once
 
 #include <cstdint>
