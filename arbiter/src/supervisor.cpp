@@ -101,6 +101,10 @@ void Supervisor::on_signal(int signo) {
     case SIGTTOU:
       for (auto& p : pools_) {
         unsigned target = signo == SIGTTIN ? p->desired + 1 : (p->desired > 1 ? p->desired - 1 : 1);
+        if (signo == SIGTTOU && p->desired <= 1) {
+          spdlog::info("pool [{}]: TTOU ignored, never below 1 worker", p->config.name);
+          continue;
+        }
         if (signo == SIGTTIN && target > p->config.max_workers) {
           spdlog::warn("pool [{}]: already at max_workers {}", p->config.name, p->config.max_workers);
           continue;

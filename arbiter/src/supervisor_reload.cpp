@@ -47,6 +47,7 @@ Outcome Supervisor::start_reload(WorkerPool& pool, std::optional<PoolConfig> nex
     return Outcome::fail(ErrorCode::kFailedPrecondition,
                          "pool " + pool.config.name + ": a reload is already running");
   }
+  pool.desired_before_reload = pool.desired;
   if (next) pool.desired = next->workers;
   pool.reload_config = next ? std::move(*next) : pool.config;
   pool.state_before_reload = pool.state == PoolState::kFailed ? PoolState::kFailed : PoolState::kRunning;
@@ -86,6 +87,7 @@ void Supervisor::rollback(WorkerPool& pool, const std::string& reason) {
     if (w->generation == gen && is_active(w->state)) stop_worker(pool, *w, true);
   }
   pool.reload_config.reset();
+  pool.desired = pool.desired_before_reload;
   pool.state = pool.state_before_reload;
   pool.state_reason = "reload rolled back: " + reason;
   spdlog::error("pool [{}]: reload rolled back: {}; the old workers keep serving", pool.config.name, reason);

@@ -6,6 +6,7 @@
 
 #include <asio/io_context.hpp>
 #include <csignal>
+#include <functional>
 #include <deque>
 #include <gtest/gtest.h>
 #include <map>
@@ -77,9 +78,10 @@ PoolConfig pool(const std::string& name, unsigned workers) {
 
 class SupervisorTest : public ::testing::Test {
  protected:
-  void start(std::vector<PoolConfig> pools) {
+  void start(std::vector<PoolConfig> pools, std::function<StatusOr<Config>()> reload_config = nullptr) {
     ArbiterOptions o;
     o.config.pools = std::move(pools);
+    o.reload_config = std::move(reload_config);
     sup = std::make_unique<Supervisor>(io, ops, std::move(o));
     ASSERT_TRUE(sup->start());
     sup->subscribe([this](const SupervisorEvent& e) { events.push_back(e); });
@@ -289,6 +291,36 @@ TEST_F(SupervisorTest, ReloadRollsBackWhenANewWorkerIsNotReadyInTime) {
   EXPECT_EQ(result.code, ErrorCode::kAborted);
   EXPECT_TRUE(has_event(SupervisorEvent::Kind::kWorkerTimedOut));
   EXPECT_TRUE(ops.alive[100]);
+}
+
+TEST_F(SupervisorTest, HupRereadsTheConfigAndARollbackRestoresTheOldCount) {
+  Config next;
+  next.pools = {pool("web", 3)};
+  next.pools[0].command = {"/bin/false"};
+  bool bad_file = false;
+  start({pool("web", 2)}, [&]() -> StatusOr<Config> {
+    if (bad_file) return Status::error("t.toml:3: pools.web.workers: expected an integer");
+    return next;
+  });
+  beat(100);
+  beat(101);
+  bad_file = true;
+  ::raise(SIGHUP);
+  advance(0);
+  EXPECT_EQ(snap().state, PoolState::kRunning);  // a bad file keeps the running config
+  EXPECT_EQ(ops.spawned.size(), 2u);
+  bad_file = false;
+  ::raise(SIGHUP);
+  advance(0);
+  EXPECT_EQ(snap().state, PoolState::kReloading);
+  EXPECT_EQ(snap().desired, 3u);
+  ASSERT_GE(ops.spawned.size(), 3u);
+  EXPECT_EQ(ops.spawned[2].second.argv, (std::vector<std::string>{"/bin/false"}));
+  ops.exit(102, 4 << 8);
+  advance(0);
+  EXPECT_EQ(snap().state, PoolState::kRunning);
+  EXPECT_EQ(snap().desired, 2u);
+  EXPECT_EQ(snap().command, (std::vector<std::string>{"/bin/true", "web"}));
 }
 
 TEST_F(SupervisorTest, HungWorkerGetsAbortThenKill) {

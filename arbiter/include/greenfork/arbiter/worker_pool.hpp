@@ -55,6 +55,7 @@ class WorkerPool {
   // While reloading: the configuration new workers get, and their generation.
   std::optional<PoolConfig> reload_config;
   PoolState state_before_reload = PoolState::kRunning;
+  unsigned desired_before_reload = 0;
   std::vector<std::unique_ptr<Worker>> workers;
 
   bool reloading() const { return reload_config.has_value(); }
