@@ -389,3 +389,18 @@ def test_upgrade_under_load_refuses_no_connection(tmp_path):
         assert r.returncode == 0, r.stderr
         wait_until(lambda: not pid_alive(new_master), timeout=20)
         assert not c.sock.exists()
+
+
+def test_heartbeat_for_another_slot_is_permission_denied(tmp_path):
+    # A worker that claims another slot with its own token: arbiterd refuses
+    # its READY with PERMISSION_DENIED, the worker exits 3 (boot error) and
+    # the single pool fails instead of respawning in a loop.
+    sock = tmp_path / "arbiterd.sock"
+    config = tmp_path / "greenfork.toml"
+    shifted = f'ARBITER_WORKER_ID=$((ARBITER_WORKER_ID + 100)) exec {binary("bin/grpc_testworker")}'
+    write_config(config, sock, free_port(), ["/bin/sh", "-c", shifted], workers=1)
+    r = subprocess.run([binary("arbiterd"), "-c", str(config)], capture_output=True, text=True,
+                       timeout=60)
+    assert r.returncode != 0
+    assert "refused READY: PERMISSION_DENIED" in r.stderr, r.stderr
+    assert not sock.exists()
