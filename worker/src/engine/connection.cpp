@@ -236,7 +236,7 @@ asio::awaitable<bool> Connection::read_body(bool until_complete, bool discard) {
       if (r.status == http::ParseStatus::kError) {
         body_error_status_ = parser_.error_status();
         body_error_reason_ = parser_.error_reason();
-        exchange_.set_body_error();
+        exchange_.set_body_error(body_error_status_);
         co_return false;
       }
       if (r.status == http::ParseStatus::kComplete) {

@@ -28,6 +28,7 @@ void Exchange::reset(const Context& context, bool inline_mode) {
   request_expects_ = false;
   sent_100_ = false;
   body_done_ = body_error_ = false;
+  body_error_status_ = 0;
   body_received_ = 0;
   body_pos_ = 0;
   head_ = http::AppHead{};
@@ -58,16 +59,25 @@ void Exchange::run(Application& app) {
     app.handle(request, *this);
     if (!finished_ && !aborted_) finish();
   } catch (const ClientGone&) {
-    if (!finished_ && !aborted_) abort();
+    if (body_error_status_ != 0) {
+      fail_500();  // answers the body's error status
+    } else if (!finished_ && !aborted_) {
+      abort();
+    }
   } catch (const std::exception& e) {
-    ctx_.host->log_error("Error handling request " + request.method + " " + request.target + ": " +
-                         e.what());
+    if (body_error_status_ == 0) {  // a bad body is the client's fault, not logged
+      ctx_.host->log_error("Error handling request " + request.method + " " + request.target +
+                           ": " + e.what());
+    }
     fail_500();
   } catch (...) {
     ctx_.host->log_error("Error handling request " + request.method + " " + request.target +
                          ": unknown exception");
     fail_500();
   }
+  // The one hand-back to the I/O thread, and the app thread's last touch of
+  // this Exchange: the I/O thread may reuse it as soon as it sees the op.
+  if (!inline_) request_op(finished_ && !aborted_ ? Op::kFinish : Op::kAbort, false);
 }
 
 void Exchange::fail_500() {
@@ -76,15 +86,17 @@ void Exchange::fail_500() {
     abort();
     return;
   }
+  // A malformed or oversized request body is the client's fault: its own
+  // status (400, 413) rather than the app's 500.
+  const int status = body_error_status_ != 0 ? body_error_status_ : 500;
   body_buf_.clear();
-  started_ = false;
   head_ = http::AppHead{};
-  head_.status = 500;
-  head_.reason = "Internal Server Error";
+  head_.status = status;
+  head_.reason = std::string(http::reason_phrase(status));
   head_.headers.push_back({"Content-Type", "text/plain; charset=utf-8"});
   head_.close = true;
   started_ = true;
-  body_buf_ = "Internal Server Error\n";
+  body_buf_ = head_.reason + "\n";
   try {
     finish();
   } catch (const ClientGone&) {
@@ -220,16 +232,16 @@ void Exchange::finish() {
   commit(true);
   frame_pending_body();
   if (chunked_) out_.append("0\r\n\r\n");
-  if (remaining_ && *remaining_ > 0) keep_alive_ = false;  // short body: close tells the client
-  finished_ = true;
-  if (!inline_) request_op(Op::kFinish, false);
+  if (remaining_ && *remaining_ > 0 && !head_only_ && !no_body_) {
+    keep_alive_ = false;  // a short body: only closing tells the client
+  }
+  finished_ = true;  // run() hands the output to the I/O thread
 }
 
 void Exchange::abort() noexcept {
   if (finished_ || aborted_) return;
-  aborted_ = true;
+  aborted_ = true;  // run() tells the I/O thread
   keep_alive_ = false;
-  if (!inline_) request_op(Op::kAbort, false);
 }
 
 size_t Exchange::read(char* dst, size_t max) {

@@ -70,7 +70,12 @@ class Exchange final : public ResponseWriter, public BodyReader {
   std::string& out() { return out_; }          // wire bytes to write, then clear
   // Moves decoded request body bytes in (I/O thread, app not reading).
   void add_body(std::string& bytes);
-  void set_body_error() { body_error_ = true; }
+  // status: what the client gets if nothing was sent yet (400, 413); 0 when
+  // the connection itself failed.
+  void set_body_error(int status = 0) {
+    body_error_ = true;
+    if (status != 0) body_error_status_ = status;
+  }
   void set_expects_continue(bool on) { request_expects_ = on; }
   void set_body_done() { body_done_ = true; }
   void set_inline(bool on) { inline_ = on; }
@@ -120,6 +125,7 @@ class Exchange final : public ResponseWriter, public BodyReader {
   bool sent_100_ = false;
   bool body_done_ = false;
   bool body_error_ = false;
+  int body_error_status_ = 0;
   uint64_t body_received_ = 0;
   size_t body_pos_ = 0;
   http::AppHead head_;

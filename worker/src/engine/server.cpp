@@ -10,6 +10,8 @@
 #include <asio/post.hpp>
 #include <asio/signal_set.hpp>
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <csignal>
 
@@ -86,15 +88,19 @@ void Server::remove(Connection* connection) {
   check_done();
 }
 
+void Server::request_started() {
+  ++in_flight_;
+  if (config_.max_requests != 0 && ++admitted_ >= config_.max_requests && !stopping_) {
+    spdlog::info("Autorestarting worker after current request (max requests {})",
+                 config_.max_requests);
+    begin_stop("max requests");
+  }
+}
+
 void Server::request_finished(const Exchange& exchange, const Connection& connection) {
   --in_flight_;
   ++served_;
   if (access_log_ != nullptr) access_log_->log(exchange, connection);
-  if (config_.max_requests != 0 && served_ >= config_.max_requests && !stopping_) {
-    host_.log_error("Autorestarting worker after current request (max requests " +
-                    std::to_string(config_.max_requests) + ")");
-    begin_stop("max requests");
-  }
 }
 
 asio::awaitable<void> Server::accept_loop(GenericAcceptor& acceptor,
@@ -178,8 +184,7 @@ asio::awaitable<void> Server::heartbeat_loop() {
 void Server::begin_stop(const std::string& reason) {
   if (stopping_) return;
   stopping_ = true;
-  host_.log_error("Worker stopping (" + reason + "): " + std::to_string(in_flight_) +
-                  " request(s) in flight");
+  spdlog::info("Worker stopping ({}): {} request(s) in flight", reason, in_flight_);
   for (auto& acceptor : acceptors_) {
     asio::error_code ignored;
     acceptor->close(ignored);

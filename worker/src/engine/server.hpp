@@ -97,7 +97,9 @@ class Server {
   bool trusted_proxy(const std::string& peer, bool unix_socket) const;
   void add(Connection* connection);
   void remove(Connection* connection);
-  void request_started() { ++in_flight_; }
+  // Counts a request in; the max-requests'th starts the drain, so that its
+  // response already says Connection: close.
+  void request_started();
   void request_finished(const Exchange& exchange, const Connection& connection);
 
  private:
@@ -124,6 +126,7 @@ class Server {
   Event accept_gate_;
   asio::steady_timer stop_timer_;
   uint64_t served_ = 0;
+  uint64_t admitted_ = 0;
   uint32_t in_flight_ = 0;
   int exit_code_ = 0;
   bool forced_ = false;  // QUIT/INT or graceful timeout: app threads are not joined
