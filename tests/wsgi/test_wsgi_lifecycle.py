@@ -7,15 +7,15 @@ import time
 
 import pytest
 
-from gftest import Spawned, binary, free_port, http_get, wait_until
-from wsgi_support import APPS, get, serving
+from gftest import Spawned, binary, free_port, wait_until
+from wsgi_support import APPS, control_socket, get, serving
 
 
 def run_to_exit(spec: str, *args: str, timeout: float = 30) -> tuple[int, str]:
     port = free_port()
-    argv = [binary("arbiterd"), "-w", "2", "-b", f"127.0.0.1:{port}", "--chdir", str(APPS),
-            *args, spec]
-    with Spawned(argv) as arb:
+    with control_socket() as ctl, \
+            Spawned([binary("arbiterd"), "--control-socket", ctl, "-w", "2",
+                     "-b", f"127.0.0.1:{port}", "--chdir", str(APPS), *args, spec]) as arb:
         try:
             code = arb.wait(timeout=timeout)
         except subprocess.TimeoutExpired:

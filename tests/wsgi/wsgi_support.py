@@ -3,13 +3,13 @@ app from tests/wsgi/apps or examples/, and small HTTP helpers."""
 from __future__ import annotations
 
 import contextlib
-import http.client
-import os
+import shutil
 import socket
+import tempfile
 import time
 from pathlib import Path
 
-from gftest import Spawned, binary, free_port, http_request, source, wait_until
+from gftest import Spawned, binary, free_port, http_request, wait_until
 
 APPS = Path(__file__).resolve().parent / "apps"
 
@@ -19,15 +19,26 @@ def serving(spec: str, *args: str, chdir: str | Path = APPS, workers: int = 1,
             extra_env: dict | None = None, ready_path: str = "/", timeout: float = 30):
     """arbiterd -w N -b 127.0.0.1:PORT --chdir DIR [args] SPEC; yields (port, arbiterd)."""
     port = free_port()
-    argv = [binary("arbiterd"), "-w", str(workers), "-b", f"127.0.0.1:{port}",
-            "--chdir", str(chdir), *args, spec]
-    with Spawned(argv, extra_env=extra_env) as arb:
+    with control_socket() as ctl, \
+            Spawned([binary("arbiterd"), "--control-socket", ctl, "-w", str(workers),
+                     "-b", f"127.0.0.1:{port}", "--chdir", str(chdir), *args, spec],
+                    extra_env=extra_env) as arb:
         def ready():
             if arb.poll() is not None:
                 raise AssertionError(f"arbiterd exited {arb.poll()}:\n{arb.output()}")
             return http_request(port, ready_path, timeout=2).status < 500
         wait_until(ready, timeout=timeout, message=f"{spec} serving on {port}")
         yield port, arb
+
+
+@contextlib.contextmanager
+def control_socket():
+    """A private control socket path (short: unix paths max out at 108 bytes)."""
+    d = tempfile.mkdtemp(prefix="gfwsgi", dir="/tmp")
+    try:
+        yield f"{d}/ctl.sock"
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
 
 
 def get(port: int, path: str, **kw):
