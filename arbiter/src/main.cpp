@@ -161,7 +161,12 @@ int main(int argc, char** argv) {
   std::vector<std::unique_ptr<ControlServer>> servers;
   ControlTarget* target = nullptr;
   AsioLoopExecutor executor(io);
-  options.reclaim_control_socket = [&servers, &target, &executor, control] {
+  options.reclaim_control_socket = [&servers, &target, &executor, &pid_file, control, pid_path] {
+    // The failed new master removed its pid file and control socket.
+    if (!pid_path.empty()) {
+      auto pf = PidFile::create(pid_path);
+      if (pf.ok()) pid_file = std::move(*pf);
+    }
     ControlServerOptions again = control;
     again.takeover = true;
     auto server = ControlServer::start(again, *target, executor);

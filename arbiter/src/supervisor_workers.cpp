@@ -20,6 +20,7 @@ namespace greenfork::arbiter {
 namespace {
 
 constexpr double kAbortGrace = 1.0;  // SIGABRT -> SIGKILL for a hung worker
+constexpr double kUpgradeSettleSeconds = 2.0;  // workers up this long before the old master drains
 
 // Variables of arbiterd's own environment a worker must not inherit.
 bool is_private_variable(std::string_view kv) {
@@ -300,15 +301,30 @@ void Supervisor::check_scale_waiters() {
 }
 
 void Supervisor::check_initial_ready() {
-  if (initial_ready_sent_ || stopping_) return;
+  if (stopping_ || (initial_ready_sent_ && upgrade_parent_told_)) return;
+  bool all_ready = true;
   for (auto& p : pools_) {
     if (p->state == PoolState::kFailed || p->state == PoolState::kStopped) continue;
-    if (p->ready_count() < p->desired) return;
+    if (p->ready_count() < p->desired) all_ready = false;
   }
-  initial_ready_sent_ = true;
-  spdlog::info("All pools ready");
-  notify_systemd("READY=1\nSTATUS=serving\nMAINPID=" + std::to_string(::getpid()));
-  if (!options_.upgrade_parent_notify.empty()) {
+  if (!all_ready) {
+    settled_since_ = -1;
+    return;
+  }
+  if (settled_since_ < 0) settled_since_ = now();
+  if (!initial_ready_sent_) {
+    initial_ready_sent_ = true;
+    spdlog::info("All pools ready");
+    notify_systemd("READY=1\nSTATUS=serving\nMAINPID=" + std::to_string(::getpid()));
+  }
+  // The old master of an upgrade drains as soon as we say READY: first make
+  // sure the workers stay up a moment (a worker READY by "auto" after one
+  // silent second may still be about to exit 4).
+  if (options_.upgrade_parent_notify.empty()) {
+    upgrade_parent_told_ = true;
+  } else if (!upgrade_parent_told_ && now() - settled_since_ >= kUpgradeSettleSeconds) {
+    upgrade_parent_told_ = true;
+    spdlog::info("Telling the old master we are ready");
     Status s = sd_notify_to(options_.upgrade_parent_notify, "READY=1");
     if (!s.ok()) spdlog::warn("telling the old master we are ready: {}", s.message());
   }

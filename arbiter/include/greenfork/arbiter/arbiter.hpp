@@ -49,7 +49,8 @@ struct ArbiterOptions {
   std::function<StatusOr<Config>()> reload_config;
   // USR1: reopen arbiterd's own log files.
   std::function<void()> reopen_logs;
-  // After a failed binary upgrade: take the control socket back.
+  // After a failed binary upgrade: take the control socket and the pid
+  // file back (the failed new master removed them).
   std::function<void()> reclaim_control_socket;
   // Binary upgrade: what to exec and with which argv (the original one).
   std::string self_exe;

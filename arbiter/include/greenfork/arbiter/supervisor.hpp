@@ -130,6 +130,8 @@ class Supervisor {
   asio::steady_timer tick_;
   double started_at_ = 0;
   bool initial_ready_sent_ = false;
+  bool upgrade_parent_told_ = false;
+  double settled_since_ = -1;
   bool systemd_reloading_ = false;
 
   bool stopping_ = false;
