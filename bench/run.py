@@ -154,9 +154,11 @@ def main(argv: List[str]) -> int:
             for server in servers:
                 if not applies(sc, server):
                     continue
+                t_row = time.monotonic()
                 row = run_one(ctx, sc, server, settings, startups)
                 rows.append(row)
-                print(progress(sc.id, row), file=sys.stderr)
+                print(progress(sc.id, row) + f"  [{time.monotonic() - t_row:.0f} s]",
+                      file=sys.stderr)
         if "startup" in chosen and not startups:
             startup_only(ctx, servers, startups)
     except KeyboardInterrupt:

@@ -125,7 +125,7 @@ class Proc:
             return ""
         return " | ".join(line.strip() for line in text[-lines:])
 
-    def stop(self, grace: float = 5.0) -> None:
+    def stop(self, grace: float = 1.0) -> None:
         if self not in LIVE:
             return
         self.remember_descendants()
@@ -155,7 +155,7 @@ class Proc:
 def cleanup_all() -> None:
     for proc in list(LIVE):
         try:
-            proc.stop(grace=1.0)
+            proc.stop(grace=0.5)
         except Exception:  # noqa: BLE001 - keep cleaning the others
             pass
 
@@ -165,6 +165,8 @@ def install_signal_handlers() -> None:
         raise KeyboardInterrupt(f"signal {signum}")
     signal.signal(signal.SIGTERM, interrupt)
     signal.signal(signal.SIGHUP, interrupt)
+    # Also when started in the background, where SIGINT starts out ignored.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def http_get(port: int, path: str = "/", timeout: float = 2.0,

@@ -8,27 +8,10 @@ import platform
 import statistics
 from typing import Dict, List, Optional
 
+from .fmt import fmt_mib, fmt_us, fmt_x
 from .scenarios import Row, Scenario
 
 PYTHON_PEERS = ("gunicorn-", "uwsgi")
-
-
-def fmt_us(us: Optional[float]) -> str:
-    if us is None:
-        return "–"
-    if us < 1000:
-        return f"{us:.0f} µs"
-    if us < 1e6:
-        return f"{us / 1e3:.2f} ms"
-    return f"{us / 1e6:.2f} s"
-
-
-def fmt_mib(kib: Optional[float]) -> str:
-    return "–" if kib is None else f"{kib / 1024:.1f} MiB"
-
-
-def fmt_x(v: Optional[float]) -> str:
-    return "–" if v is None else f"{v:.2f}×"
 
 
 def cpu_model() -> str:
@@ -92,7 +75,8 @@ def _notes(rows: List[Row]) -> List[str]:
 def throughput_table(rows: List[Row]) -> List[str]:
     best, ngx = best_python_peer(rows), nginx_row(rows)
     head = ["server", "req/s", "p50", "p99", "connect err", "read err", "write err",
-            "timeouts", "non-2xx", "RSS/worker", "× best Python peer"]
+            "timeouts", "non-2xx", "RSS/worker", "new connection under load",
+            "× best Python peer"]
     if ngx:
         head.append("× nginx")
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
@@ -103,7 +87,8 @@ def throughput_table(rows: List[Row]) -> List[str]:
         else:
             cells = [r.server, f"{r.result.rps:,.0f}", fmt_us(r.result.p50_us),
                      fmt_us(r.result.p99_us)] + _errs(r.result) + \
-                [fmt_mib(r.rss_kib), fmt_x(_ratio(r, best))]
+                [fmt_mib(r.rss_kib), "; ".join(r.result.notes).replace("probe ", "") or "–",
+                 fmt_x(_ratio(r, best))]
             if ngx:
                 cells.append(fmt_x(_ratio(r, ngx)))
         lines.append("| " + " | ".join(cells) + " |")

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from . import procs, wrk
+from .fmt import fmt_us
 from .servers import BIG_SIZE, HELLO_BODY, WORKERS, Context, Server
 
 POST_SIZE = 1024 * 1024
@@ -39,7 +40,8 @@ SCENARIOS = [
              headers=("Connection: close",)),
     Scenario("big-64k", "64 KiB response, keep-alive, 64 connections", app="big"),
     Scenario("post-1m", "1 MiB POST echoed back, keep-alive, 64 connections", app="echo"),
-    Scenario("flask", "Flask hello page, keep-alive, 64 connections", app="flask"),
+    Scenario("flask", "Flask hello page (examples/flask_app `/hello`), keep-alive, "
+             "64 connections", app="flask"),
     Scenario("sleep-10ms", "App sleeps 10 ms, keep-alive, 256 connections", app="sleep",
              connections=256),
     Scenario("slowloris", "Hello world with 1,000 idle half-open connections held (slowloris)",
@@ -84,7 +86,7 @@ def _check_answer(port: int, path: str, app: str) -> Optional[str]:
         else:
             status, got = procs.http_get(port, path, timeout=10)
             want = {"hello": HELLO_BODY, "big": None, "sleep": b"slept\n"}.get(app)
-            if app == "hello":  # the native hello has no trailing newline
+            if app in ("hello", "flask"):  # the native hello has no trailing newline
                 ok = status == 200 and got.strip() == HELLO_BODY.strip()
             elif app == "big":
                 ok = status == 200 and len(got) == BIG_SIZE
@@ -147,9 +149,28 @@ def still_open(socks: List[socket.socket]) -> int:
     return n
 
 
+def probe(port: int, path: str, timeout: float) -> str:
+    """Time for a new connection to get its answer while wrk loads the server."""
+    t0 = time.monotonic()
+    try:
+        status, _ = procs.http_get(port, path, timeout=timeout)
+        took = (time.monotonic() - t0) * 1e6
+        return f"probe {status} in {fmt_us(took)}"
+    except Exception as exc:  # noqa: BLE001 - a probe that gets nothing says so
+        return f"probe: no answer in {time.monotonic() - t0:.1f} s ({type(exc).__name__})"
+
+
 def _rss_per_worker(proc: procs.Proc) -> Optional[float]:
     values = [v for v in (procs.rss_kib(p) for p in proc.workers()) if v is not None]
     return sum(values) / len(values) if values else None
+
+
+def _settled_workers(proc: procs.Proc, timeout: float = 10.0) -> int:
+    """The worker count once old workers have drained (or after timeout)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and len(proc.workers()) != WORKERS:
+        time.sleep(0.05)
+    return len(proc.workers())
 
 
 def applies(sc: Scenario, server: Server) -> bool:
@@ -179,7 +200,7 @@ def run_one(ctx: Context, sc: Scenario, server: Server, st: Settings,
             row.note += f"not available: {bad}"
             return row
         script = wrk.post_script(ctx.tmpdir, POST_SIZE) if sc.app == "echo" else None
-        if st.warmup > 0 and sc.kind != "rss":
+        if st.warmup > 0 and sc.kind in ("throughput", "slowloris"):
             wrk.run(url, sc.connections, st.warmup, sc.headers, script)
         _measure(ctx, sc, server, st, proc, port, url, script, row)
         if row.rss_kib is None:
@@ -197,7 +218,10 @@ def run_one(ctx: Context, sc: Scenario, server: Server, st: Settings,
 def _measure(ctx: Context, sc: Scenario, server: Server, st: Settings, proc: procs.Proc,
              port: int, url: str, script, row: Row) -> None:
     if sc.kind == "throughput":
-        row.result = wrk.run(url, sc.connections, st.duration, sc.headers, script)
+        path = url.split(str(port), 1)[1]
+        row.result = wrk.run(url, sc.connections, st.duration, sc.headers, script,
+                             during=lambda: probe(port, path, st.duration * 0.5 + 2.0)
+                             if sc.app != "echo" else None)
     elif sc.kind == "slowloris":
         base = wrk.run(url, sc.connections, st.duration)
         held, failed = hold_idle(port, st.idle_connections)
@@ -212,8 +236,7 @@ def _measure(ctx: Context, sc: Scenario, server: Server, st: Settings, proc: pro
         duration = max(st.duration, 4.0)
         row.result = wrk.run(url, sc.connections, duration,
                              during=lambda: server.reload(ctx, proc), during_at=0.25)
-        row.extra["workers_after"] = len(proc.workers()) if procs.wait_workers(
-            proc, WORKERS, 10) else len(proc.workers())
+        row.extra["workers_after"] = _settled_workers(proc)
     elif sc.kind == "scale":
         duration = max(st.duration, 4.0)
 
@@ -231,7 +254,7 @@ def _measure(ctx: Context, sc: Scenario, server: Server, st: Settings, proc: pro
                     notes[-1] += f", still {len(proc.workers())} workers"
             return "; ".join(notes)
         row.result = wrk.run(url, sc.connections, duration, during=scale_up_down, during_at=0.2)
-        row.extra["workers_after"] = len(proc.workers())
+        row.extra["workers_after"] = _settled_workers(proc)
     elif sc.kind == "kill9":
         duration = max(st.duration, 3.0)
 

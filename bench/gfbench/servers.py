@@ -75,7 +75,7 @@ class Server:
         return self.wsgi
 
     def path(self, app: str) -> str:
-        return "/"
+        return "/hello" if app == "flask" else "/"
 
     def start(self, ctx: Context, app: str, port: int) -> Proc:
         raise NotImplementedError

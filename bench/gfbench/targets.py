@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Dict, List, Optional, Tuple
 
-from .report import _ok, best_python_peer, fmt_us, fmt_x, nginx_row
+from .fmt import fmt_us, fmt_x
+from .report import _ok, best_python_peer, nginx_row
 from .scenarios import Row
 
 Results = Dict[str, List[Row]]
