@@ -188,6 +188,17 @@ void Exchange::write(const char* data, size_t len) {
   }
 }
 
+// What write() does past kFlushBytes, on demand: a streamed WSGI block
+// must reach the client before the app produces the next (PEP 3333).
+void Exchange::flush() {
+  if (aborted_ || gone_) throw ClientGone("the connection was closed");
+  if (finished_ || inline_) return;
+  if (!started_) started_ = true;
+  commit(false);
+  frame_pending_body();
+  request_op(Op::kFlush, true);
+}
+
 void Exchange::send_file(int fd, off_t offset, uint64_t count) {
   if (aborted_ || gone_) throw ClientGone("the connection was closed");
   if (!started_) started_ = true;

@@ -57,6 +57,7 @@ class Exchange final : public ResponseWriter, public BodyReader {
   Status start(int status, std::string_view reason, std::vector<Header> headers) override;
   void write(const char* data, size_t len) override;
   void send_file(int fd, off_t offset, uint64_t count) override;
+  void flush() override;
   void finish() override;
   bool committed() const override { return committed_; }
   void abort() noexcept override;
