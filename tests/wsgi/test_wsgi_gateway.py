@@ -234,6 +234,7 @@ def test_interpreter_is_the_embedded_one(server):
     assert info["prefix"] == "/usr"
     assert info["child_prefix"] == "/usr"  # subprocess with sys.executable works
     assert info["path0"] == str(APPS)
+    assert info["venv_marker"] is False
 
 
 def test_script_name_mount():

@@ -1,9 +1,9 @@
 """Loading failures (exit 4, arbiterd stops with the message) and --reload."""
 from __future__ import annotations
 
+import json
 import os
 import subprocess
-import time
 
 import pytest
 
@@ -73,3 +73,37 @@ def test_reload_picks_up_an_edited_file(tmp_path):
         write_app(app, V1 % "version three")
         wait_until(lambda: get(port, "/").body == b"version three", timeout=30,
                    message="recovery after the fix")
+
+
+def make_venv(path):
+    subprocess.run(["/usr/bin/python3", "-m", "venv", "--without-pip", str(path)], check=True,
+                   timeout=120)
+    marker = path / "lib" / "python3.11" / "site-packages" / "venvmarker"
+    marker.mkdir()
+    (marker / "__init__.py").write_text("")
+
+
+def test_virtualenv_from_the_environment(tmp_path):
+    venv = tmp_path / "venv"
+    make_venv(venv)
+    with serving("gateway_app:app", extra_env={"VIRTUAL_ENV": str(venv)}) as (port, _):
+        info = json.loads(get(port, "/sys", timeout=30).body)
+    assert info["executable"] == str(venv / "bin" / "python3")
+    assert info["prefix"] == str(venv)
+    assert info["child_prefix"] == str(venv)  # subprocesses run the venv's python
+    assert info["venv_marker"] is True
+
+
+def test_gworker_virtualenv_flag_and_a_bad_one(tmp_path):
+    venv = tmp_path / "venv"
+    make_venv(venv)
+    port = free_port()
+    with Spawned([binary("gworker"), "-b", f"127.0.0.1:{port}", "--chdir", str(APPS),
+                  "--virtualenv", str(venv), "gateway_app:app"]) as w:
+        wait_until(lambda: get(port, "/hello").status == 200, timeout=30)
+        info = json.loads(get(port, "/sys", timeout=30).body)
+        assert info["prefix"] == str(venv) and info["venv_marker"] is True
+    with Spawned([binary("gworker"), "-b", f"127.0.0.1:{free_port()}", "--chdir", str(APPS),
+                  "--virtualenv", str(tmp_path / "missing"), "gateway_app:app"]) as w:
+        assert w.wait(timeout=30) == 4, w.output()
+        assert "no such directory" in w.stderr_text()

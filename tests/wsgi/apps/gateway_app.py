@@ -190,7 +190,10 @@ def app(environ, start_response):
         import subprocess
         out = subprocess.run([sys.executable, "-c", "import sys; print(sys.prefix)"],
                              capture_output=True, text=True, timeout=30).stdout.strip()
+        import importlib.util
         return _json(start_response, {"executable": sys.executable, "prefix": sys.prefix,
+                                       "venv_marker": importlib.util.find_spec("venvmarker")
+                                       is not None,
                                        "child_prefix": out, "path0": sys.path[0],
                                        "cpus": multiprocessing.cpu_count()})
     start_response("404 Not Found", [("Content-Type", "text/plain"), ("Content-Length", "10")])
