@@ -6,14 +6,16 @@ import hashlib
 import http.client
 import json
 import os
+import shutil
 import socket
+import tempfile
 import threading
 import time
 
 import pytest
 
-from gftest import wait_until
-from wsgi_support import APPS, get, raw, serving
+from gftest import Spawned, binary, wait_until
+from wsgi_support import APPS, control_socket, get, raw, serving
 
 
 @pytest.fixture(scope="module", params=["gateway_app:app", "gateway_app:validated"])
@@ -244,3 +246,38 @@ def test_script_name_mount():
         assert env["SCRIPT_NAME"] == "/mount"
         assert env["PATH_INFO"] == "/environ/x y"
         assert env["RAW_URI"] == "/mount/environ/x%20y?z=1"
+
+
+def test_https_scheme_only_from_trusted_proxies():
+    with serving("gateway_app:validated", "--forwarded-allow-ips", "127.0.0.1") as (port, _):
+        env = environ_of(port, "/environ", headers={"X-Forwarded-Proto": "https"})
+        assert env["wsgi.url_scheme"] == "https"
+    with serving("gateway_app:validated", "--forwarded-allow-ips", "10.9.9.9") as (port, _):
+        env = environ_of(port, "/environ", headers={"X-Forwarded-Proto": "https"})
+        assert env["wsgi.url_scheme"] == "http"
+
+
+def test_unix_socket_server_name_from_host():
+    sock_dir = tempfile.mkdtemp(prefix="gfwsgi", dir="/tmp")  # short: unix paths max 108 bytes
+    sock_path = f"{sock_dir}/app.sock"
+    with control_socket() as ctl, \
+            Spawned([binary("arbiterd"), "--control-socket", ctl, "-w", "1", "-b",
+                     f"unix:{sock_path}", "--chdir", str(APPS), "gateway_app:validated"]) as arb:
+        class UnixConnection(http.client.HTTPConnection):
+            def connect(self):
+                self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                self.sock.settimeout(10)
+                self.sock.connect(sock_path)
+
+        def fetch():
+            conn = UnixConnection("localhost", timeout=10)
+            conn.request("GET", "/environ", headers={"Host": "example.test:8443"})
+            body = conn.getresponse().read()
+            conn.close()
+            return json.loads(body)
+
+        env = wait_until(fetch, timeout=30, message="the unix socket serving")
+        assert env["SERVER_NAME"] == "example.test"
+        assert env["SERVER_PORT"] == "8443"
+        assert env["HTTP_HOST"] == "example.test:8443"
+    shutil.rmtree(sock_dir, ignore_errors=True)
