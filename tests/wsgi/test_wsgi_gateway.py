@@ -239,6 +239,11 @@ def test_interpreter_is_the_embedded_one(server):
     assert info["venv_marker"] is False
 
 
+def test_multiprocessing_spawns_the_embedded_interpreter(server):
+    port, _, _ = server
+    assert environ_of(port, "/mp?method=spawn", timeout=60) == {"result": [1, 2, 3]}
+
+
 def test_script_name_mount():
     with serving("gateway_app:validated", extra_env={"SCRIPT_NAME": "/mount"},
                  ready_path="/mount/hello") as (port, _):

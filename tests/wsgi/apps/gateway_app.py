@@ -196,6 +196,12 @@ def app(environ, start_response):
                                        is not None,
                                        "child_prefix": out, "path0": sys.path[0],
                                        "cpus": multiprocessing.cpu_count()})
+    if path == "/mp":
+        import multiprocessing
+        ctx = multiprocessing.get_context(q.get("method", "spawn"))
+        with ctx.Pool(2) as pool:
+            squares = pool.map(abs, [-1, -2, -3])
+        return _json(start_response, {"result": squares})
     start_response("404 Not Found", [("Content-Type", "text/plain"), ("Content-Length", "10")])
     return [b"not found\n"]
 
