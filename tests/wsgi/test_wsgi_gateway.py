@@ -286,3 +286,19 @@ def test_unix_socket_server_name_from_host():
         assert env["SERVER_PORT"] == "8443"
         assert env["HTTP_HOST"] == "example.test:8443"
     shutil.rmtree(sock_dir, ignore_errors=True)
+
+
+def test_client_leaving_mid_stream_still_closes_the_iterable():
+    with serving("gateway_app:validated", "-k", "gthread", "--threads", "2") as (port, _):
+        before = environ_of(port, "/stats")
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+            s.sendall(b"GET /stream?n=400&delay_ms=20 HTTP/1.1\r\nHost: x\r\n\r\n")
+            got = b""
+            while b"chunk 1\n" not in got:
+                piece = s.recv(65536)
+                assert piece, got
+                got += piece
+        # The app notices at its next write (EPIPE/ECONNRESET) and close() runs.
+        wait_until(lambda: environ_of(port, "/stats")["closed"] > before["closed"], timeout=20,
+                   message="close() after the client left")
+        assert get(port, "/hello").body == b"hello\n"
