@@ -6,6 +6,7 @@ adopted from systemd (LISTEN_FDS)."""
 from __future__ import annotations
 
 import json
+import signal
 import socket
 import subprocess
 
@@ -197,3 +198,26 @@ def test_example_configs_are_valid(example, pools):
     r = run([binary("arbiterd"), "-c", source(example), "--check-config"])
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == f"config OK: {pools} pool" + ("s" if pools > 1 else "")
+
+
+def test_hup_rereads_the_config_file_and_keeps_running_on_a_bad_edit(short_tmp):
+    port = free_port()
+    path = short_tmp / "reload.toml"
+
+    def write(workers, extra=""):
+        path.write_text(f"[pools.web]\ncommand = [\"{PYTHON}\", \"{TESTWORKER}\"]\n"
+                        f"bind = \"127.0.0.1:{port}\"\nworkers = {workers}\n{extra}")
+
+    write(1)
+    argv = [binary("arbiterd"), "-c", str(path), "--control-socket", str(short_tmp / "ctl.sock")]
+    with Spawned(argv, env=env_without_systemd(), logdir=short_tmp / "logs") as arb:
+        wait_workers(arb, 1)
+        write(2)
+        arb.signal(signal.SIGHUP)
+        wait_workers(arb, 2, timeout=20)
+        write(3, "wrokers = 1\n")  # a typo: the running config stays
+        arb.signal(signal.SIGHUP)
+        wait_until(lambda: f"{path}:5: pools.web.wrokers: unknown key" in arb.stderr_text(), timeout=10)
+        assert arb.poll() is None
+        assert len(workers_of(arb)) == 2
+        assert http_get(port).status == 200
