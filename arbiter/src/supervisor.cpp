@@ -1,6 +1,7 @@
 // The loop: signals, the notify socket, the periodic tick, reaping, stopping.
 #include "greenfork/arbiter/supervisor.hpp"
 
+#include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -57,7 +58,9 @@ bool Supervisor::start() {
     return false;
   }
   notify_.emplace(std::move(*sock));
-  notify_watch_ = std::make_unique<asio::posix::stream_descriptor>(io_, ::dup(notify_->fd()));
+  // The descriptor asio watches is a CLOEXEC duplicate: both owners close their own.
+  notify_watch_ = std::make_unique<asio::posix::stream_descriptor>(
+      io_, ::fcntl(notify_->fd(), F_DUPFD_CLOEXEC, 3));
   arm_notify();
   spdlog::info("arbiterd {} starting (pid {}){}", ::getpid(), ::getpid(),
                options_.config.name.empty() ? "" : " [" + options_.config.name + "]");
@@ -262,6 +265,10 @@ void Supervisor::begin_stop(bool graceful, int exit_code) {
     scale_waiters_.clear();
     for (auto& rw : reload_waiters_) rw.done(Outcome::fail(ErrorCode::kUnavailable, "arbiterd is stopping"), rw.names);
     reload_waiters_.clear();
+    if (upgrade_) {
+      for (auto& done : upgrade_->waiters) done(Outcome::fail(ErrorCode::kUnavailable, "arbiterd is stopping"), 0);
+      upgrade_->waiters.clear();
+    }
   }
   for (auto& p : pools_) {
     for (auto& w : p->workers) {

@@ -273,6 +273,10 @@ void Supervisor::fail_pool(WorkerPool& pool, const std::string& reason) {
   for (auto& w : pool.workers) {
     if (is_active(w->state)) stop_worker(pool, *w, true);
   }
+  if (pool.reloading()) {
+    pool.reload_config.reset();
+    reload_ended(pool, reason);
+  }
   for (auto it = scale_waiters_.begin(); it != scale_waiters_.end();) {
     if (it->pool == &pool) {
       it->done(Outcome::fail(ErrorCode::kFailedPrecondition, "pool " + pool.config.name + " failed: " + reason),
