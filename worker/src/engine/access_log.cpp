@@ -10,7 +10,6 @@
 #include <ctime>
 #include <memory>
 
-#include "engine/connection.hpp"
 #include "engine/exchange.hpp"
 
 namespace greenfork::worker {
@@ -141,7 +140,7 @@ Status AccessLog::reopen() {
   return {};
 }
 
-void AccessLog::log(const Exchange& exchange, const Connection& connection) {
+void AccessLog::log(const Exchange& exchange) {
   const Request& req = exchange.request;
   const auto elapsed = std::chrono::steady_clock::now() - req.received_at;
   const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(elapsed).count();
@@ -161,7 +160,10 @@ void AccessLog::log(const Exchange& exchange, const Connection& connection) {
         break;
       }
       case 't': line_.append(clf_time()); break;
-      case 'r': line_.append(connection.request_line()); break;
+      case 'r':
+        line_.append(req.method).append(" ").append(req.target);
+        line_.append(req.http_minor == 0 ? " HTTP/1.0" : " HTTP/1.1");
+        break;
       case 's': line_.append(std::to_string(exchange.status())); break;
       case 'm': line_.append(req.method); break;
       case 'U': line_.append(req.path); break;

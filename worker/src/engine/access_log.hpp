@@ -15,7 +15,6 @@
 namespace greenfork::worker {
 
 class Exchange;
-class Connection;
 
 class AccessLog {
  public:
@@ -27,7 +26,7 @@ class AccessLog {
                                                     const std::string& format);
   ~AccessLog();
 
-  void log(const Exchange& exchange, const Connection& connection);
+  void log(const Exchange& exchange);
   void flush();
   Status reopen();
 

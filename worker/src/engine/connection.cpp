@@ -214,9 +214,6 @@ void Connection::fill_request(http::RequestHead& head) {
       }
     }
   }
-  request_line_.clear();
-  request_line_.append(r.method).append(" ").append(r.target);
-  request_line_.append(r.http_minor == 0 ? " HTTP/1.0" : " HTTP/1.1");
 }
 
 asio::awaitable<bool> Connection::read_body(bool until_complete, bool discard) {
@@ -311,9 +308,12 @@ asio::awaitable<void> Connection::run() {
         if (r.status != http::ParseStatus::kNeedMore) break;
       }
       if (parser_.idle()) {
-        if (server_.stopping().load()) co_return;
+        // Even when stopping, an idle connection is not closed at once: its
+        // client may have a request on the wire (closing would reset it);
+        // that request is served with Connection: close.
         state_ = State::kIdle;
-        deadline_ = Clock::now() + (requests_ == 0 ? config.header_timeout : config.keep_alive);
+        const bool first = requests_ == 0 && !server_.stopping().load();
+        deadline_ = Clock::now() + (first ? config.header_timeout : config.keep_alive);
       } else {
         state_ = State::kHead;
         if (!head_clock) {
@@ -361,7 +361,7 @@ asio::awaitable<void> Connection::run() {
       ok = co_await serve_app();
     }
     ++requests_;
-    server_.request_finished(exchange_, *this);
+    server_.request_finished(exchange_);
     if (!ok) {
       if (!exchange_.committed() && body_error_status_ != 0) {
         co_await send_error(body_error_status_, body_error_reason_);

@@ -12,6 +12,7 @@
 #include <asio/awaitable.hpp>
 #include <asio/generic/stream_protocol.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <memory>
 #include <string>
@@ -46,9 +47,9 @@ class Connection {
   bool busy() const { return state_ == State::kBusy || state_ == State::kBody || state_ == State::kWrite; }
   Clock::time_point request_started() const { return request_started_; }
   void close();
+  void shorten_deadline(Clock::time_point t) { deadline_ = std::min(deadline_, t); }
 
   const std::string& peer() const { return peer_; }
-  const std::string& request_line() const { return request_line_; }
 
  private:
   enum class State { kIdle, kHead, kBusy, kBody, kWrite };
@@ -76,7 +77,6 @@ class Connection {
   State state_ = State::kIdle;
   Clock::time_point deadline_ = Clock::time_point::max();
   Clock::time_point request_started_{};
-  std::string request_line_;
   std::unique_ptr<char[]> buf_;
   size_t cap_ = 0;
   size_t pos_ = 0;

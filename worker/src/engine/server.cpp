@@ -97,10 +97,10 @@ void Server::request_started() {
   }
 }
 
-void Server::request_finished(const Exchange& exchange, const Connection& connection) {
+void Server::request_finished(const Exchange& exchange) {
   --in_flight_;
   ++served_;
-  if (access_log_ != nullptr) access_log_->log(exchange, connection);
+  if (access_log_ != nullptr) access_log_->log(exchange);
 }
 
 asio::awaitable<void> Server::accept_loop(GenericAcceptor& acceptor,
@@ -190,8 +190,12 @@ void Server::begin_stop(const std::string& reason) {
     acceptor->close(ignored);
   }
   accept_gate_.set();
-  for (Connection* c : std::vector<Connection*>(connections_)) {
-    if (c->idle()) c->close();
+  // Idle connections get at most --keep-alive more to send a last request
+  // (answered with Connection: close): closing them now would reset a
+  // request already on its way.
+  const auto last_call = std::chrono::steady_clock::now() + config_.keep_alive;
+  for (Connection* c : connections_) {
+    if (c->idle()) c->shorten_deadline(last_call);
   }
   stop_timer_.expires_after(config_.graceful_timeout);
   stop_timer_.async_wait([this](const asio::error_code& ec) {

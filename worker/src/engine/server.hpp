@@ -100,7 +100,7 @@ class Server {
   // Counts a request in; the max-requests'th starts the drain, so that its
   // response already says Connection: close.
   void request_started();
-  void request_finished(const Exchange& exchange, const Connection& connection);
+  void request_finished(const Exchange& exchange);
 
  private:
   asio::awaitable<void> accept_loop(GenericAcceptor& acceptor,
