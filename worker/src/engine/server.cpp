@@ -112,7 +112,9 @@ asio::awaitable<void> Server::accept_loop(GenericAcceptor& acceptor,
     }
     if (stopping_) co_return;
     auto [ec, socket] = co_await acceptor.async_accept(kNoThrow);
-    if (stopping_) co_return;
+    // A connection accepted just as the stop began is still served (with
+    // Connection: close); dropping it would reset its request.
+    if (ec && stopping_) co_return;
     if (ec) {
       if (ec == asio::error::operation_aborted || ec == asio::error::bad_descriptor) co_return;
       if (ec == asio::error::no_descriptors || ec == asio::error::no_buffer_space ||
@@ -130,6 +132,7 @@ asio::awaitable<void> Server::accept_loop(GenericAcceptor& acceptor,
     asio::error_code ignored;
     socket.native_non_blocking(true, ignored);
     asio::co_spawn(io_, Connection::serve(*this, std::move(socket), listener), asio::detached);
+    if (stopping_) co_return;
   }
 }
 
