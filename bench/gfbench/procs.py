@@ -17,7 +17,7 @@ import socket
 import subprocess
 import time
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, Set, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Set, Tuple
 
 LIVE: Set["Proc"] = set()
 
@@ -72,6 +72,14 @@ def descendants(pid: int) -> List[Tuple[int, str]]:
     return out
 
 
+def cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(
+            errors="replace")
+    except OSError:
+        return ""
+
+
 def rss_kib(pid: int) -> Optional[int]:
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -94,10 +102,12 @@ class Proc:
     """A server process (and its process group) the benchmark owns."""
 
     def __init__(self, argv: Sequence[str], log_path: Path, cwd: Optional[str] = None,
-                 env: Optional[Dict[str, str]] = None, stop_signal: int = signal.SIGINT):
+                 env: Optional[Dict[str, str]] = None, stop_signal: int = signal.SIGINT,
+                 is_worker: Callable[[int], bool] = lambda pid: True):
         self.argv = list(argv)
         self.log_path = log_path
         self.stop_signal = stop_signal
+        self.is_worker = is_worker  # tells workers from other children (helpers)
         self._log = open(log_path, "ab")
         self.started_at = time.monotonic()
         self.popen = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL, stdout=self._log,
@@ -116,7 +126,7 @@ class Proc:
 
     def workers(self) -> List[int]:
         self.remember_descendants()
-        return children(self.pid)
+        return [pid for pid in children(self.pid) if self.is_worker(pid)]
 
     def log_tail(self, lines: int = 6) -> str:
         try:

@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
-from .procs import Proc
+from .procs import Proc, cmdline
 
 PYTHON = "/usr/bin/python3"
 WORKERS = 2
@@ -93,7 +93,12 @@ class Server:
     def _spawn(self, ctx: Context, argv: List[str], cwd: Optional[str] = None,
                env: Optional[Dict[str, str]] = None) -> Proc:
         logdir = ctx.fresh_dir(self.name)
-        return Proc(argv, logdir / "server.log", cwd=cwd, env=env, stop_signal=self.stop_signal)
+        return Proc(argv, logdir / "server.log", cwd=cwd, env=env, stop_signal=self.stop_signal,
+                    is_worker=self.is_worker)
+
+    def is_worker(self, pid: int) -> bool:
+        """Whether a child of the master is a worker (not a helper process)."""
+        return True
 
 
 class Gunicorn(Server):
@@ -222,6 +227,10 @@ class Greenfork(Server):
         if self.native and find_libhello(ctx.build) is None:
             return f"no libhello.so under {ctx.build}"
         return None
+
+    def is_worker(self, pid: int) -> bool:
+        # arbiterd also has a helper child ("arbiterd: guard"); workers run gworker.
+        return "gworker" in cmdline(pid)
 
     def _arbiter_help(self, ctx: Context) -> str:
         if self._help is None:
