@@ -1,8 +1,8 @@
 #!/usr/bin/python3
 """greenfork's side-by-side benchmark: one command, every scenario, every server.
 
-    /usr/bin/python3 bench/run.py                 # everything (~12 min on 2 cores)
-    /usr/bin/python3 bench/run.py --quick         # short runs, a subset (~2 min)
+    /usr/bin/python3 bench/run.py                 # everything (8-13 min on 2 cores)
+    /usr/bin/python3 bench/run.py --quick         # short runs, a subset (~3 min)
     /usr/bin/python3 bench/run.py --only hello-keepalive,flask --servers uwsgi,greenfork
 
 Writes bench/results/<UTC date>.md; a complete run also writes
