@@ -106,6 +106,18 @@ void check_request(const ParsedRequest& r, const ParseOutcome& got) {
   if (r.version == "1.0" && encodings > 0) broken("Transfer-Encoding on HTTP/1.0", got);
 }
 
+// What must not depend on where the bytes were split: the requests handed to
+// the app and whether the stream was refused. The status of a refusal may:
+// an input with two faults (a trailer field over the size limit that also
+// holds a bad token further on) is refused for whichever fault llhttp
+// reports first, and llhttp reports a span only when it ends or the feed
+// does. A single fault gets one status however it is split (the data test,
+// tests/http/parser_data_test.cpp, holds every case to its exact status).
+bool same_verdict(const ParseOutcome& a, const ParseOutcome& b) {
+  return a.requests == b.requests && (a.error_status != 0) == (b.error_status != 0) &&
+         a.idle_at_end == b.idle_at_end && a.contract_violation == b.contract_violation;
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -127,11 +139,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto cut = greenfork::test::random_split(size, static_cast<uint32_t>(h >> 8),
                                            1 + ((h >> 40) & 31));
   ParseOutcome split = run_parser(bytes, cut, limits);
-  if (!(split == whole)) broken("fed in a random cut, the result differs from fed whole", split);
+  if (!same_verdict(split, whole)) broken("fed in a random cut, the result differs from fed whole", split);
 
   if (size <= 512) {
     ParseOutcome bytewise = run_parser(bytes, std::vector<size_t>(size, 1), limits);
-    if (!(bytewise == whole)) broken("fed byte by byte, the result differs from fed whole", bytewise);
+    if (!same_verdict(bytewise, whole)) broken("fed byte by byte, the result differs from fed whole", bytewise);
   }
   return 0;
 }

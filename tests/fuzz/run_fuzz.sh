@@ -53,6 +53,9 @@ mkdir -p "$seeds" "$corpus" "$artifacts"
 cp "$src"/tests/data/http/valid/*.http "$src"/tests/data/http/invalid/*.http "$seeds"/
 
 echo "run_fuzz.sh: fuzzing for ${seconds}s" >&2
+# libFuzzer's own exit code for a finding is 77, which ctest reads as
+# "skipped": make every finding a failure.
 "$build/bin/request_parser_fuzz" -max_total_time="$seconds" -timeout=10 -max_len=16384 \
+  -error_exitcode=1 -timeout_exitcode=1 \
   -dict="$src/tests/fuzz/http.dict" -artifact_prefix="$artifacts/" -print_final_stats=1 \
   "${extra[@]}" "$corpus" "$seeds"
