@@ -116,6 +116,21 @@ def children_of(pid: int) -> list[int]:
     return out
 
 
+def cmdline(pid: int) -> str:
+    """The process's command line, space-joined ("" once it is gone)."""
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return f.read().replace(b"\0", b" ").decode(errors="replace").strip()
+    except (FileNotFoundError, ProcessLookupError):
+        return ""
+
+
+def worker_pids(arbiter_pid: int) -> list[int]:
+    """arbiterd's workers: its children but for its orphan guard."""
+    return sorted(p for p in children_of(arbiter_pid)
+                  if not cmdline(p).startswith("arbiterd: guard"))
+
+
 def descendants_of(pid: int) -> list[int]:
     result, frontier = [], [pid]
     while frontier:

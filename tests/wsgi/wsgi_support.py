@@ -9,6 +9,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import gftest
 from gftest import Spawned, binary, free_port, http_request, wait_until
 
 APPS = Path(__file__).resolve().parent / "apps"
@@ -63,7 +64,8 @@ def raw(port: int, data: bytes, timeout: float = 10.0) -> bytes:
 
 
 def worker_pids(arb: Spawned) -> list[int]:
-    return [p for p in arb.remember_descendants()]
+    arb.remember_descendants()
+    return gftest.worker_pids(arb.pid)
 
 
 def rss_kib(pid: int) -> int:
