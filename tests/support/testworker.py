@@ -146,6 +146,8 @@ def main() -> int:
         signal.signal(signal.SIGTERM, lambda *_: stopping.set())
     signal.signal(signal.SIGINT, lambda *_: os._exit(0))
     signal.signal(signal.SIGQUIT, lambda *_: os._exit(0))
+    # USR1 means "reopen your logs" (arbiterd forwards it); this worker has none.
+    signal.signal(signal.SIGUSR1, lambda *_: None)
 
     if args.spawn_grandchild:
         child = subprocess.Popen(["/bin/sleep", "1000"], close_fds=True)
