@@ -49,6 +49,7 @@ Server::Server(EngineConfig config, Application& app, WorkerHost& host,
 Server::~Server() = default;
 
 int Server::run() {
+  accept_loops_ = static_cast<unsigned>(acceptors_.size());
   for (size_t i = 0; i < acceptors_.size(); ++i) {
     asio::co_spawn(io_, accept_loop(*acceptors_[i], listeners_[i]), asio::detached);
   }
@@ -76,7 +77,10 @@ bool Server::trusted_proxy(const std::string& peer, bool unix_socket) const {
   return false;
 }
 
-void Server::add(Connection* connection) { connections_.push_back(connection); }
+void Server::add(Connection* connection) {
+  connections_.push_back(connection);
+  if (unregistered_ > 0) --unregistered_;
+}
 
 void Server::remove(Connection* connection) {
   auto it = std::find(connections_.begin(), connections_.end(), connection);
@@ -105,6 +109,15 @@ void Server::request_finished(const Exchange& exchange) {
 
 asio::awaitable<void> Server::accept_loop(GenericAcceptor& acceptor,
                                           const Listener& listener) {
+  // Leaving this loop (every co_return) may be the last thing the drain
+  // waits for.
+  struct Done {
+    Server& server;
+    ~Done() {
+      --server.accept_loops_;
+      server.check_done();
+    }
+  } done{*this};
   asio::steady_timer backoff(io_);
   for (;;) {
     while (connections_.size() >= config_.worker_connections && !stopping_) {
@@ -131,6 +144,7 @@ asio::awaitable<void> Server::accept_loop(GenericAcceptor& acceptor,
     }
     asio::error_code ignored;
     socket.native_non_blocking(true, ignored);
+    ++unregistered_;
     asio::co_spawn(io_, Connection::serve(*this, std::move(socket), listener), asio::detached);
     if (stopping_) co_return;
   }
@@ -148,7 +162,7 @@ asio::awaitable<void> Server::reap_loop() {
     for (Connection* c : std::vector<Connection*>(connections_)) {
       if (c->deadline() < now) c->close();
     }
-    if (stopping_ && connections_.empty()) co_return;
+    if (drained()) co_return;
   }
 }
 
@@ -170,7 +184,7 @@ asio::awaitable<void> Server::signal_loop() {
       io_.stop();
       co_return;
     }
-    if (stopping_ && connections_.empty()) co_return;
+    if (drained()) co_return;
   }
 }
 
@@ -212,8 +226,12 @@ void Server::begin_stop(const std::string& reason) {
   check_done();
 }
 
+bool Server::drained() const {
+  return stopping_ && connections_.empty() && accept_loops_ == 0 && unregistered_ == 0;
+}
+
 void Server::check_done() {
-  if (stopping_ && connections_.empty()) {
+  if (drained()) {
     asio::error_code ignored;
     stop_timer_.cancel();
     io_.stop();

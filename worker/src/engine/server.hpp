@@ -109,6 +109,12 @@ class Server {
   asio::awaitable<void> signal_loop();
   asio::awaitable<void> heartbeat_loop();
   void begin_stop(const std::string& reason);
+  // Stopping, and nothing left that may still hold a client: no connection,
+  // no accept loop that may yet complete an accept, no accepted socket
+  // whose Connection has not started. Stopping the loop any earlier would
+  // drop a socket the kernel already handed to this worker (a reset for a
+  // client of the shared listening socket).
+  bool drained() const;
   void check_done();
   EngineStats stats() const;
 
@@ -123,6 +129,8 @@ class Server {
   bool app_inline_ = false;
   std::atomic<bool> stopping_{false};
   std::vector<Connection*> connections_;
+  unsigned accept_loops_ = 0;    // accept_loop coroutines still running
+  unsigned unregistered_ = 0;    // accepted, Connection not constructed yet
   Event accept_gate_;
   asio::steady_timer stop_timer_;
   uint64_t served_ = 0;
