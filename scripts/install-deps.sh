@@ -11,7 +11,7 @@ build_pkgs=(
   node-llhttp libcli11-dev libtomlplusplus-dev python3-dev
 )
 test_pkgs=(
-  python3-flask python3-django python3-pytest curl nodejs clang libclang-rt-14-dev procps psmisc
+  python3-flask python3-django python3-pytest curl wrk nodejs clang libclang-rt-14-dev procps psmisc
 )
 bench_pkgs=(
   gunicorn python3-gevent uwsgi uwsgi-plugin-python3 wrk nginx-light

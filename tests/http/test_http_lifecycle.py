@@ -4,6 +4,7 @@ arbiterd no request fails while workers are replaced), a bad app exits 4."""
 
 from __future__ import annotations
 
+import os
 import signal
 import socket
 import subprocess
@@ -13,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ECHO_LIB, echo_spec
-from gftest import BUILD_DIR, RequestLoop, Spawned, binary, free_port, wait_until
+from gftest import BUILD_DIR, RequestLoop, Spawned, binary, free_port, source, wait_until
 from httpwire import Wire, request
 
 STREAM = "/stream?chunks=3&size=70000&delay_ms=700"  # > 64 KiB: streamed, ~1.4 s
@@ -138,4 +139,41 @@ def test_max_requests_respawn_under_arbiterd_fails_no_request(tmp_path):
             f"failed requests: {(fresh.failures + kept.failures)[:5]}\n{arb.output()}"
         assert fresh.ok + kept.ok >= 400
         assert len(pids) >= 4, f"workers were not replaced: pids {pids}"
+        assert arb.poll() is None
+
+
+def established_to(port: int) -> int:
+    """ESTABLISHED TCP connections to 127.0.0.1:port (from /proc/net/tcp)."""
+    with open("/proc/net/tcp") as f:
+        rows = [line.split() for line in f.readlines()[1:]]
+    return sum(1 for r in rows if r[2].endswith(f":{port:04X}") and r[3] == "01")
+
+
+def test_reloads_under_wrk_keep_alive_load_fail_no_request(tmp_path):
+    """wrk's 64 keep-alive connections through three rolling reloads: each
+    stopping worker answers everything the kernel already handed it (a
+    request is never reset), the others take the reconnections."""
+    arbiterd = BUILD_DIR / "bin/arbiterd"
+    if not arbiterd.exists():
+        pytest.skip("arbiterd is not built")
+    port = free_port()
+    argv = [str(arbiterd), "-w", "2", "-b", f"127.0.0.1:{port}",
+            "--control-socket", str(tmp_path / "control.sock"),
+            "--", os.environ.get("GF_TEST_GWORKER", binary("gworker")),
+            "--chdir", source("examples/hello"), "app:app"]
+    with Spawned(argv, logdir=tmp_path) as arb:
+        wait_until(lambda: Wire(port).close() is None, timeout=20, message="arbiterd listening")
+        load = Spawned(["wrk", "-t1", "-c64", "-d8s", "--timeout", "5s",
+                        f"http://127.0.0.1:{port}/"], logdir=tmp_path)
+        with load:
+            wait_until(lambda: established_to(port) >= 64, timeout=10, message="wrk connected")
+            for generation in (1, 2, 3):
+                arb.signal(signal.SIGHUP)
+                wait_until(lambda: f"reloaded (generation {generation})" in arb.stderr_text(),
+                           timeout=20, message=f"reload {generation}")
+            assert load.wait(timeout=30) == 0
+            report = load.stdout_text()
+        assert "requests in" in report, report
+        assert "Socket errors" not in report and "Non-2xx" not in report, \
+            f"requests failed during reloads:\n{report}\n{arb.output()}"
         assert arb.poll() is None
