@@ -18,7 +18,13 @@ find_program(GRPC_CPP_PLUGIN grpc_cpp_plugin REQUIRED)
 find_path(ASIO_INCLUDE_DIR asio.hpp REQUIRED)
 add_library(gf_asio INTERFACE)
 target_include_directories(gf_asio SYSTEM INTERFACE ${ASIO_INCLUDE_DIR})
-target_compile_definitions(gf_asio INTERFACE ASIO_STANDALONE ASIO_NO_DEPRECATED)
+# Asio decides ASIO_HAS_STD_ALIGNED_ALLOC from a libstdc++ macro that exists
+# only after a standard header was included, so a file that includes Asio
+# first would get operator new/delete where the others get aligned_alloc/free
+# for the same inline functions (an ODR violation ASan reports as
+# alloc-dealloc-mismatch). Decide it once, for every file.
+target_compile_definitions(gf_asio INTERFACE ASIO_STANDALONE ASIO_NO_DEPRECATED
+  ASIO_HAS_STD_ALIGNED_ALLOC=1)
 target_link_libraries(gf_asio INTERFACE Threads::Threads)
 
 # llhttp ships as C sources in node-llhttp; compile them into the project.
