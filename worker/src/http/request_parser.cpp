@@ -3,6 +3,7 @@
 // size limits and obs-fold fire at a fixed byte, whatever the input split;
 // semantic checks (Host, Transfer-Encoding, the request line's exact shape)
 // run once the head is complete.
+#include "ascii.hpp"
 #include "greenfork/worker/http/request_parser.hpp"
 
 #include <llhttp.h>
@@ -15,18 +16,6 @@
 namespace greenfork::worker::http {
 
 namespace {
-
-// ASCII case-insensitive equality (header names, tokens).
-bool ieq_strict(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x + 32);
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y + 32);
-    if (x != y) return false;
-  }
-  return true;
-}
 
 std::string_view trim_ows(std::string_view v) {
   while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
@@ -303,22 +292,22 @@ int RequestParser::finish_field() {
     if (limits_.fields != 0 && ++trailer_fields_ > limits_.fields) {
       return Impl::refuse(p, 431, "more than " + std::to_string(limits_.fields) + " trailer fields");
     }
-    if (ieq_strict(name, "content-length") || ieq_strict(name, "transfer-encoding") ||
-        ieq_strict(name, "host")) {
+    if (ascii_iequals(name, "content-length") || ascii_iequals(name, "transfer-encoding") ||
+        ascii_iequals(name, "host")) {
       return Impl::refuse(p, 400, "framing header " + name + " in trailers");
     }
     if (!underscore) trailers_.push_back(Header{std::move(name), std::string(value)});
     value_.clear();
     return 0;
   }
-  if (ieq_strict(name, "host")) {
+  if (ascii_iequals(name, "host")) {
     if (++host_count_ > 1) return Impl::refuse(p, 400, "more than one Host header");
-  } else if (ieq_strict(name, "transfer-encoding")) {
+  } else if (ascii_iequals(name, "transfer-encoding")) {
     if (saw_transfer_encoding_) transfer_encoding_ += ',';
     transfer_encoding_.append(value);
     saw_transfer_encoding_ = true;
-  } else if (ieq_strict(name, "expect")) {
-    if (ieq_strict(value, "100-continue")) head_.expect_continue = true;
+  } else if (ascii_iequals(name, "expect")) {
+    if (ascii_iequals(value, "100-continue")) head_.expect_continue = true;
   }
   if (!underscore) head_.headers.push_back(Header{std::move(name), std::string(value)});
   value_.clear();

@@ -1,22 +1,13 @@
 #include "response_head.hpp"
 
+#include "ascii.hpp"
+
 #include <charconv>
 #include <ctime>
 
 namespace greenfork::worker::http {
 
 namespace {
-
-bool ieq(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x + 32);
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y + 32);
-    if (x != y) return false;
-  }
-  return true;
-}
 
 bool is_token(std::string_view s) {
   if (s.empty()) return false;
@@ -45,7 +36,7 @@ bool contains_token(std::string_view list, std::string_view token) {
     std::string_view t = list.substr(start, comma - start);
     while (!t.empty() && (t.front() == ' ' || t.front() == '\t')) t.remove_prefix(1);
     while (!t.empty() && (t.back() == ' ' || t.back() == '\t')) t.remove_suffix(1);
-    if (ieq(t, token)) return true;
+    if (ascii_iequals(t, token)) return true;
     start = comma + 1;
   }
   return false;
@@ -130,16 +121,16 @@ StatusOr<AppHead> check_app_head(int status, std::string_view reason, std::vecto
   for (Header& h : headers) {
     if (!is_token(h.name)) return Status::error("invalid header name '" + h.name + "'");
     if (!is_field_value(h.value)) return Status::error("invalid value for header " + h.name);
-    if (ieq(h.name, "connection")) {
+    if (ascii_iequals(h.name, "connection")) {
       if (contains_token(h.value, "close")) head.close = true;
       continue;
     }
-    if (ieq(h.name, "keep-alive") || ieq(h.name, "transfer-encoding") ||
-        ieq(h.name, "proxy-connection") || ieq(h.name, "upgrade") || ieq(h.name, "te") ||
-        ieq(h.name, "trailer")) {
+    if (ascii_iequals(h.name, "keep-alive") || ascii_iequals(h.name, "transfer-encoding") ||
+        ascii_iequals(h.name, "proxy-connection") || ascii_iequals(h.name, "upgrade") || ascii_iequals(h.name, "te") ||
+        ascii_iequals(h.name, "trailer")) {
       continue;  // hop-by-hop: the engine owns the connection and framing
     }
-    if (ieq(h.name, "content-length")) {
+    if (ascii_iequals(h.name, "content-length")) {
       uint64_t n = 0;
       const char* b = h.value.data();
       const char* e = b + h.value.size();
@@ -154,8 +145,8 @@ StatusOr<AppHead> check_app_head(int status, std::string_view reason, std::vecto
       head.content_length = n;
       continue;  // re-emitted by serialize_head with the framing
     }
-    if (ieq(h.name, "date")) head.has_date = true;
-    if (ieq(h.name, "server")) head.has_server = true;
+    if (ascii_iequals(h.name, "date")) head.has_date = true;
+    if (ascii_iequals(h.name, "server")) head.has_server = true;
     head.headers.push_back(std::move(h));
   }
   return head;
