@@ -1,5 +1,7 @@
 """PEP 3333 through real arbiterd + gworker + HTTP clients, on the gateway
-test app both plain and wrapped in wsgiref.validate.validator."""
+test app both plain and wrapped in wsgiref.validate.validator, with the
+sync worker (the app runs on gworker's I/O thread) and with gthread (the
+app runs on 4 app threads)."""
 from __future__ import annotations
 
 import hashlib
@@ -14,14 +16,31 @@ import time
 
 import pytest
 
-from gftest import Spawned, binary, wait_until
+from gftest import Spawned, binary, free_port, wait_until
 from wsgi_support import APPS, control_socket, get, raw, serving
 
 
-@pytest.fixture(scope="module", params=["gateway_app:app", "gateway_app:validated"])
-def server(request):
-    with serving(request.param, "-k", "gthread", "--threads", "4", workers=2) as (port, arb):
-        yield port, arb, request.param.endswith("validated")
+WORKER_CLASSES = {"sync": ("-k", "sync"), "gthread": ("-k", "gthread", "--threads", "4")}
+
+
+@pytest.fixture(scope="module", params=[(spec, kind) for kind in WORKER_CLASSES
+                                        for spec in ("gateway_app:app", "gateway_app:validated")],
+                ids=lambda p: f"{p[1]}-{p[0].split(':')[1]}")
+def served(request):
+    spec, kind = request.param
+    with serving(spec, *WORKER_CLASSES[kind], workers=2) as (port, arb):
+        yield port, arb, spec.endswith("validated"), kind
+
+
+@pytest.fixture
+def server(served):
+    port, arb, validated, _ = served
+    return port, arb, validated
+
+
+@pytest.fixture
+def worker_class(served):
+    return served[3]
 
 
 def environ_of(port, path, **kw):
@@ -37,7 +56,7 @@ def test_hello(server):
     assert r.header("Content-Type") == "text/plain"
 
 
-def test_environ_over_http(server):
+def test_environ_over_http(server, worker_class):
     port, _, _ = server
     env = environ_of(port, "/environ/a%20b/%C3%A9%2Fx?q=1&r=%20",
                      headers={"X-Custom": "v", "Content-Type": "text/x-test"})
@@ -57,7 +76,7 @@ def test_environ_over_http(server):
     assert "HTTP_CONTENT_TYPE" not in env
     assert env["HTTP_HOST"].startswith("127.0.0.1")
     assert env["wsgi.url_scheme"] == "http"
-    assert env["wsgi.multithread"] is True
+    assert env["wsgi.multithread"] is (worker_class == "gthread")
     assert env["wsgi.multiprocess"] is True
     assert env["wsgi.run_once"] is False
     assert env["wsgi.input_terminated"] is True
@@ -211,7 +230,9 @@ def test_wsgi_errors_reach_the_error_log(server):
     wait_until(lambda: "line two continued" in arb.stderr_text(), timeout=10)
 
 
-def test_threads_serve_slow_requests_concurrently(server):
+def test_threads_serve_slow_requests_concurrently(server, worker_class):
+    if worker_class != "gthread":
+        pytest.skip("one request at a time is the sync worker's promise")
     port, _, _ = server
     results = []
 
@@ -302,3 +323,66 @@ def test_client_leaving_mid_stream_still_closes_the_iterable():
         wait_until(lambda: environ_of(port, "/stats")["closed"] > before["closed"], timeout=20,
                    message="close() after the client left")
         assert get(port, "/hello").body == b"hello\n"
+
+
+def test_sync_worker_never_runs_two_requests_at_once():
+    """A request whose body is still arriving runs on the app thread; one
+    that comes meanwhile on another connection waits for it instead of
+    running beside it on the I/O thread (wsgi.multithread is False)."""
+    with serving("gateway_app:app", workers=1) as (port, _):
+        body = os.urandom(300_000)
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as up:
+            up.sendall(b"POST /digest HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n"
+                       b"Content-Length: %d\r\n\r\n" % len(body))
+            # 100 Continue comes when the app reads wsgi.input: it is running.
+            interim = b""
+            while b"\r\n\r\n" not in interim:
+                piece = up.recv(4096)
+                assert piece, interim
+                interim += piece
+            assert interim.startswith(b"HTTP/1.1 100"), interim
+            during = []
+            other = threading.Thread(target=lambda: during.append(environ_of(port, "/stats")))
+            other.start()
+            other.join(1.0)
+            assert other.is_alive(), "a second request ran while the first was in the app"
+            up.sendall(body)
+            data = b""
+            while b"}" not in data:
+                piece = up.recv(65536)
+                assert piece, data
+                data += piece
+        other.join(10)
+        assert json.loads(data.partition(b"\r\n\r\n")[2]) == {
+            "length": len(body), "sha256": hashlib.sha256(body).hexdigest()}
+        assert during and during[0]["active"] == 1 and during[0]["peak"] == 1, during
+
+
+def test_sync_worker_drops_a_stalled_reader_at_the_write_timeout():
+    """The sync worker writes a large response from its I/O thread; a client
+    that stops reading is dropped after --write-timeout, and the worker
+    serves the next request."""
+    port = free_port()
+    with Spawned([binary("gworker"), "-b", f"127.0.0.1:{port}", "--write-timeout", "1",
+                  "--chdir", str(APPS), "gateway_app:app"]) as gw:
+        wait_until(lambda: get(port, "/hello", timeout=2).status == 200, timeout=30,
+                   message="gworker serving")
+        stalled = socket.socket()
+        stalled.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        stalled.settimeout(20)
+        stalled.connect(("127.0.0.1", port))
+        size = 40_000_000
+        stalled.sendall(b"GET /big?size=%d HTTP/1.1\r\nHost: x\r\n\r\n" % size)
+        stalled.recv(1024)  # the response has started
+        t0 = time.monotonic()
+        assert get(port, "/hello", timeout=15).body == b"hello\n"
+        assert time.monotonic() - t0 < 10
+        received = 0
+        try:
+            while piece := stalled.recv(1 << 20):
+                received += len(piece)
+        except ConnectionResetError:
+            pass
+        stalled.close()
+        assert received < size, "the stalled reader got the whole response"
+        assert gw.poll() is None

@@ -16,7 +16,7 @@ import wsgiref.validate
 
 warnings.simplefilter("error", wsgiref.validate.WSGIWarning)
 
-STATS = {"closed": 0, "started": 0}
+STATS = {"closed": 0, "started": 0, "active": 0, "peak": 0}
 _lock = threading.Lock()
 
 
@@ -60,6 +60,18 @@ def _json(start_response, obj, status="200 OK"):
 
 
 def app(environ, start_response):
+    """Counts the requests inside the app at once (STATS["peak"])."""
+    with _lock:
+        STATS["active"] += 1
+        STATS["peak"] = max(STATS["peak"], STATS["active"])
+    try:
+        return _route(environ, start_response)
+    finally:
+        with _lock:
+            STATS["active"] -= 1
+
+
+def _route(environ, start_response):
     path = environ["PATH_INFO"]
     q = _query(environ)
     if path in ("/", "/hello"):

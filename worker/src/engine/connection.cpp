@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -41,6 +42,41 @@ void describe_peer(int fd, std::string& host, uint16_t& port) {
     port = ntohs(in6->sin6_port);
     host = text;
   }
+}
+
+// Waits until fd takes more bytes; false once `deadline` passes.
+bool wait_writable(int fd, Connection::Clock::time_point deadline) {
+  for (;;) {
+    const auto left =
+        std::chrono::ceil<std::chrono::milliseconds>(deadline - Connection::Clock::now());
+    if (left.count() <= 0) return false;
+    pollfd p{fd, POLLOUT, 0};
+    const int n = ::poll(&p, 1, static_cast<int>(std::min<int64_t>(left.count(), 60'000)));
+    if (n > 0) return (p.revents & (POLLERR | POLLNVAL)) == 0;
+    if (n < 0 && errno != EINTR) return false;
+  }
+}
+
+// Blocking output for an inline app: calls step(bytes left) (one
+// non-blocking send: bytes written, or -1 with errno) until `left` bytes are
+// out; false on an error or when the socket takes nothing for `idle_limit`.
+template <typename Step>
+bool write_blocking(int fd, std::chrono::milliseconds idle_limit, uint64_t left, Step step) {
+  Connection::Clock::time_point deadline = Connection::Clock::now() + idle_limit;
+  while (left > 0) {
+    const ssize_t n = step(left);
+    if (n > 0) {
+      left -= static_cast<uint64_t>(n);
+      deadline = Connection::Clock::now() + idle_limit;
+    } else if (n < 0 && errno == EINTR) {
+      continue;
+    } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      if (!wait_writable(fd, deadline)) return false;
+    } else {
+      return false;
+    }
+  }
+  return true;
 }
 
 std::string_view trim(std::string_view v) {
@@ -165,6 +201,28 @@ asio::awaitable<bool> Connection::send_file_slice(const Exchange::FileSlice& fil
   deadline_ = Clock::time_point::max();
   state_ = before;
   co_return ok && left == 0;
+}
+
+bool Connection::write_now(std::string_view data) {
+  if (closed_) return false;
+  return write_blocking(socket_.native_handle(), server_.config().write_timeout, data.size(),
+                        [&](uint64_t) {
+                          const ssize_t n = ::send(socket_.native_handle(), data.data(),
+                                                   data.size(), MSG_NOSIGNAL);
+                          if (n > 0) data.remove_prefix(static_cast<size_t>(n));
+                          return n;
+                        });
+}
+
+bool Connection::send_file_now(const Exchange::FileSlice& file) {
+  if (closed_) return false;
+  off_t offset = file.offset;
+  // A short file ends in a 0 return: a failure, as the length was promised.
+  return write_blocking(socket_.native_handle(), server_.config().write_timeout, file.count,
+                        [&](uint64_t left) {
+                          return ::sendfile(socket_.native_handle(), file.fd, &offset,
+                                            static_cast<size_t>(std::min<uint64_t>(left, 1 << 30)));
+                        });
 }
 
 asio::awaitable<void> Connection::send_error(int status, std::string_view reason) {
@@ -296,7 +354,8 @@ asio::awaitable<bool> Connection::serve_app() {
 
 asio::awaitable<void> Connection::run() {
   const EngineConfig& config = server_.config();
-  const Exchange::Context context{&Connection::wake, this, &server_.stopping(), &server_.host()};
+  const Exchange::Context context{&Connection::wake, this, &server_.stopping(), &server_.host(),
+                                  this};
   for (;;) {
     // 1. A request head (the keep-alive wait included).
     http::ParseResult r{http::ParseStatus::kNeedMore, 0};
@@ -347,7 +406,10 @@ asio::awaitable<void> Connection::run() {
       }
     }
     exchange_.set_expects_continue(expect && !exchange_.body_done());
-    const bool run_inline = server_.app_inline() && exchange_.body_done();
+    // Inline only while no app thread holds a request: a sync worker
+    // (one app thread) then never runs two at once.
+    const bool run_inline =
+        server_.app_inline() && exchange_.body_done() && server_.pooled_requests() == 0;
     exchange_.set_inline(run_inline);
 
     // 3. The app, then the response.
@@ -357,6 +419,7 @@ asio::awaitable<void> Connection::run() {
       exchange_.run(server_.app());
       ok = exchange_.finished() && co_await write_all(exchange_.out());
     } else {
+      const Server::PooledRequest pooled(server_);
       server_.pool().submit(&exchange_);
       ok = co_await serve_app();
     }

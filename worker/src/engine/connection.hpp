@@ -4,6 +4,10 @@
 // read, sendfile) and writes responses in order; pipelined requests wait in
 // the input buffer until the previous response is out.
 //
+// An inline app (Application::runs_inline) runs on the I/O thread when the
+// request body is buffered and no app thread holds a request, so that a
+// sync worker never runs two requests at once.
+//
 // Timeouts: every socket wait has a deadline (head, body idle, keep-alive
 // idle, write); the Server's reaper closes a connection whose deadline
 // passed, which cancels its pending operation.
@@ -25,7 +29,7 @@
 
 namespace greenfork::worker {
 
-class Connection {
+class Connection final : private Exchange::InlineIo {
  public:
   using Clock = std::chrono::steady_clock;
 
@@ -65,6 +69,9 @@ class Connection {
   asio::awaitable<void> send_error(int status, std::string_view reason);
   void fill_request(http::RequestHead& head);
   static void wake(void* self);
+  // Exchange::InlineIo: blocking writes for an app running on this thread.
+  bool write_now(std::string_view data) override;
+  bool send_file_now(const Exchange::FileSlice& file) override;
 
   Server& server_;
   asio::generic::stream_protocol::socket socket_;

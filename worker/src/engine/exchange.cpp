@@ -1,8 +1,5 @@
 #include "engine/exchange.hpp"
 
-#include <unistd.h>
-
-#include <cerrno>
 #include <charconv>
 #include <cstring>
 
@@ -181,10 +178,10 @@ void Exchange::write(const char* data, size_t len) {
   if (finished_) throw std::logic_error("write() after finish()");
   if (!started_) started_ = true;  // default 200 OK, no headers
   body_buf_.append(data, len);
-  if (!inline_ && body_buf_.size() + out_.size() >= kFlushBytes) {
+  if (body_buf_.size() + out_.size() >= kFlushBytes) {
     commit(false);
     frame_pending_body();
-    request_op(Op::kFlush, true);
+    deliver(Op::kFlush);
   }
 }
 
@@ -192,29 +189,16 @@ void Exchange::write(const char* data, size_t len) {
 // must reach the client before the app produces the next (PEP 3333).
 void Exchange::flush() {
   if (aborted_ || gone_) throw ClientGone("the connection was closed");
-  if (finished_ || inline_) return;
+  if (finished_) return;
   if (!started_) started_ = true;
   commit(false);
   frame_pending_body();
-  request_op(Op::kFlush, true);
+  deliver(Op::kFlush);
 }
 
 void Exchange::send_file(int fd, off_t offset, uint64_t count) {
   if (aborted_ || gone_) throw ClientGone("the connection was closed");
   if (!started_) started_ = true;
-  if (inline_) {
-    // Inline handlers are promised to be quick: read the file into memory.
-    std::string chunk(64 * 1024, '\0');
-    while (count > 0) {
-      const ssize_t n = pread(fd, chunk.data(), std::min<uint64_t>(count, chunk.size()), offset);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) throw std::runtime_error(std::string("send_file: read: ") + strerror(errno));
-      write(chunk.data(), static_cast<size_t>(n));
-      offset += n;
-      count -= static_cast<uint64_t>(n);
-    }
-    return;
-  }
   commit(false);
   frame_pending_body();
   if (no_body_ || head_only_) return;
@@ -231,7 +215,7 @@ void Exchange::send_file(int fd, off_t offset, uint64_t count) {
     out_.append("\r\n");
   }
   file_ = FileSlice{fd, offset, count};
-  request_op(Op::kSendFile, true);
+  deliver(Op::kSendFile);
   file_ = FileSlice{};
   body_sent_ += count;
   if (chunked_) out_.append("\r\n");
@@ -267,6 +251,21 @@ size_t Exchange::read(char* dst, size_t max) {
     if (body_error_ || aborted_ || gone_) throw ClientGone("the request body could not be read");
     if (inline_) return 0;
     request_op(Op::kReadBody, true);
+  }
+}
+
+void Exchange::deliver(Op op) {
+  if (!inline_) {
+    request_op(op, true);
+    return;
+  }
+  bool ok = ctx_.inline_io->write_now(out_);
+  out_.clear();
+  if (ok && op == Op::kSendFile) ok = ctx_.inline_io->send_file_now(file_);
+  if (!ok) {
+    gone_ = true;
+    keep_alive_ = false;
+    throw ClientGone("the client went away");
   }
 }
 

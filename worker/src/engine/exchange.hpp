@@ -8,9 +8,12 @@
 // thread never touches the Exchange again. A response that completes in one
 // go therefore costs exactly one post back to the I/O thread and one write.
 //
-// Inline mode (Application::runs_inline, body already complete): handle()
-// runs on the I/O thread itself; nothing is posted, output is buffered
-// whole and written by the coroutine after handle() returns.
+// Inline mode (Application::runs_inline, body already complete, no request
+// on the app threads): handle() runs on the I/O thread itself, as in
+// Gunicorn's sync worker. Nothing is posted; a response that fits the
+// buffer is written by the coroutine after handle() returns, and a flush,
+// a file or output past kFlushBytes is written at once through InlineIo,
+// blocking the I/O thread for at most the write timeout.
 #pragma once
 
 #include <sys/types.h>
@@ -21,6 +24,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "greenfork/worker/app.hpp"
 #include "http/response_head.hpp"
@@ -31,6 +35,23 @@ class Exchange final : public ResponseWriter, public BodyReader {
  public:
   enum class Op { kNone, kFlush, kReadBody, kSendFile, kFinish, kAbort };
 
+  struct FileSlice {
+    int fd = -1;
+    off_t offset = 0;
+    uint64_t count = 0;
+  };
+
+  // The connection's blocking writes, for an app running inline on the
+  // I/O thread. false: the client is gone or the write timed out.
+  class InlineIo {
+   public:
+    virtual bool write_now(std::string_view data) = 0;
+    virtual bool send_file_now(const FileSlice& file) = 0;
+
+   protected:
+    ~InlineIo() = default;
+  };
+
   // Bytes of output buffered before the app thread hands them to the I/O
   // thread (and blocks until written): back-pressure for large responses.
   static constexpr size_t kFlushBytes = 64 * 1024;
@@ -40,6 +61,7 @@ class Exchange final : public ResponseWriter, public BodyReader {
     void* wake_arg = nullptr;
     const std::atomic<bool>* stopping = nullptr;  // graceful stop: answer with close
     WorkerHost* host = nullptr;
+    InlineIo* inline_io = nullptr;  // required for inline mode
   };
 
   Exchange() = default;
@@ -84,11 +106,6 @@ class Exchange final : public ResponseWriter, public BodyReader {
   bool body_done() const { return body_done_; }
   bool expect_continue_pending() const { return request_expects_ && !sent_100_ && !committed_; }
   void mark_100_sent() { sent_100_ = true; }
-  struct FileSlice {
-    int fd = -1;
-    off_t offset = 0;
-    uint64_t count = 0;
-  };
   const FileSlice& file() const { return file_; }
   bool finished() const { return finished_; }
   bool aborted() const { return aborted_; }
@@ -100,6 +117,9 @@ class Exchange final : public ResponseWriter, public BodyReader {
 
  private:
   void request_op(Op op, bool wait);
+  // Hands out_ (and file_ for kSendFile) to the client: at once when
+  // inline, through the I/O thread otherwise. Throws ClientGone.
+  void deliver(Op op);
   void commit(bool final);
   void frame_pending_body();
   void fail_500();

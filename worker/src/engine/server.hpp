@@ -93,6 +93,18 @@ class Server {
   WorkerHost& host() { return host_; }
   AppPool& pool() { return pool_; }
   bool app_inline() const { return app_inline_; }
+  // Requests handed to the app threads and not yet answered.
+  unsigned pooled_requests() const { return pooled_; }
+  class PooledRequest {
+   public:
+    explicit PooledRequest(Server& server) : server_(server) { ++server_.pooled_; }
+    ~PooledRequest() { --server_.pooled_; }
+    PooledRequest(const PooledRequest&) = delete;
+    PooledRequest& operator=(const PooledRequest&) = delete;
+
+   private:
+    Server& server_;
+  };
   const std::atomic<bool>& stopping() const { return stopping_; }
   bool trusted_proxy(const std::string& peer, bool unix_socket) const;
   void add(Connection* connection);
@@ -127,6 +139,7 @@ class Server {
   std::vector<std::unique_ptr<GenericAcceptor>> acceptors_;
   AppPool pool_;
   bool app_inline_ = false;
+  unsigned pooled_ = 0;
   std::atomic<bool> stopping_{false};
   std::vector<Connection*> connections_;
   unsigned accept_loops_ = 0;    // accept_loop coroutines still running

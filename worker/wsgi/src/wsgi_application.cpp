@@ -37,7 +37,7 @@ std::optional<uint64_t> body_bound(const worker::Request& r) {
 }  // namespace
 
 WsgiApplication::WsgiApplication(worker::WorkerHost& host, const WsgiSettings& settings)
-    : host_(host) {
+    : host_(host), inline_(settings.threads == 1) {
   env_config_.script_name = settings.script_name;
 }
 

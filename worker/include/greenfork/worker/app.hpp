@@ -141,9 +141,12 @@ class Application {
   virtual void thread_stopping() {}
   // Once, on the main thread, after the last request.
   virtual void shutdown() {}
-  // True when handle() never blocks and is quick (no I/O, no long locks):
-  // the engine may then call it on its I/O thread, for a request whose body
-  // is already buffered, saving two thread hand-offs (native GF_APP_INLINE).
+  // True when the engine may call handle() on its I/O thread, for a request
+  // whose body is already buffered while no app thread holds a request:
+  // two thread hand-offs fewer per request. While it runs the worker serves
+  // no other connection and writes past the response buffer block it (up
+  // to the write timeout): Gunicorn's sync model. Chosen by quick handlers
+  // (native GF_APP_INLINE) and by a WSGI app with one app thread.
   virtual bool runs_inline() const { return false; }
 };
 

@@ -1,6 +1,7 @@
 // A loaded WSGI callable served through the engine (PEP 3333).
 //
-// Per request, on an app thread: the environ's C++ side is prepared without
+// Per request, on an app thread (or, with one app thread, on gworker's I/O
+// thread when the body is buffered): the environ's C++ side is prepared without
 // the GIL; then one GIL section builds the dict, calls the app and walks
 // the result, giving the GIL up around every body read and response write.
 // Each app thread keeps its own PyThreadState (thread_started/stopping)
@@ -40,6 +41,8 @@ class WsgiApplication final : public worker::Application {
   void thread_started() override;
   void thread_stopping() override;
   void shutdown() override;
+  // One app thread (the sync worker): requests run on the I/O thread.
+  bool runs_inline() const override { return inline_; }
 
   // --reload: watch imported files from now on. GIL not held.
   void watch_for_changes();
@@ -69,6 +72,7 @@ class WsgiApplication final : public worker::Application {
   std::thread::id main_thread_;
   std::unique_ptr<Reloader> reloader_;
   bool finalized_ = false;
+  bool inline_ = false;
 };
 
 }  // namespace greenfork::wsgi
