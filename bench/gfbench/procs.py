@@ -90,6 +90,26 @@ def rss_kib(pid: int) -> Optional[int]:
     return None
 
 
+def established_connections(pid: int, port: int) -> Optional[int]:
+    """TCP connections to local `port` that process `pid` holds open."""
+    try:
+        inodes = set()
+        for fd in Path(f"/proc/{pid}/fd").iterdir():
+            target = os.readlink(fd)
+            if target.startswith("socket:["):
+                inodes.add(target[8:-1])
+        count = 0
+        for table in ("tcp", "tcp6"):
+            for line in Path(f"/proc/{pid}/net/{table}").read_text().splitlines()[1:]:
+                f = line.split()
+                # local address "ADDR:PORT" (hex), state 01 = ESTABLISHED, inode
+                if int(f[1].rsplit(":", 1)[1], 16) == port and f[3] == "01" and f[9] in inodes:
+                    count += 1
+        return count
+    except OSError:
+        return None
+
+
 def _kill_if_same(pid: int, started: str, sig: int) -> None:
     if start_time(pid) == started:
         try:

@@ -262,6 +262,9 @@ def _measure(ctx: Context, sc: Scenario, server: Server, st: Settings, proc: pro
             victims = proc.workers()
             if not victims:
                 return "no worker to kill"
+            # Each keep-alive connection carries at most one request: the
+            # ones the victim holds bound what its death may cost.
+            row.extra["victim_connections"] = procs.established_connections(victims[0], port)
             os.kill(victims[0], signal.SIGKILL)
             t0 = time.monotonic()
             while time.monotonic() - t0 < duration * 0.45:
@@ -270,7 +273,8 @@ def _measure(ctx: Context, sc: Scenario, server: Server, st: Settings, proc: pro
                     row.extra["respawned"] = f"{time.monotonic() - t0:.2f} s"
                     break
                 time.sleep(0.01)
-            return f"killed worker pid {victims[0]}"
+            return (f"killed worker pid {victims[0]}, which held "
+                    f"{row.extra['victim_connections']} of the connections")
         row.result = wrk.run(url, sc.connections, duration, during=kill_one)
         if "respawned" not in row.extra:
             back = procs.wait_workers(proc, WORKERS, 10)

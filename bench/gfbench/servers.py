@@ -22,6 +22,9 @@ WORKERS = 2
 BACKLOG = 2048
 HELLO_BODY = b"Hello, World!\n"
 BIG_SIZE = 64 * 1024
+# greenfork-gthread's app threads per worker: half of each worker's share of
+# the sleep scenario's 256 connections (Gunicorn's gthread keeps its 4).
+GTHREADS = 64
 
 
 class Context:
@@ -208,10 +211,13 @@ class Greenfork(Server):
     peer = False
     can_scale = True
 
-    def __init__(self, native: bool = False):
+    def __init__(self, native: bool = False, threads: int = 0):
+        """threads > 0: -k gthread --threads N instead of the sync worker."""
         self.native = native
         self.wsgi = not native
-        self.name = "greenfork-native" if native else "greenfork"
+        self.threads = threads
+        self.name = ("greenfork-native" if native else
+                     "greenfork-gthread" if threads else "greenfork")
         self._help: Optional[str] = None
 
     def supports(self, app: str) -> bool:
@@ -250,6 +256,8 @@ class Greenfork(Server):
             argv += ["--", str(self._bin(ctx, "gworker")), f"native:{find_libhello(ctx.build)}"]
         else:
             appdir, spec = ctx.wsgi_app(app)
+            if self.threads:
+                argv += ["-k", "gthread", "--threads", str(self.threads)]
             argv += ["--chdir", str(appdir), spec]
         proc = self._spawn(ctx, argv)
         proc.control_socket = d / "control.sock"  # type: ignore[attr-defined]
@@ -292,9 +300,10 @@ class Greenfork(Server):
         if self.native:
             lib = find_libhello(ctx.build)
             return f"greenfork {rev} (native app {lib.relative_to(ctx.build) if lib else 'missing'})"
-        return f"greenfork {rev} (embedded {_out([PYTHON, '-V'])})"
+        threads = f", -k gthread --threads {self.threads}" if self.threads else ""
+        return f"greenfork {rev} (embedded {_out([PYTHON, '-V'])}{threads})"
 
 
 def all_servers() -> List[Server]:
     return [Gunicorn("sync"), Gunicorn("gthread", threads=4), Gunicorn("gevent"), UWSGI(),
-            Nginx(), Greenfork(), Greenfork(native=True)]
+            Nginx(), Greenfork(), Greenfork(threads=GTHREADS), Greenfork(native=True)]
