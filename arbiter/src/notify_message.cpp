@@ -1,6 +1,27 @@
 #include "greenfork/arbiter/notify_message.hpp"
 
+#include <charconv>
+#include <cmath>
+#include <type_traits>
+
+#include "greenfork/contract.hpp"
+
 namespace greenfork::arbiter {
+
+namespace {
+
+template <typename T>
+std::optional<T> number(std::string_view text) {
+  T v{};
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  if constexpr (std::is_floating_point_v<T>) {
+    if (!std::isfinite(v) || v < 0) return std::nullopt;
+  }
+  return v;
+}
+
+}  // namespace
 
 NotifyMessage parse_notify_message(std::string_view datagram) {
   NotifyMessage m;
@@ -8,11 +29,18 @@ NotifyMessage parse_notify_message(std::string_view datagram) {
     size_t nl = datagram.find('\n');
     std::string_view line = datagram.substr(0, nl);
     datagram = nl == std::string_view::npos ? std::string_view{} : datagram.substr(nl + 1);
-    if (line == "READY=1") m.ready = true;
-    else if (line == "WATCHDOG=1") m.watchdog = true;
-    else if (line == "STOPPING=1") m.stopping = true;
-    else if (line == "RELOADING=1") m.reloading = true;
-    else if (line.rfind("STATUS=", 0) == 0) m.status = std::string(line.substr(7));
+    const size_t eq = line.find('=');
+    if (eq == std::string_view::npos) continue;
+    const std::string_view name = line.substr(0, eq);
+    const std::string_view value = line.substr(eq + 1);
+    if (name == "READY") m.ready = m.ready || value == "1";
+    else if (name == "WATCHDOG") m.watchdog = m.watchdog || value == "1";
+    else if (name == "STOPPING") m.stopping = m.stopping || value == "1";
+    else if (name == "RELOADING") m.reloading = m.reloading || value == "1";
+    else if (name == "STATUS") m.status = std::string(value);
+    else if (name == contract::kNotifyRequestsServed) m.requests_served = number<uint64_t>(value);
+    else if (name == contract::kNotifyRequestsInFlight) m.requests_in_flight = number<uint32_t>(value);
+    else if (name == contract::kNotifyOldestRequestAge) m.oldest_request_age = number<double>(value);
   }
   return m;
 }

@@ -172,6 +172,12 @@ void Supervisor::mark_ready(WorkerPool& pool, Worker& w) {
 void Supervisor::handle_notify(WorkerPool& pool, Worker& w, const NotifyMessage& m) {
   w.live.spoke = true;
   if (m.status) w.status_text = *m.status;
+  if (m.requests_served) w.requests_served = *m.requests_served;
+  if (m.requests_in_flight) w.requests_in_flight = *m.requests_in_flight;
+  if (m.oldest_request_age) {
+    w.live.oldest_request_age = *m.oldest_request_age;
+    w.live.oldest_request_seen_at = now();
+  }
   if (m.watchdog) {
     w.live.watchdog = true;
     w.live.last_beat = now();

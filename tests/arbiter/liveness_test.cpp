@@ -131,6 +131,23 @@ TEST(NotifyMessage, IgnoresUnknownAndMalformedLines) {
   EXPECT_TRUE(parse_notify_message("").empty());
 }
 
+TEST(NotifyMessage, ReadsTheWorkersCounters) {
+  NotifyMessage m = parse_notify_message(
+      "WATCHDOG=1\nX_REQUESTS_SERVED=1234\nX_REQUESTS_IN_FLIGHT=3\nX_OLDEST_REQUEST_AGE=2.5");
+  EXPECT_TRUE(m.watchdog);
+  EXPECT_EQ(m.requests_served, 1234u);
+  EXPECT_EQ(m.requests_in_flight, 3u);
+  ASSERT_TRUE(m.oldest_request_age.has_value());
+  EXPECT_DOUBLE_EQ(*m.oldest_request_age, 2.5);
+}
+
+TEST(NotifyMessage, IgnoresCountersThatAreNotNumbers) {
+  NotifyMessage m = parse_notify_message(
+      "X_REQUESTS_SERVED=12x\nX_REQUESTS_IN_FLIGHT=-1\nX_OLDEST_REQUEST_AGE=nan\n"
+      "X_REQUESTS_SERVED_TOTAL=5\nX_OLDEST_REQUEST_AGE=-3");
+  EXPECT_TRUE(m.empty());
+}
+
 TEST(SlotAllocator, HandsOutTheLowestFreeSlot) {
   SlotAllocator s;
   EXPECT_EQ(s.acquire(), 1u);

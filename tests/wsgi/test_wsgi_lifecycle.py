@@ -1,14 +1,16 @@
-"""Loading failures (exit 4, arbiterd stops with the message) and --reload."""
+"""Loading failures (exit 4, arbiterd stops with the message), --reload, and
+what gworker tells arbiterd over the notify socket (counters, request age)."""
 from __future__ import annotations
 
 import json
 import os
 import subprocess
+import threading
 
 import pytest
 
 from gftest import Spawned, binary, free_port, wait_until
-from wsgi_support import APPS, control_socket, get, serving
+from wsgi_support import APPS, control_socket, get, serving, worker_pids
 
 
 def run_to_exit(spec: str, *args: str, timeout: float = 30) -> tuple[int, str]:
@@ -107,3 +109,47 @@ def test_gworker_virtualenv_flag_and_a_bad_one(tmp_path):
                   "--virtualenv", str(tmp_path / "missing"), "gateway_app:app"]) as w:
         assert w.wait(timeout=30) == 4, w.output()
         assert "no such directory" in w.stderr_text()
+
+
+def pool_status(arb) -> dict:
+    res = subprocess.run([binary("gctl"), "--socket", f"unix:{arb.control_socket}", "--json",
+                          "status"], capture_output=True, text=True, timeout=10)
+    assert res.returncode == 0, res.stderr
+    return json.loads(res.stdout)["pools"][0]
+
+
+def test_gworker_beats_carry_its_counters_to_gctl_status():
+    # -t 2: a beat every second.
+    with serving("gateway_app:app", "-t", "2", workers=1) as (port, arb):
+        for _ in range(7):
+            assert get(port, "/hello").status == 200
+        workers = wait_until(
+            lambda: [w for w in pool_status(arb)["workers"] if int(w["requests_served"]) >= 7],
+            timeout=10, message="requests_served from gworker's beats")
+        assert workers[0]["status_text"] == "serving"
+        assert int(workers[0]["requests_in_flight"]) == 0
+        assert pool_status(arb)["workers"][0]["last_heartbeat_age_seconds"] < 2.0
+
+
+def test_max_request_age_replaces_a_gworker_stuck_in_a_request():
+    """gthread: the I/O thread keeps beating while an app thread is stuck;
+    the beats' oldest request age trips the pool's max_request_age."""
+    with serving("gateway_app:app", "-k", "gthread", "--threads", "2", "-t", "2",
+                 "--max-request-age", "2", workers=1) as (port, arb):
+        first = worker_pids(arb)
+        outcome = []
+
+        def stuck_request():
+            try:
+                outcome.append(get(port, "/slow?ms=30000", timeout=40).status)
+            except (ConnectionError, OSError) as exc:  # the killed worker drops it
+                outcome.append(type(exc).__name__)
+
+        t = threading.Thread(target=stuck_request, daemon=True)
+        t.start()
+        wait_until(lambda: worker_pids(arb) and worker_pids(arb) != first, timeout=15,
+                   message="the stuck worker replaced")
+        assert get(port, "/hello").status == 200
+        t.join(10)
+        assert outcome and outcome[0] != 200, outcome
+        wait_until(lambda: "a request exceeded max_request_age" in arb.stderr_text(), timeout=5)

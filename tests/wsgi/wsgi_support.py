@@ -18,12 +18,15 @@ APPS = Path(__file__).resolve().parent / "apps"
 @contextlib.contextmanager
 def serving(spec: str, *args: str, chdir: str | Path = APPS, workers: int = 1,
             extra_env: dict | None = None, ready_path: str = "/", timeout: float = 30):
-    """arbiterd -w N -b 127.0.0.1:PORT --chdir DIR [args] SPEC; yields (port, arbiterd)."""
+    """arbiterd -w N -b 127.0.0.1:PORT --chdir DIR [args] SPEC; yields (port, arbiterd).
+    arbiterd.control_socket is its control socket's path."""
     port = free_port()
     with control_socket() as ctl, \
             Spawned([binary("arbiterd"), "--control-socket", ctl, "-w", str(workers),
                      "-b", f"127.0.0.1:{port}", "--chdir", str(chdir), *args, spec],
                     extra_env=extra_env) as arb:
+        arb.control_socket = ctl
+
         def ready():
             if arb.poll() is not None:
                 raise AssertionError(f"arbiterd exited {arb.poll()}:\n{arb.output()}")

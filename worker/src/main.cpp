@@ -136,13 +136,11 @@ int main(int argc, char** argv) {
   };
   server.on_reopen_logs(reopen_logs);
 
-  auto readiness = gw::Readiness::create(
-      {[&server] { server.request_stop("stop requested by arbiterd"); }, reopen_logs});
-  if (!readiness.ok()) return fail(greenfork::contract::kExitBootError, readiness.status().message());
-  if (greenfork::Status s = (*readiness)->ready(); !s.ok()) {
+  const std::unique_ptr<gw::Readiness> readiness = gw::Readiness::create();
+  if (greenfork::Status s = readiness->ready(); !s.ok()) {
     return fail(greenfork::contract::kExitBootError, "readiness: " + s.message());
   }
-  gw::Readiness* ready = readiness->get();
+  gw::Readiness* ready = readiness.get();
   server.on_heartbeat([ready](const gw::EngineStats& stats) { ready->beat(stats); });
 
   std::string joined;
@@ -160,7 +158,6 @@ int main(int argc, char** argv) {
     std::_Exit(code);
   }
   (*app)->shutdown();
-  ready->close();
   spdlog::info("Worker exiting (pid {})", getpid());
   spdlog::default_logger()->flush();
   return code;

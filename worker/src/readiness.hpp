@@ -1,11 +1,14 @@
-// Readiness and liveness towards the supervisor, one way or the other:
-// gRPC (H3's HeartbeatClient, when ARBITER_SOCKET is set and gworker was
-// built with it), else sd_notify when NOTIFY_SOCKET is set, else nothing.
-// ready() is sent after the app has loaded; beat() runs on the I/O loop so
-// a stuck loop stops the beats.
+// Readiness and liveness towards the supervisor: sd_notify when
+// NOTIFY_SOCKET is set (arbiterd always sets it; systemd does for a
+// Type=notify service), else nothing. ready() is sent after the app has
+// loaded; beat() runs on the I/O loop, so a stuck loop stops the beats, and
+// carries the counters gctl status shows (contract.hpp, kNotify*).
+//
+// gworker does not use arbiterd's gRPC heartbeat: the notify socket carries
+// the same READY, beats and counters, and leaving gRPC out of the process
+// keeps about 9 MiB of libraries out of every worker's memory.
 #pragma once
 
-#include <functional>
 #include <memory>
 
 #include "engine/server.hpp"
@@ -15,19 +18,16 @@ namespace greenfork::worker {
 
 class Readiness {
  public:
-  // Commands from arbiterd (gRPC only): graceful stop, reopen logs.
-  struct Commands {
-    std::function<void()> graceful_stop;
-    std::function<void()> reopen_logs;
-  };
-  static StatusOr<std::unique_ptr<Readiness>> create(Commands commands);
+  static std::unique_ptr<Readiness> create();
   virtual ~Readiness() = default;
   virtual Status ready() = 0;
   virtual void beat(const EngineStats& stats) = 0;
   virtual void stopping() = 0;
-  virtual void close() = 0;
-  // "gRPC heartbeat", "sd_notify", "none": for the boot log line.
+  // "sd_notify", "none": for the boot log line.
   virtual const char* kind() const = 0;
 };
+
+// The WATCHDOG=1 datagram for `stats` (exposed for tests).
+std::string notify_beat(const EngineStats& stats);
 
 }  // namespace greenfork::worker

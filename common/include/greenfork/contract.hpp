@@ -20,6 +20,14 @@ inline constexpr const char* kPool = "ARBITER_POOL";
 // Heartbeat period the worker must keep, in seconds (timeout / 2).
 inline constexpr const char* kHeartbeatInterval = "ARBITER_HEARTBEAT_INTERVAL";
 
+// sd_notify fields a worker may add to its READY=1/WATCHDOG=1 datagrams
+// (systemd's X_ prefix marks fields of one's own): what gctl status shows,
+// and the age a pool's max_request_age is checked against. Decimal values;
+// the age in seconds, fractions allowed, 0 when nothing is in flight.
+inline constexpr const char* kNotifyRequestsServed = "X_REQUESTS_SERVED";
+inline constexpr const char* kNotifyRequestsInFlight = "X_REQUESTS_IN_FLIGHT";
+inline constexpr const char* kNotifyOldestRequestAge = "X_OLDEST_REQUEST_AGE";
+
 // Gunicorn's WEB_CONCURRENCY: the default worker count.
 inline constexpr const char* kWebConcurrency = "WEB_CONCURRENCY";
 

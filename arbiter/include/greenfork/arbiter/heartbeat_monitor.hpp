@@ -28,7 +28,7 @@ struct Liveness {
   double last_beat = -1;          // READY, WATCHDOG=1 or a gRPC beat
   bool watchdog = false;          // sent WATCHDOG=1 or a gRPC beat: enforce timeout
   bool spoke = false;             // sent any sd_notify message or beat
-  double oldest_request_age = 0;  // from the last gRPC beat
+  double oldest_request_age = 0;  // from the last beat (gRPC or notify)
   double oldest_request_seen_at = -1;
 
   bool ready() const { return ready_at >= 0; }

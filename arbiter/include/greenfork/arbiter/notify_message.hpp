@@ -5,6 +5,7 @@
 //   m.ready == true; *m.status == "up"
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -17,10 +18,18 @@ struct NotifyMessage {
   bool stopping = false;   // STOPPING=1
   bool reloading = false;  // RELOADING=1
   std::optional<std::string> status;  // STATUS=...
-  bool empty() const { return !ready && !watchdog && !stopping && !reloading && !status; }
+  // The worker's counters (contract.hpp, kNotify*), when it sends them.
+  std::optional<uint64_t> requests_served;
+  std::optional<uint32_t> requests_in_flight;
+  std::optional<double> oldest_request_age;
+  bool empty() const {
+    return !ready && !watchdog && !stopping && !reloading && !status && !requests_served &&
+           !requests_in_flight && !oldest_request_age;
+  }
 };
 
-// Unknown assignments are ignored, as systemd does.
+// Unknown assignments, and counters that are not numbers, are ignored, as
+// systemd does.
 NotifyMessage parse_notify_message(std::string_view datagram);
 
 }  // namespace greenfork::arbiter
