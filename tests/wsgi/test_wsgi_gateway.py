@@ -386,3 +386,25 @@ def test_sync_worker_drops_a_stalled_reader_at_the_write_timeout():
         stalled.close()
         assert received < size, "the stalled reader got the whole response"
         assert gw.poll() is None
+
+
+def test_sync_worker_answers_keep_alive_requests_that_came_while_it_was_busy(tmp_path):
+    """While an inline request holds the I/O thread past the keep-alive
+    timeout, idle connections send their next request: each is answered,
+    none is closed as idle."""
+    with serving("gateway_app:app", "--keep-alive", "1", workers=1) as (port, _):
+        idle = [http.client.HTTPConnection("127.0.0.1", port, timeout=15) for _ in range(8)]
+        for conn in idle:
+            conn.request("GET", "/hello")
+            assert conn.getresponse().read() == b"hello\n"
+        mark = tmp_path / "in-the-app"
+        busy = http.client.HTTPConnection("127.0.0.1", port, timeout=15)
+        busy.request("GET", f"/slow?ms=2500&mark={mark}")
+        wait_until(mark.exists, timeout=10, message="the slow request in the app")
+        for conn in idle:  # their keep-alive second runs out while the app holds the loop
+            conn.request("GET", "/hello")
+        assert busy.getresponse().status == 200
+        for conn in idle:
+            assert conn.getresponse().read() == b"hello\n"
+            conn.close()
+        busy.close()

@@ -181,6 +181,8 @@ def _route(environ, start_response):
         start_response("204 No Content", [])
         return []
     if path == "/slow":
+        if "mark" in q:  # tells the test the request is in the app
+            open(q["mark"], "w").close()
         time.sleep(int(q.get("ms", "200")) / 1000)
         return _json(start_response, {"thread": threading.get_ident()})
     if path == "/stats":

@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <sys/ioctl.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -112,6 +113,12 @@ asio::awaitable<void> Connection::serve(Server& server,
   } catch (const std::exception&) {
     // A failed socket operation or allocation: the connection just ends.
   }
+}
+
+bool Connection::input_pending() {
+  if (closed_) return false;
+  int n = 0;
+  return ::ioctl(socket_.native_handle(), FIONREAD, &n) == 0 && n > 0;
 }
 
 void Connection::close() {

@@ -47,6 +47,8 @@ class Connection final : private Exchange::InlineIo {
   Clock::time_point deadline() const { return deadline_; }
   // Waiting for a next request with no byte of it received.
   bool idle() const { return state_ == State::kIdle; }
+  // Bytes have arrived that the loop has not read yet.
+  bool input_pending();
   // When the request being served arrived (only while busy).
   bool busy() const { return state_ == State::kBusy || state_ == State::kBody || state_ == State::kWrite; }
   Clock::time_point request_started() const { return request_started_; }

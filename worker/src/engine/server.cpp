@@ -160,7 +160,9 @@ asio::awaitable<void> Server::reap_loop() {
     if (access_log_ != nullptr && ++ticks % 5 == 0) access_log_->flush();
     // close() only cancels; connections leave the list from their own frames.
     for (Connection* c : std::vector<Connection*>(connections_)) {
-      if (c->deadline() < now) c->close();
+      // An idle connection whose next request came while the loop was busy
+      // (an inline app) is not timed out: its read completes next.
+      if (c->deadline() < now && !(c->idle() && c->input_pending())) c->close();
     }
     if (drained()) co_return;
   }
