@@ -1,6 +1,8 @@
-"""200,000 requests to the hello example leave the worker's RSS flat."""
+"""200,000 requests to the hello example leave the worker's RSS flat, and big
+bodies do not stay behind in idle connections."""
 from __future__ import annotations
 
+import http.client
 import os
 import socket
 import time
@@ -50,3 +52,26 @@ def test_rss_flat_over_200k_requests():
         assert worker_pids(arb) == [worker], "the worker was replaced"
         # A leak of one small object per request would be >= 5 MiB here.
         assert after - before < 3 * 1024, f"RSS grew {before} -> {after} KiB"
+
+
+@pytest.mark.skipif(os.environ.get("GF_SANITIZED") == "1",
+                    reason="ASan's quarantine keeps freed memory resident")
+def test_idle_keep_alive_connections_do_not_hold_big_body_buffers():
+    """16 connections each echo 2 MiB, then wait idle: the worker gives the
+    request and response buffers back instead of keeping them per connection."""
+    with serving("gateway_app:app", chdir=source("tests/wsgi/apps"), workers=1) as (port, arb):
+        worker = worker_pids(arb)[0]
+        conns = [http.client.HTTPConnection("127.0.0.1", port, timeout=30) for _ in range(16)]
+        body = os.urandom(2 << 20)
+        conns[0].request("POST", "/echo", body=body)  # warm up the allocator
+        assert conns[0].getresponse().read() == body
+        before = rss_kib(worker)
+        for conn in conns:
+            conn.request("POST", "/echo", body=body)
+            assert conn.getresponse().read() == body
+        after = rss_kib(worker)
+        for conn in conns:
+            conn.close()
+        assert worker_pids(arb) == [worker], "the worker was replaced"
+        # Kept per connection, the buffers would be >= 16 x 4 MiB.
+        assert after - before < 16 * 1024, f"RSS grew {before} -> {after} KiB"

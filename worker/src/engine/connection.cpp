@@ -442,6 +442,7 @@ asio::awaitable<void> Connection::run() {
 
     // 4. Skip what the app left of the request body.
     if (!exchange_.body_done() && !co_await read_body(true, true)) co_return;
+    exchange_.release_buffers();
   }
 }
 

@@ -11,6 +11,9 @@ namespace {
 // the connection kept) only when at most this much of it is left.
 constexpr uint64_t kDrainBytes = 64 * 1024;
 
+// Buffer capacity an Exchange keeps between requests.
+constexpr size_t kKeptCapacity = 128 * 1024;
+
 }  // namespace
 
 void Exchange::reset(const Context& context, bool inline_mode) {
@@ -29,12 +32,20 @@ void Exchange::reset(const Context& context, bool inline_mode) {
   body_received_ = 0;
   body_pos_ = 0;
   head_ = http::AppHead{};
-  body_buf_.clear();
-  out_.clear();
-  body_in_.clear();
+  release_buffers();
   body_sent_ = 0;
   remaining_.reset();
   file_ = FileSlice{};
+}
+
+void Exchange::release_buffers() {
+  for (std::string* buffer : {&body_buf_, &out_, &body_in_}) {
+    if (buffer->capacity() > kKeptCapacity) {
+      std::string().swap(*buffer);
+    } else {
+      buffer->clear();
+    }
+  }
 }
 
 void Exchange::add_body(std::string& bytes) {

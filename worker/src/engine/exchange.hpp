@@ -70,6 +70,10 @@ class Exchange final : public ResponseWriter, public BodyReader {
 
   // I/O thread, before dispatch.
   void reset(const Context& context, bool inline_mode);
+  // I/O thread, once the response is out: empties the buffers and gives
+  // back any grown past 128 KiB, so that a keep-alive connection that once
+  // carried a big body does not hold that memory while it waits.
+  void release_buffers();
   Request request;
 
   // App side: runs the app with the engine's error policy.
