@@ -22,9 +22,10 @@ WORKERS = 2
 BACKLOG = 2048
 HELLO_BODY = b"Hello, World!\n"
 BIG_SIZE = 64 * 1024
-# greenfork-gthread's app threads per worker: half of each worker's share of
-# the sleep scenario's 256 connections (Gunicorn's gthread keeps its 4).
-GTHREADS = 64
+# greenfork-gthread's app threads per worker: one per connection of its share
+# of the sleep scenario's 256, as gevent has a greenlet per connection
+# (Gunicorn's gthread keeps the 4).
+GTHREADS = 128
 
 
 class Context:
