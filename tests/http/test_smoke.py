@@ -1,12 +1,16 @@
 """Smoke test: a real gworker serving examples/native/hello over loopback.
 
 GET with http.client, keep-alive reuse, HEAD without a body, pipelining in
-order, a framing error answered then closed, and TERM exiting 0.
+order, a framing error answered then closed, TCP_NODELAY on the accepted
+sockets, and TERM exiting 0.
 """
 
 from __future__ import annotations
 
+import ctypes
+import errno
 import http.client
+import os
 import signal
 import socket
 
@@ -121,3 +125,48 @@ def test_unusable_socket_exits_3(tmp_path):
                      logdir=tmp_path) as proc:
             assert proc.wait(timeout=10) == 3
             assert str(port) in proc.stderr_text()
+
+
+def _sockets_of(pid: int):
+    """(fd, peer or None, TCP_NODELAY) of each TCP socket of `pid`, read
+    through pidfd_getfd (Linux 5.6+, needs ptrace rights over pid)."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    pidfd = libc.syscall(434, pid, 0)  # pidfd_open
+    if pidfd < 0:
+        pytest.skip(f"pidfd_open: {os.strerror(ctypes.get_errno())}")
+    found = []
+    try:
+        for fd in os.listdir(f"/proc/{pid}/fd"):
+            if not os.readlink(f"/proc/{pid}/fd/{fd}").startswith("socket:"):
+                continue
+            mine = libc.syscall(438, pidfd, int(fd), 0)  # pidfd_getfd
+            if mine < 0:
+                if ctypes.get_errno() in (errno.EPERM, errno.ENOSYS):
+                    pytest.skip("pidfd_getfd is not allowed here")
+                continue
+            s = socket.socket(fileno=mine)
+            try:
+                if s.family not in (socket.AF_INET, socket.AF_INET6):
+                    continue
+                try:
+                    peer = s.getpeername()
+                except OSError:
+                    peer = None  # the listening socket
+                found.append((int(fd), peer, s.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)))
+            finally:
+                s.close()
+    finally:
+        os.close(pidfd)
+    return found
+
+
+def test_accepted_sockets_have_tcp_nodelay(hello):
+    port, proc = hello
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as c:
+        c.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert c.recv(4096).startswith(b"HTTP/1.1 200")
+        mine = c.getsockname()
+        sockets = _sockets_of(proc.pid)
+    served = [s for s in sockets if s[1] is not None and tuple(s[1][:2]) == tuple(mine[:2])]
+    assert served, sockets
+    assert all(nodelay for _, _, nodelay in sockets), sockets

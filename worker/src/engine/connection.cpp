@@ -27,18 +27,16 @@ constexpr uint64_t kPrebufferBytes = 64 * 1024;
 // keep the connection; beyond it the connection closes.
 constexpr uint64_t kDrainBytes = 256 * 1024;
 
-void describe_peer(int fd, std::string& host, uint16_t& port) {
-  sockaddr_storage ss{};
-  socklen_t len = sizeof ss;
-  if (getpeername(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0) return;
+void describe_peer(const asio::generic::stream_protocol::endpoint& peer, std::string& host,
+                   uint16_t& port) {
   char text[INET6_ADDRSTRLEN] = {0};
-  if (ss.ss_family == AF_INET) {
-    const auto* in = reinterpret_cast<const sockaddr_in*>(&ss);
+  if (peer.data()->sa_family == AF_INET) {
+    const auto* in = reinterpret_cast<const sockaddr_in*>(peer.data());
     inet_ntop(AF_INET, &in->sin_addr, text, sizeof text);
     port = ntohs(in->sin_port);
     host = text;
-  } else if (ss.ss_family == AF_INET6) {
-    const auto* in6 = reinterpret_cast<const sockaddr_in6*>(&ss);
+  } else if (peer.data()->sa_family == AF_INET6) {
+    const auto* in6 = reinterpret_cast<const sockaddr_in6*>(peer.data());
     inet_ntop(AF_INET6, &in6->sin6_addr, text, sizeof text);
     port = ntohs(in6->sin6_port);
     host = text;
@@ -89,13 +87,14 @@ std::string_view trim(std::string_view v) {
 }  // namespace
 
 Connection::Connection(Server& server, asio::generic::stream_protocol::socket socket,
+                       const asio::generic::stream_protocol::endpoint& peer,
                        const Listener& listener)
     : server_(server),
       socket_(std::move(socket)),
       listener_(listener),
       parser_(server.config().limits),
       wake_(server.io().get_executor()) {
-  if (!listener_.unix_socket) describe_peer(socket_.native_handle(), peer_, peer_port_);
+  if (!listener_.unix_socket) describe_peer(peer, peer_, peer_port_);
   server_.add(this);
 }
 
@@ -106,8 +105,9 @@ Connection::~Connection() {
 
 asio::awaitable<void> Connection::serve(Server& server,
                                         asio::generic::stream_protocol::socket socket,
+                                        asio::generic::stream_protocol::endpoint peer,
                                         const Listener& listener) {
-  Connection connection(server, std::move(socket), listener);
+  Connection connection(server, std::move(socket), peer, listener);
   try {
     co_await connection.run();
   } catch (const std::exception&) {
@@ -125,8 +125,7 @@ void Connection::close() {
   if (closed_) return;
   closed_ = true;
   asio::error_code ignored;
-  socket_.shutdown(asio::socket_base::shutdown_both, ignored);
-  socket_.close(ignored);
+  socket_.close(ignored);  // also cancels a pending operation
 }
 
 void Connection::wake(void* self) {

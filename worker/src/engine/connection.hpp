@@ -34,13 +34,14 @@ class Connection final : private Exchange::InlineIo {
   using Clock = std::chrono::steady_clock;
 
   Connection(Server& server, asio::generic::stream_protocol::socket socket,
-             const Listener& listener);
+             const asio::generic::stream_protocol::endpoint& peer, const Listener& listener);
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
   // Spawned by the accept loop: owns the Connection for its whole life.
   static asio::awaitable<void> serve(Server& server, asio::generic::stream_protocol::socket socket,
+                                     asio::generic::stream_protocol::endpoint peer,
                                      const Listener& listener);
 
   // ---- for the Server (I/O thread) ----

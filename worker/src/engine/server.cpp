@@ -43,6 +43,14 @@ Server::Server(EngineConfig config, Application& app, WorkerHost& host,
     auto acceptor = std::make_unique<GenericAcceptor>(io_);
     acceptor->assign(asio::generic::stream_protocol(l.family, protocol), l.fd);
     acceptors_.push_back(std::move(acceptor));
+    if (!l.unix_socket) {
+      // Accepted sockets inherit TCP_NODELAY from the listening one: one
+      // setsockopt here instead of one per connection.
+      const int one = 1;
+      if (setsockopt(l.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) != 0) {
+        nodelay_inherited_ = false;
+      }
+    }
   }
 }
 
@@ -124,7 +132,8 @@ asio::awaitable<void> Server::accept_loop(GenericAcceptor& acceptor,
       co_await accept_gate_.wait();
     }
     if (stopping_) co_return;
-    auto [ec, socket] = co_await acceptor.async_accept(kNoThrow);
+    asio::generic::stream_protocol::endpoint peer;
+    auto [ec, socket] = co_await acceptor.async_accept(peer, kNoThrow);
     // A connection accepted just as the stop began is still served (with
     // Connection: close); dropping it would reset its request.
     if (ec && stopping_) co_return;
@@ -138,14 +147,15 @@ asio::awaitable<void> Server::accept_loop(GenericAcceptor& acceptor,
       }
       continue;
     }
-    if (!listener.unix_socket) {
+    if (!listener.unix_socket && !nodelay_inherited_) {
       const int one = 1;
       setsockopt(socket.native_handle(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     }
     asio::error_code ignored;
     socket.native_non_blocking(true, ignored);
     ++unregistered_;
-    asio::co_spawn(io_, Connection::serve(*this, std::move(socket), listener), asio::detached);
+    asio::co_spawn(io_, Connection::serve(*this, std::move(socket), peer, listener),
+                   asio::detached);
     if (stopping_) co_return;
   }
 }

@@ -140,6 +140,7 @@ class Server {
   AppPool pool_;
   bool app_inline_ = false;
   unsigned pooled_ = 0;
+  bool nodelay_inherited_ = true;  // every TCP listener has TCP_NODELAY set
   std::atomic<bool> stopping_{false};
   std::vector<Connection*> connections_;
   unsigned accept_loops_ = 0;    // accept_loop coroutines still running
