@@ -130,6 +130,10 @@ StatusOr<CliOptions> parse_cli_options(const std::vector<std::string>& all_args)
   worker("--limit-request-fields", "--limit-request-fields", "max header fields (100)", true, &kWholeNumber);
   worker("--limit-request-field_size,--limit-request-field-size", "--limit-request-field_size", "max header field bytes (8190)", true, &kWholeNumber);
   worker("--worker-connections", "--worker-connections", "max connections per worker", true, &kWholeNumber);
+  const CLI::Range seconds(0.1, 3600.0);
+  worker("--header-timeout", "--header-timeout", "seconds to receive a whole request head (10)", true, &seconds);
+  worker("--body-timeout", "--body-timeout", "idle seconds allowed while reading a body (30)", true, &seconds);
+  worker("--write-timeout", "--write-timeout", "idle seconds allowed while writing (30)", true, &seconds);
   worker("--reload", "--reload", "restart workers when app source changes (development)", false, nullptr);
 
   std::vector<std::string> reversed(args.rbegin(), args.rend());

@@ -186,7 +186,7 @@ TEST(CommandLine, Mistakes) {
 
 TEST(CommandLine, OneLinerRunsGworkerWithWorkerFlags) {
   auto c = from_args({"-w", "2", "-k", "gthread", "--threads", "4", "--reload", "--timeout", "7",
-                      "--limit-request-field_size", "100", "hello:app"});
+                      "--limit-request-field_size", "100", "--write-timeout", "2.5", "hello:app"});
   if (::access(gworker_path().c_str(), X_OK) != 0) {
     // Without a built gworker the one-liner must say what is missing.
     ASSERT_FALSE(c.ok());
@@ -198,8 +198,12 @@ TEST(CommandLine, OneLinerRunsGworkerWithWorkerFlags) {
   EXPECT_EQ(p.binds, std::vector<std::string>{"127.0.0.1:8000"});  // Gunicorn's default
   EXPECT_EQ(p.command, (std::vector<std::string>{gworker_path(), "hello:app", "--worker-class",
                                                  "gthread", "--threads", "4",
-                                                 "--limit-request-field_size", "100", "--reload",
+                                                 "--limit-request-field_size", "100",
+                                                 "--write-timeout", "2.5", "--reload",
                                                  "--timeout", "7"}));
+  EXPECT_NE(from_args({"--write-timeout", "0", "hello:app"}).status().message().find(
+                "--write-timeout"),
+            std::string::npos);
 }
 
 TEST_F(ConfigFile, FlagsOverrideArbiterKeysOnly) {
