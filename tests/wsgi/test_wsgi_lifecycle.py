@@ -131,25 +131,39 @@ def test_gworker_beats_carry_its_counters_to_gctl_status():
         assert pool_status(arb)["workers"][0]["last_heartbeat_age_seconds"] < 2.0
 
 
+def replaced_when_stuck(port: int, arb) -> None:
+    """Sends a request that stays in the app, waits until arbiterd replaced
+    the worker, and checks the request failed and the pool serves again."""
+    first = worker_pids(arb)
+    outcome = []
+
+    def stuck_request():
+        try:
+            outcome.append(get(port, "/slow?ms=30000", timeout=40).status)
+        except (ConnectionError, OSError) as exc:  # the killed worker drops it
+            outcome.append(type(exc).__name__)
+
+    t = threading.Thread(target=stuck_request, daemon=True)
+    t.start()
+    wait_until(lambda: worker_pids(arb) and worker_pids(arb) != first, timeout=15,
+               message="the stuck worker replaced")
+    assert get(port, "/hello").status == 200
+    t.join(10)
+    assert outcome and outcome[0] != 200, outcome
+
+
+def test_sync_gworker_stuck_in_a_request_is_replaced_after_the_timeout():
+    """The sync worker runs the app on its I/O loop: stuck there, it stops
+    beating and arbiterd replaces it after --timeout, as Gunicorn does."""
+    with serving("gateway_app:app", "-t", "2", workers=1) as (port, arb):
+        replaced_when_stuck(port, arb)
+        assert "no heartbeat within timeout" in arb.stderr_text()
+
+
 def test_max_request_age_replaces_a_gworker_stuck_in_a_request():
     """gthread: the I/O thread keeps beating while an app thread is stuck;
     the beats' oldest request age trips the pool's max_request_age."""
     with serving("gateway_app:app", "-k", "gthread", "--threads", "2", "-t", "2",
                  "--max-request-age", "2", workers=1) as (port, arb):
-        first = worker_pids(arb)
-        outcome = []
-
-        def stuck_request():
-            try:
-                outcome.append(get(port, "/slow?ms=30000", timeout=40).status)
-            except (ConnectionError, OSError) as exc:  # the killed worker drops it
-                outcome.append(type(exc).__name__)
-
-        t = threading.Thread(target=stuck_request, daemon=True)
-        t.start()
-        wait_until(lambda: worker_pids(arb) and worker_pids(arb) != first, timeout=15,
-                   message="the stuck worker replaced")
-        assert get(port, "/hello").status == 200
-        t.join(10)
-        assert outcome and outcome[0] != 200, outcome
+        replaced_when_stuck(port, arb)
         wait_until(lambda: "a request exceeded max_request_age" in arb.stderr_text(), timeout=5)

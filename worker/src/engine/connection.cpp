@@ -115,6 +115,10 @@ asio::awaitable<void> Connection::serve(Server& server,
   }
 }
 
+bool Connection::release_idle_buffers(Clock::time_point idle_before) {
+  return state_ == State::kIdle && idle_since_ < idle_before && exchange_.release_buffers();
+}
+
 bool Connection::input_pending() {
   if (closed_) return false;
   int n = 0;
@@ -376,6 +380,7 @@ asio::awaitable<void> Connection::run() {
         // Even when stopping, an idle connection is not closed at once: its
         // client may have a request on the wire (closing would reset it);
         // that request is served with Connection: close.
+        if (state_ != State::kIdle) idle_since_ = Clock::now();
         state_ = State::kIdle;
         const bool first = requests_ == 0 && !server_.stopping().load();
         deadline_ = Clock::now() + (first ? config.header_timeout : config.keep_alive);
@@ -441,7 +446,6 @@ asio::awaitable<void> Connection::run() {
 
     // 4. Skip what the app left of the request body.
     if (!exchange_.body_done() && !co_await read_body(true, true)) co_return;
-    exchange_.release_buffers();
   }
 }
 

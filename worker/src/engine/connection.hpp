@@ -50,6 +50,9 @@ class Connection final : private Exchange::InlineIo {
   bool idle() const { return state_ == State::kIdle; }
   // Bytes have arrived that the loop has not read yet.
   bool input_pending();
+  // Gives back big request/response buffers when idle since before then;
+  // true when it did.
+  bool release_idle_buffers(Clock::time_point idle_before);
   // When the request being served arrived (only while busy).
   bool busy() const { return state_ == State::kBusy || state_ == State::kBody || state_ == State::kWrite; }
   Clock::time_point request_started() const { return request_started_; }
@@ -87,6 +90,7 @@ class Connection final : private Exchange::InlineIo {
   State state_ = State::kIdle;
   Clock::time_point deadline_ = Clock::time_point::max();
   Clock::time_point request_started_{};
+  Clock::time_point idle_since_{};
   std::unique_ptr<char[]> buf_;
   size_t cap_ = 0;
   size_t pos_ = 0;

@@ -11,7 +11,7 @@ namespace {
 // the connection kept) only when at most this much of it is left.
 constexpr uint64_t kDrainBytes = 64 * 1024;
 
-// Buffer capacity an Exchange keeps between requests.
+// Buffer capacity an idle connection's Exchange keeps.
 constexpr size_t kKeptCapacity = 128 * 1024;
 
 }  // namespace
@@ -32,20 +32,25 @@ void Exchange::reset(const Context& context, bool inline_mode) {
   body_received_ = 0;
   body_pos_ = 0;
   head_ = http::AppHead{};
-  release_buffers();
+  body_buf_.clear();
+  out_.clear();
+  body_in_.clear();
   body_sent_ = 0;
   remaining_.reset();
   file_ = FileSlice{};
 }
 
-void Exchange::release_buffers() {
+bool Exchange::release_buffers() {
+  bool released = false;
   for (std::string* buffer : {&body_buf_, &out_, &body_in_}) {
     if (buffer->capacity() > kKeptCapacity) {
       std::string().swap(*buffer);
+      released = true;
     } else {
       buffer->clear();
     }
   }
+  return released;
 }
 
 void Exchange::add_body(std::string& bytes) {

@@ -3,6 +3,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
+#include <malloc.h>
 #include <unistd.h>
 
 #include <asio/co_spawn.hpp>
@@ -24,6 +25,8 @@ namespace {
 
 constexpr auto kNoThrow = asio::experimental::as_tuple(asio::use_awaitable);
 constexpr std::chrono::milliseconds kReapEvery{200};
+// A connection idle this long gives back the big buffers of its last request.
+constexpr std::chrono::milliseconds kIdleRelease{1000};
 
 }  // namespace
 
@@ -169,11 +172,18 @@ asio::awaitable<void> Server::reap_loop() {
     const auto now = std::chrono::steady_clock::now();
     if (access_log_ != nullptr && ++ticks % 5 == 0) access_log_->flush();
     // close() only cancels; connections leave the list from their own frames.
+    bool released = false;
     for (Connection* c : std::vector<Connection*>(connections_)) {
       // An idle connection whose next request came while the loop was busy
       // (an inline app) is not timed out: its read completes next.
-      if (c->deadline() < now && !(c->idle() && c->input_pending())) c->close();
+      if (c->deadline() < now && !(c->idle() && c->input_pending())) {
+        c->close();
+      } else {
+        released = c->release_idle_buffers(now - kIdleRelease) || released;
+      }
     }
+    // Freed megabytes sit in malloc's free lists, resident, until trimmed.
+    if (released) malloc_trim(0);
     if (drained()) co_return;
   }
 }
