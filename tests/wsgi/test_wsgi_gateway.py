@@ -32,6 +32,15 @@ def served(request):
         yield port, arb, spec.endswith("validated"), kind
 
 
+def recv_until(sock: socket.socket, done, data: bytes = b"") -> bytes:
+    """Reads until done(bytes so far); fails if the server closes first."""
+    while not done(data):
+        piece = sock.recv(65536)
+        assert piece, data
+        data += piece
+    return data
+
+
 @pytest.fixture
 def server(served):
     port, arb, validated, _ = served
@@ -126,17 +135,9 @@ def test_generator_blocks_are_not_delayed(server):
     with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
         t0 = time.monotonic()
         s.sendall(b"GET /stream?n=3&delay_ms=700 HTTP/1.1\r\nHost: x\r\n\r\n")
-        first = b""
-        while b"chunk 0" not in first:
-            piece = s.recv(65536)
-            assert piece, first
-            first += piece
+        first = recv_until(s, lambda d: b"chunk 0" in d)
         first_at = time.monotonic() - t0
-        rest = first
-        while not rest.endswith(b"0\r\n\r\n"):
-            piece = s.recv(65536)
-            assert piece, rest
-            rest += piece
+        rest = recv_until(s, lambda d: d.endswith(b"0\r\n\r\n"), first)
         total = time.monotonic() - t0
     assert b"chunk 2" in rest
     assert total >= 1.3
@@ -314,11 +315,7 @@ def test_client_leaving_mid_stream_still_closes_the_iterable():
         before = environ_of(port, "/stats")
         with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
             s.sendall(b"GET /stream?n=400&delay_ms=20 HTTP/1.1\r\nHost: x\r\n\r\n")
-            got = b""
-            while b"chunk 1\n" not in got:
-                piece = s.recv(65536)
-                assert piece, got
-                got += piece
+            recv_until(s, lambda d: b"chunk 1\n" in d)
         # The app notices at its next write (EPIPE/ECONNRESET) and close() runs.
         wait_until(lambda: environ_of(port, "/stats")["closed"] > before["closed"], timeout=20,
                    message="close() after the client left")
@@ -335,11 +332,7 @@ def test_sync_worker_never_runs_two_requests_at_once():
             up.sendall(b"POST /digest HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n"
                        b"Content-Length: %d\r\n\r\n" % len(body))
             # 100 Continue comes when the app reads wsgi.input: it is running.
-            interim = b""
-            while b"\r\n\r\n" not in interim:
-                piece = up.recv(4096)
-                assert piece, interim
-                interim += piece
+            interim = recv_until(up, lambda d: b"\r\n\r\n" in d)
             assert interim.startswith(b"HTTP/1.1 100"), interim
             during = []
             other = threading.Thread(target=lambda: during.append(environ_of(port, "/stats")))
@@ -347,11 +340,7 @@ def test_sync_worker_never_runs_two_requests_at_once():
             other.join(1.0)
             assert other.is_alive(), "a second request ran while the first was in the app"
             up.sendall(body)
-            data = b""
-            while b"}" not in data:
-                piece = up.recv(65536)
-                assert piece, data
-                data += piece
+            data = recv_until(up, lambda d: b"}" in d)
         other.join(10)
         assert json.loads(data.partition(b"\r\n\r\n")[2]) == {
             "length": len(body), "sha256": hashlib.sha256(body).hexdigest()}

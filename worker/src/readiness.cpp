@@ -11,6 +11,19 @@ namespace greenfork::worker {
 
 namespace {
 
+// The WATCHDOG=1 datagram for `s`, with the counters arbiterd reads.
+std::string notify_beat(const EngineStats& s) {
+  char age[32];
+  std::snprintf(age, sizeof age, "%.3f", s.oldest_request_age_seconds);
+  // STOPPING=1 as soon as the worker stops on its own (max requests, a
+  // reload request): arbiterd then starts its replacement at once.
+  return std::string("WATCHDOG=1\n") +
+         (s.stopping ? "STOPPING=1\nSTATUS=stopping" : "STATUS=serving") + "\n" +
+         contract::kNotifyRequestsServed + "=" + std::to_string(s.requests_served) + "\n" +
+         contract::kNotifyRequestsInFlight + "=" + std::to_string(s.in_flight) + "\n" +
+         contract::kNotifyOldestRequestAge + "=" + age;
+}
+
 class NoReadiness final : public Readiness {
  public:
   Status ready() override { return {}; }
@@ -28,17 +41,6 @@ class NotifyReadiness final : public Readiness {
 };
 
 }  // namespace
-
-std::string notify_beat(const EngineStats& s) {
-  char age[32];
-  std::snprintf(age, sizeof age, "%.3f", s.oldest_request_age_seconds);
-  // STOPPING=1 as soon as the worker stops on its own (max requests, a
-  // reload request): arbiterd then starts its replacement at once.
-  return std::string("WATCHDOG=1\n") + (s.stopping ? "STOPPING=1\nSTATUS=stopping" : "STATUS=serving") + "\n" +
-         contract::kNotifyRequestsServed + "=" + std::to_string(s.requests_served) + "\n" +
-         contract::kNotifyRequestsInFlight + "=" + std::to_string(s.in_flight) + "\n" +
-         contract::kNotifyOldestRequestAge + "=" + age;
-}
 
 std::unique_ptr<Readiness> Readiness::create() {
   if (std::getenv(contract::kNotifySocket) != nullptr) return std::make_unique<NotifyReadiness>();

@@ -27,7 +27,4 @@ class Readiness {
   virtual const char* kind() const = 0;
 };
 
-// The WATCHDOG=1 datagram for `stats` (exposed for tests).
-std::string notify_beat(const EngineStats& stats);
-
 }  // namespace greenfork::worker

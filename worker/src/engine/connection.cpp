@@ -380,10 +380,11 @@ asio::awaitable<void> Connection::run() {
         // Even when stopping, an idle connection is not closed at once: its
         // client may have a request on the wire (closing would reset it);
         // that request is served with Connection: close.
-        if (state_ != State::kIdle) idle_since_ = Clock::now();
+        const Clock::time_point now = Clock::now();
+        if (state_ != State::kIdle) idle_since_ = now;
         state_ = State::kIdle;
         const bool first = requests_ == 0 && !server_.stopping().load();
-        deadline_ = Clock::now() + (first ? config.header_timeout : config.keep_alive);
+        deadline_ = now + (first ? config.header_timeout : config.keep_alive);
       } else {
         state_ = State::kHead;
         if (!head_clock) {

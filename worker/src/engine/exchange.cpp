@@ -46,8 +46,6 @@ bool Exchange::release_buffers() {
     if (buffer->capacity() > kKeptCapacity) {
       std::string().swap(*buffer);
       released = true;
-    } else {
-      buffer->clear();
     }
   }
   return released;

@@ -70,8 +70,8 @@ class Exchange final : public ResponseWriter, public BodyReader {
 
   // I/O thread, before dispatch.
   void reset(const Context& context, bool inline_mode);
-  // I/O thread, between requests: empties the buffers and gives back any
-  // grown past 128 KiB. Called for a connection that has been idle a while
+  // I/O thread, between requests: gives back any buffer grown past
+  // 128 KiB (reset() empties them). Called for a connection that has been idle a while
   // (not after every request: reallocating megabytes per request costs
   // page faults and munmaps, 6x the time of a 1 MiB echo). True when a
   // buffer was given back.
