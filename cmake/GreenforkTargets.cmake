@@ -11,11 +11,16 @@ set(GF_SANITIZER_FLAGS -fsanitize=address,undefined -fno-omit-frame-pointer
     -fno-sanitize-recover=undefined
     $<$<AND:$<COMPILE_LANGUAGE:CXX>,$<CXX_COMPILER_ID:GNU>>:-Wno-mismatched-new-delete>)
 
+set(GF_TSAN_FLAGS -fsanitize=thread -fno-omit-frame-pointer)
+
 # gf_sanitize(target): sanitizer flags only, for third-party and generated code.
 function(gf_sanitize target)
   if(GF_SANITIZE)
     target_compile_options(${target} PRIVATE ${GF_SANITIZER_FLAGS})
     target_link_options(${target} PRIVATE -fsanitize=address,undefined)
+  elseif(GF_TSAN)
+    target_compile_options(${target} PRIVATE ${GF_TSAN_FLAGS})
+    target_link_options(${target} PRIVATE -fsanitize=thread)
   endif()
 endfunction()
 
