@@ -52,6 +52,7 @@ struct RequestParser::Impl {
   llhttp_t parser{};
   llhttp_settings_t settings{};
   ParseStatus pause_status = ParseStatus::kNeedMore;
+  bool trailers_next = false;  // paused by on_chunk_header, not for the caller
   int cb_status = 0;  // set by a callback that refused the message
   std::string cb_reason;
 
@@ -77,29 +78,22 @@ struct RequestParser::Impl {
     return 0;
   }
   static int on_header_field(llhttp_t* p, const char* at, size_t len) {
-    RequestParser& s = self(p);
-    s.field_.append(at, len);
-    return s.head_done_ ? s.check_trailer_size() : 0;
+    self(p).field_.append(at, len);
+    return 0;
   }
   static int on_header_value(llhttp_t* p, const char* at, size_t len) {
-    RequestParser& s = self(p);
-    if (len == 0) return 0;  // llhttp emits empty spans at feed boundaries
-    const bool contiguous = s.value_span_this_feed_
-                                ? at == s.value_end_
-                                : at == s.feed_begin_ && s.value_at_feed_end_;
-    if (s.value_started_ && !contiguous) {
-      // llhttp restarts the value span after CRLF + whitespace: obs-fold
-      // (in trailers, where the raw scanner does not look).
-      return refuse(p, 400, "obsolete line folding");
-    }
-    s.value_started_ = true;
-    s.value_span_this_feed_ = true;
-    s.value_end_ = at + len;
-    s.value_.append(at, len);
-    return s.head_done_ ? s.check_trailer_size() : 0;
+    self(p).value_.append(at, len);
+    return 0;
   }
   static int on_header_value_complete(llhttp_t* p) { return self(p).finish_field(); }
   static int on_headers_complete(llhttp_t* p) { return self(p).on_headers_complete_checks(); }
+  // The last chunk's size line is done: the trailer section follows. Pause so
+  // that feed() puts the raw scanner on it, as on a head.
+  static int on_chunk_header(llhttp_t* p) {
+    if (p->content_length != 0) return 0;
+    self(p).impl_->trailers_next = true;
+    return HPE_PAUSED;
+  }
   static int on_body(llhttp_t* p, const char* at, size_t len) {
     RequestParser& s = self(p);
     s.body_seen_ += len;
@@ -114,6 +108,7 @@ struct RequestParser::Impl {
     s.message_started_ = false;
     s.in_body_ = false;
     s.head_done_ = false;  // the scanner watches the next head
+    s.in_trailers_ = false;
     s.reset_scanner();
     s.impl_->pause_status = ParseStatus::kComplete;
     return HPE_PAUSED;
@@ -131,6 +126,7 @@ RequestParser::RequestParser(const ParserLimits& limits)
   st.on_header_value = &Impl::on_header_value;
   st.on_header_value_complete = &Impl::on_header_value_complete;
   st.on_headers_complete = &Impl::on_headers_complete;
+  st.on_chunk_header = &Impl::on_chunk_header;
   st.on_body = &Impl::on_body;
   st.on_message_complete = &Impl::on_message_complete;
   llhttp_init(&impl_->parser, HTTP_REQUEST, &st);
@@ -147,76 +143,75 @@ void RequestParser::reset_scanner() {
   at_line_start_ = true;
 }
 
+void RequestParser::start_trailers() {
+  in_trailers_ = true;
+  reset_scanner();
+  line_no_ = 1;  // no request line: the first line is a field line
+}
+
 void RequestParser::start_message() {
   head_ = RequestHead{};
   body_.clear();
   trailers_.clear();
   field_.clear();
   value_.clear();
-  value_started_ = false;
   host_count_ = 0;
   transfer_encoding_.clear();
   saw_transfer_encoding_ = false;
   body_seen_ = 0;
-  trailer_fields_ = 0;
   message_started_ = true;
 }
 
-// Scans head bytes ahead of llhttp. Returns false with `stop` at the first
-// byte that breaks a limit (pending_status_ says which); true when the data
-// ends or the head ends first. Stops at the end of the head, so body bytes
-// are never scanned.
+// Scans the bytes of a head (or of a trailer section) ahead of llhttp.
+// Returns false with `stop` at the first byte that breaks a rule
+// (pending_status_ says which); true when the data ends or the section ends
+// first. Stops at the section's end, so body bytes are never scanned.
+// Every line ends in CRLF: a CR not followed by LF, or an LF not preceded by
+// CR, is refused here whatever llhttp would make of it (RFC 9112 2.2: bare
+// LF and bare CR are where parsers disagree, which is what smuggling needs).
 bool RequestParser::scan_head(std::string_view data, size_t& stop) {
+  auto refuse = [&](size_t at, int status, std::string reason) {
+    stop = at;
+    pending_status_ = status;
+    pending_reason_ = std::move(reason);
+    return false;
+  };
+  const char* what = in_trailers_ ? "trailer" : "header";
+  const std::string where = in_trailers_ ? " in the trailers" : " in the request head";
   for (size_t i = 0; i < data.size(); ++i) {
     const char c = data[i];
+    if (prev_cr_ && c != '\n') return refuse(i, 400, "bare CR" + where);
     if (c == '\n') {
-      if (!prev_cr_) {
-        stop = i;
-        pending_status_ = 400;
-        pending_reason_ = "bare LF in the request head";
-        return false;
-      }
+      if (!prev_cr_) return refuse(i, 400, "bare LF" + where);
       prev_cr_ = false;
       if (line_len_ == 0) {
         if (line_no_ == 0) continue;  // empty lines before a request: allowed
-        return true;  // end of the head; reset when the message completes
+        return true;  // end of the section; reset when the message completes
       }
       ++line_no_;
       line_len_ = 0;
       at_line_start_ = true;
       continue;
     }
-    if (c == '\r') {  // llhttp refuses a CR not followed by LF
+    if (c == '\r') {
       prev_cr_ = true;
       continue;
     }
-    prev_cr_ = false;
     if (at_line_start_ && line_no_ >= 1 && (c == ' ' || c == '\t')) {
-      stop = i;
-      pending_status_ = 400;
-      pending_reason_ = "obsolete line folding (header line starting with whitespace)";
-      return false;
+      return refuse(i, 400, "obsolete line folding (a field line starting with whitespace)");
     }
     at_line_start_ = false;
     ++line_len_;
     if (line_no_ == 0) {
       if (limits_.request_line != 0 && line_len_ > limits_.request_line) {
-        stop = i;
-        pending_status_ = 414;
-        pending_reason_ = "request line longer than " + std::to_string(limits_.request_line);
-        return false;
+        return refuse(i, 414, "request line longer than " + std::to_string(limits_.request_line));
       }
       request_line_.push_back(c);
     } else if (line_len_ == 1 && limits_.fields != 0 && line_no_ > limits_.fields) {
-      stop = i;
-      pending_status_ = 431;
-      pending_reason_ = "more than " + std::to_string(limits_.fields) + " header fields";
-      return false;
+      return refuse(i, 431, "more than " + std::to_string(limits_.fields) + " " + what + " fields");
     } else if (limits_.field_size != 0 && line_len_ > limits_.field_size) {
-      stop = i;
-      pending_status_ = 431;
-      pending_reason_ = "header field longer than " + std::to_string(limits_.field_size);
-      return false;
+      return refuse(i, 431, std::string(what) + " field longer than " +
+                                std::to_string(limits_.field_size));
     }
   }
   return true;
@@ -237,61 +232,47 @@ ParseResult RequestParser::feed(std::string_view data) {
   }
   size_t limit = data.size();
   bool violation = false;
-  if (!head_done_) {
+  if (!head_done_ || in_trailers_) {
     size_t stop = 0;
     if (!scan_head(data, stop)) {
       violation = true;
       limit = stop;
     }
   }
-  feed_begin_ = data.data();
-  value_span_this_feed_ = false;
   const llhttp_errno_t err = llhttp_execute(p, data.data(), limit);
-  // Only a span from this very call can end at its end: callers reuse
-  // buffers, so an old pointer may compare equal by coincidence.
-  if (limit > 0) {
-    value_at_feed_end_ = value_span_this_feed_ && value_end_ == data.data() + limit;
-    value_end_ = nullptr;
-  }
   switch (err) {
     case HPE_OK:
       if (violation) return fail(pending_status_, pending_reason_, limit);
       return {ParseStatus::kNeedMore, limit};
     case HPE_PAUSED: {
-      paused_ = true;
       const size_t consumed = static_cast<size_t>(llhttp_get_error_pos(p) - data.data());
+      if (impl_->trailers_next) {
+        // Our own pause: scan the trailer section like a head, then go on.
+        impl_->trailers_next = false;
+        llhttp_resume(p);
+        start_trailers();
+        if (consumed == data.size()) return {ParseStatus::kNeedMore, consumed};
+        ParseResult rest = feed(data.substr(consumed));
+        rest.consumed += consumed;
+        return rest;
+      }
+      paused_ = true;
       return {impl_->pause_status, consumed};
     }
-    case HPE_USER:
-    case HPE_CB_HEADERS_COMPLETE:
-      if (impl_->cb_status != 0) return fail(impl_->cb_status, impl_->cb_reason, 0);
-      return fail(400, llhttp_get_error_reason(p), 0);
     default:
       if (impl_->cb_status != 0) return fail(impl_->cb_status, impl_->cb_reason, 0);
       return fail(400, llhttp_get_error_reason(p), 0);
   }
 }
 
-int RequestParser::check_trailer_size() {
-  llhttp_t* p = &impl_->parser;
-  if (limits_.field_size != 0 && field_.size() + value_.size() > limits_.field_size) {
-    return Impl::refuse(p, 431, "trailer field longer than " + std::to_string(limits_.field_size));
-  }
-  return 0;
-}
-
 int RequestParser::finish_field() {
   llhttp_t* p = &impl_->parser;
-  value_started_ = false;
   std::string name = std::move(field_);
   std::string_view value = trim_ows(value_);
   field_.clear();
   if (name.empty()) return Impl::refuse(p, 400, "empty header name");
   const bool underscore = name.find('_') != std::string::npos;
-  if (head_done_) {  // a trailer
-    if (limits_.fields != 0 && ++trailer_fields_ > limits_.fields) {
-      return Impl::refuse(p, 431, "more than " + std::to_string(limits_.fields) + " trailer fields");
-    }
+  if (in_trailers_) {  // the raw scanner has counted and measured it
     if (ascii_iequals(name, "content-length") || ascii_iequals(name, "transfer-encoding") ||
         ascii_iequals(name, "host")) {
       return Impl::refuse(p, 400, "framing header " + name + " in trailers");

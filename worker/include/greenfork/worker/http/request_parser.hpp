@@ -45,13 +45,15 @@
 //        " 1 1", overflow); "chunked" not last or repeated in
 //        Transfer-Encoding; Transfer-Encoding on HTTP/1.0; a bad chunk size,
 //        extension or missing CRLF after chunk data; bare CR or bare LF
-//        anywhere in the head; obs-fold (a header line starting with SP/HT);
+//        anywhere in the head, the chunk framing or the trailers (every line
+//        ends in CRLF: "0\r\n\n" is refused, not read as the end of the
+//        body); obs-fold (a header or trailer line starting with SP/HT);
 //        NUL, CTL or DEL in a header name or value; whitespace before the
 //        colon; an empty header name; a second Host header, or none in an
 //        HTTP/1.1 request; a request line that is not exactly "METHOD SP
 //        target SP HTTP/x.y"; a target with bytes outside visible ASCII or
 //        not in origin-form ("/p"), absolute-form with a host ("http://h/p")
-//        or "*" (OPTIONS); obs-fold in trailers.
+//        or "*" (OPTIONS).
 // Header names containing '_' are DROPPED (never seen by the app, never
 // refused), like nginx's default underscores_in_headers off: so an app's
 // HTTP_X_FOO can only come from "X-Foo", whatever else the client sent.
@@ -140,9 +142,9 @@ class RequestParser {
   ParseResult fail(int status, std::string reason, size_t consumed);
   bool scan_head(std::string_view data, size_t& stop);
   void reset_scanner();
+  void start_trailers();
   void start_message();
   int finish_field();
-  int check_trailer_size();
   int on_headers_complete_checks();
 
   ParserLimits limits_;
@@ -155,6 +157,7 @@ class RequestParser {
   bool message_started_ = false;
   bool in_body_ = false;
   bool head_done_ = false;
+  bool in_trailers_ = false;  // after the last chunk: the scanner watches trailers
   bool paused_ = false;
 
   // Raw head scanner (line lengths, line count, obs-fold), see scan_head().
@@ -169,16 +172,10 @@ class RequestParser {
   // Header being assembled, and what the head said about framing.
   std::string field_;
   std::string value_;
-  bool value_started_ = false;        // a span of the current value arrived
-  const char* value_end_ = nullptr;   // where that span ended
-  const char* feed_begin_ = nullptr;  // start of the bytes being executed
-  bool value_at_feed_end_ = false;    // the last feed ended inside a value
-  bool value_span_this_feed_ = false;
   size_t host_count_ = 0;
   std::string transfer_encoding_;  // all Transfer-Encoding values, comma-joined
   bool saw_transfer_encoding_ = false;
   uint64_t body_seen_ = 0;
-  size_t trailer_fields_ = 0;
 };
 
 }  // namespace greenfork::worker::http
