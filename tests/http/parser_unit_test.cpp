@@ -1,6 +1,7 @@
 // RequestParser unit tests: the contract's main paths. The exhaustive
 // matrix lives in the data-driven tests (tests/data/http/).
 #include "greenfork/worker/http/request_parser.hpp"
+#include "greenfork/worker/http/request_target.hpp"
 
 #include <gtest/gtest.h>
 
@@ -198,6 +199,48 @@ TEST(RequestParser, UpgradeIsServedThenClosed) {
   ASSERT_EQ(o.error, 0) << o.reason;
   EXPECT_TRUE(o.messages.at(0).head.upgrade);
   EXPECT_FALSE(o.messages.at(0).head.keep_alive);
+}
+
+// What an app sees as path and query (PATH_INFO/QUERY_STRING, the native
+// path()/query()): Gunicorn's split, absolute-form reduced to its path.
+TEST(RequestTarget, SplitsOriginAndAbsoluteForms) {
+  struct Case {
+    const char* target;
+    const char* path;
+    const char* query;
+  };
+  for (const Case& c : {Case{"/a%20b?x=1&y=2", "/a%20b", "x=1&y=2"},
+                        Case{"/plain", "/plain", ""},
+                        Case{"/q?", "/q", ""},
+                        Case{"/q?a?b", "/q", "a?b"},
+                        Case{"//x//y?z", "//x//y", "z"},
+                        Case{"/f?x=1#frag", "/f", "x=1"},
+                        Case{"/f#frag?no", "/f", ""},
+                        Case{"http://host/a?q=1", "/a", "q=1"},
+                        Case{"http://host", "/", ""},
+                        Case{"http://host?q=1", "/", "q=1"},
+                        Case{"https://host:8443/a/b?q=1&r", "/a/b", "q=1&r"},
+                        Case{"HTTP://Host/A", "/A", ""},
+                        Case{"http://user@host:80/p", "/p", ""},
+                        Case{"http://[::1]:8080/v6?x", "/v6", "x"},
+                        Case{"http://host/a%2Fb?c=%20", "/a%2Fb", "c=%20"},
+                        Case{"*", "*", ""}}) {
+    const TargetParts parts = split_request_target(c.target);
+    EXPECT_EQ(parts.path, c.path) << c.target;
+    EXPECT_EQ(parts.query, c.query) << c.target;
+  }
+}
+
+TEST(RequestTarget, Forms) {
+  EXPECT_TRUE(valid_target_form("/", false));
+  EXPECT_TRUE(valid_target_form("http://h/p", false));
+  EXPECT_TRUE(valid_target_form("https://h", false));
+  EXPECT_TRUE(valid_target_form("*", true));
+  EXPECT_FALSE(valid_target_form("*", false));
+  EXPECT_FALSE(valid_target_form("http:///p", false));
+  EXPECT_FALSE(valid_target_form("h:443", false));
+  EXPECT_FALSE(valid_target_form("1http://h/", false));
+  EXPECT_FALSE(valid_target_form("", false));
 }
 
 }  // namespace

@@ -239,3 +239,45 @@ def test_many_requests_quickly(srv):
         for i in range(200):
             assert echo(w.response())["target"] == f"/q{i}"
     assert time.monotonic() - start < 10
+
+
+# An absolute-form target (what proxies send, RFC 9112 3.2.2) reaches the app
+# as the path and query of the URI, as Gunicorn passes it; RAW_URI and the
+# native target() keep what the client sent.
+ABSOLUTE_FORMS = [
+    ("http://example.com/a?q=1", "/a", "q=1"),
+    ("http://example.com:8080/a/b%20c?x=1&y", "/a/b%20c", "x=1&y"),
+    ("https://example.com/s", "/s", ""),
+    ("http://example.com", "/", ""),
+    ("http://example.com?only=query", "/", "only=query"),
+]
+
+
+@pytest.mark.parametrize("target,path,query", ABSOLUTE_FORMS)
+def test_absolute_form_target_reaches_native_app_as_path(srv, target, path, query):
+    with Wire(srv.port) as w:
+        w.send(request("GET", target, [("Host", "example.com")]))
+        doc = echo(w.response())
+    assert (doc["target"], doc["path"], doc["query"]) == (target, path, query)
+
+
+def test_absolute_form_target_reaches_wsgi_app_as_path_info(gworker):
+    from gftest import SOURCE_DIR, http_get, wait_until
+    srv = gworker("--chdir", str(SOURCE_DIR / "tests/wsgi/apps"), app="gateway_app:app",
+                  wait=False)
+    wait_until(lambda: http_get(srv.port, "/hello", timeout=2).status == 200, timeout=30,
+               message="gateway_app serving")
+    for target, path, query in [("http://example.com/environ?q=1", "/environ", "q=1"),
+                                ("https://example.com:8443/environ/x%20y", "/environ/x y", ""),
+                                ("http://example.com/environ", "/environ", "")]:
+        with Wire(srv.port) as w:
+            w.send(request("GET", target, [("Host", "example.com")]))
+            r = w.response()
+        assert r.status == 200, (target, r.status, r.body[:200])
+        env = json.loads(r.body)
+        assert (env["PATH_INFO"], env["QUERY_STRING"], env["RAW_URI"]) == (path, query, target)
+    # "http://h" has the path "/": the app's root route answers it.
+    with Wire(srv.port) as w:
+        w.send(request("GET", "http://example.com", [("Host", "example.com")]))
+        r = w.response()
+    assert (r.status, r.body) == (200, b"hello\n")

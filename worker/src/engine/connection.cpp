@@ -14,6 +14,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "greenfork/worker/http/request_target.hpp"
+
 namespace greenfork::worker {
 
 namespace {
@@ -244,14 +246,9 @@ void Connection::fill_request(http::RequestHead& head) {
   Request& r = exchange_.request;
   r.method = std::move(head.method);
   r.target = std::move(head.target);
-  const size_t q = r.target.find('?');
-  if (q == std::string::npos) {
-    r.path = r.target;
-    r.query.clear();
-  } else {
-    r.path.assign(r.target, 0, q);
-    r.query.assign(r.target, q + 1);
-  }
+  http::TargetParts parts = http::split_request_target(r.target);
+  r.path = std::move(parts.path);
+  r.query = std::move(parts.query);
   r.http_major = head.http_major;
   r.http_minor = head.http_minor;
   r.headers = std::move(head.headers);

@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "greenfork/worker/http/request_target.hpp"
 #include "transfer_coding.hpp"
 
 namespace greenfork::worker::http {
@@ -26,24 +27,6 @@ std::string_view trim_ows(std::string_view v) {
 bool is_tchar(char c) {
   if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
   return std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
-}
-
-// origin-form "/p", "*" (OPTIONS only) or absolute-form "scheme://host...".
-// (authority-form belongs to CONNECT, refused anyway.)
-bool valid_target_form(std::string_view target, bool options) {
-  if (target.empty()) return false;
-  if (target.front() == '/') return true;
-  if (target == "*") return options;
-  const size_t colon = target.find("://");
-  if (colon == std::string_view::npos || colon == 0) return false;
-  for (size_t i = 0; i < colon; ++i) {
-    const char c = target[i];
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                    (i > 0 && ((c >= '0' && c <= '9') || c == '+' || c == '-' || c == '.'));
-    if (!ok) return false;
-  }
-  const std::string_view rest = target.substr(colon + 3);
-  return !rest.empty() && rest.front() != '/' && rest.front() != '?' && rest.front() != '#';
 }
 
 }  // namespace
