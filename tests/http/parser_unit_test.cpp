@@ -174,8 +174,17 @@ TEST(RequestParser, Limits) {
   EXPECT_EQ(run_all_splits("GET /0123456789abc HTTP/1.0\r\n\r\n", limits).error, 0);
   EXPECT_EQ(run_all_splits("GET / HTTP/1.0\r\nA: 1\r\nB: 2\r\nC: 3\r\n\r\n", limits).error, 431);
   EXPECT_EQ(run_all_splits("GET / HTTP/1.0\r\nA: 1\r\nB: 2\r\n\r\n", limits).error, 0);
-  EXPECT_EQ(run_all_splits("GET / HTTP/1.0\r\nA: 12345678\r\n\r\n", limits).error, 431);
-  EXPECT_EQ(run_all_splits("GET / HTTP/1.0\r\nA: 1234567\r\n\r\n", limits).error, 0);
+  // A field line counts with its CRLF (Gunicorn): 8 + 2 fits in 10, 9 + 2 does not.
+  EXPECT_EQ(run_all_splits("GET / HTTP/1.0\r\nA: 123456\r\n\r\n", limits).error, 431);
+  EXPECT_EQ(run_all_splits("GET / HTTP/1.0\r\nA: 12345\r\n\r\n", limits).error, 0);
+  EXPECT_EQ(run_all_splits("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
+                           "0\r\nT: " + std::string(25, 't') + "\r\n\r\n",
+                           ParserLimits{0, 0, 30, 0}).error,
+            0);
+  EXPECT_EQ(run_all_splits("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
+                           "0\r\nT: " + std::string(26, 't') + "\r\n\r\n",
+                           ParserLimits{0, 0, 30, 0}).error,
+            431);
   EXPECT_EQ(run_all_splits("POST / HTTP/1.0\r\nContent-Length: 5\r\n\r\nhello", body_limits).error, 413);
   EXPECT_EQ(run_all_splits("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
                            body_limits).error,

@@ -21,7 +21,8 @@ default.
 Headers are [name, value] pairs in arrival order, names as sent, values
 without surrounding whitespace; strings are latin-1 (one char per byte).
 Limits are the engine's defaults (Gunicorn's): request line 4094 (414),
-100 fields and 8190 bytes per field (431), and the body limit below (413).
+100 fields and 8190 bytes per field line, CRLF included (431), and the body
+limit below (413).
 
     /usr/bin/python3 tests/data/http/make_cases.py          # rewrite the files
     /usr/bin/python3 tests/data/http/make_cases.py --check  # exit 1 if stale
@@ -194,9 +195,15 @@ valid("request_line_near_limit",
 valid("request_line_at_limit",
       get(target="/" + "b" * (LIMIT_REQUEST_LINE - len("GET / HTTP/1.1"))),
       req("GET", "/" + "b" * (LIMIT_REQUEST_LINE - len("GET / HTTP/1.1")), H))
+# Gunicorn counts a header line with its CRLF: 8188 bytes + CRLF = 8190 pass.
 valid("header_line_at_field_limit",
-      get(["X-Edge: " + "e" * (LIMIT_FIELD_SIZE - len("X-Edge: "))]),
-      req("GET", "/", H + [("X-Edge", "e" * (LIMIT_FIELD_SIZE - len("X-Edge: ")))]))
+      get(["X-Edge: " + "e" * (LIMIT_FIELD_SIZE - 2 - len("X-Edge: "))]),
+      req("GET", "/", H + [("X-Edge", "e" * (LIMIT_FIELD_SIZE - 2 - len("X-Edge: ")))]))
+valid("trailer_line_at_field_limit",
+      post(["Transfer-Encoding: chunked"],
+           b"0\r\nX-T: " + b"t" * (LIMIT_FIELD_SIZE - 2 - len("X-T: ")) + b"\r\n\r\n"),
+      req("POST", "/", H + [("Transfer-Encoding", "chunked")],
+          trailers=[("X-T", "t" * (LIMIT_FIELD_SIZE - 2 - len("X-T: ")))]))
 valid("body_at_small_limit", post(["Content-Length: 16"], b"0123456789abcdef"),
       req("POST", "/", H + [("Content-Length", "16")], b"0123456789abcdef"),
       limits={"body": 16})
@@ -481,8 +488,14 @@ invalid("too_many_fields",
 invalid("field_too_long", get(["X-Big: " + "v" * (LIMIT_FIELD_SIZE + 100)]), 431,
         "a field over --limit-request-field_size")
 invalid("header_line_one_over_field_limit",
-        get(["X-Edge: " + "e" * (LIMIT_FIELD_SIZE + 1 - len("X-Edge: "))]), 431,
-        "a header line one byte over --limit-request-field_size")
+        get(["X-Edge: " + "e" * (LIMIT_FIELD_SIZE - 1 - len("X-Edge: "))]), 431,
+        "a header line of 8189 bytes + CRLF: one over --limit-request-field_size")
+invalid("header_line_at_limit_without_crlf",
+        get(["X-Edge: " + "e" * (LIMIT_FIELD_SIZE - len("X-Edge: "))]), 431,
+        "a header line of 8190 bytes: Gunicorn counts the CRLF too")
+invalid("trailer_line_one_over_field_limit",
+        post(TE, b"0\r\nX-T: " + b"t" * (LIMIT_FIELD_SIZE - 1 - len("X-T: ")) + b"\r\n\r\n"),
+        431, "a trailer line of 8189 bytes + CRLF")
 invalid("trailer_too_long",
         post(TE, b"1\r\na\r\n0\r\nX-T: " + b"t" * LIMIT_FIELD_SIZE + b"\r\n\r\n"), 431,
         "a trailer line over --limit-request-field_size")

@@ -192,8 +192,10 @@ bool RequestParser::scan_head(std::string_view data, size_t& stop) {
       request_line_.push_back(c);
     } else if (line_len_ == 1 && limits_.fields != 0 && line_no_ > limits_.fields) {
       return refuse(i, 431, "more than " + std::to_string(limits_.fields) + " " + what + " fields");
-    } else if (limits_.field_size != 0 && line_len_ > limits_.field_size) {
-      return refuse(i, 431, std::string(what) + " field longer than " +
+    } else if (limits_.field_size != 0 && line_len_ + 2 > limits_.field_size) {
+      // Gunicorn counts a field line with its CRLF (message.py:
+      // header_length = len(line) + len("\r\n")), the request line without.
+      return refuse(i, 431, std::string(what) + " field line (with its CRLF) longer than " +
                                 std::to_string(limits_.field_size));
     }
   }

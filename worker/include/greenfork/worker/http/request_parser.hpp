@@ -34,8 +34,10 @@
 // What is refused (status, then the reason text says which rule):
 //   414  request line longer than limits.request_line (raw bytes, CRLF excluded)
 //   431  more than limits.fields header lines, or one header line
-//        ("Name: value", raw bytes, CRLF excluded) longer than limits.field_size;
-//        trailers count against the same limits
+//        ("Name: value" plus its CRLF, raw bytes) longer than limits.field_size;
+//        trailers count against the same limits. Both limits as Gunicorn
+//        counts them: at 4094 and 8190, a 4094-byte request line and an
+//        8188-byte header line (8190 with CRLF) pass; one byte more does not.
 //   413  Content-Length or the decoded chunked body above limits.body
 //   501  Transfer-Encoding with a coding other than chunked ("gzip, chunked",
 //        "gzip", "identity"); the CONNECT method
