@@ -203,6 +203,29 @@ TEST(RequestParser, IdleBetweenMessagesAndStickyError) {
   EXPECT_EQ(parser.feed("GET / HTTP/1.1\r\n\r\n").status, ParseStatus::kError);
 }
 
+TEST(RequestParser, FailedHeadRequestIsKnown) {
+  auto failed_head = [](const std::string& input) {
+    RequestParser parser;
+    std::string_view in = input;
+    for (;;) {
+      const ParseResult r = parser.feed(in);
+      in.remove_prefix(r.consumed);
+      if (r.status == ParseStatus::kError) return parser.failed_head_request();
+      if (r.status == ParseStatus::kNeedMore || in.empty()) {
+        ADD_FAILURE() << "not refused";
+        return false;
+      }
+    }
+  };
+  EXPECT_TRUE(failed_head("HEAD / HTTP/1.1\r\nHost: h\r\nBad Header: v\r\n\r\n"));
+  EXPECT_TRUE(failed_head("HEAD / HTTP/1.1\r\nHost: h\nX: y\r\n\r\n"));
+  EXPECT_FALSE(failed_head("GET / HTTP/1.1\r\nHost: h\r\nBad Header: v\r\n\r\n"));
+  EXPECT_FALSE(failed_head("HEADX / HTTP/1.1\r\nHost: h\r\nBad Header: v\r\n\r\n"));
+  // A refusal at the first byte of the message after a HEAD is not a HEAD's.
+  EXPECT_FALSE(failed_head("HEAD / HTTP/1.1\r\nHost: h\r\n\r\n\nGET / HTTP/1.1\r\n\r\n"));
+  EXPECT_FALSE(failed_head("HEAD / HTTP/1.1\r\nHost: h\r\n\r\nG\x01T / HTTP/1.1\r\n\r\n"));
+}
+
 TEST(RequestParser, UpgradeIsServedThenClosed) {
   Outcome o = run_all_splits("GET / HTTP/1.1\r\nHost: h\r\nConnection: upgrade\r\nUpgrade: websocket\r\n\r\n");
   ASSERT_EQ(o.error, 0) << o.reason;

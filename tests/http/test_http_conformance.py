@@ -281,3 +281,44 @@ def test_absolute_form_target_reaches_wsgi_app_as_path_info(gworker):
         w.send(request("GET", "http://example.com", [("Host", "example.com")]))
         r = w.response()
     assert (r.status, r.body) == (200, b"hello\n")
+
+
+# A refused HEAD request gets its error as a HEAD response (RFC 9110 9.3.2):
+# the status line and headers, Content-Length as a GET would get it, and not
+# one byte of body before the close.
+BAD_HEADS = {
+    "malformed_header": b"HEAD / HTTP/1.1\r\nHost: x\r\nBad Header: v\r\n\r\n",
+    "bare_lf": b"HEAD / HTTP/1.1\r\nHost: x\nX-A: b\r\n\r\n",
+    "long_target": b"HEAD /" + b"a" * 5000 + b" HTTP/1.1\r\nHost: x\r\n\r\n",
+    "cl_and_te": b"HEAD / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\n"
+                 b"Transfer-Encoding: chunked\r\n\r\n",
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD_HEADS))
+def test_error_answer_to_head_has_no_body(srv, name):
+    with Wire(srv.port) as w:
+        w.send(BAD_HEADS[name])
+        raw = w.read_until_close(10.0)
+    head, sep, rest = raw.partition(b"\r\n\r\n")
+    assert sep and rest == b"", f"{name}: body bytes after the head: {raw[:300]!r}"
+    assert head.startswith((b"HTTP/1.1 400 ", b"HTTP/1.1 414 ")), head
+    fields = dict(line.split(b": ", 1) for line in head.split(b"\r\n")[1:])
+    assert fields[b"Connection"] == b"close"
+    # The same refusal to a GET: its body is as long as HEAD's Content-Length.
+    with Wire(srv.port) as w:
+        w.send(b"GET" + BAD_HEADS[name][len(b"HEAD"):])
+        get_raw = w.read_until_close(10.0)
+    get_head, _, get_body = get_raw.partition(b"\r\n\r\n")
+    assert get_head.split(b"\r\n")[0] == head.split(b"\r\n")[0]
+    assert int(fields[b"Content-Length"]) == len(get_body) > 0
+
+
+def test_error_after_a_served_head_keeps_its_body(srv):
+    """The next request's refusal is judged on its own method."""
+    with Wire(srv.port) as w:
+        w.send(request("HEAD", "/h") + b"GET / HTTP/1.1\r\nHost: x\r\nBad Header: v\r\n\r\n")
+        first = w.response("HEAD")
+        assert first.status == 200 and first.body == b""
+        second = w.response()
+        assert second.status == 400 and second.body.startswith(b"Bad Request")

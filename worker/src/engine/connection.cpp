@@ -238,7 +238,8 @@ bool Connection::send_file_now(const Exchange::FileSlice& file) {
 }
 
 asio::awaitable<void> Connection::send_error(int status, std::string_view reason) {
-  const std::string response = http::error_response(status, reason);
+  const std::string response =
+      http::error_response(status, reason, parser_.failed_head_request());
   co_await write_all(response);
 }
 

@@ -56,8 +56,13 @@ struct RequestParser::Impl {
     self(p).head_.method.append(at, len);
     return 0;
   }
+
   static int on_url(llhttp_t* p, const char* at, size_t len) {
-    self(p).head_.target.append(at, len);
+    RequestParser& s = self(p);
+    s.head_.target.append(at, len);
+    // The method is whole once the target starts ("HEADX" is not HEAD); the
+    // flag outlives a move from head_.
+    s.head_method_ = s.head_.method == "HEAD";
     return 0;
   }
   static int on_header_field(llhttp_t* p, const char* at, size_t len) {
@@ -142,6 +147,7 @@ void RequestParser::start_message() {
   transfer_encoding_.clear();
   saw_transfer_encoding_ = false;
   body_seen_ = 0;
+  head_method_ = false;
   message_started_ = true;
 }
 

@@ -198,7 +198,7 @@ void serialize_head(const AppHead& head, Framing framing, uint64_t length, bool 
   out.append("\r\n");
 }
 
-std::string error_response(int status, std::string_view detail) {
+std::string error_response(int status, std::string_view detail, bool head_request) {
   AppHead head;
   head.status = status;
   head.reason = std::string(reason_phrase(status));
@@ -211,7 +211,7 @@ std::string error_response(int status, std::string_view detail) {
   body += "\n";
   std::string out;
   serialize_head(head, Framing::kContentLength, body.size(), false, false, out);
-  out += body;
+  if (!head_request) out += body;
   return out;
 }
 

@@ -47,6 +47,8 @@ void serialize_head(const AppHead& head, Framing framing, uint64_t length, bool 
 
 // A complete short response for framing errors and app failures:
 // "HTTP/1.1 400 Bad Request", Connection: close, a one-line text body.
-std::string error_response(int status, std::string_view detail);
+// For a HEAD request (`head_request`), the same head, Content-Length
+// included (the length a GET would get, RFC 9110 9.3.2), and no body.
+std::string error_response(int status, std::string_view detail, bool head_request = false);
 
 }  // namespace greenfork::worker::http

@@ -136,6 +136,9 @@ class RequestParser {
   bool idle() const { return !message_started_; }
   // True after kHead until kComplete: the body is being read.
   bool in_body() const { return in_body_; }
+  // After kError: the refused message is a HEAD request (as far as it was
+  // read), so its error response must carry no body (RFC 9110 9.3.2).
+  bool failed_head_request() const { return message_started_ && head_method_; }
 
  private:
   struct Impl;  // llhttp state and callbacks, out of the header
@@ -160,6 +163,7 @@ class RequestParser {
   bool in_body_ = false;
   bool head_done_ = false;
   bool in_trailers_ = false;  // after the last chunk: the scanner watches trailers
+  bool head_method_ = false;  // the current message's method is HEAD
   bool paused_ = false;
 
   // Raw head scanner (line lengths, line count, obs-fold), see scan_head().
