@@ -322,3 +322,56 @@ def test_error_after_a_served_head_keeps_its_body(srv):
         assert first.status == 200 and first.body == b""
         second = w.response()
         assert second.status == 400 and second.body.startswith(b"Bad Request")
+
+
+# Native and WSGI apps get the same response-header filtering: both ask for
+# the same headers, hop-by-hop ones among them, and the same arrive. (Before,
+# the WSGI gateway and the engine each kept their own list, which differed.)
+REPLY_APP = '''\
+def app(environ, start_response):
+    headers = []
+    for line in environ.get("HTTP_REPLY", "").split(" | "):
+        if line:
+            name, value = line.split(": ", 1)
+            headers.append((name, value))
+    start_response("200 OK", headers)
+    return [b"ok\\n"]
+'''
+
+ASKED = [("X-Kept", "1"), ("Content-Type", "text/plain"), ("Set-Cookie", "a=1"),
+         ("Keep-Alive", "timeout=5"), ("Proxy-Connection", "keep-alive"), ("TE", "trailers"),
+         ("Trailer", "X-Sum"), ("Trailers", "X-Sum"), ("Upgrade", "websocket"),
+         ("Proxy-Authenticate", "Basic"), ("Proxy-Authorization", "Basic eA=="),
+         ("Transfer-Encoding", "chunked"), ("Connection", "keep-alive, close"),
+         ("X-Also-Kept", "2")]
+
+
+def replied(port: int, pairs, wsgi: bool) -> list[tuple[str, str]]:
+    """The response headers that arrive when the app asks for `pairs`."""
+    if wsgi:  # WSGI: one Reply header, "|"-separated (the environ joins repeats)
+        asked = [("Reply", " | ".join(f"{n}: {v}" for n, v in pairs))]
+    else:
+        asked = [("Reply", f"{n}: {v}") for n, v in pairs]
+    with Wire(port) as w:
+        w.send(request("GET", "/", asked))
+        r = w.response()
+    assert (r.status, r.body) == (200, b"ok\n")
+    return [(n, v) for n, v in r.headers if n.lower() not in ("date", "server")]
+
+
+def test_native_and_wsgi_apps_get_the_same_header_filtering(gworker, tmp_path):
+    from gftest import BUILD_DIR, http_get, wait_until
+    native = gworker(app=f"native:{BUILD_DIR / 'tests/http/libnative_reply_headers.so'}",
+                     wait=False)
+    (tmp_path / "reply_app.py").write_text(REPLY_APP)
+    wsgi = gworker("--chdir", str(tmp_path), app="reply_app:app", wait=False)
+    for srv in (native, wsgi):
+        wait_until(lambda: http_get(srv.port, "/", timeout=2).status == 200, timeout=30,
+                   message=f"reply app on {srv.port}")
+    got_native = replied(native.port, ASKED, wsgi=False)
+    got_wsgi = replied(wsgi.port, ASKED, wsgi=True)
+    assert got_native == got_wsgi
+    names = [n.lower() for n, _ in got_native]
+    assert names == ["x-kept", "content-type", "set-cookie", "x-also-kept", "content-length",
+                     "connection"], got_native
+    assert dict(got_native)["Connection"] == "close"  # "close" in the app's list is honoured

@@ -3,7 +3,6 @@
 // size limits and obs-fold fire at a fixed byte, whatever the input split;
 // semantic checks (Host, Transfer-Encoding, the request line's exact shape)
 // run once the head is complete.
-#include "ascii.hpp"
 #include "greenfork/worker/http/request_parser.hpp"
 
 #include <llhttp.h>
@@ -11,6 +10,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "greenfork/http_token.hpp"
 #include "greenfork/worker/http/request_target.hpp"
 #include "transfer_coding.hpp"
 
@@ -18,16 +18,6 @@ namespace greenfork::worker::http {
 
 namespace {
 
-std::string_view trim_ows(std::string_view v) {
-  while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
-  while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
-  return v;
-}
-
-bool is_tchar(char c) {
-  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
-  return std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
-}
 
 }  // namespace
 
@@ -259,27 +249,27 @@ ParseResult RequestParser::feed(std::string_view data) {
 int RequestParser::finish_field() {
   llhttp_t* p = &impl_->parser;
   std::string name = std::move(field_);
-  std::string_view value = trim_ows(value_);
+  std::string_view value = http_token::trim(value_);
   field_.clear();
   if (name.empty()) return Impl::refuse(p, 400, "empty header name");
   const bool underscore = name.find('_') != std::string::npos;
   if (in_trailers_) {  // the raw scanner has counted and measured it
-    if (ascii_iequals(name, "content-length") || ascii_iequals(name, "transfer-encoding") ||
-        ascii_iequals(name, "host")) {
+    if (http_token::iequals(name, "content-length") || http_token::iequals(name, "transfer-encoding") ||
+        http_token::iequals(name, "host")) {
       return Impl::refuse(p, 400, "framing header " + name + " in trailers");
     }
     if (!underscore) trailers_.push_back(Header{std::move(name), std::string(value)});
     value_.clear();
     return 0;
   }
-  if (ascii_iequals(name, "host")) {
+  if (http_token::iequals(name, "host")) {
     if (++host_count_ > 1) return Impl::refuse(p, 400, "more than one Host header");
-  } else if (ascii_iequals(name, "transfer-encoding")) {
+  } else if (http_token::iequals(name, "transfer-encoding")) {
     if (saw_transfer_encoding_) transfer_encoding_ += ',';
     transfer_encoding_.append(value);
     saw_transfer_encoding_ = true;
-  } else if (ascii_iequals(name, "expect")) {
-    if (ascii_iequals(value, "100-continue")) head_.expect_continue = true;
+  } else if (http_token::iequals(name, "expect")) {
+    if (http_token::iequals(value, "100-continue")) head_.expect_continue = true;
   }
   if (!underscore) head_.headers.push_back(Header{std::move(name), std::string(value)});
   value_.clear();
@@ -302,9 +292,7 @@ int RequestParser::on_headers_complete_checks() {
     const auto u = static_cast<unsigned char>(c);
     if (u <= 0x20 || u >= 0x7f) return Impl::refuse(p, 400, "invalid byte in request target");
   }
-  for (const char c : head_.method) {
-    if (!is_tchar(c)) return Impl::refuse(p, 400, "invalid method");
-  }
+  if (!http_token::is_token(head_.method)) return Impl::refuse(p, 400, "invalid method");
   head_.http_major = p->http_major;
   head_.http_minor = p->http_minor;
   if (head_.http_major != 1 || head_.http_minor > 1) {

@@ -21,9 +21,10 @@ std::string_view reason_phrase(int status);
 // formatted at most once per second per thread.
 std::string_view http_date();
 
-// What the app asked for, checked. Hop-by-hop headers are removed
-// (Connection, Keep-Alive, Transfer-Encoding, ...); "Connection: close"
-// becomes close=true; Content-Length is parsed.
+// What the app asked for, checked: the one response-header filter for every
+// app kind (native and WSGI alike). Hop-by-hop headers
+// (http_token::is_hop_by_hop) are removed; "close" in Connection becomes
+// close=true; Content-Length is parsed.
 struct AppHead {
   int status = 200;
   std::string reason;
