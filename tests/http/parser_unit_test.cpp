@@ -1,6 +1,7 @@
 // RequestParser unit tests: the contract's main paths. The exhaustive
 // matrix lives in the data-driven tests (tests/data/http/).
 #include "greenfork/worker/http/request_parser.hpp"
+#include "greenfork/worker/http/request_target.hpp"
 
 #include <gtest/gtest.h>
 
@@ -173,8 +174,17 @@ TEST(RequestParser, Limits) {
   EXPECT_EQ(run_all_splits("GET /0123456789abc HTTP/1.0\r\n\r\n", limits).error, 0);
   EXPECT_EQ(run_all_splits("GET / HTTP/1.0\r\nA: 1\r\nB: 2\r\nC: 3\r\n\r\n", limits).error, 431);
   EXPECT_EQ(run_all_splits("GET / HTTP/1.0\r\nA: 1\r\nB: 2\r\n\r\n", limits).error, 0);
-  EXPECT_EQ(run_all_splits("GET / HTTP/1.0\r\nA: 12345678\r\n\r\n", limits).error, 431);
-  EXPECT_EQ(run_all_splits("GET / HTTP/1.0\r\nA: 1234567\r\n\r\n", limits).error, 0);
+  // A field line counts with its CRLF (Gunicorn): 8 + 2 fits in 10, 9 + 2 does not.
+  EXPECT_EQ(run_all_splits("GET / HTTP/1.0\r\nA: 123456\r\n\r\n", limits).error, 431);
+  EXPECT_EQ(run_all_splits("GET / HTTP/1.0\r\nA: 12345\r\n\r\n", limits).error, 0);
+  EXPECT_EQ(run_all_splits("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
+                           "0\r\nT: " + std::string(25, 't') + "\r\n\r\n",
+                           ParserLimits{0, 0, 30, 0}).error,
+            0);
+  EXPECT_EQ(run_all_splits("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
+                           "0\r\nT: " + std::string(26, 't') + "\r\n\r\n",
+                           ParserLimits{0, 0, 30, 0}).error,
+            431);
   EXPECT_EQ(run_all_splits("POST / HTTP/1.0\r\nContent-Length: 5\r\n\r\nhello", body_limits).error, 413);
   EXPECT_EQ(run_all_splits("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
                            body_limits).error,
@@ -193,11 +203,76 @@ TEST(RequestParser, IdleBetweenMessagesAndStickyError) {
   EXPECT_EQ(parser.feed("GET / HTTP/1.1\r\n\r\n").status, ParseStatus::kError);
 }
 
+TEST(RequestParser, FailedHeadRequestIsKnown) {
+  auto failed_head = [](const std::string& input) {
+    RequestParser parser;
+    std::string_view in = input;
+    for (;;) {
+      const ParseResult r = parser.feed(in);
+      in.remove_prefix(r.consumed);
+      if (r.status == ParseStatus::kError) return parser.failed_head_request();
+      if (r.status == ParseStatus::kNeedMore || in.empty()) {
+        ADD_FAILURE() << "not refused";
+        return false;
+      }
+    }
+  };
+  EXPECT_TRUE(failed_head("HEAD / HTTP/1.1\r\nHost: h\r\nBad Header: v\r\n\r\n"));
+  EXPECT_TRUE(failed_head("HEAD / HTTP/1.1\r\nHost: h\nX: y\r\n\r\n"));
+  EXPECT_FALSE(failed_head("GET / HTTP/1.1\r\nHost: h\r\nBad Header: v\r\n\r\n"));
+  EXPECT_FALSE(failed_head("HEADX / HTTP/1.1\r\nHost: h\r\nBad Header: v\r\n\r\n"));
+  // A refusal at the first byte of the message after a HEAD is not a HEAD's.
+  EXPECT_FALSE(failed_head("HEAD / HTTP/1.1\r\nHost: h\r\n\r\n\nGET / HTTP/1.1\r\n\r\n"));
+  EXPECT_FALSE(failed_head("HEAD / HTTP/1.1\r\nHost: h\r\n\r\nG\x01T / HTTP/1.1\r\n\r\n"));
+}
+
 TEST(RequestParser, UpgradeIsServedThenClosed) {
   Outcome o = run_all_splits("GET / HTTP/1.1\r\nHost: h\r\nConnection: upgrade\r\nUpgrade: websocket\r\n\r\n");
   ASSERT_EQ(o.error, 0) << o.reason;
   EXPECT_TRUE(o.messages.at(0).head.upgrade);
   EXPECT_FALSE(o.messages.at(0).head.keep_alive);
+}
+
+// What an app sees as path and query (PATH_INFO/QUERY_STRING, the native
+// path()/query()): Gunicorn's split, absolute-form reduced to its path.
+TEST(RequestTarget, SplitsOriginAndAbsoluteForms) {
+  struct Case {
+    const char* target;
+    const char* path;
+    const char* query;
+  };
+  for (const Case& c : {Case{"/a%20b?x=1&y=2", "/a%20b", "x=1&y=2"},
+                        Case{"/plain", "/plain", ""},
+                        Case{"/q?", "/q", ""},
+                        Case{"/q?a?b", "/q", "a?b"},
+                        Case{"//x//y?z", "//x//y", "z"},
+                        Case{"/f?x=1#frag", "/f", "x=1"},
+                        Case{"/f#frag?no", "/f", ""},
+                        Case{"http://host/a?q=1", "/a", "q=1"},
+                        Case{"http://host", "/", ""},
+                        Case{"http://host?q=1", "/", "q=1"},
+                        Case{"https://host:8443/a/b?q=1&r", "/a/b", "q=1&r"},
+                        Case{"HTTP://Host/A", "/A", ""},
+                        Case{"http://user@host:80/p", "/p", ""},
+                        Case{"http://[::1]:8080/v6?x", "/v6", "x"},
+                        Case{"http://host/a%2Fb?c=%20", "/a%2Fb", "c=%20"},
+                        Case{"*", "*", ""}}) {
+    const TargetParts parts = split_request_target(c.target);
+    EXPECT_EQ(parts.path, c.path) << c.target;
+    EXPECT_EQ(parts.query, c.query) << c.target;
+  }
+}
+
+TEST(RequestTarget, Forms) {
+  EXPECT_TRUE(valid_target_form("/", false));
+  EXPECT_TRUE(valid_target_form("http://h/p", false));
+  EXPECT_TRUE(valid_target_form("https://h", false));
+  EXPECT_TRUE(valid_target_form("*", true));
+  EXPECT_FALSE(valid_target_form("*", false));
+  EXPECT_FALSE(valid_target_form("http:///p", false));
+  EXPECT_FALSE(valid_target_form("h:443", false));
+  EXPECT_FALSE(valid_target_form("1http://h/", false));
+  EXPECT_FALSE(valid_target_form("", false));
 }
 
 }  // namespace

@@ -239,3 +239,139 @@ def test_many_requests_quickly(srv):
         for i in range(200):
             assert echo(w.response())["target"] == f"/q{i}"
     assert time.monotonic() - start < 10
+
+
+# An absolute-form target (what proxies send, RFC 9112 3.2.2) reaches the app
+# as the path and query of the URI, as Gunicorn passes it; RAW_URI and the
+# native target() keep what the client sent.
+ABSOLUTE_FORMS = [
+    ("http://example.com/a?q=1", "/a", "q=1"),
+    ("http://example.com:8080/a/b%20c?x=1&y", "/a/b%20c", "x=1&y"),
+    ("https://example.com/s", "/s", ""),
+    ("http://example.com", "/", ""),
+    ("http://example.com?only=query", "/", "only=query"),
+]
+
+
+@pytest.mark.parametrize("target,path,query", ABSOLUTE_FORMS)
+def test_absolute_form_target_reaches_native_app_as_path(srv, target, path, query):
+    with Wire(srv.port) as w:
+        w.send(request("GET", target, [("Host", "example.com")]))
+        doc = echo(w.response())
+    assert (doc["target"], doc["path"], doc["query"]) == (target, path, query)
+
+
+def test_absolute_form_target_reaches_wsgi_app_as_path_info(gworker):
+    from gftest import SOURCE_DIR, http_get, wait_until
+    srv = gworker("--chdir", str(SOURCE_DIR / "tests/wsgi/apps"), app="gateway_app:app",
+                  wait=False)
+    wait_until(lambda: http_get(srv.port, "/hello", timeout=2).status == 200, timeout=30,
+               message="gateway_app serving")
+    for target, path, query in [("http://example.com/environ?q=1", "/environ", "q=1"),
+                                ("https://example.com:8443/environ/x%20y", "/environ/x y", ""),
+                                ("http://example.com/environ", "/environ", "")]:
+        with Wire(srv.port) as w:
+            w.send(request("GET", target, [("Host", "example.com")]))
+            r = w.response()
+        assert r.status == 200, (target, r.status, r.body[:200])
+        env = json.loads(r.body)
+        assert (env["PATH_INFO"], env["QUERY_STRING"], env["RAW_URI"]) == (path, query, target)
+    # "http://h" has the path "/": the app's root route answers it.
+    with Wire(srv.port) as w:
+        w.send(request("GET", "http://example.com", [("Host", "example.com")]))
+        r = w.response()
+    assert (r.status, r.body) == (200, b"hello\n")
+
+
+# A refused HEAD request gets its error as a HEAD response (RFC 9110 9.3.2):
+# the status line and headers, Content-Length as a GET would get it, and not
+# one byte of body before the close.
+BAD_HEADS = {
+    "malformed_header": b"HEAD / HTTP/1.1\r\nHost: x\r\nBad Header: v\r\n\r\n",
+    "bare_lf": b"HEAD / HTTP/1.1\r\nHost: x\nX-A: b\r\n\r\n",
+    "long_target": b"HEAD /" + b"a" * 5000 + b" HTTP/1.1\r\nHost: x\r\n\r\n",
+    "cl_and_te": b"HEAD / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\n"
+                 b"Transfer-Encoding: chunked\r\n\r\n",
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD_HEADS))
+def test_error_answer_to_head_has_no_body(srv, name):
+    with Wire(srv.port) as w:
+        w.send(BAD_HEADS[name])
+        raw = w.read_until_close(10.0)
+    head, sep, rest = raw.partition(b"\r\n\r\n")
+    assert sep and rest == b"", f"{name}: body bytes after the head: {raw[:300]!r}"
+    assert head.startswith((b"HTTP/1.1 400 ", b"HTTP/1.1 414 ")), head
+    fields = dict(line.split(b": ", 1) for line in head.split(b"\r\n")[1:])
+    assert fields[b"Connection"] == b"close"
+    # The same refusal to a GET: its body is as long as HEAD's Content-Length.
+    with Wire(srv.port) as w:
+        w.send(b"GET" + BAD_HEADS[name][len(b"HEAD"):])
+        get_raw = w.read_until_close(10.0)
+    get_head, _, get_body = get_raw.partition(b"\r\n\r\n")
+    assert get_head.split(b"\r\n")[0] == head.split(b"\r\n")[0]
+    assert int(fields[b"Content-Length"]) == len(get_body) > 0
+
+
+def test_error_after_a_served_head_keeps_its_body(srv):
+    """The next request's refusal is judged on its own method."""
+    with Wire(srv.port) as w:
+        w.send(request("HEAD", "/h") + b"GET / HTTP/1.1\r\nHost: x\r\nBad Header: v\r\n\r\n")
+        first = w.response("HEAD")
+        assert first.status == 200 and first.body == b""
+        second = w.response()
+        assert second.status == 400 and second.body.startswith(b"Bad Request")
+
+
+# Native and WSGI apps get the same response-header filtering: both ask for
+# the same headers, hop-by-hop ones among them, and the same arrive. (Before,
+# the WSGI gateway and the engine each kept their own list, which differed.)
+REPLY_APP = '''\
+def app(environ, start_response):
+    headers = []
+    for line in environ.get("HTTP_REPLY", "").split(" | "):
+        if line:
+            name, value = line.split(": ", 1)
+            headers.append((name, value))
+    start_response("200 OK", headers)
+    return [b"ok\\n"]
+'''
+
+ASKED = [("X-Kept", "1"), ("Content-Type", "text/plain"), ("Set-Cookie", "a=1"),
+         ("Keep-Alive", "timeout=5"), ("Proxy-Connection", "keep-alive"), ("TE", "trailers"),
+         ("Trailer", "X-Sum"), ("Trailers", "X-Sum"), ("Upgrade", "websocket"),
+         ("Proxy-Authenticate", "Basic"), ("Proxy-Authorization", "Basic eA=="),
+         ("Transfer-Encoding", "chunked"), ("Connection", "keep-alive, close"),
+         ("X-Also-Kept", "2")]
+
+
+def replied(port: int, pairs, wsgi: bool) -> list[tuple[str, str]]:
+    """The response headers that arrive when the app asks for `pairs`."""
+    if wsgi:  # WSGI: one Reply header, "|"-separated (the environ joins repeats)
+        asked = [("Reply", " | ".join(f"{n}: {v}" for n, v in pairs))]
+    else:
+        asked = [("Reply", f"{n}: {v}") for n, v in pairs]
+    with Wire(port) as w:
+        w.send(request("GET", "/", asked))
+        r = w.response()
+    assert (r.status, r.body) == (200, b"ok\n")
+    return [(n, v) for n, v in r.headers if n.lower() not in ("date", "server")]
+
+
+def test_native_and_wsgi_apps_get_the_same_header_filtering(gworker, tmp_path):
+    from gftest import BUILD_DIR, http_get, wait_until
+    native = gworker(app=f"native:{BUILD_DIR / 'tests/http/libnative_reply_headers.so'}",
+                     wait=False)
+    (tmp_path / "reply_app.py").write_text(REPLY_APP)
+    wsgi = gworker("--chdir", str(tmp_path), app="reply_app:app", wait=False)
+    for srv in (native, wsgi):
+        wait_until(lambda: http_get(srv.port, "/", timeout=2).status == 200, timeout=30,
+                   message=f"reply app on {srv.port}")
+    got_native = replied(native.port, ASKED, wsgi=False)
+    got_wsgi = replied(wsgi.port, ASKED, wsgi=True)
+    assert got_native == got_wsgi
+    names = [n.lower() for n, _ in got_native]
+    assert names == ["x-kept", "content-type", "set-cookie", "x-also-kept", "content-length",
+                     "connection"], got_native
+    assert dict(got_native)["Connection"] == "close"  # "close" in the app's list is honoured

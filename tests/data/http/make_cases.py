@@ -21,7 +21,8 @@ default.
 Headers are [name, value] pairs in arrival order, names as sent, values
 without surrounding whitespace; strings are latin-1 (one char per byte).
 Limits are the engine's defaults (Gunicorn's): request line 4094 (414),
-100 fields and 8190 bytes per field (431), and the body limit below (413).
+100 fields and 8190 bytes per field line, CRLF included (431), and the body
+limit below (413).
 
     /usr/bin/python3 tests/data/http/make_cases.py          # rewrite the files
     /usr/bin/python3 tests/data/http/make_cases.py --check  # exit 1 if stale
@@ -141,6 +142,11 @@ valid("pipelined_chunked_then_get",
       post(["Transfer-Encoding: chunked"], b"1\r\nz\r\n0\r\n\r\n") + get(target="/next"),
       req("POST", "/", H + [("Transfer-Encoding", "chunked")], b"z"),
       req("GET", "/next", H))
+valid("pipelined_trailers_then_get",
+      post(["Transfer-Encoding: chunked"], b"2\r\nok\r\n0\r\nX-T: 1\r\n\r\n")
+      + get(target="/next", extra=["X-After: trailers"]),
+      req("POST", "/", H + [("Transfer-Encoding", "chunked")], b"ok", trailers=[("X-T", "1")]),
+      req("GET", "/next", H + [("X-After", "trailers")]))
 valid("pipelined_methods",
       head(["HEAD /h HTTP/1.1", "Host: x"])
       + head(["PUT /p HTTP/1.1", "Host: x", "Content-Length: 2"], b"pp")
@@ -189,9 +195,15 @@ valid("request_line_near_limit",
 valid("request_line_at_limit",
       get(target="/" + "b" * (LIMIT_REQUEST_LINE - len("GET / HTTP/1.1"))),
       req("GET", "/" + "b" * (LIMIT_REQUEST_LINE - len("GET / HTTP/1.1")), H))
+# Gunicorn counts a header line with its CRLF: 8188 bytes + CRLF = 8190 pass.
 valid("header_line_at_field_limit",
-      get(["X-Edge: " + "e" * (LIMIT_FIELD_SIZE - len("X-Edge: "))]),
-      req("GET", "/", H + [("X-Edge", "e" * (LIMIT_FIELD_SIZE - len("X-Edge: ")))]))
+      get(["X-Edge: " + "e" * (LIMIT_FIELD_SIZE - 2 - len("X-Edge: "))]),
+      req("GET", "/", H + [("X-Edge", "e" * (LIMIT_FIELD_SIZE - 2 - len("X-Edge: ")))]))
+valid("trailer_line_at_field_limit",
+      post(["Transfer-Encoding: chunked"],
+           b"0\r\nX-T: " + b"t" * (LIMIT_FIELD_SIZE - 2 - len("X-T: ")) + b"\r\n\r\n"),
+      req("POST", "/", H + [("Transfer-Encoding", "chunked")],
+          trailers=[("X-T", "t" * (LIMIT_FIELD_SIZE - 2 - len("X-T: ")))]))
 valid("body_at_small_limit", post(["Content-Length: 16"], b"0123456789abcdef"),
       req("POST", "/", H + [("Content-Length", "16")], b"0123456789abcdef"),
       limits={"body": 16})
@@ -325,6 +337,48 @@ invalid("trailer_obs_fold", post(TE, b"0\r\nX-T: a\r\n b\r\n\r\n"), 400,
         "folded trailer line")
 invalid("trailer_bare_lf", post(TE, b"0\r\nX-T: a\n\r\n"), 400, "trailer ends in bare LF")
 
+# Smuggling through the end of a chunked body (issue 14, fault 3): the last
+# chunk and the trailer section end in CRLF CRLF; a bare LF there must not end
+# the body, or the bytes after it are read as a second request.
+SMUGGLED = get(target="/smuggled")
+invalid("last_chunk_then_bare_lf", post(TE, b"0\r\n\n") + SMUGGLED, 400,
+        "last chunk, then a bare LF as the empty line")
+invalid("trailer_then_bare_lf", post(TE, b"0\r\nX-T: a\r\n\n") + SMUGGLED, 400,
+        "a trailer, then a bare LF as the empty line")
+invalid("trailer_then_bare_cr", post(TE, b"0\r\nX-T: a\r\n\r") + SMUGGLED, 400,
+        "a trailer, then a bare CR before the next request")
+invalid("last_chunk_then_bare_cr_lf_lf", post(TE, b"0\r\n\r\r\n") + SMUGGLED, 400,
+        "a bare CR before the final CRLF")
+invalid("last_chunk_bare_lf_then_crlf", post(TE, b"0\n\r\n") + SMUGGLED, 400,
+        "last-chunk line ends in bare LF")
+invalid("last_chunk_ext_bare_lf", post(TE, b"0;a=b\n\r\n") + SMUGGLED, 400,
+        "last-chunk extension ends in bare LF")
+invalid("trailer_line_bare_lf_inside", post(TE, b"0\r\nX-T: a\nX-U: b\r\n\r\n"), 400,
+        "a trailer line ends in bare LF, another follows")
+invalid("trailer_name_bare_lf", post(TE, b"0\r\nX-T\n: a\r\n\r\n"), 400,
+        "bare LF inside a trailer name")
+invalid("trailer_value_bare_cr", post(TE, b"0\r\nX-T: a\rb\r\n\r\n"), 400,
+        "bare CR inside a trailer value")
+invalid("trailer_obs_fold_tab", post(TE, b"0\r\nX-T: a\r\n\tb\r\n\r\n"), 400,
+        "trailer line folded with a tab")
+invalid("trailer_after_data_bare_lf_end", post(TE, b"3\r\nabc\r\n0\r\n\n") + SMUGGLED, 400,
+        "data, last chunk, then a bare LF as the empty line")
+# Chunk lines from Gunicorn's and llhttp's corpora.
+invalid("chunk_size_trailing_space", post(TE, b"5\r\nhello\r\n0 \r\n\r\n"), 400,
+        "space after the last chunk's size, no extension")
+invalid("chunk_size_lf_then_ext", post(TE, b"5\n;\r\nhello\r\n0\r\n\r\n"), 400,
+        "bare LF after the chunk size, then an extension")
+invalid("chunk_size_space_lf", post(TE, b"3 \n  \r\nfoo\r\n0\r\n\r\n"), 400,
+        "space and bare LF after the chunk size")
+invalid("chunk_size_cr_cr", post(TE, b"5\r\r;ABCD\r\n34\r\nE\r\n0\r\n\r\n"), 400,
+        "chunk size line ends in CR CR")
+invalid("chunk_ext_value_bare_cr", post(TE, b"5;ext=val\rue\r\nhello\r\n0\r\n\r\n"), 400,
+        "bare CR inside a chunk extension value")
+invalid("chunk_ext_quoted_bare_lf", post(TE, b'5;a="x\ny"\r\nhello\r\n0\r\n\r\n'), 400,
+        "bare LF inside a quoted chunk extension value")
+invalid("chunk_terminator_lf_lf", post(TE, b"5\r\nhello\n\n0\r\n\r\n"), 400,
+        "chunk data ends in LF LF")
+
 # Bare CR and bare LF as line ends or inside lines.
 invalid("bare_cr_request_line", b"GET / HTTP/1.1\rHost: x\r\n\r\n", 400,
         "request line ends in bare CR")
@@ -337,6 +391,25 @@ invalid("bare_lf_end_of_head", b"GET / HTTP/1.1\r\nHost: x\r\n\n", 400,
 invalid("bare_lf_everywhere", b"GET / HTTP/1.1\nHost: x\n\n", 400, "LF-only request")
 invalid("bare_cr_header_value", get([b"X-A: a\rb"]), 400, "bare CR inside a value")
 invalid("bare_cr_header_name", get([b"X\r-A: b"]), 400, "bare CR inside a name")
+invalid("bare_lf_before_request_line", b"\nGET / HTTP/1.1\r\nHost: x\r\n\r\n", 400,
+        "a bare LF as the empty line before a request")
+invalid("bare_cr_before_request_line", b"\rGET / HTTP/1.1\r\nHost: x\r\n\r\n", 400,
+        "a bare CR before a request")
+invalid("bare_cr_in_target", b"GET /a\rb HTTP/1.1\r\nHost: x\r\n\r\n", 400,
+        "bare CR inside the target")
+invalid("bare_lf_in_target", b"GET /a\nb HTTP/1.1\r\nHost: x\r\n\r\n", 400,
+        "bare LF inside the target")
+invalid("request_line_cr_cr_lf", b"GET / HTTP/1.1\r\r\nHost: x\r\n\r\n", 400,
+        "request line ends in CR CR LF")
+invalid("bare_lf_in_header_name", get([b"X\n-A: b"]), 400, "bare LF inside a name")
+invalid("bare_lf_value_then_request",
+        head(["GET / HTTP/1.1", "Host: x", b"Newline: a\nContent-Length: 26",
+              b"GET / HTTP/1.1\nHost: x"]), 400,
+        "bare LF in a value hides a second request (Gunicorn's invalid_field_value_01)")
+invalid("bare_lf_obs_fold", get([b"X-A: a\n b"]), 400, "bare LF, then a folded line")
+invalid("header_ends_cr_cr_lf", get([b"X-A: a\r"]), 400, "header line ends in CR CR LF")
+invalid("end_of_head_cr_cr_lf", b"GET / HTTP/1.1\r\nHost: x\r\n\r\r\n", 400,
+        "head ends in CR CR LF")
 
 # Obsolete line folding.
 invalid("obs_fold_space", get(["X-A: a", " b"]), 400, "obs-fold with a space")
@@ -415,8 +488,14 @@ invalid("too_many_fields",
 invalid("field_too_long", get(["X-Big: " + "v" * (LIMIT_FIELD_SIZE + 100)]), 431,
         "a field over --limit-request-field_size")
 invalid("header_line_one_over_field_limit",
-        get(["X-Edge: " + "e" * (LIMIT_FIELD_SIZE + 1 - len("X-Edge: "))]), 431,
-        "a header line one byte over --limit-request-field_size")
+        get(["X-Edge: " + "e" * (LIMIT_FIELD_SIZE - 1 - len("X-Edge: "))]), 431,
+        "a header line of 8189 bytes + CRLF: one over --limit-request-field_size")
+invalid("header_line_at_limit_without_crlf",
+        get(["X-Edge: " + "e" * (LIMIT_FIELD_SIZE - len("X-Edge: "))]), 431,
+        "a header line of 8190 bytes: Gunicorn counts the CRLF too")
+invalid("trailer_line_one_over_field_limit",
+        post(TE, b"0\r\nX-T: " + b"t" * (LIMIT_FIELD_SIZE - 1 - len("X-T: ")) + b"\r\n\r\n"),
+        431, "a trailer line of 8189 bytes + CRLF")
 invalid("trailer_too_long",
         post(TE, b"1\r\na\r\n0\r\nX-T: " + b"t" * LIMIT_FIELD_SIZE + b"\r\n\r\n"), 431,
         "a trailer line over --limit-request-field_size")

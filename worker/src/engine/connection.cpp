@@ -14,6 +14,9 @@
 #include <cerrno>
 #include <cstring>
 
+#include "greenfork/http_token.hpp"
+#include "greenfork/worker/http/request_target.hpp"
+
 namespace greenfork::worker {
 
 namespace {
@@ -76,12 +79,6 @@ bool write_blocking(int fd, std::chrono::milliseconds idle_limit, uint64_t left,
     }
   }
   return true;
-}
-
-std::string_view trim(std::string_view v) {
-  while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
-  while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
-  return v;
 }
 
 }  // namespace
@@ -236,7 +233,8 @@ bool Connection::send_file_now(const Exchange::FileSlice& file) {
 }
 
 asio::awaitable<void> Connection::send_error(int status, std::string_view reason) {
-  const std::string response = http::error_response(status, reason);
+  const std::string response =
+      http::error_response(status, reason, parser_.failed_head_request());
   co_await write_all(response);
 }
 
@@ -244,14 +242,9 @@ void Connection::fill_request(http::RequestHead& head) {
   Request& r = exchange_.request;
   r.method = std::move(head.method);
   r.target = std::move(head.target);
-  const size_t q = r.target.find('?');
-  if (q == std::string::npos) {
-    r.path = r.target;
-    r.query.clear();
-  } else {
-    r.path.assign(r.target, 0, q);
-    r.query.assign(r.target, q + 1);
-  }
+  http::TargetParts parts = http::split_request_target(r.target);
+  r.path = std::move(parts.path);
+  r.query = std::move(parts.query);
   r.http_major = head.http_major;
   r.http_minor = head.http_minor;
   r.headers = std::move(head.headers);
@@ -268,14 +261,14 @@ void Connection::fill_request(http::RequestHead& head) {
   r.body = &exchange_;
   if (server_.trusted_proxy(peer_, listener_.unix_socket)) {
     if (const Header* proto = r.find_header("x-forwarded-proto")) {
-      const std::string_view v = trim(proto->value);
+      const std::string_view v = http_token::trim(proto->value);
       if (v == "https" || v == "HTTPS") r.url_scheme = "https";
     }
     if (const Header* xff = r.find_header("x-forwarded-for")) {
       std::string_view v = xff->value;
       const size_t comma = v.rfind(',');
       if (comma != std::string_view::npos) v.remove_prefix(comma + 1);
-      v = trim(v);
+      v = http_token::trim(v);
       if (!v.empty()) {
         r.remote_addr.assign(v);
         r.remote_port = 0;

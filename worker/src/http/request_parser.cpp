@@ -3,7 +3,6 @@
 // size limits and obs-fold fire at a fixed byte, whatever the input split;
 // semantic checks (Host, Transfer-Encoding, the request line's exact shape)
 // run once the head is complete.
-#include "ascii.hpp"
 #include "greenfork/worker/http/request_parser.hpp"
 
 #include <llhttp.h>
@@ -11,40 +10,14 @@
 #include <algorithm>
 #include <utility>
 
+#include "greenfork/http_token.hpp"
+#include "greenfork/worker/http/request_target.hpp"
 #include "transfer_coding.hpp"
 
 namespace greenfork::worker::http {
 
 namespace {
 
-std::string_view trim_ows(std::string_view v) {
-  while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
-  while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
-  return v;
-}
-
-bool is_tchar(char c) {
-  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
-  return std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
-}
-
-// origin-form "/p", "*" (OPTIONS only) or absolute-form "scheme://host...".
-// (authority-form belongs to CONNECT, refused anyway.)
-bool valid_target_form(std::string_view target, bool options) {
-  if (target.empty()) return false;
-  if (target.front() == '/') return true;
-  if (target == "*") return options;
-  const size_t colon = target.find("://");
-  if (colon == std::string_view::npos || colon == 0) return false;
-  for (size_t i = 0; i < colon; ++i) {
-    const char c = target[i];
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                    (i > 0 && ((c >= '0' && c <= '9') || c == '+' || c == '-' || c == '.'));
-    if (!ok) return false;
-  }
-  const std::string_view rest = target.substr(colon + 3);
-  return !rest.empty() && rest.front() != '/' && rest.front() != '?' && rest.front() != '#';
-}
 
 }  // namespace
 
@@ -52,6 +25,7 @@ struct RequestParser::Impl {
   llhttp_t parser{};
   llhttp_settings_t settings{};
   ParseStatus pause_status = ParseStatus::kNeedMore;
+  bool trailers_next = false;  // paused by on_chunk_header, not for the caller
   int cb_status = 0;  // set by a callback that refused the message
   std::string cb_reason;
 
@@ -72,34 +46,32 @@ struct RequestParser::Impl {
     self(p).head_.method.append(at, len);
     return 0;
   }
+
   static int on_url(llhttp_t* p, const char* at, size_t len) {
-    self(p).head_.target.append(at, len);
+    RequestParser& s = self(p);
+    s.head_.target.append(at, len);
+    // The method is whole once the target starts ("HEADX" is not HEAD); the
+    // flag outlives a move from head_.
+    s.head_method_ = s.head_.method == "HEAD";
     return 0;
   }
   static int on_header_field(llhttp_t* p, const char* at, size_t len) {
-    RequestParser& s = self(p);
-    s.field_.append(at, len);
-    return s.head_done_ ? s.check_trailer_size() : 0;
+    self(p).field_.append(at, len);
+    return 0;
   }
   static int on_header_value(llhttp_t* p, const char* at, size_t len) {
-    RequestParser& s = self(p);
-    if (len == 0) return 0;  // llhttp emits empty spans at feed boundaries
-    const bool contiguous = s.value_span_this_feed_
-                                ? at == s.value_end_
-                                : at == s.feed_begin_ && s.value_at_feed_end_;
-    if (s.value_started_ && !contiguous) {
-      // llhttp restarts the value span after CRLF + whitespace: obs-fold
-      // (in trailers, where the raw scanner does not look).
-      return refuse(p, 400, "obsolete line folding");
-    }
-    s.value_started_ = true;
-    s.value_span_this_feed_ = true;
-    s.value_end_ = at + len;
-    s.value_.append(at, len);
-    return s.head_done_ ? s.check_trailer_size() : 0;
+    self(p).value_.append(at, len);
+    return 0;
   }
   static int on_header_value_complete(llhttp_t* p) { return self(p).finish_field(); }
   static int on_headers_complete(llhttp_t* p) { return self(p).on_headers_complete_checks(); }
+  // The last chunk's size line is done: the trailer section follows. Pause so
+  // that feed() puts the raw scanner on it, as on a head.
+  static int on_chunk_header(llhttp_t* p) {
+    if (p->content_length != 0) return 0;
+    self(p).impl_->trailers_next = true;
+    return HPE_PAUSED;
+  }
   static int on_body(llhttp_t* p, const char* at, size_t len) {
     RequestParser& s = self(p);
     s.body_seen_ += len;
@@ -114,6 +86,7 @@ struct RequestParser::Impl {
     s.message_started_ = false;
     s.in_body_ = false;
     s.head_done_ = false;  // the scanner watches the next head
+    s.in_trailers_ = false;
     s.reset_scanner();
     s.impl_->pause_status = ParseStatus::kComplete;
     return HPE_PAUSED;
@@ -131,6 +104,7 @@ RequestParser::RequestParser(const ParserLimits& limits)
   st.on_header_value = &Impl::on_header_value;
   st.on_header_value_complete = &Impl::on_header_value_complete;
   st.on_headers_complete = &Impl::on_headers_complete;
+  st.on_chunk_header = &Impl::on_chunk_header;
   st.on_body = &Impl::on_body;
   st.on_message_complete = &Impl::on_message_complete;
   llhttp_init(&impl_->parser, HTTP_REQUEST, &st);
@@ -147,76 +121,78 @@ void RequestParser::reset_scanner() {
   at_line_start_ = true;
 }
 
+void RequestParser::start_trailers() {
+  in_trailers_ = true;
+  reset_scanner();
+  line_no_ = 1;  // no request line: the first line is a field line
+}
+
 void RequestParser::start_message() {
   head_ = RequestHead{};
   body_.clear();
   trailers_.clear();
   field_.clear();
   value_.clear();
-  value_started_ = false;
   host_count_ = 0;
   transfer_encoding_.clear();
   saw_transfer_encoding_ = false;
   body_seen_ = 0;
-  trailer_fields_ = 0;
+  head_method_ = false;
   message_started_ = true;
 }
 
-// Scans head bytes ahead of llhttp. Returns false with `stop` at the first
-// byte that breaks a limit (pending_status_ says which); true when the data
-// ends or the head ends first. Stops at the end of the head, so body bytes
-// are never scanned.
+// Scans the bytes of a head (or of a trailer section) ahead of llhttp.
+// Returns false with `stop` at the first byte that breaks a rule
+// (pending_status_ says which); true when the data ends or the section ends
+// first. Stops at the section's end, so body bytes are never scanned.
+// Every line ends in CRLF: a CR not followed by LF, or an LF not preceded by
+// CR, is refused here whatever llhttp would make of it (RFC 9112 2.2: bare
+// LF and bare CR are where parsers disagree, which is what smuggling needs).
 bool RequestParser::scan_head(std::string_view data, size_t& stop) {
+  auto refuse = [&](size_t at, int status, std::string reason) {
+    stop = at;
+    pending_status_ = status;
+    pending_reason_ = std::move(reason);
+    return false;
+  };
+  const char* what = in_trailers_ ? "trailer" : "header";
+  const std::string where = in_trailers_ ? " in the trailers" : " in the request head";
   for (size_t i = 0; i < data.size(); ++i) {
     const char c = data[i];
+    if (prev_cr_ && c != '\n') return refuse(i, 400, "bare CR" + where);
     if (c == '\n') {
-      if (!prev_cr_) {
-        stop = i;
-        pending_status_ = 400;
-        pending_reason_ = "bare LF in the request head";
-        return false;
-      }
+      if (!prev_cr_) return refuse(i, 400, "bare LF" + where);
       prev_cr_ = false;
       if (line_len_ == 0) {
         if (line_no_ == 0) continue;  // empty lines before a request: allowed
-        return true;  // end of the head; reset when the message completes
+        return true;  // end of the section; reset when the message completes
       }
       ++line_no_;
       line_len_ = 0;
       at_line_start_ = true;
       continue;
     }
-    if (c == '\r') {  // llhttp refuses a CR not followed by LF
+    if (c == '\r') {
       prev_cr_ = true;
       continue;
     }
-    prev_cr_ = false;
     if (at_line_start_ && line_no_ >= 1 && (c == ' ' || c == '\t')) {
-      stop = i;
-      pending_status_ = 400;
-      pending_reason_ = "obsolete line folding (header line starting with whitespace)";
-      return false;
+      return refuse(i, 400, "obsolete line folding (a field line starting with whitespace)");
     }
     at_line_start_ = false;
     ++line_len_;
     if (line_no_ == 0) {
       if (limits_.request_line != 0 && line_len_ > limits_.request_line) {
-        stop = i;
-        pending_status_ = 414;
-        pending_reason_ = "request line longer than " + std::to_string(limits_.request_line);
-        return false;
+        return refuse(i, 414, "request line longer than " + std::to_string(limits_.request_line));
       }
       request_line_.push_back(c);
     } else if (line_len_ == 1 && limits_.fields != 0 && line_no_ > limits_.fields) {
-      stop = i;
-      pending_status_ = 431;
-      pending_reason_ = "more than " + std::to_string(limits_.fields) + " header fields";
-      return false;
-    } else if (limits_.field_size != 0 && line_len_ > limits_.field_size) {
-      stop = i;
-      pending_status_ = 431;
-      pending_reason_ = "header field longer than " + std::to_string(limits_.field_size);
-      return false;
+      return refuse(i, 431, "more than " + std::to_string(limits_.fields) + " " + what + " fields");
+    } else if (limits_.field_size != 0 && line_len_ + 2 > limits_.field_size) {
+      // Gunicorn counts a field line with its CRLF (message.py:
+      // header_length = len(line) + len("\r\n")), the request line without.
+      return refuse(i, 431, std::string(what) + " field line (with its CRLF) longer than " +
+                                std::to_string(limits_.field_size));
     }
   }
   return true;
@@ -237,77 +213,63 @@ ParseResult RequestParser::feed(std::string_view data) {
   }
   size_t limit = data.size();
   bool violation = false;
-  if (!head_done_) {
+  if (!head_done_ || in_trailers_) {
     size_t stop = 0;
     if (!scan_head(data, stop)) {
       violation = true;
       limit = stop;
     }
   }
-  feed_begin_ = data.data();
-  value_span_this_feed_ = false;
   const llhttp_errno_t err = llhttp_execute(p, data.data(), limit);
-  // Only a span from this very call can end at its end: callers reuse
-  // buffers, so an old pointer may compare equal by coincidence.
-  if (limit > 0) {
-    value_at_feed_end_ = value_span_this_feed_ && value_end_ == data.data() + limit;
-    value_end_ = nullptr;
-  }
   switch (err) {
     case HPE_OK:
       if (violation) return fail(pending_status_, pending_reason_, limit);
       return {ParseStatus::kNeedMore, limit};
     case HPE_PAUSED: {
-      paused_ = true;
       const size_t consumed = static_cast<size_t>(llhttp_get_error_pos(p) - data.data());
+      if (impl_->trailers_next) {
+        // Our own pause: scan the trailer section like a head, then go on.
+        impl_->trailers_next = false;
+        llhttp_resume(p);
+        start_trailers();
+        if (consumed == data.size()) return {ParseStatus::kNeedMore, consumed};
+        ParseResult rest = feed(data.substr(consumed));
+        rest.consumed += consumed;
+        return rest;
+      }
+      paused_ = true;
       return {impl_->pause_status, consumed};
     }
-    case HPE_USER:
-    case HPE_CB_HEADERS_COMPLETE:
-      if (impl_->cb_status != 0) return fail(impl_->cb_status, impl_->cb_reason, 0);
-      return fail(400, llhttp_get_error_reason(p), 0);
     default:
       if (impl_->cb_status != 0) return fail(impl_->cb_status, impl_->cb_reason, 0);
       return fail(400, llhttp_get_error_reason(p), 0);
   }
 }
 
-int RequestParser::check_trailer_size() {
-  llhttp_t* p = &impl_->parser;
-  if (limits_.field_size != 0 && field_.size() + value_.size() > limits_.field_size) {
-    return Impl::refuse(p, 431, "trailer field longer than " + std::to_string(limits_.field_size));
-  }
-  return 0;
-}
-
 int RequestParser::finish_field() {
   llhttp_t* p = &impl_->parser;
-  value_started_ = false;
   std::string name = std::move(field_);
-  std::string_view value = trim_ows(value_);
+  std::string_view value = http_token::trim(value_);
   field_.clear();
   if (name.empty()) return Impl::refuse(p, 400, "empty header name");
   const bool underscore = name.find('_') != std::string::npos;
-  if (head_done_) {  // a trailer
-    if (limits_.fields != 0 && ++trailer_fields_ > limits_.fields) {
-      return Impl::refuse(p, 431, "more than " + std::to_string(limits_.fields) + " trailer fields");
-    }
-    if (ascii_iequals(name, "content-length") || ascii_iequals(name, "transfer-encoding") ||
-        ascii_iequals(name, "host")) {
+  if (in_trailers_) {  // the raw scanner has counted and measured it
+    if (http_token::iequals(name, "content-length") || http_token::iequals(name, "transfer-encoding") ||
+        http_token::iequals(name, "host")) {
       return Impl::refuse(p, 400, "framing header " + name + " in trailers");
     }
     if (!underscore) trailers_.push_back(Header{std::move(name), std::string(value)});
     value_.clear();
     return 0;
   }
-  if (ascii_iequals(name, "host")) {
+  if (http_token::iequals(name, "host")) {
     if (++host_count_ > 1) return Impl::refuse(p, 400, "more than one Host header");
-  } else if (ascii_iequals(name, "transfer-encoding")) {
+  } else if (http_token::iequals(name, "transfer-encoding")) {
     if (saw_transfer_encoding_) transfer_encoding_ += ',';
     transfer_encoding_.append(value);
     saw_transfer_encoding_ = true;
-  } else if (ascii_iequals(name, "expect")) {
-    if (ascii_iequals(value, "100-continue")) head_.expect_continue = true;
+  } else if (http_token::iequals(name, "expect")) {
+    if (http_token::iequals(value, "100-continue")) head_.expect_continue = true;
   }
   if (!underscore) head_.headers.push_back(Header{std::move(name), std::string(value)});
   value_.clear();
@@ -330,9 +292,7 @@ int RequestParser::on_headers_complete_checks() {
     const auto u = static_cast<unsigned char>(c);
     if (u <= 0x20 || u >= 0x7f) return Impl::refuse(p, 400, "invalid byte in request target");
   }
-  for (const char c : head_.method) {
-    if (!is_tchar(c)) return Impl::refuse(p, 400, "invalid method");
-  }
+  if (!http_token::is_token(head_.method)) return Impl::refuse(p, 400, "invalid method");
   head_.http_major = p->http_major;
   head_.http_minor = p->http_minor;
   if (head_.http_major != 1 || head_.http_minor > 1) {

@@ -1,24 +1,13 @@
 #include "response_head.hpp"
 
-#include "ascii.hpp"
-
 #include <charconv>
 #include <ctime>
+
+#include "greenfork/http_token.hpp"
 
 namespace greenfork::worker::http {
 
 namespace {
-
-bool is_token(std::string_view s) {
-  if (s.empty()) return false;
-  for (const char c : s) {
-    const bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-    if (!alnum && std::string_view("!#$%&'*+-.^_`|~").find(c) == std::string_view::npos) {
-      return false;
-    }
-  }
-  return true;
-}
 
 bool is_field_value(std::string_view s) {
   for (const char c : s) {
@@ -26,20 +15,6 @@ bool is_field_value(std::string_view s) {
     if ((u < 0x20 && c != '\t') || u == 0x7f) return false;
   }
   return true;
-}
-
-bool contains_token(std::string_view list, std::string_view token) {
-  size_t start = 0;
-  while (start <= list.size()) {
-    size_t comma = list.find(',', start);
-    if (comma == std::string_view::npos) comma = list.size();
-    std::string_view t = list.substr(start, comma - start);
-    while (!t.empty() && (t.front() == ' ' || t.front() == '\t')) t.remove_prefix(1);
-    while (!t.empty() && (t.back() == ' ' || t.back() == '\t')) t.remove_suffix(1);
-    if (ascii_iequals(t, token)) return true;
-    start = comma + 1;
-  }
-  return false;
 }
 
 }  // namespace
@@ -119,18 +94,17 @@ StatusOr<AppHead> check_app_head(int status, std::string_view reason, std::vecto
   head.reason = reason.empty() ? std::string(reason_phrase(status)) : std::string(reason);
   head.headers.reserve(headers.size());
   for (Header& h : headers) {
-    if (!is_token(h.name)) return Status::error("invalid header name '" + h.name + "'");
+    if (!http_token::is_token(h.name)) return Status::error("invalid header name '" + h.name + "'");
     if (!is_field_value(h.value)) return Status::error("invalid value for header " + h.name);
-    if (ascii_iequals(h.name, "connection")) {
-      if (contains_token(h.value, "close")) head.close = true;
+    if (http_token::is_hop_by_hop(h.name)) {
+      // The engine owns the connection and the framing, for every app kind;
+      // of Connection, only "close" is honoured.
+      if (http_token::iequals(h.name, "connection") && http_token::has_token(h.value, "close")) {
+        head.close = true;
+      }
       continue;
     }
-    if (ascii_iequals(h.name, "keep-alive") || ascii_iequals(h.name, "transfer-encoding") ||
-        ascii_iequals(h.name, "proxy-connection") || ascii_iequals(h.name, "upgrade") || ascii_iequals(h.name, "te") ||
-        ascii_iequals(h.name, "trailer")) {
-      continue;  // hop-by-hop: the engine owns the connection and framing
-    }
-    if (ascii_iequals(h.name, "content-length")) {
+    if (http_token::iequals(h.name, "content-length")) {
       uint64_t n = 0;
       const char* b = h.value.data();
       const char* e = b + h.value.size();
@@ -145,8 +119,8 @@ StatusOr<AppHead> check_app_head(int status, std::string_view reason, std::vecto
       head.content_length = n;
       continue;  // re-emitted by serialize_head with the framing
     }
-    if (ascii_iequals(h.name, "date")) head.has_date = true;
-    if (ascii_iequals(h.name, "server")) head.has_server = true;
+    if (http_token::iequals(h.name, "date")) head.has_date = true;
+    if (http_token::iequals(h.name, "server")) head.has_server = true;
     head.headers.push_back(std::move(h));
   }
   return head;
@@ -198,7 +172,7 @@ void serialize_head(const AppHead& head, Framing framing, uint64_t length, bool 
   out.append("\r\n");
 }
 
-std::string error_response(int status, std::string_view detail) {
+std::string error_response(int status, std::string_view detail, bool head_request) {
   AppHead head;
   head.status = status;
   head.reason = std::string(reason_phrase(status));
@@ -211,7 +185,7 @@ std::string error_response(int status, std::string_view detail) {
   body += "\n";
   std::string out;
   serialize_head(head, Framing::kContentLength, body.size(), false, false, out);
-  out += body;
+  if (!head_request) out += body;
   return out;
 }
 

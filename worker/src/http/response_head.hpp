@@ -21,9 +21,10 @@ std::string_view reason_phrase(int status);
 // formatted at most once per second per thread.
 std::string_view http_date();
 
-// What the app asked for, checked. Hop-by-hop headers are removed
-// (Connection, Keep-Alive, Transfer-Encoding, ...); "Connection: close"
-// becomes close=true; Content-Length is parsed.
+// What the app asked for, checked: the one response-header filter for every
+// app kind (native and WSGI alike). Hop-by-hop headers
+// (http_token::is_hop_by_hop) are removed; "close" in Connection becomes
+// close=true; Content-Length is parsed.
 struct AppHead {
   int status = 200;
   std::string reason;
@@ -47,6 +48,8 @@ void serialize_head(const AppHead& head, Framing framing, uint64_t length, bool 
 
 // A complete short response for framing errors and app failures:
 // "HTTP/1.1 400 Bad Request", Connection: close, a one-line text body.
-std::string error_response(int status, std::string_view detail);
+// For a HEAD request (`head_request`), the same head, Content-Length
+// included (the length a GET would get, RFC 9110 9.3.2), and no body.
+std::string error_response(int status, std::string_view detail, bool head_request = false);
 
 }  // namespace greenfork::worker::http

@@ -2,17 +2,15 @@
 
 #include <vector>
 
+#include "greenfork/http_token.hpp"
+
 namespace greenfork::worker::http {
 
 namespace {
 
 std::string lower_trimmed(std::string_view v) {
-  while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
-  while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
-  std::string out(v);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
-  }
+  std::string out(http_token::trim(v));
+  for (char& c : out) c = http_token::ascii_lower(c);
   return out;
 }
 

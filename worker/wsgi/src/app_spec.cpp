@@ -1,5 +1,7 @@
 #include "greenfork/wsgi/app_spec.hpp"
 
+#include "greenfork/http_token.hpp"
+
 namespace greenfork::wsgi {
 namespace {
 
@@ -27,19 +29,14 @@ bool is_module_path(std::string_view s) {
   return !at_start;
 }
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
 }  // namespace
 
 StatusOr<AppSpec> split_app_spec(std::string_view spec) {
   const size_t colon = spec.find(':');
-  std::string_view module = trim(spec.substr(0, colon));
-  std::string_view expression =
-      colon == std::string_view::npos ? std::string_view("application") : trim(spec.substr(colon + 1));
+  std::string_view module = http_token::trim(spec.substr(0, colon));
+  std::string_view expression = colon == std::string_view::npos
+                                    ? std::string_view("application")
+                                    : http_token::trim(spec.substr(colon + 1));
   if (!is_module_path(module)) {
     return Status::error("invalid application spec '" + std::string(spec) +
                          "': expected MODULE or MODULE:VARIABLE (e.g. myproject.wsgi:application)");

@@ -1,6 +1,6 @@
 #include "greenfork/wsgi/environ_prep.hpp"
 
-#include "greenfork/wsgi/response_head.hpp"
+#include "greenfork/http_token.hpp"
 
 namespace greenfork::wsgi {
 namespace {
@@ -61,8 +61,8 @@ std::string percent_decode(std::string_view s) {
 }
 
 std::string cgi_header_key(std::string_view name) {
-  if (iequals(name, "content-type")) return "CONTENT_TYPE";
-  if (iequals(name, "content-length")) return "CONTENT_LENGTH";
+  if (http_token::iequals(name, "content-type")) return "CONTENT_TYPE";
+  if (http_token::iequals(name, "content-length")) return "CONTENT_LENGTH";
   std::string key;
   key.reserve(5 + name.size());
   key = "HTTP_";
@@ -109,7 +109,7 @@ PreparedEnviron prepare_environ(const worker::Request& request, const EnvironCon
     // Not Request::find_header(): that lives in the engine's library.
     std::string_view host;
     for (const worker::Header& h : request.headers) {
-      if (iequals(h.name, "host")) {
+      if (http_token::iequals(h.name, "host")) {
         host = h.value;
         break;
       }

@@ -3,7 +3,7 @@
 #include <charconv>
 #include <exception>
 
-#include "greenfork/wsgi/response_head.hpp"
+#include "greenfork/http_token.hpp"
 
 namespace greenfork::wsgi {
 
@@ -36,7 +36,7 @@ bool Exchange::begin_response() {
     return false;
   }
   for (const worker::Header& h : headers) {
-    if (h.name.size() == 14 && iequals(h.name, "content-length")) {
+    if (h.name.size() == 14 && http_token::iequals(h.name, "content-length")) {
       uint64_t v = 0;
       auto [end, ec] = std::from_chars(h.value.data(), h.value.data() + h.value.size(), v);
       if (ec == std::errc() && end == h.value.data() + h.value.size()) declared_length = v;

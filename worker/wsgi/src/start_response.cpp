@@ -3,7 +3,7 @@
 #include <string>
 #include <vector>
 
-#include "greenfork/wsgi/response_head.hpp"
+#include "greenfork/wsgi/wsgi_response_head.hpp"
 
 namespace greenfork::wsgi {
 namespace {
@@ -51,10 +51,9 @@ bool record_headers(Exchange& ex, PyObject* headers) {
     }
     if (!latin1_of(PyTuple_GET_ITEM(item, 0), name, "a response header name")) return false;
     if (!latin1_of(PyTuple_GET_ITEM(item, 1), value, "a response header value")) return false;
+    // Hop-by-hop headers go on: the engine drops them for every app kind
+    // alike (PEP 3333 makes them the server's business), honouring close.
     if (Status st = check_header(name, value); !st.ok()) return reject(ex, st.message());
-    if (is_hop_by_hop(name) && !(iequals(name, "connection") && iequals(value, "close"))) {
-      continue;  // the server's business (PEP 3333); "Connection: close" is honoured
-    }
     out.push_back({name, value});
   }
   ex.headers = std::move(out);

@@ -10,7 +10,7 @@
 #include "greenfork/wsgi/error_stream.hpp"
 #include "greenfork/wsgi/helper_module.hpp"
 #include "greenfork/wsgi/input_stream.hpp"
-#include "greenfork/wsgi/response_head.hpp"
+#include "greenfork/http_token.hpp"
 #include "greenfork/wsgi/start_response.hpp"
 
 namespace greenfork::wsgi {
@@ -262,7 +262,7 @@ int WsgiApplication::try_sendfile(PyObject* result, Exchange& ex) {
   }
   uint64_t count = st.st_size > offset ? static_cast<uint64_t>(st.st_size - offset) : 0;
   for (const worker::Header& h : ex.headers) {
-    if (iequals(h.name, "content-length")) {
+    if (http_token::iequals(h.name, "content-length")) {
       char* end = nullptr;
       unsigned long long cl = std::strtoull(h.value.c_str(), &end, 10);
       if (end && *end == '\0' && !h.value.empty()) count = std::min<uint64_t>(count, cl);

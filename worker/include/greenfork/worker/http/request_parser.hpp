@@ -34,8 +34,10 @@
 // What is refused (status, then the reason text says which rule):
 //   414  request line longer than limits.request_line (raw bytes, CRLF excluded)
 //   431  more than limits.fields header lines, or one header line
-//        ("Name: value", raw bytes, CRLF excluded) longer than limits.field_size;
-//        trailers count against the same limits
+//        ("Name: value" plus its CRLF, raw bytes) longer than limits.field_size;
+//        trailers count against the same limits. Both limits as Gunicorn
+//        counts them: at 4094 and 8190, a 4094-byte request line and an
+//        8188-byte header line (8190 with CRLF) pass; one byte more does not.
 //   413  Content-Length or the decoded chunked body above limits.body
 //   501  Transfer-Encoding with a coding other than chunked ("gzip, chunked",
 //        "gzip", "identity"); the CONNECT method
@@ -45,13 +47,15 @@
 //        " 1 1", overflow); "chunked" not last or repeated in
 //        Transfer-Encoding; Transfer-Encoding on HTTP/1.0; a bad chunk size,
 //        extension or missing CRLF after chunk data; bare CR or bare LF
-//        anywhere in the head; obs-fold (a header line starting with SP/HT);
+//        anywhere in the head, the chunk framing or the trailers (every line
+//        ends in CRLF: "0\r\n\n" is refused, not read as the end of the
+//        body); obs-fold (a header or trailer line starting with SP/HT);
 //        NUL, CTL or DEL in a header name or value; whitespace before the
 //        colon; an empty header name; a second Host header, or none in an
 //        HTTP/1.1 request; a request line that is not exactly "METHOD SP
 //        target SP HTTP/x.y"; a target with bytes outside visible ASCII or
 //        not in origin-form ("/p"), absolute-form with a host ("http://h/p")
-//        or "*" (OPTIONS); obs-fold in trailers.
+//        or "*" (OPTIONS).
 // Header names containing '_' are DROPPED (never seen by the app, never
 // refused), like nginx's default underscores_in_headers off: so an app's
 // HTTP_X_FOO can only come from "X-Foo", whatever else the client sent.
@@ -132,6 +136,9 @@ class RequestParser {
   bool idle() const { return !message_started_; }
   // True after kHead until kComplete: the body is being read.
   bool in_body() const { return in_body_; }
+  // After kError: the refused message is a HEAD request (as far as it was
+  // read), so its error response must carry no body (RFC 9110 9.3.2).
+  bool failed_head_request() const { return message_started_ && head_method_; }
 
  private:
   struct Impl;  // llhttp state and callbacks, out of the header
@@ -140,9 +147,9 @@ class RequestParser {
   ParseResult fail(int status, std::string reason, size_t consumed);
   bool scan_head(std::string_view data, size_t& stop);
   void reset_scanner();
+  void start_trailers();
   void start_message();
   int finish_field();
-  int check_trailer_size();
   int on_headers_complete_checks();
 
   ParserLimits limits_;
@@ -155,6 +162,8 @@ class RequestParser {
   bool message_started_ = false;
   bool in_body_ = false;
   bool head_done_ = false;
+  bool in_trailers_ = false;  // after the last chunk: the scanner watches trailers
+  bool head_method_ = false;  // the current message's method is HEAD
   bool paused_ = false;
 
   // Raw head scanner (line lengths, line count, obs-fold), see scan_head().
@@ -169,16 +178,10 @@ class RequestParser {
   // Header being assembled, and what the head said about framing.
   std::string field_;
   std::string value_;
-  bool value_started_ = false;        // a span of the current value arrived
-  const char* value_end_ = nullptr;   // where that span ended
-  const char* feed_begin_ = nullptr;  // start of the bytes being executed
-  bool value_at_feed_end_ = false;    // the last feed ended inside a value
-  bool value_span_this_feed_ = false;
   size_t host_count_ = 0;
   std::string transfer_encoding_;  // all Transfer-Encoding values, comma-joined
   bool saw_transfer_encoding_ = false;
   uint64_t body_seen_ = 0;
-  size_t trailer_fields_ = 0;
 };
 
 }  // namespace greenfork::worker::http

@@ -1,22 +1,9 @@
-#include "greenfork/wsgi/response_head.hpp"
+#include "greenfork/wsgi/wsgi_response_head.hpp"
 
-#include <array>
+#include "greenfork/http_token.hpp"
 
 namespace greenfork::wsgi {
 namespace {
-
-bool is_tchar(unsigned char c) {
-  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
-  switch (c) {
-    case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+':
-    case '-': case '.': case '^': case '_': case '`': case '|': case '~':
-      return true;
-    default:
-      return false;
-  }
-}
-
-char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
 
 // Printable for an error message: control bytes as \xNN.
 std::string shown(std::string_view s) {
@@ -35,14 +22,6 @@ std::string shown(std::string_view s) {
 }
 
 }  // namespace
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (lower(a[i]) != lower(b[i])) return false;
-  }
-  return true;
-}
 
 StatusOr<ParsedStatus> parse_status(std::string_view status) {
   auto bad = [&](const char* why) {
@@ -66,10 +45,8 @@ StatusOr<ParsedStatus> parse_status(std::string_view status) {
 
 Status check_header(std::string_view name, std::string_view value) {
   if (name.empty()) return Status::error("empty response header name from the application");
-  for (unsigned char c : name) {
-    if (!is_tchar(c)) {
-      return Status::error("invalid response header name '" + shown(name) + "' from the application");
-    }
+  if (!http_token::is_token(name)) {
+    return Status::error("invalid response header name '" + shown(name) + "' from the application");
   }
   for (unsigned char c : value) {
     if (c == '\r' || c == '\n' || c == '\0' || (c < 0x20 && c != '\t') || c == 0x7f) {
@@ -78,16 +55,6 @@ Status check_header(std::string_view name, std::string_view value) {
     }
   }
   return {};
-}
-
-bool is_hop_by_hop(std::string_view name) {
-  static constexpr std::array<std::string_view, 8> kHop = {
-      "connection", "keep-alive", "proxy-authenticate", "proxy-authorization",
-      "te", "trailers", "transfer-encoding", "upgrade"};
-  for (auto h : kHop) {
-    if (iequals(name, h)) return true;
-  }
-  return false;
 }
 
 }  // namespace greenfork::wsgi

@@ -20,13 +20,8 @@ struct ParsedStatus {
 // "200 OK" -> {200, "OK"}. Accepts "NNN" without a reason too.
 StatusOr<ParsedStatus> parse_status(std::string_view status);
 
-// OK, or why the header may not be sent.
+// OK, or why the header may not be sent. Hop-by-hop headers pass here: the
+// engine drops them for every app kind alike (http_token::is_hop_by_hop).
 Status check_header(std::string_view name, std::string_view value);
-
-// Hop-by-hop headers (RFC 9110 7.6.1) belong to the server, not the app
-// (PEP 3333): the gateway drops them, except "Connection: close".
-bool is_hop_by_hop(std::string_view name);
-
-bool iequals(std::string_view a, std::string_view b);
 
 }  // namespace greenfork::wsgi
