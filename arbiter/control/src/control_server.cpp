@@ -13,7 +13,7 @@
 #include "call_registry.hpp"
 #include "control_service.hpp"
 #include "greenfork/control_address.hpp"
-#include "heartbeat_stream.hpp"
+#include "worker_beat_reactor.hpp"
 #include "unix_control_socket.hpp"
 
 namespace greenfork::arbiter {
