@@ -1,0 +1,207 @@
+#include "tcp_control_acceptor.hpp"
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include <spdlog/spdlog.h>
+
+namespace greenfork::arbiter {
+namespace {
+
+// How long accept waits after EMFILE/ENFILE before it tries again: the
+// connection stays queued in the kernel meanwhile.
+constexpr int kRetryAfterMs = 100;
+
+std::string peer_text(const sockaddr_storage& addr) {
+  char host[INET6_ADDRSTRLEN] = "?";
+  int port = 0;
+  if (addr.ss_family == AF_INET) {
+    const auto& in = reinterpret_cast<const sockaddr_in&>(addr);
+    ::inet_ntop(AF_INET, &in.sin_addr, host, sizeof host);
+    port = ntohs(in.sin_port);
+    return std::string(host) + ":" + std::to_string(port);
+  }
+  if (addr.ss_family == AF_INET6) {
+    const auto& in6 = reinterpret_cast<const sockaddr_in6&>(addr);
+    ::inet_ntop(AF_INET6, &in6.sin6_addr, host, sizeof host);
+    port = ntohs(in6.sin6_port);
+  }
+  return "[" + std::string(host) + "]:" + std::to_string(port);
+}
+
+// Descriptors this process may still open; 0 when it cannot tell (which
+// itself means none are left: listing /proc/self/fd needs one).
+std::size_t fds_left() {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) return SIZE_MAX;
+  DIR* dir = ::opendir("/proc/self/fd");
+  if (dir == nullptr) return 0;
+  std::size_t open = 0;
+  while (const dirent* entry = ::readdir(dir)) {
+    if (entry->d_name[0] != '.') ++open;
+  }
+  ::closedir(dir);
+  return open >= limit.rlim_cur ? 0 : static_cast<std::size_t>(limit.rlim_cur) - open;
+}
+
+}  // namespace
+
+StatusOr<std::unique_ptr<TcpControlAcceptor>> TcpControlAcceptor::bind(const std::string& bind,
+                                                                       Limits limits) {
+  const std::string context = "control bind " + bind;
+  auto colon = bind.rfind(':');
+  if (colon == std::string::npos || colon + 1 == bind.size()) {
+    return Status::error(context + ": expected HOST:PORT");
+  }
+  std::string host = bind.substr(0, colon);
+  const std::string port = bind.substr(colon + 1);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+  addrinfo* found = nullptr;
+  if (int rc = ::getaddrinfo(host.empty() ? nullptr : host.c_str(), port.c_str(), &hints, &found); rc != 0) {
+    return Status::error(context + ": " + ::gai_strerror(rc));
+  }
+  int fd = ::socket(found->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (fd < 0) {
+    ::freeaddrinfo(found);
+    return Status::from_errno(context + ": socket");
+  }
+  int one = 1;
+  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+  const bool bound = ::bind(fd, found->ai_addr, found->ai_addrlen) == 0;
+  ::freeaddrinfo(found);
+  if (!bound || ::listen(fd, 128) != 0) {
+    Status s = Status::from_errno(bound ? context + ": listen" : context);
+    ::close(fd);
+    return s;
+  }
+  sockaddr_storage local{};
+  socklen_t len = sizeof(local);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &len);
+  const int bound_port = local.ss_family == AF_INET6
+                             ? ntohs(reinterpret_cast<const sockaddr_in6&>(local).sin6_port)
+                             : ntohs(reinterpret_cast<const sockaddr_in&>(local).sin_port);
+  int wake = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (wake < 0) {
+    Status s = Status::from_errno(context + ": eventfd");
+    ::close(fd);
+    return s;
+  }
+  return std::unique_ptr<TcpControlAcceptor>(new TcpControlAcceptor(fd, wake, bound_port, bind, limits));
+}
+
+TcpControlAcceptor::TcpControlAcceptor(int listen_fd, int wake_fd, int port, std::string bind, Limits limits)
+    : listen_fd_(listen_fd),
+      wake_fd_(wake_fd),
+      port_(port),
+      bind_(std::move(bind)),
+      limits_(limits),
+      refusals_("control bind " + bind_ + ": refused a connection") {}
+
+TcpControlAcceptor::~TcpControlAcceptor() {
+  stop();
+  ::close(listen_fd_);
+  ::close(wake_fd_);
+}
+
+void TcpControlAcceptor::start(std::function<void(int fd)> hand_over) {
+  hand_over_ = std::move(hand_over);
+  thread_ = std::thread([this] { run(); });
+}
+
+void TcpControlAcceptor::stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  stopping_ = true;
+  const std::uint64_t one = 1;
+  [[maybe_unused]] auto n = ::write(wake_fd_, &one, sizeof(one));
+  if (thread_.joinable()) thread_.join();
+}
+
+std::string TcpControlAcceptor::peer_of(int fd) const {
+  std::lock_guard lock(mutex_);
+  auto it = accepted_.find(fd);
+  return it == accepted_.end() ? std::string() : it->second.peer;
+}
+
+void TcpControlAcceptor::run() {
+  int wait_ms = -1;
+  while (!stopping_) {
+    pollfd fds[2] = {{listen_fd_, POLLIN, 0}, {wake_fd_, POLLIN, 0}};
+    const int n = ::poll(fds, 2, wait_ms);
+    if (stopping_) return;
+    if (n < 0 && errno != EINTR) {
+      spdlog::error("control bind {}: poll: {}", bind_, std::strerror(errno));
+      wait_ms = kRetryAfterMs;
+      continue;
+    }
+    wait_ms = -1;
+    if (n > 0 && (fds[0].revents & POLLIN) == 0) continue;
+    // Out of descriptors: the connections wait in the kernel's queue until
+    // some are free again (the listener stays readable, so poll with a pause).
+    if (!accept_ready()) wait_ms = kRetryAfterMs;
+  }
+}
+
+bool TcpControlAcceptor::accept_ready() {
+  for (int i = 0; i < 64 && !stopping_; ++i) {
+    sockaddr_storage addr{};
+    socklen_t len = sizeof(addr);
+    const int fd = ::accept4(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len, SOCK_CLOEXEC | SOCK_NONBLOCK);
+    if (fd < 0) {
+      if (errno == EINTR || errno == ECONNABORTED) continue;
+      if (errno != EMFILE && errno != ENFILE) return true;  // EAGAIN: all taken
+      refusals_.record("(out of file descriptors, retrying)");
+      return false;
+    }
+    const std::string peer = peer_text(addr);
+    const std::size_t open = prune_closed();
+    const char* why = nullptr;
+    if (open >= limits_.max_connections) {
+      why = "too many open control connections";
+    } else if (fds_left() < limits_.fd_reserve) {
+      why = "file descriptors are kept for workers and the unix socket";
+    }
+    if (why != nullptr) {
+      ::close(fd);
+      refusals_.record("from " + peer + ": " + why + " (limit " + std::to_string(limits_.max_connections) + ")");
+      continue;
+    }
+    int one = 1;
+    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    struct stat st {};
+    ::fstat(fd, &st);
+    {
+      std::lock_guard lock(mutex_);
+      accepted_[fd] = Accepted{st.st_dev, st.st_ino, peer};
+    }
+    hand_over_(fd);
+  }
+  return true;
+}
+
+std::size_t TcpControlAcceptor::prune_closed() {
+  std::lock_guard lock(mutex_);
+  for (auto it = accepted_.begin(); it != accepted_.end();) {
+    struct stat st {};
+    const bool same = ::fstat(it->first, &st) == 0 && st.st_dev == it->second.dev && st.st_ino == it->second.ino;
+    it = same ? std::next(it) : accepted_.erase(it);
+  }
+  return accepted_.size();
+}
+
+}  // namespace greenfork::arbiter
