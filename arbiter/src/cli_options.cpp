@@ -3,8 +3,6 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
-#include <cerrno>
-#include <cmath>
 #include <cstdlib>
 #include <memory>
 
@@ -21,30 +19,10 @@ const CLI::Validator kWholeNumber(
     },
     "INT");
 
-std::string number_text(double v) {
-  if (v == worker_settings::kUnbounded64) return "18446744073709551615";
-  if (std::floor(v) == v) return std::to_string(static_cast<long long>(v));
-  std::string t = std::to_string(v);
-  while (t.back() == '0') t.pop_back();
-  return t;
-}
-
 // gworker's range for a numeric flag, checked here so that a bad value stops
 // arbiterd at start (exit 2) instead of every worker it forks.
 CLI::Validator worker_range(const worker_settings::NumericRange& r) {
-  return CLI::Validator(
-      [r](std::string& s) -> std::string {
-        const std::string range = number_text(r.min) + " to " + number_text(r.max);
-        if (r.whole && !kWholeNumber(s).empty()) return "'" + s + "' is not a whole number (" + range + ")";
-        errno = 0;
-        char* end = nullptr;
-        const double v = r.whole ? static_cast<double>(std::strtoull(s.c_str(), &end, 10))
-                                 : std::strtod(s.c_str(), &end);
-        const bool parsed = !s.empty() && end == s.c_str() + s.size() && errno == 0 && std::isfinite(v);
-        if (!parsed || v < r.min || v > r.max) return "'" + s + "' is out of range (" + range + ")";
-        return std::string();
-      },
-      "NUMBER");
+  return CLI::Validator([r](std::string& s) { return worker_settings::out_of_range(r, s); }, "NUMBER");
 }
 
 // A flag arbiterd forwards to gworker. value empty: a switch (--reload).

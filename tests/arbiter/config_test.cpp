@@ -281,6 +281,23 @@ TEST(CommandLine, WorkerOptionsOutOfGworkersRangeAreRefused) {
   }
 }
 
+// An app pool's worker_args get gworker's ranges too, from the same table.
+TEST_F(ConfigFile, WorkerArgsOutOfGworkersRangeAreRefused) {
+  for (const auto& [args, message] : std::vector<std::pair<std::string, std::string>>{
+           {R"(["--threads", "0"])", "--threads: '0' is out of range (1 to 1024)"},
+           {R"(["-k", "gthread", "--threads=2000"])", "--threads: '2000' is out of range (1 to 1024)"},
+           {R"(["--keep-alive", "soon"])", "--keep-alive: 'soon' is out of range (0 to 3600)"},
+           {R"(["-k", "eventlet"])", "-k: 'eventlet' is not one of sync, gthread"},
+           {R"(["--limit-request-field-size", "-1"])", "--limit-request-field-size: '-1' is not a whole number"},
+           {R"(["--write-timeout", "0"])", "--write-timeout: '0' is out of range (0.1 to 3600)"}}) {
+    std::string path = write("w.toml", "[pools.web]\napp = \"hello:app\"\nworker_args = " + args + "\n");
+    auto c = load_config_file(path);
+    ASSERT_FALSE(c.ok()) << args;
+    EXPECT_NE(c.status().message().find(path + ":3: pools.web.worker_args: " + message), std::string::npos)
+        << c.status().message();
+  }
+}
+
 TEST_F(ConfigFile, FlagsOverrideArbiterKeysOnly) {
   std::string path = write("o.toml", "[arbiter]\nlog_level = \"info\"\nname = \"a\"\n"
                                      "[pools.web]\ncommand = [\"true\"]\n");

@@ -47,4 +47,14 @@ std::vector<std::string> choices(const char* const (&names)[N]) {
   return std::vector<std::string>(std::begin(names), std::end(names));
 }
 
+// "" when gworker accepts `value` for `range`, else why not:
+// "'0' is out of range (1 to 1024)".
+std::string out_of_range(const NumericRange& range, const std::string& value);
+
+// Checks gworker arguments as a pool's worker_args gives them
+// (["--threads", "4", "--keep-alive=2", "-k", "gthread"]): each numeric
+// option's range and the -k/--log-level choices; other arguments are
+// gworker's to judge. "" or "--threads: '0' is out of range (1 to 1024)".
+std::string check_worker_args(const std::vector<std::string>& args);
+
 }  // namespace greenfork::worker_settings
