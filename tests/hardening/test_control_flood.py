@@ -21,6 +21,7 @@ import os
 import json
 import resource
 import socket
+import struct
 import subprocess
 
 from gftest import PYTHON, Spawned, binary, free_port, source, wait_until
@@ -75,21 +76,30 @@ def ready_workers(sock) -> int:
     return sum(1 for w in pools[0]["workers"] if w["state"] == "WORKER_STATE_READY")
 
 
-def test_tcp_control_flood_leaves_the_control_plane_working(tmp_path):
+def start_arbiterd(tmp_path, *extra):
+    sock = tmp_path / "arbiterd.sock"
+    argv = ["prlimit", f"--nofile={FD_LIMIT}:{FD_LIMIT}", binary("arbiterd"),
+            "--control-socket", sock, *extra,
+            "-w", "2", "-b", f"127.0.0.1:{free_port()}", "--heartbeat", "notify",
+            "--", PYTHON, source("tests/support/testworker.py")]
+    return sock, Spawned(argv, logdir=tmp_path)
+
+
+def raise_own_fd_limit():
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 8192), hard))
     assert min(hard, 8192) > 3200, "the test needs 3,200 fds of its own"
-    sock = tmp_path / "arbiterd.sock"
+
+
+def test_tcp_control_flood_leaves_the_control_plane_working(tmp_path):
+    raise_own_fd_limit()
     token = tmp_path / "token"
     token.write_text(TOKEN + "\n")
     token.chmod(0o600)
     control_port = free_port()
     tcp = f"127.0.0.1:{control_port}"
-    argv = ["prlimit", f"--nofile={FD_LIMIT}:{FD_LIMIT}", binary("arbiterd"),
-            "--control-socket", sock, "--control-bind", tcp, "--control-token-file", token,
-            "-w", "2", "-b", f"127.0.0.1:{free_port()}", "--heartbeat", "notify",
-            "--", PYTHON, source("tests/support/testworker.py")]
-    with Spawned(argv, logdir=tmp_path) as arb:
+    sock, arbiterd = start_arbiterd(tmp_path, "--control-bind", tcp, "--control-token-file", token)
+    with arbiterd as arb:
         wait_until(lambda: ready_workers(sock) == 2, timeout=30, message="2 workers READY")
         assert gctl(tcp, "status", token=token).returncode == 0
         rss_before = rss_kib(arb.pid)
@@ -127,4 +137,37 @@ def test_tcp_control_flood_leaves_the_control_plane_working(tmp_path):
               f"connections, {rss_after} KiB after")
         assert rss_during - rss_before < 30 * 1024, (rss_before, rss_during)
         assert "refused a connection" in arb.stderr_text()
+        assert arb.poll() is None
+
+
+def test_unix_control_socket_recovers_after_running_out_of_descriptors(tmp_path):
+    """A local client (same user) that opens more connections than arbiterd
+    has descriptors: arbiterd keeps a few in reserve, and once the flood is
+    gone the unix socket serves again (gRPC's own listener died for good)."""
+    raise_own_fd_limit()
+    sock, arbiterd = start_arbiterd(tmp_path)
+    with arbiterd as arb:
+        wait_until(lambda: ready_workers(sock) == 2, timeout=30, message="2 workers READY")
+        socks = []
+        try:
+            for _ in range(FD_LIMIT + 100):
+                s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                socks.append(s)
+                # A blocking connect waits (up to 5 s) while the kernel's
+                # queue is full, instead of failing at once.
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, struct.pack("ll", 5, 0))
+                try:
+                    s.connect(str(sock))
+                except OSError:
+                    break  # nobody accepts any more
+            wait_until(lambda: open_fds(arb.pid) >= FD_LIMIT - 16, timeout=30,
+                       message="arbiterd's descriptors nearly all taken")
+            assert open_fds(arb.pid) < FD_LIMIT
+        finally:
+            close_all(socks)
+        r = wait_until(lambda: gctl(sock, "status", timeout=10).returncode == 0, timeout=60,
+                       message="gctl status over the unix socket after the flood")
+        assert r
+        r = gctl(sock, "scale", "+1", "--wait", timeout=60)
+        assert r.returncode == 0, r.stderr
         assert arb.poll() is None

@@ -5,19 +5,18 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <optional>
 
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/server_posix.h>
 
-#include <cstdlib>
-
 #include "call_registry.hpp"
+#include "control_acceptor.hpp"
 #include "control_service.hpp"
 #include "greenfork/control_address.hpp"
-#include "worker_beat_reactor.hpp"
-#include "tcp_control_acceptor.hpp"
 #include "unix_control_socket.hpp"
+#include "worker_beat_reactor.hpp"
 
 namespace greenfork::arbiter {
 
@@ -31,6 +30,7 @@ class ControlServer::Impl {
     // Streams and waiting calls end first, so Shutdown() has nothing to wait for.
     registry_->close_and_abort_all();
     if (tcp_acceptor_) tcp_acceptor_->stop();
+    if (unix_acceptor_) unix_acceptor_->stop();
     const auto deadline = std::chrono::system_clock::now() + std::chrono::seconds(2);
     if (tcp_server_) tcp_server_->Shutdown(deadline);
     if (unix_server_) unix_server_->Shutdown(deadline);
@@ -44,7 +44,7 @@ class ControlServer::Impl {
   std::unique_ptr<ControlService> unix_control_, tcp_control_;
   std::unique_ptr<WorkerService> unix_worker_, tcp_worker_;
   std::unique_ptr<grpc::Server> unix_server_, tcp_server_;
-  std::unique_ptr<TcpControlAcceptor> tcp_acceptor_;
+  std::unique_ptr<ControlAcceptor> unix_acceptor_, tcp_acceptor_;
   std::optional<UnixControlSocket> socket_;
   std::string unix_path_;
   int tcp_port_ = 0;
@@ -53,32 +53,28 @@ class ControlServer::Impl {
 
 namespace {
 
-std::unique_ptr<grpc::Server> build(const std::string& uri, grpc::Service* control,
-                                    grpc::Service* worker, int* selected_port) {
+// The servers have no listening port of their own: a ControlAcceptor
+// accepts and hands connections over. On TCP, a connection with no call for
+// a while is closed, so idle and unauthenticated clients give their slot
+// back (on the unix socket, workers' heartbeat streams are calls anyway).
+std::unique_ptr<grpc::Server> build(grpc::Service* control, grpc::Service* worker,
+                                    std::optional<std::chrono::milliseconds> idle_timeout) {
   grpc::ServerBuilder builder;
-  // Another process on the same port must be an error, not a silent share.
-  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
-  builder.AddListeningPort(uri, grpc::InsecureServerCredentials(), selected_port);
-  builder.RegisterService(control);
-  builder.RegisterService(worker);
-  return builder.BuildAndStart();
-}
-
-// The TCP server has no listening port of its own: TcpControlAcceptor
-// accepts and hands connections over. A connection with no call for a while
-// is closed, so idle and unauthenticated clients give their slot back.
-std::unique_ptr<grpc::Server> build_tcp(grpc::Service* control, grpc::Service* worker,
-                                        std::chrono::milliseconds idle_timeout) {
-  grpc::ServerBuilder builder;
-  builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_IDLE_MS, static_cast<int>(idle_timeout.count()));
+  if (idle_timeout) {
+    builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_IDLE_MS, static_cast<int>(idle_timeout->count()));
+  }
   builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, 16);
   builder.RegisterService(control);
   builder.RegisterService(worker);
   return builder.BuildAndStart();
 }
 
+void serve(ControlAcceptor& acceptor, grpc::Server* server) {
+  acceptor.start([server](int fd) { grpc::AddInsecureChannelFromFd(server, fd); });
+}
+
 // gRPC names a connection added from an fd "fd:N".
-std::string peer_from(const TcpControlAcceptor& acceptor, const std::string& grpc_peer) {
+std::string peer_from(const ControlAcceptor& acceptor, const std::string& grpc_peer) {
   if (grpc_peer.rfind("fd:", 0) != 0) return "";
   return acceptor.peer_of(std::atoi(grpc_peer.c_str() + 3));
 }
@@ -104,27 +100,27 @@ StatusOr<std::unique_ptr<ControlServer>> ControlServer::start(const ControlServe
       std::make_unique<ControlService>(target, executor, impl->registry_, BearerCheck(""));
   impl->unix_worker_ =
       std::make_unique<WorkerService>(target, executor, impl->registry_, BearerCheck(""));
-  int unix_port = 0;
-  {
-    // The socket file is created 0600 (and chmod'ed again before it is
-    // published), never briefly open to other users.
-    const mode_t old_mask = ::umask(0177);
-    impl->unix_server_ = build(impl->socket_->grpc_bind_uri(), impl->unix_control_.get(),
-                               impl->unix_worker_.get(), &unix_port);
-    ::umask(old_mask);
+  auto unix_fd = impl->socket_->listen_at_temporary();
+  if (!unix_fd.ok()) {
+    impl->socket_.reset();
+    return unix_fd.status();
   }
-  if (!impl->unix_server_ || unix_port == 0) {
+  impl->unix_acceptor_ = ControlAcceptor::adopt(*unix_fd, "control socket " + impl->unix_path_,
+                                                {options.unix_max_connections, options.unix_fd_reserve});
+  impl->unix_server_ = build(impl->unix_control_.get(), impl->unix_worker_.get(), std::nullopt);
+  if (!impl->unix_acceptor_ || !impl->unix_server_) {
     impl->socket_->discard_temporary();
     impl->socket_.reset();
-    return Status::error("control socket " + impl->unix_path_ + ": gRPC could not listen");
+    return Status::error("control socket " + impl->unix_path_ + ": gRPC could not start");
   }
+  serve(*impl->unix_acceptor_, impl->unix_server_.get());
   if (Status published = impl->socket_->publish(); !published.ok()) {
     impl->shutdown();
     return published;
   }
 
   if (!options.tcp_bind.empty()) {
-    auto acceptor = TcpControlAcceptor::bind(
+    auto acceptor = ControlAcceptor::listen_tcp(
         options.tcp_bind, {options.tcp_max_connections, options.fd_reserve});
     if (!acceptor.ok()) {
       impl->shutdown();
@@ -132,17 +128,16 @@ StatusOr<std::unique_ptr<ControlServer>> ControlServer::start(const ControlServe
     }
     impl->tcp_acceptor_ = std::move(*acceptor);
     impl->tcp_port_ = impl->tcp_acceptor_->port();
-    const TcpControlAcceptor* front = impl->tcp_acceptor_.get();
+    const ControlAcceptor* front = impl->tcp_acceptor_.get();
     BearerCheck auth(options.token, [front](const std::string& peer) { return peer_from(*front, peer); });
     impl->tcp_control_ = std::make_unique<ControlService>(target, executor, impl->registry_, auth);
     impl->tcp_worker_ = std::make_unique<WorkerService>(target, executor, impl->registry_, auth);
-    impl->tcp_server_ = build_tcp(impl->tcp_control_.get(), impl->tcp_worker_.get(), options.tcp_idle_timeout);
+    impl->tcp_server_ = build(impl->tcp_control_.get(), impl->tcp_worker_.get(), options.tcp_idle_timeout);
     if (!impl->tcp_server_) {
       impl->shutdown();
       return Status::error("control bind " + options.tcp_bind + ": gRPC could not start");
     }
-    grpc::Server* server = impl->tcp_server_.get();
-    impl->tcp_acceptor_->start([server](int fd) { grpc::AddInsecureChannelFromFd(server, fd); });
+    serve(*impl->tcp_acceptor_, impl->tcp_server_.get());
   }
   return std::unique_ptr<ControlServer>(new ControlServer(std::move(impl)));
 }

@@ -40,6 +40,10 @@ struct ControlServerOptions {
   std::size_t tcp_max_connections = 64;
   std::size_t fd_reserve = 64;
   std::chrono::milliseconds tcp_idle_timeout{30000};
+  // The unix socket (same user only, workers' heartbeats) may use all but
+  // the last few descriptors.
+  std::size_t unix_max_connections = 4096;
+  std::size_t unix_fd_reserve = 8;
 };
 
 class ControlServer {

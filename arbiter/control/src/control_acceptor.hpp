@@ -1,8 +1,10 @@
-// The TCP control address's accept loop, owned by arbiterd instead of gRPC.
+// The accept loop of a control socket (the unix one and --control-bind),
+// owned by arbiterd instead of gRPC.
 //
 // gRPC (1.51) stops listening for good the first time accept() fails with
 // EMFILE, so a flood of connections to --control-bind used to wedge the
-// control plane, the unix socket too. Here accept() never gives up; at most
+// control plane, the unix socket too. Here accept() never gives up (out of
+// descriptors, it retries every 100 ms while the kernel queues); at most
 // `max_connections` accepted connections are alive at once (more are closed
 // as soon as they are accepted); and nothing is accepted while fewer than
 // `fd_reserve` descriptors are left, so the unix control socket and worker
@@ -10,7 +12,7 @@
 // (AddInsecureChannelFromFd), which owns and closes them; the acceptor
 // notices a closed one by its fd no longer naming the same socket.
 //
-//   auto acceptor = TcpControlAcceptor::bind("127.0.0.1:7000", {});
+//   auto acceptor = ControlAcceptor::listen_tcp("127.0.0.1:7000", {});
 //   (*acceptor)->start([&](int fd) { grpc::AddInsecureChannelFromFd(server, fd); });
 //   ...
 //   (*acceptor)->stop();  // before the gRPC server shuts down
@@ -32,7 +34,7 @@
 
 namespace greenfork::arbiter {
 
-class TcpControlAcceptor {
+class ControlAcceptor {
  public:
   struct Limits {
     std::size_t max_connections = 64;
@@ -40,16 +42,19 @@ class TcpControlAcceptor {
   };
 
   // Binds and listens on HOST:PORT ("[::1]:0" picks a port).
-  static StatusOr<std::unique_ptr<TcpControlAcceptor>> bind(const std::string& host_port, Limits limits);
-  ~TcpControlAcceptor();
-  TcpControlAcceptor(const TcpControlAcceptor&) = delete;
-  TcpControlAcceptor& operator=(const TcpControlAcceptor&) = delete;
+  static StatusOr<std::unique_ptr<ControlAcceptor>> listen_tcp(const std::string& host_port, Limits limits);
+  // Takes over a listening socket (e.g. the unix control socket); `name`
+  // says which in log lines ("control socket /run/arbiterd.sock").
+  static std::unique_ptr<ControlAcceptor> adopt(int listen_fd, std::string name, Limits limits);
+  ~ControlAcceptor();
+  ControlAcceptor(const ControlAcceptor&) = delete;
+  ControlAcceptor& operator=(const ControlAcceptor&) = delete;
 
-  int port() const { return port_; }
+  int port() const { return port_; }  // TCP: the port bound; 0 for unix
 
   // Accepts on a thread of its own until stop(); hand_over owns each fd.
   void start(std::function<void(int fd)> hand_over);
-  // Stops accepting and joins the thread; the listening socket is closed.
+  // Stops accepting, joins the thread and closes the listening socket.
   // Connections already handed over stay gRPC's. Idempotent.
   void stop();
 
@@ -63,7 +68,7 @@ class TcpControlAcceptor {
     std::string peer;
   };
 
-  TcpControlAcceptor(int listen_fd, int wake_fd, int port, std::string bind, Limits limits);
+  ControlAcceptor(int listen_fd, int wake_fd, int port, std::string name, Limits limits);
   void run();
   // Accepts what is queued; false when out of descriptors (try again later).
   bool accept_ready();
@@ -72,8 +77,8 @@ class TcpControlAcceptor {
 
   const int listen_fd_;
   const int wake_fd_;  // eventfd: stop() wakes the thread
-  const int port_;
-  const std::string bind_;
+  int port_;
+  const std::string name_;
   const Limits limits_;
   std::function<void(int)> hand_over_;
   std::thread thread_;

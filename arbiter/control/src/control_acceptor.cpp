@@ -1,7 +1,8 @@
-#include "tcp_control_acceptor.hpp"
+#include "control_acceptor.hpp"
 
 #include <arpa/inet.h>
 #include <dirent.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -33,6 +34,7 @@ std::string peer_text(const sockaddr_storage& addr) {
     port = ntohs(in.sin_port);
     return std::string(host) + ":" + std::to_string(port);
   }
+  if (addr.ss_family == AF_UNIX) return "a local process";
   if (addr.ss_family == AF_INET6) {
     const auto& in6 = reinterpret_cast<const sockaddr_in6&>(addr);
     ::inet_ntop(AF_INET6, &in6.sin6_addr, host, sizeof host);
@@ -58,8 +60,8 @@ std::size_t fds_left() {
 
 }  // namespace
 
-StatusOr<std::unique_ptr<TcpControlAcceptor>> TcpControlAcceptor::bind(const std::string& bind,
-                                                                       Limits limits) {
+StatusOr<std::unique_ptr<ControlAcceptor>> ControlAcceptor::listen_tcp(const std::string& bind,
+                                                                    Limits limits) {
   const std::string context = "control bind " + bind;
   auto colon = bind.rfind(':');
   if (colon == std::string::npos || colon + 1 == bind.size()) {
@@ -95,57 +97,68 @@ StatusOr<std::unique_ptr<TcpControlAcceptor>> TcpControlAcceptor::bind(const std
   const int bound_port = local.ss_family == AF_INET6
                              ? ntohs(reinterpret_cast<const sockaddr_in6&>(local).sin6_port)
                              : ntohs(reinterpret_cast<const sockaddr_in&>(local).sin_port);
-  int wake = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-  if (wake < 0) {
-    Status s = Status::from_errno(context + ": eventfd");
-    ::close(fd);
-    return s;
-  }
-  return std::unique_ptr<TcpControlAcceptor>(new TcpControlAcceptor(fd, wake, bound_port, bind, limits));
+  auto acceptor = adopt(fd, context, limits);
+  if (!acceptor) return Status::from_errno(context + ": eventfd");
+  acceptor->port_ = bound_port;
+  return acceptor;
 }
 
-TcpControlAcceptor::TcpControlAcceptor(int listen_fd, int wake_fd, int port, std::string bind, Limits limits)
+std::unique_ptr<ControlAcceptor> ControlAcceptor::adopt(int listen_fd, std::string name, Limits limits) {
+  const int flags = ::fcntl(listen_fd, F_GETFL);
+  if (flags >= 0) ::fcntl(listen_fd, F_SETFL, flags | O_NONBLOCK);
+  int wake = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (wake < 0) {
+    const int err = errno;
+    ::close(listen_fd);
+    errno = err;
+    return nullptr;
+  }
+  return std::unique_ptr<ControlAcceptor>(new ControlAcceptor(listen_fd, wake, 0, std::move(name), limits));
+}
+
+ControlAcceptor::ControlAcceptor(int listen_fd, int wake_fd, int port, std::string name, Limits limits)
     : listen_fd_(listen_fd),
       wake_fd_(wake_fd),
       port_(port),
-      bind_(std::move(bind)),
+      name_(std::move(name)),
       limits_(limits),
-      refusals_("control bind " + bind_ + ": refused a connection") {}
+      refusals_(name_ + ": refused a connection") {}
 
-TcpControlAcceptor::~TcpControlAcceptor() {
+ControlAcceptor::~ControlAcceptor() {
   stop();
-  ::close(listen_fd_);
   ::close(wake_fd_);
 }
 
-void TcpControlAcceptor::start(std::function<void(int fd)> hand_over) {
+void ControlAcceptor::start(std::function<void(int fd)> hand_over) {
   hand_over_ = std::move(hand_over);
   thread_ = std::thread([this] { run(); });
 }
 
-void TcpControlAcceptor::stop() {
+void ControlAcceptor::stop() {
   if (stopped_) return;
   stopped_ = true;
   stopping_ = true;
   const std::uint64_t one = 1;
   [[maybe_unused]] auto n = ::write(wake_fd_, &one, sizeof(one));
   if (thread_.joinable()) thread_.join();
+  // New clients are refused from now on instead of waiting in the queue.
+  ::close(listen_fd_);
 }
 
-std::string TcpControlAcceptor::peer_of(int fd) const {
+std::string ControlAcceptor::peer_of(int fd) const {
   std::lock_guard lock(mutex_);
   auto it = accepted_.find(fd);
   return it == accepted_.end() ? std::string() : it->second.peer;
 }
 
-void TcpControlAcceptor::run() {
+void ControlAcceptor::run() {
   int wait_ms = -1;
   while (!stopping_) {
     pollfd fds[2] = {{listen_fd_, POLLIN, 0}, {wake_fd_, POLLIN, 0}};
     const int n = ::poll(fds, 2, wait_ms);
     if (stopping_) return;
     if (n < 0 && errno != EINTR) {
-      spdlog::error("control bind {}: poll: {}", bind_, std::strerror(errno));
+      spdlog::error("{}: poll: {}", name_, std::strerror(errno));
       wait_ms = kRetryAfterMs;
       continue;
     }
@@ -157,7 +170,7 @@ void TcpControlAcceptor::run() {
   }
 }
 
-bool TcpControlAcceptor::accept_ready() {
+bool ControlAcceptor::accept_ready() {
   for (int i = 0; i < 64 && !stopping_; ++i) {
     sockaddr_storage addr{};
     socklen_t len = sizeof(addr);
@@ -170,19 +183,22 @@ bool TcpControlAcceptor::accept_ready() {
     }
     const std::string peer = peer_text(addr);
     const std::size_t open = prune_closed();
-    const char* why = nullptr;
+    std::string why;
     if (open >= limits_.max_connections) {
-      why = "too many open control connections";
-    } else if (fds_left() < limits_.fd_reserve) {
-      why = "file descriptors are kept for workers and the unix socket";
+      why = std::to_string(open) + " connections are open (the most allowed)";
+    } else if (const std::size_t left = fds_left(); left < limits_.fd_reserve) {
+      why = "only " + std::to_string(left) + " file descriptors are left (" +
+            std::to_string(limits_.fd_reserve) + " are kept for workers and the control socket)";
     }
-    if (why != nullptr) {
+    if (!why.empty()) {
       ::close(fd);
-      refusals_.record("from " + peer + ": " + why + " (limit " + std::to_string(limits_.max_connections) + ")");
+      refusals_.record("from " + peer + ": " + why);
       continue;
     }
-    int one = 1;
-    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    if (addr.ss_family != AF_UNIX) {
+      int one = 1;
+      ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    }
     struct stat st {};
     ::fstat(fd, &st);
     {
@@ -194,7 +210,7 @@ bool TcpControlAcceptor::accept_ready() {
   return true;
 }
 
-std::size_t TcpControlAcceptor::prune_closed() {
+std::size_t ControlAcceptor::prune_closed() {
   std::lock_guard lock(mutex_);
   for (auto it = accepted_.begin(); it != accepted_.end();) {
     struct stat st {};
