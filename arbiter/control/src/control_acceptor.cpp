@@ -3,7 +3,6 @@
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <fcntl.h>
-#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -17,6 +16,8 @@
 #include <cstring>
 
 #include <spdlog/spdlog.h>
+
+#include "greenfork/listen_address.hpp"
 
 namespace greenfork::arbiter {
 namespace {
@@ -62,41 +63,16 @@ std::size_t fds_left() {
 
 StatusOr<std::unique_ptr<ControlAcceptor>> ControlAcceptor::listen_tcp(const std::string& bind,
                                                                     Limits limits) {
+  // The same parser and binder as arbiterd's -b listeners.
   const std::string context = "control bind " + bind;
-  auto colon = bind.rfind(':');
-  if (colon == std::string::npos || colon + 1 == bind.size()) {
-    return Status::error(context + ": expected HOST:PORT");
-  }
-  std::string host = bind.substr(0, colon);
-  const std::string port = bind.substr(colon + 1);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-  addrinfo hints{};
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-  addrinfo* found = nullptr;
-  if (int rc = ::getaddrinfo(host.empty() ? nullptr : host.c_str(), port.c_str(), &hints, &found); rc != 0) {
-    return Status::error(context + ": " + ::gai_strerror(rc));
-  }
-  int fd = ::socket(found->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-  if (fd < 0) {
-    ::freeaddrinfo(found);
-    return Status::from_errno(context + ": socket");
-  }
-  int one = 1;
-  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-  const bool bound = ::bind(fd, found->ai_addr, found->ai_addrlen) == 0;
-  ::freeaddrinfo(found);
-  if (!bound || ::listen(fd, 128) != 0) {
-    Status s = Status::from_errno(bound ? context + ": listen" : context);
-    ::close(fd);
-    return s;
-  }
-  sockaddr_storage local{};
-  socklen_t len = sizeof(local);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &len);
-  const int bound_port = local.ss_family == AF_INET6
-                             ? ntohs(reinterpret_cast<const sockaddr_in6&>(local).sin6_port)
-                             : ntohs(reinterpret_cast<const sockaddr_in&>(local).sin_port);
+  auto address = parse_listen_address(bind);
+  if (!address.ok()) return Status::error(context + ": " + address.status().message());
+  if (address->kind != ListenAddress::kTcp) return Status::error(context + ": expected HOST:PORT");
+  auto listening = bind_listener(*address, 128, 0);
+  if (!listening.ok()) return Status::error("control " + listening.status().message());
+  const int fd = *listening;
+  auto bound = inspect_listener(fd);
+  const int bound_port = bound.ok() ? bound->port : address->port;
   auto acceptor = adopt(fd, context, limits);
   if (!acceptor) return Status::from_errno(context + ": eventfd");
   acceptor->port_ = bound_port;
