@@ -5,8 +5,9 @@
 #include <asio/io_context.hpp>
 #include <cerrno>
 #include <climits>
-#include <cstring>
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <iostream>
 #include <memory>
 
@@ -75,6 +76,16 @@ std::string raise_fd_limit() {
   if (::getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == limit.rlim_max) return "";
   const rlim_t old = limit.rlim_cur;
   limit.rlim_cur = limit.rlim_max;
+  if (limit.rlim_max == RLIM_INFINITY) {
+    // The kernel refuses an unlimited RLIMIT_NOFILE: its ceiling is nr_open.
+    unsigned long nr_open = 0;
+    if (std::FILE* f = std::fopen("/proc/sys/fs/nr_open", "re")) {
+      if (std::fscanf(f, "%lu", &nr_open) != 1) nr_open = 0;
+      std::fclose(f);
+    }
+    if (nr_open == 0 || nr_open <= old) return "";
+    limit.rlim_cur = nr_open;
+  }
   if (::setrlimit(RLIMIT_NOFILE, &limit) != 0) {
     return "file descriptor limit stays " + std::to_string(old) + ": " + std::strerror(errno);
   }

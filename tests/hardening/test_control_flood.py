@@ -171,3 +171,16 @@ def test_unix_control_socket_recovers_after_running_out_of_descriptors(tmp_path)
         r = gctl(sock, "scale", "+1", "--wait", timeout=60)
         assert r.returncode == 0, r.stderr
         assert arb.poll() is None
+
+
+def test_soft_fd_limit_is_raised_to_the_hard_one(tmp_path):
+    sock = tmp_path / "arbiterd.sock"
+    argv = ["prlimit", "--nofile=256:2048", binary("arbiterd"), "--control-socket", sock,
+            "-w", "1", "-b", f"127.0.0.1:{free_port()}",
+            "--", PYTHON, source("tests/support/testworker.py")]
+    with Spawned(argv, logdir=tmp_path) as arb:
+        wait_until(lambda: ready_workers(sock) == 1, timeout=30, message="a worker READY")
+        with open(f"/proc/{arb.pid}/limits") as f:
+            line = next(l for l in f if l.startswith("Max open files"))
+        assert line.split()[3:5] == ["2048", "2048"], line
+        assert "file descriptor limit raised from 256 to 2048" in arb.stderr_text()
