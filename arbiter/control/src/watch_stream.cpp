@@ -16,10 +16,8 @@ WatchStream* WatchStream::begin(ControlTarget& target, LoopExecutor& executor,
   std::shared_ptr<WatchStream> stream(
       new WatchStream(target, executor, registry, std::move(pool_filter)));
   stream->self_ = stream;
-  if (!auth.allows(context)) {
-    stream->events_.end(grpc::Status(grpc::StatusCode::UNAUTHENTICATED, "missing or wrong bearer token"));
-  } else if (!registry->add(stream)) {
-    stream->events_.end(grpc::Status(grpc::StatusCode::UNAVAILABLE, "arbiterd is shutting down"));
+  if (auto refused = registry->admit(stream, auth.allows(context))) {
+    stream->events_.end(*refused);
   } else {
     executor.post([stream] { stream->subscribe(); });
   }

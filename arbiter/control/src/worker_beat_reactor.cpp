@@ -10,15 +10,13 @@ WorkerBeatReactor::WorkerBeatReactor(ControlTarget& target, LoopExecutor& execut
     : target_(target), executor_(executor), registry_(std::move(registry)), context_(context) {}
 
 WorkerBeatReactor* WorkerBeatReactor::begin(ControlTarget& target, LoopExecutor& executor,
-                                        const std::shared_ptr<CallRegistry>& registry,
-                                        const BearerCheck& auth,
-                                        grpc::CallbackServerContext& context) {
+                                            const std::shared_ptr<CallRegistry>& registry,
+                                            const BearerCheck& auth,
+                                            grpc::CallbackServerContext& context) {
   std::shared_ptr<WorkerBeatReactor> stream(new WorkerBeatReactor(target, executor, registry, context));
   stream->self_ = stream;
-  if (!auth.allows(context)) {
-    stream->commands_.end(grpc::Status(grpc::StatusCode::UNAUTHENTICATED, "missing or wrong bearer token"));
-  } else if (!registry->add(stream)) {
-    stream->commands_.end(grpc::Status(grpc::StatusCode::UNAVAILABLE, "arbiterd is shutting down"));
+  if (auto refused = registry->admit(stream, auth.allows(context))) {
+    stream->commands_.end(*refused);
   } else {
     stream->StartRead(&stream->incoming_);
   }
