@@ -37,17 +37,19 @@ class QueuedStreamWriter {
   // already it is dropped, and the stream ends with *overflow when given.
   // Returns whether it was queued.
   bool push(Message message, std::size_t max, const std::optional<grpc::Status>& overflow = std::nullopt) {
+    bool queued = false;
     {
       std::lock_guard lock(mu_);
       if (ending_) return false;
-      if (queue_.size() >= max) {
-        if (overflow) begin_end(*overflow);
-      } else {
+      if (queue_.size() < max) {
         queue_.push_back(std::move(message));
+        queued = true;
+      } else if (overflow) {
+        begin_end(*overflow);
       }
     }
     pump();
-    return true;
+    return queued;
   }
 
   // The reactor's OnWriteDone. A failed write means the client went away:
