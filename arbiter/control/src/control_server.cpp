@@ -1,9 +1,5 @@
 #include "greenfork/arbiter/control_server.hpp"
 
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <chrono>
 #include <cstdlib>
 #include <optional>
