@@ -10,6 +10,7 @@
 #include "cli_options.hpp"
 #include "config_file.hpp"
 #include "greenfork/arbiter/config_loader.hpp"
+#include "greenfork/worker_settings.hpp"
 
 namespace greenfork::arbiter {
 namespace {
@@ -160,13 +161,24 @@ StatusOr<Config> config_from_flags(const CliOptions& o) {
   pool.max_surge = o.max_surge;
   pool.max_unavailable = o.max_unavailable;
   if (!o.app.empty()) {
-    // Flags both programs use are forwarded as given, paths made absolute.
+    // Flags both programs use are forwarded as given, paths made absolute;
+    // gworker must accept them too, or every worker would exit 2.
+    for (const auto& [range, value] : {std::pair{worker_settings::kTimeout, o.timeout},
+                                       std::pair{worker_settings::kGracefulTimeout, o.graceful_timeout}}) {
+      if (value > range.max) {
+        return Status::error(std::string(range.flag) + ": " + seconds_text(value) +
+                             " is more than gworker's limit of " + seconds_text(range.max));
+      }
+    }
     std::vector<std::string> args = o.worker_args;
     if (o.was_given("--timeout")) args.insert(args.end(), {"--timeout", seconds_text(o.timeout)});
     if (o.was_given("--graceful-timeout")) {
       args.insert(args.end(), {"--graceful-timeout", seconds_text(o.graceful_timeout)});
     }
-    if (o.was_given("--log-level")) args.insert(args.end(), {"--log-level", c.log_level});
+    // gworker has no "trace" level: its most detailed one is "debug".
+    if (o.was_given("--log-level")) {
+      args.insert(args.end(), {"--log-level", c.log_level == "trace" ? "debug" : c.log_level});
+    }
     if (o.was_given("--error-logfile")) args.insert(args.end(), {"--error-logfile", c.error_logfile});
     if (o.was_given("--chdir")) args.insert(args.end(), {"--chdir", c.chdir});
     pool.command = detail::gworker_command(o.app, args);

@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "greenfork/contract.hpp"
+#include "greenfork/worker_settings.hpp"
 
 namespace greenfork::arbiter::detail {
 namespace {
@@ -17,6 +18,12 @@ const CLI::Validator kWholeNumber(
       return ok ? std::string() : "'" + s + "' is not a whole number";
     },
     "INT");
+
+// gworker's range for a numeric flag, checked here so that a bad value stops
+// arbiterd at start (exit 2) instead of every worker it forks.
+CLI::Validator worker_range(const worker_settings::NumericRange& r) {
+  return CLI::Validator([r](std::string& s) { return worker_settings::out_of_range(r, s); }, "NUMBER");
+}
 
 // A flag arbiterd forwards to gworker. value empty: a switch (--reload).
 struct WorkerFlag {
@@ -62,6 +69,9 @@ StatusOr<CliOptions> parse_cli_options(const std::vector<std::string>& all_args)
   }
 
   CLI::App app(kDescription, "arbiterd");
+  // Gunicorn's grammar: each occurrence of an option takes exactly one value
+  // (`-b A -b B APP`), so the APP after a repeatable option stays the
+  // positional; a repeated single-value option keeps its last value.
   app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   app.set_version_flag("--version", "arbiterd (greenfork) 0.1.0");
   app.get_formatter()->column_width(34);
@@ -73,13 +83,15 @@ StatusOr<CliOptions> parse_cli_options(const std::vector<std::string>& all_args)
   app.add_option("-w,--workers", o.workers, "worker processes (default 1 or $WEB_CONCURRENCY)")
                       ->check(CLI::Range(1u, 100000u));
   app.add_option("-b,--bind", o.binds, "HOST:PORT, [V6]:PORT, unix:/PATH or fd://N (repeatable)")
-      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
+      ->allow_extra_args(false);
   app.add_option("--backlog", o.backlog, "listen backlog (2048)")->check(CLI::Range(1, 65535));
   app.add_option("--umask", o.umask, "umask for unix socket files (octal, e.g. 007)");
   app.add_option("--pid", o.pid_file, "write arbiterd's pid to FILE");
   app.add_option("--chdir", o.chdir, "change to DIR before starting workers");
   app.add_option("-e,--env", o.env, "K=V in the workers' environment (repeatable)")
-      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
+      ->allow_extra_args(false);
   app.add_option("-u,--user", o.user, "run workers as USER (when root)");
   app.add_option("-g,--group", o.group, "run workers as GROUP (when root)");
   app.add_option("--graceful-timeout", o.graceful_timeout, "seconds a stopping worker gets (30)")
@@ -116,24 +128,34 @@ StatusOr<CliOptions> parse_cli_options(const std::vector<std::string>& all_args)
     }
     f.option->group("gworker options (with APP)");
   };
-  const CLI::Validator worker_class = CLI::IsMember({"sync", "gthread"});
+  namespace ws = worker_settings;
+  const CLI::Validator worker_class = CLI::IsMember(ws::choices(ws::kWorkerClasses));
+  const CLI::Validator threads = worker_range(ws::kThreads), keep_alive = worker_range(ws::kKeepAlive),
+                       max_requests = worker_range(ws::kMaxRequests),
+                       jitter = worker_range(ws::kMaxRequestsJitter),
+                       request_line = worker_range(ws::kLimitRequestLine),
+                       request_fields = worker_range(ws::kLimitRequestFields),
+                       field_size = worker_range(ws::kLimitRequestFieldSize),
+                       connections = worker_range(ws::kWorkerConnections),
+                       header_timeout = worker_range(ws::kHeaderTimeout),
+                       body_timeout = worker_range(ws::kBodyTimeout),
+                       write_timeout = worker_range(ws::kWriteTimeout);
   worker("-k,--worker-class", "--worker-class", "sync or gthread", true, &worker_class);
-  worker("--threads", "--threads", "app threads per worker", true, &kWholeNumber);
-  worker("--keep-alive", "--keep-alive", "seconds an idle keep-alive connection stays", true, &kWholeNumber);
-  worker("--max-requests", "--max-requests", "restart a worker after N requests", true, &kWholeNumber);
-  worker("--max-requests-jitter", "--max-requests-jitter", "random extra to --max-requests", true, &kWholeNumber);
+  worker("--threads", "--threads", "app threads per worker", true, &threads);
+  worker("--keep-alive", "--keep-alive", "seconds an idle keep-alive connection stays", true, &keep_alive);
+  worker("--max-requests", "--max-requests", "restart a worker after N requests", true, &max_requests);
+  worker("--max-requests-jitter", "--max-requests-jitter", "random extra to --max-requests", true, &jitter);
   worker("--access-logfile", "--access-logfile", "access log FILE ('-': stdout)", true, nullptr);
   worker("--access-logformat", "--access-logformat", "Gunicorn access log format", true, nullptr);
   worker("--pythonpath", "--pythonpath", "comma-separated dirs added to sys.path", true, nullptr);
   worker("--forwarded-allow-ips", "--forwarded-allow-ips", "proxies trusted for X-Forwarded-*", true, nullptr);
-  worker("--limit-request-line", "--limit-request-line", "max request line bytes (4094)", true, &kWholeNumber);
-  worker("--limit-request-fields", "--limit-request-fields", "max header fields (100)", true, &kWholeNumber);
-  worker("--limit-request-field_size,--limit-request-field-size", "--limit-request-field_size", "max header field bytes (8190)", true, &kWholeNumber);
-  worker("--worker-connections", "--worker-connections", "max connections per worker", true, &kWholeNumber);
-  const CLI::Range seconds(0.1, 3600.0);
-  worker("--header-timeout", "--header-timeout", "seconds to receive a whole request head (10)", true, &seconds);
-  worker("--body-timeout", "--body-timeout", "idle seconds allowed while reading a body (30)", true, &seconds);
-  worker("--write-timeout", "--write-timeout", "idle seconds allowed while writing (30)", true, &seconds);
+  worker("--limit-request-line", "--limit-request-line", "max request line bytes (4094)", true, &request_line);
+  worker("--limit-request-fields", "--limit-request-fields", "max header fields (100)", true, &request_fields);
+  worker("--limit-request-field_size,--limit-request-field-size", "--limit-request-field_size", "max header field bytes (8190)", true, &field_size);
+  worker("--worker-connections", "--worker-connections", "max connections per worker", true, &connections);
+  worker("--header-timeout", "--header-timeout", "seconds to receive a whole request head (10)", true, &header_timeout);
+  worker("--body-timeout", "--body-timeout", "idle seconds allowed while reading a body (30)", true, &body_timeout);
+  worker("--write-timeout", "--write-timeout", "idle seconds allowed while writing (30)", true, &write_timeout);
   worker("--reload", "--reload", "restart workers when app source changes (development)", false, nullptr);
 
   std::vector<std::string> reversed(args.rbegin(), args.rend());

@@ -11,6 +11,7 @@
 #include <toml++/toml.h>
 
 #include "greenfork/arbiter/listener_set.hpp"
+#include "greenfork/worker_settings.hpp"
 
 namespace greenfork::arbiter::detail {
 namespace {
@@ -280,6 +281,10 @@ Status Reader::read_pool(const std::string& name, const toml::table& t, PoolConf
     return error(*args_node, prefix + "worker_args", "only applies with app = \"module:app\"");
   }
   if (app_node != nullptr) {
+    // gworker would refuse these at every start: refuse them once, here.
+    if (std::string why = worker_settings::check_worker_args(worker_args); !why.empty()) {
+      return error(*args_node, prefix + "worker_args", why);
+    }
     p.command = gworker_command(app, worker_args);
     if (!has_bind) p.binds = default_app_binds();
   }

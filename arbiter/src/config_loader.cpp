@@ -2,12 +2,15 @@
 // from flags or a file, and the path/command resolution they need.
 #include "greenfork/arbiter/config_loader.hpp"
 
+#include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -159,8 +162,8 @@ Status finish_config(Config& config, const WhereFn& where) {
   }
   if (!config.control_token_file.empty()) {
     config.control_token_file = absolute_path(base, config.control_token_file);
-    if (::access(config.control_token_file.c_str(), R_OK) != 0) {
-      return fail("control_token_file", Status::from_errno(config.control_token_file).message());
+    if (auto token = read_control_token(config.control_token_file); !token.ok()) {
+      return fail("control_token_file", token.status().message());
     }
   }
   if (config.pools.empty()) return fail("pools", "no pools to run");
@@ -189,6 +192,37 @@ Status finish_config(Config& config, const WhereFn& where) {
     }
   }
   return {};
+}
+
+StatusOr<std::string> read_control_token(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Status::from_errno(path);
+  struct stat st {};
+  std::string token;
+  Status problem;
+  if (::fstat(fd, &st) != 0) {
+    problem = Status::from_errno(path);
+  } else if (!S_ISREG(st.st_mode)) {
+    problem = Status::error(path + ": not a regular file");
+  } else if ((st.st_mode & 077) != 0) {
+    char mode[8];
+    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+    problem = Status::error(path + ": the token file is open to group or others (mode " + mode +
+                            "); chmod 600 it");
+  } else {
+    char buf[4096];
+    ssize_t n = 0;
+    while ((n = ::read(fd, buf, sizeof buf)) > 0 && token.size() < 65536) token.append(buf, static_cast<size_t>(n));
+    if (n < 0) problem = Status::from_errno(path);
+  }
+  ::close(fd);
+  if (!problem.ok()) return problem;
+  while (!token.empty() && std::isspace(static_cast<unsigned char>(token.back()))) token.pop_back();
+  if (token.size() < kMinControlTokenBytes) {
+    return Status::error(path + ": the token is " + std::to_string(token.size()) + " bytes; at least " +
+                         std::to_string(kMinControlTokenBytes) + " are needed (e.g. head -c 32 /dev/urandom | base64)");
+  }
+  return token;
 }
 
 StatusOr<Config> load_config_file(const std::string& path) {

@@ -1,9 +1,13 @@
 // arbiterd: parse the command line, open the listeners, run the Arbiter.
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <asio/io_context.hpp>
+#include <cerrno>
 #include <climits>
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <iostream>
 #include <memory>
 
@@ -18,9 +22,7 @@
 #include "greenfork/contract.hpp"
 #include "greenfork/control_address.hpp"
 #ifdef GF_HAVE_CONTROL_SERVER
-#include <fstream>
-#include <sstream>
-
+#include "greenfork/arbiter/config_loader.hpp"
 #include "greenfork/arbiter/control_server.hpp"
 #endif
 
@@ -68,6 +70,28 @@ StatusOr<std::vector<PoolSockets>> pool_sockets(const Config& config, const List
   return out;
 }
 
+// Soft RLIMIT_NOFILE up to the hard one; returns a line for the log.
+std::string raise_fd_limit() {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == limit.rlim_max) return "";
+  const rlim_t old = limit.rlim_cur;
+  limit.rlim_cur = limit.rlim_max;
+  if (limit.rlim_max == RLIM_INFINITY) {
+    // The kernel refuses an unlimited RLIMIT_NOFILE: its ceiling is nr_open.
+    unsigned long nr_open = 0;
+    if (std::FILE* f = std::fopen("/proc/sys/fs/nr_open", "re")) {
+      if (std::fscanf(f, "%lu", &nr_open) != 1) nr_open = 0;
+      std::fclose(f);
+    }
+    if (nr_open == 0 || nr_open <= old) return "";
+    limit.rlim_cur = nr_open;
+  }
+  if (::setrlimit(RLIMIT_NOFILE, &limit) != 0) {
+    return "file descriptor limit stays " + std::to_string(old) + ": " + std::strerror(errno);
+  }
+  return "file descriptor limit raised from " + std::to_string(old) + " to " + std::to_string(limit.rlim_cur);
+}
+
 int fail(const std::string& message) {
   spdlog::critical("{}", message);
   return 1;
@@ -90,6 +114,9 @@ int main(int argc, char** argv) {
 
   CliOutcome cli = parse_cli(argc, argv);
   if (!cli.run) return cli.exit_code;
+  // Connections and workers' pipes all cost descriptors: use every one the
+  // hard limit allows (the default soft limit, 1024, is select()'s).
+  const std::string fd_limit = raise_fd_limit();
   Config config = std::move(cli.config);
 
   if (Status s = setup_log(config.error_logfile, config.log_level); !s.ok()) {
@@ -102,6 +129,7 @@ int main(int argc, char** argv) {
   }
   StatusOr<ListenerSet> listeners = ListenerSet::open(all_binds, config.backlog, config.umask);
   if (!listeners.ok()) return fail(listeners.status().message());
+  if (!fd_limit.empty()) spdlog::info("{}", fd_limit);
   for (const auto& l : listeners->all()) spdlog::info("Listening at: {} (fd {})", l.spec, l.fd);
   auto sockets = pool_sockets(config, *listeners);
   if (!sockets.ok()) return fail(sockets.status().message());
@@ -146,17 +174,12 @@ int main(int argc, char** argv) {
   control.takeover = upgrade_parent > 0;
   control.tcp_bind = config.control_bind;
   if (!config.control_token_file.empty()) {
-    std::ifstream in(config.control_token_file);
-    std::stringstream text;
-    text << in.rdbuf();
-    control.token = text.str();
-    while (!control.token.empty() && std::isspace(static_cast<unsigned char>(control.token.back()))) {
-      control.token.pop_back();
-    }
-    if (!in || control.token.empty()) {
+    auto token = read_control_token(config.control_token_file);
+    if (!token.ok()) {
       listeners->close_all(true);
-      return fail("control token file " + config.control_token_file + ": missing or empty");
+      return fail("control token file: " + token.status().message());
     }
+    control.token = std::move(*token);
   }
   std::vector<std::unique_ptr<ControlServer>> servers;
   ControlTarget* target = nullptr;
@@ -189,6 +212,10 @@ int main(int argc, char** argv) {
       return fail(server.status().message());
     }
     spdlog::info("Control socket: {}", control.unix_path);
+    if (!control.tcp_bind.empty()) {
+      spdlog::info("Control address: {} (TCP port {}, bearer token required)", control.tcp_bind,
+                   (*server)->tcp_port());
+    }
     servers.push_back(std::move(*server));
   }
 #endif

@@ -1,5 +1,8 @@
 #include "greenfork/ctl/arguments.hpp"
 
+#include <CLI/CLI.hpp>
+
+#include <cstdint>
 #include <cstdlib>
 #include <map>
 
@@ -132,67 +135,54 @@ Status parse_command_args(const std::string& name, const std::vector<std::string
 
 StatusOr<Invocation> parse_arguments(const std::vector<std::string>& args) {
   Invocation inv;
-  std::string command_name;
-  std::vector<std::string> positional;
-  std::vector<std::string> flags;
-  bool have_command = false;
+  CLI::App app("gctl", "gctl");
+  // Global options may come before or after the command (each subcommand
+  // falls through to them); a repeated option keeps its last value.
+  app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+  app.set_help_flag();  // --help is ours: it prints usage_text() whatever else is given
   bool wants_help = false;
   bool wants_version = false;
-  for (size_t i = 0; i < args.size(); ++i) {
-    const std::string& arg = args[i];
-    // --name=value and --name value for the global options.
-    auto value_of = [&](const char* option, std::string* out) -> StatusOr<bool> {
-      const std::string prefix = std::string(option) + "=";
-      if (arg == option) {
-        if (i + 1 >= args.size()) return Status::error(std::string(option) + ": missing value");
-        *out = args[++i];
-        return true;
-      }
-      if (arg.rfind(prefix, 0) == 0) {
-        *out = arg.substr(prefix.size());
-        return true;
-      }
-      return false;
-    };
-    std::string value;
-    bool matched = false;
-    for (const char* option : {"--socket", "--token-file", "--timeout"}) {
-      auto got = value_of(option, &value);
-      if (!got.ok()) return got.status();
-      if (!*got) continue;
-      matched = true;
-      if (std::string(option) == "--socket") {
-        if (value.empty()) return Status::error("--socket: empty address");
-        inv.socket = value;
-      } else if (std::string(option) == "--token-file") {
-        if (value.empty()) return Status::error("--token-file: empty path");
-        inv.token_file = value;
-      } else {
-        auto timeout = parse_timeout(value);
-        if (!timeout.ok()) return timeout.status();
-        inv.timeout_seconds = *timeout;
-      }
-      break;
+  std::string timeout;
+  app.add_flag("-h,--help", wants_help);
+  app.add_flag("-V,--version", wants_version);
+  CLI::Option* socket = app.add_option("--socket", inv.socket);
+  CLI::Option* token_file = app.add_option("--token-file", inv.token_file);
+  CLI::Option* timeout_option = app.add_option("--timeout", timeout);
+  app.add_flag("--json", inv.json);
+  app.require_subcommand(0, 1);
+
+  struct CommandLine {
+    std::vector<std::string> positional;
+    std::vector<std::string> flags;  // as given: "--wait"
+  };
+  std::map<const CLI::App*, CommandLine> given;
+  for (const auto& [name, command] : command_names()) {
+    CLI::App* sub = app.add_subcommand(name);
+    sub->fallthrough();
+    sub->set_help_flag();
+    CommandLine& line = given[sub];
+    sub->add_option("ARGS", line.positional);
+    for (const char* flag : {"--wait", "--graceful", "--fast"}) {
+      sub->add_flag_function(flag, [&line, flag](std::int64_t) { line.flags.emplace_back(flag); });
     }
-    if (matched) continue;
-    if (arg == "--json") {
-      inv.json = true;
-    } else if (arg == "--help" || arg == "-h") {
-      wants_help = true;
-    } else if (arg == "--version" || arg == "-V") {
-      wants_version = true;
-    } else if (looks_like_option(arg)) {
-      if (!have_command) return Status::error("unknown option " + arg);
-      flags.push_back(arg);
-    } else if (!have_command) {
-      auto it = command_names().find(arg);
-      if (it == command_names().end()) return Status::error("unknown command '" + arg + "'");
-      have_command = true;
-      command_name = arg;
-      inv.command = it->second;
-    } else {
-      positional.push_back(arg);
+  }
+
+  std::vector<std::string> reversed(args.rbegin(), args.rend());
+  try {
+    app.parse(reversed);
+  } catch (const CLI::ExtrasError&) {
+    std::vector<std::string> extras = app.remaining();
+    for (const auto& [sub, line] : given) {
+      for (const std::string& extra : sub->remaining()) extras.push_back(extra);
     }
+    const std::string first = extras.empty() ? "?" : extras.front();
+    if (looks_like_option(first)) return Status::error("unknown option " + first);
+    return Status::error("unknown command '" + first + "'");
+  } catch (const CLI::ArgumentMismatch& e) {
+    const std::string what = e.what();
+    return Status::error(what.substr(0, what.find(':')) + ": missing value");
+  } catch (const CLI::ParseError& e) {
+    return Status::error(e.what());
   }
   if (wants_help) {
     inv.command = Command::kHelp;
@@ -202,8 +192,19 @@ StatusOr<Invocation> parse_arguments(const std::vector<std::string>& args) {
     inv.command = Command::kVersion;
     return inv;
   }
-  if (!have_command) return Status::error("missing command");
-  if (Status s = parse_command_args(command_name, positional, flags, inv); !s.ok()) return s;
+  if (socket->count() > 0 && inv.socket.empty()) return Status::error("--socket: empty address");
+  if (token_file->count() > 0 && inv.token_file.empty()) return Status::error("--token-file: empty path");
+  if (timeout_option->count() > 0) {
+    auto seconds = parse_timeout(timeout);
+    if (!seconds.ok()) return seconds.status();
+    inv.timeout_seconds = *seconds;
+  }
+  const std::vector<CLI::App*> chosen = app.get_subcommands();
+  if (chosen.empty()) return Status::error("missing command");
+  const std::string name = chosen.front()->get_name();
+  inv.command = command_names().at(name);
+  const CommandLine& line = given.at(chosen.front());
+  if (Status s = parse_command_args(name, line.positional, line.flags, inv); !s.ok()) return s;
   return inv;
 }
 

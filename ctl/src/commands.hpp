@@ -4,7 +4,7 @@
 #include <string>
 
 #include "greenfork/ctl/arguments.hpp"
-#include "greenfork/ctl/control_address.hpp"
+#include "greenfork/control_address.hpp"
 
 namespace greenfork::ctl {
 

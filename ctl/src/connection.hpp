@@ -8,7 +8,7 @@
 
 #include <grpcpp/grpcpp.h>
 
-#include "greenfork/ctl/control_address.hpp"
+#include "greenfork/control_address.hpp"
 #include "greenfork/status.hpp"
 #include "greenfork/v1/greenfork.grpc.pb.h"
 

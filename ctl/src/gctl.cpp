@@ -10,7 +10,6 @@
 #include "greenfork/contract.hpp"
 #include "greenfork/control_address.hpp"
 #include "greenfork/ctl/arguments.hpp"
-#include "greenfork/ctl/control_address.hpp"
 
 namespace greenfork::ctl {
 namespace {

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -204,6 +205,97 @@ TEST(CommandLine, OneLinerRunsGworkerWithWorkerFlags) {
   EXPECT_NE(from_args({"--write-timeout", "0", "hello:app"}).status().message().find(
                 "--write-timeout"),
             std::string::npos);
+}
+
+// Gunicorn's grammar: a repeatable option takes one value per occurrence,
+// so the APP after it stays the positional (issue 14).
+TEST(CommandLine, RepeatableOptionsTakeOneValueEach) {
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"-w", "4", "-b", "0.0.0.0:8000", "myproject.wsgi:application"},
+        std::vector<std::string>{"-b", "127.0.0.1:8000", "-b", "unix:/tmp/gf.sock", "-e", "A=1", "-e",
+                                 "B=2", "myproject.wsgi:application"},
+        std::vector<std::string>{"--bind=127.0.0.1:8000", "--env", "A=1", "myproject.wsgi:application"}}) {
+    auto c = from_args(args);
+    if (::access(gworker_path().c_str(), X_OK) != 0) {
+      EXPECT_NE(c.status().message().find(gworker_path()), std::string::npos) << c.status().message();
+      continue;
+    }
+    ASSERT_TRUE(c.ok()) << c.status().message();
+    const PoolConfig& p = c->pools[0];
+    EXPECT_EQ(p.command.at(1), "myproject.wsgi:application");
+    const auto dash_b = static_cast<std::size_t>(std::count(args.begin(), args.end(), "-b"));
+    ASSERT_EQ(p.binds.size(), std::max<std::size_t>(dash_b, 1));
+    EXPECT_NE(p.binds.front().find(":8000"), std::string::npos) << p.binds.front();
+  }
+  auto two = from_args({"-b", "127.0.0.1:1", "-b", "127.0.0.1:2", "-e", "A=1", "-e", "B=2", "--", "true"});
+  ASSERT_TRUE(two.ok()) << two.status().message();
+  EXPECT_EQ(two->pools[0].binds, (std::vector<std::string>{"127.0.0.1:1", "127.0.0.1:2"}));
+  EXPECT_EQ(two->pools[0].env.size(), 2u);
+  // Two values after one -b: the second is the APP, so with -- COMMAND it is an error.
+  EXPECT_FALSE(from_args({"-b", "127.0.0.1:1", "127.0.0.1:2", "--", "true"}).ok());
+}
+
+// Every gworker option arbiterd forwards is checked against gworker's own
+// range before anything is forked.
+TEST(CommandLine, WorkerOptionsOutOfGworkersRangeAreRefused) {
+  const std::vector<std::pair<std::string, std::string>> bad = {
+      {"--threads", "0"},
+      {"--threads", "1025"},
+      {"--threads", "2.5"},
+      {"--worker-connections", "0"},
+      {"--worker-connections", "1000001"},
+      {"--keep-alive", "-1"},
+      {"--keep-alive", "3601"},
+      {"--max-requests", "-1"},
+      {"--max-requests", "18446744073709551616"},
+      {"--max-requests-jitter", "x"},
+      {"--limit-request-line", "8191"},
+      {"--limit-request-fields", "32769"},
+      {"--limit-request-field_size", "-5"},
+      {"--header-timeout", "0"},
+      {"--body-timeout", "3601"},
+      {"--write-timeout", "0.05"},
+      {"--worker-class", "eventlet"},
+      {"--timeout", "86401"},
+      {"--graceful-timeout", "86401"},
+  };
+  for (const auto& [flag, value] : bad) {
+    auto c = from_args({"-k", "gthread", flag, value, "hello:app"});
+    ASSERT_FALSE(c.ok()) << flag << " " << value;
+    EXPECT_NE(c.status().message().find(flag), std::string::npos) << c.status().message();
+  }
+  for (const auto& [flag, value] : std::vector<std::pair<std::string, std::string>>{
+           {"--threads", "1024"}, {"--keep-alive", "2.5"}, {"--limit-request-line", "0"},
+           {"--header-timeout", "0.1"}, {"--timeout", "86400"}, {"--max-requests", "18446744073709551615"}}) {
+    auto c = from_args({"-k", "gthread", flag, value, "hello:app"});
+    if (::access(gworker_path().c_str(), X_OK) != 0) continue;
+    EXPECT_TRUE(c.ok()) << flag << " " << value << ": " << c.status().message();
+  }
+  auto trace = from_args({"--log-level", "trace", "hello:app"});
+  if (::access(gworker_path().c_str(), X_OK) == 0) {
+    ASSERT_TRUE(trace.ok()) << trace.status().message();
+    const auto& cmd = trace->pools[0].command;
+    auto it = std::find(cmd.begin(), cmd.end(), "--log-level");
+    ASSERT_NE(it, cmd.end());
+    EXPECT_EQ(*(it + 1), "debug");  // gworker has no "trace"
+  }
+}
+
+// An app pool's worker_args get gworker's ranges too, from the same table.
+TEST_F(ConfigFile, WorkerArgsOutOfGworkersRangeAreRefused) {
+  for (const auto& [args, message] : std::vector<std::pair<std::string, std::string>>{
+           {R"(["--threads", "0"])", "--threads: '0' is out of range (1 to 1024)"},
+           {R"(["-k", "gthread", "--threads=2000"])", "--threads: '2000' is out of range (1 to 1024)"},
+           {R"(["--keep-alive", "soon"])", "--keep-alive: 'soon' is out of range (0 to 3600)"},
+           {R"(["-k", "eventlet"])", "-k: 'eventlet' is not one of sync, gthread"},
+           {R"(["--limit-request-field-size", "-1"])", "--limit-request-field-size: '-1' is not a whole number"},
+           {R"(["--write-timeout", "0"])", "--write-timeout: '0' is out of range (0.1 to 3600)"}}) {
+    std::string path = write("w.toml", "[pools.web]\napp = \"hello:app\"\nworker_args = " + args + "\n");
+    auto c = load_config_file(path);
+    ASSERT_FALSE(c.ok()) << args;
+    EXPECT_NE(c.status().message().find(path + ":3: pools.web.worker_args: " + message), std::string::npos)
+        << c.status().message();
+  }
 }
 
 TEST_F(ConfigFile, FlagsOverrideArbiterKeysOnly) {

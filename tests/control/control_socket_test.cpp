@@ -6,6 +6,7 @@
 #include <unistd.h>
 #include <netinet/in.h>
 
+#include <chrono>
 #include <fstream>
 
 #include "control_fixture.hpp"
@@ -170,6 +171,58 @@ TEST_F(SocketTest, TcpPortInUseIsAnErrorWithErrno) {
   EXPECT_NE(server.status().message().find("Address already in use"), std::string::npos)
       << server.status().message();
   EXPECT_FALSE(exists(path_));
+}
+
+// Fault 2 of issue 14: a flood of TCP control connections must not take
+// every descriptor. arbiterd accepts them itself, at most
+// tcp_max_connections at once (more are closed at once), and gRPC closes a
+// connection that had no call for tcp_idle_timeout, which frees its slot.
+TEST_F(SocketTest, TcpConnectionsAreCappedAndIdleOnesGiveTheirSlotBack) {
+  arbiter::ControlServerOptions options;
+  options.tcp_bind = "127.0.0.1:0";
+  options.token = "s3cret-s3cret-s3cret";
+  options.tcp_max_connections = 1;
+  options.tcp_idle_timeout = std::chrono::milliseconds(3000);
+  start(options);
+  const std::string target = "127.0.0.1:" + std::to_string(server_->tcp_port());
+  auto channel = [&] {
+    grpc::ChannelArguments args;
+    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);  // a connection of its own
+    return grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args);
+  };
+  auto call = [](const std::shared_ptr<grpc::Channel>& ch) {
+    v1::StatusReply reply;
+    auto ctx = context();
+    ctx->AddMetadata("authorization", "Bearer s3cret-s3cret-s3cret");
+    return v1::Control::NewStub(ch)->Status(ctx.get(), v1::StatusRequest(), &reply).ok();
+  };
+  auto first = channel();
+  ASSERT_TRUE(call(first));
+
+  // The one slot is taken: another connection is accepted and closed at once.
+  int raw = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(static_cast<uint16_t>(server_->tcp_port()));
+  ASSERT_EQ(::connect(raw, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  timeval two_seconds{2, 0};
+  ::setsockopt(raw, SOL_SOCKET, SO_RCVTIMEO, &two_seconds, sizeof(two_seconds));
+  char byte = 0;
+  EXPECT_LE(::recv(raw, &byte, 1, 0), 0) << "a connection over the cap was served";
+  ::close(raw);
+  EXPECT_EQ(status_name(*control()), "fake");  // the unix socket is not affected
+
+  // Idle for tcp_idle_timeout: the server closes the first connection ...
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (first->GetState(false) == GRPC_CHANNEL_READY && std::chrono::steady_clock::now() < deadline) {
+    first->WaitForStateChange(GRPC_CHANNEL_READY, std::chrono::system_clock::now() + std::chrono::seconds(1));
+  }
+  EXPECT_NE(first->GetState(false), GRPC_CHANNEL_READY);
+  // ... and a new client gets its slot.
+  bool served = false;
+  while (!served && std::chrono::steady_clock::now() < deadline) served = call(channel());
+  EXPECT_TRUE(served);
 }
 
 }  // namespace

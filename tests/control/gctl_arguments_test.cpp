@@ -2,7 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "greenfork/ctl/arguments.hpp"
-#include "greenfork/ctl/control_address.hpp"
+#include "greenfork/control_address.hpp"
 #include "greenfork/ctl/scale_spec.hpp"
 
 namespace greenfork::ctl {
@@ -135,6 +135,25 @@ TEST(ControlAddress, UnixAndTcpForms) {
   EXPECT_FALSE(parse_control_address("host:port").ok());
   EXPECT_FALSE(parse_control_address("host:70000").ok());
   EXPECT_FALSE(parse_control_address(":7000").ok());
+  EXPECT_FALSE(parse_control_address("127.0.0.1:0").ok());
+}
+
+// gctl reads TCP addresses with arbiterd's parse_listen_address: the same
+// forms are accepted and refused by both (issue 13).
+TEST(ControlAddress, TcpFormsAreArbiterdsListenAddresses) {
+  auto v6 = parse_control_address("::1:7000");
+  ASSERT_FALSE(v6.ok());
+  EXPECT_NE(v6.status().message().find("IPv6 addresses need brackets"), std::string::npos)
+      << v6.status().message();
+  auto a = *parse_control_address("tcp://127.0.0.1:7000");
+  EXPECT_FALSE(a.is_unix);
+  EXPECT_EQ(a.grpc_target, "127.0.0.1:7000");
+  a = *parse_control_address("unix:///tmp/b.sock");
+  EXPECT_TRUE(a.is_unix);
+  EXPECT_EQ(a.path, "/tmp/b.sock");
+  a = *parse_control_address("localhost:7000");
+  EXPECT_EQ(a.host, "localhost");
+  EXPECT_EQ(a.port, "7000");
 }
 
 }  // namespace

@@ -13,6 +13,7 @@ import os
 import signal
 import stat
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -191,12 +192,16 @@ def test_control_socket_is_0600_exclusive_and_removed_on_exit(tmp_path):
         assert not c.sock.exists()
 
 
+def private_file(path: Path, text: str, mode: int = 0o600) -> Path:
+    path.write_text(text)
+    path.chmod(mode)
+    return path
+
+
 def test_tcp_control_requires_the_token(tmp_path):
     port = free_port()
-    token = tmp_path / "token"
-    token.write_text("correct-horse\n")
-    wrong = tmp_path / "wrong"
-    wrong.write_text("battery-staple\n")
+    token = private_file(tmp_path / "token", "correct-horse-battery-staple\n")
+    wrong = private_file(tmp_path / "wrong", "incorrect-horse-battery-staple\n")
     # Without a token file arbiterd must refuse to open the TCP port at all.
     bare = tmp_path / "bare.toml"
     write_config(bare, tmp_path / "bare.sock", free_port(), [binary("bin/grpc_testworker")],
@@ -404,3 +409,52 @@ def test_heartbeat_for_another_slot_is_permission_denied(tmp_path):
     assert r.returncode != 0
     assert "refused READY: PERMISSION_DENIED" in r.stderr, r.stderr
     assert not sock.exists()
+
+
+# --------------------------------------------------------------- TCP control hardening (issue 14)
+
+
+@pytest.mark.parametrize("text,mode,message", [
+    ("short-token\n", 0o600, "the token is 11 bytes; at least 16 are needed"),
+    ("x\n", 0o600, "the token is 1 bytes; at least 16 are needed"),
+    ("a-long-enough-token-but-shared\n", 0o640, "open to group or others (mode 0640)"),
+    ("a-long-enough-token-but-shared\n", 0o604, "open to group or others (mode 0604)"),
+])
+def test_weak_control_token_is_refused_with_exit_2(tmp_path, text, mode, message):
+    token = private_file(tmp_path / "token", text, mode)
+    for extra in ([], ["--check-config"]):
+        r = subprocess.run([binary("arbiterd"), "--control-socket", str(tmp_path / "a.sock"),
+                            "--control-bind", f"127.0.0.1:{free_port()}",
+                            "--control-token-file", str(token), *extra, "--", "/bin/true"],
+                           capture_output=True, text=True, timeout=20)
+        assert r.returncode == 2, r.stderr
+        assert message in r.stderr and str(token) in r.stderr, r.stderr
+        assert len(r.stderr.strip().splitlines()) == 1, r.stderr
+
+
+def test_tcp_control_address_is_logged_and_bad_tokens_are_logged_rate_limited(tmp_path):
+    port = free_port()
+    token = private_file(tmp_path / "token", "correct-horse-battery-staple\n")
+    wrong = private_file(tmp_path / "wrong", "incorrect-horse-battery-staple\n")
+    with Cluster(tmp_path, arbiter_extra=f'control_bind = "127.0.0.1:{port}"\n'
+                                         f'control_token_file = "{token}"') as c:
+        assert f"Control address: 127.0.0.1:{port}" in c.proc.stderr_text()
+        start = time.monotonic()
+        calls = 30
+        bad = [subprocess.Popen([binary("gctl"), "--socket", f"127.0.0.1:{port}", "--token-file",
+                                 str(wrong), "status"], stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL) for _ in range(calls)]
+        assert [p.wait(timeout=60) for p in bad] == [1] * calls
+        elapsed = time.monotonic() - start
+
+        def refusals():
+            return [line for line in c.proc.stderr_text().splitlines()
+                    if "refused a call with a bad or missing bearer token" in line]
+        lines = wait_until(refusals, timeout=10)
+        assert "from 127.0.0.1:" in lines[0], lines
+        # At most one line a second, each saying how many calls it stands for.
+        assert len(lines) <= elapsed + 2, (elapsed, lines)
+        if len(lines) < calls:  # some calls were folded into a later line's count
+            assert any("in the last" in line for line in lines[1:]) or len(lines) == 1, lines
+        r = gctl(f"127.0.0.1:{port}", "--token-file", token, "status")
+        assert r.returncode == 0, r.stderr

@@ -4,9 +4,19 @@
 
 #include <iostream>
 
+#include "greenfork/worker_settings.hpp"
+
 namespace greenfork::worker {
 
 namespace {
+
+namespace settings = greenfork::worker_settings;
+
+// The ranges arbiterd also checks before it forks a worker.
+CLI::Range range(const settings::NumericRange& r) {
+  if (!r.whole) return CLI::Range(r.min, r.max);
+  return CLI::Range(static_cast<uint64_t>(r.min), static_cast<uint64_t>(r.max));
+}
 
 std::vector<std::string> split_commas(const std::string& text) {
   std::vector<std::string> out;
@@ -33,24 +43,24 @@ int parse_options(int argc, char** argv, Options& o) {
   cli.add_option("-b,--bind", o.bind,
                  "Address to listen on when not given sockets (LISTEN_FDS); repeatable");
   cli.add_option("-k,--worker-class", o.worker_class, "sync (1 app thread) or gthread")
-      ->check(CLI::IsMember({"sync", "gthread"}))
+      ->check(CLI::IsMember(settings::choices(settings::kWorkerClasses)))
       ->capture_default_str();
   cli.add_option("--threads", o.threads, "App threads for gthread")
-      ->check(CLI::Range(1u, 1024u))
+      ->check(range(settings::kThreads))
       ->capture_default_str();
   cli.add_option("--worker-connections", o.worker_connections,
                  "Open connections above which accepting pauses")
-      ->check(CLI::Range(1u, 1000000u))
+      ->check(range(settings::kWorkerConnections))
       ->capture_default_str();
   cli.add_option("--keep-alive", o.keep_alive, "Seconds an idle keep-alive connection is kept")
-      ->check(CLI::Range(0.0, 3600.0))
+      ->check(range(settings::kKeepAlive))
       ->capture_default_str();
   cli.add_option("-t,--timeout", o.timeout, "Heartbeat timeout arbiterd applies (seconds)")
-      ->check(CLI::Range(0.0, 86400.0))
+      ->check(range(settings::kTimeout))
       ->capture_default_str();
   cli.add_option("--graceful-timeout", o.graceful_timeout,
                  "Seconds in-flight requests get after TERM")
-      ->check(CLI::Range(0.0, 86400.0))
+      ->check(range(settings::kGracefulTimeout))
       ->capture_default_str();
   cli.add_option("--max-requests", o.max_requests, "Drain and exit 0 after this many (0 = never)")
       ->capture_default_str();
@@ -59,10 +69,10 @@ int parse_options(int argc, char** argv, Options& o) {
       ->capture_default_str();
   cli.add_option("--limit-request-line", o.limits.request_line,
                  "Longest request line, bytes (0 = unlimited); 414 above")
-      ->check(CLI::Range(size_t{0}, size_t{8190}))
+      ->check(range(settings::kLimitRequestLine))
       ->capture_default_str();
   cli.add_option("--limit-request-fields", o.limits.fields, "Most header fields; 431 above")
-      ->check(CLI::Range(size_t{0}, size_t{32768}))
+      ->check(range(settings::kLimitRequestFields))
       ->capture_default_str();
   cli.add_option("--limit-request-field_size,--limit-request-field-size", o.limits.field_size,
                  "Longest header line, bytes (0 = unlimited); 431 above")
@@ -71,20 +81,20 @@ int parse_options(int argc, char** argv, Options& o) {
                  "Largest request body, bytes (0 = unlimited); 413 above")
       ->capture_default_str();
   cli.add_option("--header-timeout", o.header_timeout, "Seconds to receive a whole request head")
-      ->check(CLI::Range(0.1, 3600.0))
+      ->check(range(settings::kHeaderTimeout))
       ->capture_default_str();
   cli.add_option("--body-timeout", o.body_timeout, "Idle seconds allowed while reading a body")
-      ->check(CLI::Range(0.1, 3600.0))
+      ->check(range(settings::kBodyTimeout))
       ->capture_default_str();
   cli.add_option("--write-timeout", o.write_timeout, "Idle seconds allowed while writing")
-      ->check(CLI::Range(0.1, 3600.0))
+      ->check(range(settings::kWriteTimeout))
       ->capture_default_str();
   cli.add_option("--access-logfile", o.access_logfile, "Access log file ('-' = stdout)");
   cli.add_option("--access-logformat", o.access_logformat, "Gunicorn access log format");
   cli.add_option("--error-logfile,--log-file", o.error_logfile, "Error log file ('-' = stderr)")
       ->capture_default_str();
   cli.add_option("--log-level", o.log_level, "debug, info, warning, error, critical")
-      ->check(CLI::IsMember({"debug", "info", "warning", "error", "critical"}))
+      ->check(CLI::IsMember(settings::choices(settings::kLogLevels)))
       ->capture_default_str();
   std::string forwarded = "127.0.0.1,::1";
   cli.add_option("--forwarded-allow-ips", forwarded,

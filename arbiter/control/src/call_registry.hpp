@@ -8,8 +8,11 @@
 
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <unordered_map>
 #include <vector>
+
+#include <grpcpp/support/status.h>
 
 namespace greenfork::arbiter {
 
@@ -28,6 +31,13 @@ class CallRegistry {
     if (closed_) return false;
     calls_[call.get()] = call;
     return true;
+  }
+  // Every call starts here: nullopt when `call` is admitted (and added), else
+  // the status to end it with at once.
+  std::optional<grpc::Status> admit(const std::shared_ptr<OpenCall>& call, bool authenticated) {
+    if (!authenticated) return grpc::Status(grpc::StatusCode::UNAUTHENTICATED, "missing or wrong bearer token");
+    if (!add(call)) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "arbiterd is shutting down");
+    return std::nullopt;
   }
   void remove(OpenCall* call) {
     std::lock_guard lock(mu_);

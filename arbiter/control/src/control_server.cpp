@@ -1,20 +1,18 @@
 #include "greenfork/arbiter/control_server.hpp"
 
-#include <netdb.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <chrono>
+#include <cstdlib>
 #include <optional>
 
 #include <grpcpp/grpcpp.h>
+#include <grpcpp/server_posix.h>
 
 #include "call_registry.hpp"
+#include "control_acceptor.hpp"
 #include "control_service.hpp"
 #include "greenfork/control_address.hpp"
-#include "heartbeat_stream.hpp"
 #include "unix_control_socket.hpp"
+#include "worker_beat_reactor.hpp"
 
 namespace greenfork::arbiter {
 
@@ -27,6 +25,8 @@ class ControlServer::Impl {
     stopped_ = true;
     // Streams and waiting calls end first, so Shutdown() has nothing to wait for.
     registry_->close_and_abort_all();
+    if (tcp_acceptor_) tcp_acceptor_->stop();
+    if (unix_acceptor_) unix_acceptor_->stop();
     const auto deadline = std::chrono::system_clock::now() + std::chrono::seconds(2);
     if (tcp_server_) tcp_server_->Shutdown(deadline);
     if (unix_server_) unix_server_->Shutdown(deadline);
@@ -40,6 +40,7 @@ class ControlServer::Impl {
   std::unique_ptr<ControlService> unix_control_, tcp_control_;
   std::unique_ptr<WorkerService> unix_worker_, tcp_worker_;
   std::unique_ptr<grpc::Server> unix_server_, tcp_server_;
+  std::unique_ptr<ControlAcceptor> unix_acceptor_, tcp_acceptor_;
   std::optional<UnixControlSocket> socket_;
   std::string unix_path_;
   int tcp_port_ = 0;
@@ -48,49 +49,30 @@ class ControlServer::Impl {
 
 namespace {
 
-// Binds HOST:PORT once ourselves: gRPC only says "failed", the kernel says why.
-Status check_tcp_bind(const std::string& bind) {
-  const std::string context = "control bind " + bind;
-  auto colon = bind.rfind(':');
-  if (colon == std::string::npos || colon + 1 == bind.size()) {
-    return Status::error(context + ": expected HOST:PORT");
-  }
-  std::string host = bind.substr(0, colon);
-  const std::string port = bind.substr(colon + 1);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
-    host = host.substr(1, host.size() - 2);
-  }
-  addrinfo hints{};
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-  addrinfo* found = nullptr;
-  if (int rc = ::getaddrinfo(host.empty() ? nullptr : host.c_str(), port.c_str(), &hints, &found);
-      rc != 0) {
-    return Status::error(context + ": " + ::gai_strerror(rc));
-  }
-  Status result;
-  int fd = ::socket(found->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) {
-    result = Status::from_errno(context + ": socket");
-  } else {
-    int one = 1;
-    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    if (::bind(fd, found->ai_addr, found->ai_addrlen) != 0) result = Status::from_errno(context);
-    ::close(fd);
-  }
-  ::freeaddrinfo(found);
-  return result;
-}
-
-std::unique_ptr<grpc::Server> build(const std::string& uri, grpc::Service* control,
-                                    grpc::Service* worker, int* selected_port) {
+// The servers have no listening port of their own: a ControlAcceptor
+// accepts and hands connections over. On TCP, a connection with no call for
+// a while is closed, so idle and unauthenticated clients give their slot
+// back (on the unix socket, workers' heartbeat streams are calls anyway).
+std::unique_ptr<grpc::Server> build(grpc::Service* control, grpc::Service* worker,
+                                    std::optional<std::chrono::milliseconds> idle_timeout) {
   grpc::ServerBuilder builder;
-  // Another process on the same port must be an error, not a silent share.
-  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
-  builder.AddListeningPort(uri, grpc::InsecureServerCredentials(), selected_port);
+  if (idle_timeout) {
+    builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_IDLE_MS, static_cast<int>(idle_timeout->count()));
+  }
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, 16);
   builder.RegisterService(control);
   builder.RegisterService(worker);
   return builder.BuildAndStart();
+}
+
+void serve(ControlAcceptor& acceptor, grpc::Server* server) {
+  acceptor.start([server](int fd) { grpc::AddInsecureChannelFromFd(server, fd); });
+}
+
+// gRPC names a connection added from an fd "fd:N".
+std::string peer_from(const ControlAcceptor& acceptor, const std::string& grpc_peer) {
+  if (grpc_peer.rfind("fd:", 0) != 0) return "";
+  return acceptor.peer_of(std::atoi(grpc_peer.c_str() + 3));
 }
 
 }  // namespace
@@ -114,40 +96,44 @@ StatusOr<std::unique_ptr<ControlServer>> ControlServer::start(const ControlServe
       std::make_unique<ControlService>(target, executor, impl->registry_, BearerCheck(""));
   impl->unix_worker_ =
       std::make_unique<WorkerService>(target, executor, impl->registry_, BearerCheck(""));
-  int unix_port = 0;
-  {
-    // The socket file is created 0600 (and chmod'ed again before it is
-    // published), never briefly open to other users.
-    const mode_t old_mask = ::umask(0177);
-    impl->unix_server_ = build(impl->socket_->grpc_bind_uri(), impl->unix_control_.get(),
-                               impl->unix_worker_.get(), &unix_port);
-    ::umask(old_mask);
+  auto unix_fd = impl->socket_->listen_at_temporary();
+  if (!unix_fd.ok()) {
+    impl->socket_.reset();
+    return unix_fd.status();
   }
-  if (!impl->unix_server_ || unix_port == 0) {
+  impl->unix_acceptor_ = ControlAcceptor::adopt(*unix_fd, "control socket " + impl->unix_path_,
+                                                {options.unix_max_connections, options.unix_fd_reserve});
+  impl->unix_server_ = build(impl->unix_control_.get(), impl->unix_worker_.get(), std::nullopt);
+  if (!impl->unix_acceptor_ || !impl->unix_server_) {
     impl->socket_->discard_temporary();
     impl->socket_.reset();
-    return Status::error("control socket " + impl->unix_path_ + ": gRPC could not listen");
+    return Status::error("control socket " + impl->unix_path_ + ": gRPC could not start");
   }
+  serve(*impl->unix_acceptor_, impl->unix_server_.get());
   if (Status published = impl->socket_->publish(); !published.ok()) {
     impl->shutdown();
     return published;
   }
 
   if (!options.tcp_bind.empty()) {
-    if (Status bindable = check_tcp_bind(options.tcp_bind); !bindable.ok()) {
+    auto acceptor = ControlAcceptor::listen_tcp(
+        options.tcp_bind, {options.tcp_max_connections, options.fd_reserve});
+    if (!acceptor.ok()) {
       impl->shutdown();
-      return bindable;
+      return acceptor.status();
     }
-    impl->tcp_control_ =
-        std::make_unique<ControlService>(target, executor, impl->registry_, BearerCheck(options.token));
-    impl->tcp_worker_ =
-        std::make_unique<WorkerService>(target, executor, impl->registry_, BearerCheck(options.token));
-    impl->tcp_server_ = build(options.tcp_bind, impl->tcp_control_.get(), impl->tcp_worker_.get(),
-                              &impl->tcp_port_);
-    if (!impl->tcp_server_ || impl->tcp_port_ == 0) {
+    impl->tcp_acceptor_ = std::move(*acceptor);
+    impl->tcp_port_ = impl->tcp_acceptor_->port();
+    const ControlAcceptor* front = impl->tcp_acceptor_.get();
+    BearerCheck auth(options.token, [front](const std::string& peer) { return peer_from(*front, peer); });
+    impl->tcp_control_ = std::make_unique<ControlService>(target, executor, impl->registry_, auth);
+    impl->tcp_worker_ = std::make_unique<WorkerService>(target, executor, impl->registry_, auth);
+    impl->tcp_server_ = build(impl->tcp_control_.get(), impl->tcp_worker_.get(), options.tcp_idle_timeout);
+    if (!impl->tcp_server_) {
       impl->shutdown();
-      return Status::error("control bind " + options.tcp_bind + ": gRPC could not listen");
+      return Status::error("control bind " + options.tcp_bind + ": gRPC could not start");
     }
+    serve(*impl->tcp_acceptor_, impl->tcp_server_.get());
   }
   return std::unique_ptr<ControlServer>(new ControlServer(std::move(impl)));
 }

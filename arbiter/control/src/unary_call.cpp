@@ -9,12 +9,7 @@ std::shared_ptr<UnaryCall> UnaryCall::begin(const std::shared_ptr<CallRegistry>&
                                             const grpc::CallbackServerContext& context) {
   std::shared_ptr<UnaryCall> call(new UnaryCall(registry));
   call->self_ = call;
-  if (!auth.allows(context)) {
-    call->finish(grpc::Status(grpc::StatusCode::UNAUTHENTICATED,
-                              "missing or wrong bearer token"));
-  } else if (!registry->add(call)) {
-    call->finish(grpc::Status(grpc::StatusCode::UNAVAILABLE, "arbiterd is shutting down"));
-  }
+  if (auto refused = registry->admit(call, auth.allows(context))) call->finish(*refused);
   return call;
 }
 

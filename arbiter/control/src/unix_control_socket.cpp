@@ -74,6 +74,25 @@ StatusOr<UnixControlSocket> UnixControlSocket::prepare(const std::string& path, 
   return UnixControlSocket(path, std::move(temp));
 }
 
+StatusOr<int> UnixControlSocket::listen_at_temporary() {
+  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (fd < 0) return Status::from_errno(context_for(path_) + ": socket");
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  temp_path_.copy(addr.sun_path, sizeof(addr.sun_path) - 1);
+  const mode_t old_mask = ::umask(0177);
+  const int rc = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+  const int err = errno;
+  ::umask(old_mask);
+  if (rc != 0 || ::listen(fd, 128) != 0) {
+    Status s = Status::from_errno(context_for(path_) + (rc != 0 ? ": bind " + temp_path_ : ": listen"),
+                                  rc != 0 ? err : errno);
+    ::close(fd);
+    return s;
+  }
+  return fd;
+}
+
 Status UnixControlSocket::publish() {
   if (::chmod(temp_path_.c_str(), 0600) != 0) {
     return Status::from_errno(context_for(path_) + ": chmod " + temp_path_);

@@ -1,6 +1,6 @@
 // The control socket's file: who else is there, how it appears, when it goes.
 //
-// gRPC binds the socket at a temporary name in the same directory; publish()
+// The socket is bound at a temporary name in the same directory; publish()
 // sets mode 0600 and rename()s it over the real path, so the path is never
 // reachable with a wider mode and, in a binary upgrade (takeover), clients
 // switch from the old master to the new one atomically. On exit the path is
@@ -23,10 +23,11 @@ class UnixControlSocket {
   static StatusOr<UnixControlSocket> prepare(const std::string& path, bool takeover);
 
   const std::string& path() const { return path_; }
-  // What gRPC binds: "unix:<temporary path>".
-  std::string grpc_bind_uri() const { return "unix:" + temp_path_; }
+  // A listening socket bound at the temporary path, created mode 0600
+  // (never briefly open to other users).
+  StatusOr<int> listen_at_temporary();
 
-  // After gRPC bound the temporary path: chmod 0600, rename over path().
+  // After listen_at_temporary(): chmod 0600, rename over path().
   Status publish();
   // Unlinks path() if it is still the socket we published; then forgets it.
   void remove_if_ours();

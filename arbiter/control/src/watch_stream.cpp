@@ -16,10 +16,8 @@ WatchStream* WatchStream::begin(ControlTarget& target, LoopExecutor& executor,
   std::shared_ptr<WatchStream> stream(
       new WatchStream(target, executor, registry, std::move(pool_filter)));
   stream->self_ = stream;
-  if (!auth.allows(context)) {
-    stream->end(grpc::Status(grpc::StatusCode::UNAUTHENTICATED, "missing or wrong bearer token"));
-  } else if (!registry->add(stream)) {
-    stream->end(grpc::Status(grpc::StatusCode::UNAVAILABLE, "arbiterd is shutting down"));
+  if (auto refused = registry->admit(stream, auth.allows(context))) {
+    stream->events_.end(*refused);
   } else {
     executor.post([stream] { stream->subscribe(); });
   }
@@ -27,81 +25,26 @@ WatchStream* WatchStream::begin(ControlTarget& target, LoopExecutor& executor,
 }
 
 void WatchStream::subscribe() {
-  {
-    std::lock_guard lock(mu_);
-    if (ending_) return;
-  }
+  if (events_.ending()) return;
   std::weak_ptr<WatchStream> weak = weak_from_this();
   subscription_ = target_.subscribe([weak](const SupervisorEvent& event) {
     if (auto stream = weak.lock()) stream->deliver(event);
   });
-  // Under mu_ so that it cannot overtake a Finish sent by end().
-  std::lock_guard lock(mu_);
-  if (!ending_) StartSendInitialMetadata();
+  // Under the writer's lock so that it cannot overtake its Finish.
+  events_.unless_ending([this] { StartSendInitialMetadata(); });
 }
 
 void WatchStream::deliver(const SupervisorEvent& event) {
   if (!pool_filter_.empty() && !event.pool.empty() && event.pool != pool_filter_) return;
-  {
-    std::lock_guard lock(mu_);
-    if (ending_) return;
-    if (queue_.size() >= kMaxQueued) {
-      ending_ = true;
-      end_status_ = grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
-                                 "watch: the client fell too far behind the events");
-    } else {
-      queue_.push_back(to_proto_event(event));
-    }
-  }
-  pump();
+  events_.push(to_proto_event(event), kMaxQueued,
+               grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                            "watch: the client fell too far behind the events"));
 }
 
-void WatchStream::pump() {
-  const v1::Event* next = nullptr;
-  bool send_finish = false;
-  grpc::Status status;
-  {
-    std::lock_guard lock(mu_);
-    if (writing_ || finish_sent_) return;
-    if (ending_) {
-      finish_sent_ = send_finish = true;
-      status = end_status_;
-    } else if (!queue_.empty()) {
-      writing_ = true;
-      next = &queue_.front();  // deque references survive push_back
-    }
-  }
-  if (send_finish) Finish(status);
-  if (next != nullptr) StartWrite(next);
-}
-
-void WatchStream::OnWriteDone(bool ok) {
-  {
-    std::lock_guard lock(mu_);
-    writing_ = false;
-    queue_.pop_front();
-    if (!ok && !ending_) {
-      ending_ = true;  // the client went away; the status is not seen
-      end_status_ = grpc::Status::CANCELLED;
-    }
-  }
-  pump();
-}
-
-void WatchStream::end(const grpc::Status& status) {
-  {
-    std::lock_guard lock(mu_);
-    if (ending_) return;
-    ending_ = true;
-    end_status_ = status;
-  }
-  pump();
-}
-
-void WatchStream::OnCancel() { end(grpc::Status::CANCELLED); }
+void WatchStream::OnCancel() { events_.end(grpc::Status::CANCELLED); }
 
 // The stream ends cleanly when arbiterd stops: the client saw every event.
-void WatchStream::abort_for_shutdown() { end(grpc::Status::OK); }
+void WatchStream::abort_for_shutdown() { events_.end(grpc::Status::OK); }
 
 void WatchStream::OnDone() {
   registry_->remove(this);

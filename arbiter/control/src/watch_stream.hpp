@@ -9,9 +9,7 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 
@@ -21,6 +19,7 @@
 #include "call_registry.hpp"
 #include "greenfork/arbiter/control_target.hpp"
 #include "greenfork/v1/greenfork.pb.h"
+#include "queued_stream_writer.hpp"
 
 namespace greenfork::arbiter {
 
@@ -35,7 +34,7 @@ class WatchStream final : public grpc::ServerWriteReactor<v1::Event>,
                             const BearerCheck& auth, const grpc::CallbackServerContext& context,
                             std::string pool_filter);
 
-  void OnWriteDone(bool ok) override;
+  void OnWriteDone(bool ok) override { events_.write_done(ok); }
   void OnCancel() override;
   void OnDone() override;
   void abort_for_shutdown() override;
@@ -46,9 +45,6 @@ class WatchStream final : public grpc::ServerWriteReactor<v1::Event>,
 
   void subscribe();                               // loop thread
   void deliver(const SupervisorEvent& event);     // loop thread
-  void end(const grpc::Status& status);
-  // Starts the next write or the deferred Finish; call without mu_ held.
-  void pump();
 
   ControlTarget& target_;
   LoopExecutor& executor_;
@@ -57,12 +53,8 @@ class WatchStream final : public grpc::ServerWriteReactor<v1::Event>,
   std::shared_ptr<WatchStream> self_;  // gRPC's reference, dropped in OnDone
   std::optional<uint64_t> subscription_;  // loop thread only
 
-  std::mutex mu_;
-  std::deque<v1::Event> queue_;  // front() is being written while writing_
-  bool writing_ = false;
-  bool ending_ = false;
-  bool finish_sent_ = false;
-  grpc::Status end_status_;
+  QueuedStreamWriter<v1::Event> events_{[this](const v1::Event* e) { StartWrite(e); },
+                                         [this](const grpc::Status& s) { Finish(s); }};
 };
 
 }  // namespace greenfork::arbiter

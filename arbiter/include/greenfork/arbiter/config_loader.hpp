@@ -45,6 +45,7 @@
 // first one found is returned.
 #pragma once
 
+#include <cstddef>
 #include <functional>
 #include <string>
 
@@ -62,6 +63,12 @@ StatusOr<Config> load_config_file(const std::string& path);
 // a key in messages ("file.toml:12: pools.web.command" or "--workers").
 Status finish_config(Config& config,
                      const std::function<std::string(const PoolConfig*, const std::string&)>& where);
+
+// The bearer token of a TCP control address, trailing whitespace removed.
+// Refused: a file readable or writable by group or others (mode & 077), and
+// a token shorter than kMinControlTokenBytes.
+inline constexpr std::size_t kMinControlTokenBytes = 16;
+StatusOr<std::string> read_control_token(const std::string& path);
 
 // "<folder of /proc/self/exe>/gworker".
 std::string gworker_path();

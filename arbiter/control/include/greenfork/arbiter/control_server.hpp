@@ -13,6 +13,8 @@
 //   (*server)->shutdown();  // before the loop stops running closures
 #pragma once
 
+#include <chrono>
+#include <cstddef>
 #include <memory>
 #include <string>
 
@@ -32,6 +34,16 @@ struct ControlServerOptions {
   std::string tcp_bind;
   // Bearer token ("authorization: Bearer <token>") checked on every TCP call.
   std::string token;
+  // The TCP address accepts at most this many connections at once (more are
+  // closed at once), none while fewer than fd_reserve descriptors are left,
+  // and closes a connection that had no call for tcp_idle_timeout.
+  std::size_t tcp_max_connections = 64;
+  std::size_t fd_reserve = 64;
+  std::chrono::milliseconds tcp_idle_timeout{30000};
+  // The unix socket (same user only, workers' heartbeats) may use all but
+  // the last few descriptors.
+  std::size_t unix_max_connections = 4096;
+  std::size_t unix_fd_reserve = 8;
 };
 
 class ControlServer {

@@ -11,9 +11,7 @@
 #pragma once
 
 #include <cstddef>
-#include <deque>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 
@@ -23,53 +21,49 @@
 #include "call_registry.hpp"
 #include "greenfork/arbiter/control_target.hpp"
 #include "greenfork/v1/greenfork.grpc.pb.h"
+#include "queued_stream_writer.hpp"
 
 namespace greenfork::arbiter {
 
 inline constexpr const char* kHeartbeatAcceptedKey = "greenfork-accepted";
 
-class HeartbeatStream final : public grpc::ServerBidiReactor<v1::Beat, v1::WorkerCommand>,
+class WorkerBeatReactor final : public grpc::ServerBidiReactor<v1::Beat, v1::WorkerCommand>,
                               public OpenCall,
-                              public std::enable_shared_from_this<HeartbeatStream> {
+                              public std::enable_shared_from_this<WorkerBeatReactor> {
  public:
   static constexpr std::size_t kMaxQueuedCommands = 64;
 
-  static HeartbeatStream* begin(ControlTarget& target, LoopExecutor& executor,
+  static WorkerBeatReactor* begin(ControlTarget& target, LoopExecutor& executor,
                                 const std::shared_ptr<CallRegistry>& registry,
                                 const BearerCheck& auth, grpc::CallbackServerContext& context);
 
   void OnReadDone(bool ok) override;
-  void OnWriteDone(bool ok) override;
+  void OnWriteDone(bool ok) override { commands_.write_done(ok); }
   void OnCancel() override;
   void OnDone() override;
   void abort_for_shutdown() override;
 
  private:
-  HeartbeatStream(ControlTarget& target, LoopExecutor& executor,
+  WorkerBeatReactor(ControlTarget& target, LoopExecutor& executor,
                   std::shared_ptr<CallRegistry> registry, grpc::CallbackServerContext& context);
 
   void handle_beat(HeartbeatReport report);  // loop thread
   void send_command(WorkerCommandKind kind);  // any thread
-  void end(const grpc::Status& status);
-  void pump();  // starts the next write or the deferred Finish; without mu_
 
   ControlTarget& target_;
   LoopExecutor& executor_;
   std::shared_ptr<CallRegistry> registry_;
   grpc::CallbackServerContext& context_;  // valid until OnDone
-  std::shared_ptr<HeartbeatStream> self_;  // gRPC's reference, dropped in OnDone
+  std::shared_ptr<WorkerBeatReactor> self_;  // gRPC's reference, dropped in OnDone
   v1::Beat incoming_;  // owned by the read in progress
 
   // Loop thread only: who this stream speaks for, once authenticated.
   std::optional<unsigned> slot_;
   std::string token_;
 
-  std::mutex mu_;
-  std::deque<v1::WorkerCommand> commands_;  // front() is being written while writing_
-  bool writing_ = false;
-  bool ending_ = false;
-  bool finish_sent_ = false;
-  grpc::Status end_status_;
+  QueuedStreamWriter<v1::WorkerCommand> commands_{
+      [this](const v1::WorkerCommand* c) { StartWrite(c); },
+      [this](const grpc::Status& s) { Finish(s); }};
 };
 
 // greenfork.v1.Worker, served next to Control.
@@ -82,7 +76,7 @@ class WorkerService final : public v1::Worker::CallbackService {
 
   grpc::ServerBidiReactor<v1::Beat, v1::WorkerCommand>* Heartbeat(
       grpc::CallbackServerContext* context) override {
-    return HeartbeatStream::begin(target_, executor_, registry_, auth_, *context);
+    return WorkerBeatReactor::begin(target_, executor_, registry_, auth_, *context);
   }
 
  private:

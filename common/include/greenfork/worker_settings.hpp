@@ -1,0 +1,60 @@
+// The accepted ranges of gworker's numeric options, declared once for both
+// programs: gworker's parser checks them, and arbiterd checks the same
+// ranges before it forks anything, so a bad value on arbiterd's one-liner
+// (`arbiterd -k gthread --threads 0 app:app`) is refused at start with the
+// flag's name, instead of every worker exiting 2.
+//
+//   CLI::Range(worker_settings::kThreads.min, worker_settings::kThreads.max)
+#pragma once
+
+#include <iterator>
+#include <string>
+#include <vector>
+
+namespace greenfork::worker_settings {
+
+// min <= value <= max. `whole`: only digits are accepted (gworker stores the
+// value in an unsigned integer of that width).
+struct NumericRange {
+  const char* flag;
+  double min;
+  double max;
+  bool whole;
+};
+
+inline constexpr double kUnbounded64 = 18446744073709551615.0;  // UINT64_MAX
+
+inline constexpr NumericRange kThreads{"--threads", 1, 1024, true};
+inline constexpr NumericRange kWorkerConnections{"--worker-connections", 1, 1000000, true};
+inline constexpr NumericRange kKeepAlive{"--keep-alive", 0, 3600, false};
+inline constexpr NumericRange kTimeout{"--timeout", 0, 86400, false};
+inline constexpr NumericRange kGracefulTimeout{"--graceful-timeout", 0, 86400, false};
+inline constexpr NumericRange kMaxRequests{"--max-requests", 0, kUnbounded64, true};
+inline constexpr NumericRange kMaxRequestsJitter{"--max-requests-jitter", 0, kUnbounded64, true};
+inline constexpr NumericRange kLimitRequestLine{"--limit-request-line", 0, 8190, true};
+inline constexpr NumericRange kLimitRequestFields{"--limit-request-fields", 0, 32768, true};
+inline constexpr NumericRange kLimitRequestFieldSize{"--limit-request-field_size", 0, kUnbounded64, true};
+inline constexpr NumericRange kHeaderTimeout{"--header-timeout", 0.1, 3600, false};
+inline constexpr NumericRange kBodyTimeout{"--body-timeout", 0.1, 3600, false};
+inline constexpr NumericRange kWriteTimeout{"--write-timeout", 0.1, 3600, false};
+
+// gworker's -k and --log-level choices.
+inline constexpr const char* kWorkerClasses[] = {"sync", "gthread"};
+inline constexpr const char* kLogLevels[] = {"debug", "info", "warning", "error", "critical"};
+
+template <std::size_t N>
+std::vector<std::string> choices(const char* const (&names)[N]) {
+  return std::vector<std::string>(std::begin(names), std::end(names));
+}
+
+// "" when gworker accepts `value` for `range`, else why not:
+// "'0' is out of range (1 to 1024)".
+std::string out_of_range(const NumericRange& range, const std::string& value);
+
+// Checks gworker arguments as a pool's worker_args gives them
+// (["--threads", "4", "--keep-alive=2", "-k", "gthread"]): each numeric
+// option's range and the -k/--log-level choices; other arguments are
+// gworker's to judge. "" or "--threads: '0' is out of range (1 to 1024)".
+std::string check_worker_args(const std::vector<std::string>& args);
+
+}  // namespace greenfork::worker_settings
