@@ -10,15 +10,23 @@ HeartbeatPolicy HeartbeatPolicy::from(const PoolConfig& pool) {
   p.timeout = pool.timeout_seconds;
   p.boot_timeout = pool.boot_timeout_seconds;
   p.max_request_age = pool.max_request_age_seconds;
+  p.ready_message_required = pool.readiness == Readiness::kNotify || runs_gworker(pool.command);
   return p;
+}
+
+bool runs_gworker(const std::vector<std::string>& command) {
+  if (command.empty()) return false;
+  const std::string& exe = command.front();
+  size_t slash = exe.rfind('/');
+  return exe.compare(slash == std::string::npos ? 0 : slash + 1, std::string::npos, "gworker") == 0;
 }
 
 HeartbeatVerdict check_heartbeat(const HeartbeatPolicy& policy, const Liveness& live, double now) {
   if (!live.ready()) {
     if (policy.mode == HeartbeatMode::kNone) return HeartbeatVerdict::kBecomeReady;
-    // A worker that never speaks the protocol is READY after a moment; one
-    // that has said anything must say READY=1 itself.
-    if (policy.mode == HeartbeatMode::kAuto && !live.spoke &&
+    // A worker that declares no readiness protocol is READY after a
+    // moment; one that has said anything, or declares one, must say READY.
+    if (policy.mode == HeartbeatMode::kAuto && !policy.ready_message_required && !live.spoke &&
         now - live.started_at >= policy.auto_ready_after) {
       return HeartbeatVerdict::kBecomeReady;
     }

@@ -71,6 +71,30 @@ TEST(Heartbeat, AutoWaitsForReadyOnceTheWorkerHasSpoken) {
   EXPECT_EQ(check_heartbeat(policy(HeartbeatMode::kAuto), l, 5.5), HeartbeatVerdict::kBootTimeout);
 }
 
+TEST(Heartbeat, AutoWaitsForReadyFromAWorkerThatDeclaresReadiness) {
+  // gworker hung while importing its app is silent: never READY by the clock.
+  PoolConfig gworker_pool;
+  gworker_pool.command = {"/opt/greenfork/bin/gworker", "hello:app"};
+  gworker_pool.boot_timeout_seconds = 5;
+  PoolConfig notify_pool;
+  notify_pool.command = {"/usr/bin/node", "server.js"};
+  notify_pool.readiness = Readiness::kNotify;
+  notify_pool.boot_timeout_seconds = 5;
+  for (const PoolConfig& pool : {gworker_pool, notify_pool}) {
+    HeartbeatPolicy p = HeartbeatPolicy::from(pool);
+    ASSERT_EQ(p.mode, HeartbeatMode::kAuto);
+    EXPECT_TRUE(p.ready_message_required);
+    Liveness l;
+    EXPECT_EQ(check_heartbeat(p, l, 1.5), HeartbeatVerdict::kOk);
+    EXPECT_EQ(check_heartbeat(p, l, 5.5), HeartbeatVerdict::kBootTimeout);
+  }
+  PoolConfig plain;
+  plain.command = {"/usr/bin/node", "gworker.js"};
+  EXPECT_FALSE(HeartbeatPolicy::from(plain).ready_message_required);
+  EXPECT_TRUE(runs_gworker({"gworker"}));
+  EXPECT_FALSE(runs_gworker({"/usr/bin/gworker2"}));
+}
+
 TEST(Heartbeat, AutoEnforcesTheWatchdogOnlyAfterWatchdogOne) {
   Liveness l;
   l.ready_at = 1;

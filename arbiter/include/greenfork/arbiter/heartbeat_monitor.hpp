@@ -7,6 +7,9 @@
 //   switch (check_heartbeat(policy, worker.liveness, now)) { ... }
 #pragma once
 
+#include <string>
+#include <vector>
+
 #include "greenfork/arbiter/config.hpp"
 
 namespace greenfork::arbiter {
@@ -17,9 +20,17 @@ struct HeartbeatPolicy {
   double boot_timeout = 60;    // spawn -> READY
   double max_request_age = 0;  // 0: off
   double auto_ready_after = 1.0;  // kAuto: a silent worker is READY after this
+  // The worker declares a readiness protocol (gworker, or readiness =
+  // "notify"): READY only on its READY message, whatever the mode says, so
+  // one hung before READY meets boot_timeout instead of the silent second.
+  bool ready_message_required = false;
 
   static HeartbeatPolicy from(const PoolConfig& pool);
 };
+
+// True when `command` runs gworker, which always says READY=1 once its app
+// is loaded.
+bool runs_gworker(const std::vector<std::string>& command);
 
 // What a worker has told us, in monotonic seconds (-1: never).
 struct Liveness {
