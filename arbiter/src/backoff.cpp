@@ -5,8 +5,8 @@
 
 namespace greenfork::arbiter {
 
-double Backoff::on_crash(double uptime, double now) {
-  bool healthy_run = uptime >= config_.healthy_seconds;
+double Backoff::on_crash(double uptime, bool was_ready, double now) {
+  bool healthy_run = was_ready || uptime >= config_.healthy_seconds;
   bool quiet_since_last = now - last_crash_ >= config_.healthy_seconds;
   last_crash_ = now;
   if (healthy_run || quiet_since_last) {

@@ -9,6 +9,18 @@
 namespace greenfork::arbiter {
 namespace {
 
+// Exit codes of a worker that cannot start, whatever it is run with again:
+// 2 bad command-line arguments (the usual usage-error code), 3 boot error,
+// 4 application load error.
+constexpr int kExitBadArguments = 2;
+
+bool is_boot_failure(int wait_status) {
+  if (!WIFEXITED(wait_status)) return false;
+  int code = WEXITSTATUS(wait_status);
+  return code == kExitBadArguments || code == contract::kExitBootError ||
+         code == contract::kExitAppLoadError;
+}
+
 std::vector<WorkerView> oldest_first(std::vector<WorkerView> v) {
   std::stable_sort(v.begin(), v.end(), [](const WorkerView& a, const WorkerView& b) {
     return a.started_at < b.started_at;
@@ -72,12 +84,28 @@ ReloadPlan plan_reload(unsigned desired, unsigned max_surge, unsigned max_unavai
   return plan;
 }
 
+RespawnPlan plan_respawn(unsigned missing, std::vector<HeldSlot> held, double now) {
+  std::stable_sort(held.begin(), held.end(), [](const HeldSlot& a, const HeldSlot& b) {
+    return a.respawn_at < b.respawn_at;
+  });
+  RespawnPlan plan;
+  while (held.size() > missing) {  // the ones that would wait longest go
+    plan.release.push_back(held.back().slot);
+    held.pop_back();
+  }
+  for (const HeldSlot& h : held) {
+    if (h.respawn_at <= now) plan.into_held.push_back(h.slot);
+  }
+  plan.fresh = missing - static_cast<unsigned>(held.size());
+  return plan;
+}
+
 ExitAction decide_exit(int wait_status, WorkerState state, bool reload_new) {
   if (state == WorkerState::kDraining || state == WorkerState::kStopping) return ExitAction::kExpected;
-  bool halt = WIFEXITED(wait_status) && (WEXITSTATUS(wait_status) == contract::kExitBootError ||
-                                         WEXITSTATUS(wait_status) == contract::kExitAppLoadError);
-  if (reload_new && (state == WorkerState::kStarting || halt)) return ExitAction::kRollback;
-  if (halt) return ExitAction::kFailPool;
+  bool never_ready = state == WorkerState::kStarting;
+  if (reload_new && (never_ready || is_boot_failure(wait_status))) return ExitAction::kRollback;
+  // Only before READY: a worker that served and then exits 3 is respawned.
+  if (never_ready && is_boot_failure(wait_status)) return ExitAction::kFailPool;
   return ExitAction::kRespawn;
 }
 

@@ -154,6 +154,12 @@ void Supervisor::arm_notify() {
 }
 
 void Supervisor::on_notify_readable() {
+  read_notify();
+  manage_pools();
+}
+
+void Supervisor::read_notify() {
+  if (!notify_) return;
   while (auto d = notify_->receive()) {
     NotifyMessage m = parse_notify_message(d->text);
     if (upgrade_ && d->pid == upgrade_->pid) {
@@ -172,7 +178,6 @@ void Supervisor::on_notify_readable() {
     }
     handle_notify(*pool, *w, m);
   }
-  manage_pools();
 }
 
 void Supervisor::arm_tick() {
@@ -197,6 +202,9 @@ void Supervisor::on_tick() {
 }
 
 void Supervisor::reap_workers() {
+  // A worker's last datagrams (its STATUS= reason) were sent before it
+  // exited: read them before its exit is handled.
+  read_notify();
   while (auto r = ops_.reap()) {
     if (handle_upgrade_exit(r->pid, r->status)) continue;
     auto [pool, w] = find_worker_by_pid(r->pid);
@@ -211,7 +219,6 @@ void Supervisor::reap_workers() {
 
 void Supervisor::handle_exit(WorkerPool& pool, pid_t pid, int status) {
   std::unique_ptr<Worker> w = pool.remove(pid);
-  slots_.release(w->slot);
   // Whatever the worker left in its process group goes with it.
   (void)ops_.kill_group(pid, SIGKILL);
   std::string meaning = describe_wait_status(status);
@@ -225,18 +232,26 @@ void Supervisor::handle_exit(WorkerPool& pool, pid_t pid, int status) {
                   pool.config.name, meaning, uptime);
   }
   emit(SupervisorEvent::Kind::kWorkerExited, pool.config.name, w->slot, pid, meaning);
+  // A crashed worker's slot is held for its replacement (manage_pool).
+  if (stopping_ || action != ExitAction::kRespawn) {
+    slots_.release(w->slot);
+    pool.slot_backoff.erase(w->slot);
+  }
   if (stopping_) return;
   std::string reason = "worker slot " + std::to_string(w->slot) + " pid " + std::to_string(pid) +
                        " " + meaning;
+  // What the worker said last is why it failed ("Failed to find application ...").
+  if (!w->status_text.empty()) reason = w->status_text + " (" + reason + ")";
   switch (action) {
     case ExitAction::kExpected: break;
     case ExitAction::kRespawn: {
       ++pool.restarts;
-      double delay = pool.backoff.on_crash(uptime, now());
-      pool.next_spawn_at = now() + delay;
+      Backoff& backoff = pool.backoff_of(w->slot);
+      double delay = backoff.on_crash(uptime, w->live.ready(), now());
+      pool.held.push_back({w->slot, now() + delay});
       if (delay > 0) {
-        spdlog::warn("pool [{}]: worker crashed {} time(s) in a row; restarting in {:.2f}s",
-                     pool.config.name, pool.backoff.fast_crashes(), delay);
+        spdlog::warn("pool [{}]: slot {} crashed {} time(s) in a row before READY; restarting it in {:.2f}s",
+                     pool.config.name, w->slot, backoff.fast_crashes(), delay);
       }
       break;
     }

@@ -71,9 +71,7 @@ void Supervisor::finish_reload(WorkerPool& pool) {
   ++pool.generation;
   pool.state = PoolState::kRunning;
   pool.state_reason.clear();
-  pool.backoff.set_config(pool.config.backoff);
-  pool.backoff.reset();
-  pool.next_spawn_at = 0;
+  pool.slot_backoff.clear();  // the new configuration's back-off, from zero
   spdlog::info("pool [{}]: reloaded (generation {})", pool.config.name, pool.generation);
   emit(SupervisorEvent::Kind::kPoolReloaded, pool.config.name, 0, 0,
        "generation " + std::to_string(pool.generation));

@@ -84,8 +84,10 @@ std::vector<std::string> Supervisor::worker_env(const WorkerPool& pool, const Po
   return env;
 }
 
-bool Supervisor::spawn_worker(WorkerPool& pool, const PoolConfig& config, unsigned generation) {
+bool Supervisor::spawn_worker(WorkerPool& pool, const PoolConfig& config, unsigned generation,
+                              std::optional<unsigned> held_slot) {
   auto fail = [&](const std::string& why) {
+    if (held_slot) slots_.release(*held_slot);
     spdlog::error("pool [{}]: cannot start worker: {}", config.name, why);
     if (pool.reloading() && generation == pool.reload_generation()) {
       rollback(pool, why);
@@ -120,7 +122,7 @@ bool Supervisor::spawn_worker(WorkerPool& pool, const PoolConfig& config, unsign
     spec.gid = gr->gr_gid;
   }
   auto w = std::make_unique<Worker>();
-  w->slot = slots_.acquire();
+  w->slot = held_slot ? *held_slot : slots_.acquire();
   w->token = ops_.random_token();
   w->generation = generation;
   spec.env = worker_env(pool, config, w->slot, w->token);
@@ -263,11 +265,21 @@ void Supervisor::manage_pool(WorkerPool& pool) {
   for (unsigned slot : plan.stop) {
     if (Worker* w = pool.find_slot(slot)) stop_worker(pool, *w, true);
   }
-  if (plan.spawn > 0 && now() >= pool.next_spawn_at) {
-    for (unsigned i = 0; i < plan.spawn; ++i) {
-      if (!spawn_worker(pool, pool.config, pool.generation)) return;
-    }
+  RespawnPlan respawn = plan_respawn(plan.spawn, pool.held, now());
+  for (unsigned slot : respawn.release) release_held_slot(pool, slot);
+  for (unsigned slot : respawn.into_held) {
+    std::erase_if(pool.held, [slot](const HeldSlot& h) { return h.slot == slot; });
+    if (!spawn_worker(pool, pool.config, pool.generation, slot)) return;
   }
+  for (unsigned i = 0; i < respawn.fresh; ++i) {
+    if (!spawn_worker(pool, pool.config, pool.generation)) return;
+  }
+}
+
+void Supervisor::release_held_slot(WorkerPool& pool, unsigned slot) {
+  std::erase_if(pool.held, [slot](const HeldSlot& h) { return h.slot == slot; });
+  pool.slot_backoff.erase(slot);
+  slots_.release(slot);
 }
 
 void Supervisor::fail_pool(WorkerPool& pool, const std::string& reason) {
@@ -279,6 +291,7 @@ void Supervisor::fail_pool(WorkerPool& pool, const std::string& reason) {
   for (auto& w : pool.workers) {
     if (is_active(w->state)) stop_worker(pool, *w, true);
   }
+  while (!pool.held.empty()) release_held_slot(pool, pool.held.front().slot);
   if (pool.reloading()) {
     pool.reload_config.reset();
     reload_ended(pool, reason);
@@ -295,6 +308,7 @@ void Supervisor::fail_pool(WorkerPool& pool, const std::string& reason) {
   if (pools_.size() == 1) {
     // Gunicorn's HaltServer: a single app that cannot boot stops arbiterd.
     spdlog::critical("Reason: {}. Shutting down (exit {}).", reason, contract::kExitBootError);
+    if (!stopping_) exit_.reason = "pool [" + pool.config.name + "] failed: " + reason;
     begin_stop(true, contract::kExitBootError);
   }
 }

@@ -13,33 +13,44 @@ namespace {
 TEST(Backoff, GrowsExponentiallyForFastCrashesUpToTheCap) {
   Backoff b(BackoffConfig{0.1, 1.0, 10.0});
   double t = 100;
-  EXPECT_DOUBLE_EQ(b.on_crash(0.5, t += 0.5), 0.0);  // the first is restarted at once
-  EXPECT_DOUBLE_EQ(b.on_crash(0.5, t += 0.5), 0.1);
-  EXPECT_DOUBLE_EQ(b.on_crash(0.5, t += 0.5), 0.2);
-  EXPECT_DOUBLE_EQ(b.on_crash(0.5, t += 0.5), 0.4);
-  EXPECT_DOUBLE_EQ(b.on_crash(0.5, t += 0.5), 0.8);
-  EXPECT_DOUBLE_EQ(b.on_crash(0.5, t += 0.5), 1.0);
-  EXPECT_DOUBLE_EQ(b.on_crash(0.5, t += 0.5), 1.0);
+  EXPECT_DOUBLE_EQ(b.on_crash(0.5, false, t += 0.5), 0.0);  // the first is restarted at once
+  EXPECT_DOUBLE_EQ(b.on_crash(0.5, false, t += 0.5), 0.1);
+  EXPECT_DOUBLE_EQ(b.on_crash(0.5, false, t += 0.5), 0.2);
+  EXPECT_DOUBLE_EQ(b.on_crash(0.5, false, t += 0.5), 0.4);
+  EXPECT_DOUBLE_EQ(b.on_crash(0.5, false, t += 0.5), 0.8);
+  EXPECT_DOUBLE_EQ(b.on_crash(0.5, false, t += 0.5), 1.0);
+  EXPECT_DOUBLE_EQ(b.on_crash(0.5, false, t += 0.5), 1.0);
 }
 
 TEST(Backoff, AHealthyRunResetsTheDelay) {
   Backoff b(BackoffConfig{0.1, 30.0, 10.0});
   double t = 100;
-  b.on_crash(0.1, t += 0.1);
-  b.on_crash(0.1, t += 0.1);
-  EXPECT_GT(b.on_crash(0.1, t += 0.1), 0.0);
-  EXPECT_DOUBLE_EQ(b.on_crash(12.0, t += 12), 0.0);
+  b.on_crash(0.1, false, t += 0.1);
+  b.on_crash(0.1, false, t += 0.1);
+  EXPECT_GT(b.on_crash(0.1, false, t += 0.1), 0.0);
+  EXPECT_DOUBLE_EQ(b.on_crash(12.0, false, t += 12), 0.0);
   EXPECT_EQ(b.fast_crashes(), 0u);
-  EXPECT_DOUBLE_EQ(b.on_crash(0.1, t += 0.1), 0.0);
-  EXPECT_DOUBLE_EQ(b.on_crash(0.1, t += 0.1), 0.1);
+  EXPECT_DOUBLE_EQ(b.on_crash(0.1, false, t += 0.1), 0.0);
+  EXPECT_DOUBLE_EQ(b.on_crash(0.1, false, t += 0.1), 0.1);
+}
+
+TEST(Backoff, AWorkerThatBecameReadyResetsTheDelay) {
+  // Killed from outside every half second: each one had booted, so each is
+  // replaced at once instead of the delay growing to its cap.
+  Backoff b(BackoffConfig{0.1, 30.0, 10.0});
+  double t = 100;
+  for (int i = 0; i < 20; ++i) EXPECT_DOUBLE_EQ(b.on_crash(0.5, true, t += 0.5), 0.0);
+  EXPECT_EQ(b.fast_crashes(), 0u);
+  b.on_crash(0.1, false, t += 0.1);
+  EXPECT_DOUBLE_EQ(b.on_crash(0.1, false, t += 0.1), 0.1);  // a boot loop still backs off
 }
 
 TEST(Backoff, AQuietPeriodBetweenCrashesResetsTheDelay) {
   Backoff b(BackoffConfig{0.1, 30.0, 10.0});
-  b.on_crash(1, 100);
-  b.on_crash(1, 101);
-  EXPECT_GT(b.on_crash(1, 102), 0.0);
-  EXPECT_DOUBLE_EQ(b.on_crash(1, 200), 0.0);
+  b.on_crash(1, false, 100);
+  b.on_crash(1, false, 101);
+  EXPECT_GT(b.on_crash(1, false, 102), 0.0);
+  EXPECT_DOUBLE_EQ(b.on_crash(1, false, 200), 0.0);
 }
 
 HeartbeatPolicy policy(HeartbeatMode mode) {

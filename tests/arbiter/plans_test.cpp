@@ -91,9 +91,31 @@ TEST(ReloadPlan, OldWorkersStillBootingAreStoppedAtOnce) {
   EXPECT_EQ(p.stop, (std::vector<unsigned>{2}));
 }
 
-TEST(ExitDecision, BootAndAppErrorsFailThePool) {
-  EXPECT_EQ(decide_exit(exited(3), R, false), ExitAction::kFailPool);
+TEST(RespawnPlan, HeldSlotsWaitForTheirOwnBackoffAndTheRestStartNow) {
+  // 3 missing: slot 1 is due, slot 2 waits until 50; one more starts fresh.
+  RespawnPlan p = plan_respawn(3, {{2, 50.0}, {1, 9.0}}, 10.0);
+  EXPECT_EQ(p.into_held, (std::vector<unsigned>{1}));
+  EXPECT_EQ(p.fresh, 1u);
+  EXPECT_TRUE(p.release.empty());
+}
+
+TEST(RespawnPlan, ScaledDownReleasesTheSlotsThatWouldWaitLongest) {
+  RespawnPlan p = plan_respawn(1, {{2, 50.0}, {1, 9.0}, {3, 30.0}}, 10.0);
+  EXPECT_EQ(p.release, (std::vector<unsigned>{2, 3}));
+  EXPECT_EQ(p.into_held, (std::vector<unsigned>{1}));
+  EXPECT_EQ(p.fresh, 0u);
+  EXPECT_TRUE(plan_respawn(0, {}, 0).into_held.empty());
+}
+
+TEST(ExitDecision, BadArgumentsBootAndAppErrorsBeforeReadyFailThePool) {
+  EXPECT_EQ(decide_exit(exited(2), S, false), ExitAction::kFailPool);
+  EXPECT_EQ(decide_exit(exited(3), S, false), ExitAction::kFailPool);
   EXPECT_EQ(decide_exit(exited(4), S, false), ExitAction::kFailPool);
+}
+
+TEST(ExitDecision, AWorkerThatWasReadyIsRespawnedWhateverItsCode) {
+  EXPECT_EQ(decide_exit(exited(2), R, false), ExitAction::kRespawn);
+  EXPECT_EQ(decide_exit(exited(3), R, false), ExitAction::kRespawn);
 }
 
 TEST(ExitDecision, OtherExitsAreRespawned) {

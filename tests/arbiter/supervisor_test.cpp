@@ -10,6 +10,9 @@
 #include <deque>
 #include <gtest/gtest.h>
 #include <map>
+#include <unistd.h>
+
+#include "greenfork/sd_notify.hpp"
 
 namespace greenfork::arbiter {
 namespace {
@@ -178,6 +181,39 @@ TEST_F(SupervisorTest, FastCrashesBackOff) {
   EXPECT_EQ(ops.spawned.size(), 3u);
 }
 
+TEST_F(SupervisorTest, AWorkerKilledEveryHalfSecondAfterReadyIsAlwaysReplacedAtOnce) {
+  start({pool("web", 1)});
+  for (pid_t pid = 100; pid < 120; ++pid) {
+    ASSERT_EQ(ops.spawned.size(), static_cast<size_t>(pid - 99));
+    beat(pid);  // READY: it booted
+    ops.clock += 0.5;
+    ops.exit(pid, SIGKILL);
+    advance(0);
+  }
+  EXPECT_EQ(ops.spawned.size(), 21u);  // never a back-off delay
+  EXPECT_EQ(snap().running, 1u);
+}
+
+TEST_F(SupervisorTest, OneSlotsCrashLoopDoesNotHoldBackTheOtherSlots) {
+  start({pool("web", 2)});
+  beat(101);  // slot 2 serves
+  ops.exit(100, 1 << 8);  // slot 1 crashes at boot: replaced at once (102)
+  advance(0);
+  ASSERT_EQ(ops.spawned.size(), 3u);
+  EXPECT_EQ(slot_of(102), 1u);
+  ops.exit(102, 1 << 8);  // again: slot 1 now waits for its back-off
+  advance(0);
+  EXPECT_EQ(ops.spawned.size(), 3u);
+  ops.clock += 0.01;
+  ops.exit(101, SIGKILL);  // slot 2 dies: its replacement does not wait behind slot 1
+  advance(0);
+  ASSERT_EQ(ops.spawned.size(), 4u);
+  EXPECT_EQ(slot_of(103), 2u);
+  advance(0.2);  // slot 1's delay is over: its replacement starts in slot 1
+  ASSERT_EQ(ops.spawned.size(), 5u);
+  EXPECT_EQ(slot_of(104), 1u);
+}
+
 TEST_F(SupervisorTest, ExitFourFailsTheOnlyPoolAndStopsWithExitThree) {
   start({pool("web", 2)});
   beat(100);
@@ -190,6 +226,38 @@ TEST_F(SupervisorTest, ExitFourFailsTheOnlyPoolAndStopsWithExitThree) {
   EXPECT_TRUE(sup->finished());
   EXPECT_EQ(sup->exit_status().code, 3);
   EXPECT_EQ(ops.spawned.size(), 2u);  // never respawned
+}
+
+TEST_F(SupervisorTest, ExitTwoBeforeReadyFailsThePoolWithTheWorkersLastStatus) {
+  // The worker is this process, so the datagram's SCM_CREDENTIALS name it.
+  ops.next_pid = ::getpid();
+  start({pool("web", 1)});
+  std::string address;
+  for (auto& kv : ops.env_of(::getpid())) {
+    if (kv.rfind("NOTIFY_SOCKET=", 0) == 0) address = kv.substr(14);
+  }
+  ASSERT_FALSE(address.empty());
+  ASSERT_TRUE(sd_notify_to(address, "STATUS=loading app\nSTATUS=--threads: must be at least 1").ok());
+  ops.exit(::getpid(), 2 << 8);
+  advance(0);
+  EXPECT_EQ(snap().state, PoolState::kFailed);
+  EXPECT_NE(snap().state_reason.find("--threads: must be at least 1"), std::string::npos);
+  EXPECT_NE(snap().state_reason.find("exit 2"), std::string::npos);
+  advance(0.1);
+  EXPECT_TRUE(sup->finished());
+  EXPECT_NE(sup->exit_status().code, 0);
+  EXPECT_NE(sup->exit_status().reason.find("--threads: must be at least 1"), std::string::npos);
+  EXPECT_EQ(ops.spawned.size(), 1u);  // never respawned
+}
+
+TEST_F(SupervisorTest, AWorkerThatWasReadyAndExitsThreeIsRespawned) {
+  start({pool("web", 1)});
+  beat(100);
+  ops.clock += 20;
+  ops.exit(100, 3 << 8);
+  advance(0);
+  EXPECT_EQ(snap().state, PoolState::kRunning);
+  EXPECT_EQ(ops.spawned.size(), 2u);
 }
 
 TEST_F(SupervisorTest, ExitThreeFailsOnePoolOfTwoAndTheOtherKeepsRunning) {

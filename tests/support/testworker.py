@@ -13,8 +13,9 @@ can be told to misbehave:
   --crash-after S        exit 1 after S seconds
   --hang-after S         after S seconds stop heartbeats and block (also --hang: S=0
                          after READY); requests are no longer answered
-  --exit N --message M   write M to stderr and exit N at once (3: boot error,
-                         4: app failed to load)
+  --exit N --message M   write M to stderr and exit N at once (2: bad arguments,
+                         3: boot error, 4: app failed to load)
+  --status M             with --exit: first send sd_notify STATUS=M (the reason)
   --ignore-term          ignore SIGTERM (arbiterd must KILL after graceful_timeout)
   --spawn-grandchild     start a sleeping grandchild (must die with the group)
 
@@ -130,11 +131,14 @@ def main() -> int:
     ap.add_argument("--hang-after", type=float, default=None)
     ap.add_argument("--exit", type=int, default=None)
     ap.add_argument("--message", default="")
+    ap.add_argument("--status", default=None)
     ap.add_argument("--ignore-term", action="store_true")
     ap.add_argument("--spawn-grandchild", action="store_true")
     args = ap.parse_args()
 
     if args.exit is not None:
+        if args.status is not None:
+            notify(f"STATUS={args.status}")
         if args.message:
             print(args.message, file=sys.stderr, flush=True)
         return args.exit

@@ -69,6 +69,9 @@ struct ArbiterExit {
   // A new master took over (binary upgrade): do not unlink unix listener
   // files, the control socket or the pid file; they are the new master's.
   bool handed_over = false;
+  // Why arbiterd halted (a single pool failed: the worker's own message);
+  // empty after a requested stop. Logged as arbiterd's last line.
+  std::string reason;
 };
 
 class Supervisor;

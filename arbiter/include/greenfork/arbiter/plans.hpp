@@ -44,11 +44,29 @@ struct ReloadPlan {
 ReloadPlan plan_reload(unsigned desired, unsigned max_surge, unsigned max_unavailable,
                        unsigned new_generation, const std::vector<WorkerView>& workers);
 
+// A crashed worker's slot, kept for its replacement until respawn_at (its
+// back-off), so that the slot's crash history stays with it.
+struct HeldSlot {
+  unsigned slot = 0;
+  double respawn_at = 0;
+};
+
+struct RespawnPlan {
+  std::vector<unsigned> into_held;  // held slots whose back-off is over: spawn in them now
+  unsigned fresh = 0;               // workers to spawn now in new slots
+  std::vector<unsigned> release;    // held slots no longer needed (scaled down)
+};
+
+// How `missing` workers (desired minus active) are started at `now`: a held
+// slot waits for its own back-off, every other missing worker starts at
+// once, so one slot's crash loop never holds back the others.
+RespawnPlan plan_respawn(unsigned missing, std::vector<HeldSlot> held, double now);
+
 enum class ExitAction {
   kExpected,  // we asked it to stop: nothing to decide
   kRespawn,   // crashed: start a replacement (with back-off)
-  kFailPool,  // exit 3 or 4: the pool is failed, never respawned
-  kRollback,  // a new worker of a reload died before READY, or exited 3/4
+  kFailPool,  // exit 2, 3 or 4 before READY: the pool is failed, never respawned
+  kRollback,  // a new worker of a reload died before READY, or exited 2/3/4
 };
 
 // `reload_new` is true for a worker of the generation a reload is rolling to.

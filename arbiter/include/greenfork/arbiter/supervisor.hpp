@@ -77,6 +77,7 @@ class Supervisor {
   void on_signal(int signo);
   void arm_notify();
   void on_notify_readable();
+  void read_notify();
   void arm_tick();
   void on_tick();
   void reap_workers();
@@ -91,7 +92,10 @@ class Supervisor {
   // supervisor_workers.cpp
   void manage_pools();
   void manage_pool(WorkerPool& pool);
-  bool spawn_worker(WorkerPool& pool, const PoolConfig& config, unsigned generation);
+  // held_slot: a crashed worker's slot, kept for its replacement.
+  bool spawn_worker(WorkerPool& pool, const PoolConfig& config, unsigned generation,
+                    std::optional<unsigned> held_slot = std::nullopt);
+  void release_held_slot(WorkerPool& pool, unsigned slot);
   std::vector<std::string> worker_env(const WorkerPool& pool, const PoolConfig& config,
                                       unsigned slot, const std::string& token) const;
   void stop_worker(WorkerPool& pool, Worker& w, bool graceful);

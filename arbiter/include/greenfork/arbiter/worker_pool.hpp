@@ -5,6 +5,7 @@
 #include <sys/types.h>
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -40,8 +41,7 @@ struct Worker {
 class WorkerPool {
  public:
   WorkerPool(PoolConfig pool_config, PoolSockets pool_sockets)
-      : config(std::move(pool_config)), sockets(std::move(pool_sockets)), desired(config.workers),
-        backoff(config.backoff) {}
+      : config(std::move(pool_config)), sockets(std::move(pool_sockets)), desired(config.workers) {}
 
   PoolConfig config;
   PoolSockets sockets;
@@ -50,14 +50,17 @@ class WorkerPool {
   std::string state_reason;
   uint64_t restarts = 0;
   unsigned generation = 0;
-  Backoff backoff;
-  double next_spawn_at = 0;  // back-off: no spawn before this time
+  // Back-off is per slot: a crashed worker's slot is held for its
+  // replacement until its own delay is over; the other slots go on.
+  std::vector<HeldSlot> held;
+  std::map<unsigned, Backoff> slot_backoff;
   // While reloading: the configuration new workers get, and their generation.
   std::optional<PoolConfig> reload_config;
   PoolState state_before_reload = PoolState::kRunning;
   unsigned desired_before_reload = 0;
   std::vector<std::unique_ptr<Worker>> workers;
 
+  Backoff& backoff_of(unsigned slot);
   bool reloading() const { return reload_config.has_value(); }
   unsigned reload_generation() const { return generation + 1; }
   Worker* find_pid(pid_t pid);
