@@ -20,6 +20,10 @@
 #include "greenfork/contract.hpp"
 
 namespace greenfork::arbiter {
+namespace detail {
+StatusOr<ClosedListener> close_listener(int fd);  // posix_listener_ops.cpp
+Status reopen_listener(const ClosedListener& closed, int backlog);
+}  // namespace detail
 namespace {
 
 // What the child reports through the CLOEXEC pipe when it cannot exec.
@@ -111,6 +115,10 @@ class PosixProcessOps final : public ProcessOps {
     uint64_t size = 0, resident = 0;
     if (!(in >> size >> resident)) return std::nullopt;
     return resident * static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
+  }
+  StatusOr<ClosedListener> close_listener(int fd) override { return detail::close_listener(fd); }
+  Status reopen_listener(const ClosedListener& closed, int backlog) override {
+    return detail::reopen_listener(closed, backlog);
   }
 
  private:

@@ -284,6 +284,9 @@ void Supervisor::begin_stop(bool graceful, int exit_code) {
       for (auto& done : upgrade_->waiters) done(Outcome::fail(ErrorCode::kUnavailable, "arbiterd is stopping"), 0);
       upgrade_->waiters.clear();
     }
+    // Stop accepting at once: the workers close their copies as they
+    // drain, and a new client is refused instead of left in the backlog.
+    for (auto& p : pools_) close_listeners(*p, /*for_good=*/true);
   }
   for (auto& p : pools_) {
     for (auto& w : p->workers) {

@@ -47,6 +47,10 @@ Outcome Supervisor::start_reload(WorkerPool& pool, std::optional<PoolConfig> nex
     return Outcome::fail(ErrorCode::kFailedPrecondition,
                          "pool " + pool.config.name + ": a reload is already running");
   }
+  // A failed pool's workers-to-be need its listeners back.
+  if (Status s = reopen_listeners(pool); !s.ok()) {
+    return Outcome::fail(ErrorCode::kUnavailable, "pool " + pool.config.name + ": " + s.message());
+  }
   pool.desired_before_reload = pool.desired;
   if (next) pool.desired = next->workers;
   pool.reload_config = next ? std::move(*next) : pool.config;
@@ -88,6 +92,7 @@ void Supervisor::rollback(WorkerPool& pool, const std::string& reason) {
   pool.desired = pool.desired_before_reload;
   pool.state = pool.state_before_reload;
   pool.state_reason = "reload rolled back: " + reason;
+  if (pool.state == PoolState::kFailed) close_listeners(pool, /*for_good=*/false);
   spdlog::error("pool [{}]: reload rolled back: {}; the old workers keep serving", pool.config.name, reason);
   emit(SupervisorEvent::Kind::kPoolRolledBack, pool.config.name, 0, 0, reason);
   reload_ended(pool, reason);

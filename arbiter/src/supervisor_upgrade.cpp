@@ -42,6 +42,13 @@ Outcome Supervisor::start_upgrade() {
   if (options_.self_exe.empty() || options_.self_argv.empty()) {
     return Outcome::fail(ErrorCode::kFailedPrecondition, "upgrade: arbiterd's own path is unknown");
   }
+  // The new master binds nothing itself: it needs every listener, also
+  // those of a failed pool, which it starts afresh.
+  for (auto& p : pools_) {
+    if (Status s = reopen_listeners(*p); !s.ok()) {
+      return Outcome::fail(ErrorCode::kUnavailable, "upgrade: pool " + p->config.name + ": " + s.message());
+    }
+  }
   SpawnSpec spec;
   spec.exec_path = options_.self_exe;
   spec.argv = options_.self_argv;
@@ -122,6 +129,9 @@ void Supervisor::fail_upgrade(const std::string& why) {
   spdlog::error("Upgrade failed: {}; this master keeps serving", why);
   auto waiters = std::move(upgrade_->waiters);
   upgrade_.reset();
+  for (auto& p : pools_) {
+    if (p->state == PoolState::kFailed) close_listeners(*p, /*for_good=*/false);
+  }
   if (options_.reclaim_control_socket) options_.reclaim_control_socket();
   for (auto& done : waiters) done(Outcome::fail(ErrorCode::kAborted, "upgrade failed: " + why), 0);
 }

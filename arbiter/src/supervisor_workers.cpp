@@ -292,6 +292,7 @@ void Supervisor::fail_pool(WorkerPool& pool, const std::string& reason) {
     if (is_active(w->state)) stop_worker(pool, *w, true);
   }
   while (!pool.held.empty()) release_held_slot(pool, pool.held.front().slot);
+  close_listeners(pool, /*for_good=*/false);
   if (pool.reloading()) {
     pool.reload_config.reset();
     reload_ended(pool, reason);

@@ -10,6 +10,7 @@
 #include <deque>
 #include <gtest/gtest.h>
 #include <map>
+#include <set>
 #include <unistd.h>
 
 #include "greenfork/sd_notify.hpp"
@@ -43,6 +44,16 @@ class FakeOps final : public ProcessOps {
   std::string random_token() override { return "token" + std::to_string(next_token++); }
   double now() override { return clock; }
   std::optional<uint64_t> rss_bytes(pid_t) override { return 4096; }
+  StatusOr<ClosedListener> close_listener(int fd) override {
+    open_listeners.erase(fd);
+    ClosedListener c;
+    c.fd = fd;
+    return c;
+  }
+  Status reopen_listener(const ClosedListener& closed, int) override {
+    open_listeners.insert(closed.fd);
+    return {};
+  }
 
   // status: a waitpid() status
   void exit(pid_t pid, int status) {
@@ -66,6 +77,7 @@ class FakeOps final : public ProcessOps {
   std::vector<std::pair<pid_t, int>> signals;
   std::map<pid_t, bool> alive;
   std::deque<Reaped> exits;
+  std::set<int> open_listeners;  // the fds the test's pools listen on
 };
 
 PoolConfig pool(const std::string& name, unsigned workers) {
@@ -85,6 +97,8 @@ class SupervisorTest : public ::testing::Test {
     ArbiterOptions o;
     o.config.pools = std::move(pools);
     o.reload_config = std::move(reload_config);
+    o.sockets = sockets;
+    for (const PoolSockets& ps : sockets) ops.open_listeners.insert(ps.fds.begin(), ps.fds.end());
     sup = std::make_unique<Supervisor>(io, ops, std::move(o));
     ASSERT_TRUE(sup->start());
     sup->subscribe([this](const SupervisorEvent& e) { events.push_back(e); });
@@ -120,6 +134,7 @@ class SupervisorTest : public ::testing::Test {
     return false;
   }
 
+  std::vector<PoolSockets> sockets;  // given to start(), one per pool
   asio::io_context io;
   FakeOps ops;
   std::unique_ptr<Supervisor> sup;
@@ -428,6 +443,40 @@ TEST_F(SupervisorTest, GracefulStopKillsWorkersThatIgnoreTerm) {
   EXPECT_FALSE(sup->finished());
   advance(6);
   EXPECT_EQ(ops.signals.back(), (std::pair<pid_t, int>{100, SIGKILL}));
+}
+
+TEST_F(SupervisorTest, AFailedPoolClosesItsListenersAndAReloadThatBringsItBackReopensThem) {
+  sockets = {PoolSockets{{50}, {"a"}, {"127.0.0.1:8001"}}, PoolSockets{{60}, {"b"}, {"127.0.0.1:8002"}}};
+  start({pool("a", 1), pool("b", 1)});
+  beat(100);
+  ops.exit(101, 4 << 8);  // b cannot load its app
+  advance(0);
+  ASSERT_EQ(snap(1).state, PoolState::kFailed);
+  EXPECT_EQ(ops.open_listeners, (std::set<int>{50}));  // b refuses, a serves
+  Outcome result;
+  sup->reload("b", true, [&](Outcome o, std::vector<std::string>) { result = o; });
+  EXPECT_EQ(ops.open_listeners, (std::set<int>{50, 60}));  // for b's new workers
+  ops.exit(102, 4 << 8);  // still broken: rolled back, failed, closed again
+  advance(0);
+  EXPECT_EQ(result.code, ErrorCode::kAborted);
+  EXPECT_EQ(snap(1).state, PoolState::kFailed);
+  EXPECT_EQ(ops.open_listeners, (std::set<int>{50}));
+  sup->reload("b", true, [&](Outcome o, std::vector<std::string>) { result = o; });
+  beat(103);
+  advance(0);
+  EXPECT_TRUE(result.ok()) << result.message;
+  EXPECT_EQ(snap(1).state, PoolState::kRunning);
+  EXPECT_EQ(ops.open_listeners, (std::set<int>{50, 60}));
+}
+
+TEST_F(SupervisorTest, AGracefulStopClosesArbiterdsListenersAtOnce) {
+  sockets = {PoolSockets{{50, 51}, {"a", "b"}, {"127.0.0.1:8001", "fd://51"}}};
+  start({pool("web", 1)});
+  beat(100);
+  ops.exit_on_signal = false;  // the worker drains an in-flight request
+  sup->stop(true);
+  EXPECT_TRUE(ops.open_listeners.empty());
+  EXPECT_FALSE(sup->finished());
 }
 
 TEST_F(SupervisorTest, StatusReportsWorkers) {

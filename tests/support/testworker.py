@@ -20,7 +20,8 @@ can be told to misbehave:
   --spawn-grandchild     start a sleeping grandchild (must die with the group)
 
 Endpoints:  /          "pid <pid>\\n"
-            /slow?s=N  answers after N seconds (in-flight work for graceful stops)
+            /slow?s=N  answers after N seconds (in-flight work for graceful stops);
+                       &mark=PATH: writes PATH when the request starts
             /info      JSON: pid, fds open at startup, LISTEN_*, ARBITER_*, cwd,
                        grandchild pid
 """
@@ -83,7 +84,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
             time.sleep(3600)
         url = urllib.parse.urlsplit(self.path)
         if url.path == "/slow":
-            seconds = float(urllib.parse.parse_qs(url.query).get("s", ["1"])[0])
+            query = urllib.parse.parse_qs(url.query)
+            seconds = float(query.get("s", ["1"])[0])
+            if "mark" in query:  # tells a test the request is in flight
+                with open(query["mark"][0], "w") as f:
+                    f.write(str(os.getpid()))
             time.sleep(seconds)
             self._send(200, f"slow {os.getpid()}\n".encode())
         elif url.path == "/info":

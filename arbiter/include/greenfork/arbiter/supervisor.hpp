@@ -104,6 +104,9 @@ class Supervisor {
   void check_liveness();
   void handle_notify(WorkerPool& pool, Worker& w, const NotifyMessage& m);
   void fail_pool(WorkerPool& pool, const std::string& reason);
+  // supervisor_listeners.cpp: a pool that cannot serve refuses connections.
+  void close_listeners(WorkerPool& pool, bool for_good);
+  Status reopen_listeners(WorkerPool& pool);
   void check_scale_waiters();
   void check_initial_ready();
   WorkerPool* find_pool(const std::string& name);

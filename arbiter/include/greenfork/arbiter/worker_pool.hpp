@@ -59,6 +59,10 @@ class WorkerPool {
   PoolState state_before_reload = PoolState::kRunning;
   unsigned desired_before_reload = 0;
   std::vector<std::unique_ptr<Worker>> workers;
+  // arbiterd's copies of this pool's listeners it closed while the pool
+  // cannot serve (failed), to bind again when a reload brings it back.
+  std::vector<ClosedListener> closed_listeners;
+  bool listeners_closed = false;
 
   Backoff& backoff_of(unsigned slot);
   bool reloading() const { return reload_config.has_value(); }
