@@ -50,14 +50,21 @@ ArbiterExit Supervisor::run() {
 bool Supervisor::start() {
   started_at_ = now();
   arm_signals();
-  auto sock = NotifySocket::open("greenfork/arbiterd/" + std::to_string(::getpid()) + "/" +
-                                 ops_.random_token().substr(0, 8));
+  auto sock = NotifySocket::open(NotifySocket::default_parent_dir());
   if (!sock.ok()) {
     spdlog::error("{}", sock.status().message());
     exit_.code = 1;
     return false;
   }
   notify_.emplace(std::move(*sock));
+  bool other_users = false;
+  for (const auto& p : pools_) other_users = other_users || !p->config.user.empty();
+  if (::geteuid() == 0 && other_users) {
+    // Workers running as other users must reach the socket; the sender
+    // pid check and the per-tick budget still guard it.
+    Status s = notify_->allow_other_users();
+    if (!s.ok()) spdlog::warn("{}", s.message());
+  }
   // The descriptor asio watches is a CLOEXEC duplicate: both owners close their own.
   notify_watch_ = std::make_unique<asio::posix::stream_descriptor>(
       io_, ::fcntl(notify_->fd(), F_DUPFD_CLOEXEC, 3));
@@ -145,6 +152,12 @@ void Supervisor::on_signal(int signo) {
 }
 
 void Supervisor::arm_notify() {
+  if (notify_budget_ == 0) {
+    // Spent for this tick: the datagrams wait in the socket (a full queue
+    // makes their senders wait), and on_tick() watches again.
+    notify_paused_ = true;
+    return;
+  }
   notify_watch_->async_wait(asio::posix::stream_descriptor::wait_read,
                             [this](const std::error_code& ec) {
                               if (ec) return;
@@ -160,7 +173,10 @@ void Supervisor::on_notify_readable() {
 
 void Supervisor::read_notify() {
   if (!notify_) return;
-  while (auto d = notify_->receive()) {
+  while (notify_budget_ > 0) {
+    std::optional<NotifyDatagram> d = notify_->receive();
+    if (!d) break;
+    --notify_budget_;
     NotifyMessage m = parse_notify_message(d->text);
     if (upgrade_ && d->pid == upgrade_->pid) {
       if (m.ready) upgrade_ready();
@@ -190,6 +206,11 @@ void Supervisor::arm_tick() {
 }
 
 void Supervisor::on_tick() {
+  notify_budget_ = kNotifyPerTick;
+  if (notify_paused_ && !finished_) {
+    notify_paused_ = false;
+    arm_notify();
+  }
   // Also reap here: a SIGCHLD merged with another may have been missed.
   reap_workers();
   check_liveness();

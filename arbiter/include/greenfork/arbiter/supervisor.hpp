@@ -133,6 +133,11 @@ class Supervisor {
   SlotAllocator slots_;
   std::optional<NotifySocket> notify_;
   std::unique_ptr<asio::posix::stream_descriptor> notify_watch_;
+  // Datagrams read per tick (50 ms): a flood of them cannot spend more of
+  // arbiterd's time than this; beats of thousands of workers fit.
+  static constexpr unsigned kNotifyPerTick = 256;
+  unsigned notify_budget_ = kNotifyPerTick;
+  bool notify_paused_ = false;
   asio::signal_set signals_;
   asio::steady_timer tick_;
   double started_at_ = 0;
