@@ -16,7 +16,8 @@
 #include "greenfork/arbiter/config.hpp"
 #include "greenfork/arbiter/control_target.hpp"
 #include "greenfork/arbiter/heartbeat_monitor.hpp"
-#include "greenfork/arbiter/plans.hpp"
+#include "greenfork/arbiter/exit_decision.hpp"
+#include "greenfork/arbiter/rollout_plans.hpp"
 
 namespace greenfork::arbiter {
 

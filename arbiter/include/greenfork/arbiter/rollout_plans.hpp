@@ -1,9 +1,10 @@
-// The supervisor's decisions, as pure functions of a pool's workers and its
-// configuration (no I/O: unit-tested with plain data).
+// Which workers to start and stop: scaling to a count, one step of a
+// rolling reload, respawning crashed workers under back-off. Pure
+// functions of a pool's workers (no I/O: unit-tested with plain data).
 //
 //   ScalePlan p = plan_scale(desired, views);    // spawn 2, stop slots {4}
 //   ReloadPlan r = plan_reload(desired, 1, 0, new_generation, views);
-//   ExitAction a = decide_exit(status, WorkerState::kReady, false);
+//   RespawnPlan s = plan_respawn(missing, held_slots, now);
 #pragma once
 
 #include <vector>
@@ -61,15 +62,5 @@ struct RespawnPlan {
 // slot waits for its own back-off, every other missing worker starts at
 // once, so one slot's crash loop never holds back the others.
 RespawnPlan plan_respawn(unsigned missing, std::vector<HeldSlot> held, double now);
-
-enum class ExitAction {
-  kExpected,  // we asked it to stop: nothing to decide
-  kRespawn,   // crashed: start a replacement (with back-off)
-  kFailPool,  // exit 2, 3 or 4 before READY: the pool is failed, never respawned
-  kRollback,  // a new worker of a reload died before READY, or exited 2/3/4
-};
-
-// `reload_new` is true for a worker of the generation a reload is rolling to.
-ExitAction decide_exit(int wait_status, WorkerState state, bool reload_new);
 
 }  // namespace greenfork::arbiter

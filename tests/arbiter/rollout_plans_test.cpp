@@ -1,5 +1,6 @@
 // Scale and reload plans, exit decisions: pure functions of plain data.
-#include "greenfork/arbiter/plans.hpp"
+#include "greenfork/arbiter/exit_decision.hpp"
+#include "greenfork/arbiter/rollout_plans.hpp"
 
 #include <sys/wait.h>
 
