@@ -103,10 +103,15 @@ class SupervisorTest : public ::testing::Test {
     ASSERT_TRUE(sup->start());
     sup->subscribe([this](const SupervisorEvent& e) { events.push_back(e); });
   }
-  // Advances the fake clock and lets the loop run a few ticks.
+  // Advances the fake clock and runs one tick, with whatever the loop has
+  // ready before and after it (signals, notify datagrams): no wall clock.
   void advance(double seconds) {
     ops.clock += seconds;
-    io.run_for(std::chrono::milliseconds(120));
+    io.poll();
+    io.restart();
+    sup->tick();
+    io.poll();
+    io.restart();
   }
   std::string token_of(pid_t pid) {
     for (auto& kv : ops.env_of(pid)) {

@@ -36,6 +36,10 @@ class Supervisor {
   // run() without io_context::run(): tests drive the loop themselves.
   bool start();
   bool finished() const { return finished_; }
+  // The loop's periodic work (reap, liveness, deadlines, bring pools to
+  // their targets), run by a 50 ms timer; tests call it after moving their
+  // fake clock instead of waiting for the timer.
+  void tick() { on_tick(); }
   const ArbiterExit& exit_status() const { return exit_; }
 
   // ControlTarget, forwarded by Arbiter.
