@@ -105,50 +105,74 @@ void Supervisor::wait_signal() {
 void Supervisor::on_signal(int signo) {
   if (signo != SIGCHLD) spdlog::info("Handling signal: {}", signal_name(signo));
   switch (signo) {
-    case SIGCHLD: reap_workers(); break;
-    case SIGHUP: reload_from_signal(); break;
-    case SIGTTIN:
-    case SIGTTOU:
-      for (auto& p : pools_) {
-        unsigned target = signo == SIGTTIN ? p->desired + 1 : (p->desired > 1 ? p->desired - 1 : 1);
-        if (signo == SIGTTOU && p->desired <= 1) {
-          spdlog::info("pool [{}]: TTOU ignored, never below 1 worker", p->config.name);
-          continue;
-        }
-        if (signo == SIGTTIN && target > p->config.max_workers) {
-          spdlog::warn("pool [{}]: already at max_workers {}", p->config.name, p->config.max_workers);
-          continue;
-        }
-        ScaleCommand c;
-        c.pool = p->config.name;
-        c.count = target;
-        scale(c, [](Outcome o, ScaleResult) {
-          if (!o.ok()) spdlog::warn("{}", o.message);
-        });
-      }
-      break;
-    case SIGWINCH:
-      for (auto& p : pools_) {
-        if (p->state == PoolState::kFailed) continue;
-        p->state = PoolState::kStopped;
-        p->state_reason = "stopped by SIGWINCH";
-        for (auto& w : p->workers) {
-          if (is_active(w->state)) stop_worker(*p, *w, true);
-        }
-      }
-      break;
-    case SIGTERM: begin_stop(true, 0); break;
+    case SIGCHLD: handle_chld(); break;
+    case SIGHUP: handle_hup(); break;
+    case SIGTTIN: handle_ttin(); break;
+    case SIGTTOU: handle_ttou(); break;
+    case SIGWINCH: handle_winch(); break;
+    case SIGTERM: handle_term(); break;
     case SIGINT:
-    case SIGQUIT: begin_stop(false, 0); break;
-    case SIGUSR1: reopen_logs(); break;
-    case SIGUSR2: {
-      Outcome o = start_upgrade();
-      if (!o.ok()) spdlog::error("upgrade: {}", o.message);
-      break;
-    }
+    case SIGQUIT: handle_quit(); break;
+    case SIGUSR1: handle_usr1(); break;
+    case SIGUSR2: handle_usr2(); break;
     default: break;
   }
   manage_pools();
+}
+
+void Supervisor::handle_chld() { reap_workers(); }
+
+void Supervisor::handle_hup() { reload_from_signal(); }
+
+void Supervisor::handle_ttin() {
+  for (auto& p : pools_) {
+    if (p->desired + 1 > p->config.max_workers) {
+      spdlog::warn("pool [{}]: already at max_workers {}", p->config.name, p->config.max_workers);
+      continue;
+    }
+    scale_by_signal(*p, p->desired + 1);
+  }
+}
+
+void Supervisor::handle_ttou() {
+  for (auto& p : pools_) {
+    if (p->desired <= 1) {
+      spdlog::info("pool [{}]: TTOU ignored, never below 1 worker", p->config.name);
+      continue;
+    }
+    scale_by_signal(*p, p->desired - 1);
+  }
+}
+
+void Supervisor::scale_by_signal(WorkerPool& pool, unsigned target) {
+  ScaleCommand c;
+  c.pool = pool.config.name;
+  c.count = target;
+  scale(c, [](Outcome o, ScaleResult) {
+    if (!o.ok()) spdlog::warn("{}", o.message);
+  });
+}
+
+void Supervisor::handle_winch() {
+  for (auto& p : pools_) {
+    if (p->state == PoolState::kFailed) continue;
+    p->state = PoolState::kStopped;
+    p->state_reason = "stopped by SIGWINCH";
+    for (auto& w : p->workers) {
+      if (is_active(w->state)) stop_worker(*p, *w, true);
+    }
+  }
+}
+
+void Supervisor::handle_term() { begin_stop(true, 0); }
+
+void Supervisor::handle_quit() { begin_stop(false, 0); }
+
+void Supervisor::handle_usr1() { reopen_logs(); }
+
+void Supervisor::handle_usr2() {
+  Outcome o = start_upgrade();
+  if (!o.ok()) spdlog::error("upgrade: {}", o.message);
 }
 
 void Supervisor::arm_notify() {

@@ -79,6 +79,17 @@ class Supervisor {
   void arm_signals();
   void wait_signal();
   void on_signal(int signo);
+  // One handler per signal, Gunicorn's meanings (README "Signals").
+  void handle_chld();
+  void handle_hup();
+  void handle_ttin();
+  void handle_ttou();
+  void handle_winch();
+  void handle_term();
+  void handle_quit();  // INT and QUIT
+  void handle_usr1();
+  void handle_usr2();
+  void scale_by_signal(WorkerPool& pool, unsigned target);
   void arm_notify();
   void on_notify_readable();
   void read_notify();
