@@ -19,7 +19,9 @@
 #include <string>
 #include <vector>
 
-#include "greenfork/arbiter/arbiter.hpp"
+#include "greenfork/arbiter/arbiter_options.hpp"
+#include "greenfork/arbiter/control_target.hpp"
+#include "greenfork/arbiter/process_ops.hpp"
 #include "greenfork/arbiter/notify_message.hpp"
 #include "greenfork/arbiter/notify_socket.hpp"
 #include "greenfork/arbiter/slot_allocator.hpp"
@@ -27,10 +29,12 @@
 
 namespace greenfork::arbiter {
 
-class Supervisor {
+class Supervisor final : public ControlTarget {
  public:
   Supervisor(asio::io_context& io, ProcessOps& ops, ArbiterOptions options);
-  ~Supervisor();
+  ~Supervisor() override;
+  Supervisor(const Supervisor&) = delete;
+  Supervisor& operator=(const Supervisor&) = delete;
 
   ArbiterExit run();
   // run() without io_context::run(): tests drive the loop themselves.
@@ -42,20 +46,20 @@ class Supervisor {
   void tick() { on_tick(); }
   const ArbiterExit& exit_status() const { return exit_; }
 
-  // ControlTarget, forwarded by Arbiter.
-  ArbiterSnapshot status() const;
-  void scale(const ScaleCommand& command, std::function<void(Outcome, ScaleResult)> done);
+  // ControlTarget (supervisor_control.cpp), loop thread only.
+  ArbiterSnapshot status() const override;
+  void scale(const ScaleCommand& command, std::function<void(Outcome, ScaleResult)> done) override;
   void reload(const std::string& pool, bool wait,
-              std::function<void(Outcome, std::vector<std::string>)> done);
-  Outcome stop(bool graceful);
-  Outcome reopen_logs();
-  Outcome signal(const std::string& pool, const std::string& signal_name, unsigned* count);
-  void upgrade(bool wait, std::function<void(Outcome, pid_t)> done);
-  uint64_t subscribe(std::function<void(const SupervisorEvent&)> listener);
-  void unsubscribe(uint64_t id);
+              std::function<void(Outcome, std::vector<std::string>)> done) override;
+  Outcome stop(bool graceful) override;
+  Outcome reopen_logs() override;
+  Outcome signal(const std::string& pool, const std::string& signal_name, unsigned* count) override;
+  void upgrade(bool wait, std::function<void(Outcome, pid_t)> done) override;
+  uint64_t subscribe(std::function<void(const SupervisorEvent&)> listener) override;
+  void unsubscribe(uint64_t id) override;
   Outcome worker_beat(const HeartbeatReport& report, bool first,
-                      std::function<void(WorkerCommandKind)> commands);
-  void worker_stream_closed(unsigned slot);
+                      std::function<void(WorkerCommandKind)> commands) override;
+  void worker_stream_closed(unsigned slot) override;
 
  private:
   struct ScaleWaiter {

@@ -11,7 +11,8 @@
 #include <string>
 #include <vector>
 
-#include "greenfork/arbiter/arbiter.hpp"
+#include "greenfork/arbiter/arbiter_options.hpp"
+#include "greenfork/arbiter/process_ops.hpp"
 #include "greenfork/arbiter/backoff.hpp"
 #include "greenfork/arbiter/config.hpp"
 #include "greenfork/arbiter/control_target.hpp"
