@@ -267,7 +267,7 @@ void Supervisor::handle_exit(WorkerPool& pool, pid_t pid, int status) {
   // Whatever the worker left in its process group goes with it.
   (void)ops_.kill_group(pid, SIGKILL);
   std::string meaning = describe_wait_status(status);
-  bool reload_new = pool.reloading() && w->generation == pool.reload_generation();
+  bool reload_new = reloads_.is_new(pool, *w);
   ExitAction action = decide_exit(status, w->state, reload_new);
   double uptime = now() - w->live.started_at;
   if (action == ExitAction::kExpected) {
@@ -323,8 +323,7 @@ void Supervisor::begin_stop(bool graceful, int exit_code) {
     emit(SupervisorEvent::Kind::kArbiterStopping, "", 0, 0, graceful ? "graceful" : "fast");
     for (auto& sw : scale_waiters_) sw.done(Outcome::fail(ErrorCode::kUnavailable, "arbiterd is stopping"), sw.result);
     scale_waiters_.clear();
-    for (auto& rw : reload_waiters_) rw.done(Outcome::fail(ErrorCode::kUnavailable, "arbiterd is stopping"), rw.names);
-    reload_waiters_.clear();
+    reloads_.fail_waiters(Outcome::fail(ErrorCode::kUnavailable, "arbiterd is stopping"));
     if (upgrade_) {
       for (auto& done : upgrade_->waiters) done(Outcome::fail(ErrorCode::kUnavailable, "arbiterd is stopping"), 0);
       upgrade_->waiters.clear();

@@ -125,7 +125,7 @@ void Supervisor::reload(const std::string& pool_name, bool wait,
     return done(Outcome::fail(ErrorCode::kNotFound, "unknown pool '" + pool_name + "'"), {});
   }
   for (WorkerPool* p : targets) {
-    if (p->reloading()) {
+    if (reloads_.reloading(*p)) {
       return done(Outcome::fail(ErrorCode::kFailedPrecondition,
                                 "pool " + p->config.name + ": a reload is already running"),
                   {});
@@ -147,8 +147,9 @@ void Supervisor::reload(const std::string& pool_name, bool wait,
   }
   std::vector<std::string> names;
   for (WorkerPool* p : targets) names.push_back(p->config.name);
-  ReloadWaiter waiter{targets, names, "", std::move(done)};
-  if (wait) reload_waiters_.push_back(std::move(waiter));
+  if (wait) {
+    reloads_.wait({targets.begin(), targets.end()}, names, std::move(done));
+  }
   for (WorkerPool* p : targets) {
     std::optional<PoolConfig> next;
     if (fresh) {
@@ -158,9 +159,12 @@ void Supervisor::reload(const std::string& pool_name, bool wait,
       if (next) next->binds = p->config.binds;  // binds change on restart or upgrade
     }
     Outcome o = start_reload(*p, std::move(next));
-    if (!o.ok()) spdlog::warn("reload: {}", o.message);
+    if (!o.ok()) {
+      spdlog::warn("reload: {}", o.message);
+      reloads_.ended(*p, o.message);  // a waiter must not wait for it
+    }
   }
-  if (!wait) waiter.done(Outcome::success(), names);
+  if (!wait) done(Outcome::success(), names);
 }
 
 Outcome Supervisor::stop(bool graceful) {

@@ -89,7 +89,7 @@ bool Supervisor::spawn_worker(WorkerPool& pool, const PoolConfig& config, unsign
   auto fail = [&](const std::string& why) {
     if (held_slot) slots_.release(*held_slot);
     spdlog::error("pool [{}]: cannot start worker: {}", config.name, why);
-    if (pool.reloading() && generation == pool.reload_generation()) {
+    if (reloads_.reloading(pool) && generation == RollingReload::new_generation(pool)) {
       rollback(pool, why);
     } else {
       fail_pool(pool, why);
@@ -211,9 +211,7 @@ void Supervisor::check_liveness() {
         }
         continue;
       }
-      const PoolConfig& cfg = p->reloading() && w->generation == p->reload_generation()
-                                  ? *p->reload_config
-                                  : p->config;
+      const PoolConfig& cfg = reloads_.is_new(*p, *w) ? *reloads_.target(*p) : p->config;
       HeartbeatVerdict v = check_heartbeat(HeartbeatPolicy::from(cfg), w->live, t);
       switch (v) {
         case HeartbeatVerdict::kOk: break;
@@ -221,8 +219,7 @@ void Supervisor::check_liveness() {
         case HeartbeatVerdict::kBootTimeout:
         case HeartbeatVerdict::kHung:
         case HeartbeatVerdict::kRequestTooOld: {
-          bool reload_new = p->reloading() && w->generation == p->reload_generation() &&
-                            v == HeartbeatVerdict::kBootTimeout;
+          bool reload_new = reloads_.is_new(*p, *w) && v == HeartbeatVerdict::kBootTimeout;
           kill_for_timeout(*p, *w, describe(v));
           if (reload_new) {
             rollback(*p, "worker slot " + std::to_string(w->slot) + " " + describe(v));
@@ -245,9 +242,9 @@ void Supervisor::manage_pools() {
 
 void Supervisor::manage_pool(WorkerPool& pool) {
   if (stopping_ || pool.state == PoolState::kFailed || pool.state == PoolState::kStopped) return;
-  if (pool.reloading()) {
-    ReloadPlan plan = plan_reload(pool.desired, pool.reload_config->max_surge,
-                                  pool.reload_config->max_unavailable, pool.reload_generation(),
+  if (const PoolConfig* target = reloads_.target(pool)) {
+    unsigned gen = RollingReload::new_generation(pool);
+    ReloadPlan plan = plan_reload(pool.desired, target->max_surge, target->max_unavailable, gen,
                                   pool.views());
     for (unsigned slot : plan.stop) {
       if (Worker* w = pool.find_slot(slot)) stop_worker(pool, *w, true);
@@ -257,7 +254,8 @@ void Supervisor::manage_pool(WorkerPool& pool) {
       return;
     }
     for (unsigned i = 0; i < plan.spawn; ++i) {
-      if (!spawn_worker(pool, *pool.reload_config, pool.reload_generation())) return;
+      // A copy: a failed spawn rolls the reload back, which frees the target.
+      if (!spawn_worker(pool, PoolConfig(*target), gen)) return;
     }
     return;
   }
@@ -293,8 +291,8 @@ void Supervisor::fail_pool(WorkerPool& pool, const std::string& reason) {
   }
   while (!pool.held.empty()) release_held_slot(pool, pool.held.front().slot);
   close_listeners(pool, /*for_good=*/false);
-  if (pool.reloading()) {
-    pool.reload_config.reset();
+  if (reloads_.reloading(pool)) {
+    reloads_.drop(pool);
     reload_ended(pool, reason);
   }
   for (auto it = scale_waiters_.begin(); it != scale_waiters_.end();) {

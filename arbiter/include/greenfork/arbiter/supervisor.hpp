@@ -24,6 +24,7 @@
 #include "greenfork/arbiter/process_ops.hpp"
 #include "greenfork/arbiter/notify_message.hpp"
 #include "greenfork/arbiter/notify_socket.hpp"
+#include "greenfork/arbiter/rolling_reload.hpp"
 #include "greenfork/arbiter/slot_allocator.hpp"
 #include "greenfork/arbiter/worker_pool.hpp"
 
@@ -66,12 +67,6 @@ class Supervisor final : public ControlTarget {
     WorkerPool* pool;
     ScaleResult result;
     std::function<void(Outcome, ScaleResult)> done;
-  };
-  struct ReloadWaiter {
-    std::vector<WorkerPool*> pending;
-    std::vector<std::string> names;
-    std::string rolled_back;  // first rollback reason
-    std::function<void(Outcome, std::vector<std::string>)> done;
   };
   struct Upgrade {
     pid_t pid = 0;
@@ -163,7 +158,6 @@ class Supervisor final : public ControlTarget {
   bool initial_ready_sent_ = false;
   bool upgrade_parent_told_ = false;
   double settled_since_ = -1;
-  bool systemd_reloading_ = false;
 
   bool stopping_ = false;
   bool graceful_stop_ = true;
@@ -176,7 +170,7 @@ class Supervisor final : public ControlTarget {
   std::map<uint64_t, std::function<void(const SupervisorEvent&)>> listeners_;
   uint64_t next_listener_ = 1;
   std::vector<ScaleWaiter> scale_waiters_;
-  std::vector<ReloadWaiter> reload_waiters_;
+  RollingReload reloads_;
   std::optional<Upgrade> upgrade_;
 };
 

@@ -56,10 +56,6 @@ class WorkerPool {
   // replacement until its own delay is over; the other slots go on.
   std::vector<HeldSlot> held;
   std::map<unsigned, Backoff> slot_backoff;
-  // While reloading: the configuration new workers get, and their generation.
-  std::optional<PoolConfig> reload_config;
-  PoolState state_before_reload = PoolState::kRunning;
-  unsigned desired_before_reload = 0;
   std::vector<std::unique_ptr<Worker>> workers;
   // arbiterd's copies of this pool's listeners it closed while the pool
   // cannot serve (failed), to bind again when a reload brings it back.
@@ -67,8 +63,6 @@ class WorkerPool {
   bool listeners_closed = false;
 
   Backoff& backoff_of(unsigned slot);
-  bool reloading() const { return reload_config.has_value(); }
-  unsigned reload_generation() const { return generation + 1; }
   Worker* find_pid(pid_t pid);
   Worker* find_slot(unsigned slot);
   std::unique_ptr<Worker> remove(pid_t pid);
