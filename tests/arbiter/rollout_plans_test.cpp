@@ -1,10 +1,12 @@
 // Scale and reload plans, exit decisions: pure functions of plain data.
 #include "greenfork/arbiter/exit_decision.hpp"
 #include "greenfork/arbiter/rollout_plans.hpp"
+#include "greenfork/arbiter/rolling_reload.hpp"
 
 #include <sys/wait.h>
 
 #include <gtest/gtest.h>
+#include <optional>
 
 namespace greenfork::arbiter {
 namespace {
@@ -135,6 +137,61 @@ TEST(ExitDecision, ANewReloadWorkerDyingBeforeReadyRollsBack) {
   EXPECT_EQ(decide_exit(exited(1), S, true), ExitAction::kRollback);
   EXPECT_EQ(decide_exit(exited(4), R, true), ExitAction::kRollback);
   EXPECT_EQ(decide_exit(signalled(SIGKILL), R, true), ExitAction::kRespawn);
+}
+
+TEST(RollingReload, RollBackRestoresTheCountAndAFailedPoolStaysFailed) {
+  PoolConfig cfg;
+  cfg.name = "web";
+  cfg.workers = 2;
+  WorkerPool pool(cfg, {});
+  pool.state = PoolState::kFailed;
+  RollingReload reloads;
+  PoolConfig next = cfg;
+  next.workers = 5;
+  reloads.begin(pool, next);
+  EXPECT_TRUE(reloads.reloading(pool));
+  EXPECT_EQ(pool.state, PoolState::kReloading);
+  EXPECT_EQ(pool.desired, 5u);
+  ASSERT_NE(reloads.target(pool), nullptr);
+  EXPECT_EQ(reloads.target(pool)->workers, 5u);
+  reloads.roll_back(pool);
+  EXPECT_FALSE(reloads.reloading(pool));
+  EXPECT_EQ(pool.desired, 2u);
+  EXPECT_EQ(pool.state, PoolState::kFailed);
+  EXPECT_EQ(pool.generation, 0u);
+}
+
+TEST(RollingReload, FinishTakesTheNewConfigAndGeneration) {
+  PoolConfig cfg;
+  cfg.command = {"old"};
+  WorkerPool pool(cfg, {});
+  RollingReload reloads;
+  PoolConfig next = cfg;
+  next.command = {"new"};
+  reloads.begin(pool, next);
+  Worker w;
+  w.generation = 1;
+  EXPECT_TRUE(reloads.is_new(pool, w));
+  reloads.finish(pool);
+  EXPECT_EQ(pool.config.command, (std::vector<std::string>{"new"}));
+  EXPECT_EQ(pool.generation, 1u);
+  EXPECT_EQ(pool.state, PoolState::kRunning);
+  EXPECT_FALSE(reloads.is_new(pool, w));
+}
+
+TEST(RollingReload, AWaiterIsAnsweredWhenAllItsPoolsEndedWithTheFirstRollback) {
+  WorkerPool a(PoolConfig{}, {}), b(PoolConfig{}, {});
+  a.config.name = "a";
+  b.config.name = "b";
+  RollingReload reloads;
+  std::optional<Outcome> got;
+  reloads.wait({&a, &b}, {"a", "b"}, [&](Outcome o, std::vector<std::string>) { got = o; });
+  reloads.ended(a, "exit 4");
+  EXPECT_FALSE(got.has_value());
+  reloads.ended(b, "");
+  ASSERT_TRUE(got.has_value());
+  EXPECT_EQ(got->code, ErrorCode::kAborted);
+  EXPECT_EQ(got->message, "pool a: reload rolled back: exit 4");
 }
 
 }  // namespace
