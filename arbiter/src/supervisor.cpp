@@ -20,8 +20,6 @@ namespace greenfork::arbiter {
 namespace {
 
 constexpr auto kTick = std::chrono::milliseconds(50);
-constexpr double kFastStopWait = 2.0;   // INT/QUIT: QUIT, then KILL after this
-constexpr double kAfterKillWait = 3.0;  // after KILL, give up waiting for exits
 
 double unix_now() {
   timespec ts{};
@@ -98,7 +96,7 @@ void Supervisor::wait_signal() {
   signals_.async_wait([this](const std::error_code& ec, int signo) {
     if (ec) return;
     on_signal(signo);
-    if (!finished_) wait_signal();
+    if (!shutdown_.finished()) wait_signal();
   });
 }
 
@@ -186,7 +184,7 @@ void Supervisor::arm_notify() {
                             [this](const std::error_code& ec) {
                               if (ec) return;
                               on_notify_readable();
-                              if (!finished_) arm_notify();
+                              if (!shutdown_.finished()) arm_notify();
                             });
 }
 
@@ -223,15 +221,15 @@ void Supervisor::read_notify() {
 void Supervisor::arm_tick() {
   tick_.expires_after(kTick);
   tick_.async_wait([this](const std::error_code& ec) {
-    if (ec || finished_) return;
+    if (ec || shutdown_.finished()) return;
     on_tick();
-    if (!finished_) arm_tick();
+    if (!shutdown_.finished()) arm_tick();
   });
 }
 
 void Supervisor::on_tick() {
   notify_budget_ = kNotifyPerTick;
-  if (notify_paused_ && !finished_) {
+  if (notify_paused_ && !shutdown_.finished()) {
     notify_paused_ = false;
     arm_notify();
   }
@@ -239,7 +237,7 @@ void Supervisor::on_tick() {
   reap_workers();
   check_liveness();
   check_upgrade_deadline();
-  if (stopping_) {
+  if (shutdown_.stopping()) {
     check_stopped();
     return;
   }
@@ -259,7 +257,7 @@ void Supervisor::reap_workers() {
     }
     handle_exit(*pool, r->pid, r->status);
   }
-  if (stopping_) check_stopped();
+  if (shutdown_.stopping()) check_stopped();
 }
 
 void Supervisor::handle_exit(WorkerPool& pool, pid_t pid, int status) {
@@ -278,11 +276,11 @@ void Supervisor::handle_exit(WorkerPool& pool, pid_t pid, int status) {
   }
   emit(SupervisorEvent::Kind::kWorkerExited, pool.config.name, w->slot, pid, meaning);
   // A crashed worker's slot is held for its replacement (manage_pool).
-  if (stopping_ || action != ExitAction::kRespawn) {
+  if (shutdown_.stopping() || action != ExitAction::kRespawn) {
     slots_.release(w->slot);
     pool.slot_backoff.erase(w->slot);
   }
-  if (stopping_) return;
+  if (shutdown_.stopping()) return;
   std::string reason = "worker slot " + std::to_string(w->slot) + " pid " + std::to_string(pid) +
                        " " + meaning;
   // What the worker said last is why it failed ("Failed to find application ...").
@@ -306,26 +304,21 @@ void Supervisor::handle_exit(WorkerPool& pool, pid_t pid, int status) {
 }
 
 void Supervisor::begin_stop(bool graceful, int exit_code) {
-  if (stopping_ && (graceful || !graceful_stop_)) return;  // only fast may override graceful
-  bool first = !stopping_;
-  stopping_ = true;
-  graceful_stop_ = graceful;
-  if (first) exit_.code = exit_code;
-  double wait = kFastStopWait;
-  if (graceful) {
-    wait = 0;
-    for (auto& p : pools_) wait = std::max(wait, p->config.graceful_timeout_seconds);
-  }
-  stop_deadline_ = now() + wait;
-  if (first) {
+  double graceful_wait = 0;
+  for (auto& p : pools_) graceful_wait = std::max(graceful_wait, p->config.graceful_timeout_seconds);
+  Shutdown::Begin begun = shutdown_.begin(graceful, graceful_wait, now());
+  if (begun == Shutdown::Begin::kIgnored) return;
+  if (begun == Shutdown::Begin::kFirst) {
+    exit_.code = exit_code;
     spdlog::info("{} stop: {} workers", graceful ? "Graceful" : "Fast", graceful ? "TERM" : "QUIT");
     notify_systemd("STOPPING=1");
     emit(SupervisorEvent::Kind::kArbiterStopping, "", 0, 0, graceful ? "graceful" : "fast");
-    for (auto& sw : scale_waiters_) sw.done(Outcome::fail(ErrorCode::kUnavailable, "arbiterd is stopping"), sw.result);
+    Outcome stopping = Outcome::fail(ErrorCode::kUnavailable, "arbiterd is stopping");
+    for (auto& sw : scale_waiters_) sw.done(stopping, sw.result);
     scale_waiters_.clear();
-    reloads_.fail_waiters(Outcome::fail(ErrorCode::kUnavailable, "arbiterd is stopping"));
+    reloads_.fail_waiters(stopping);
     if (upgrade_) {
-      for (auto& done : upgrade_->waiters) done(Outcome::fail(ErrorCode::kUnavailable, "arbiterd is stopping"), 0);
+      for (auto& done : upgrade_->waiters) done(stopping, 0);
       upgrade_->waiters.clear();
     }
     // Stop accepting at once: the workers close their copies as they
@@ -335,13 +328,12 @@ void Supervisor::begin_stop(bool graceful, int exit_code) {
   for (auto& p : pools_) {
     for (auto& w : p->workers) {
       if (graceful) {
-        if (w->state == WorkerState::kStarting || w->state == WorkerState::kReady) stop_worker(*p, *w, true);
-        w->kill_at = stop_deadline_;
+        if (is_active(w->state)) stop_worker(*p, *w, true);
       } else {
         w->state = WorkerState::kStopping;
         (void)ops_.kill_group(w->pid, SIGQUIT);
-        w->kill_at = stop_deadline_;
       }
+      w->kill_at = shutdown_.deadline();
     }
   }
   check_stopped();
@@ -350,19 +342,19 @@ void Supervisor::begin_stop(bool graceful, int exit_code) {
 void Supervisor::check_stopped() {
   bool any = false;
   for (auto& p : pools_) any = any || !p->workers.empty();
-  if (any && now() >= stop_deadline_ && !killed_all_) {
-    killed_all_ = true;
-    hard_deadline_ = now() + kAfterKillWait;
-    for (auto& p : pools_) {
-      for (auto& w : p->workers) {
-        spdlog::warn("Worker (pid: {}) slot {} still running after the stop timeout: SIGKILL", w->pid, w->slot);
-        (void)ops_.kill_group(w->pid, SIGKILL);
+  switch (shutdown_.check(any, now())) {
+    case Shutdown::Step::kWait:
+    case Shutdown::Step::kDone: return;
+    case Shutdown::Step::kKillAll:
+      for (auto& p : pools_) {
+        for (auto& w : p->workers) {
+          spdlog::warn("Worker (pid: {}) slot {} still running after the stop timeout: SIGKILL", w->pid, w->slot);
+          (void)ops_.kill_group(w->pid, SIGKILL);
+        }
       }
-    }
+      return;
+    case Shutdown::Step::kFinish: break;
   }
-  if (any && !(killed_all_ && now() >= hard_deadline_)) return;
-  if (finished_) return;
-  finished_ = true;
   spdlog::info("Shutting down: {}", exit_.handed_over ? "handed over to the new master" : "master");
   signals_.cancel();
   tick_.cancel();

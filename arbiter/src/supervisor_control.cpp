@@ -57,7 +57,7 @@ ArbiterSnapshot Supervisor::status() const {
 void Supervisor::scale(const ScaleCommand& command, std::function<void(Outcome, ScaleResult)> done) {
   ScaleResult result;
   result.pool = command.pool;
-  if (stopping_) return done(Outcome::fail(ErrorCode::kUnavailable, "arbiterd is stopping"), result);
+  if (shutdown_.stopping()) return done(Outcome::fail(ErrorCode::kUnavailable, "arbiterd is stopping"), result);
   WorkerPool* pool = nullptr;
   if (command.pool.empty()) {
     if (pools_.size() != 1) {
@@ -131,7 +131,7 @@ void Supervisor::reload(const std::string& pool_name, bool wait,
                   {});
     }
   }
-  if (stopping_) return done(Outcome::fail(ErrorCode::kUnavailable, "arbiterd is stopping"), {});
+  if (shutdown_.stopping()) return done(Outcome::fail(ErrorCode::kUnavailable, "arbiterd is stopping"), {});
   // Like HUP: a config file is read again, so a reload picks up a changed
   // command (H3: the Reload RPC used to restart with the running config).
   std::optional<Config> fresh;

@@ -6,7 +6,7 @@
 namespace greenfork::arbiter {
 
 void Supervisor::reload_from_signal() {
-  if (stopping_) return;
+  if (shutdown_.stopping()) return;
   std::optional<Config> fresh;
   if (options_.reload_config) {
     StatusOr<Config> loaded = options_.reload_config();
@@ -42,7 +42,7 @@ void Supervisor::reload_from_signal() {
 }
 
 Outcome Supervisor::start_reload(WorkerPool& pool, std::optional<PoolConfig> next) {
-  if (stopping_) return Outcome::fail(ErrorCode::kUnavailable, "arbiterd is stopping");
+  if (shutdown_.stopping()) return Outcome::fail(ErrorCode::kUnavailable, "arbiterd is stopping");
   if (reloads_.reloading(pool)) {
     return Outcome::fail(ErrorCode::kFailedPrecondition,
                          "pool " + pool.config.name + ": a reload is already running");

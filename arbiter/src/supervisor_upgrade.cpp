@@ -34,7 +34,7 @@ void Supervisor::upgrade(bool wait, std::function<void(Outcome, pid_t)> done) {
 }
 
 Outcome Supervisor::start_upgrade() {
-  if (stopping_) return Outcome::fail(ErrorCode::kUnavailable, "arbiterd is stopping");
+  if (shutdown_.stopping()) return Outcome::fail(ErrorCode::kUnavailable, "arbiterd is stopping");
   if (upgrade_) {
     return Outcome::fail(ErrorCode::kFailedPrecondition,
                          "an upgrade is already running (new master pid " + std::to_string(upgrade_->pid) + ")");

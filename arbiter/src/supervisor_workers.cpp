@@ -234,14 +234,14 @@ void Supervisor::check_liveness() {
 }
 
 void Supervisor::manage_pools() {
-  if (stopping_) return;
+  if (shutdown_.stopping()) return;
   for (auto& p : pools_) manage_pool(*p);
   check_initial_ready();
   check_scale_waiters();
 }
 
 void Supervisor::manage_pool(WorkerPool& pool) {
-  if (stopping_ || pool.state == PoolState::kFailed || pool.state == PoolState::kStopped) return;
+  if (shutdown_.stopping() || pool.state == PoolState::kFailed || pool.state == PoolState::kStopped) return;
   if (const PoolConfig* target = reloads_.target(pool)) {
     unsigned gen = RollingReload::new_generation(pool);
     ReloadPlan plan = plan_reload(pool.desired, target->max_surge, target->max_unavailable, gen,
@@ -307,7 +307,7 @@ void Supervisor::fail_pool(WorkerPool& pool, const std::string& reason) {
   if (pools_.size() == 1) {
     // Gunicorn's HaltServer: a single app that cannot boot stops arbiterd.
     spdlog::critical("Reason: {}. Shutting down (exit {}).", reason, contract::kExitBootError);
-    if (!stopping_) exit_.reason = "pool [" + pool.config.name + "] failed: " + reason;
+    if (!shutdown_.stopping()) exit_.reason = "pool [" + pool.config.name + "] failed: " + reason;
     begin_stop(true, contract::kExitBootError);
   }
 }
@@ -324,7 +324,7 @@ void Supervisor::check_scale_waiters() {
 }
 
 void Supervisor::check_initial_ready() {
-  if (stopping_ || (initial_ready_sent_ && upgrade_parent_told_)) return;
+  if (shutdown_.stopping() || (initial_ready_sent_ && upgrade_parent_told_)) return;
   bool all_ready = true;
   for (auto& p : pools_) {
     if (p->state == PoolState::kFailed || p->state == PoolState::kStopped) continue;

@@ -5,6 +5,7 @@
 #include "greenfork/arbiter/backoff.hpp"
 #include "greenfork/arbiter/heartbeat_monitor.hpp"
 #include "greenfork/arbiter/notify_message.hpp"
+#include "greenfork/arbiter/shutdown.hpp"
 #include "greenfork/arbiter/slot_allocator.hpp"
 
 namespace greenfork::arbiter {
@@ -196,6 +197,29 @@ TEST(SlotAllocator, HandsOutTheLowestFreeSlot) {
   EXPECT_EQ(s.acquire(), 1u);
   EXPECT_EQ(s.acquire(), 3u);
   EXPECT_EQ(s.acquire(), 4u);
+}
+
+TEST(Shutdown, GracefulWaitsThenKillsThenGivesUp) {
+  Shutdown s;
+  EXPECT_EQ(s.begin(true, 30, 100), Shutdown::Begin::kFirst);
+  EXPECT_TRUE(s.stopping());
+  EXPECT_DOUBLE_EQ(s.deadline(), 130);
+  EXPECT_EQ(s.begin(true, 30, 101), Shutdown::Begin::kIgnored);
+  EXPECT_EQ(s.check(true, 129), Shutdown::Step::kWait);
+  EXPECT_EQ(s.check(true, 130), Shutdown::Step::kKillAll);
+  EXPECT_EQ(s.check(true, 132), Shutdown::Step::kWait);
+  EXPECT_EQ(s.check(true, 133), Shutdown::Step::kFinish);  // KILL went unanswered
+  EXPECT_TRUE(s.finished());
+  EXPECT_EQ(s.check(false, 134), Shutdown::Step::kDone);
+}
+
+TEST(Shutdown, AFastStopOverridesAGracefulOneAndFinishesWhenNoWorkerIsLeft) {
+  Shutdown s;
+  s.begin(true, 30, 100);
+  EXPECT_EQ(s.begin(false, 30, 101), Shutdown::Begin::kEscalated);
+  EXPECT_DOUBLE_EQ(s.deadline(), 101 + Shutdown::kFastStopWait);
+  EXPECT_EQ(s.begin(false, 30, 102), Shutdown::Begin::kIgnored);
+  EXPECT_EQ(s.check(false, 101.5), Shutdown::Step::kFinish);
 }
 
 }  // namespace

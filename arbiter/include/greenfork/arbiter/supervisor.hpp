@@ -25,6 +25,7 @@
 #include "greenfork/arbiter/notify_message.hpp"
 #include "greenfork/arbiter/notify_socket.hpp"
 #include "greenfork/arbiter/rolling_reload.hpp"
+#include "greenfork/arbiter/shutdown.hpp"
 #include "greenfork/arbiter/slot_allocator.hpp"
 #include "greenfork/arbiter/worker_pool.hpp"
 
@@ -40,7 +41,7 @@ class Supervisor final : public ControlTarget {
   ArbiterExit run();
   // run() without io_context::run(): tests drive the loop themselves.
   bool start();
-  bool finished() const { return finished_; }
+  bool finished() const { return shutdown_.finished(); }
   // The loop's periodic work (reap, liveness, deadlines, bring pools to
   // their targets), run by a 50 ms timer; tests call it after moving their
   // fake clock instead of waiting for the timer.
@@ -159,12 +160,7 @@ class Supervisor final : public ControlTarget {
   bool upgrade_parent_told_ = false;
   double settled_since_ = -1;
 
-  bool stopping_ = false;
-  bool graceful_stop_ = true;
-  double stop_deadline_ = 0;
-  bool killed_all_ = false;
-  double hard_deadline_ = 0;
-  bool finished_ = false;
+  Shutdown shutdown_;
   ArbiterExit exit_;
 
   std::map<uint64_t, std::function<void(const SupervisorEvent&)>> listeners_;
