@@ -200,7 +200,7 @@ void Supervisor::read_notify() {
     if (!d) break;
     --notify_budget_;
     NotifyMessage m = parse_notify_message(d->text);
-    if (upgrade_ && d->pid == upgrade_->pid) {
+    if (upgrade_.is_new_master(d->pid)) {
       if (m.ready) upgrade_ready();
       continue;
     }
@@ -317,10 +317,7 @@ void Supervisor::begin_stop(bool graceful, int exit_code) {
     for (auto& sw : scale_waiters_) sw.done(stopping, sw.result);
     scale_waiters_.clear();
     reloads_.fail_waiters(stopping);
-    if (upgrade_) {
-      for (auto& done : upgrade_->waiters) done(stopping, 0);
-      upgrade_->waiters.clear();
-    }
+    upgrade_.fail_waiters(stopping);
     // Stop accepting at once: the workers close their copies as they
     // drain, and a new client is refused instead of left in the backlog.
     for (auto& p : pools_) close_listeners(*p, /*for_good=*/true);

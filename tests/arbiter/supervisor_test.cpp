@@ -1,6 +1,7 @@
 // The supervisor's decisions end to end, with a fake ProcessOps: no fork,
 // a fake clock, exits injected by the test.
 #include "greenfork/arbiter/supervisor.hpp"
+#include "greenfork/arbiter/binary_upgrade.hpp"
 
 #include <sys/wait.h>
 
@@ -494,6 +495,43 @@ TEST_F(SupervisorTest, StatusReportsWorkers) {
   EXPECT_EQ(s.pools[0].workers[0].state, WorkerState::kReady);
   EXPECT_EQ(s.pools[0].workers[0].rss_bytes, 4096u);
   EXPECT_EQ(s.pools[0].heartbeat, "notify");
+}
+
+TEST(BinaryUpgrade, TheNewMasterGetsEveryListenerOnceByNumberAndNoWorkerVariables) {
+  ArbiterOptions o;
+  o.self_exe = "/usr/sbin/arbiterd";
+  o.self_argv = {"arbiterd", "-c", "g.toml"};
+  std::vector<PoolSockets> sockets = {PoolSockets{{5, 6}, {"a", "b"}, {"127.0.0.1:80", "unix:/run/a"}},
+                                      PoolSockets{{6}, {"b"}, {"unix:/run/a"}}};
+  SpawnSpec spec = BinaryUpgrade::new_master_spec(
+      o, sockets, "/tmp/n/notify", {"PATH=/bin", "LISTEN_FDS=2", "NOTIFY_SOCKET=/x", "GREENFORK_UPGRADE_FDS=old"});
+  EXPECT_EQ(spec.exec_path, "/usr/sbin/arbiterd");
+  EXPECT_TRUE(spec.keep_fd_numbers);
+  EXPECT_FALSE(spec.die_with_parent);
+  EXPECT_EQ(spec.listen_fds, (std::vector<int>{5, 6}));
+  auto has = [&](const std::string& kv) { return std::find(spec.env.begin(), spec.env.end(), kv) != spec.env.end(); };
+  EXPECT_TRUE(has("PATH=/bin"));
+  EXPECT_TRUE(has("GREENFORK_UPGRADE_FDS=127.0.0.1:80=5;unix:/run/a=6"));
+  EXPECT_TRUE(has("GREENFORK_UPGRADE_NOTIFY=/tmp/n/notify"));
+  EXPECT_FALSE(has("LISTEN_FDS=2"));
+  EXPECT_FALSE(has("NOTIFY_SOCKET=/x"));
+  EXPECT_FALSE(has("GREENFORK_UPGRADE_FDS=old"));
+}
+
+TEST(BinaryUpgrade, EndsWithItsWaitersAndIsOverdueAfterItsDeadline) {
+  BinaryUpgrade u;
+  EXPECT_FALSE(u.running());
+  u.started(42, 100);
+  EXPECT_TRUE(u.is_new_master(42));
+  EXPECT_FALSE(u.overdue(99));
+  EXPECT_TRUE(u.overdue(100));
+  int answered = 0;
+  u.wait([&](Outcome, pid_t) { ++answered; });
+  auto waiters = u.end();
+  EXPECT_EQ(waiters.size(), 1u);
+  EXPECT_FALSE(u.running());
+  EXPECT_FALSE(u.is_new_master(42));
+  EXPECT_EQ(answered, 0);
 }
 
 }  // namespace

@@ -22,6 +22,7 @@
 #include "greenfork/arbiter/arbiter_options.hpp"
 #include "greenfork/arbiter/control_target.hpp"
 #include "greenfork/arbiter/process_ops.hpp"
+#include "greenfork/arbiter/binary_upgrade.hpp"
 #include "greenfork/arbiter/notify_message.hpp"
 #include "greenfork/arbiter/notify_socket.hpp"
 #include "greenfork/arbiter/rolling_reload.hpp"
@@ -68,11 +69,6 @@ class Supervisor final : public ControlTarget {
     WorkerPool* pool;
     ScaleResult result;
     std::function<void(Outcome, ScaleResult)> done;
-  };
-  struct Upgrade {
-    pid_t pid = 0;
-    double deadline = 0;
-    std::vector<std::function<void(Outcome, pid_t)>> waiters;
   };
 
   // supervisor.cpp
@@ -167,7 +163,7 @@ class Supervisor final : public ControlTarget {
   uint64_t next_listener_ = 1;
   std::vector<ScaleWaiter> scale_waiters_;
   RollingReload reloads_;
-  std::optional<Upgrade> upgrade_;
+  BinaryUpgrade upgrade_;
 };
 
 }  // namespace greenfork::arbiter
