@@ -20,7 +20,7 @@ bool has_name(std::string_view kv, const char* name) {
 
 std::vector<BinaryUpgrade::Done> BinaryUpgrade::end() {
   pid_ = 0;
-  deadline_ = 0;
+  deadline_ = {};
   return std::exchange(waiters_, {});
 }
 

@@ -105,11 +105,7 @@ class PosixProcessOps final : public ProcessOps {
     }
     return out;
   }
-  double now() override {
-    timespec ts{};
-    ::clock_gettime(CLOCK_MONOTONIC, &ts);
-    return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
-  }
+  MonoTime now() override { return std::chrono::steady_clock::now(); }
   std::optional<uint64_t> rss_bytes(pid_t pid) override {
     std::ifstream in("/proc/" + std::to_string(pid) + "/statm");
     uint64_t size = 0, resident = 0;

@@ -68,7 +68,7 @@ ReloadPlan plan_reload(unsigned desired, unsigned max_surge, unsigned max_unavai
   return plan;
 }
 
-RespawnPlan plan_respawn(unsigned missing, std::vector<HeldSlot> held, double now) {
+RespawnPlan plan_respawn(unsigned missing, std::vector<HeldSlot> held, MonoTime now) {
   std::stable_sort(held.begin(), held.end(), [](const HeldSlot& a, const HeldSlot& b) {
     return a.respawn_at < b.respawn_at;
   });

@@ -2,7 +2,7 @@
 
 namespace greenfork::arbiter {
 
-Shutdown::Begin Shutdown::begin(bool graceful, double graceful_wait, double now) {
+Shutdown::Begin Shutdown::begin(bool graceful, Seconds graceful_wait, MonoTime now) {
   if (stopping_ && (graceful || !graceful_)) return Begin::kIgnored;
   Begin result = stopping_ ? Begin::kEscalated : Begin::kFirst;
   stopping_ = true;
@@ -11,7 +11,7 @@ Shutdown::Begin Shutdown::begin(bool graceful, double graceful_wait, double now)
   return result;
 }
 
-Shutdown::Step Shutdown::check(bool workers_left, double now) {
+Shutdown::Step Shutdown::check(bool workers_left, MonoTime now) {
   if (finished_) return Step::kDone;
   if (workers_left && now >= deadline_ && !killed_all_) {
     killed_all_ = true;

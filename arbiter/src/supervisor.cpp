@@ -267,12 +267,12 @@ void Supervisor::handle_exit(WorkerPool& pool, pid_t pid, int status) {
   std::string meaning = describe_wait_status(status);
   bool reload_new = reloads_.is_new(pool, *w);
   ExitAction action = decide_exit(status, w->state, reload_new);
-  double uptime = now() - w->live.started_at;
+  Seconds uptime = now() - w->live.started_at;
   if (action == ExitAction::kExpected) {
     spdlog::info("Worker exited (pid: {}) slot {} [{}]: {}", pid, w->slot, pool.config.name, meaning);
   } else {
     spdlog::error("Worker exited (pid: {}) slot {} [{}]: {} after {:.1f}s", pid, w->slot,
-                  pool.config.name, meaning, uptime);
+                  pool.config.name, meaning, uptime.count());
   }
   emit(SupervisorEvent::Kind::kWorkerExited, pool.config.name, w->slot, pid, meaning);
   // A crashed worker's slot is held for its replacement (manage_pool).
@@ -290,11 +290,11 @@ void Supervisor::handle_exit(WorkerPool& pool, pid_t pid, int status) {
     case ExitAction::kRespawn: {
       ++pool.restarts;
       Backoff& backoff = pool.backoff_of(w->slot);
-      double delay = backoff.on_crash(uptime, w->live.ready(), now());
+      Seconds delay = backoff.on_crash(uptime, w->live.ready(), now());
       pool.held.push_back({w->slot, now() + delay});
-      if (delay > 0) {
+      if (delay > Seconds(0)) {
         spdlog::warn("pool [{}]: slot {} crashed {} time(s) in a row before READY; restarting it in {:.2f}s",
-                     pool.config.name, w->slot, backoff.fast_crashes(), delay);
+                     pool.config.name, w->slot, backoff.fast_crashes(), delay.count());
       }
       break;
     }
@@ -304,8 +304,8 @@ void Supervisor::handle_exit(WorkerPool& pool, pid_t pid, int status) {
 }
 
 void Supervisor::begin_stop(bool graceful, int exit_code) {
-  double graceful_wait = 0;
-  for (auto& p : pools_) graceful_wait = std::max(graceful_wait, p->config.graceful_timeout_seconds);
+  Seconds graceful_wait{0};
+  for (auto& p : pools_) graceful_wait = std::max(graceful_wait, Seconds(p->config.graceful_timeout_seconds));
   Shutdown::Begin begun = shutdown_.begin(graceful, graceful_wait, now());
   if (begun == Shutdown::Begin::kIgnored) return;
   if (begun == Shutdown::Begin::kFirst) {

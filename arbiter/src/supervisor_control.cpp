@@ -15,11 +15,11 @@
 namespace greenfork::arbiter {
 
 ArbiterSnapshot Supervisor::status() const {
-  double t = now();
+  MonoTime t = now();
   ArbiterSnapshot snap;
   snap.pid = ::getpid();
   snap.version = GF_VERSION;
-  snap.uptime_seconds = t - started_at_;
+  snap.uptime_seconds = (t - started_at_).count();
   snap.name = options_.config.name;
   for (const auto& p : pools_) {
     PoolSnapshot ps;
@@ -39,8 +39,8 @@ ArbiterSnapshot Supervisor::status() const {
       ws.slot = w->slot;
       ws.pid = w->pid;
       ws.state = w->state;
-      ws.uptime_seconds = t - w->live.started_at;
-      ws.last_heartbeat_age_seconds = w->live.last_beat >= 0 ? t - w->live.last_beat : -1;
+      ws.uptime_seconds = (t - w->live.started_at).count();
+      ws.last_heartbeat_age_seconds = w->live.last_beat ? (t - *w->live.last_beat).count() : -1;
       ws.requests_served = w->requests_served;
       ws.requests_in_flight = w->requests_in_flight;
       ws.rss_bytes = w->rss_bytes;
@@ -247,21 +247,21 @@ Outcome Supervisor::worker_beat(const HeartbeatReport& report, bool first,
     }
   }
   Worker& w = *worker;
-  double t = now();
+  MonoTime t = now();
   if (first) w.commands = std::move(commands);
   w.live.spoke = true;
   w.live.watchdog = true;
   w.live.last_beat = t;
   w.requests_served = report.requests_served;
   w.requests_in_flight = report.requests_in_flight;
-  w.live.oldest_request_age = report.oldest_request_age_seconds;
+  w.live.oldest_request_age = Seconds(report.oldest_request_age_seconds);
   w.live.oldest_request_seen_at = t;
   if (report.rss_bytes > 0) w.rss_bytes = report.rss_bytes;
   if (!report.status_text.empty()) w.status_text = report.status_text;
   if (w.state == WorkerState::kStarting) mark_ready(*pool, w);
   if (report.stopping && is_active(w.state)) {
     w.state = WorkerState::kDraining;
-    w.kill_at = t + pool->config.graceful_timeout_seconds;
+    w.kill_at = t + Seconds(pool->config.graceful_timeout_seconds);
   }
   manage_pools();
   return Outcome::success();

@@ -45,8 +45,8 @@ Outcome Supervisor::start_upgrade() {
     spdlog::error("upgrade: {}; this master keeps serving", pid.status().message());
     return Outcome::fail(ErrorCode::kInternal, "upgrade: " + pid.status().message());
   }
-  double bound = 0;
-  for (auto& p : pools_) bound = std::max(bound, p->config.boot_timeout_seconds);
+  Seconds bound{0};
+  for (auto& p : pools_) bound = std::max(bound, Seconds(p->config.boot_timeout_seconds));
   upgrade_.started(*pid, now() + bound + BinaryUpgrade::kSlack);
   spdlog::info("Upgrading: started new master {} (pid {}); waiting for its workers", spec.exec_path, *pid);
   emit(SupervisorEvent::Kind::kArbiterUpgrading, "", 0, *pid, "new master pid " + std::to_string(*pid));

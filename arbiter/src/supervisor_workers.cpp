@@ -19,8 +19,8 @@ extern char** environ;
 namespace greenfork::arbiter {
 namespace {
 
-constexpr double kAbortGrace = 1.0;  // SIGABRT -> SIGKILL for a hung worker
-constexpr double kUpgradeSettleSeconds = 2.0;  // workers up this long before the old master drains
+constexpr Seconds kAbortGrace{1.0};  // SIGABRT -> SIGKILL for a hung worker
+constexpr Seconds kUpgradeSettle{2.0};  // workers up this long before the old master drains
 
 // Variables of arbiterd's own environment a worker must not inherit.
 bool is_private_variable(std::string_view kv) {
@@ -143,7 +143,7 @@ bool Supervisor::spawn_worker(WorkerPool& pool, const PoolConfig& config, unsign
 void Supervisor::stop_worker(WorkerPool& pool, Worker& w, bool graceful) {
   if (graceful) {
     w.state = WorkerState::kDraining;
-    w.kill_at = now() + pool.config.graceful_timeout_seconds;
+    w.kill_at = now() + Seconds(pool.config.graceful_timeout_seconds);
     if (w.commands) w.commands(WorkerCommandKind::kGracefulStop);
     (void)ops_.kill_group(w.pid, SIGTERM);
     spdlog::info("Stopping worker (pid: {}) slot {} [{}]: TERM", w.pid, w.slot, pool.config.name);
@@ -167,7 +167,7 @@ void Supervisor::mark_ready(WorkerPool& pool, Worker& w) {
   w.state = WorkerState::kReady;
   w.live.ready_at = now();
   spdlog::info("Worker ready (pid: {}) slot {} [{}] after {:.2f}s", w.pid, w.slot, pool.config.name,
-               w.live.ready_at - w.live.started_at);
+               (*w.live.ready_at - w.live.started_at).count());
   emit(SupervisorEvent::Kind::kWorkerReady, pool.config.name, w.slot, w.pid, "");
 }
 
@@ -177,7 +177,7 @@ void Supervisor::handle_notify(WorkerPool& pool, Worker& w, const NotifyMessage&
   if (m.requests_served) w.requests_served = *m.requests_served;
   if (m.requests_in_flight) w.requests_in_flight = *m.requests_in_flight;
   if (m.oldest_request_age) {
-    w.live.oldest_request_age = *m.oldest_request_age;
+    w.live.oldest_request_age = Seconds(*m.oldest_request_age);
     w.live.oldest_request_seen_at = now();
   }
   if (m.watchdog) {
@@ -191,23 +191,23 @@ void Supervisor::handle_notify(WorkerPool& pool, Worker& w, const NotifyMessage&
   if (m.stopping && is_active(w.state)) {
     // The worker stops on its own: count it out so a replacement starts.
     w.state = WorkerState::kDraining;
-    w.kill_at = now() + pool.config.graceful_timeout_seconds;
+    w.kill_at = now() + Seconds(pool.config.graceful_timeout_seconds);
   }
 }
 
 void Supervisor::check_liveness() {
-  double t = now();
+  MonoTime t = now();
   for (auto& p : pools_) {
     // Snapshot the pointers: handlers below may stop or roll back workers.
     std::vector<Worker*> ws;
     for (auto& w : p->workers) ws.push_back(w.get());
     for (Worker* w : ws) {
       if (!is_active(w->state)) {
-        if (w->kill_at >= 0 && t >= w->kill_at) {
+        if (w->kill_at && t >= *w->kill_at) {
           spdlog::warn("Worker (pid: {}) slot {} [{}] did not exit in time: SIGKILL", w->pid, w->slot,
                        p->config.name);
           (void)ops_.kill_group(w->pid, SIGKILL);
-          w->kill_at = -1;
+          w->kill_at.reset();
         }
         continue;
       }
@@ -331,10 +331,10 @@ void Supervisor::check_initial_ready() {
     if (p->ready_count() < p->desired) all_ready = false;
   }
   if (!all_ready) {
-    settled_since_ = -1;
+    settled_since_.reset();
     return;
   }
-  if (settled_since_ < 0) settled_since_ = now();
+  if (!settled_since_) settled_since_ = now();
   if (!initial_ready_sent_) {
     initial_ready_sent_ = true;
     spdlog::info("All pools ready");
@@ -345,7 +345,7 @@ void Supervisor::check_initial_ready() {
   // silent second may still be about to exit 4).
   if (options_.upgrade_parent_notify.empty()) {
     upgrade_parent_told_ = true;
-  } else if (!upgrade_parent_told_ && now() - settled_since_ >= kUpgradeSettleSeconds) {
+  } else if (!upgrade_parent_told_ && now() - *settled_since_ >= kUpgradeSettle) {
     upgrade_parent_told_ = true;
     spdlog::info("Telling the old master we are ready");
     Status s = sd_notify_to(options_.upgrade_parent_notify, "READY=1");

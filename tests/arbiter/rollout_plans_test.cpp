@@ -17,97 +17,98 @@ constexpr auto D = WorkerState::kDraining;
 
 int exited(int code) { return code << 8; }  // a waitpid() status for exit(code)
 int signalled(int sig) { return sig; }
+MonoTime at(double seconds) { return MonoTime(Seconds(seconds)); }
 
 TEST(ScalePlan, SpawnsTheMissingWorkers) {
-  ScalePlan p = plan_scale(3, {{1, R, 10, 0}});
+  ScalePlan p = plan_scale(3, {{1, R, at(10), 0}});
   EXPECT_EQ(p.spawn, 2u);
   EXPECT_TRUE(p.stop.empty());
 }
 
 TEST(ScalePlan, DrainingWorkersDoNotCount) {
-  ScalePlan p = plan_scale(2, {{1, R, 10, 0}, {2, D, 5, 0}});
+  ScalePlan p = plan_scale(2, {{1, R, at(10), 0}, {2, D, at(5), 0}});
   EXPECT_EQ(p.spawn, 1u);
 }
 
 TEST(ScalePlan, StopsTheOldestExtraWorkers) {
-  ScalePlan p = plan_scale(1, {{1, R, 30, 0}, {2, R, 10, 0}, {3, S, 20, 0}});
+  ScalePlan p = plan_scale(1, {{1, R, at(30), 0}, {2, R, at(10), 0}, {3, S, at(20), 0}});
   EXPECT_EQ(p.spawn, 0u);
   EXPECT_EQ(p.stop, (std::vector<unsigned>{2, 3}));
 }
 
 TEST(ScalePlan, NothingToDoWhenSettled) {
-  ScalePlan p = plan_scale(2, {{1, R, 1, 0}, {2, S, 2, 0}});
+  ScalePlan p = plan_scale(2, {{1, R, at(1), 0}, {2, S, at(2), 0}});
   EXPECT_EQ(p.spawn, 0u);
   EXPECT_TRUE(p.stop.empty());
 }
 
 TEST(ReloadPlan, SurgeOneStartsOneNewWorkerFirst) {
-  ReloadPlan p = plan_reload(2, 1, 0, 1, {{1, R, 1, 0}, {2, R, 2, 0}});
+  ReloadPlan p = plan_reload(2, 1, 0, 1, {{1, R, at(1), 0}, {2, R, at(2), 0}});
   EXPECT_EQ(p.spawn, 1u);
   EXPECT_TRUE(p.stop.empty());
   EXPECT_FALSE(p.done);
 }
 
 TEST(ReloadPlan, WaitsForTheNewWorkerToBeReady) {
-  ReloadPlan p = plan_reload(2, 1, 0, 1, {{1, R, 1, 0}, {2, R, 2, 0}, {3, S, 3, 1}});
+  ReloadPlan p = plan_reload(2, 1, 0, 1, {{1, R, at(1), 0}, {2, R, at(2), 0}, {3, S, at(3), 1}});
   EXPECT_EQ(p.spawn, 0u);
   EXPECT_TRUE(p.stop.empty());
 }
 
 TEST(ReloadPlan, StopsTheOldestOldWorkerOnceTheNewOneIsReady) {
-  ReloadPlan p = plan_reload(2, 1, 0, 1, {{1, R, 1, 0}, {2, R, 2, 0}, {3, R, 3, 1}});
+  ReloadPlan p = plan_reload(2, 1, 0, 1, {{1, R, at(1), 0}, {2, R, at(2), 0}, {3, R, at(3), 1}});
   EXPECT_EQ(p.stop, (std::vector<unsigned>{1}));
   EXPECT_EQ(p.spawn, 1u);  // the stopped one leaves room for the next new worker
 }
 
 TEST(ReloadPlan, DoneWhenOnlyReadyNewWorkersRemain) {
-  ReloadPlan p = plan_reload(2, 1, 0, 1, {{1, D, 1, 0}, {3, R, 3, 1}, {4, R, 4, 1}});
+  ReloadPlan p = plan_reload(2, 1, 0, 1, {{1, D, at(1), 0}, {3, R, at(3), 1}, {4, R, at(4), 1}});
   EXPECT_TRUE(p.done);
 }
 
 TEST(ReloadPlan, NotDoneWhileANewWorkerIsStarting) {
-  ReloadPlan p = plan_reload(2, 1, 0, 1, {{3, R, 3, 1}, {4, S, 4, 1}});
+  ReloadPlan p = plan_reload(2, 1, 0, 1, {{3, R, at(3), 1}, {4, S, at(4), 1}});
   EXPECT_FALSE(p.done);
   EXPECT_EQ(p.spawn, 0u);
 }
 
 TEST(ReloadPlan, MaxUnavailableStopsBeforeStarting) {
-  ReloadPlan p = plan_reload(2, 0, 1, 1, {{1, R, 1, 0}, {2, R, 2, 0}});
+  ReloadPlan p = plan_reload(2, 0, 1, 1, {{1, R, at(1), 0}, {2, R, at(2), 0}});
   EXPECT_EQ(p.stop, (std::vector<unsigned>{1}));
   EXPECT_EQ(p.spawn, 1u);
 }
 
 TEST(ReloadPlan, NeverBelowDesiredMinusUnavailable) {
   // Surge 2: two new at once, old ones stay until new ones are READY.
-  ReloadPlan p = plan_reload(3, 2, 0, 1, {{1, R, 1, 0}, {2, R, 2, 0}, {3, R, 3, 0}});
+  ReloadPlan p = plan_reload(3, 2, 0, 1, {{1, R, at(1), 0}, {2, R, at(2), 0}, {3, R, at(3), 0}});
   EXPECT_EQ(p.spawn, 2u);
   EXPECT_TRUE(p.stop.empty());
 }
 
 TEST(ReloadPlan, ZeroSurgeAndZeroUnavailableStillProgresses) {
-  ReloadPlan p = plan_reload(1, 0, 0, 1, {{1, R, 1, 0}});
+  ReloadPlan p = plan_reload(1, 0, 0, 1, {{1, R, at(1), 0}});
   EXPECT_EQ(p.spawn, 1u);
 }
 
 TEST(ReloadPlan, OldWorkersStillBootingAreStoppedAtOnce) {
-  ReloadPlan p = plan_reload(2, 1, 0, 1, {{1, R, 1, 0}, {2, S, 2, 0}});
+  ReloadPlan p = plan_reload(2, 1, 0, 1, {{1, R, at(1), 0}, {2, S, at(2), 0}});
   EXPECT_EQ(p.stop, (std::vector<unsigned>{2}));
 }
 
 TEST(RespawnPlan, HeldSlotsWaitForTheirOwnBackoffAndTheRestStartNow) {
   // 3 missing: slot 1 is due, slot 2 waits until 50; one more starts fresh.
-  RespawnPlan p = plan_respawn(3, {{2, 50.0}, {1, 9.0}}, 10.0);
+  RespawnPlan p = plan_respawn(3, {{2, at(50.0)}, {1, at(9.0)}}, at(10.0));
   EXPECT_EQ(p.into_held, (std::vector<unsigned>{1}));
   EXPECT_EQ(p.fresh, 1u);
   EXPECT_TRUE(p.release.empty());
 }
 
 TEST(RespawnPlan, ScaledDownReleasesTheSlotsThatWouldWaitLongest) {
-  RespawnPlan p = plan_respawn(1, {{2, 50.0}, {1, 9.0}, {3, 30.0}}, 10.0);
+  RespawnPlan p = plan_respawn(1, {{2, at(50.0)}, {1, at(9.0)}, {3, at(30.0)}}, at(10.0));
   EXPECT_EQ(p.release, (std::vector<unsigned>{2, 3}));
   EXPECT_EQ(p.into_held, (std::vector<unsigned>{1}));
   EXPECT_EQ(p.fresh, 0u);
-  EXPECT_TRUE(plan_respawn(0, {}, 0).into_held.empty());
+  EXPECT_TRUE(plan_respawn(0, {}, at(0)).into_held.empty());
 }
 
 TEST(ExitDecision, BadArgumentsBootAndAppErrorsBeforeReadyFailThePool) {

@@ -43,7 +43,7 @@ class FakeOps final : public ProcessOps {
     return r;
   }
   std::string random_token() override { return "token" + std::to_string(next_token++); }
-  double now() override { return clock; }
+  MonoTime now() override { return clock; }
   std::optional<uint64_t> rss_bytes(pid_t) override { return 4096; }
   StatusOr<ClosedListener> close_listener(int fd) override {
     open_listeners.erase(fd);
@@ -69,7 +69,7 @@ class FakeOps final : public ProcessOps {
     return {};
   }
 
-  double clock = 1000;
+  MonoTime clock{Seconds(1000)};
   pid_t next_pid = 100;
   int next_token = 1;
   bool exit_on_signal = true;
@@ -107,7 +107,7 @@ class SupervisorTest : public ::testing::Test {
   // Advances the fake clock and runs one tick, with whatever the loop has
   // ready before and after it (signals, notify datagrams): no wall clock.
   void advance(double seconds) {
-    ops.clock += seconds;
+    ops.clock += Seconds(seconds);
     io.poll();
     io.restart();
     sup->tick();
@@ -181,7 +181,7 @@ TEST_F(SupervisorTest, RespawnsACrashedWorkerInTheSameSlot) {
   start({pool("web", 2)});
   beat(100);
   beat(101);
-  ops.clock += 20;  // healthy, and within the heartbeat timeout
+  ops.clock += Seconds(20);  // healthy, and within the heartbeat timeout
   ops.exit(100, SIGKILL);
   advance(0);
   ASSERT_EQ(ops.spawned.size(), 3u);
@@ -207,7 +207,7 @@ TEST_F(SupervisorTest, AWorkerKilledEveryHalfSecondAfterReadyIsAlwaysReplacedAtO
   for (pid_t pid = 100; pid < 120; ++pid) {
     ASSERT_EQ(ops.spawned.size(), static_cast<size_t>(pid - 99));
     beat(pid);  // READY: it booted
-    ops.clock += 0.5;
+    ops.clock += Seconds(0.5);
     ops.exit(pid, SIGKILL);
     advance(0);
   }
@@ -225,7 +225,7 @@ TEST_F(SupervisorTest, OneSlotsCrashLoopDoesNotHoldBackTheOtherSlots) {
   ops.exit(102, 1 << 8);  // again: slot 1 now waits for its back-off
   advance(0);
   EXPECT_EQ(ops.spawned.size(), 3u);
-  ops.clock += 0.01;
+  ops.clock += Seconds(0.01);
   ops.exit(101, SIGKILL);  // slot 2 dies: its replacement does not wait behind slot 1
   advance(0);
   ASSERT_EQ(ops.spawned.size(), 4u);
@@ -274,7 +274,7 @@ TEST_F(SupervisorTest, ExitTwoBeforeReadyFailsThePoolWithTheWorkersLastStatus) {
 TEST_F(SupervisorTest, AWorkerThatWasReadyAndExitsThreeIsRespawned) {
   start({pool("web", 1)});
   beat(100);
-  ops.clock += 20;
+  ops.clock += Seconds(20);
   ops.exit(100, 3 << 8);
   advance(0);
   EXPECT_EQ(snap().state, PoolState::kRunning);
@@ -322,7 +322,7 @@ TEST_F(SupervisorTest, ScaleValidatesAndWaitsForReady) {
 TEST_F(SupervisorTest, ScaleDownStopsTheOldestWithTerm) {
   start({pool("web", 2)});
   beat(100);
-  ops.clock += 1;
+  ops.clock += Seconds(1);
   beat(101);
   ScaleCommand c;
   c.relative = true;
@@ -521,10 +521,10 @@ TEST(BinaryUpgrade, TheNewMasterGetsEveryListenerOnceByNumberAndNoWorkerVariable
 TEST(BinaryUpgrade, EndsWithItsWaitersAndIsOverdueAfterItsDeadline) {
   BinaryUpgrade u;
   EXPECT_FALSE(u.running());
-  u.started(42, 100);
+  u.started(42, MonoTime(Seconds(100)));
   EXPECT_TRUE(u.is_new_master(42));
-  EXPECT_FALSE(u.overdue(99));
-  EXPECT_TRUE(u.overdue(100));
+  EXPECT_FALSE(u.overdue(MonoTime(Seconds(99))));
+  EXPECT_TRUE(u.overdue(MonoTime(Seconds(100))));
   int answered = 0;
   u.wait([&](Outcome, pid_t) { ++answered; });
   auto waiters = u.end();

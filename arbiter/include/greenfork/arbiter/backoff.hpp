@@ -11,10 +11,13 @@
 // always replaced at once.
 //
 //   Backoff b(config.backoff);
-//   double delay = b.on_crash(/*uptime=*/0.2, /*was_ready=*/false, now);  // 0, 0.1, 0.2 ...
+//   Seconds delay = b.on_crash(/*uptime=*/Seconds(0.2), /*was_ready=*/false, now);  // 0, 0.1, 0.2 ...
 #pragma once
 
+#include <optional>
+
 #include "greenfork/arbiter/config.hpp"
+#include "greenfork/arbiter/mono_time.hpp"
 
 namespace greenfork::arbiter {
 
@@ -22,9 +25,9 @@ class Backoff {
  public:
   explicit Backoff(BackoffConfig config = {}) : config_(config) {}
 
-  // A worker died unasked after `uptime` seconds; returns the delay before
-  // its replacement may start.
-  double on_crash(double uptime, bool was_ready, double now);
+  // A worker died unasked after `uptime`; returns the delay before its
+  // replacement may start.
+  Seconds on_crash(Seconds uptime, bool was_ready, MonoTime now);
   void reset() { fast_crashes_ = 0; }
   unsigned fast_crashes() const { return fast_crashes_; }
   void set_config(BackoffConfig config) { config_ = config; }
@@ -32,7 +35,7 @@ class Backoff {
  private:
   BackoffConfig config_;
   unsigned fast_crashes_ = 0;
-  double last_crash_ = -1e18;
+  std::optional<MonoTime> last_crash_;
 };
 
 }  // namespace greenfork::arbiter

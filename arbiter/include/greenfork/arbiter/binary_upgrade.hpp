@@ -5,7 +5,7 @@
 //
 //   BinaryUpgrade upgrade;
 //   SpawnSpec spec = BinaryUpgrade::new_master_spec(options, sockets, notify_path, env);
-//   upgrade.started(*ops.spawn(spec), now + bound);
+//   upgrade.started(*ops.spawn(spec), ops.now() + bound);
 //   if (upgrade.is_new_master(datagram.pid) && message.ready) { ... drain ... }
 #pragma once
 
@@ -17,6 +17,7 @@
 
 #include "greenfork/arbiter/arbiter_options.hpp"
 #include "greenfork/arbiter/control_target.hpp"
+#include "greenfork/arbiter/mono_time.hpp"
 #include "greenfork/arbiter/process_ops.hpp"
 
 namespace greenfork::arbiter {
@@ -24,14 +25,14 @@ namespace greenfork::arbiter {
 class BinaryUpgrade {
  public:
   using Done = std::function<void(Outcome, pid_t)>;
-  static constexpr double kSlack = 10.0;  // beyond the slowest boot_timeout
+  static constexpr Seconds kSlack{10.0};  // beyond the slowest boot_timeout
 
   bool running() const { return pid_ != 0; }
   pid_t pid() const { return pid_; }
   bool is_new_master(pid_t pid) const { return running() && pid == pid_; }
-  bool overdue(double now) const { return running() && now >= deadline_; }
+  bool overdue(MonoTime now) const { return running() && now >= deadline_; }
 
-  void started(pid_t pid, double deadline) {
+  void started(pid_t pid, MonoTime deadline) {
     pid_ = pid;
     deadline_ = deadline;
   }
@@ -53,7 +54,7 @@ class BinaryUpgrade {
 
  private:
   pid_t pid_ = 0;
-  double deadline_ = 0;
+  MonoTime deadline_{};
   std::vector<Done> waiters_;
 };
 

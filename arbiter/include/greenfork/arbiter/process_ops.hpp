@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "greenfork/arbiter/mono_time.hpp"
 #include "greenfork/status.hpp"
 
 namespace greenfork::arbiter {
@@ -71,8 +72,8 @@ class ProcessOps {
   virtual std::optional<Reaped> reap() = 0;
   // A fresh random secret (hex) for ARBITER_WORKER_TOKEN.
   virtual std::string random_token() = 0;
-  // Monotonic seconds.
-  virtual double now() = 0;
+  // The monotonic clock.
+  virtual MonoTime now() = 0;
   // Resident set size from /proc/<pid>/statm.
   virtual std::optional<uint64_t> rss_bytes(pid_t pid) = 0;
   // Drops arbiterd's copy of listening socket `fd` (dup2 of /dev/null onto

@@ -10,13 +10,14 @@
 #include <vector>
 
 #include "greenfork/arbiter/control_target.hpp"
+#include "greenfork/arbiter/mono_time.hpp"
 
 namespace greenfork::arbiter {
 
 struct WorkerView {
   unsigned slot = 0;
   WorkerState state = WorkerState::kStarting;
-  double started_at = 0;
+  MonoTime started_at{};
   unsigned generation = 0;
 };
 
@@ -49,7 +50,7 @@ ReloadPlan plan_reload(unsigned desired, unsigned max_surge, unsigned max_unavai
 // back-off), so that the slot's crash history stays with it.
 struct HeldSlot {
   unsigned slot = 0;
-  double respawn_at = 0;
+  MonoTime respawn_at{};
 };
 
 struct RespawnPlan {
@@ -61,6 +62,6 @@ struct RespawnPlan {
 // How `missing` workers (desired minus active) are started at `now`: a held
 // slot waits for its own back-off, every other missing worker starts at
 // once, so one slot's crash loop never holds back the others.
-RespawnPlan plan_respawn(unsigned missing, std::vector<HeldSlot> held, double now);
+RespawnPlan plan_respawn(unsigned missing, std::vector<HeldSlot> held, MonoTime now);
 
 }  // namespace greenfork::arbiter

@@ -4,25 +4,27 @@
 // ends the loop on the verdicts.
 //
 //   Shutdown shutdown;
-//   if (shutdown.begin(/*graceful=*/true, /*graceful_wait=*/30, now) == Shutdown::Begin::kFirst) ...
+//   if (shutdown.begin(/*graceful=*/true, Seconds(30), now) == Shutdown::Begin::kFirst) ...
 //   switch (shutdown.check(/*workers_left=*/true, now)) { case Shutdown::Step::kKillAll: ... }
 #pragma once
+
+#include "greenfork/arbiter/mono_time.hpp"
 
 namespace greenfork::arbiter {
 
 class Shutdown {
  public:
-  static constexpr double kFastStopWait = 2.0;   // INT/QUIT: QUIT, then KILL after this
-  static constexpr double kAfterKillWait = 3.0;  // after KILL, give up waiting for exits
+  static constexpr Seconds kFastStopWait{2.0};   // INT/QUIT: QUIT, then KILL after this
+  static constexpr Seconds kAfterKillWait{3.0};  // after KILL, give up waiting for exits
 
   enum class Begin {
     kIgnored,    // already stopping, at least as fast
     kFirst,      // the stop starts now
     kEscalated,  // a graceful stop becomes fast
   };
-  // A graceful stop waits `graceful_wait` seconds for the workers, a fast
-  // one kFastStopWait; only a fast stop may override a graceful one.
-  Begin begin(bool graceful, double graceful_wait, double now);
+  // A graceful stop waits `graceful_wait` for the workers, a fast one
+  // kFastStopWait; only a fast stop may override a graceful one.
+  Begin begin(bool graceful, Seconds graceful_wait, MonoTime now);
 
   enum class Step {
     kWait,     // workers are still draining, within the deadline
@@ -30,19 +32,19 @@ class Shutdown {
     kFinish,   // none left (or KILL went unanswered): end the loop, once
     kDone,     // already finished
   };
-  Step check(bool workers_left, double now);
+  Step check(bool workers_left, MonoTime now);
 
   bool stopping() const { return stopping_; }
   bool finished() const { return finished_; }
   // When the workers must be gone (graceful: graceful_timeout).
-  double deadline() const { return deadline_; }
+  MonoTime deadline() const { return deadline_; }
 
  private:
   bool stopping_ = false;
   bool graceful_ = true;
-  double deadline_ = 0;
+  MonoTime deadline_{};
   bool killed_all_ = false;
-  double give_up_at_ = 0;
+  MonoTime give_up_at_{};
   bool finished_ = false;
 };
 

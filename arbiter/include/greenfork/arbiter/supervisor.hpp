@@ -98,7 +98,7 @@ class Supervisor final : public ControlTarget {
   void emit(SupervisorEvent::Kind kind, const std::string& pool, unsigned slot, pid_t pid,
             const std::string& detail);
   void notify_systemd(const std::string& state);
-  double now() const { return ops_.now(); }
+  MonoTime now() const { return ops_.now(); }
 
   // supervisor_workers.cpp
   void manage_pools();
@@ -151,10 +151,10 @@ class Supervisor final : public ControlTarget {
   bool notify_paused_ = false;
   asio::signal_set signals_;
   asio::steady_timer tick_;
-  double started_at_ = 0;
+  MonoTime started_at_{};
   bool initial_ready_sent_ = false;
   bool upgrade_parent_told_ = false;
-  double settled_since_ = -1;
+  std::optional<MonoTime> settled_since_;  // all pools READY since
 
   Shutdown shutdown_;
   ArbiterExit exit_;

@@ -29,8 +29,8 @@ struct Worker {
   unsigned generation = 0;
   WorkerState state = WorkerState::kStarting;
   Liveness live;
-  // Draining/stopping: when to escalate to SIGKILL (-1: not scheduled).
-  double kill_at = -1;
+  // Draining/stopping: when to escalate to SIGKILL (empty: not scheduled).
+  std::optional<MonoTime> kill_at;
   // Stats from heartbeats.
   uint64_t requests_served = 0;
   uint32_t requests_in_flight = 0;
