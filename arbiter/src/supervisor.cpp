@@ -21,12 +21,6 @@ namespace {
 
 constexpr auto kTick = std::chrono::milliseconds(50);
 
-double unix_now() {
-  timespec ts{};
-  ::clock_gettime(CLOCK_REALTIME, &ts);
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
-}
-
 }  // namespace
 
 Supervisor::Supervisor(asio::io_context& io, ProcessOps& ops, ArbiterOptions options)
@@ -274,7 +268,7 @@ void Supervisor::handle_exit(WorkerPool& pool, pid_t pid, int status) {
     spdlog::error("Worker exited (pid: {}) slot {} [{}]: {} after {:.1f}s", pid, w->slot,
                   pool.config.name, meaning, uptime.count());
   }
-  emit(SupervisorEvent::Kind::kWorkerExited, pool.config.name, w->slot, pid, meaning);
+  events_.publish(SupervisorEvent::Kind::kWorkerExited, pool.config.name, w->slot, pid, meaning);
   // A crashed worker's slot is held for its replacement (manage_pool).
   if (shutdown_.stopping() || action != ExitAction::kRespawn) {
     slots_.release(w->slot);
@@ -312,7 +306,7 @@ void Supervisor::begin_stop(bool graceful, int exit_code) {
     exit_.code = exit_code;
     spdlog::info("{} stop: {} workers", graceful ? "Graceful" : "Fast", graceful ? "TERM" : "QUIT");
     notify_systemd("STOPPING=1");
-    emit(SupervisorEvent::Kind::kArbiterStopping, "", 0, 0, graceful ? "graceful" : "fast");
+    events_.publish(SupervisorEvent::Kind::kArbiterStopping, "", 0, 0, graceful ? "graceful" : "fast");
     Outcome stopping = Outcome::fail(ErrorCode::kUnavailable, "arbiterd is stopping");
     for (auto& sw : scale_waiters_) sw.done(stopping, sw.result);
     scale_waiters_.clear();
@@ -357,21 +351,6 @@ void Supervisor::check_stopped() {
   tick_.cancel();
   if (notify_watch_) notify_watch_->cancel();
   io_.stop();
-}
-
-void Supervisor::emit(SupervisorEvent::Kind kind, const std::string& pool, unsigned slot, pid_t pid,
-                      const std::string& detail) {
-  SupervisorEvent e;
-  e.kind = kind;
-  e.unix_time = unix_now();
-  e.pool = pool;
-  e.slot = slot;
-  e.pid = pid;
-  e.detail = detail;
-  auto copy = listeners_;  // a listener may unsubscribe while we iterate
-  for (auto& [id, fn] : copy) {
-    if (listeners_.count(id) != 0) fn(e);
-  }
 }
 
 void Supervisor::notify_systemd(const std::string& state) {

@@ -107,7 +107,7 @@ void Supervisor::scale(const ScaleCommand& command, std::function<void(Outcome, 
     }
   }
   spdlog::info("pool [{}]: scaled {} -> {}", pool->config.name, result.previous, result.desired);
-  emit(SupervisorEvent::Kind::kPoolScaled, pool->config.name, 0, 0,
+  events_.publish(SupervisorEvent::Kind::kPoolScaled, pool->config.name, 0, 0,
        std::to_string(result.previous) + " -> " + std::to_string(result.desired));
   manage_pool(*pool);
   if (!command.wait || pool->settled() || target == 0) return done(Outcome::success(), result);
@@ -208,12 +208,10 @@ Outcome Supervisor::signal(const std::string& pool_name, const std::string& sign
 }
 
 uint64_t Supervisor::subscribe(std::function<void(const SupervisorEvent&)> listener) {
-  uint64_t id = next_listener_++;
-  listeners_[id] = std::move(listener);
-  return id;
+  return events_.subscribe(std::move(listener));
 }
 
-void Supervisor::unsubscribe(uint64_t id) { listeners_.erase(id); }
+void Supervisor::unsubscribe(uint64_t id) { events_.unsubscribe(id); }
 
 Outcome Supervisor::worker_beat(const HeartbeatReport& report, bool first,
                                 std::function<void(WorkerCommandKind)> commands) {

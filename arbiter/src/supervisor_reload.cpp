@@ -57,7 +57,7 @@ Outcome Supervisor::start_reload(WorkerPool& pool, std::optional<PoolConfig> nex
   unsigned gen = RollingReload::new_generation(pool);
   spdlog::info("pool [{}]: reloading {} worker(s) to generation {} (max_surge {}, max_unavailable {})",
                pool.config.name, pool.desired, gen, target.max_surge, target.max_unavailable);
-  emit(SupervisorEvent::Kind::kPoolReloading, pool.config.name, 0, 0, "generation " + std::to_string(gen));
+  events_.publish(SupervisorEvent::Kind::kPoolReloading, pool.config.name, 0, 0, "generation " + std::to_string(gen));
   manage_pool(pool);
   return Outcome::success();
 }
@@ -66,7 +66,7 @@ void Supervisor::finish_reload(WorkerPool& pool) {
   reloads_.finish(pool);
   pool.slot_backoff.clear();  // the new configuration's back-off, from zero
   spdlog::info("pool [{}]: reloaded (generation {})", pool.config.name, pool.generation);
-  emit(SupervisorEvent::Kind::kPoolReloaded, pool.config.name, 0, 0,
+  events_.publish(SupervisorEvent::Kind::kPoolReloaded, pool.config.name, 0, 0,
        "generation " + std::to_string(pool.generation));
   reload_ended(pool, "");
 }
@@ -80,7 +80,7 @@ void Supervisor::rollback(WorkerPool& pool, const std::string& reason) {
   pool.state_reason = "reload rolled back: " + reason;
   if (pool.state == PoolState::kFailed) close_listeners(pool, /*for_good=*/false);
   spdlog::error("pool [{}]: reload rolled back: {}; the old workers keep serving", pool.config.name, reason);
-  emit(SupervisorEvent::Kind::kPoolRolledBack, pool.config.name, 0, 0, reason);
+  events_.publish(SupervisorEvent::Kind::kPoolRolledBack, pool.config.name, 0, 0, reason);
   reload_ended(pool, reason);
 }
 

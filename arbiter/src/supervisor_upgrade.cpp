@@ -49,7 +49,7 @@ Outcome Supervisor::start_upgrade() {
   for (auto& p : pools_) bound = std::max(bound, Seconds(p->config.boot_timeout_seconds));
   upgrade_.started(*pid, now() + bound + BinaryUpgrade::kSlack);
   spdlog::info("Upgrading: started new master {} (pid {}); waiting for its workers", spec.exec_path, *pid);
-  emit(SupervisorEvent::Kind::kArbiterUpgrading, "", 0, *pid, "new master pid " + std::to_string(*pid));
+  events_.publish(SupervisorEvent::Kind::kArbiterUpgrading, "", 0, *pid, "new master pid " + std::to_string(*pid));
   return Outcome::success();
 }
 

@@ -134,7 +134,7 @@ bool Supervisor::spawn_worker(WorkerPool& pool, const PoolConfig& config, unsign
   w->pid = *pid;
   w->live.started_at = now();
   spdlog::info("Booting worker with pid: {} slot {} [{}]", w->pid, w->slot, config.name);
-  emit(SupervisorEvent::Kind::kWorkerSpawned, config.name, w->slot, w->pid,
+  events_.publish(SupervisorEvent::Kind::kWorkerSpawned, config.name, w->slot, w->pid,
        "generation " + std::to_string(generation));
   pool.workers.push_back(std::move(w));
   return true;
@@ -156,7 +156,7 @@ void Supervisor::stop_worker(WorkerPool& pool, Worker& w, bool graceful) {
 
 void Supervisor::kill_for_timeout(WorkerPool& pool, Worker& w, const std::string& why) {
   spdlog::critical("WORKER TIMEOUT (pid:{}) slot {} [{}]: {}", w.pid, w.slot, pool.config.name, why);
-  emit(SupervisorEvent::Kind::kWorkerTimedOut, pool.config.name, w.slot, w.pid, why);
+  events_.publish(SupervisorEvent::Kind::kWorkerTimedOut, pool.config.name, w.slot, w.pid, why);
   w.state = WorkerState::kStopping;
   w.kill_at = now() + kAbortGrace;
   (void)ops_.kill_process(w.pid, SIGABRT);
@@ -168,7 +168,7 @@ void Supervisor::mark_ready(WorkerPool& pool, Worker& w) {
   w.live.ready_at = now();
   spdlog::info("Worker ready (pid: {}) slot {} [{}] after {:.2f}s", w.pid, w.slot, pool.config.name,
                (*w.live.ready_at - w.live.started_at).count());
-  emit(SupervisorEvent::Kind::kWorkerReady, pool.config.name, w.slot, w.pid, "");
+  events_.publish(SupervisorEvent::Kind::kWorkerReady, pool.config.name, w.slot, w.pid, "");
 }
 
 void Supervisor::handle_notify(WorkerPool& pool, Worker& w, const NotifyMessage& m) {
@@ -285,7 +285,7 @@ void Supervisor::fail_pool(WorkerPool& pool, const std::string& reason) {
   pool.state = PoolState::kFailed;
   pool.state_reason = reason;
   spdlog::critical("pool [{}] FAILED: {}; not restarting it", pool.config.name, reason);
-  emit(SupervisorEvent::Kind::kPoolFailed, pool.config.name, 0, 0, reason);
+  events_.publish(SupervisorEvent::Kind::kPoolFailed, pool.config.name, 0, 0, reason);
   for (auto& w : pool.workers) {
     if (is_active(w->state)) stop_worker(pool, *w, true);
   }

@@ -23,6 +23,7 @@
 #include "greenfork/arbiter/control_target.hpp"
 #include "greenfork/arbiter/process_ops.hpp"
 #include "greenfork/arbiter/binary_upgrade.hpp"
+#include "greenfork/arbiter/event_feed.hpp"
 #include "greenfork/arbiter/notify_message.hpp"
 #include "greenfork/arbiter/notify_socket.hpp"
 #include "greenfork/arbiter/rolling_reload.hpp"
@@ -95,8 +96,6 @@ class Supervisor final : public ControlTarget {
   void handle_exit(WorkerPool& pool, pid_t pid, int status);
   void begin_stop(bool graceful, int exit_code);
   void check_stopped();
-  void emit(SupervisorEvent::Kind kind, const std::string& pool, unsigned slot, pid_t pid,
-            const std::string& detail);
   void notify_systemd(const std::string& state);
   MonoTime now() const { return ops_.now(); }
 
@@ -159,8 +158,7 @@ class Supervisor final : public ControlTarget {
   Shutdown shutdown_;
   ArbiterExit exit_;
 
-  std::map<uint64_t, std::function<void(const SupervisorEvent&)>> listeners_;
-  uint64_t next_listener_ = 1;
+  EventFeed events_;
   std::vector<ScaleWaiter> scale_waiters_;
   RollingReload reloads_;
   BinaryUpgrade upgrade_;
