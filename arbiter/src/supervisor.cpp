@@ -9,7 +9,6 @@
 #include <cerrno>
 #include <chrono>
 #include <csignal>
-#include <ctime>
 
 #include <spdlog/spdlog.h>
 

@@ -1,16 +1,12 @@
 // Workers: spawn, stop, liveness, and bringing each pool to its target.
-#include <grp.h>
-#include <pwd.h>
 #include <unistd.h>
 
 #include <csignal>
-#include <cstdlib>
-#include <cstring>
 
-#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include "greenfork/arbiter/supervisor.hpp"
+#include "greenfork/arbiter/worker_spawn_spec.hpp"
 #include "greenfork/contract.hpp"
 #include "greenfork/sd_notify.hpp"
 
@@ -21,34 +17,6 @@ namespace {
 
 constexpr Seconds kAbortGrace{1.0};  // SIGABRT -> SIGKILL for a hung worker
 constexpr Seconds kUpgradeSettle{2.0};  // workers up this long before the old master drains
-
-// Variables of arbiterd's own environment a worker must not inherit.
-bool is_private_variable(std::string_view kv) {
-  for (const char* name : {contract::kListenFds, contract::kListenFdNames, contract::kListenPid,
-                           contract::kNotifySocket, contract::kArbiterSocket, contract::kWorkerId,
-                           contract::kWorkerToken, contract::kPool, contract::kHeartbeatInterval,
-                           contract::kUpgradeFds, contract::kUpgradeParent, contract::kUpgradeNotify}) {
-    size_t n = std::strlen(name);
-    if (kv.size() > n && kv.compare(0, n, name) == 0 && kv[n] == '=') return true;
-  }
-  return false;
-}
-
-void set_var(std::vector<std::string>& env, const std::string& key, const std::string& value) {
-  for (auto& kv : env) {
-    if (kv.size() > key.size() && kv.compare(0, key.size(), key) == 0 && kv[key.size()] == '=') {
-      kv = key + "=" + value;
-      return;
-    }
-  }
-  env.push_back(key + "=" + value);
-}
-
-std::string join(const std::vector<std::string>& parts, const char* sep) {
-  std::string out;
-  for (const auto& p : parts) out += (out.empty() ? "" : sep) + p;
-  return out;
-}
 
 }  // namespace
 
@@ -66,28 +34,20 @@ std::pair<WorkerPool*, Worker*> Supervisor::find_worker_by_pid(pid_t pid) {
   return {nullptr, nullptr};
 }
 
-std::vector<std::string> Supervisor::worker_env(const WorkerPool& pool, const PoolConfig& config,
-                                                unsigned slot, const std::string& token) const {
-  std::vector<std::string> env;
-  for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
-    if (!is_private_variable(*e)) env.emplace_back(*e);
-  }
-  for (const auto& [k, v] : config.env) set_var(env, k, v);
-  set_var(env, contract::kListenFds, std::to_string(pool.sockets.fds.size()));
-  set_var(env, contract::kListenFdNames, join(pool.sockets.names, ":"));
-  set_var(env, contract::kNotifySocket, notify_ ? notify_->address() : "");
-  set_var(env, contract::kArbiterSocket, options_.control_socket);
-  set_var(env, contract::kWorkerId, std::to_string(slot));
-  set_var(env, contract::kWorkerToken, token);
-  set_var(env, contract::kPool, config.name);
-  set_var(env, contract::kHeartbeatInterval, fmt::format("{:g}", config.timeout_seconds / 2));
-  return env;
-}
-
 bool Supervisor::spawn_worker(WorkerPool& pool, const PoolConfig& config, unsigned generation,
                               std::optional<unsigned> held_slot) {
-  auto fail = [&](const std::string& why) {
-    if (held_slot) slots_.release(*held_slot);
+  auto w = std::make_unique<Worker>();
+  w->slot = held_slot ? *held_slot : slots_.acquire();
+  w->token = ops_.random_token();
+  w->generation = generation;
+  std::vector<std::string> environment;
+  for (char** e = environ; e != nullptr && *e != nullptr; ++e) environment.emplace_back(*e);
+  WorkerSlot who{w->slot, w->token, notify_ ? notify_->address() : "", options_.control_socket};
+  StatusOr<SpawnSpec> spec = worker_spawn_spec(config, pool.sockets, who, environment);
+  StatusOr<pid_t> pid = spec.ok() ? ops_.spawn(*spec) : StatusOr<pid_t>(spec.status());
+  if (!pid.ok()) {
+    slots_.release(w->slot);
+    const std::string why = pid.status().message();
     spdlog::error("pool [{}]: cannot start worker: {}", config.name, why);
     if (reloads_.reloading(pool) && generation == RollingReload::new_generation(pool)) {
       rollback(pool, why);
@@ -95,47 +55,12 @@ bool Supervisor::spawn_worker(WorkerPool& pool, const PoolConfig& config, unsign
       fail_pool(pool, why);
     }
     return false;
-  };
-  if (config.command.empty()) return fail("no command");
-  std::string path_env;
-  for (const auto& [k, v] : config.env) {
-    if (k == "PATH") path_env = v;
-  }
-  if (path_env.empty() && std::getenv("PATH") != nullptr) path_env = std::getenv("PATH");
-  auto exec_path = resolve_command(config.command[0], path_env);
-  if (!exec_path.ok()) return fail(exec_path.status().message());
-
-  SpawnSpec spec;
-  spec.exec_path = *exec_path;
-  spec.argv = config.command;
-  spec.listen_fds = pool.sockets.fds;
-  spec.cwd = config.cwd;
-  if (::geteuid() == 0 && !config.user.empty()) {
-    passwd* pw = ::getpwnam(config.user.c_str());
-    if (pw == nullptr) return fail("unknown user '" + config.user + "'");
-    spec.uid = pw->pw_uid;
-    spec.gid = pw->pw_gid;
-  }
-  if (::geteuid() == 0 && !config.group.empty()) {
-    group* gr = ::getgrnam(config.group.c_str());
-    if (gr == nullptr) return fail("unknown group '" + config.group + "'");
-    spec.gid = gr->gr_gid;
-  }
-  auto w = std::make_unique<Worker>();
-  w->slot = held_slot ? *held_slot : slots_.acquire();
-  w->token = ops_.random_token();
-  w->generation = generation;
-  spec.env = worker_env(pool, config, w->slot, w->token);
-  StatusOr<pid_t> pid = ops_.spawn(spec);
-  if (!pid.ok()) {
-    slots_.release(w->slot);
-    return fail(pid.status().message());
   }
   w->pid = *pid;
   w->live.started_at = now();
   spdlog::info("Booting worker with pid: {} slot {} [{}]", w->pid, w->slot, config.name);
   events_.publish(SupervisorEvent::Kind::kWorkerSpawned, config.name, w->slot, w->pid,
-       "generation " + std::to_string(generation));
+                  "generation " + std::to_string(generation));
   pool.workers.push_back(std::move(w));
   return true;
 }

@@ -2,6 +2,7 @@
 // a fake clock, exits injected by the test.
 #include "greenfork/arbiter/supervisor.hpp"
 #include "greenfork/arbiter/binary_upgrade.hpp"
+#include "greenfork/arbiter/worker_spawn_spec.hpp"
 
 #include <sys/wait.h>
 
@@ -532,6 +533,30 @@ TEST(BinaryUpgrade, EndsWithItsWaitersAndIsOverdueAfterItsDeadline) {
   EXPECT_FALSE(u.running());
   EXPECT_FALSE(u.is_new_master(42));
   EXPECT_EQ(answered, 0);
+}
+
+TEST(WorkerSpawnSpec, TheContractEnvironmentOverArbiterdsOwnWithoutItsPrivateVariables) {
+  PoolConfig cfg;
+  cfg.name = "api";
+  cfg.command = {"true", "x"};
+  cfg.env = {{"PATH", "/usr/bin:/bin"}, {"APP_MODE", "prod"}};
+  cfg.timeout_seconds = 10;
+  PoolSockets sockets{{7, 8}, {"a", "b"}, {"127.0.0.1:1", "unix:/s"}};
+  WorkerSlot who{4, "tok", "/run/n/notify", "/run/ctl.sock"};
+  auto spec = worker_spawn_spec(cfg, sockets, who, {"HOME=/root", "LISTEN_FDS=9", "ARBITER_WORKER_TOKEN=old"});
+  ASSERT_TRUE(spec.ok()) << spec.status().message();
+  EXPECT_EQ(spec->exec_path, "/usr/bin/true");
+  EXPECT_EQ(spec->listen_fds, (std::vector<int>{7, 8}));
+  auto has = [&](const std::string& kv) { return std::find(spec->env.begin(), spec->env.end(), kv) != spec->env.end(); };
+  for (const char* kv : {"HOME=/root", "APP_MODE=prod", "LISTEN_FDS=2", "LISTEN_FDNAMES=a:b",
+                         "NOTIFY_SOCKET=/run/n/notify", "ARBITER_SOCKET=/run/ctl.sock", "ARBITER_WORKER_ID=4",
+                         "ARBITER_WORKER_TOKEN=tok", "ARBITER_POOL=api", "ARBITER_HEARTBEAT_INTERVAL=5"}) {
+    EXPECT_TRUE(has(kv)) << kv;
+  }
+  EXPECT_FALSE(has("LISTEN_FDS=9"));
+  EXPECT_FALSE(has("ARBITER_WORKER_TOKEN=old"));
+  cfg.command = {"no-such-command-here"};
+  EXPECT_FALSE(worker_spawn_spec(cfg, sockets, who, {}).ok());
 }
 
 }  // namespace

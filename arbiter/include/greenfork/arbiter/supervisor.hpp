@@ -106,8 +106,6 @@ class Supervisor final : public ControlTarget {
   bool spawn_worker(WorkerPool& pool, const PoolConfig& config, unsigned generation,
                     std::optional<unsigned> held_slot = std::nullopt);
   void release_held_slot(WorkerPool& pool, unsigned slot);
-  std::vector<std::string> worker_env(const WorkerPool& pool, const PoolConfig& config,
-                                      unsigned slot, const std::string& token) const;
   void stop_worker(WorkerPool& pool, Worker& w, bool graceful);
   void kill_for_timeout(WorkerPool& pool, Worker& w, const std::string& why);
   void mark_ready(WorkerPool& pool, Worker& w);
