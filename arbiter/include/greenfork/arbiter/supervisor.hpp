@@ -1,11 +1,18 @@
-// The Arbiter's implementation: every pool and worker, the signal handling,
-// the workers' notify socket, the heartbeat checks and the control-plane
-// commands. Runs on the io_context's thread only.
+// arbiterd's master (Arbiter is this class): the loop that owns every pool
+// and worker, turns signals into handle_* calls, reads the workers' notify
+// socket, ticks every 50 ms, and implements the ControlTarget gctl talks to.
+// Runs on the io_context's thread only.
 //
-// Split by concern: supervisor.cpp (loop, signals, reaping, stop),
-// supervisor_workers.cpp (spawn, stop, liveness, manage), supervisor_reload.cpp
-// (rolling reload and rollback), supervisor_control.cpp (ControlTarget),
-// supervisor_upgrade.cpp (binary upgrade).
+// Where each job lives:
+//   supervisor.cpp            loop, one handler per signal, notify socket, reaping, stop
+//   supervisor_workers.cpp    the pool manager: spawn, stop, liveness, bring pools to target
+//   supervisor_reload.cpp     rolling reload and rollback (state: RollingReload)
+//   supervisor_upgrade.cpp    binary upgrade (state: BinaryUpgrade)
+//   supervisor_listeners.cpp  closing/reopening arbiterd's listener copies
+//   supervisor_control.cpp    ControlTarget (status, scale, reload, stop, beats ...)
+// Decisions without I/O, unit-tested on plain data: rollout_plans (scale,
+// reload step, respawn), exit_decision, heartbeat_monitor, backoff,
+// shutdown, rolling_reload, binary_upgrade, worker_spawn_spec.
 #pragma once
 
 #include <asio/posix/stream_descriptor.hpp>
