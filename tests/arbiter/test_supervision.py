@@ -102,6 +102,30 @@ def test_a_worker_killed_every_half_second_is_replaced_at_once_each_time(short_t
         assert "restarting it in" not in arb.stderr_text()
 
 
+def test_readiness_notify_pool_waits_for_ready_and_meets_boot_timeout(short_tmp):
+    # A silent worker would be READY after 1 s under heartbeat "auto"; a
+    # pool that says readiness = "notify" waits for READY=1 until boot_timeout.
+    from gftest import PYTHON, Spawned, binary
+    from arbiter_e2e_support import TESTWORKER
+    port = free_port()
+    config = short_tmp / "pool.toml"
+    config.write_text(f'''
+[pools.silent]
+command = {json.dumps([PYTHON, TESTWORKER, "--no-ready"])}
+workers = 1
+bind = ["127.0.0.1:{port}"]
+readiness = "notify"
+boot_timeout = 2
+''')
+    argv = [binary("arbiterd"), "-c", str(config), "--control-socket", str(short_tmp / "ctl.sock")]
+    with Spawned(argv, env=env_without_systemd(), logdir=short_tmp / "logs") as arb:
+        [first] = wait_workers(arb, 1)
+        wait_workers(arb, 1, exclude=[first], timeout=30)  # killed at boot_timeout, replaced
+        log = arb.stderr_text()
+        assert "not READY within boot_timeout" in log, log
+        assert "Worker ready" not in log, log
+
+
 def test_exit_4_halts_arbiterd_with_the_workers_message(short_tmp):
     port = free_port()
     message = "Failed to find application object 'nope' in 'hello'"
