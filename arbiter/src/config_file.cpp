@@ -25,7 +25,7 @@ const std::set<std::string> kPoolKeys = {
     "env",             "cwd",          "user",            "group",        "timeout",
     "graceful_timeout", "boot_timeout", "heartbeat",      "max_request_age",
     "max_surge",       "max_unavailable", "backoff_initial", "backoff_max",
-    "backoff_healthy", "worker_args"};
+    "backoff_healthy", "worker_args", "readiness"};
 
 std::string type_name(const toml::node& n) {
   switch (n.type()) {
@@ -261,6 +261,12 @@ Status Reader::read_pool(const std::string& name, const toml::table& t, PoolConf
       s = get_unsigned(node, path, 0, &p.max_surge);
     } else if (key == "max_unavailable") {
       s = get_unsigned(node, path, 0, &p.max_unavailable);
+    } else if (key == "readiness") {
+      s = get(node, path, &text);
+      if (s.ok() && text != "auto" && text != "notify") {
+        s = error(node, path, "'" + text + "' is not one of auto, notify");
+      }
+      if (s.ok()) p.readiness = text == "notify" ? Readiness::kNotify : Readiness::kAuto;
     } else if (key == "heartbeat") {
       s = get(node, path, &text);
       if (s.ok()) {

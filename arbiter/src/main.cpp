@@ -229,5 +229,6 @@ int main(int argc, char** argv) {
   listeners->close_all(!exit.handed_over);
   if (exit.handed_over) pid_file.release();
   spdlog::info("arbiterd exiting ({})", exit.code);
+  if (!exit.reason.empty()) spdlog::critical("{}", exit.reason);  // the last line says why
   return exit.code;
 }

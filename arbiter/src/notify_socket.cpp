@@ -1,49 +1,89 @@
 #include "greenfork/arbiter/notify_socket.hpp"
 
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstddef>
+#include <cstdlib>
 #include <cstring>
 #include <utility>
+#include <vector>
 
 namespace greenfork::arbiter {
 
-StatusOr<NotifySocket> NotifySocket::open(const std::string& abstract_name) {
+std::string NotifySocket::default_parent_dir() {
+  for (const char* name : {"XDG_RUNTIME_DIR", "TMPDIR"}) {
+    const char* v = std::getenv(name);
+    if (v != nullptr && *v == '/' && ::access(v, W_OK | X_OK) == 0) return v;
+  }
+  return "/tmp";
+}
+
+StatusOr<NotifySocket> NotifySocket::open(const std::string& parent_dir) {
+  std::string templ = parent_dir + "/greenfork-notify.XXXXXX";
+  std::vector<char> buf(templ.begin(), templ.end());
+  buf.push_back('\0');
+  if (::mkdtemp(buf.data()) == nullptr) return Status::from_errno("notify socket: mkdtemp " + templ);
+  std::string dir(buf.data());
+  std::string path = dir + "/notify";
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
-  if (abstract_name.empty() || abstract_name.size() + 1 > sizeof(addr.sun_path)) {
-    return Status::error("notify socket: bad name '" + abstract_name + "'");
+  if (path.size() >= sizeof(addr.sun_path)) {
+    ::rmdir(dir.c_str());
+    return Status::error("notify socket: path too long: " + path);
   }
-  std::memcpy(addr.sun_path + 1, abstract_name.data(), abstract_name.size());
-  auto len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 + abstract_name.size());
+  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
   int fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-  if (fd < 0) return Status::from_errno("notify socket: socket");
-  int one = 1;
-  if (::setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof one) != 0 ||
-      ::bind(fd, reinterpret_cast<const sockaddr*>(&addr), len) != 0) {
-    Status s = Status::from_errno("notify socket: bind @" + abstract_name);
-    ::close(fd);
+  if (fd < 0) {
+    Status s = Status::from_errno("notify socket: socket");
+    ::rmdir(dir.c_str());
     return s;
   }
-  return NotifySocket(fd, "@" + abstract_name);
+  int one = 1;
+  if (::setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof one) != 0 ||
+      ::bind(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) {
+    Status s = Status::from_errno("notify socket: bind " + path);
+    ::close(fd);
+    ::unlink(path.c_str());
+    ::rmdir(dir.c_str());
+    return s;
+  }
+  return NotifySocket(fd, std::move(dir), std::move(path));
+}
+
+Status NotifySocket::allow_other_users() {
+  if (::chmod(dir_.c_str(), 0711) != 0) return Status::from_errno("notify socket: chmod " + dir_);
+  if (::chmod(address_.c_str(), 0666) != 0) return Status::from_errno("notify socket: chmod " + address_);
+  return {};
 }
 
 NotifySocket::NotifySocket(NotifySocket&& other) noexcept
-    : fd_(std::exchange(other.fd_, -1)), address_(std::move(other.address_)) {}
+    : fd_(std::exchange(other.fd_, -1)),
+      dir_(std::exchange(other.dir_, {})),
+      address_(std::exchange(other.address_, {})) {}
 
 NotifySocket& NotifySocket::operator=(NotifySocket&& other) noexcept {
   if (this != &other) {
-    if (fd_ >= 0) ::close(fd_);
+    remove();
     fd_ = std::exchange(other.fd_, -1);
-    address_ = std::move(other.address_);
+    dir_ = std::exchange(other.dir_, {});
+    address_ = std::exchange(other.address_, {});
   }
   return *this;
 }
 
-NotifySocket::~NotifySocket() {
+NotifySocket::~NotifySocket() { remove(); }
+
+void NotifySocket::remove() {
   if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+  if (!address_.empty()) ::unlink(address_.c_str());
+  if (!dir_.empty()) ::rmdir(dir_.c_str());
+  address_.clear();
+  dir_.clear();
 }
 
 std::optional<NotifyDatagram> NotifySocket::receive() {

@@ -20,6 +20,10 @@
 #include "greenfork/contract.hpp"
 
 namespace greenfork::arbiter {
+namespace detail {
+StatusOr<ClosedListener> close_listener(int fd);  // posix_listener_ops.cpp
+Status reopen_listener(const ClosedListener& closed, int backlog);
+}  // namespace detail
 namespace {
 
 // What the child reports through the CLOEXEC pipe when it cannot exec.
@@ -101,16 +105,16 @@ class PosixProcessOps final : public ProcessOps {
     }
     return out;
   }
-  double now() override {
-    timespec ts{};
-    ::clock_gettime(CLOCK_MONOTONIC, &ts);
-    return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
-  }
+  MonoTime now() override { return std::chrono::steady_clock::now(); }
   std::optional<uint64_t> rss_bytes(pid_t pid) override {
     std::ifstream in("/proc/" + std::to_string(pid) + "/statm");
     uint64_t size = 0, resident = 0;
     if (!(in >> size >> resident)) return std::nullopt;
     return resident * static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
+  }
+  StatusOr<ClosedListener> close_listener(int fd) override { return detail::close_listener(fd); }
+  Status reopen_listener(const ClosedListener& closed, int backlog) override {
+    return detail::reopen_listener(closed, backlog);
   }
 
  private:

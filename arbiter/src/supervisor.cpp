@@ -9,7 +9,6 @@
 #include <cerrno>
 #include <chrono>
 #include <csignal>
-#include <ctime>
 
 #include <spdlog/spdlog.h>
 
@@ -20,14 +19,6 @@ namespace greenfork::arbiter {
 namespace {
 
 constexpr auto kTick = std::chrono::milliseconds(50);
-constexpr double kFastStopWait = 2.0;   // INT/QUIT: QUIT, then KILL after this
-constexpr double kAfterKillWait = 3.0;  // after KILL, give up waiting for exits
-
-double unix_now() {
-  timespec ts{};
-  ::clock_gettime(CLOCK_REALTIME, &ts);
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
-}
 
 }  // namespace
 
@@ -50,14 +41,21 @@ ArbiterExit Supervisor::run() {
 bool Supervisor::start() {
   started_at_ = now();
   arm_signals();
-  auto sock = NotifySocket::open("greenfork/arbiterd/" + std::to_string(::getpid()) + "/" +
-                                 ops_.random_token().substr(0, 8));
+  auto sock = NotifySocket::open(NotifySocket::default_parent_dir());
   if (!sock.ok()) {
     spdlog::error("{}", sock.status().message());
     exit_.code = 1;
     return false;
   }
   notify_.emplace(std::move(*sock));
+  bool other_users = false;
+  for (const auto& p : pools_) other_users = other_users || !p->config.user.empty();
+  if (::geteuid() == 0 && other_users) {
+    // Workers running as other users must reach the socket; the sender
+    // pid check and the per-tick budget still guard it.
+    Status s = notify_->allow_other_users();
+    if (!s.ok()) spdlog::warn("{}", s.message());
+  }
   // The descriptor asio watches is a CLOEXEC duplicate: both owners close their own.
   notify_watch_ = std::make_unique<asio::posix::stream_descriptor>(
       io_, ::fcntl(notify_->fd(), F_DUPFD_CLOEXEC, 3));
@@ -91,72 +89,111 @@ void Supervisor::wait_signal() {
   signals_.async_wait([this](const std::error_code& ec, int signo) {
     if (ec) return;
     on_signal(signo);
-    if (!finished_) wait_signal();
+    if (!shutdown_.finished()) wait_signal();
   });
 }
 
 void Supervisor::on_signal(int signo) {
   if (signo != SIGCHLD) spdlog::info("Handling signal: {}", signal_name(signo));
   switch (signo) {
-    case SIGCHLD: reap_workers(); break;
-    case SIGHUP: reload_from_signal(); break;
-    case SIGTTIN:
-    case SIGTTOU:
-      for (auto& p : pools_) {
-        unsigned target = signo == SIGTTIN ? p->desired + 1 : (p->desired > 1 ? p->desired - 1 : 1);
-        if (signo == SIGTTOU && p->desired <= 1) {
-          spdlog::info("pool [{}]: TTOU ignored, never below 1 worker", p->config.name);
-          continue;
-        }
-        if (signo == SIGTTIN && target > p->config.max_workers) {
-          spdlog::warn("pool [{}]: already at max_workers {}", p->config.name, p->config.max_workers);
-          continue;
-        }
-        ScaleCommand c;
-        c.pool = p->config.name;
-        c.count = target;
-        scale(c, [](Outcome o, ScaleResult) {
-          if (!o.ok()) spdlog::warn("{}", o.message);
-        });
-      }
-      break;
-    case SIGWINCH:
-      for (auto& p : pools_) {
-        if (p->state == PoolState::kFailed) continue;
-        p->state = PoolState::kStopped;
-        p->state_reason = "stopped by SIGWINCH";
-        for (auto& w : p->workers) {
-          if (is_active(w->state)) stop_worker(*p, *w, true);
-        }
-      }
-      break;
-    case SIGTERM: begin_stop(true, 0); break;
+    case SIGCHLD: handle_chld(); break;
+    case SIGHUP: handle_hup(); break;
+    case SIGTTIN: handle_ttin(); break;
+    case SIGTTOU: handle_ttou(); break;
+    case SIGWINCH: handle_winch(); break;
+    case SIGTERM: handle_term(); break;
     case SIGINT:
-    case SIGQUIT: begin_stop(false, 0); break;
-    case SIGUSR1: reopen_logs(); break;
-    case SIGUSR2: {
-      Outcome o = start_upgrade();
-      if (!o.ok()) spdlog::error("upgrade: {}", o.message);
-      break;
-    }
+    case SIGQUIT: handle_quit(); break;
+    case SIGUSR1: handle_usr1(); break;
+    case SIGUSR2: handle_usr2(); break;
     default: break;
   }
   manage_pools();
 }
 
+void Supervisor::handle_chld() { reap_workers(); }
+
+void Supervisor::handle_hup() { reload_from_signal(); }
+
+void Supervisor::handle_ttin() {
+  for (auto& p : pools_) {
+    if (p->desired + 1 > p->config.max_workers) {
+      spdlog::warn("pool [{}]: already at max_workers {}", p->config.name, p->config.max_workers);
+      continue;
+    }
+    scale_by_signal(*p, p->desired + 1);
+  }
+}
+
+void Supervisor::handle_ttou() {
+  for (auto& p : pools_) {
+    if (p->desired <= 1) {
+      spdlog::info("pool [{}]: TTOU ignored, never below 1 worker", p->config.name);
+      continue;
+    }
+    scale_by_signal(*p, p->desired - 1);
+  }
+}
+
+void Supervisor::scale_by_signal(WorkerPool& pool, unsigned target) {
+  ScaleCommand c;
+  c.pool = pool.config.name;
+  c.count = target;
+  scale(c, [](Outcome o, ScaleResult) {
+    if (!o.ok()) spdlog::warn("{}", o.message);
+  });
+}
+
+void Supervisor::handle_winch() {
+  for (auto& p : pools_) {
+    if (p->state == PoolState::kFailed) continue;
+    p->state = PoolState::kStopped;
+    p->state_reason = "stopped by SIGWINCH";
+    for (auto& w : p->workers) {
+      if (is_active(w->state)) stop_worker(*p, *w, true);
+    }
+  }
+}
+
+void Supervisor::handle_term() { begin_stop(true, 0); }
+
+void Supervisor::handle_quit() { begin_stop(false, 0); }
+
+void Supervisor::handle_usr1() { reopen_logs(); }
+
+void Supervisor::handle_usr2() {
+  Outcome o = start_upgrade();
+  if (!o.ok()) spdlog::error("upgrade: {}", o.message);
+}
+
 void Supervisor::arm_notify() {
+  if (notify_budget_ == 0) {
+    // Spent for this tick: the datagrams wait in the socket (a full queue
+    // makes their senders wait), and on_tick() watches again.
+    notify_paused_ = true;
+    return;
+  }
   notify_watch_->async_wait(asio::posix::stream_descriptor::wait_read,
                             [this](const std::error_code& ec) {
                               if (ec) return;
                               on_notify_readable();
-                              if (!finished_) arm_notify();
+                              if (!shutdown_.finished()) arm_notify();
                             });
 }
 
 void Supervisor::on_notify_readable() {
-  while (auto d = notify_->receive()) {
+  read_notify();
+  manage_pools();
+}
+
+void Supervisor::read_notify() {
+  if (!notify_) return;
+  while (notify_budget_ > 0) {
+    std::optional<NotifyDatagram> d = notify_->receive();
+    if (!d) break;
+    --notify_budget_;
     NotifyMessage m = parse_notify_message(d->text);
-    if (upgrade_ && d->pid == upgrade_->pid) {
+    if (upgrade_.is_new_master(d->pid)) {
       if (m.ready) upgrade_ready();
       continue;
     }
@@ -172,24 +209,28 @@ void Supervisor::on_notify_readable() {
     }
     handle_notify(*pool, *w, m);
   }
-  manage_pools();
 }
 
 void Supervisor::arm_tick() {
   tick_.expires_after(kTick);
   tick_.async_wait([this](const std::error_code& ec) {
-    if (ec || finished_) return;
+    if (ec || shutdown_.finished()) return;
     on_tick();
-    if (!finished_) arm_tick();
+    if (!shutdown_.finished()) arm_tick();
   });
 }
 
 void Supervisor::on_tick() {
+  notify_budget_ = kNotifyPerTick;
+  if (notify_paused_ && !shutdown_.finished()) {
+    notify_paused_ = false;
+    arm_notify();
+  }
   // Also reap here: a SIGCHLD merged with another may have been missed.
   reap_workers();
   check_liveness();
   check_upgrade_deadline();
-  if (stopping_) {
+  if (shutdown_.stopping()) {
     check_stopped();
     return;
   }
@@ -197,6 +238,9 @@ void Supervisor::on_tick() {
 }
 
 void Supervisor::reap_workers() {
+  // A worker's last datagrams (its STATUS= reason) were sent before it
+  // exited: read them before its exit is handled.
+  read_notify();
   while (auto r = ops_.reap()) {
     if (handle_upgrade_exit(r->pid, r->status)) continue;
     auto [pool, w] = find_worker_by_pid(r->pid);
@@ -206,37 +250,44 @@ void Supervisor::reap_workers() {
     }
     handle_exit(*pool, r->pid, r->status);
   }
-  if (stopping_) check_stopped();
+  if (shutdown_.stopping()) check_stopped();
 }
 
 void Supervisor::handle_exit(WorkerPool& pool, pid_t pid, int status) {
   std::unique_ptr<Worker> w = pool.remove(pid);
-  slots_.release(w->slot);
   // Whatever the worker left in its process group goes with it.
   (void)ops_.kill_group(pid, SIGKILL);
   std::string meaning = describe_wait_status(status);
-  bool reload_new = pool.reloading() && w->generation == pool.reload_generation();
+  bool reload_new = reloads_.is_new(pool, *w);
   ExitAction action = decide_exit(status, w->state, reload_new);
-  double uptime = now() - w->live.started_at;
+  Seconds uptime = now() - w->live.started_at;
   if (action == ExitAction::kExpected) {
     spdlog::info("Worker exited (pid: {}) slot {} [{}]: {}", pid, w->slot, pool.config.name, meaning);
   } else {
     spdlog::error("Worker exited (pid: {}) slot {} [{}]: {} after {:.1f}s", pid, w->slot,
-                  pool.config.name, meaning, uptime);
+                  pool.config.name, meaning, uptime.count());
   }
-  emit(SupervisorEvent::Kind::kWorkerExited, pool.config.name, w->slot, pid, meaning);
-  if (stopping_) return;
+  events_.publish(SupervisorEvent::Kind::kWorkerExited, pool.config.name, w->slot, pid, meaning);
+  // A crashed worker's slot is held for its replacement (manage_pool).
+  if (shutdown_.stopping() || action != ExitAction::kRespawn) {
+    slots_.release(w->slot);
+    pool.slot_backoff.erase(w->slot);
+  }
+  if (shutdown_.stopping()) return;
   std::string reason = "worker slot " + std::to_string(w->slot) + " pid " + std::to_string(pid) +
                        " " + meaning;
+  // What the worker said last is why it failed ("Failed to find application ...").
+  if (!w->status_text.empty()) reason = w->status_text + " (" + reason + ")";
   switch (action) {
     case ExitAction::kExpected: break;
     case ExitAction::kRespawn: {
       ++pool.restarts;
-      double delay = pool.backoff.on_crash(uptime, now());
-      pool.next_spawn_at = now() + delay;
-      if (delay > 0) {
-        spdlog::warn("pool [{}]: worker crashed {} time(s) in a row; restarting in {:.2f}s",
-                     pool.config.name, pool.backoff.fast_crashes(), delay);
+      Backoff& backoff = pool.backoff_of(w->slot);
+      Seconds delay = backoff.on_crash(uptime, w->live.ready(), now());
+      pool.held.push_back({w->slot, now() + delay});
+      if (delay > Seconds(0)) {
+        spdlog::warn("pool [{}]: slot {} crashed {} time(s) in a row before READY; restarting it in {:.2f}s",
+                     pool.config.name, w->slot, backoff.fast_crashes(), delay.count());
       }
       break;
     }
@@ -246,40 +297,33 @@ void Supervisor::handle_exit(WorkerPool& pool, pid_t pid, int status) {
 }
 
 void Supervisor::begin_stop(bool graceful, int exit_code) {
-  if (stopping_ && (graceful || !graceful_stop_)) return;  // only fast may override graceful
-  bool first = !stopping_;
-  stopping_ = true;
-  graceful_stop_ = graceful;
-  if (first) exit_.code = exit_code;
-  double wait = kFastStopWait;
-  if (graceful) {
-    wait = 0;
-    for (auto& p : pools_) wait = std::max(wait, p->config.graceful_timeout_seconds);
-  }
-  stop_deadline_ = now() + wait;
-  if (first) {
+  Seconds graceful_wait{0};
+  for (auto& p : pools_) graceful_wait = std::max(graceful_wait, Seconds(p->config.graceful_timeout_seconds));
+  Shutdown::Begin begun = shutdown_.begin(graceful, graceful_wait, now());
+  if (begun == Shutdown::Begin::kIgnored) return;
+  if (begun == Shutdown::Begin::kFirst) {
+    exit_.code = exit_code;
     spdlog::info("{} stop: {} workers", graceful ? "Graceful" : "Fast", graceful ? "TERM" : "QUIT");
     notify_systemd("STOPPING=1");
-    emit(SupervisorEvent::Kind::kArbiterStopping, "", 0, 0, graceful ? "graceful" : "fast");
-    for (auto& sw : scale_waiters_) sw.done(Outcome::fail(ErrorCode::kUnavailable, "arbiterd is stopping"), sw.result);
+    events_.publish(SupervisorEvent::Kind::kArbiterStopping, "", 0, 0, graceful ? "graceful" : "fast");
+    Outcome stopping = Outcome::fail(ErrorCode::kUnavailable, "arbiterd is stopping");
+    for (auto& sw : scale_waiters_) sw.done(stopping, sw.result);
     scale_waiters_.clear();
-    for (auto& rw : reload_waiters_) rw.done(Outcome::fail(ErrorCode::kUnavailable, "arbiterd is stopping"), rw.names);
-    reload_waiters_.clear();
-    if (upgrade_) {
-      for (auto& done : upgrade_->waiters) done(Outcome::fail(ErrorCode::kUnavailable, "arbiterd is stopping"), 0);
-      upgrade_->waiters.clear();
-    }
+    reloads_.fail_waiters(stopping);
+    upgrade_.fail_waiters(stopping);
+    // Stop accepting at once: the workers close their copies as they
+    // drain, and a new client is refused instead of left in the backlog.
+    for (auto& p : pools_) close_listeners(*p, /*for_good=*/true);
   }
   for (auto& p : pools_) {
     for (auto& w : p->workers) {
       if (graceful) {
-        if (w->state == WorkerState::kStarting || w->state == WorkerState::kReady) stop_worker(*p, *w, true);
-        w->kill_at = stop_deadline_;
+        if (is_active(w->state)) stop_worker(*p, *w, true);
       } else {
         w->state = WorkerState::kStopping;
         (void)ops_.kill_group(w->pid, SIGQUIT);
-        w->kill_at = stop_deadline_;
       }
+      w->kill_at = shutdown_.deadline();
     }
   }
   check_stopped();
@@ -288,39 +332,24 @@ void Supervisor::begin_stop(bool graceful, int exit_code) {
 void Supervisor::check_stopped() {
   bool any = false;
   for (auto& p : pools_) any = any || !p->workers.empty();
-  if (any && now() >= stop_deadline_ && !killed_all_) {
-    killed_all_ = true;
-    hard_deadline_ = now() + kAfterKillWait;
-    for (auto& p : pools_) {
-      for (auto& w : p->workers) {
-        spdlog::warn("Worker (pid: {}) slot {} still running after the stop timeout: SIGKILL", w->pid, w->slot);
-        (void)ops_.kill_group(w->pid, SIGKILL);
+  switch (shutdown_.check(any, now())) {
+    case Shutdown::Step::kWait:
+    case Shutdown::Step::kDone: return;
+    case Shutdown::Step::kKillAll:
+      for (auto& p : pools_) {
+        for (auto& w : p->workers) {
+          spdlog::warn("Worker (pid: {}) slot {} still running after the stop timeout: SIGKILL", w->pid, w->slot);
+          (void)ops_.kill_group(w->pid, SIGKILL);
+        }
       }
-    }
+      return;
+    case Shutdown::Step::kFinish: break;
   }
-  if (any && !(killed_all_ && now() >= hard_deadline_)) return;
-  if (finished_) return;
-  finished_ = true;
   spdlog::info("Shutting down: {}", exit_.handed_over ? "handed over to the new master" : "master");
   signals_.cancel();
   tick_.cancel();
   if (notify_watch_) notify_watch_->cancel();
   io_.stop();
-}
-
-void Supervisor::emit(SupervisorEvent::Kind kind, const std::string& pool, unsigned slot, pid_t pid,
-                      const std::string& detail) {
-  SupervisorEvent e;
-  e.kind = kind;
-  e.unix_time = unix_now();
-  e.pool = pool;
-  e.slot = slot;
-  e.pid = pid;
-  e.detail = detail;
-  auto copy = listeners_;  // a listener may unsubscribe while we iterate
-  for (auto& [id, fn] : copy) {
-    if (listeners_.count(id) != 0) fn(e);
-  }
 }
 
 void Supervisor::notify_systemd(const std::string& state) {

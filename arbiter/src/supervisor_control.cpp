@@ -15,11 +15,11 @@
 namespace greenfork::arbiter {
 
 ArbiterSnapshot Supervisor::status() const {
-  double t = now();
+  MonoTime t = now();
   ArbiterSnapshot snap;
   snap.pid = ::getpid();
   snap.version = GF_VERSION;
-  snap.uptime_seconds = t - started_at_;
+  snap.uptime_seconds = (t - started_at_).count();
   snap.name = options_.config.name;
   for (const auto& p : pools_) {
     PoolSnapshot ps;
@@ -39,8 +39,8 @@ ArbiterSnapshot Supervisor::status() const {
       ws.slot = w->slot;
       ws.pid = w->pid;
       ws.state = w->state;
-      ws.uptime_seconds = t - w->live.started_at;
-      ws.last_heartbeat_age_seconds = w->live.last_beat >= 0 ? t - w->live.last_beat : -1;
+      ws.uptime_seconds = (t - w->live.started_at).count();
+      ws.last_heartbeat_age_seconds = w->live.last_beat ? (t - *w->live.last_beat).count() : -1;
       ws.requests_served = w->requests_served;
       ws.requests_in_flight = w->requests_in_flight;
       ws.rss_bytes = w->rss_bytes;
@@ -57,7 +57,7 @@ ArbiterSnapshot Supervisor::status() const {
 void Supervisor::scale(const ScaleCommand& command, std::function<void(Outcome, ScaleResult)> done) {
   ScaleResult result;
   result.pool = command.pool;
-  if (stopping_) return done(Outcome::fail(ErrorCode::kUnavailable, "arbiterd is stopping"), result);
+  if (shutdown_.stopping()) return done(Outcome::fail(ErrorCode::kUnavailable, "arbiterd is stopping"), result);
   WorkerPool* pool = nullptr;
   if (command.pool.empty()) {
     if (pools_.size() != 1) {
@@ -107,7 +107,7 @@ void Supervisor::scale(const ScaleCommand& command, std::function<void(Outcome, 
     }
   }
   spdlog::info("pool [{}]: scaled {} -> {}", pool->config.name, result.previous, result.desired);
-  emit(SupervisorEvent::Kind::kPoolScaled, pool->config.name, 0, 0,
+  events_.publish(SupervisorEvent::Kind::kPoolScaled, pool->config.name, 0, 0,
        std::to_string(result.previous) + " -> " + std::to_string(result.desired));
   manage_pool(*pool);
   if (!command.wait || pool->settled() || target == 0) return done(Outcome::success(), result);
@@ -125,13 +125,13 @@ void Supervisor::reload(const std::string& pool_name, bool wait,
     return done(Outcome::fail(ErrorCode::kNotFound, "unknown pool '" + pool_name + "'"), {});
   }
   for (WorkerPool* p : targets) {
-    if (p->reloading()) {
+    if (reloads_.reloading(*p)) {
       return done(Outcome::fail(ErrorCode::kFailedPrecondition,
                                 "pool " + p->config.name + ": a reload is already running"),
                   {});
     }
   }
-  if (stopping_) return done(Outcome::fail(ErrorCode::kUnavailable, "arbiterd is stopping"), {});
+  if (shutdown_.stopping()) return done(Outcome::fail(ErrorCode::kUnavailable, "arbiterd is stopping"), {});
   // Like HUP: a config file is read again, so a reload picks up a changed
   // command (H3: the Reload RPC used to restart with the running config).
   std::optional<Config> fresh;
@@ -147,8 +147,9 @@ void Supervisor::reload(const std::string& pool_name, bool wait,
   }
   std::vector<std::string> names;
   for (WorkerPool* p : targets) names.push_back(p->config.name);
-  ReloadWaiter waiter{targets, names, "", std::move(done)};
-  if (wait) reload_waiters_.push_back(std::move(waiter));
+  if (wait) {
+    reloads_.wait({targets.begin(), targets.end()}, names, std::move(done));
+  }
   for (WorkerPool* p : targets) {
     std::optional<PoolConfig> next;
     if (fresh) {
@@ -158,9 +159,12 @@ void Supervisor::reload(const std::string& pool_name, bool wait,
       if (next) next->binds = p->config.binds;  // binds change on restart or upgrade
     }
     Outcome o = start_reload(*p, std::move(next));
-    if (!o.ok()) spdlog::warn("reload: {}", o.message);
+    if (!o.ok()) {
+      spdlog::warn("reload: {}", o.message);
+      reloads_.ended(*p, o.message);  // a waiter must not wait for it
+    }
   }
-  if (!wait) waiter.done(Outcome::success(), names);
+  if (!wait) done(Outcome::success(), names);
 }
 
 Outcome Supervisor::stop(bool graceful) {
@@ -204,12 +208,10 @@ Outcome Supervisor::signal(const std::string& pool_name, const std::string& sign
 }
 
 uint64_t Supervisor::subscribe(std::function<void(const SupervisorEvent&)> listener) {
-  uint64_t id = next_listener_++;
-  listeners_[id] = std::move(listener);
-  return id;
+  return events_.subscribe(std::move(listener));
 }
 
-void Supervisor::unsubscribe(uint64_t id) { listeners_.erase(id); }
+void Supervisor::unsubscribe(uint64_t id) { events_.unsubscribe(id); }
 
 Outcome Supervisor::worker_beat(const HeartbeatReport& report, bool first,
                                 std::function<void(WorkerCommandKind)> commands) {
@@ -243,21 +245,21 @@ Outcome Supervisor::worker_beat(const HeartbeatReport& report, bool first,
     }
   }
   Worker& w = *worker;
-  double t = now();
+  MonoTime t = now();
   if (first) w.commands = std::move(commands);
   w.live.spoke = true;
   w.live.watchdog = true;
   w.live.last_beat = t;
   w.requests_served = report.requests_served;
   w.requests_in_flight = report.requests_in_flight;
-  w.live.oldest_request_age = report.oldest_request_age_seconds;
+  w.live.oldest_request_age = Seconds(report.oldest_request_age_seconds);
   w.live.oldest_request_seen_at = t;
   if (report.rss_bytes > 0) w.rss_bytes = report.rss_bytes;
   if (!report.status_text.empty()) w.status_text = report.status_text;
   if (w.state == WorkerState::kStarting) mark_ready(*pool, w);
   if (report.stopping && is_active(w.state)) {
     w.state = WorkerState::kDraining;
-    w.kill_at = t + pool->config.graceful_timeout_seconds;
+    w.kill_at = t + Seconds(pool->config.graceful_timeout_seconds);
   }
   manage_pools();
   return Outcome::success();

@@ -1,16 +1,12 @@
 // Workers: spawn, stop, liveness, and bringing each pool to its target.
-#include <grp.h>
-#include <pwd.h>
 #include <unistd.h>
 
 #include <csignal>
-#include <cstdlib>
-#include <cstring>
 
-#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include "greenfork/arbiter/supervisor.hpp"
+#include "greenfork/arbiter/worker_spawn_spec.hpp"
 #include "greenfork/contract.hpp"
 #include "greenfork/sd_notify.hpp"
 
@@ -19,36 +15,8 @@ extern char** environ;
 namespace greenfork::arbiter {
 namespace {
 
-constexpr double kAbortGrace = 1.0;  // SIGABRT -> SIGKILL for a hung worker
-constexpr double kUpgradeSettleSeconds = 2.0;  // workers up this long before the old master drains
-
-// Variables of arbiterd's own environment a worker must not inherit.
-bool is_private_variable(std::string_view kv) {
-  for (const char* name : {contract::kListenFds, contract::kListenFdNames, contract::kListenPid,
-                           contract::kNotifySocket, contract::kArbiterSocket, contract::kWorkerId,
-                           contract::kWorkerToken, contract::kPool, contract::kHeartbeatInterval,
-                           contract::kUpgradeFds, contract::kUpgradeParent, contract::kUpgradeNotify}) {
-    size_t n = std::strlen(name);
-    if (kv.size() > n && kv.compare(0, n, name) == 0 && kv[n] == '=') return true;
-  }
-  return false;
-}
-
-void set_var(std::vector<std::string>& env, const std::string& key, const std::string& value) {
-  for (auto& kv : env) {
-    if (kv.size() > key.size() && kv.compare(0, key.size(), key) == 0 && kv[key.size()] == '=') {
-      kv = key + "=" + value;
-      return;
-    }
-  }
-  env.push_back(key + "=" + value);
-}
-
-std::string join(const std::vector<std::string>& parts, const char* sep) {
-  std::string out;
-  for (const auto& p : parts) out += (out.empty() ? "" : sep) + p;
-  return out;
-}
+constexpr Seconds kAbortGrace{1.0};  // SIGABRT -> SIGKILL for a hung worker
+constexpr Seconds kUpgradeSettle{2.0};  // workers up this long before the old master drains
 
 }  // namespace
 
@@ -66,74 +34,33 @@ std::pair<WorkerPool*, Worker*> Supervisor::find_worker_by_pid(pid_t pid) {
   return {nullptr, nullptr};
 }
 
-std::vector<std::string> Supervisor::worker_env(const WorkerPool& pool, const PoolConfig& config,
-                                                unsigned slot, const std::string& token) const {
-  std::vector<std::string> env;
-  for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
-    if (!is_private_variable(*e)) env.emplace_back(*e);
-  }
-  for (const auto& [k, v] : config.env) set_var(env, k, v);
-  set_var(env, contract::kListenFds, std::to_string(pool.sockets.fds.size()));
-  set_var(env, contract::kListenFdNames, join(pool.sockets.names, ":"));
-  set_var(env, contract::kNotifySocket, notify_ ? notify_->address() : "");
-  set_var(env, contract::kArbiterSocket, options_.control_socket);
-  set_var(env, contract::kWorkerId, std::to_string(slot));
-  set_var(env, contract::kWorkerToken, token);
-  set_var(env, contract::kPool, config.name);
-  set_var(env, contract::kHeartbeatInterval, fmt::format("{:g}", config.timeout_seconds / 2));
-  return env;
-}
-
-bool Supervisor::spawn_worker(WorkerPool& pool, const PoolConfig& config, unsigned generation) {
-  auto fail = [&](const std::string& why) {
+bool Supervisor::spawn_worker(WorkerPool& pool, const PoolConfig& config, unsigned generation,
+                              std::optional<unsigned> held_slot) {
+  auto w = std::make_unique<Worker>();
+  w->slot = held_slot ? *held_slot : slots_.acquire();
+  w->token = ops_.random_token();
+  w->generation = generation;
+  std::vector<std::string> environment;
+  for (char** e = environ; e != nullptr && *e != nullptr; ++e) environment.emplace_back(*e);
+  WorkerSlot who{w->slot, w->token, notify_ ? notify_->address() : "", options_.control_socket};
+  StatusOr<SpawnSpec> spec = worker_spawn_spec(config, pool.sockets, who, environment);
+  StatusOr<pid_t> pid = spec.ok() ? ops_.spawn(*spec) : StatusOr<pid_t>(spec.status());
+  if (!pid.ok()) {
+    slots_.release(w->slot);
+    const std::string why = pid.status().message();
     spdlog::error("pool [{}]: cannot start worker: {}", config.name, why);
-    if (pool.reloading() && generation == pool.reload_generation()) {
+    if (reloads_.reloading(pool) && generation == RollingReload::new_generation(pool)) {
       rollback(pool, why);
     } else {
       fail_pool(pool, why);
     }
     return false;
-  };
-  if (config.command.empty()) return fail("no command");
-  std::string path_env;
-  for (const auto& [k, v] : config.env) {
-    if (k == "PATH") path_env = v;
-  }
-  if (path_env.empty() && std::getenv("PATH") != nullptr) path_env = std::getenv("PATH");
-  auto exec_path = resolve_command(config.command[0], path_env);
-  if (!exec_path.ok()) return fail(exec_path.status().message());
-
-  SpawnSpec spec;
-  spec.exec_path = *exec_path;
-  spec.argv = config.command;
-  spec.listen_fds = pool.sockets.fds;
-  spec.cwd = config.cwd;
-  if (::geteuid() == 0 && !config.user.empty()) {
-    passwd* pw = ::getpwnam(config.user.c_str());
-    if (pw == nullptr) return fail("unknown user '" + config.user + "'");
-    spec.uid = pw->pw_uid;
-    spec.gid = pw->pw_gid;
-  }
-  if (::geteuid() == 0 && !config.group.empty()) {
-    group* gr = ::getgrnam(config.group.c_str());
-    if (gr == nullptr) return fail("unknown group '" + config.group + "'");
-    spec.gid = gr->gr_gid;
-  }
-  auto w = std::make_unique<Worker>();
-  w->slot = slots_.acquire();
-  w->token = ops_.random_token();
-  w->generation = generation;
-  spec.env = worker_env(pool, config, w->slot, w->token);
-  StatusOr<pid_t> pid = ops_.spawn(spec);
-  if (!pid.ok()) {
-    slots_.release(w->slot);
-    return fail(pid.status().message());
   }
   w->pid = *pid;
   w->live.started_at = now();
   spdlog::info("Booting worker with pid: {} slot {} [{}]", w->pid, w->slot, config.name);
-  emit(SupervisorEvent::Kind::kWorkerSpawned, config.name, w->slot, w->pid,
-       "generation " + std::to_string(generation));
+  events_.publish(SupervisorEvent::Kind::kWorkerSpawned, config.name, w->slot, w->pid,
+                  "generation " + std::to_string(generation));
   pool.workers.push_back(std::move(w));
   return true;
 }
@@ -141,7 +68,7 @@ bool Supervisor::spawn_worker(WorkerPool& pool, const PoolConfig& config, unsign
 void Supervisor::stop_worker(WorkerPool& pool, Worker& w, bool graceful) {
   if (graceful) {
     w.state = WorkerState::kDraining;
-    w.kill_at = now() + pool.config.graceful_timeout_seconds;
+    w.kill_at = now() + Seconds(pool.config.graceful_timeout_seconds);
     if (w.commands) w.commands(WorkerCommandKind::kGracefulStop);
     (void)ops_.kill_group(w.pid, SIGTERM);
     spdlog::info("Stopping worker (pid: {}) slot {} [{}]: TERM", w.pid, w.slot, pool.config.name);
@@ -154,7 +81,7 @@ void Supervisor::stop_worker(WorkerPool& pool, Worker& w, bool graceful) {
 
 void Supervisor::kill_for_timeout(WorkerPool& pool, Worker& w, const std::string& why) {
   spdlog::critical("WORKER TIMEOUT (pid:{}) slot {} [{}]: {}", w.pid, w.slot, pool.config.name, why);
-  emit(SupervisorEvent::Kind::kWorkerTimedOut, pool.config.name, w.slot, w.pid, why);
+  events_.publish(SupervisorEvent::Kind::kWorkerTimedOut, pool.config.name, w.slot, w.pid, why);
   w.state = WorkerState::kStopping;
   w.kill_at = now() + kAbortGrace;
   (void)ops_.kill_process(w.pid, SIGABRT);
@@ -165,8 +92,8 @@ void Supervisor::mark_ready(WorkerPool& pool, Worker& w) {
   w.state = WorkerState::kReady;
   w.live.ready_at = now();
   spdlog::info("Worker ready (pid: {}) slot {} [{}] after {:.2f}s", w.pid, w.slot, pool.config.name,
-               w.live.ready_at - w.live.started_at);
-  emit(SupervisorEvent::Kind::kWorkerReady, pool.config.name, w.slot, w.pid, "");
+               (*w.live.ready_at - w.live.started_at).count());
+  events_.publish(SupervisorEvent::Kind::kWorkerReady, pool.config.name, w.slot, w.pid, "");
 }
 
 void Supervisor::handle_notify(WorkerPool& pool, Worker& w, const NotifyMessage& m) {
@@ -175,7 +102,7 @@ void Supervisor::handle_notify(WorkerPool& pool, Worker& w, const NotifyMessage&
   if (m.requests_served) w.requests_served = *m.requests_served;
   if (m.requests_in_flight) w.requests_in_flight = *m.requests_in_flight;
   if (m.oldest_request_age) {
-    w.live.oldest_request_age = *m.oldest_request_age;
+    w.live.oldest_request_age = Seconds(*m.oldest_request_age);
     w.live.oldest_request_seen_at = now();
   }
   if (m.watchdog) {
@@ -189,29 +116,27 @@ void Supervisor::handle_notify(WorkerPool& pool, Worker& w, const NotifyMessage&
   if (m.stopping && is_active(w.state)) {
     // The worker stops on its own: count it out so a replacement starts.
     w.state = WorkerState::kDraining;
-    w.kill_at = now() + pool.config.graceful_timeout_seconds;
+    w.kill_at = now() + Seconds(pool.config.graceful_timeout_seconds);
   }
 }
 
 void Supervisor::check_liveness() {
-  double t = now();
+  MonoTime t = now();
   for (auto& p : pools_) {
     // Snapshot the pointers: handlers below may stop or roll back workers.
     std::vector<Worker*> ws;
     for (auto& w : p->workers) ws.push_back(w.get());
     for (Worker* w : ws) {
       if (!is_active(w->state)) {
-        if (w->kill_at >= 0 && t >= w->kill_at) {
+        if (w->kill_at && t >= *w->kill_at) {
           spdlog::warn("Worker (pid: {}) slot {} [{}] did not exit in time: SIGKILL", w->pid, w->slot,
                        p->config.name);
           (void)ops_.kill_group(w->pid, SIGKILL);
-          w->kill_at = -1;
+          w->kill_at.reset();
         }
         continue;
       }
-      const PoolConfig& cfg = p->reloading() && w->generation == p->reload_generation()
-                                  ? *p->reload_config
-                                  : p->config;
+      const PoolConfig& cfg = reloads_.is_new(*p, *w) ? *reloads_.target(*p) : p->config;
       HeartbeatVerdict v = check_heartbeat(HeartbeatPolicy::from(cfg), w->live, t);
       switch (v) {
         case HeartbeatVerdict::kOk: break;
@@ -219,8 +144,7 @@ void Supervisor::check_liveness() {
         case HeartbeatVerdict::kBootTimeout:
         case HeartbeatVerdict::kHung:
         case HeartbeatVerdict::kRequestTooOld: {
-          bool reload_new = p->reloading() && w->generation == p->reload_generation() &&
-                            v == HeartbeatVerdict::kBootTimeout;
+          bool reload_new = reloads_.is_new(*p, *w) && v == HeartbeatVerdict::kBootTimeout;
           kill_for_timeout(*p, *w, describe(v));
           if (reload_new) {
             rollback(*p, "worker slot " + std::to_string(w->slot) + " " + describe(v));
@@ -235,17 +159,17 @@ void Supervisor::check_liveness() {
 }
 
 void Supervisor::manage_pools() {
-  if (stopping_) return;
+  if (shutdown_.stopping()) return;
   for (auto& p : pools_) manage_pool(*p);
   check_initial_ready();
   check_scale_waiters();
 }
 
 void Supervisor::manage_pool(WorkerPool& pool) {
-  if (stopping_ || pool.state == PoolState::kFailed || pool.state == PoolState::kStopped) return;
-  if (pool.reloading()) {
-    ReloadPlan plan = plan_reload(pool.desired, pool.reload_config->max_surge,
-                                  pool.reload_config->max_unavailable, pool.reload_generation(),
+  if (shutdown_.stopping() || pool.state == PoolState::kFailed || pool.state == PoolState::kStopped) return;
+  if (const PoolConfig* target = reloads_.target(pool)) {
+    unsigned gen = RollingReload::new_generation(pool);
+    ReloadPlan plan = plan_reload(pool.desired, target->max_surge, target->max_unavailable, gen,
                                   pool.views());
     for (unsigned slot : plan.stop) {
       if (Worker* w = pool.find_slot(slot)) stop_worker(pool, *w, true);
@@ -255,7 +179,8 @@ void Supervisor::manage_pool(WorkerPool& pool) {
       return;
     }
     for (unsigned i = 0; i < plan.spawn; ++i) {
-      if (!spawn_worker(pool, *pool.reload_config, pool.reload_generation())) return;
+      // A copy: a failed spawn rolls the reload back, which frees the target.
+      if (!spawn_worker(pool, PoolConfig(*target), gen)) return;
     }
     return;
   }
@@ -263,11 +188,21 @@ void Supervisor::manage_pool(WorkerPool& pool) {
   for (unsigned slot : plan.stop) {
     if (Worker* w = pool.find_slot(slot)) stop_worker(pool, *w, true);
   }
-  if (plan.spawn > 0 && now() >= pool.next_spawn_at) {
-    for (unsigned i = 0; i < plan.spawn; ++i) {
-      if (!spawn_worker(pool, pool.config, pool.generation)) return;
-    }
+  RespawnPlan respawn = plan_respawn(plan.spawn, pool.held, now());
+  for (unsigned slot : respawn.release) release_held_slot(pool, slot);
+  for (unsigned slot : respawn.into_held) {
+    std::erase_if(pool.held, [slot](const HeldSlot& h) { return h.slot == slot; });
+    if (!spawn_worker(pool, pool.config, pool.generation, slot)) return;
   }
+  for (unsigned i = 0; i < respawn.fresh; ++i) {
+    if (!spawn_worker(pool, pool.config, pool.generation)) return;
+  }
+}
+
+void Supervisor::release_held_slot(WorkerPool& pool, unsigned slot) {
+  std::erase_if(pool.held, [slot](const HeldSlot& h) { return h.slot == slot; });
+  pool.slot_backoff.erase(slot);
+  slots_.release(slot);
 }
 
 void Supervisor::fail_pool(WorkerPool& pool, const std::string& reason) {
@@ -275,12 +210,14 @@ void Supervisor::fail_pool(WorkerPool& pool, const std::string& reason) {
   pool.state = PoolState::kFailed;
   pool.state_reason = reason;
   spdlog::critical("pool [{}] FAILED: {}; not restarting it", pool.config.name, reason);
-  emit(SupervisorEvent::Kind::kPoolFailed, pool.config.name, 0, 0, reason);
+  events_.publish(SupervisorEvent::Kind::kPoolFailed, pool.config.name, 0, 0, reason);
   for (auto& w : pool.workers) {
     if (is_active(w->state)) stop_worker(pool, *w, true);
   }
-  if (pool.reloading()) {
-    pool.reload_config.reset();
+  while (!pool.held.empty()) release_held_slot(pool, pool.held.front().slot);
+  close_listeners(pool, /*for_good=*/false);
+  if (reloads_.reloading(pool)) {
+    reloads_.drop(pool);
     reload_ended(pool, reason);
   }
   for (auto it = scale_waiters_.begin(); it != scale_waiters_.end();) {
@@ -295,6 +232,7 @@ void Supervisor::fail_pool(WorkerPool& pool, const std::string& reason) {
   if (pools_.size() == 1) {
     // Gunicorn's HaltServer: a single app that cannot boot stops arbiterd.
     spdlog::critical("Reason: {}. Shutting down (exit {}).", reason, contract::kExitBootError);
+    if (!shutdown_.stopping()) exit_.reason = "pool [" + pool.config.name + "] failed: " + reason;
     begin_stop(true, contract::kExitBootError);
   }
 }
@@ -311,17 +249,17 @@ void Supervisor::check_scale_waiters() {
 }
 
 void Supervisor::check_initial_ready() {
-  if (stopping_ || (initial_ready_sent_ && upgrade_parent_told_)) return;
+  if (shutdown_.stopping() || (initial_ready_sent_ && upgrade_parent_told_)) return;
   bool all_ready = true;
   for (auto& p : pools_) {
     if (p->state == PoolState::kFailed || p->state == PoolState::kStopped) continue;
     if (p->ready_count() < p->desired) all_ready = false;
   }
   if (!all_ready) {
-    settled_since_ = -1;
+    settled_since_.reset();
     return;
   }
-  if (settled_since_ < 0) settled_since_ = now();
+  if (!settled_since_) settled_since_ = now();
   if (!initial_ready_sent_) {
     initial_ready_sent_ = true;
     spdlog::info("All pools ready");
@@ -332,7 +270,7 @@ void Supervisor::check_initial_ready() {
   // silent second may still be about to exit 4).
   if (options_.upgrade_parent_notify.empty()) {
     upgrade_parent_told_ = true;
-  } else if (!upgrade_parent_told_ && now() - settled_since_ >= kUpgradeSettleSeconds) {
+  } else if (!upgrade_parent_told_ && now() - *settled_since_ >= kUpgradeSettle) {
     upgrade_parent_told_ = true;
     spdlog::info("Telling the old master we are ready");
     Status s = sd_notify_to(options_.upgrade_parent_notify, "READY=1");

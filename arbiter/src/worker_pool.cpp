@@ -26,6 +26,10 @@ std::unique_ptr<Worker> WorkerPool::remove(pid_t pid) {
   return w;
 }
 
+Backoff& WorkerPool::backoff_of(unsigned slot) {
+  return slot_backoff.try_emplace(slot, config.backoff).first->second;
+}
+
 std::vector<WorkerView> WorkerPool::views() const {
   std::vector<WorkerView> v;
   for (const auto& w : workers) v.push_back({w->slot, w->state, w->live.started_at, w->generation});

@@ -1,6 +1,8 @@
 // The supervisor's decisions end to end, with a fake ProcessOps: no fork,
 // a fake clock, exits injected by the test.
 #include "greenfork/arbiter/supervisor.hpp"
+#include "greenfork/arbiter/binary_upgrade.hpp"
+#include "greenfork/arbiter/worker_spawn_spec.hpp"
 
 #include <sys/wait.h>
 
@@ -10,6 +12,10 @@
 #include <deque>
 #include <gtest/gtest.h>
 #include <map>
+#include <set>
+#include <unistd.h>
+
+#include "greenfork/sd_notify.hpp"
 
 namespace greenfork::arbiter {
 namespace {
@@ -38,8 +44,18 @@ class FakeOps final : public ProcessOps {
     return r;
   }
   std::string random_token() override { return "token" + std::to_string(next_token++); }
-  double now() override { return clock; }
+  MonoTime now() override { return clock; }
   std::optional<uint64_t> rss_bytes(pid_t) override { return 4096; }
+  StatusOr<ClosedListener> close_listener(int fd) override {
+    open_listeners.erase(fd);
+    ClosedListener c;
+    c.fd = fd;
+    return c;
+  }
+  Status reopen_listener(const ClosedListener& closed, int) override {
+    open_listeners.insert(closed.fd);
+    return {};
+  }
 
   // status: a waitpid() status
   void exit(pid_t pid, int status) {
@@ -54,7 +70,7 @@ class FakeOps final : public ProcessOps {
     return {};
   }
 
-  double clock = 1000;
+  MonoTime clock{Seconds(1000)};
   pid_t next_pid = 100;
   int next_token = 1;
   bool exit_on_signal = true;
@@ -63,6 +79,7 @@ class FakeOps final : public ProcessOps {
   std::vector<std::pair<pid_t, int>> signals;
   std::map<pid_t, bool> alive;
   std::deque<Reaped> exits;
+  std::set<int> open_listeners;  // the fds the test's pools listen on
 };
 
 PoolConfig pool(const std::string& name, unsigned workers) {
@@ -82,14 +99,21 @@ class SupervisorTest : public ::testing::Test {
     ArbiterOptions o;
     o.config.pools = std::move(pools);
     o.reload_config = std::move(reload_config);
+    o.sockets = sockets;
+    for (const PoolSockets& ps : sockets) ops.open_listeners.insert(ps.fds.begin(), ps.fds.end());
     sup = std::make_unique<Supervisor>(io, ops, std::move(o));
     ASSERT_TRUE(sup->start());
     sup->subscribe([this](const SupervisorEvent& e) { events.push_back(e); });
   }
-  // Advances the fake clock and lets the loop run a few ticks.
+  // Advances the fake clock and runs one tick, with whatever the loop has
+  // ready before and after it (signals, notify datagrams): no wall clock.
   void advance(double seconds) {
-    ops.clock += seconds;
-    io.run_for(std::chrono::milliseconds(120));
+    ops.clock += Seconds(seconds);
+    io.poll();
+    io.restart();
+    sup->tick();
+    io.poll();
+    io.restart();
   }
   std::string token_of(pid_t pid) {
     for (auto& kv : ops.env_of(pid)) {
@@ -117,6 +141,7 @@ class SupervisorTest : public ::testing::Test {
     return false;
   }
 
+  std::vector<PoolSockets> sockets;  // given to start(), one per pool
   asio::io_context io;
   FakeOps ops;
   std::unique_ptr<Supervisor> sup;
@@ -157,7 +182,7 @@ TEST_F(SupervisorTest, RespawnsACrashedWorkerInTheSameSlot) {
   start({pool("web", 2)});
   beat(100);
   beat(101);
-  ops.clock += 20;  // healthy, and within the heartbeat timeout
+  ops.clock += Seconds(20);  // healthy, and within the heartbeat timeout
   ops.exit(100, SIGKILL);
   advance(0);
   ASSERT_EQ(ops.spawned.size(), 3u);
@@ -178,6 +203,39 @@ TEST_F(SupervisorTest, FastCrashesBackOff) {
   EXPECT_EQ(ops.spawned.size(), 3u);
 }
 
+TEST_F(SupervisorTest, AWorkerKilledEveryHalfSecondAfterReadyIsAlwaysReplacedAtOnce) {
+  start({pool("web", 1)});
+  for (pid_t pid = 100; pid < 120; ++pid) {
+    ASSERT_EQ(ops.spawned.size(), static_cast<size_t>(pid - 99));
+    beat(pid);  // READY: it booted
+    ops.clock += Seconds(0.5);
+    ops.exit(pid, SIGKILL);
+    advance(0);
+  }
+  EXPECT_EQ(ops.spawned.size(), 21u);  // never a back-off delay
+  EXPECT_EQ(snap().running, 1u);
+}
+
+TEST_F(SupervisorTest, OneSlotsCrashLoopDoesNotHoldBackTheOtherSlots) {
+  start({pool("web", 2)});
+  beat(101);  // slot 2 serves
+  ops.exit(100, 1 << 8);  // slot 1 crashes at boot: replaced at once (102)
+  advance(0);
+  ASSERT_EQ(ops.spawned.size(), 3u);
+  EXPECT_EQ(slot_of(102), 1u);
+  ops.exit(102, 1 << 8);  // again: slot 1 now waits for its back-off
+  advance(0);
+  EXPECT_EQ(ops.spawned.size(), 3u);
+  ops.clock += Seconds(0.01);
+  ops.exit(101, SIGKILL);  // slot 2 dies: its replacement does not wait behind slot 1
+  advance(0);
+  ASSERT_EQ(ops.spawned.size(), 4u);
+  EXPECT_EQ(slot_of(103), 2u);
+  advance(0.2);  // slot 1's delay is over: its replacement starts in slot 1
+  ASSERT_EQ(ops.spawned.size(), 5u);
+  EXPECT_EQ(slot_of(104), 1u);
+}
+
 TEST_F(SupervisorTest, ExitFourFailsTheOnlyPoolAndStopsWithExitThree) {
   start({pool("web", 2)});
   beat(100);
@@ -190,6 +248,38 @@ TEST_F(SupervisorTest, ExitFourFailsTheOnlyPoolAndStopsWithExitThree) {
   EXPECT_TRUE(sup->finished());
   EXPECT_EQ(sup->exit_status().code, 3);
   EXPECT_EQ(ops.spawned.size(), 2u);  // never respawned
+}
+
+TEST_F(SupervisorTest, ExitTwoBeforeReadyFailsThePoolWithTheWorkersLastStatus) {
+  // The worker is this process, so the datagram's SCM_CREDENTIALS name it.
+  ops.next_pid = ::getpid();
+  start({pool("web", 1)});
+  std::string address;
+  for (auto& kv : ops.env_of(::getpid())) {
+    if (kv.rfind("NOTIFY_SOCKET=", 0) == 0) address = kv.substr(14);
+  }
+  ASSERT_FALSE(address.empty());
+  ASSERT_TRUE(sd_notify_to(address, "STATUS=loading app\nSTATUS=--threads: must be at least 1").ok());
+  ops.exit(::getpid(), 2 << 8);
+  advance(0);
+  EXPECT_EQ(snap().state, PoolState::kFailed);
+  EXPECT_NE(snap().state_reason.find("--threads: must be at least 1"), std::string::npos);
+  EXPECT_NE(snap().state_reason.find("exit 2"), std::string::npos);
+  advance(0.1);
+  EXPECT_TRUE(sup->finished());
+  EXPECT_NE(sup->exit_status().code, 0);
+  EXPECT_NE(sup->exit_status().reason.find("--threads: must be at least 1"), std::string::npos);
+  EXPECT_EQ(ops.spawned.size(), 1u);  // never respawned
+}
+
+TEST_F(SupervisorTest, AWorkerThatWasReadyAndExitsThreeIsRespawned) {
+  start({pool("web", 1)});
+  beat(100);
+  ops.clock += Seconds(20);
+  ops.exit(100, 3 << 8);
+  advance(0);
+  EXPECT_EQ(snap().state, PoolState::kRunning);
+  EXPECT_EQ(ops.spawned.size(), 2u);
 }
 
 TEST_F(SupervisorTest, ExitThreeFailsOnePoolOfTwoAndTheOtherKeepsRunning) {
@@ -233,7 +323,7 @@ TEST_F(SupervisorTest, ScaleValidatesAndWaitsForReady) {
 TEST_F(SupervisorTest, ScaleDownStopsTheOldestWithTerm) {
   start({pool("web", 2)});
   beat(100);
-  ops.clock += 1;
+  ops.clock += Seconds(1);
   beat(101);
   ScaleCommand c;
   c.relative = true;
@@ -362,6 +452,40 @@ TEST_F(SupervisorTest, GracefulStopKillsWorkersThatIgnoreTerm) {
   EXPECT_EQ(ops.signals.back(), (std::pair<pid_t, int>{100, SIGKILL}));
 }
 
+TEST_F(SupervisorTest, AFailedPoolClosesItsListenersAndAReloadThatBringsItBackReopensThem) {
+  sockets = {PoolSockets{{50}, {"a"}, {"127.0.0.1:8001"}}, PoolSockets{{60}, {"b"}, {"127.0.0.1:8002"}}};
+  start({pool("a", 1), pool("b", 1)});
+  beat(100);
+  ops.exit(101, 4 << 8);  // b cannot load its app
+  advance(0);
+  ASSERT_EQ(snap(1).state, PoolState::kFailed);
+  EXPECT_EQ(ops.open_listeners, (std::set<int>{50}));  // b refuses, a serves
+  Outcome result;
+  sup->reload("b", true, [&](Outcome o, std::vector<std::string>) { result = o; });
+  EXPECT_EQ(ops.open_listeners, (std::set<int>{50, 60}));  // for b's new workers
+  ops.exit(102, 4 << 8);  // still broken: rolled back, failed, closed again
+  advance(0);
+  EXPECT_EQ(result.code, ErrorCode::kAborted);
+  EXPECT_EQ(snap(1).state, PoolState::kFailed);
+  EXPECT_EQ(ops.open_listeners, (std::set<int>{50}));
+  sup->reload("b", true, [&](Outcome o, std::vector<std::string>) { result = o; });
+  beat(103);
+  advance(0);
+  EXPECT_TRUE(result.ok()) << result.message;
+  EXPECT_EQ(snap(1).state, PoolState::kRunning);
+  EXPECT_EQ(ops.open_listeners, (std::set<int>{50, 60}));
+}
+
+TEST_F(SupervisorTest, AGracefulStopClosesArbiterdsListenersAtOnce) {
+  sockets = {PoolSockets{{50, 51}, {"a", "b"}, {"127.0.0.1:8001", "fd://51"}}};
+  start({pool("web", 1)});
+  beat(100);
+  ops.exit_on_signal = false;  // the worker drains an in-flight request
+  sup->stop(true);
+  EXPECT_TRUE(ops.open_listeners.empty());
+  EXPECT_FALSE(sup->finished());
+}
+
 TEST_F(SupervisorTest, StatusReportsWorkers) {
   start({pool("web", 1)});
   beat(100);
@@ -372,6 +496,67 @@ TEST_F(SupervisorTest, StatusReportsWorkers) {
   EXPECT_EQ(s.pools[0].workers[0].state, WorkerState::kReady);
   EXPECT_EQ(s.pools[0].workers[0].rss_bytes, 4096u);
   EXPECT_EQ(s.pools[0].heartbeat, "notify");
+}
+
+TEST(BinaryUpgrade, TheNewMasterGetsEveryListenerOnceByNumberAndNoWorkerVariables) {
+  ArbiterOptions o;
+  o.self_exe = "/usr/sbin/arbiterd";
+  o.self_argv = {"arbiterd", "-c", "g.toml"};
+  std::vector<PoolSockets> sockets = {PoolSockets{{5, 6}, {"a", "b"}, {"127.0.0.1:80", "unix:/run/a"}},
+                                      PoolSockets{{6}, {"b"}, {"unix:/run/a"}}};
+  SpawnSpec spec = BinaryUpgrade::new_master_spec(
+      o, sockets, "/tmp/n/notify", {"PATH=/bin", "LISTEN_FDS=2", "NOTIFY_SOCKET=/x", "GREENFORK_UPGRADE_FDS=old"});
+  EXPECT_EQ(spec.exec_path, "/usr/sbin/arbiterd");
+  EXPECT_TRUE(spec.keep_fd_numbers);
+  EXPECT_FALSE(spec.die_with_parent);
+  EXPECT_EQ(spec.listen_fds, (std::vector<int>{5, 6}));
+  auto has = [&](const std::string& kv) { return std::find(spec.env.begin(), spec.env.end(), kv) != spec.env.end(); };
+  EXPECT_TRUE(has("PATH=/bin"));
+  EXPECT_TRUE(has("GREENFORK_UPGRADE_FDS=127.0.0.1:80=5;unix:/run/a=6"));
+  EXPECT_TRUE(has("GREENFORK_UPGRADE_NOTIFY=/tmp/n/notify"));
+  EXPECT_FALSE(has("LISTEN_FDS=2"));
+  EXPECT_FALSE(has("NOTIFY_SOCKET=/x"));
+  EXPECT_FALSE(has("GREENFORK_UPGRADE_FDS=old"));
+}
+
+TEST(BinaryUpgrade, EndsWithItsWaitersAndIsOverdueAfterItsDeadline) {
+  BinaryUpgrade u;
+  EXPECT_FALSE(u.running());
+  u.started(42, MonoTime(Seconds(100)));
+  EXPECT_TRUE(u.is_new_master(42));
+  EXPECT_FALSE(u.overdue(MonoTime(Seconds(99))));
+  EXPECT_TRUE(u.overdue(MonoTime(Seconds(100))));
+  int answered = 0;
+  u.wait([&](Outcome, pid_t) { ++answered; });
+  auto waiters = u.end();
+  EXPECT_EQ(waiters.size(), 1u);
+  EXPECT_FALSE(u.running());
+  EXPECT_FALSE(u.is_new_master(42));
+  EXPECT_EQ(answered, 0);
+}
+
+TEST(WorkerSpawnSpec, TheContractEnvironmentOverArbiterdsOwnWithoutItsPrivateVariables) {
+  PoolConfig cfg;
+  cfg.name = "api";
+  cfg.command = {"true", "x"};
+  cfg.env = {{"PATH", "/usr/bin:/bin"}, {"APP_MODE", "prod"}};
+  cfg.timeout_seconds = 10;
+  PoolSockets sockets{{7, 8}, {"a", "b"}, {"127.0.0.1:1", "unix:/s"}};
+  WorkerSlot who{4, "tok", "/run/n/notify", "/run/ctl.sock"};
+  auto spec = worker_spawn_spec(cfg, sockets, who, {"HOME=/root", "LISTEN_FDS=9", "ARBITER_WORKER_TOKEN=old"});
+  ASSERT_TRUE(spec.ok()) << spec.status().message();
+  EXPECT_EQ(spec->exec_path, "/usr/bin/true");
+  EXPECT_EQ(spec->listen_fds, (std::vector<int>{7, 8}));
+  auto has = [&](const std::string& kv) { return std::find(spec->env.begin(), spec->env.end(), kv) != spec->env.end(); };
+  for (const char* kv : {"HOME=/root", "APP_MODE=prod", "LISTEN_FDS=2", "LISTEN_FDNAMES=a:b",
+                         "NOTIFY_SOCKET=/run/n/notify", "ARBITER_SOCKET=/run/ctl.sock", "ARBITER_WORKER_ID=4",
+                         "ARBITER_WORKER_TOKEN=tok", "ARBITER_POOL=api", "ARBITER_HEARTBEAT_INTERVAL=5"}) {
+    EXPECT_TRUE(has(kv)) << kv;
+  }
+  EXPECT_FALSE(has("LISTEN_FDS=9"));
+  EXPECT_FALSE(has("ARBITER_WORKER_TOKEN=old"));
+  cfg.command = {"no-such-command-here"};
+  EXPECT_FALSE(worker_spawn_spec(cfg, sockets, who, {}).ok());
 }
 
 }  // namespace

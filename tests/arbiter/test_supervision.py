@@ -81,6 +81,51 @@ def test_hung_worker_is_killed_within_timeout_plus_two_seconds(short_tmp):
         wait_workers(arb, 1, exclude=[pid])  # and replaced
 
 
+def test_a_worker_killed_every_half_second_is_replaced_at_once_each_time(short_tmp):
+    # Issue 14: killing the worker every 0.5 s drove the back-off to 25.6 s
+    # with no worker running. Each one here was READY and served: a healthy
+    # run, so its replacement starts at once every time.
+    port = free_port()
+    with start_arbiterd(short_tmp, ["-w", "1", "-b", f"127.0.0.1:{port}"], env=env_without_systemd()) as arb:
+        killed = []
+        for _ in range(12):
+            def serving_pid():
+                body = http_get(port, "/", timeout=2).body.decode()
+                pid = int(body.split()[1]) if body.startswith("pid ") else None
+                return pid if pid not in killed else None
+            # The old code's back-off passed 8 s by the 9th kill.
+            pid = wait_until(serving_pid, timeout=8 if killed else 30, message="a worker serving")
+            time.sleep(0.5)  # pacing of the probe, not synchronisation
+            os.kill(pid, signal.SIGKILL)
+            killed.append(pid)
+        wait_until(lambda: serving(port), timeout=5)
+        assert "restarting it in" not in arb.stderr_text()
+
+
+def test_readiness_notify_pool_waits_for_ready_and_meets_boot_timeout(short_tmp):
+    # A silent worker would be READY after 1 s under heartbeat "auto"; a
+    # pool that says readiness = "notify" waits for READY=1 until boot_timeout.
+    from gftest import PYTHON, Spawned, binary
+    from arbiter_e2e_support import TESTWORKER
+    port = free_port()
+    config = short_tmp / "pool.toml"
+    config.write_text(f'''
+[pools.silent]
+command = {json.dumps([PYTHON, TESTWORKER, "--no-ready"])}
+workers = 1
+bind = ["127.0.0.1:{port}"]
+readiness = "notify"
+boot_timeout = 2
+''')
+    argv = [binary("arbiterd"), "-c", str(config), "--control-socket", str(short_tmp / "ctl.sock")]
+    with Spawned(argv, env=env_without_systemd(), logdir=short_tmp / "logs") as arb:
+        [first] = wait_workers(arb, 1)
+        wait_workers(arb, 1, exclude=[first], timeout=30)  # killed at boot_timeout, replaced
+        log = arb.stderr_text()
+        assert "not READY within boot_timeout" in log, log
+        assert "Worker ready" not in log, log
+
+
 def test_exit_4_halts_arbiterd_with_the_workers_message(short_tmp):
     port = free_port()
     message = "Failed to find application object 'nope' in 'hello'"
@@ -89,6 +134,21 @@ def test_exit_4_halts_arbiterd_with_the_workers_message(short_tmp):
         code = arb.wait(timeout=20)
         assert code != 0
         assert message in arb.stderr_text()
+
+
+def test_exit_2_before_ready_halts_at_once_with_the_workers_status_as_last_line(short_tmp):
+    port = free_port()
+    reason = "--threads: must be at least 1"
+    with start_arbiterd(short_tmp, ["-w", "2", "-b", f"127.0.0.1:{port}"],
+                         worker_args=["--exit", "2", "--status", reason], env=env_without_systemd()) as arb:
+        code = arb.wait(timeout=30)
+        assert code != 0
+        log = arb.stderr_text()
+        lines = [line for line in log.splitlines() if line.strip()]
+        assert reason in lines[-1], log
+        # Failed at once: the two first workers, no respawn with back-off.
+        assert log.count("Booting worker") == 2, log
+        assert "restarting in" not in log, log
 
 
 def test_kill_9_of_arbiterd_leaves_no_worker_or_grandchild(short_tmp):

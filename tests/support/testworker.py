@@ -13,13 +13,15 @@ can be told to misbehave:
   --crash-after S        exit 1 after S seconds
   --hang-after S         after S seconds stop heartbeats and block (also --hang: S=0
                          after READY); requests are no longer answered
-  --exit N --message M   write M to stderr and exit N at once (3: boot error,
-                         4: app failed to load)
+  --exit N --message M   write M to stderr and exit N at once (2: bad arguments,
+                         3: boot error, 4: app failed to load)
+  --status M             with --exit: first send sd_notify STATUS=M (the reason)
   --ignore-term          ignore SIGTERM (arbiterd must KILL after graceful_timeout)
   --spawn-grandchild     start a sleeping grandchild (must die with the group)
 
 Endpoints:  /          "pid <pid>\\n"
-            /slow?s=N  answers after N seconds (in-flight work for graceful stops)
+            /slow?s=N  answers after N seconds (in-flight work for graceful stops);
+                       &mark=PATH: writes PATH when the request starts
             /info      JSON: pid, fds open at startup, LISTEN_*, ARBITER_*, cwd,
                        grandchild pid
 """
@@ -82,7 +84,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
             time.sleep(3600)
         url = urllib.parse.urlsplit(self.path)
         if url.path == "/slow":
-            seconds = float(urllib.parse.parse_qs(url.query).get("s", ["1"])[0])
+            query = urllib.parse.parse_qs(url.query)
+            seconds = float(query.get("s", ["1"])[0])
+            if "mark" in query:  # tells a test the request is in flight
+                with open(query["mark"][0], "w") as f:
+                    f.write(str(os.getpid()))
             time.sleep(seconds)
             self._send(200, f"slow {os.getpid()}\n".encode())
         elif url.path == "/info":
@@ -130,11 +136,14 @@ def main() -> int:
     ap.add_argument("--hang-after", type=float, default=None)
     ap.add_argument("--exit", type=int, default=None)
     ap.add_argument("--message", default="")
+    ap.add_argument("--status", default=None)
     ap.add_argument("--ignore-term", action="store_true")
     ap.add_argument("--spawn-grandchild", action="store_true")
     args = ap.parse_args()
 
     if args.exit is not None:
+        if args.status is not None:
+            notify(f"STATUS={args.status}")
         if args.message:
             print(args.message, file=sys.stderr, flush=True)
         return args.exit

@@ -1,16 +1,23 @@
-// Exponential restart back-off for a pool whose workers crash fast.
+// Exponential restart back-off for one worker slot whose workers crash fast
+// (each slot has its own, so one slot's crash loop never holds back the
+// others).
 //
-// A "fast" crash is a worker that lived less than healthy_seconds. The first
-// fast crash is restarted at once, the next after initial_seconds, then
-// twice as long each time up to max_seconds. A worker that lived
-// healthy_seconds, or a crash healthy_seconds after the previous one, resets
-// the count.
+// A "fast" crash is a worker that died before it was READY and lived less
+// than healthy_seconds: a boot loop. The first fast crash is restarted at
+// once, the next after initial_seconds, then twice as long each time up to
+// max_seconds. A worker that became READY (it booted and served), one that
+// lived healthy_seconds, or a crash healthy_seconds after the previous one,
+// resets the count: a worker killed from outside every half second is
+// always replaced at once.
 //
 //   Backoff b(config.backoff);
-//   double delay = b.on_crash(/*uptime=*/0.2, /*now=*/now);  // 0, 0.1, 0.2 ...
+//   Seconds delay = b.on_crash(/*uptime=*/Seconds(0.2), /*was_ready=*/false, now);  // 0, 0.1, 0.2 ...
 #pragma once
 
+#include <optional>
+
 #include "greenfork/arbiter/config.hpp"
+#include "greenfork/arbiter/mono_time.hpp"
 
 namespace greenfork::arbiter {
 
@@ -18,9 +25,9 @@ class Backoff {
  public:
   explicit Backoff(BackoffConfig config = {}) : config_(config) {}
 
-  // A worker died unasked after `uptime` seconds; returns the delay before
-  // its replacement may start.
-  double on_crash(double uptime, double now);
+  // A worker died unasked after `uptime`; returns the delay before its
+  // replacement may start.
+  Seconds on_crash(Seconds uptime, bool was_ready, MonoTime now);
   void reset() { fast_crashes_ = 0; }
   unsigned fast_crashes() const { return fast_crashes_; }
   void set_config(BackoffConfig config) { config_ = config; }
@@ -28,7 +35,7 @@ class Backoff {
  private:
   BackoffConfig config_;
   unsigned fast_crashes_ = 0;
-  double last_crash_ = -1e18;
+  std::optional<MonoTime> last_crash_;
 };
 
 }  // namespace greenfork::arbiter

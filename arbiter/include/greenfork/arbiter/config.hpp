@@ -20,6 +20,12 @@ enum class HeartbeatMode {
   kNone,    // liveness is the process; ready at once
 };
 
+// How a pool's workers become READY. kAuto: gworker (the one-liner, or a
+// pool whose command is gworker) only on its READY message; any other
+// executable on READY or after 1 s of silence. kNotify: only on the
+// worker's READY message (sd_notify READY=1 or its first gRPC beat).
+enum class Readiness { kAuto, kNotify };
+
 struct BackoffConfig {
   double initial_seconds = 0.1;   // delay before the 2nd fast restart
   double max_seconds = 30.0;      // cap of the exponential delay
@@ -42,6 +48,7 @@ struct PoolConfig {
   double graceful_timeout_seconds = 30.0;
   double boot_timeout_seconds = 60.0;     // spawn -> READY
   HeartbeatMode heartbeat = HeartbeatMode::kAuto;
+  Readiness readiness = Readiness::kAuto;  // TOML: readiness = "auto" | "notify"
   double max_request_age_seconds = 0.0;   // 0: off (uWSGI's harakiri)
   unsigned max_surge = 1;                 // reload: extra workers at once
   unsigned max_unavailable = 0;           // reload: below desired at once

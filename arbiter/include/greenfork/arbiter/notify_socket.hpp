@@ -1,10 +1,13 @@
-// The NOTIFY_SOCKET arbiterd creates for its workers: an abstract
-// SOCK_DGRAM unix socket with SO_PASSCRED, so every datagram carries the
-// sender's pid (SCM_CREDENTIALS) and cannot be forged by another process.
+// The NOTIFY_SOCKET arbiterd creates for its workers: a SOCK_DGRAM unix
+// socket file in a fresh 0700 directory (only arbiterd's user can reach
+// it, unlike an abstract name any local user can write to), with
+// SO_PASSCRED, so every datagram carries the sender's pid
+// (SCM_CREDENTIALS), which the kernel vouches for.
 //
-//   auto sock = NotifySocket::open("greenfork/1234/notify");
-//   setenv NOTIFY_SOCKET=sock->address()           // "@greenfork/1234/notify"
+//   auto sock = NotifySocket::open("/run/user/1000");
+//   setenv NOTIFY_SOCKET=sock->address()  // "/run/user/1000/greenfork-notify.Ab12Cd/notify"
 //   while (auto d = sock->receive()) handle(d->pid, parse_notify_message(d->text));
+//   // the destructor removes the socket file and its directory
 #pragma once
 
 #include <sys/types.h>
@@ -23,8 +26,12 @@ struct NotifyDatagram {
 
 class NotifySocket {
  public:
-  // Binds the abstract name (no file to clean up); non-blocking, CLOEXEC.
-  static StatusOr<NotifySocket> open(const std::string& abstract_name);
+  // Creates a private directory under `parent_dir` and binds "notify" in
+  // it; non-blocking, CLOEXEC.
+  static StatusOr<NotifySocket> open(const std::string& parent_dir);
+  // Where open() puts the directory: $XDG_RUNTIME_DIR when usable, else
+  // $TMPDIR, else /tmp.
+  static std::string default_parent_dir();
   NotifySocket(NotifySocket&& other) noexcept;
   NotifySocket& operator=(NotifySocket&& other) noexcept;
   NotifySocket(const NotifySocket&) = delete;
@@ -32,14 +39,21 @@ class NotifySocket {
   ~NotifySocket();
 
   int fd() const { return fd_; }
-  // The NOTIFY_SOCKET value: "@" + name.
+  // The NOTIFY_SOCKET value: the socket file's path.
   const std::string& address() const { return address_; }
+  const std::string& directory() const { return dir_; }
+  // Workers that run as other users (arbiterd is root): the directory
+  // becomes 0711 and the socket 0666; the sender pid check still applies.
+  Status allow_other_users();
   // One datagram, or nullopt when none is waiting.
   std::optional<NotifyDatagram> receive();
 
  private:
-  NotifySocket(int fd, std::string address) : fd_(fd), address_(std::move(address)) {}
+  NotifySocket(int fd, std::string dir, std::string address)
+      : fd_(fd), dir_(std::move(dir)), address_(std::move(address)) {}
+  void remove();
   int fd_ = -1;
+  std::string dir_;
   std::string address_;
 };
 

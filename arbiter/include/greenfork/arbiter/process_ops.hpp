@@ -11,6 +11,7 @@
 //   StatusOr<pid_t> pid = ops->spawn(spec);   // "exec worker.py: No such file ..."
 #pragma once
 
+#include <sys/socket.h>
 #include <sys/types.h>
 
 #include <cstdint>
@@ -19,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "greenfork/arbiter/mono_time.hpp"
 #include "greenfork/status.hpp"
 
 namespace greenfork::arbiter {
@@ -45,6 +47,17 @@ struct Reaped {
   int status = 0;  // waitpid() status
 };
 
+// A listening socket arbiterd closed its own copy of (a failed pool, a
+// stop), with what binding it again needs. The fd number stays taken (by
+// /dev/null) so that whoever else holds the number never sees it reused.
+struct ClosedListener {
+  int fd = -1;
+  sockaddr_storage address{};
+  socklen_t address_length = 0;
+  int v6only = -1;     // IPV6_V6ONLY of an AF_INET6 listener
+  mode_t unix_mode = 0;  // permissions of a unix socket's file
+};
+
 class ProcessOps {
  public:
   virtual ~ProcessOps() = default;
@@ -59,10 +72,16 @@ class ProcessOps {
   virtual std::optional<Reaped> reap() = 0;
   // A fresh random secret (hex) for ARBITER_WORKER_TOKEN.
   virtual std::string random_token() = 0;
-  // Monotonic seconds.
-  virtual double now() = 0;
+  // The monotonic clock.
+  virtual MonoTime now() = 0;
   // Resident set size from /proc/<pid>/statm.
   virtual std::optional<uint64_t> rss_bytes(pid_t pid) = 0;
+  // Drops arbiterd's copy of listening socket `fd` (dup2 of /dev/null onto
+  // it): once no worker holds one either, connecting is refused instead of
+  // waiting in a backlog nobody accepts from.
+  virtual StatusOr<ClosedListener> close_listener(int fd) = 0;
+  // A new listening socket on the same address, on the same fd number.
+  virtual Status reopen_listener(const ClosedListener& closed, int backlog) = 0;
 };
 
 std::unique_ptr<ProcessOps> make_posix_process_ops();

@@ -1,11 +1,18 @@
-// The Arbiter's implementation: every pool and worker, the signal handling,
-// the workers' notify socket, the heartbeat checks and the control-plane
-// commands. Runs on the io_context's thread only.
+// arbiterd's master (Arbiter is this class): the loop that owns every pool
+// and worker, turns signals into handle_* calls, reads the workers' notify
+// socket, ticks every 50 ms, and implements the ControlTarget gctl talks to.
+// Runs on the io_context's thread only.
 //
-// Split by concern: supervisor.cpp (loop, signals, reaping, stop),
-// supervisor_workers.cpp (spawn, stop, liveness, manage), supervisor_reload.cpp
-// (rolling reload and rollback), supervisor_control.cpp (ControlTarget),
-// supervisor_upgrade.cpp (binary upgrade).
+// Where each job lives:
+//   supervisor.cpp            loop, one handler per signal, notify socket, reaping, stop
+//   supervisor_workers.cpp    the pool manager: spawn, stop, liveness, bring pools to target
+//   supervisor_reload.cpp     rolling reload and rollback (state: RollingReload)
+//   supervisor_upgrade.cpp    binary upgrade (state: BinaryUpgrade)
+//   supervisor_listeners.cpp  closing/reopening arbiterd's listener copies
+//   supervisor_control.cpp    ControlTarget (status, scale, reload, stop, beats ...)
+// Decisions without I/O, unit-tested on plain data: rollout_plans (scale,
+// reload step, respawn), exit_decision, heartbeat_monitor, backoff,
+// shutdown, rolling_reload, binary_upgrade, worker_spawn_spec.
 #pragma once
 
 #include <asio/posix/stream_descriptor.hpp>
@@ -19,39 +26,51 @@
 #include <string>
 #include <vector>
 
-#include "greenfork/arbiter/arbiter.hpp"
+#include "greenfork/arbiter/arbiter_options.hpp"
+#include "greenfork/arbiter/control_target.hpp"
+#include "greenfork/arbiter/process_ops.hpp"
+#include "greenfork/arbiter/binary_upgrade.hpp"
+#include "greenfork/arbiter/event_feed.hpp"
 #include "greenfork/arbiter/notify_message.hpp"
 #include "greenfork/arbiter/notify_socket.hpp"
+#include "greenfork/arbiter/rolling_reload.hpp"
+#include "greenfork/arbiter/shutdown.hpp"
 #include "greenfork/arbiter/slot_allocator.hpp"
 #include "greenfork/arbiter/worker_pool.hpp"
 
 namespace greenfork::arbiter {
 
-class Supervisor {
+class Supervisor final : public ControlTarget {
  public:
   Supervisor(asio::io_context& io, ProcessOps& ops, ArbiterOptions options);
-  ~Supervisor();
+  ~Supervisor() override;
+  Supervisor(const Supervisor&) = delete;
+  Supervisor& operator=(const Supervisor&) = delete;
 
   ArbiterExit run();
   // run() without io_context::run(): tests drive the loop themselves.
   bool start();
-  bool finished() const { return finished_; }
+  bool finished() const { return shutdown_.finished(); }
+  // The loop's periodic work (reap, liveness, deadlines, bring pools to
+  // their targets), run by a 50 ms timer; tests call it after moving their
+  // fake clock instead of waiting for the timer.
+  void tick() { on_tick(); }
   const ArbiterExit& exit_status() const { return exit_; }
 
-  // ControlTarget, forwarded by Arbiter.
-  ArbiterSnapshot status() const;
-  void scale(const ScaleCommand& command, std::function<void(Outcome, ScaleResult)> done);
+  // ControlTarget (supervisor_control.cpp), loop thread only.
+  ArbiterSnapshot status() const override;
+  void scale(const ScaleCommand& command, std::function<void(Outcome, ScaleResult)> done) override;
   void reload(const std::string& pool, bool wait,
-              std::function<void(Outcome, std::vector<std::string>)> done);
-  Outcome stop(bool graceful);
-  Outcome reopen_logs();
-  Outcome signal(const std::string& pool, const std::string& signal_name, unsigned* count);
-  void upgrade(bool wait, std::function<void(Outcome, pid_t)> done);
-  uint64_t subscribe(std::function<void(const SupervisorEvent&)> listener);
-  void unsubscribe(uint64_t id);
+              std::function<void(Outcome, std::vector<std::string>)> done) override;
+  Outcome stop(bool graceful) override;
+  Outcome reopen_logs() override;
+  Outcome signal(const std::string& pool, const std::string& signal_name, unsigned* count) override;
+  void upgrade(bool wait, std::function<void(Outcome, pid_t)> done) override;
+  uint64_t subscribe(std::function<void(const SupervisorEvent&)> listener) override;
+  void unsubscribe(uint64_t id) override;
   Outcome worker_beat(const HeartbeatReport& report, bool first,
-                      std::function<void(WorkerCommandKind)> commands);
-  void worker_stream_closed(unsigned slot);
+                      std::function<void(WorkerCommandKind)> commands) override;
+  void worker_stream_closed(unsigned slot) override;
 
  private:
   struct ScaleWaiter {
@@ -59,47 +78,50 @@ class Supervisor {
     ScaleResult result;
     std::function<void(Outcome, ScaleResult)> done;
   };
-  struct ReloadWaiter {
-    std::vector<WorkerPool*> pending;
-    std::vector<std::string> names;
-    std::string rolled_back;  // first rollback reason
-    std::function<void(Outcome, std::vector<std::string>)> done;
-  };
-  struct Upgrade {
-    pid_t pid = 0;
-    double deadline = 0;
-    std::vector<std::function<void(Outcome, pid_t)>> waiters;
-  };
 
   // supervisor.cpp
   void arm_signals();
   void wait_signal();
   void on_signal(int signo);
+  // One handler per signal, Gunicorn's meanings (README "Signals").
+  void handle_chld();
+  void handle_hup();
+  void handle_ttin();
+  void handle_ttou();
+  void handle_winch();
+  void handle_term();
+  void handle_quit();  // INT and QUIT
+  void handle_usr1();
+  void handle_usr2();
+  void scale_by_signal(WorkerPool& pool, unsigned target);
   void arm_notify();
   void on_notify_readable();
+  void read_notify();
   void arm_tick();
   void on_tick();
   void reap_workers();
   void handle_exit(WorkerPool& pool, pid_t pid, int status);
   void begin_stop(bool graceful, int exit_code);
   void check_stopped();
-  void emit(SupervisorEvent::Kind kind, const std::string& pool, unsigned slot, pid_t pid,
-            const std::string& detail);
   void notify_systemd(const std::string& state);
-  double now() const { return ops_.now(); }
+  MonoTime now() const { return ops_.now(); }
 
   // supervisor_workers.cpp
   void manage_pools();
   void manage_pool(WorkerPool& pool);
-  bool spawn_worker(WorkerPool& pool, const PoolConfig& config, unsigned generation);
-  std::vector<std::string> worker_env(const WorkerPool& pool, const PoolConfig& config,
-                                      unsigned slot, const std::string& token) const;
+  // held_slot: a crashed worker's slot, kept for its replacement.
+  bool spawn_worker(WorkerPool& pool, const PoolConfig& config, unsigned generation,
+                    std::optional<unsigned> held_slot = std::nullopt);
+  void release_held_slot(WorkerPool& pool, unsigned slot);
   void stop_worker(WorkerPool& pool, Worker& w, bool graceful);
   void kill_for_timeout(WorkerPool& pool, Worker& w, const std::string& why);
   void mark_ready(WorkerPool& pool, Worker& w);
   void check_liveness();
   void handle_notify(WorkerPool& pool, Worker& w, const NotifyMessage& m);
   void fail_pool(WorkerPool& pool, const std::string& reason);
+  // supervisor_listeners.cpp: a pool that cannot serve refuses connections.
+  void close_listeners(WorkerPool& pool, bool for_good);
+  Status reopen_listeners(WorkerPool& pool);
   void check_scale_waiters();
   void check_initial_ready();
   WorkerPool* find_pool(const std::string& name);
@@ -126,27 +148,25 @@ class Supervisor {
   SlotAllocator slots_;
   std::optional<NotifySocket> notify_;
   std::unique_ptr<asio::posix::stream_descriptor> notify_watch_;
+  // Datagrams read per tick (50 ms): a flood of them cannot spend more of
+  // arbiterd's time than this; beats of thousands of workers fit.
+  static constexpr unsigned kNotifyPerTick = 256;
+  unsigned notify_budget_ = kNotifyPerTick;
+  bool notify_paused_ = false;
   asio::signal_set signals_;
   asio::steady_timer tick_;
-  double started_at_ = 0;
+  MonoTime started_at_{};
   bool initial_ready_sent_ = false;
   bool upgrade_parent_told_ = false;
-  double settled_since_ = -1;
-  bool systemd_reloading_ = false;
+  std::optional<MonoTime> settled_since_;  // all pools READY since
 
-  bool stopping_ = false;
-  bool graceful_stop_ = true;
-  double stop_deadline_ = 0;
-  bool killed_all_ = false;
-  double hard_deadline_ = 0;
-  bool finished_ = false;
+  Shutdown shutdown_;
   ArbiterExit exit_;
 
-  std::map<uint64_t, std::function<void(const SupervisorEvent&)>> listeners_;
-  uint64_t next_listener_ = 1;
+  EventFeed events_;
   std::vector<ScaleWaiter> scale_waiters_;
-  std::vector<ReloadWaiter> reload_waiters_;
-  std::optional<Upgrade> upgrade_;
+  RollingReload reloads_;
+  BinaryUpgrade upgrade_;
 };
 
 }  // namespace greenfork::arbiter

@@ -5,17 +5,20 @@
 #include <sys/types.h>
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
-#include "greenfork/arbiter/arbiter.hpp"
+#include "greenfork/arbiter/arbiter_options.hpp"
+#include "greenfork/arbiter/process_ops.hpp"
 #include "greenfork/arbiter/backoff.hpp"
 #include "greenfork/arbiter/config.hpp"
 #include "greenfork/arbiter/control_target.hpp"
 #include "greenfork/arbiter/heartbeat_monitor.hpp"
-#include "greenfork/arbiter/plans.hpp"
+#include "greenfork/arbiter/exit_decision.hpp"
+#include "greenfork/arbiter/rollout_plans.hpp"
 
 namespace greenfork::arbiter {
 
@@ -26,8 +29,8 @@ struct Worker {
   unsigned generation = 0;
   WorkerState state = WorkerState::kStarting;
   Liveness live;
-  // Draining/stopping: when to escalate to SIGKILL (-1: not scheduled).
-  double kill_at = -1;
+  // Draining/stopping: when to escalate to SIGKILL (empty: not scheduled).
+  std::optional<MonoTime> kill_at;
   // Stats from heartbeats.
   uint64_t requests_served = 0;
   uint32_t requests_in_flight = 0;
@@ -40,8 +43,7 @@ struct Worker {
 class WorkerPool {
  public:
   WorkerPool(PoolConfig pool_config, PoolSockets pool_sockets)
-      : config(std::move(pool_config)), sockets(std::move(pool_sockets)), desired(config.workers),
-        backoff(config.backoff) {}
+      : config(std::move(pool_config)), sockets(std::move(pool_sockets)), desired(config.workers) {}
 
   PoolConfig config;
   PoolSockets sockets;
@@ -50,16 +52,17 @@ class WorkerPool {
   std::string state_reason;
   uint64_t restarts = 0;
   unsigned generation = 0;
-  Backoff backoff;
-  double next_spawn_at = 0;  // back-off: no spawn before this time
-  // While reloading: the configuration new workers get, and their generation.
-  std::optional<PoolConfig> reload_config;
-  PoolState state_before_reload = PoolState::kRunning;
-  unsigned desired_before_reload = 0;
+  // Back-off is per slot: a crashed worker's slot is held for its
+  // replacement until its own delay is over; the other slots go on.
+  std::vector<HeldSlot> held;
+  std::map<unsigned, Backoff> slot_backoff;
   std::vector<std::unique_ptr<Worker>> workers;
+  // arbiterd's copies of this pool's listeners it closed while the pool
+  // cannot serve (failed), to bind again when a reload brings it back.
+  std::vector<ClosedListener> closed_listeners;
+  bool listeners_closed = false;
 
-  bool reloading() const { return reload_config.has_value(); }
-  unsigned reload_generation() const { return generation + 1; }
+  Backoff& backoff_of(unsigned slot);
   Worker* find_pid(pid_t pid);
   Worker* find_slot(unsigned slot);
   std::unique_ptr<Worker> remove(pid_t pid);

@@ -1,21 +1,23 @@
-// The supervisor's decisions, as pure functions of a pool's workers and its
-// configuration (no I/O: unit-tested with plain data).
+// Which workers to start and stop: scaling to a count, one step of a
+// rolling reload, respawning crashed workers under back-off. Pure
+// functions of a pool's workers (no I/O: unit-tested with plain data).
 //
 //   ScalePlan p = plan_scale(desired, views);    // spawn 2, stop slots {4}
 //   ReloadPlan r = plan_reload(desired, 1, 0, new_generation, views);
-//   ExitAction a = decide_exit(status, WorkerState::kReady, false);
+//   RespawnPlan s = plan_respawn(missing, held_slots, now);
 #pragma once
 
 #include <vector>
 
 #include "greenfork/arbiter/control_target.hpp"
+#include "greenfork/arbiter/mono_time.hpp"
 
 namespace greenfork::arbiter {
 
 struct WorkerView {
   unsigned slot = 0;
   WorkerState state = WorkerState::kStarting;
-  double started_at = 0;
+  MonoTime started_at{};
   unsigned generation = 0;
 };
 
@@ -44,14 +46,22 @@ struct ReloadPlan {
 ReloadPlan plan_reload(unsigned desired, unsigned max_surge, unsigned max_unavailable,
                        unsigned new_generation, const std::vector<WorkerView>& workers);
 
-enum class ExitAction {
-  kExpected,  // we asked it to stop: nothing to decide
-  kRespawn,   // crashed: start a replacement (with back-off)
-  kFailPool,  // exit 3 or 4: the pool is failed, never respawned
-  kRollback,  // a new worker of a reload died before READY, or exited 3/4
+// A crashed worker's slot, kept for its replacement until respawn_at (its
+// back-off), so that the slot's crash history stays with it.
+struct HeldSlot {
+  unsigned slot = 0;
+  MonoTime respawn_at{};
 };
 
-// `reload_new` is true for a worker of the generation a reload is rolling to.
-ExitAction decide_exit(int wait_status, WorkerState state, bool reload_new);
+struct RespawnPlan {
+  std::vector<unsigned> into_held;  // held slots whose back-off is over: spawn in them now
+  unsigned fresh = 0;               // workers to spawn now in new slots
+  std::vector<unsigned> release;    // held slots no longer needed (scaled down)
+};
+
+// How `missing` workers (desired minus active) are started at `now`: a held
+// slot waits for its own back-off, every other missing worker starts at
+// once, so one slot's crash loop never holds back the others.
+RespawnPlan plan_respawn(unsigned missing, std::vector<HeldSlot> held, MonoTime now);
 
 }  // namespace greenfork::arbiter

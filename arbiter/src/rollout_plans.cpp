@@ -1,10 +1,6 @@
-#include "greenfork/arbiter/plans.hpp"
-
-#include <sys/wait.h>
+#include "greenfork/arbiter/rollout_plans.hpp"
 
 #include <algorithm>
-
-#include "greenfork/contract.hpp"
 
 namespace greenfork::arbiter {
 namespace {
@@ -72,13 +68,20 @@ ReloadPlan plan_reload(unsigned desired, unsigned max_surge, unsigned max_unavai
   return plan;
 }
 
-ExitAction decide_exit(int wait_status, WorkerState state, bool reload_new) {
-  if (state == WorkerState::kDraining || state == WorkerState::kStopping) return ExitAction::kExpected;
-  bool halt = WIFEXITED(wait_status) && (WEXITSTATUS(wait_status) == contract::kExitBootError ||
-                                         WEXITSTATUS(wait_status) == contract::kExitAppLoadError);
-  if (reload_new && (state == WorkerState::kStarting || halt)) return ExitAction::kRollback;
-  if (halt) return ExitAction::kFailPool;
-  return ExitAction::kRespawn;
+RespawnPlan plan_respawn(unsigned missing, std::vector<HeldSlot> held, MonoTime now) {
+  std::stable_sort(held.begin(), held.end(), [](const HeldSlot& a, const HeldSlot& b) {
+    return a.respawn_at < b.respawn_at;
+  });
+  RespawnPlan plan;
+  while (held.size() > missing) {  // the ones that would wait longest go
+    plan.release.push_back(held.back().slot);
+    held.pop_back();
+  }
+  for (const HeldSlot& h : held) {
+    if (h.respawn_at <= now) plan.into_held.push_back(h.slot);
+  }
+  plan.fresh = missing - static_cast<unsigned>(held.size());
+  return plan;
 }
 
 }  // namespace greenfork::arbiter

@@ -1,0 +1,90 @@
+#include "greenfork/arbiter/worker_spawn_spec.hpp"
+
+#include <grp.h>
+#include <pwd.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <string_view>
+
+#include <fmt/format.h>
+
+#include "greenfork/contract.hpp"
+
+namespace greenfork::arbiter {
+namespace {
+
+// Variables of arbiterd's own environment a worker must not inherit.
+bool is_private_variable(std::string_view kv) {
+  for (const char* name : {contract::kListenFds, contract::kListenFdNames, contract::kListenPid,
+                           contract::kNotifySocket, contract::kArbiterSocket, contract::kWorkerId,
+                           contract::kWorkerToken, contract::kPool, contract::kHeartbeatInterval,
+                           contract::kUpgradeFds, contract::kUpgradeParent, contract::kUpgradeNotify}) {
+    size_t n = std::strlen(name);
+    if (kv.size() > n && kv.compare(0, n, name) == 0 && kv[n] == '=') return true;
+  }
+  return false;
+}
+
+void set_var(std::vector<std::string>& env, const std::string& key, const std::string& value) {
+  for (auto& kv : env) {
+    if (kv.size() > key.size() && kv.compare(0, key.size(), key) == 0 && kv[key.size()] == '=') {
+      kv = key + "=" + value;
+      return;
+    }
+  }
+  env.push_back(key + "=" + value);
+}
+
+std::string join(const std::vector<std::string>& parts, const char* sep) {
+  std::string out;
+  for (const auto& p : parts) out += (out.empty() ? "" : sep) + p;
+  return out;
+}
+
+}  // namespace
+
+StatusOr<SpawnSpec> worker_spawn_spec(const PoolConfig& config, const PoolSockets& sockets,
+                                      const WorkerSlot& who, const std::vector<std::string>& environment) {
+  if (config.command.empty()) return Status::error("no command");
+  std::string path_env;
+  for (const auto& [k, v] : config.env) {
+    if (k == "PATH") path_env = v;
+  }
+  if (path_env.empty() && std::getenv("PATH") != nullptr) path_env = std::getenv("PATH");
+  auto exec_path = resolve_command(config.command[0], path_env);
+  if (!exec_path.ok()) return exec_path.status();
+
+  SpawnSpec spec;
+  spec.exec_path = *exec_path;
+  spec.argv = config.command;
+  spec.listen_fds = sockets.fds;
+  spec.cwd = config.cwd;
+  if (::geteuid() == 0 && !config.user.empty()) {
+    passwd* pw = ::getpwnam(config.user.c_str());
+    if (pw == nullptr) return Status::error("unknown user '" + config.user + "'");
+    spec.uid = pw->pw_uid;
+    spec.gid = pw->pw_gid;
+  }
+  if (::geteuid() == 0 && !config.group.empty()) {
+    group* gr = ::getgrnam(config.group.c_str());
+    if (gr == nullptr) return Status::error("unknown group '" + config.group + "'");
+    spec.gid = gr->gr_gid;
+  }
+  for (const std::string& kv : environment) {
+    if (!is_private_variable(kv)) spec.env.push_back(kv);
+  }
+  for (const auto& [k, v] : config.env) set_var(spec.env, k, v);
+  set_var(spec.env, contract::kListenFds, std::to_string(sockets.fds.size()));
+  set_var(spec.env, contract::kListenFdNames, join(sockets.names, ":"));
+  set_var(spec.env, contract::kNotifySocket, who.notify_socket);
+  set_var(spec.env, contract::kArbiterSocket, who.control_socket);
+  set_var(spec.env, contract::kWorkerId, std::to_string(who.slot));
+  set_var(spec.env, contract::kWorkerToken, who.token);
+  set_var(spec.env, contract::kPool, config.name);
+  set_var(spec.env, contract::kHeartbeatInterval, fmt::format("{:g}", config.timeout_seconds / 2));
+  return spec;
+}
+
+}  // namespace greenfork::arbiter
