@@ -134,6 +134,9 @@ StatusOr<CliOptions> parse_cli_options(const std::vector<std::string>& all_args)
   worker("--header-timeout", "--header-timeout", "seconds to receive a whole request head (10)", true, &seconds);
   worker("--body-timeout", "--body-timeout", "idle seconds allowed while reading a body (30)", true, &seconds);
   worker("--write-timeout", "--write-timeout", "idle seconds allowed while writing (30)", true, &seconds);
+  worker("--no-request-buffering", "--no-request-buffering", "hand requests to the app before their body is read", false, nullptr);
+  worker("--body-buffer-size", "--body-buffer-size", "request body bytes kept in memory before a temporary file (1048576)", true, &kWholeNumber);
+  worker("--worker-tmp-dir", "--worker-tmp-dir", "directory for request body temporary files", true, nullptr);
   worker("--reload", "--reload", "restart workers when app source changes (development)", false, nullptr);
 
   std::vector<std::string> reversed(args.rbegin(), args.rend());

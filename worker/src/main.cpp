@@ -19,6 +19,7 @@
 #include "engine/server.hpp"
 #include "error_log.hpp"
 #include "greenfork/contract.hpp"
+#include "greenfork/sd_notify.hpp"
 #include "greenfork/worker/app.hpp"
 #include "listeners.hpp"
 #include "options.hpp"
@@ -28,7 +29,17 @@ namespace gw = greenfork::worker;
 
 namespace {
 
+// Bad command-line arguments (CLI11's usage errors).
+constexpr int kExitUsageError = 2;
+
+// Says why over the notify socket (arbiterd logs the last STATUS= a worker
+// sent when it fails its pool), then on stderr and in the error log.
 int fail(int code, const std::string& message) {
+  std::string line = message;
+  for (char& c : line) {
+    if (c == '\n' || c == '\r') c = ' ';
+  }
+  (void)greenfork::sd_notify("STATUS=" + line);
   std::cerr << "gworker: " << message << std::endl;
   if (spdlog::default_logger_raw() != nullptr) {
     spdlog::critical("{}", message);
@@ -63,7 +74,11 @@ std::chrono::milliseconds heartbeat_interval(const gw::Options& o) {
 
 int main(int argc, char** argv) {
   gw::Options o;
-  if (const int rc = gw::parse_options(argc, argv, o); rc >= 0) return rc;
+  std::string usage_error;
+  if (const int rc = gw::parse_options(argc, argv, o, usage_error); rc >= 0) {
+    if (rc != 0) (void)fail(kExitUsageError, usage_error);
+    return rc == 0 ? 0 : kExitUsageError;
+  }
   std::signal(SIGPIPE, SIG_IGN);
 
   for (const std::string& kv : o.env) {
@@ -113,6 +128,9 @@ int main(int argc, char** argv) {
   config.graceful_timeout = millis(o.graceful_timeout);
   config.heartbeat_interval = heartbeat_interval(o);
   config.worker_connections = o.worker_connections;
+  config.request_buffering = o.request_buffering;
+  config.body_buffer_size = o.body_buffer_size;
+  config.worker_tmp_dir = o.worker_tmp_dir;
   config.app_threads = o.app_threads();
   config.forwarded_allow_ips = o.forwarded_allow_ips;
   config.max_requests = o.max_requests;

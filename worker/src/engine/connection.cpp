@@ -19,10 +19,12 @@ namespace greenfork::worker {
 namespace {
 
 constexpr auto kNoThrow = asio::experimental::as_tuple(asio::use_awaitable);
-constexpr size_t kInitialBuffer = 8 * 1024;
-constexpr size_t kMaxBuffer = 64 * 1024;
-// Bodies up to this size are read before the app runs (no app-thread wait).
+// Without request buffering, bodies up to this size are still read before
+// the app runs (no app-thread wait).
 constexpr uint64_t kPrebufferBytes = 64 * 1024;
+// How long a closing connection reads (and drops) what its client still
+// sends, so that the client reads the response before the close.
+constexpr std::chrono::seconds kLingerTime{2};
 // After the response, at most this much unread request body is skipped to
 // keep the connection; beyond it the connection closes.
 constexpr uint64_t kDrainBytes = 256 * 1024;
@@ -41,41 +43,6 @@ void describe_peer(const asio::generic::stream_protocol::endpoint& peer, std::st
     port = ntohs(in6->sin6_port);
     host = text;
   }
-}
-
-// Waits until fd takes more bytes; false once `deadline` passes.
-bool wait_writable(int fd, Connection::Clock::time_point deadline) {
-  for (;;) {
-    const auto left =
-        std::chrono::ceil<std::chrono::milliseconds>(deadline - Connection::Clock::now());
-    if (left.count() <= 0) return false;
-    pollfd p{fd, POLLOUT, 0};
-    const int n = ::poll(&p, 1, static_cast<int>(std::min<int64_t>(left.count(), 60'000)));
-    if (n > 0) return (p.revents & (POLLERR | POLLNVAL)) == 0;
-    if (n < 0 && errno != EINTR) return false;
-  }
-}
-
-// Blocking output for an inline app: calls step(bytes left) (one
-// non-blocking send: bytes written, or -1 with errno) until `left` bytes are
-// out; false on an error or when the socket takes nothing for `idle_limit`.
-template <typename Step>
-bool write_blocking(int fd, std::chrono::milliseconds idle_limit, uint64_t left, Step step) {
-  Connection::Clock::time_point deadline = Connection::Clock::now() + idle_limit;
-  while (left > 0) {
-    const ssize_t n = step(left);
-    if (n > 0) {
-      left -= static_cast<uint64_t>(n);
-      deadline = Connection::Clock::now() + idle_limit;
-    } else if (n < 0 && errno == EINTR) {
-      continue;
-    } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-      if (!wait_writable(fd, deadline)) return false;
-    } else {
-      return false;
-    }
-  }
-  return true;
 }
 
 std::string_view trim(std::string_view v) {
@@ -113,10 +80,17 @@ asio::awaitable<void> Connection::serve(Server& server,
   } catch (const std::exception&) {
     // A failed socket operation or allocation: the connection just ends.
   }
+  // The write watch's handler touches this frame's Connection: closing
+  // cancels it, and its completion is awaited before the frame goes.
+  connection.close();
+  while (connection.write_watch_) co_await connection.wake_.wait();
 }
 
 bool Connection::release_idle_buffers(Clock::time_point idle_before) {
-  return state_ == State::kIdle && idle_since_ < idle_before && exchange_.release_buffers();
+  if (state_ != State::kIdle || idle_since_ >= idle_before) return false;
+  const bool exchange = exchange_.release_buffers();
+  const bool outbox = outbox_.release_memory(64 * 1024);
+  return exchange || outbox;
 }
 
 bool Connection::input_pending() {
@@ -139,51 +113,59 @@ void Connection::wake(void* self) {
 
 asio::awaitable<bool> Connection::read_more() {
   if (closed_) co_return false;
-  if (pos_ == end_) pos_ = end_ = 0;
-  if (!buf_) {
-    cap_ = kInitialBuffer;
-    buf_ = std::make_unique<char[]>(cap_);
-  } else if (end_ == cap_) {
-    if (pos_ > 0) {
-      std::memmove(buf_.get(), buf_.get() + pos_, end_ - pos_);
-      end_ -= pos_;
-      pos_ = 0;
-    }
-    if (end_ == cap_) {
-      const size_t cap = cap_ * 2;
-      auto bigger = std::make_unique<char[]>(cap);
-      std::memcpy(bigger.get(), buf_.get(), end_);
-      buf_ = std::move(bigger);
-      cap_ = cap;
-    }
-  }
-  auto [ec, n] = co_await socket_.async_read_some(asio::buffer(buf_.get() + end_, cap_ - end_),
-                                                  kNoThrow);
+  size_t room = 0;
+  char* space = input_.space(room);
+  auto [ec, n] = co_await socket_.async_read_some(asio::buffer(space, room), kNoThrow);
   if (ec || n == 0) co_return false;
-  end_ += n;
-  if (end_ == cap_ && cap_ < kMaxBuffer) {
-    // A full read: the client sends fast, let the next read take more.
-    const size_t cap = cap_ * 2;
-    auto bigger = std::make_unique<char[]>(cap);
-    std::memcpy(bigger.get(), buf_.get(), end_);
-    buf_ = std::move(bigger);
-    cap_ = cap;
-  }
+  input_.commit(n);
   co_return true;
 }
 
-asio::awaitable<bool> Connection::write_all(std::string_view data) {
-  if (closed_) co_return false;
-  if (data.empty()) co_return true;
+Outbox::Send Connection::pump() {
+  if (closed_) return Outbox::Send::kFailed;
+  bool progressed = false;
+  const Outbox::Send result = outbox_.send(socket_.native_handle(), progressed);
+  if (result == Outbox::Send::kBlocked) {
+    // The write timeout counts from the last byte the client took.
+    if (progressed || deadline_ == Clock::time_point::max()) {
+      deadline_ = Clock::now() + server_.config().write_timeout;
+    }
+  } else {
+    deadline_ = Clock::time_point::max();
+  }
+  return result;
+}
+
+void Connection::watch_writable() {
+  if (write_watch_ || closed_) return;
+  write_watch_ = true;
+  socket_.async_wait(asio::socket_base::wait_write, [this](const asio::error_code&) {
+    write_watch_ = false;
+    wake_.set();
+  });
+}
+
+asio::awaitable<bool> Connection::drain_outbox() {
   const State before = state_;
   state_ = State::kWrite;
-  deadline_ = Clock::now() + server_.config().write_timeout;
-  auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(data.data(), data.size()),
-                                            kNoThrow);
-  (void)n;
+  bool ok = true;
+  for (;;) {
+    const Outbox::Send result = pump();
+    if (result != Outbox::Send::kBlocked) {
+      ok = result == Outbox::Send::kDone;
+      break;
+    }
+    watch_writable();
+    co_await wake_.wait();
+  }
   deadline_ = Clock::time_point::max();
   state_ = before;
-  co_return !ec;
+  co_return ok;
+}
+
+asio::awaitable<bool> Connection::write_all(std::string_view data) {
+  outbox_.append(data);
+  co_return co_await drain_outbox();
 }
 
 asio::awaitable<bool> Connection::send_file_slice(const Exchange::FileSlice& file) {
@@ -202,8 +184,9 @@ asio::awaitable<bool> Connection::send_file_slice(const Exchange::FileSlice& fil
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
       deadline_ = Clock::now() + server_.config().write_timeout;
-      auto [ec] = co_await socket_.async_wait(asio::socket_base::wait_write, kNoThrow);
-      ok = !ec;
+      watch_writable();
+      co_await wake_.wait();
+      ok = !closed_;
       continue;
     }
     ok = false;  // error, or the file is shorter than promised
@@ -213,19 +196,23 @@ asio::awaitable<bool> Connection::send_file_slice(const Exchange::FileSlice& fil
   co_return ok && left == 0;
 }
 
-bool Connection::write_now(std::string_view data) {
+bool Connection::hand_over(std::string& bytes) {
   if (closed_) return false;
-  return write_blocking(socket_.native_handle(), server_.config().write_timeout, data.size(),
-                        [&](uint64_t) {
-                          const ssize_t n = ::send(socket_.native_handle(), data.data(),
-                                                   data.size(), MSG_NOSIGNAL);
-                          if (n > 0) data.remove_prefix(static_cast<size_t>(n));
-                          return n;
-                        });
+  // The app runs on this thread: it waits here only while the client has
+  // left more than the bound unread.
+  if (!outbox_.send_blocking(socket_.native_handle(), Outbox::kBound,
+                             server_.config().write_timeout)) {
+    return false;
+  }
+  outbox_.append(bytes);
+  return pump() != Outbox::Send::kFailed;
 }
 
 bool Connection::send_file_now(const Exchange::FileSlice& file) {
   if (closed_) return false;
+  if (!outbox_.send_blocking(socket_.native_handle(), 0, server_.config().write_timeout)) {
+    return false;
+  }
   off_t offset = file.offset;
   // A short file ends in a 0 return: a failure, as the length was promised.
   return write_blocking(socket_.native_handle(), server_.config().write_timeout, file.count,
@@ -235,9 +222,9 @@ bool Connection::send_file_now(const Exchange::FileSlice& file) {
                         });
 }
 
-asio::awaitable<void> Connection::send_error(int status, std::string_view reason) {
+asio::awaitable<bool> Connection::send_error(int status, std::string_view reason) {
   const std::string response = http::error_response(status, reason);
-  co_await write_all(response);
+  co_return co_await write_all(response);
 }
 
 void Connection::fill_request(http::RequestHead& head) {
@@ -287,16 +274,22 @@ void Connection::fill_request(http::RequestHead& head) {
 asio::awaitable<bool> Connection::read_body(bool until_complete, bool discard) {
   uint64_t drained = 0;
   for (;;) {
-    if (pos_ < end_) {
-      const http::ParseResult r = parser_.feed({buf_.get() + pos_, end_ - pos_});
-      pos_ += r.consumed;
+    if (!input_.empty()) {
+      const http::ParseResult r = parser_.feed(input_.unread());
+      input_.consume(r.consumed);
       std::string& bytes = parser_.body();
       if (discard) {
         drained += bytes.size();
         bytes.clear();
         if (drained > kDrainBytes) co_return false;
       } else if (!bytes.empty()) {
-        exchange_.add_body(bytes);
+        if (Status s = exchange_.add_body(bytes); !s.ok()) {
+          server_.host().log_error(s.message());
+          body_error_status_ = 503;
+          body_error_reason_ = "the request body could not be buffered";
+          exchange_.set_body_error(body_error_status_);
+          co_return false;
+        }
       }
       if (r.status == http::ParseStatus::kError) {
         body_error_status_ = parser_.error_status();
@@ -327,15 +320,33 @@ asio::awaitable<bool> Connection::read_body(bool until_complete, bool discard) {
 
 asio::awaitable<bool> Connection::serve_app() {
   bool ok = true;
+  bool ack_owed = false;  // a flush waits for the outbox to drop to its bound
   for (;;) {
     co_await wake_.wait();
+    // Woken by the app or by the socket: write what the client takes.
+    if (ok && !outbox_.empty()) ok = pump() != Outbox::Send::kFailed;
+    if (ack_owed && (!ok || outbox_.size() <= Outbox::kBound)) {
+      ack_owed = false;
+      exchange_.ack(ok);
+    }
+    if (ok && !outbox_.empty()) watch_writable();
     switch (exchange_.take_op()) {
       case Exchange::Op::kNone:
         break;
       case Exchange::Op::kFlush:
-        ok = ok && co_await write_all(exchange_.out());
+        // The app goes on at once unless the client left over the bound
+        // unread; the loop writes the rest.
+        if (ok) {
+          outbox_.append(exchange_.out());
+          ok = pump() != Outbox::Send::kFailed;
+        }
         exchange_.out().clear();
-        exchange_.ack(ok);
+        if (!ok || outbox_.size() <= Outbox::kBound) {
+          exchange_.ack(ok);
+        } else {
+          ack_owed = true;
+          watch_writable();
+        }
         break;
       case Exchange::Op::kSendFile:
         ok = ok && co_await write_all(exchange_.out());
@@ -354,7 +365,8 @@ asio::awaitable<bool> Connection::serve_app() {
         exchange_.ack(ok);
         break;
       case Exchange::Op::kFinish:
-        ok = ok && co_await write_all(exchange_.out());
+        // The app thread is free; the caller writes the outbox out.
+        if (ok) outbox_.append(exchange_.out());
         co_return ok;
       case Exchange::Op::kAbort:
         co_return false;
@@ -371,9 +383,9 @@ asio::awaitable<void> Connection::run() {
     http::ParseResult r{http::ParseStatus::kNeedMore, 0};
     bool head_clock = false;
     for (;;) {
-      if (pos_ < end_) {
-        r = parser_.feed({buf_.get() + pos_, end_ - pos_});
-        pos_ += r.consumed;
+      if (!input_.empty()) {
+        r = parser_.feed(input_.unread());
+        input_.consume(r.consumed);
         if (r.status != http::ParseStatus::kNeedMore) break;
       }
       if (parser_.idle()) {
@@ -396,11 +408,13 @@ asio::awaitable<void> Connection::run() {
     }
     if (r.status == http::ParseStatus::kError) {
       state_ = State::kWrite;
-      co_await send_error(parser_.error_status(), parser_.error_reason());
+      if (co_await send_error(parser_.error_status(), parser_.error_reason())) co_await linger();
       co_return;
     }
 
-    // 2. The exchange: small bodies are read before the app runs.
+    // 2. The exchange: the body is read before the app runs (all of it
+    // with request buffering, else a small one), so that an app thread
+    // never waits on a slow client.
     state_ = State::kBusy;
     deadline_ = Clock::time_point::max();
     request_started_ = Clock::now();
@@ -411,9 +425,17 @@ asio::awaitable<void> Connection::run() {
     body_error_status_ = 0;
     if (r.status == http::ParseStatus::kComplete) {
       exchange_.set_body_done();
-    } else if (!expect && length && *length <= kPrebufferBytes) {
+    } else if (config.request_buffering || (!expect && length && *length <= kPrebufferBytes)) {
+      if (config.request_buffering) {
+        exchange_.spool_body(config.body_buffer_size, &config.worker_tmp_dir);
+        // The client waits for a go-ahead before it sends the body.
+        if (expect && !co_await write_all("HTTP/1.1 100 Continue\r\n\r\n")) co_return;
+      }
       if (!co_await read_body(true, false)) {
-        if (body_error_status_ != 0) co_await send_error(body_error_status_, body_error_reason_);
+        if (body_error_status_ != 0 &&
+            co_await send_error(body_error_status_, body_error_reason_)) {
+          co_await linger();
+        }
         co_return;
       }
     }
@@ -429,24 +451,48 @@ asio::awaitable<void> Connection::run() {
     bool ok = true;
     if (run_inline) {
       exchange_.run(server_.app());
-      ok = exchange_.finished() && co_await write_all(exchange_.out());
+      ok = exchange_.finished();
+      if (ok) outbox_.append(exchange_.out());
     } else {
       const Server::PooledRequest pooled(server_);
       server_.pool().submit(&exchange_);
       ok = co_await serve_app();
     }
+    // The app is done (its thread free): the loop writes what is left.
+    ok = ok && co_await drain_outbox();
+    exchange_.drop_body();
     ++requests_;
     server_.request_finished(exchange_);
     if (!ok) {
-      if (!exchange_.committed() && body_error_status_ != 0) {
-        co_await send_error(body_error_status_, body_error_reason_);
+      if (!exchange_.committed() && body_error_status_ != 0 &&
+          co_await send_error(body_error_status_, body_error_reason_)) {
+        co_await linger();
       }
       co_return;
     }
-    if (!exchange_.keep_alive()) co_return;
+    if (!exchange_.keep_alive()) {
+      if (!exchange_.body_done() || !input_.empty() || input_pending()) co_await linger();
+      co_return;
+    }
 
     // 4. Skip what the app left of the request body.
-    if (!exchange_.body_done() && !co_await read_body(true, true)) co_return;
+    if (!exchange_.body_done() && !co_await read_body(true, true)) {
+      co_await linger();
+      co_return;
+    }
+  }
+}
+
+asio::awaitable<void> Connection::linger() {
+  if (closed_) co_return;
+  ::shutdown(socket_.native_handle(), SHUT_WR);
+  state_ = State::kLinger;
+  deadline_ = Clock::now() + kLingerTime;
+  // Whatever arrives is dropped; the client's EOF or the deadline ends it.
+  for (;;) {
+    const bool more = co_await read_more();  // (GCC 12: no co_await in a loop condition)
+    if (!more) break;
+    input_.consume(input_.unread().size());
   }
 }
 

@@ -1,8 +1,10 @@
 // Connection: one coroutine per client connection, owning its socket, on
-// the I/O thread. It reads and parses requests, hands each to the app (or
-// runs an inline app itself), performs the app's I/O requests (flush, body
-// read, sendfile) and writes responses in order; pipelined requests wait in
-// the input buffer until the previous response is out.
+// the I/O thread. It reads and parses requests, reads each request body
+// (to memory, then a temporary file: BodySpool) before the app runs unless
+// request buffering is off, hands the request to the app (or runs an
+// inline app itself), performs the app's I/O requests (flush, body read,
+// sendfile) and writes responses from its Outbox in order; pipelined
+// requests wait in the input buffer until the previous response is out.
 //
 // An inline app (Application::runs_inline) runs on the I/O thread when the
 // request body is buffered and no app thread holds a request, so that a
@@ -24,6 +26,8 @@
 
 #include "engine/event.hpp"
 #include "engine/exchange.hpp"
+#include "engine/input_buffer.hpp"
+#include "engine/outbox.hpp"
 #include "engine/server.hpp"
 #include "greenfork/worker/http/request_parser.hpp"
 
@@ -48,6 +52,9 @@ class Connection final : private Exchange::InlineIo {
   Clock::time_point deadline() const { return deadline_; }
   // Waiting for a next request with no byte of it received.
   bool idle() const { return state_ == State::kIdle; }
+  // Idle after at least one response (a keep-alive connection), since when.
+  bool kept_alive() const { return state_ == State::kIdle && requests_ > 0; }
+  Clock::time_point idle_since() const { return idle_since_; }
   // Bytes have arrived that the loop has not read yet.
   bool input_pending();
   // Gives back big request/response buffers when idle since before then;
@@ -62,21 +69,34 @@ class Connection final : private Exchange::InlineIo {
   const std::string& peer() const { return peer_; }
 
  private:
-  enum class State { kIdle, kHead, kBusy, kBody, kWrite };
+  enum class State { kIdle, kHead, kBusy, kBody, kWrite, kLinger };
 
   asio::awaitable<void> run();
   asio::awaitable<bool> read_more();
+  // Queues `data` behind what the outbox holds and writes it all out.
   asio::awaitable<bool> write_all(std::string_view data);
+  // Writes the outbox out; false when the client is gone or stopped
+  // reading for the write timeout.
+  asio::awaitable<bool> drain_outbox();
+  // One round of non-blocking sends, keeping the write deadline.
+  Outbox::Send pump();
+  // Sets wake_ once the socket takes more bytes (one watch at a time).
+  void watch_writable();
   asio::awaitable<bool> send_file_slice(const Exchange::FileSlice& file);
+  // Closing while the client may still be sending (an unread body, a
+  // pipelined request) would reset the connection and can destroy the
+  // response in the client's kernel: send FIN first and read what comes
+  // for a short while (nginx's lingering close).
+  asio::awaitable<void> linger();
   // Moves body bytes from the socket into the exchange; false = connection
   // unusable. discard: drop them (draining after the response).
   asio::awaitable<bool> read_body(bool until_complete, bool discard);
   asio::awaitable<bool> serve_app();
-  asio::awaitable<void> send_error(int status, std::string_view reason);
+  asio::awaitable<bool> send_error(int status, std::string_view reason);
   void fill_request(http::RequestHead& head);
   static void wake(void* self);
-  // Exchange::InlineIo: blocking writes for an app running on this thread.
-  bool write_now(std::string_view data) override;
+  // Exchange::InlineIo: output of an app running on this thread.
+  bool hand_over(std::string& bytes) override;
   bool send_file_now(const Exchange::FileSlice& file) override;
 
   Server& server_;
@@ -91,10 +111,9 @@ class Connection final : private Exchange::InlineIo {
   Clock::time_point deadline_ = Clock::time_point::max();
   Clock::time_point request_started_{};
   Clock::time_point idle_since_{};
-  std::unique_ptr<char[]> buf_;
-  size_t cap_ = 0;
-  size_t pos_ = 0;
-  size_t end_ = 0;
+  InputBuffer input_;
+  Outbox outbox_;
+  bool write_watch_ = false;  // a watch_writable() wait is pending
   uint64_t requests_ = 0;
   int body_error_status_ = 0;
   std::string body_error_reason_;

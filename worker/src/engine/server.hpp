@@ -53,6 +53,12 @@ struct EngineConfig {
   std::chrono::milliseconds graceful_timeout{30000};
   std::chrono::milliseconds heartbeat_interval{0};  // 0: no periodic beat
   unsigned worker_connections = 1000;
+  // Request bodies are read whole before the app runs: up to
+  // body_buffer_size bytes in memory, the rest in an unlinked file in
+  // worker_tmp_dir ("": $TMPDIR or /tmp). Off: the app streams them.
+  bool request_buffering = true;
+  uint64_t body_buffer_size = 1024 * 1024;
+  std::string worker_tmp_dir;
   unsigned app_threads = 1;
   uint64_t max_requests = 0;  // jitter already applied; 0 = never
   std::vector<std::string> forwarded_allow_ips;
