@@ -22,6 +22,19 @@ constexpr auto kNoThrow = asio::experimental::as_tuple(asio::use_awaitable);
 // Without request buffering, bodies up to this size are still read before
 // the app runs (no app-thread wait).
 constexpr uint64_t kPrebufferBytes = 64 * 1024;
+// A head this big makes the connection's close worth a malloc_trim.
+constexpr size_t kBigHead = 64 * 1024;
+
+// Gunicorn's cap on a whole request head (its max_buffer_headers): every
+// field at its longest, plus the request line; 431 beyond. With a limit
+// off (0), Gunicorn's defaults bound the total all the same.
+size_t head_limit(const http::ParserLimits& limits) {
+  const size_t line = limits.request_line != 0 ? limits.request_line : 8190;
+  const size_t fields = limits.fields != 0 ? limits.fields : 32768;
+  const size_t field = limits.field_size != 0 ? limits.field_size : 8190;
+  return line + 2 + fields * (field + 2) + 4;
+}
+
 // How long a closing connection reads (and drops) what its client still
 // sends, so that the client reads the response before the close.
 constexpr std::chrono::seconds kLingerTime{2};
@@ -67,6 +80,10 @@ Connection::Connection(Server& server, asio::generic::stream_protocol::socket so
 
 Connection::~Connection() {
   close();
+  // Big heads and buffers go back to malloc's free lists, where they stay
+  // resident until trimmed: the reaper trims after such a burst.
+  const bool big = exchange_.release_buffers();
+  if (big || big_head_ || outbox_.release_memory(64 * 1024)) server_.memory_freed();
   server_.remove(this);
 }
 
@@ -382,11 +399,19 @@ asio::awaitable<void> Connection::run() {
     // 1. A request head (the keep-alive wait included).
     http::ParseResult r{http::ParseStatus::kNeedMore, 0};
     bool head_clock = false;
+    size_t head_bytes = 0;
     for (;;) {
       if (!input_.empty()) {
         r = parser_.feed(input_.unread());
         input_.consume(r.consumed);
         if (r.status != http::ParseStatus::kNeedMore) break;
+        head_bytes += r.consumed;
+        if (head_bytes > kBigHead) big_head_ = true;
+        if (head_bytes > head_limit(config.limits)) {
+          state_ = State::kWrite;
+          if (co_await send_error(431, "request header block too large")) co_await linger();
+          co_return;
+        }
       }
       if (parser_.idle()) {
         // Even when stopping, an idle connection is not closed at once: its

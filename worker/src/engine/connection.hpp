@@ -114,6 +114,7 @@ class Connection final : private Exchange::InlineIo {
   InputBuffer input_;
   Outbox outbox_;
   bool write_watch_ = false;  // a watch_writable() wait is pending
+  bool big_head_ = false;     // a request head past kBigHead was read
   uint64_t requests_ = 0;
   int body_error_status_ = 0;
   std::string body_error_reason_;

@@ -183,7 +183,8 @@ asio::awaitable<void> Server::reap_loop() {
       }
     }
     // Freed megabytes sit in malloc's free lists, resident, until trimmed.
-    if (released) malloc_trim(0);
+    if (released || trim_wanted_) malloc_trim(0);
+    trim_wanted_ = false;
     if (drained()) co_return;
   }
 }

@@ -114,6 +114,8 @@ class Server {
   const std::atomic<bool>& stopping() const { return stopping_; }
   bool trusted_proxy(const std::string& peer, bool unix_socket) const;
   void add(Connection* connection);
+  // A closing connection gave back big buffers: the reaper trims malloc.
+  void memory_freed() { trim_wanted_ = true; }
   void remove(Connection* connection);
   // Counts a request in; the max-requests'th starts the drain, so that its
   // response already says Connection: close.
@@ -146,6 +148,7 @@ class Server {
   AppPool pool_;
   bool app_inline_ = false;
   unsigned pooled_ = 0;
+  bool trim_wanted_ = false;
   bool nodelay_inherited_ = true;  // every TCP listener has TCP_NODELAY set
   std::atomic<bool> stopping_{false};
   std::vector<Connection*> connections_;
