@@ -418,8 +418,10 @@ asio::awaitable<void> Connection::run() {
         // client may have a request on the wire (closing would reset it);
         // that request is served with Connection: close.
         const Clock::time_point now = Clock::now();
-        if (state_ != State::kIdle) idle_since_ = now;
+        const bool went_idle = state_ != State::kIdle;
+        if (went_idle) idle_since_ = now;
         state_ = State::kIdle;
+        if (went_idle && requests_ > 0) server_.connection_idle();
         const bool first = requests_ == 0 && !server_.stopping().load();
         deadline_ = now + (first ? config.header_timeout : config.keep_alive);
       } else {

@@ -4,6 +4,7 @@
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <malloc.h>
+#include <poll.h>
 #include <unistd.h>
 
 #include <asio/co_spawn.hpp>
@@ -27,6 +28,12 @@ constexpr auto kNoThrow = asio::experimental::as_tuple(asio::use_awaitable);
 constexpr std::chrono::milliseconds kReapEvery{200};
 // A connection idle this long gives back the big buffers of its last request.
 constexpr std::chrono::milliseconds kIdleRelease{1000};
+
+// A connection waits in the listening socket's queue.
+bool client_waiting(int listener_fd) {
+  pollfd p{listener_fd, POLLIN, 0};
+  return ::poll(&p, 1, 0) > 0 && (p.revents & POLLIN) != 0;
+}
 
 }  // namespace
 
@@ -103,6 +110,20 @@ void Server::remove(Connection* connection) {
   check_done();
 }
 
+void Server::connection_idle() {
+  if (connections_.size() >= config_.worker_connections) accept_gate_.set();
+}
+
+void Server::close_oldest_idle() {
+  Connection* oldest = nullptr;
+  for (Connection* c : connections_) {
+    if (!c->kept_alive() || c->input_pending()) continue;  // no request on its way
+    if (oldest == nullptr || c->idle_since() < oldest->idle_since()) oldest = c;
+  }
+  // Its coroutine ends on the cancelled read and remove() opens the gate.
+  if (oldest != nullptr) oldest->close();
+}
+
 void Server::request_started() {
   ++in_flight_;
   if (config_.max_requests != 0 && ++admitted_ >= config_.max_requests && !stopping_) {
@@ -131,7 +152,12 @@ asio::awaitable<void> Server::accept_loop(GenericAcceptor& acceptor,
   } done{*this};
   asio::steady_timer backoff(io_);
   for (;;) {
+    // At the limit, an idle keep-alive connection makes room for a new one
+    // (nginx's reusable connections): waiting for a busy one to end could
+    // leave the new client waiting for as long as idle ones are kept.
+    // The reaper and connections going idle re-open the gate to look again.
     while (connections_.size() >= config_.worker_connections && !stopping_) {
+      if (client_waiting(listener.fd)) close_oldest_idle();
       co_await accept_gate_.wait();
     }
     if (stopping_) co_return;
@@ -184,6 +210,8 @@ asio::awaitable<void> Server::reap_loop() {
     }
     // Freed megabytes sit in malloc's free lists, resident, until trimmed.
     if (released || trim_wanted_) malloc_trim(0);
+    // At the connection limit the accept loops look for waiting clients.
+    if (connections_.size() >= config_.worker_connections) accept_gate_.set();
     trim_wanted_ = false;
     if (drained()) co_return;
   }

@@ -117,6 +117,9 @@ class Server {
   // A closing connection gave back big buffers: the reaper trims malloc.
   void memory_freed() { trim_wanted_ = true; }
   void remove(Connection* connection);
+  // A connection finished a response and waits for the next request: at
+  // the connection limit, the accept loop may now close it for a new one.
+  void connection_idle();
   // Counts a request in; the max-requests'th starts the drain, so that its
   // response already says Connection: close.
   void request_started();
@@ -129,6 +132,8 @@ class Server {
   asio::awaitable<void> signal_loop();
   asio::awaitable<void> heartbeat_loop();
   void begin_stop(const std::string& reason);
+  // Closes the keep-alive connection idle the longest, if any.
+  void close_oldest_idle();
   // Stopping, and nothing left that may still hold a client: no connection,
   // no accept loop that may yet complete an accept, no accepted socket
   // whose Connection has not started. Stopping the loop any earlier would
