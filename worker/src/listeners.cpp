@@ -79,6 +79,7 @@ StatusOr<std::vector<Listener>> open_listeners(const std::vector<std::string>& b
     }
     StatusOr<Listener> l = describe(fd);
     if (!l.ok()) return l.status();
+    l->owned = address->kind != ListenAddress::kFd;
     out.push_back(std::move(*l));
   }
   return out;

@@ -393,7 +393,7 @@ asio::awaitable<bool> Connection::serve_app() {
 
 asio::awaitable<void> Connection::run() {
   const EngineConfig& config = server_.config();
-  const Exchange::Context context{&Connection::wake, this, &server_.stopping(), &server_.host(),
+  const Exchange::Context context{&Connection::wake, this, &server_.closing(), &server_.host(),
                                   this};
   for (;;) {
     // 1. A request head (the keep-alive wait included).

@@ -19,6 +19,7 @@
 
 #include "engine/access_log.hpp"
 #include "engine/connection.hpp"
+#include "engine/signal_thread.hpp"
 
 namespace greenfork::worker {
 
@@ -72,11 +73,13 @@ int Server::run() {
     asio::co_spawn(io_, accept_loop(*acceptors_[i], listeners_[i]), asio::detached);
   }
   asio::co_spawn(io_, reap_loop(), asio::detached);
-  asio::co_spawn(io_, signal_loop(), asio::detached);
   if (config_.heartbeat_interval.count() > 0) {
     asio::co_spawn(io_, heartbeat_loop(), asio::detached);
   }
+  SignalThread signals({SIGTERM, SIGINT, SIGQUIT, SIGUSR1, SIGHUP},
+                       [this](int signo) { on_signal(signo); });
   io_.run();
+  signals.stop();
   if (forced_) return exit_code_;
   pool_.stop();
   return exit_code_;
@@ -165,7 +168,7 @@ asio::awaitable<void> Server::accept_loop(GenericAcceptor& acceptor,
     auto [ec, socket] = co_await acceptor.async_accept(peer, kNoThrow);
     // A connection accepted just as the stop began is still served (with
     // Connection: close); dropping it would reset its request.
-    if (ec && stopping_) co_return;
+    if (ec && (stopping_ || listeners_shut_)) co_return;
     if (ec) {
       if (ec == asio::error::operation_aborted || ec == asio::error::bad_descriptor) co_return;
       if (ec == asio::error::no_descriptors || ec == asio::error::no_buffer_space ||
@@ -217,25 +220,37 @@ asio::awaitable<void> Server::reap_loop() {
   }
 }
 
-asio::awaitable<void> Server::signal_loop() {
-  asio::signal_set signals(io_, SIGTERM, SIGINT, SIGQUIT);
-  signals.add(SIGUSR1);
-  signals.add(SIGHUP);
-  for (;;) {
-    auto [ec, signo] = co_await signals.async_wait(kNoThrow);
-    if (ec) co_return;
-    if (signo == SIGUSR1) {
-      if (reopen_logs_) reopen_logs_();
-    } else if (signo == SIGTERM || signo == SIGHUP) {
+void Server::on_signal(int signo) {
+  if (signo == SIGUSR1) {
+    if (reopen_logs_) reopen_logs_();  // posts to the I/O loop itself
+    return;
+  }
+  // TERM, HUP, QUIT, INT: no new connection, whatever the I/O thread is
+  // doing; the rest of the stop happens on the loop.
+  closing_ = true;
+  stop_listening();
+  asio::post(io_, [this, signo] {
+    if (signo == SIGTERM || signo == SIGHUP) {
       begin_stop(signo == SIGTERM ? "SIGTERM" : "SIGHUP");
     } else {
       // QUIT/INT: exit now, in-flight requests are dropped.
       forced_ = true;
       exit_code_ = 0;
       io_.stop();
-      co_return;
     }
-    if (drained()) co_return;
+  });
+}
+
+void Server::stop_listening() {
+  const std::lock_guard<std::mutex> lock(listeners_mu_);
+  if (!listeners_open_) return;
+  listeners_shut_ = true;
+  for (const Listener& l : listeners_) {
+    // shutdown() of a listening socket stops it listening: connect() is
+    // refused at once. Only for sockets this worker bound: an inherited
+    // one is shared with arbiterd and the other workers, and this worker
+    // just closes its copy (begin_stop).
+    if (l.owned) ::shutdown(l.fd, SHUT_RDWR);
   }
 }
 
@@ -252,10 +267,16 @@ asio::awaitable<void> Server::heartbeat_loop() {
 void Server::begin_stop(const std::string& reason) {
   if (stopping_) return;
   stopping_ = true;
+  closing_ = true;
   spdlog::info("Worker stopping ({}): {} request(s) in flight", reason, in_flight_);
-  for (auto& acceptor : acceptors_) {
-    asio::error_code ignored;
-    acceptor->close(ignored);
+  {
+    // Not beside stop_listening(): a closed fd's number may be reused.
+    const std::lock_guard<std::mutex> lock(listeners_mu_);
+    listeners_open_ = false;
+    for (auto& acceptor : acceptors_) {
+      asio::error_code ignored;
+      acceptor->close(ignored);
+    }
   }
   accept_gate_.set();
   // Idle connections get at most --keep-alive more to send a last request

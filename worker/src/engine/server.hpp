@@ -9,6 +9,9 @@
 // closes the listeners and idle connections, lets in-flight requests finish
 // (answered with Connection: close) and returns from run() when the last
 // connection closes or graceful_timeout passes.
+// Signals come on their own thread (SignalThread): on TERM it makes the
+// listeners this worker bound refuse connections at once, even while the
+// I/O thread runs a sync app, and posts begin_stop().
 #pragma once
 
 #include <asio/basic_socket_acceptor.hpp>
@@ -21,6 +24,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -42,6 +46,7 @@ struct Listener {
   std::string port;  // SERVER_PORT ("" for unix)
   bool unix_socket = false;
   int family = 0;
+  bool owned = false;  // bound by this worker (-b), not inherited
 };
 
 struct EngineConfig {
@@ -112,6 +117,9 @@ class Server {
     Server& server_;
   };
   const std::atomic<bool>& stopping() const { return stopping_; }
+  // Responses say Connection: close: set by begin_stop(), and already by
+  // the signal thread on TERM (an inline app's response then says so).
+  const std::atomic<bool>& closing() const { return closing_; }
   bool trusted_proxy(const std::string& peer, bool unix_socket) const;
   void add(Connection* connection);
   // A closing connection gave back big buffers: the reaper trims malloc.
@@ -129,7 +137,10 @@ class Server {
   asio::awaitable<void> accept_loop(GenericAcceptor& acceptor,
                                     const Listener& listener);
   asio::awaitable<void> reap_loop();
-  asio::awaitable<void> signal_loop();
+  // On the signal thread (SignalThread).
+  void on_signal(int signo);
+  // Makes the listeners this worker bound refuse connections; thread-safe.
+  void stop_listening();
   asio::awaitable<void> heartbeat_loop();
   void begin_stop(const std::string& reason);
   // Closes the keep-alive connection idle the longest, if any.
@@ -156,6 +167,10 @@ class Server {
   bool trim_wanted_ = false;
   bool nodelay_inherited_ = true;  // every TCP listener has TCP_NODELAY set
   std::atomic<bool> stopping_{false};
+  std::atomic<bool> closing_{false};
+  std::mutex listeners_mu_;
+  bool listeners_open_ = true;              // begin_stop() not yet closed them
+  std::atomic<bool> listeners_shut_{false};  // stop_listening() ran
   std::vector<Connection*> connections_;
   unsigned accept_loops_ = 0;    // accept_loop coroutines still running
   unsigned unregistered_ = 0;    // accepted, Connection not constructed yet
