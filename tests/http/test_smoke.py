@@ -16,7 +16,7 @@ import socket
 
 import pytest
 
-from gftest import BUILD_DIR, Spawned, binary, free_port, http_get, raw_exchange, wait_until
+from gftest import BUILD_DIR, PYTHON, Spawned, binary, free_port, http_get, raw_exchange, wait_until
 
 HELLO = BUILD_DIR / "examples/native/libhello.so"
 
@@ -224,3 +224,29 @@ def test_boot_failure_exits_3_and_says_why_over_notify(tmp_path):
     assert code == 3
     statuses = _statuses(datagrams)
     assert len(statuses) == 1 and "chdir" in statuses[0], datagrams
+
+
+def test_malformed_listen_fds_is_a_boot_error(tmp_path):
+    """LISTEN_FDS is a strict decimal: '1abc' is refused (exit 3), not read as 1."""
+    path = str(tmp_path / "n.sock")
+    with socket.socket() as listener, \
+            socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as notify:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        notify.bind(path)
+        fd = listener.fileno()
+        # The wrapper's pid is gworker's after exec; fd 3 is the listener.
+        script = ("import os, sys; os.dup2(int(sys.argv[1]), 3); "
+                  "os.environ.update(LISTEN_PID=str(os.getpid()), LISTEN_FDS='1abc', "
+                  "NOTIFY_SOCKET=sys.argv[2]); os.execv(sys.argv[3], sys.argv[3:])")
+        with Spawned([PYTHON, "-c", script, str(fd), path, binary("gworker"), f"native:{HELLO}"],
+                     logdir=tmp_path, pass_fds=(fd,)) as proc:
+            code = proc.wait(timeout=30)
+            output = proc.output()
+        notify.settimeout(5)
+        try:
+            status = notify.recv(65536)
+        except socket.timeout:
+            raise AssertionError(f"no STATUS; exit {code}: {output}") from None
+    assert code == 3, output
+    assert b"LISTEN_FDS='1abc'" in status, status
