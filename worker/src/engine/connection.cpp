@@ -2,14 +2,11 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include <poll.h>
 #include <sys/ioctl.h>
-#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 
 #include <asio/post.hpp>
-#include <asio/write.hpp>
 
 #include <cerrno>
 #include <cstring>
@@ -35,9 +32,6 @@ size_t head_limit(const http::ParserLimits& limits) {
   return line + 2 + fields * (field + 2) + 4;
 }
 
-// How long a closing connection reads (and drops) what its client still
-// sends, so that the client reads the response before the close.
-constexpr std::chrono::seconds kLingerTime{2};
 // After the response, at most this much unread request body is skipped to
 // keep the connection; beyond it the connection closes.
 constexpr uint64_t kDrainBytes = 256 * 1024;
@@ -58,12 +52,6 @@ void describe_peer(const asio::generic::stream_protocol::endpoint& peer, std::st
   }
 }
 
-std::string_view trim(std::string_view v) {
-  while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
-  while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
-  return v;
-}
-
 }  // namespace
 
 Connection::Connection(Server& server, asio::generic::stream_protocol::socket socket,
@@ -73,7 +61,9 @@ Connection::Connection(Server& server, asio::generic::stream_protocol::socket so
       socket_(std::move(socket)),
       listener_(listener),
       parser_(server.config().limits),
-      wake_(server.io().get_executor()) {
+      wake_(server.io().get_executor()),
+      deadline_(server.config()),
+      writer_(socket_, wake_, deadline_, server.config().write_timeout) {
   if (!listener_.unix_socket) describe_peer(peer, peer_, peer_port_);
   server_.add(this);
 }
@@ -83,7 +73,7 @@ Connection::~Connection() {
   // Big heads and buffers go back to malloc's free lists, where they stay
   // resident until trimmed: the reaper trims after such a burst.
   const bool big = exchange_.release_buffers();
-  if (big || big_head_ || outbox_.release_memory(64 * 1024)) server_.memory_freed();
+  if (big || big_head_ || writer_.outbox().release_memory(64 * 1024)) server_.memory_freed();
   server_.remove(this);
 }
 
@@ -100,13 +90,13 @@ asio::awaitable<void> Connection::serve(Server& server,
   // The write watch's handler touches this frame's Connection: closing
   // cancels it, and its completion is awaited before the frame goes.
   connection.close();
-  while (connection.write_watch_) co_await connection.wake_.wait();
+  while (connection.writer_.watching()) co_await connection.wake_.wait();
 }
 
 bool Connection::release_idle_buffers(Clock::time_point idle_before) {
   if (state_ != State::kIdle || idle_since_ >= idle_before) return false;
   const bool exchange = exchange_.release_buffers();
-  const bool outbox = outbox_.release_memory(64 * 1024);
+  const bool outbox = writer_.outbox().release_memory(64 * 1024);
   return exchange || outbox;
 }
 
@@ -138,110 +128,9 @@ asio::awaitable<bool> Connection::read_more() {
   co_return true;
 }
 
-Outbox::Send Connection::pump() {
-  if (closed_) return Outbox::Send::kFailed;
-  bool progressed = false;
-  const Outbox::Send result = outbox_.send(socket_.native_handle(), progressed);
-  if (result == Outbox::Send::kBlocked) {
-    // The write timeout counts from the last byte the client took.
-    if (progressed || deadline_ == Clock::time_point::max()) {
-      deadline_ = Clock::now() + server_.config().write_timeout;
-    }
-  } else {
-    deadline_ = Clock::time_point::max();
-  }
-  return result;
-}
-
-void Connection::watch_writable() {
-  if (write_watch_ || closed_) return;
-  write_watch_ = true;
-  socket_.async_wait(asio::socket_base::wait_write, [this](const asio::error_code&) {
-    write_watch_ = false;
-    wake_.set();
-  });
-}
-
-asio::awaitable<bool> Connection::drain_outbox() {
-  const State before = state_;
-  state_ = State::kWrite;
-  bool ok = true;
-  for (;;) {
-    const Outbox::Send result = pump();
-    if (result != Outbox::Send::kBlocked) {
-      ok = result == Outbox::Send::kDone;
-      break;
-    }
-    watch_writable();
-    co_await wake_.wait();
-  }
-  deadline_ = Clock::time_point::max();
-  state_ = before;
-  co_return ok;
-}
-
-asio::awaitable<bool> Connection::write_all(std::string_view data) {
-  outbox_.append(data);
-  co_return co_await drain_outbox();
-}
-
-asio::awaitable<bool> Connection::send_file_slice(const Exchange::FileSlice& file) {
-  off_t offset = file.offset;
-  uint64_t left = file.count;
-  const State before = state_;
-  state_ = State::kWrite;
-  bool ok = true;
-  while (left > 0 && ok && !closed_) {
-    const ssize_t n = ::sendfile(socket_.native_handle(), file.fd, &offset,
-                                 static_cast<size_t>(std::min<uint64_t>(left, 1 << 30)));
-    if (n > 0) {
-      left -= static_cast<uint64_t>(n);
-      continue;
-    }
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-      deadline_ = Clock::now() + server_.config().write_timeout;
-      watch_writable();
-      co_await wake_.wait();
-      ok = !closed_;
-      continue;
-    }
-    ok = false;  // error, or the file is shorter than promised
-  }
-  deadline_ = Clock::time_point::max();
-  state_ = before;
-  co_return ok && left == 0;
-}
-
-bool Connection::hand_over(std::string& bytes) {
-  if (closed_) return false;
-  // The app runs on this thread: it waits here only while the client has
-  // left more than the bound unread.
-  if (!outbox_.send_blocking(socket_.native_handle(), Outbox::kBound,
-                             server_.config().write_timeout)) {
-    return false;
-  }
-  outbox_.append(bytes);
-  return pump() != Outbox::Send::kFailed;
-}
-
-bool Connection::send_file_now(const Exchange::FileSlice& file) {
-  if (closed_) return false;
-  if (!outbox_.send_blocking(socket_.native_handle(), 0, server_.config().write_timeout)) {
-    return false;
-  }
-  off_t offset = file.offset;
-  // A short file ends in a 0 return: a failure, as the length was promised.
-  return write_blocking(socket_.native_handle(), server_.config().write_timeout, file.count,
-                        [&](uint64_t left) {
-                          return ::sendfile(socket_.native_handle(), file.fd, &offset,
-                                            static_cast<size_t>(std::min<uint64_t>(left, 1 << 30)));
-                        });
-}
-
 asio::awaitable<bool> Connection::send_error(int status, std::string_view reason) {
   const std::string response = http::error_response(status, reason);
-  co_return co_await write_all(response);
+  co_return co_await writer_.write_all(response);
 }
 
 void Connection::fill_request(http::RequestHead& head) {
@@ -270,22 +159,7 @@ void Connection::fill_request(http::RequestHead& head) {
   r.url_scheme = "http";
   r.received_at = request_started_;
   r.body = &exchange_;
-  if (server_.trusted_proxy(peer_, listener_.unix_socket)) {
-    if (const Header* proto = r.find_header("x-forwarded-proto")) {
-      const std::string_view v = trim(proto->value);
-      if (v == "https" || v == "HTTPS") r.url_scheme = "https";
-    }
-    if (const Header* xff = r.find_header("x-forwarded-for")) {
-      std::string_view v = xff->value;
-      const size_t comma = v.rfind(',');
-      if (comma != std::string_view::npos) v.remove_prefix(comma + 1);
-      v = trim(v);
-      if (!v.empty()) {
-        r.remote_addr.assign(v);
-        r.remote_port = 0;
-      }
-    }
-  }
+  server_.proxy_trust().apply(r);
 }
 
 asio::awaitable<bool> Connection::read_body(bool until_complete, bool discard) {
@@ -324,9 +198,9 @@ asio::awaitable<bool> Connection::read_body(bool until_complete, bool discard) {
       if (exchange_.has_unread_body()) co_return true;
     }
     state_ = State::kBody;
-    deadline_ = Clock::now() + server_.config().body_timeout;
+    deadline_.reading_body();
     const bool ok = co_await read_more();
-    deadline_ = Clock::time_point::max();
+    deadline_.clear();
     state_ = State::kBusy;
     if (!ok) {
       exchange_.set_body_error();
@@ -341,12 +215,13 @@ asio::awaitable<bool> Connection::serve_app() {
   for (;;) {
     co_await wake_.wait();
     // Woken by the app or by the socket: write what the client takes.
-    if (ok && !outbox_.empty()) ok = pump() != Outbox::Send::kFailed;
-    if (ack_owed && (!ok || outbox_.size() <= Outbox::kBound)) {
+    Outbox& outbox = writer_.outbox();
+    if (ok && !outbox.empty()) ok = writer_.pump() != Outbox::Send::kFailed;
+    if (ack_owed && (!ok || outbox.size() <= Outbox::kBound)) {
       ack_owed = false;
       exchange_.ack(ok);
     }
-    if (ok && !outbox_.empty()) watch_writable();
+    if (ok && !outbox.empty()) writer_.watch_writable();
     switch (exchange_.take_op()) {
       case Exchange::Op::kNone:
         break;
@@ -354,26 +229,26 @@ asio::awaitable<bool> Connection::serve_app() {
         // The app goes on at once unless the client left over the bound
         // unread; the loop writes the rest.
         if (ok) {
-          outbox_.append(exchange_.out());
-          ok = pump() != Outbox::Send::kFailed;
+          outbox.append(exchange_.out());
+          ok = writer_.pump() != Outbox::Send::kFailed;
         }
         exchange_.out().clear();
-        if (!ok || outbox_.size() <= Outbox::kBound) {
+        if (!ok || outbox.size() <= Outbox::kBound) {
           exchange_.ack(ok);
         } else {
           ack_owed = true;
-          watch_writable();
+          writer_.watch_writable();
         }
         break;
       case Exchange::Op::kSendFile:
-        ok = ok && co_await write_all(exchange_.out());
+        ok = ok && co_await writer_.write_all(exchange_.out());
         exchange_.out().clear();
-        ok = ok && co_await send_file_slice(exchange_.file());
+        ok = ok && co_await writer_.send_file(exchange_.file());
         exchange_.ack(ok);
         break;
       case Exchange::Op::kReadBody:
         if (ok && exchange_.expect_continue_pending()) {
-          ok = co_await write_all("HTTP/1.1 100 Continue\r\n\r\n");
+          ok = co_await writer_.write_all("HTTP/1.1 100 Continue\r\n\r\n");
           exchange_.mark_100_sent();
         }
         if (ok) co_await read_body(false, false);
@@ -383,7 +258,7 @@ asio::awaitable<bool> Connection::serve_app() {
         break;
       case Exchange::Op::kFinish:
         // The app thread is free; the caller writes the outbox out.
-        if (ok) outbox_.append(exchange_.out());
+        if (ok) outbox.append(exchange_.out());
         co_return ok;
       case Exchange::Op::kAbort:
         co_return false;
@@ -394,7 +269,7 @@ asio::awaitable<bool> Connection::serve_app() {
 asio::awaitable<void> Connection::run() {
   const EngineConfig& config = server_.config();
   const Exchange::Context context{&Connection::wake, this, &server_.closing(), &server_.host(),
-                                  this};
+                                  &writer_};
   for (;;) {
     // 1. A request head (the keep-alive wait included).
     http::ParseResult r{http::ParseStatus::kNeedMore, 0};
@@ -423,12 +298,12 @@ asio::awaitable<void> Connection::run() {
         state_ = State::kIdle;
         if (went_idle && requests_ > 0) server_.connection_idle();
         const bool first = requests_ == 0 && !server_.stopping().load();
-        deadline_ = now + (first ? config.header_timeout : config.keep_alive);
+        deadline_.waiting_for_request(first, now);
       } else {
         state_ = State::kHead;
         if (!head_clock) {
           head_clock = true;
-          deadline_ = Clock::now() + config.header_timeout;
+          deadline_.reading_head();
         }
       }
       if (!co_await read_more()) co_return;
@@ -443,7 +318,7 @@ asio::awaitable<void> Connection::run() {
     // with request buffering, else a small one), so that an app thread
     // never waits on a slow client.
     state_ = State::kBusy;
-    deadline_ = Clock::time_point::max();
+    deadline_.clear();
     request_started_ = Clock::now();
     exchange_.reset(context, false);
     const bool expect = parser_.head().expect_continue;
@@ -456,7 +331,7 @@ asio::awaitable<void> Connection::run() {
       if (config.request_buffering) {
         exchange_.spool_body(config.body_buffer_size, &config.worker_tmp_dir);
         // The client waits for a go-ahead before it sends the body.
-        if (expect && !co_await write_all("HTTP/1.1 100 Continue\r\n\r\n")) co_return;
+        if (expect && !co_await writer_.write_all("HTTP/1.1 100 Continue\r\n\r\n")) co_return;
       }
       if (!co_await read_body(true, false)) {
         if (body_error_status_ != 0 &&
@@ -479,14 +354,14 @@ asio::awaitable<void> Connection::run() {
     if (run_inline) {
       exchange_.run(server_.app());
       ok = exchange_.finished();
-      if (ok) outbox_.append(exchange_.out());
+      if (ok) writer_.outbox().append(exchange_.out());
     } else {
       const Server::PooledRequest pooled(server_);
       server_.pool().submit(&exchange_);
       ok = co_await serve_app();
     }
     // The app is done (its thread free): the loop writes what is left.
-    ok = ok && co_await drain_outbox();
+    ok = ok && co_await writer_.drain();
     exchange_.drop_body();
     ++requests_;
     server_.request_finished(exchange_);
@@ -514,7 +389,7 @@ asio::awaitable<void> Connection::linger() {
   if (closed_) co_return;
   ::shutdown(socket_.native_handle(), SHUT_WR);
   state_ = State::kLinger;
-  deadline_ = Clock::now() + kLingerTime;
+  deadline_.lingering();
   // Whatever arrives is dropped; the client's EOF or the deadline ends it.
   for (;;) {
     const bool more = co_await read_more();  // (GCC 12: no co_await in a loop condition)

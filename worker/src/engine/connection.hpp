@@ -10,9 +10,9 @@
 // request body is buffered and no app thread holds a request, so that a
 // sync worker never runs two requests at once.
 //
-// Timeouts: every socket wait has a deadline (head, body idle, keep-alive
-// idle, write); the Server's reaper closes a connection whose deadline
-// passed, which cancels its pending operation.
+// Timeouts: every socket wait has a deadline (engine/deadline.hpp lists
+// them all); the Server's reaper closes a connection whose deadline passed,
+// which cancels its pending operation.
 #pragma once
 
 #include <asio/awaitable.hpp>
@@ -25,15 +25,16 @@
 #include <string_view>
 
 #include "engine/event.hpp"
+#include "engine/deadline.hpp"
 #include "engine/exchange.hpp"
 #include "engine/input_buffer.hpp"
-#include "engine/outbox.hpp"
+#include "engine/socket_writer.hpp"
 #include "engine/server.hpp"
 #include "greenfork/worker/http/request_parser.hpp"
 
 namespace greenfork::worker {
 
-class Connection final : private Exchange::InlineIo {
+class Connection final {
  public:
   using Clock = std::chrono::steady_clock;
 
@@ -49,7 +50,7 @@ class Connection final : private Exchange::InlineIo {
                                      const Listener& listener);
 
   // ---- for the Server (I/O thread) ----
-  Clock::time_point deadline() const { return deadline_; }
+  Clock::time_point deadline() const { return deadline_.at(); }
   // Waiting for a next request with no byte of it received.
   bool idle() const { return state_ == State::kIdle; }
   // Idle after at least one response (a keep-alive connection), since when.
@@ -64,7 +65,7 @@ class Connection final : private Exchange::InlineIo {
   bool busy() const { return state_ == State::kBusy || state_ == State::kBody || state_ == State::kWrite; }
   Clock::time_point request_started() const { return request_started_; }
   void close();
-  void shorten_deadline(Clock::time_point t) { deadline_ = std::min(deadline_, t); }
+  void shorten_deadline(Clock::time_point t) { deadline_.shorten(t); }
 
   const std::string& peer() const { return peer_; }
 
@@ -73,16 +74,6 @@ class Connection final : private Exchange::InlineIo {
 
   asio::awaitable<void> run();
   asio::awaitable<bool> read_more();
-  // Queues `data` behind what the outbox holds and writes it all out.
-  asio::awaitable<bool> write_all(std::string_view data);
-  // Writes the outbox out; false when the client is gone or stopped
-  // reading for the write timeout.
-  asio::awaitable<bool> drain_outbox();
-  // One round of non-blocking sends, keeping the write deadline.
-  Outbox::Send pump();
-  // Sets wake_ once the socket takes more bytes (one watch at a time).
-  void watch_writable();
-  asio::awaitable<bool> send_file_slice(const Exchange::FileSlice& file);
   // Closing while the client may still be sending (an unread body, a
   // pipelined request) would reset the connection and can destroy the
   // response in the client's kernel: send FIN first and read what comes
@@ -95,9 +86,6 @@ class Connection final : private Exchange::InlineIo {
   asio::awaitable<bool> send_error(int status, std::string_view reason);
   void fill_request(http::RequestHead& head);
   static void wake(void* self);
-  // Exchange::InlineIo: output of an app running on this thread.
-  bool hand_over(std::string& bytes) override;
-  bool send_file_now(const Exchange::FileSlice& file) override;
 
   Server& server_;
   asio::generic::stream_protocol::socket socket_;
@@ -108,12 +96,11 @@ class Connection final : private Exchange::InlineIo {
   Exchange exchange_;
   Event wake_;
   State state_ = State::kIdle;
-  Clock::time_point deadline_ = Clock::time_point::max();
+  Deadline deadline_;
   Clock::time_point request_started_{};
   Clock::time_point idle_since_{};
   InputBuffer input_;
-  Outbox outbox_;
-  bool write_watch_ = false;  // a watch_writable() wait is pending
+  SocketWriter writer_;
   bool big_head_ = false;     // a request head past kBigHead was read
   uint64_t requests_ = 0;
   int body_error_status_ = 0;

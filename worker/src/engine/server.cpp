@@ -45,6 +45,7 @@ Server::Server(EngineConfig config, Application& app, WorkerHost& host,
       host_(host),
       listeners_(std::move(listeners)),
       access_log_(access_log),
+      proxy_trust_(config_.forwarded_allow_ips),
       pool_(app, config_.app_threads),
       app_inline_(app.runs_inline()),
       accept_gate_(io_.get_executor()),
@@ -87,15 +88,6 @@ int Server::run() {
 
 void Server::request_stop(std::string reason) {
   asio::post(io_, [this, reason = std::move(reason)] { begin_stop(reason); });
-}
-
-bool Server::trusted_proxy(const std::string& peer, bool unix_socket) const {
-  if (unix_socket) return true;  // a local proxy on a unix socket
-  for (const std::string& allowed : config_.forwarded_allow_ips) {
-    if (allowed == "*" || allowed == peer) return true;
-    if (peer.rfind("::ffff:", 0) == 0 && allowed == peer.substr(7)) return true;
-  }
-  return false;
 }
 
 void Server::add(Connection* connection) {

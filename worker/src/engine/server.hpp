@@ -30,6 +30,7 @@
 
 #include "engine/app_pool.hpp"
 #include "engine/event.hpp"
+#include "engine/proxy_trust.hpp"
 #include "greenfork/worker/http/request_parser.hpp"
 
 namespace greenfork::worker {
@@ -120,7 +121,7 @@ class Server {
   // Responses say Connection: close: set by begin_stop(), and already by
   // the signal thread on TERM (an inline app's response then says so).
   const std::atomic<bool>& closing() const { return closing_; }
-  bool trusted_proxy(const std::string& peer, bool unix_socket) const;
+  const ProxyTrust& proxy_trust() const { return proxy_trust_; }
   void add(Connection* connection);
   // A closing connection gave back big buffers: the reaper trims malloc.
   void memory_freed() { trim_wanted_ = true; }
@@ -159,6 +160,7 @@ class Server {
   WorkerHost& host_;
   std::vector<Listener> listeners_;
   AccessLog* access_log_;
+  ProxyTrust proxy_trust_;
   asio::io_context io_{1};
   std::vector<std::unique_ptr<GenericAcceptor>> acceptors_;
   AppPool pool_;
