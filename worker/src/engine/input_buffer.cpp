@@ -37,11 +37,4 @@ void InputBuffer::commit(size_t n) {
   if (end_ == cap_ && cap_ < kMax) grow(cap_ * 2);
 }
 
-bool InputBuffer::release() {
-  if (!buf_ || pos_ != end_ || cap_ <= kInitial) return false;
-  buf_.reset();
-  cap_ = pos_ = end_ = 0;
-  return true;
-}
-
 }  // namespace greenfork::worker

@@ -1,6 +1,7 @@
 // InputBuffer: the bytes a connection has read and not parsed yet. It
 // starts small, grows by doubling while the client sends faster than the
-// parser consumes (to kMax), and is given back when the connection idles.
+// parser consumes (to kMax). (Not given back while idle: the idle read
+// waits on it.)
 #pragma once
 
 #include <cstddef>
@@ -21,8 +22,6 @@ class InputBuffer {
   char* space(size_t& len);
   // `n` bytes were read into space().
   void commit(size_t n);
-  // Frees the memory when nothing is unread; true when it did.
-  bool release();
 
  private:
   void grow(size_t cap);
