@@ -16,6 +16,8 @@ import socket
 import tempfile
 import time
 
+import pytest
+
 from gftest import Spawned, binary, free_port, http_get, wait_until
 
 APP = '''
@@ -46,11 +48,13 @@ def server_side_open(server_port: int, client_port: int) -> bool:
     return False
 
 
-def test_a_client_that_never_reads_does_not_hold_the_pool(tmp_path):
+@pytest.mark.parametrize("worker_class", [["-k", "sync"], ["-k", "gthread", "--threads", "1"]],
+                         ids=["sync", "gthread-1"])
+def test_a_client_that_never_reads_does_not_hold_the_pool(tmp_path, worker_class):
     (tmp_path / "big_app.py").write_text(APP)
     port = free_port()
     ctl = tempfile.mkdtemp(prefix="gfstall", dir="/tmp") + "/ctl.sock"
-    with Spawned([binary("arbiterd"), "--control-socket", ctl, "-w", "1", "-k", "sync",
+    with Spawned([binary("arbiterd"), "--control-socket", ctl, "-w", "1", *worker_class,
                   "-b", f"127.0.0.1:{port}", "--chdir", str(tmp_path),
                   "--write-timeout", str(WRITE_TIMEOUT), "big_app:app"], logdir=tmp_path):
         wait_until(lambda: http_get(port, "/", timeout=2).status == 200, timeout=30,
