@@ -250,3 +250,11 @@ def test_malformed_listen_fds_is_a_boot_error(tmp_path):
             raise AssertionError(f"no STATUS; exit {code}: {output}") from None
     assert code == 3, output
     assert b"LISTEN_FDS='1abc'" in status, status
+
+
+def test_unusable_worker_tmp_dir_is_a_boot_error(tmp_path):
+    code, datagrams = _run_with_notify_socket(
+        tmp_path, "-b", f"127.0.0.1:{free_port()}", "--worker-tmp-dir", str(tmp_path / "nope"),
+        f"native:{HELLO}")
+    assert code == 3
+    assert any("--worker-tmp-dir" in s for s in _statuses(datagrams)), datagrams

@@ -92,6 +92,14 @@ int main(int argc, char** argv) {
     return fail(greenfork::contract::kExitBootError,
                 "chdir " + o.chdir + ": " + std::strerror(errno));
   }
+  if (!o.worker_tmp_dir.empty()) {
+    struct stat st{};
+    if (::stat(o.worker_tmp_dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode) ||
+        ::access(o.worker_tmp_dir.c_str(), W_OK | X_OK) != 0) {
+      return fail(greenfork::contract::kExitBootError,
+                  "--worker-tmp-dir " + o.worker_tmp_dir + ": not a writable directory");
+    }
+  }
   std::vector<std::string> warnings;
   auto listeners = gw::open_listeners(o.bind, o.backlog, warnings);
   for (const std::string& w : warnings) spdlog::warn("{}", w);
