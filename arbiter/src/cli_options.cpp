@@ -139,7 +139,8 @@ StatusOr<CliOptions> parse_cli_options(const std::vector<std::string>& all_args)
                        connections = worker_range(ws::kWorkerConnections),
                        header_timeout = worker_range(ws::kHeaderTimeout),
                        body_timeout = worker_range(ws::kBodyTimeout),
-                       write_timeout = worker_range(ws::kWriteTimeout);
+                       write_timeout = worker_range(ws::kWriteTimeout),
+                       body_buffer = worker_range(ws::kBodyBufferSize);
   worker("-k,--worker-class", "--worker-class", "sync or gthread", true, &worker_class);
   worker("--threads", "--threads", "app threads per worker", true, &threads);
   worker("--keep-alive", "--keep-alive", "seconds an idle keep-alive connection stays", true, &keep_alive);
@@ -156,6 +157,9 @@ StatusOr<CliOptions> parse_cli_options(const std::vector<std::string>& all_args)
   worker("--header-timeout", "--header-timeout", "seconds to receive a whole request head (10)", true, &header_timeout);
   worker("--body-timeout", "--body-timeout", "idle seconds allowed while reading a body (30)", true, &body_timeout);
   worker("--write-timeout", "--write-timeout", "idle seconds allowed while writing (30)", true, &write_timeout);
+  worker("--no-request-buffering", "--no-request-buffering", "hand requests to the app before their body is read", false, nullptr);
+  worker("--body-buffer-size", "--body-buffer-size", "request body bytes kept in memory before a temporary file (1048576)", true, &body_buffer);
+  worker("--worker-tmp-dir", "--worker-tmp-dir", "directory for request body temporary files", true, nullptr);
   worker("--reload", "--reload", "restart workers when app source changes (development)", false, nullptr);
 
   std::vector<std::string> reversed(args.rbegin(), args.rend());

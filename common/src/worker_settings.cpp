@@ -23,7 +23,7 @@ const std::map<std::string, const NumericRange*>& numeric_by_flag() {
     for (const NumericRange* r :
          {&kThreads, &kWorkerConnections, &kKeepAlive, &kTimeout, &kGracefulTimeout, &kMaxRequests,
           &kMaxRequestsJitter, &kLimitRequestLine, &kLimitRequestFields, &kLimitRequestFieldSize,
-          &kHeaderTimeout, &kBodyTimeout, &kWriteTimeout}) {
+          &kHeaderTimeout, &kBodyTimeout, &kWriteTimeout, &kBodyBufferSize}) {
       t[r->flag] = r;
     }
     t["-t"] = &kTimeout;

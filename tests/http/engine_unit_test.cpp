@@ -1,8 +1,16 @@
-// Unit tests for the engine's I/O-free pieces: response heads and the
-// access log format compiler.
+// Unit tests for the engine's I/O-free pieces: response heads, the access
+// log format compiler, the request body spool and the outbox.
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include "engine/access_log.hpp"
+#include "engine/body_spool.hpp"
+#include "engine/outbox.hpp"
 #include "http/response_head.hpp"
 
 namespace greenfork::worker {
@@ -65,6 +73,75 @@ TEST(AccessLogFormat, HeaderAndEnvAtoms) {
   EXPECT_EQ(atoms[4].kind, 'e');
   EXPECT_EQ(atoms[6].kind, 'D');
   EXPECT_EQ(atoms[7].text, " 100%");
+}
+
+std::string read_all(BodySpool& spool, size_t step) {
+  std::string out;
+  std::string buf(step, '\0');
+  while (size_t n = spool.read(buf.data(), buf.size())) out.append(buf.data(), n);
+  return out;
+}
+
+TEST(BodySpool, KeepsASmallBodyInMemory) {
+  BodySpool spool;
+  const std::string dir = ::testing::TempDir();
+  spool.reset(1024, &dir);
+  std::string a = "hello ", b = "world";
+  ASSERT_TRUE(spool.append(a).ok());
+  ASSERT_TRUE(spool.append(b).ok());
+  EXPECT_TRUE(a.empty() && b.empty());
+  EXPECT_FALSE(spool.spilled());
+  EXPECT_EQ(read_all(spool, 3), "hello world");
+  EXPECT_FALSE(spool.has_unread());
+}
+
+TEST(BodySpool, SpillsPastTheLimitToAnUnlinkedFile) {
+  const std::filesystem::path dir =
+      std::filesystem::path(::testing::TempDir()) / ("spool-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const std::string dir_text = dir.string();
+  BodySpool spool;
+  spool.reset(100, &dir_text);
+  std::string expected;
+  for (int i = 0; i < 50; ++i) {
+    std::string piece(37, static_cast<char>('a' + i % 26));
+    expected += piece;
+    ASSERT_TRUE(spool.append(piece).ok());
+  }
+  EXPECT_TRUE(spool.spilled());
+  EXPECT_TRUE(std::filesystem::is_empty(dir)) << "the file has no name";
+  EXPECT_EQ(read_all(spool, 64), expected);
+  spool.reset();
+  std::filesystem::remove_all(dir);
+}
+
+TEST(BodySpool, AnUnusableDirectoryIsAnError) {
+  BodySpool spool;
+  const std::string dir = "/nonexistent/greenfork";
+  spool.reset(4, &dir);
+  std::string big = "more than four bytes";
+  EXPECT_FALSE(spool.append(big).ok());
+}
+
+TEST(Outbox, TakesAHandOverWholeAndSendsWhatTheSocketTakes) {
+  int fds[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, fds), 0);
+  int small = 4096;
+  ::setsockopt(fds[0], SOL_SOCKET, SO_SNDBUF, &small, sizeof small);
+  Outbox outbox;
+  std::string block(4 * 1024 * 1024, 'x');  // far past the bound and the socket
+  outbox.append(block);
+  EXPECT_TRUE(block.empty());
+  bool progressed = false;
+  EXPECT_EQ(outbox.send(fds[0], progressed), Outbox::Send::kBlocked);
+  EXPECT_TRUE(progressed);
+  EXPECT_GT(outbox.size(), Outbox::kBound);
+  // Nobody reads: a blocking send down to the bound gives up at its timeout.
+  EXPECT_FALSE(outbox.send_blocking(fds[0], Outbox::kBound, std::chrono::milliseconds(50)));
+  ::close(fds[1]);
+  progressed = false;
+  EXPECT_EQ(outbox.send(fds[0], progressed), Outbox::Send::kFailed);
+  ::close(fds[0]);
 }
 
 }  // namespace

@@ -177,3 +177,28 @@ def test_reloads_under_wrk_keep_alive_load_fail_no_request(tmp_path):
         assert "Socket errors" not in report and "Non-2xx" not in report, \
             f"requests failed during reloads:\n{report}\n{arb.output()}"
         assert arb.poll() is None
+
+
+def test_at_the_connection_limit_the_oldest_idle_keep_alive_makes_room(gworker):
+    """nginx's reusable connections: with --worker-connections reached by idle
+    keep-alive clients, a new client is served at once and the connection
+    idle the longest is closed for it."""
+    srv = gworker("--worker-connections", "50", "--keep-alive", "60")
+    held = []
+    try:
+        for i in range(60):
+            w = Wire(srv.port, timeout=10)
+            held.append(w)
+            start = time.monotonic()
+            w.send(request("GET", f"/k{i}"))
+            assert w.response(timeout=10).status == 200
+            elapsed = time.monotonic() - start
+            assert elapsed < 2, f"client {i} waited {elapsed:.1f}s at the connection limit"
+        # The ten oldest made room; the fifty newest are still open.
+        assert all(w.closed_within(5) for w in held[:10])
+        for w in held[10:]:
+            w.send(request("GET", "/again"))
+            assert w.response(timeout=10).status == 200
+    finally:
+        for w in held:
+            w.close()

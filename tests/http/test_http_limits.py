@@ -140,3 +140,15 @@ def test_invalid_case_on_the_wire(case_servers, name):
     data = (CASES / f"{name}.http").read_bytes()
     port = case_servers(doc.get("limits", {}))
     refused_once(port, data, doc["status"], f"invalid/{name}.http ({doc['why']})")
+
+
+def test_whole_head_is_capped_even_with_unlimited_field_size(gworker):
+    """Gunicorn's max_buffer_headers: fields x field size plus the request
+    line bounds a head, also when --limit-request-field_size is 0."""
+    srv = gworker("--limit-request-field_size", "0", "--limit-request-fields", "10")
+    ok = [(f"X-F{i}", "v" * 8000) for i in range(9)]  # and Host
+    with Wire(srv.port) as w:
+        w.send(request("GET", "/", ok))
+        assert w.response().status == 200
+    huge = [(f"X-F{i}", "v" * 20000) for i in range(9)]  # 180 KB > 10 x 8192
+    refused_once(srv.port, request("GET", "/", huge), 431, "9 fields of 20 KB")

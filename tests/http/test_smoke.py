@@ -16,7 +16,7 @@ import socket
 
 import pytest
 
-from gftest import BUILD_DIR, Spawned, binary, free_port, http_get, raw_exchange, wait_until
+from gftest import BUILD_DIR, PYTHON, Spawned, binary, free_port, http_get, raw_exchange, wait_until
 
 HELLO = BUILD_DIR / "examples/native/libhello.so"
 
@@ -170,3 +170,91 @@ def test_accepted_sockets_have_tcp_nodelay(hello):
     served = [s for s in sockets if s[1] is not None and tuple(s[1][:2]) == tuple(mine[:2])]
     assert served, sockets
     assert all(nodelay for _, _, nodelay in sockets), sockets
+
+
+def _run_with_notify_socket(tmp_path, *args: str) -> tuple[int, list[bytes]]:
+    """Runs gworker with NOTIFY_SOCKET pointing at a datagram socket of ours;
+    returns its exit code and every datagram it sent."""
+    path = str(tmp_path / "notify.sock")
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
+        sock.bind(path)
+        env = dict(os.environ, NOTIFY_SOCKET=path)
+        env.pop("LISTEN_FDS", None)
+        with Spawned([binary("gworker"), *args], env=env, logdir=tmp_path) as proc:
+            code = proc.wait(timeout=30)
+        datagrams = []
+        sock.setblocking(False)
+        for _ in range(100):
+            try:
+                datagrams.append(sock.recv(65536))
+            except BlockingIOError:
+                break
+    return code, datagrams
+
+
+def _statuses(datagrams: list[bytes]) -> list[str]:
+    return [line[len(b"STATUS="):].decode() for d in datagrams for line in d.split(b"\n")
+            if line.startswith(b"STATUS=")]
+
+
+def test_bad_argument_exits_2_and_says_why_over_notify(tmp_path):
+    code, datagrams = _run_with_notify_socket(
+        tmp_path, "-b", f"127.0.0.1:{free_port()}", "-k", "gthread", "--threads", "0",
+        f"native:{HELLO}")
+    assert code == 2
+    statuses = _statuses(datagrams)
+    assert len(statuses) == 1 and "--threads" in statuses[0], datagrams
+    assert "\n" not in statuses[0]
+    assert not any(b"READY=1" in d for d in datagrams)
+
+
+def test_missing_app_exits_4_and_says_why_over_notify(tmp_path):
+    code, datagrams = _run_with_notify_socket(
+        tmp_path, "-b", f"127.0.0.1:{free_port()}", "no_such_module_gf:app")
+    assert code == 4
+    statuses = _statuses(datagrams)
+    assert len(statuses) == 1 and "no_such_module_gf" in statuses[0], datagrams
+    assert not any(b"READY=1" in d for d in datagrams)
+
+
+def test_boot_failure_exits_3_and_says_why_over_notify(tmp_path):
+    code, datagrams = _run_with_notify_socket(
+        tmp_path, "-b", f"127.0.0.1:{free_port()}", "--chdir", str(tmp_path / "missing"),
+        f"native:{HELLO}")
+    assert code == 3
+    statuses = _statuses(datagrams)
+    assert len(statuses) == 1 and "chdir" in statuses[0], datagrams
+
+
+def test_malformed_listen_fds_is_a_boot_error(tmp_path):
+    """LISTEN_FDS is a strict decimal: '1abc' is refused (exit 3), not read as 1."""
+    path = str(tmp_path / "n.sock")
+    with socket.socket() as listener, \
+            socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as notify:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        notify.bind(path)
+        fd = listener.fileno()
+        # The wrapper's pid is gworker's after exec; fd 3 is the listener.
+        script = ("import os, sys; os.dup2(int(sys.argv[1]), 3); "
+                  "os.environ.update(LISTEN_PID=str(os.getpid()), LISTEN_FDS='1abc', "
+                  "NOTIFY_SOCKET=sys.argv[2]); os.execv(sys.argv[3], sys.argv[3:])")
+        with Spawned([PYTHON, "-c", script, str(fd), path, binary("gworker"), f"native:{HELLO}"],
+                     logdir=tmp_path, pass_fds=(fd,)) as proc:
+            code = proc.wait(timeout=30)
+            output = proc.output()
+        notify.settimeout(5)
+        try:
+            status = notify.recv(65536)
+        except socket.timeout:
+            raise AssertionError(f"no STATUS; exit {code}: {output}") from None
+    assert code == 3, output
+    assert b"LISTEN_FDS='1abc'" in status, status
+
+
+def test_unusable_worker_tmp_dir_is_a_boot_error(tmp_path):
+    code, datagrams = _run_with_notify_socket(
+        tmp_path, "-b", f"127.0.0.1:{free_port()}", "--worker-tmp-dir", str(tmp_path / "nope"),
+        f"native:{HELLO}")
+    assert code == 3
+    assert any("--worker-tmp-dir" in s for s in _statuses(datagrams)), datagrams

@@ -323,10 +323,11 @@ def test_client_leaving_mid_stream_still_closes_the_iterable():
 
 
 def test_sync_worker_never_runs_two_requests_at_once():
-    """A request whose body is still arriving runs on the app thread; one
-    that comes meanwhile on another connection waits for it instead of
-    running beside it on the I/O thread (wsgi.multithread is False)."""
-    with serving("gateway_app:app", workers=1) as (port, _):
+    """Without request buffering, a request whose body is still arriving
+    runs on the app thread; one that comes meanwhile on another connection
+    waits for it instead of running beside it on the I/O thread
+    (wsgi.multithread is False)."""
+    with serving("gateway_app:app", "--no-request-buffering", workers=1) as (port, _):
         body = os.urandom(300_000)
         with socket.create_connection(("127.0.0.1", port), timeout=10) as up:
             up.sendall(b"POST /digest HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n"

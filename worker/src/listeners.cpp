@@ -4,10 +4,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <cstdlib>
 
 #include "greenfork/contract.hpp"
 #include "greenfork/listen_address.hpp"
+#include "greenfork/listen_fds.hpp"
 
 namespace greenfork::worker {
 
@@ -41,20 +41,17 @@ StatusOr<std::vector<Listener>> open_listeners(const std::vector<std::string>& b
                                                unsigned backlog,
                                                std::vector<std::string>& warnings) {
   std::vector<Listener> out;
-  const char* fds_text = std::getenv(contract::kListenFds);
-  const char* pid_text = std::getenv(contract::kListenPid);
-  if (fds_text != nullptr) {
-    const bool ours = pid_text != nullptr && std::atol(pid_text) == static_cast<long>(getpid());
-    const int count = std::atoi(fds_text);
+  StatusOr<ListenFds> inherited = read_listen_fds(static_cast<long>(getpid()));
+  if (!inherited.ok()) return inherited.status();
+  if (inherited->kind != ListenFds::kNone) {
     unsetenv(contract::kListenFds);
     unsetenv(contract::kListenPid);
     unsetenv(contract::kListenFdNames);
-    if (!ours) {
+    if (inherited->kind == ListenFds::kOtherProcess) {
       warnings.push_back("LISTEN_FDS ignored: LISTEN_PID is not this process");
     } else {
-      if (count <= 0) return Status::error("LISTEN_FDS='" + std::string(fds_text) + "': no sockets");
       if (!bind.empty()) warnings.push_back("-b ignored: listening sockets were inherited");
-      for (int i = 0; i < count; ++i) {
+      for (int i = 0; i < inherited->count; ++i) {
         const int fd = contract::kListenFdsStart + i;
         fcntl(fd, F_SETFD, FD_CLOEXEC);
         StatusOr<Listener> l = describe(fd);
@@ -79,6 +76,7 @@ StatusOr<std::vector<Listener>> open_listeners(const std::vector<std::string>& b
     }
     StatusOr<Listener> l = describe(fd);
     if (!l.ok()) return l.status();
+    l->owned = address->kind != ListenAddress::kFd;
     out.push_back(std::move(*l));
   }
   return out;

@@ -19,6 +19,7 @@
 #include "engine/server.hpp"
 #include "error_log.hpp"
 #include "greenfork/contract.hpp"
+#include "greenfork/sd_notify.hpp"
 #include "greenfork/worker/app.hpp"
 #include "listeners.hpp"
 #include "options.hpp"
@@ -28,7 +29,17 @@ namespace gw = greenfork::worker;
 
 namespace {
 
+// Bad command-line arguments (CLI11's usage errors).
+constexpr int kExitUsageError = 2;
+
+// Says why over the notify socket (arbiterd logs the last STATUS= a worker
+// sent when it fails its pool), then on stderr and in the error log.
 int fail(int code, const std::string& message) {
+  std::string line = message;
+  for (char& c : line) {
+    if (c == '\n' || c == '\r') c = ' ';
+  }
+  (void)greenfork::sd_notify("STATUS=" + line);
   std::cerr << "gworker: " << message << std::endl;
   if (spdlog::default_logger_raw() != nullptr) {
     spdlog::critical("{}", message);
@@ -63,7 +74,11 @@ std::chrono::milliseconds heartbeat_interval(const gw::Options& o) {
 
 int main(int argc, char** argv) {
   gw::Options o;
-  if (const int rc = gw::parse_options(argc, argv, o); rc >= 0) return rc;
+  std::string usage_error;
+  if (const int rc = gw::parse_options(argc, argv, o, usage_error); rc >= 0) {
+    if (rc != 0) (void)fail(kExitUsageError, usage_error);
+    return rc == 0 ? 0 : kExitUsageError;
+  }
   std::signal(SIGPIPE, SIG_IGN);
 
   for (const std::string& kv : o.env) {
@@ -76,6 +91,14 @@ int main(int argc, char** argv) {
   if (!o.chdir.empty() && ::chdir(o.chdir.c_str()) != 0) {
     return fail(greenfork::contract::kExitBootError,
                 "chdir " + o.chdir + ": " + std::strerror(errno));
+  }
+  if (!o.worker_tmp_dir.empty()) {
+    struct stat st{};
+    if (::stat(o.worker_tmp_dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode) ||
+        ::access(o.worker_tmp_dir.c_str(), W_OK | X_OK) != 0) {
+      return fail(greenfork::contract::kExitBootError,
+                  "--worker-tmp-dir " + o.worker_tmp_dir + ": not a writable directory");
+    }
   }
   std::vector<std::string> warnings;
   auto listeners = gw::open_listeners(o.bind, o.backlog, warnings);
@@ -113,6 +136,9 @@ int main(int argc, char** argv) {
   config.graceful_timeout = millis(o.graceful_timeout);
   config.heartbeat_interval = heartbeat_interval(o);
   config.worker_connections = o.worker_connections;
+  config.request_buffering = o.request_buffering;
+  config.body_buffer_size = o.body_buffer_size;
+  config.worker_tmp_dir = o.worker_tmp_dir;
   config.app_threads = o.app_threads();
   config.forwarded_allow_ips = o.forwarded_allow_ips;
   config.max_requests = o.max_requests;

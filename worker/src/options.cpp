@@ -2,7 +2,6 @@
 
 #include <CLI/CLI.hpp>
 
-#include <iostream>
 
 #include "greenfork/worker_settings.hpp"
 
@@ -35,7 +34,7 @@ std::vector<std::string> split_commas(const std::string& text) {
 
 }  // namespace
 
-int parse_options(int argc, char** argv, Options& o) {
+int parse_options(int argc, char** argv, Options& o, std::string& error) {
   CLI::App cli{"gworker: greenfork's HTTP/1.1 worker (WSGI and native apps)", "gworker"};
   cli.set_version_flag("--version", std::string("gworker (greenfork) ") + GF_VERSION);
   cli.add_option("APP", o.app, "module:variable, module:factory(args) or native:/path/lib.so[?args]")
@@ -89,6 +88,17 @@ int parse_options(int argc, char** argv, Options& o) {
   cli.add_option("--write-timeout", o.write_timeout, "Idle seconds allowed while writing")
       ->check(range(settings::kWriteTimeout))
       ->capture_default_str();
+  bool no_request_buffering = false;
+  cli.add_flag("--no-request-buffering", no_request_buffering,
+               "Hand requests to the app before their body is read (for apps that stream "
+               "uploads); by default the whole body is read first");
+  cli.add_option("--body-buffer-size", o.body_buffer_size,
+                 "Bytes of a buffered request body kept in memory; the rest goes to an "
+                 "unlinked temporary file")
+      ->check(range(settings::kBodyBufferSize))
+      ->capture_default_str();
+  cli.add_option("--worker-tmp-dir", o.worker_tmp_dir,
+                 "Directory for request body temporary files (default: $TMPDIR or /tmp)");
   cli.add_option("--access-logfile", o.access_logfile, "Access log file ('-' = stdout)");
   cli.add_option("--access-logformat", o.access_logformat, "Gunicorn access log format");
   cli.add_option("--error-logfile,--log-file", o.error_logfile, "Error log file ('-' = stderr)")
@@ -111,13 +121,15 @@ int parse_options(int argc, char** argv, Options& o) {
   try {
     cli.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    const int code = cli.exit(e);
-    return code == 0 ? 0 : 2;
+    if (e.get_exit_code() == 0) return cli.exit(e);  // --help, --version
+    error = e.what();
+    return 2;
   }
   o.forwarded_allow_ips = split_commas(forwarded);
+  o.request_buffering = !no_request_buffering;
   for (const std::string& kv : o.env) {
     if (kv.find('=') == std::string::npos || kv.front() == '=') {
-      std::cerr << "gworker: --env expects KEY=VALUE, got '" << kv << "'\n";
+      error = "--env expects KEY=VALUE, got '" + kv + "'";
       return 2;
     }
   }

@@ -26,6 +26,9 @@ struct Options {
   double header_timeout = 10;          // --header-timeout: whole head deadline
   double body_timeout = 30;            // --body-timeout: idle while reading a body
   double write_timeout = 30;           // --write-timeout: idle while writing
+  bool request_buffering = true;       // --no-request-buffering turns it off
+  uint64_t body_buffer_size = 1 << 20; // --body-buffer-size: in memory, then a file
+  std::string worker_tmp_dir;          // --worker-tmp-dir: where bodies spill
   std::string access_logfile;          // --access-logfile ("-" = stdout)
   std::string access_logformat;        // --access-logformat
   std::string error_logfile = "-";     // --error-logfile ("-" = stderr)
@@ -43,7 +46,8 @@ struct Options {
 };
 
 // Parses argv. Returns the exit code to use when parsing ended the program
-// (--help, --version: 0; bad flags: 2), or -1 to continue.
-int parse_options(int argc, char** argv, Options& options);
+// (--help, --version: 0; bad flags: 2, with the reason in `error`), or -1
+// to continue.
+int parse_options(int argc, char** argv, Options& options, std::string& error);
 
 }  // namespace greenfork::worker

@@ -37,6 +37,7 @@ inline constexpr NumericRange kLimitRequestFieldSize{"--limit-request-field_size
 inline constexpr NumericRange kHeaderTimeout{"--header-timeout", 0.1, 3600, false};
 inline constexpr NumericRange kBodyTimeout{"--body-timeout", 0.1, 3600, false};
 inline constexpr NumericRange kWriteTimeout{"--write-timeout", 0.1, 3600, false};
+inline constexpr NumericRange kBodyBufferSize{"--body-buffer-size", 1, 1099511627776.0, true};  // 1 TiB
 
 // gworker's -k and --log-level choices.
 inline constexpr const char* kWorkerClasses[] = {"sync", "gthread"};

@@ -2,14 +2,11 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include <poll.h>
 #include <sys/ioctl.h>
-#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 
 #include <asio/post.hpp>
-#include <asio/write.hpp>
 
 #include <cerrno>
 #include <cstring>
@@ -22,10 +19,22 @@ namespace greenfork::worker {
 namespace {
 
 constexpr auto kNoThrow = asio::experimental::as_tuple(asio::use_awaitable);
-constexpr size_t kInitialBuffer = 8 * 1024;
-constexpr size_t kMaxBuffer = 64 * 1024;
-// Bodies up to this size are read before the app runs (no app-thread wait).
+// Without request buffering, bodies up to this size are still read before
+// the app runs (no app-thread wait).
 constexpr uint64_t kPrebufferBytes = 64 * 1024;
+// A head this big makes the connection's close worth a malloc_trim.
+constexpr size_t kBigHead = 64 * 1024;
+
+// Gunicorn's cap on a whole request head (its max_buffer_headers): every
+// field at its longest, plus the request line; 431 beyond. With a limit
+// off (0), Gunicorn's defaults bound the total all the same.
+size_t head_limit(const http::ParserLimits& limits) {
+  const size_t line = limits.request_line != 0 ? limits.request_line : 8190;
+  const size_t fields = limits.fields != 0 ? limits.fields : 32768;
+  const size_t field = limits.field_size != 0 ? limits.field_size : 8190;
+  return line + 2 + fields * (field + 2) + 4;
+}
+
 // After the response, at most this much unread request body is skipped to
 // keep the connection; beyond it the connection closes.
 constexpr uint64_t kDrainBytes = 256 * 1024;
@@ -46,41 +55,6 @@ void describe_peer(const asio::generic::stream_protocol::endpoint& peer, std::st
   }
 }
 
-// Waits until fd takes more bytes; false once `deadline` passes.
-bool wait_writable(int fd, Connection::Clock::time_point deadline) {
-  for (;;) {
-    const auto left =
-        std::chrono::ceil<std::chrono::milliseconds>(deadline - Connection::Clock::now());
-    if (left.count() <= 0) return false;
-    pollfd p{fd, POLLOUT, 0};
-    const int n = ::poll(&p, 1, static_cast<int>(std::min<int64_t>(left.count(), 60'000)));
-    if (n > 0) return (p.revents & (POLLERR | POLLNVAL)) == 0;
-    if (n < 0 && errno != EINTR) return false;
-  }
-}
-
-// Blocking output for an inline app: calls step(bytes left) (one
-// non-blocking send: bytes written, or -1 with errno) until `left` bytes are
-// out; false on an error or when the socket takes nothing for `idle_limit`.
-template <typename Step>
-bool write_blocking(int fd, std::chrono::milliseconds idle_limit, uint64_t left, Step step) {
-  Connection::Clock::time_point deadline = Connection::Clock::now() + idle_limit;
-  while (left > 0) {
-    const ssize_t n = step(left);
-    if (n > 0) {
-      left -= static_cast<uint64_t>(n);
-      deadline = Connection::Clock::now() + idle_limit;
-    } else if (n < 0 && errno == EINTR) {
-      continue;
-    } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-      if (!wait_writable(fd, deadline)) return false;
-    } else {
-      return false;
-    }
-  }
-  return true;
-}
-
 }  // namespace
 
 Connection::Connection(Server& server, asio::generic::stream_protocol::socket socket,
@@ -90,13 +64,19 @@ Connection::Connection(Server& server, asio::generic::stream_protocol::socket so
       socket_(std::move(socket)),
       listener_(listener),
       parser_(server.config().limits),
-      wake_(server.io().get_executor()) {
+      wake_(server.io().get_executor()),
+      deadline_(server.config()),
+      writer_(socket_, wake_, deadline_, server.config().write_timeout) {
   if (!listener_.unix_socket) describe_peer(peer, peer_, peer_port_);
   server_.add(this);
 }
 
 Connection::~Connection() {
   close();
+  // Big heads and buffers go back to malloc's free lists, where they stay
+  // resident until trimmed: the reaper trims after such a burst.
+  const bool big = exchange_.release_buffers();
+  if (big || big_head_ || writer_.outbox().release_memory(64 * 1024)) server_.memory_freed();
   server_.remove(this);
 }
 
@@ -110,10 +90,17 @@ asio::awaitable<void> Connection::serve(Server& server,
   } catch (const std::exception&) {
     // A failed socket operation or allocation: the connection just ends.
   }
+  // The write watch's handler touches this frame's Connection: closing
+  // cancels it, and its completion is awaited before the frame goes.
+  connection.close();
+  while (connection.writer_.watching()) co_await connection.wake_.wait();
 }
 
 bool Connection::release_idle_buffers(Clock::time_point idle_before) {
-  return state_ == State::kIdle && idle_since_ < idle_before && exchange_.release_buffers();
+  if (state_ != State::kIdle || idle_since_ >= idle_before) return false;
+  const bool exchange = exchange_.release_buffers();
+  const bool outbox = writer_.outbox().release_memory(64 * 1024);
+  return exchange || outbox;
 }
 
 bool Connection::input_pending() {
@@ -136,106 +123,18 @@ void Connection::wake(void* self) {
 
 asio::awaitable<bool> Connection::read_more() {
   if (closed_) co_return false;
-  if (pos_ == end_) pos_ = end_ = 0;
-  if (!buf_) {
-    cap_ = kInitialBuffer;
-    buf_ = std::make_unique<char[]>(cap_);
-  } else if (end_ == cap_) {
-    if (pos_ > 0) {
-      std::memmove(buf_.get(), buf_.get() + pos_, end_ - pos_);
-      end_ -= pos_;
-      pos_ = 0;
-    }
-    if (end_ == cap_) {
-      const size_t cap = cap_ * 2;
-      auto bigger = std::make_unique<char[]>(cap);
-      std::memcpy(bigger.get(), buf_.get(), end_);
-      buf_ = std::move(bigger);
-      cap_ = cap;
-    }
-  }
-  auto [ec, n] = co_await socket_.async_read_some(asio::buffer(buf_.get() + end_, cap_ - end_),
-                                                  kNoThrow);
+  size_t room = 0;
+  char* space = input_.space(room);
+  auto [ec, n] = co_await socket_.async_read_some(asio::buffer(space, room), kNoThrow);
   if (ec || n == 0) co_return false;
-  end_ += n;
-  if (end_ == cap_ && cap_ < kMaxBuffer) {
-    // A full read: the client sends fast, let the next read take more.
-    const size_t cap = cap_ * 2;
-    auto bigger = std::make_unique<char[]>(cap);
-    std::memcpy(bigger.get(), buf_.get(), end_);
-    buf_ = std::move(bigger);
-    cap_ = cap;
-  }
+  input_.commit(n);
   co_return true;
 }
 
-asio::awaitable<bool> Connection::write_all(std::string_view data) {
-  if (closed_) co_return false;
-  if (data.empty()) co_return true;
-  const State before = state_;
-  state_ = State::kWrite;
-  deadline_ = Clock::now() + server_.config().write_timeout;
-  auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(data.data(), data.size()),
-                                            kNoThrow);
-  (void)n;
-  deadline_ = Clock::time_point::max();
-  state_ = before;
-  co_return !ec;
-}
-
-asio::awaitable<bool> Connection::send_file_slice(const Exchange::FileSlice& file) {
-  off_t offset = file.offset;
-  uint64_t left = file.count;
-  const State before = state_;
-  state_ = State::kWrite;
-  bool ok = true;
-  while (left > 0 && ok && !closed_) {
-    const ssize_t n = ::sendfile(socket_.native_handle(), file.fd, &offset,
-                                 static_cast<size_t>(std::min<uint64_t>(left, 1 << 30)));
-    if (n > 0) {
-      left -= static_cast<uint64_t>(n);
-      continue;
-    }
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-      deadline_ = Clock::now() + server_.config().write_timeout;
-      auto [ec] = co_await socket_.async_wait(asio::socket_base::wait_write, kNoThrow);
-      ok = !ec;
-      continue;
-    }
-    ok = false;  // error, or the file is shorter than promised
-  }
-  deadline_ = Clock::time_point::max();
-  state_ = before;
-  co_return ok && left == 0;
-}
-
-bool Connection::write_now(std::string_view data) {
-  if (closed_) return false;
-  return write_blocking(socket_.native_handle(), server_.config().write_timeout, data.size(),
-                        [&](uint64_t) {
-                          const ssize_t n = ::send(socket_.native_handle(), data.data(),
-                                                   data.size(), MSG_NOSIGNAL);
-                          if (n > 0) data.remove_prefix(static_cast<size_t>(n));
-                          return n;
-                        });
-}
-
-bool Connection::send_file_now(const Exchange::FileSlice& file) {
-  if (closed_) return false;
-  off_t offset = file.offset;
-  // A short file ends in a 0 return: a failure, as the length was promised.
-  return write_blocking(socket_.native_handle(), server_.config().write_timeout, file.count,
-                        [&](uint64_t left) {
-                          return ::sendfile(socket_.native_handle(), file.fd, &offset,
-                                            static_cast<size_t>(std::min<uint64_t>(left, 1 << 30)));
-                        });
-}
-
-asio::awaitable<void> Connection::send_error(int status, std::string_view reason) {
+asio::awaitable<bool> Connection::send_error(int status, std::string_view reason) {
   const std::string response =
       http::error_response(status, reason, parser_.failed_head_request());
-  co_await write_all(response);
+  co_return co_await writer_.write_all(response);
 }
 
 void Connection::fill_request(http::RequestHead& head) {
@@ -259,37 +158,28 @@ void Connection::fill_request(http::RequestHead& head) {
   r.url_scheme = "http";
   r.received_at = request_started_;
   r.body = &exchange_;
-  if (server_.trusted_proxy(peer_, listener_.unix_socket)) {
-    if (const Header* proto = r.find_header("x-forwarded-proto")) {
-      const std::string_view v = http_token::trim(proto->value);
-      if (v == "https" || v == "HTTPS") r.url_scheme = "https";
-    }
-    if (const Header* xff = r.find_header("x-forwarded-for")) {
-      std::string_view v = xff->value;
-      const size_t comma = v.rfind(',');
-      if (comma != std::string_view::npos) v.remove_prefix(comma + 1);
-      v = http_token::trim(v);
-      if (!v.empty()) {
-        r.remote_addr.assign(v);
-        r.remote_port = 0;
-      }
-    }
-  }
+  server_.proxy_trust().apply(r);
 }
 
 asio::awaitable<bool> Connection::read_body(bool until_complete, bool discard) {
   uint64_t drained = 0;
   for (;;) {
-    if (pos_ < end_) {
-      const http::ParseResult r = parser_.feed({buf_.get() + pos_, end_ - pos_});
-      pos_ += r.consumed;
+    if (!input_.empty()) {
+      const http::ParseResult r = parser_.feed(input_.unread());
+      input_.consume(r.consumed);
       std::string& bytes = parser_.body();
       if (discard) {
         drained += bytes.size();
         bytes.clear();
         if (drained > kDrainBytes) co_return false;
       } else if (!bytes.empty()) {
-        exchange_.add_body(bytes);
+        if (Status s = exchange_.add_body(bytes); !s.ok()) {
+          server_.host().log_error(s.message());
+          body_error_status_ = 503;
+          body_error_reason_ = "the request body could not be buffered";
+          exchange_.set_body_error(body_error_status_);
+          co_return false;
+        }
       }
       if (r.status == http::ParseStatus::kError) {
         body_error_status_ = parser_.error_status();
@@ -307,9 +197,9 @@ asio::awaitable<bool> Connection::read_body(bool until_complete, bool discard) {
       if (exchange_.has_unread_body()) co_return true;
     }
     state_ = State::kBody;
-    deadline_ = Clock::now() + server_.config().body_timeout;
+    deadline_.reading_body();
     const bool ok = co_await read_more();
-    deadline_ = Clock::time_point::max();
+    deadline_.clear();
     state_ = State::kBusy;
     if (!ok) {
       exchange_.set_body_error();
@@ -320,25 +210,44 @@ asio::awaitable<bool> Connection::read_body(bool until_complete, bool discard) {
 
 asio::awaitable<bool> Connection::serve_app() {
   bool ok = true;
+  bool ack_owed = false;  // a flush waits for the outbox to drop to its bound
   for (;;) {
     co_await wake_.wait();
+    // Woken by the app or by the socket: write what the client takes.
+    Outbox& outbox = writer_.outbox();
+    if (ok && !outbox.empty()) ok = writer_.pump() != Outbox::Send::kFailed;
+    if (ack_owed && (!ok || outbox.size() <= Outbox::kBound)) {
+      ack_owed = false;
+      exchange_.ack(ok);
+    }
+    if (ok && !outbox.empty()) writer_.watch_writable();
     switch (exchange_.take_op()) {
       case Exchange::Op::kNone:
         break;
       case Exchange::Op::kFlush:
-        ok = ok && co_await write_all(exchange_.out());
+        // The app goes on at once unless the client left over the bound
+        // unread; the loop writes the rest.
+        if (ok) {
+          outbox.append(exchange_.out());
+          ok = writer_.pump() != Outbox::Send::kFailed;
+        }
         exchange_.out().clear();
-        exchange_.ack(ok);
+        if (!ok || outbox.size() <= Outbox::kBound) {
+          exchange_.ack(ok);
+        } else {
+          ack_owed = true;
+          writer_.watch_writable();
+        }
         break;
       case Exchange::Op::kSendFile:
-        ok = ok && co_await write_all(exchange_.out());
+        ok = ok && co_await writer_.write_all(exchange_.out());
         exchange_.out().clear();
-        ok = ok && co_await send_file_slice(exchange_.file());
+        ok = ok && co_await writer_.send_file(exchange_.file());
         exchange_.ack(ok);
         break;
       case Exchange::Op::kReadBody:
         if (ok && exchange_.expect_continue_pending()) {
-          ok = co_await write_all("HTTP/1.1 100 Continue\r\n\r\n");
+          ok = co_await writer_.write_all("HTTP/1.1 100 Continue\r\n\r\n");
           exchange_.mark_100_sent();
         }
         if (ok) co_await read_body(false, false);
@@ -347,7 +256,8 @@ asio::awaitable<bool> Connection::serve_app() {
         exchange_.ack(ok);
         break;
       case Exchange::Op::kFinish:
-        ok = ok && co_await write_all(exchange_.out());
+        // The app thread is free; the caller writes the outbox out.
+        if (ok) outbox.append(exchange_.out());
         co_return ok;
       case Exchange::Op::kAbort:
         co_return false;
@@ -357,45 +267,57 @@ asio::awaitable<bool> Connection::serve_app() {
 
 asio::awaitable<void> Connection::run() {
   const EngineConfig& config = server_.config();
-  const Exchange::Context context{&Connection::wake, this, &server_.stopping(), &server_.host(),
-                                  this};
+  const Exchange::Context context{&Connection::wake, this, &server_.closing(), &server_.host(),
+                                  &writer_};
   for (;;) {
     // 1. A request head (the keep-alive wait included).
     http::ParseResult r{http::ParseStatus::kNeedMore, 0};
     bool head_clock = false;
+    size_t head_bytes = 0;
     for (;;) {
-      if (pos_ < end_) {
-        r = parser_.feed({buf_.get() + pos_, end_ - pos_});
-        pos_ += r.consumed;
+      if (!input_.empty()) {
+        r = parser_.feed(input_.unread());
+        input_.consume(r.consumed);
         if (r.status != http::ParseStatus::kNeedMore) break;
+        head_bytes += r.consumed;
+        if (head_bytes > kBigHead) big_head_ = true;
+        if (head_bytes > head_limit(config.limits)) {
+          state_ = State::kWrite;
+          if (co_await send_error(431, "request header block too large")) co_await linger();
+          co_return;
+        }
       }
       if (parser_.idle()) {
         // Even when stopping, an idle connection is not closed at once: its
         // client may have a request on the wire (closing would reset it);
         // that request is served with Connection: close.
         const Clock::time_point now = Clock::now();
-        if (state_ != State::kIdle) idle_since_ = now;
+        const bool went_idle = state_ != State::kIdle;
+        if (went_idle) idle_since_ = now;
         state_ = State::kIdle;
+        if (went_idle && requests_ > 0) server_.connection_idle();
         const bool first = requests_ == 0 && !server_.stopping().load();
-        deadline_ = now + (first ? config.header_timeout : config.keep_alive);
+        deadline_.waiting_for_request(first, now);
       } else {
         state_ = State::kHead;
         if (!head_clock) {
           head_clock = true;
-          deadline_ = Clock::now() + config.header_timeout;
+          deadline_.reading_head();
         }
       }
       if (!co_await read_more()) co_return;
     }
     if (r.status == http::ParseStatus::kError) {
       state_ = State::kWrite;
-      co_await send_error(parser_.error_status(), parser_.error_reason());
+      if (co_await send_error(parser_.error_status(), parser_.error_reason())) co_await linger();
       co_return;
     }
 
-    // 2. The exchange: small bodies are read before the app runs.
+    // 2. The exchange: the body is read before the app runs (all of it
+    // with request buffering, else a small one), so that an app thread
+    // never waits on a slow client.
     state_ = State::kBusy;
-    deadline_ = Clock::time_point::max();
+    deadline_.clear();
     request_started_ = Clock::now();
     exchange_.reset(context, false);
     const bool expect = parser_.head().expect_continue;
@@ -404,9 +326,17 @@ asio::awaitable<void> Connection::run() {
     body_error_status_ = 0;
     if (r.status == http::ParseStatus::kComplete) {
       exchange_.set_body_done();
-    } else if (!expect && length && *length <= kPrebufferBytes) {
+    } else if (config.request_buffering || (!expect && length && *length <= kPrebufferBytes)) {
+      if (config.request_buffering) {
+        exchange_.spool_body(config.body_buffer_size, &config.worker_tmp_dir);
+        // The client waits for a go-ahead before it sends the body.
+        if (expect && !co_await writer_.write_all("HTTP/1.1 100 Continue\r\n\r\n")) co_return;
+      }
       if (!co_await read_body(true, false)) {
-        if (body_error_status_ != 0) co_await send_error(body_error_status_, body_error_reason_);
+        if (body_error_status_ != 0 &&
+            co_await send_error(body_error_status_, body_error_reason_)) {
+          co_await linger();
+        }
         co_return;
       }
     }
@@ -422,24 +352,48 @@ asio::awaitable<void> Connection::run() {
     bool ok = true;
     if (run_inline) {
       exchange_.run(server_.app());
-      ok = exchange_.finished() && co_await write_all(exchange_.out());
+      ok = exchange_.finished();
+      if (ok) writer_.outbox().append(exchange_.out());
     } else {
       const Server::PooledRequest pooled(server_);
       server_.pool().submit(&exchange_);
       ok = co_await serve_app();
     }
+    // The app is done (its thread free): the loop writes what is left.
+    ok = ok && co_await writer_.drain();
+    exchange_.drop_body();
     ++requests_;
     server_.request_finished(exchange_);
     if (!ok) {
-      if (!exchange_.committed() && body_error_status_ != 0) {
-        co_await send_error(body_error_status_, body_error_reason_);
+      if (!exchange_.committed() && body_error_status_ != 0 &&
+          co_await send_error(body_error_status_, body_error_reason_)) {
+        co_await linger();
       }
       co_return;
     }
-    if (!exchange_.keep_alive()) co_return;
+    if (!exchange_.keep_alive()) {
+      if (!exchange_.body_done() || !input_.empty() || input_pending()) co_await linger();
+      co_return;
+    }
 
     // 4. Skip what the app left of the request body.
-    if (!exchange_.body_done() && !co_await read_body(true, true)) co_return;
+    if (!exchange_.body_done() && !co_await read_body(true, true)) {
+      co_await linger();
+      co_return;
+    }
+  }
+}
+
+asio::awaitable<void> Connection::linger() {
+  if (closed_) co_return;
+  ::shutdown(socket_.native_handle(), SHUT_WR);
+  state_ = State::kLinger;
+  deadline_.lingering();
+  // Whatever arrives is dropped; the client's EOF or the deadline ends it.
+  for (;;) {
+    const bool more = co_await read_more();  // (GCC 12: no co_await in a loop condition)
+    if (!more) break;
+    input_.consume(input_.unread().size());
   }
 }
 

@@ -1,16 +1,18 @@
 // Connection: one coroutine per client connection, owning its socket, on
-// the I/O thread. It reads and parses requests, hands each to the app (or
-// runs an inline app itself), performs the app's I/O requests (flush, body
-// read, sendfile) and writes responses in order; pipelined requests wait in
-// the input buffer until the previous response is out.
+// the I/O thread. It reads and parses requests, reads each request body
+// (to memory, then a temporary file: BodySpool) before the app runs unless
+// request buffering is off, hands the request to the app (or runs an
+// inline app itself), performs the app's I/O requests (flush, body read,
+// sendfile) and writes responses from its Outbox in order; pipelined
+// requests wait in the input buffer until the previous response is out.
 //
 // An inline app (Application::runs_inline) runs on the I/O thread when the
 // request body is buffered and no app thread holds a request, so that a
 // sync worker never runs two requests at once.
 //
-// Timeouts: every socket wait has a deadline (head, body idle, keep-alive
-// idle, write); the Server's reaper closes a connection whose deadline
-// passed, which cancels its pending operation.
+// Timeouts: every socket wait has a deadline (engine/deadline.hpp lists
+// them all); the Server's reaper closes a connection whose deadline passed,
+// which cancels its pending operation.
 #pragma once
 
 #include <asio/awaitable.hpp>
@@ -23,13 +25,16 @@
 #include <string_view>
 
 #include "engine/event.hpp"
+#include "engine/deadline.hpp"
 #include "engine/exchange.hpp"
+#include "engine/input_buffer.hpp"
+#include "engine/socket_writer.hpp"
 #include "engine/server.hpp"
 #include "greenfork/worker/http/request_parser.hpp"
 
 namespace greenfork::worker {
 
-class Connection final : private Exchange::InlineIo {
+class Connection final {
  public:
   using Clock = std::chrono::steady_clock;
 
@@ -45,9 +50,12 @@ class Connection final : private Exchange::InlineIo {
                                      const Listener& listener);
 
   // ---- for the Server (I/O thread) ----
-  Clock::time_point deadline() const { return deadline_; }
+  Clock::time_point deadline() const { return deadline_.at(); }
   // Waiting for a next request with no byte of it received.
   bool idle() const { return state_ == State::kIdle; }
+  // Idle after at least one response (a keep-alive connection), since when.
+  bool kept_alive() const { return state_ == State::kIdle && requests_ > 0; }
+  Clock::time_point idle_since() const { return idle_since_; }
   // Bytes have arrived that the loop has not read yet.
   bool input_pending();
   // Gives back big request/response buffers when idle since before then;
@@ -57,27 +65,27 @@ class Connection final : private Exchange::InlineIo {
   bool busy() const { return state_ == State::kBusy || state_ == State::kBody || state_ == State::kWrite; }
   Clock::time_point request_started() const { return request_started_; }
   void close();
-  void shorten_deadline(Clock::time_point t) { deadline_ = std::min(deadline_, t); }
+  void shorten_deadline(Clock::time_point t) { deadline_.shorten(t); }
 
   const std::string& peer() const { return peer_; }
 
  private:
-  enum class State { kIdle, kHead, kBusy, kBody, kWrite };
+  enum class State { kIdle, kHead, kBusy, kBody, kWrite, kLinger };
 
   asio::awaitable<void> run();
   asio::awaitable<bool> read_more();
-  asio::awaitable<bool> write_all(std::string_view data);
-  asio::awaitable<bool> send_file_slice(const Exchange::FileSlice& file);
+  // Closing while the client may still be sending (an unread body, a
+  // pipelined request) would reset the connection and can destroy the
+  // response in the client's kernel: send FIN first and read what comes
+  // for a short while (nginx's lingering close).
+  asio::awaitable<void> linger();
   // Moves body bytes from the socket into the exchange; false = connection
   // unusable. discard: drop them (draining after the response).
   asio::awaitable<bool> read_body(bool until_complete, bool discard);
   asio::awaitable<bool> serve_app();
-  asio::awaitable<void> send_error(int status, std::string_view reason);
+  asio::awaitable<bool> send_error(int status, std::string_view reason);
   void fill_request(http::RequestHead& head);
   static void wake(void* self);
-  // Exchange::InlineIo: blocking writes for an app running on this thread.
-  bool write_now(std::string_view data) override;
-  bool send_file_now(const Exchange::FileSlice& file) override;
 
   Server& server_;
   asio::generic::stream_protocol::socket socket_;
@@ -88,13 +96,12 @@ class Connection final : private Exchange::InlineIo {
   Exchange exchange_;
   Event wake_;
   State state_ = State::kIdle;
-  Clock::time_point deadline_ = Clock::time_point::max();
+  Deadline deadline_;
   Clock::time_point request_started_{};
   Clock::time_point idle_since_{};
-  std::unique_ptr<char[]> buf_;
-  size_t cap_ = 0;
-  size_t pos_ = 0;
-  size_t end_ = 0;
+  InputBuffer input_;
+  SocketWriter writer_;
+  bool big_head_ = false;     // a request head past kBigHead was read
   uint64_t requests_ = 0;
   int body_error_status_ = 0;
   std::string body_error_reason_;

@@ -30,11 +30,10 @@ void Exchange::reset(const Context& context, bool inline_mode) {
   body_done_ = body_error_ = false;
   body_error_status_ = 0;
   body_received_ = 0;
-  body_pos_ = 0;
   head_ = http::AppHead{};
   body_buf_.clear();
   out_.clear();
-  body_in_.clear();
+  body_in_.reset();
   body_sent_ = 0;
   remaining_.reset();
   file_ = FileSlice{};
@@ -42,27 +41,18 @@ void Exchange::reset(const Context& context, bool inline_mode) {
 
 bool Exchange::release_buffers() {
   bool released = false;
-  for (std::string* buffer : {&body_buf_, &out_, &body_in_}) {
+  for (std::string* buffer : {&body_buf_, &out_}) {
     if (buffer->capacity() > kKeptCapacity) {
       std::string().swap(*buffer);
       released = true;
     }
   }
-  return released;
+  return body_in_.release_memory(kKeptCapacity) || released;
 }
 
-void Exchange::add_body(std::string& bytes) {
-  if (body_pos_ == body_in_.size()) {
-    body_in_.clear();
-    body_pos_ = 0;
-  }
+Status Exchange::add_body(std::string& bytes) {
   body_received_ += bytes.size();
-  if (body_in_.empty()) {
-    body_in_.swap(bytes);
-  } else {
-    body_in_.append(bytes);
-  }
-  bytes.clear();
+  return body_in_.append(bytes);
 }
 
 void Exchange::run(Application& app) {
@@ -255,12 +245,7 @@ void Exchange::abort() noexcept {
 
 size_t Exchange::read(char* dst, size_t max) {
   for (;;) {
-    if (body_pos_ < body_in_.size()) {
-      const size_t n = std::min(max, body_in_.size() - body_pos_);
-      std::memcpy(dst, body_in_.data() + body_pos_, n);
-      body_pos_ += n;
-      return n;
-    }
+    if (const size_t n = body_in_.read(dst, max); n > 0) return n;
     if (body_done_ || max == 0) return 0;
     if (body_error_ || aborted_ || gone_) throw ClientGone("the request body could not be read");
     if (inline_) return 0;
@@ -273,8 +258,7 @@ void Exchange::deliver(Op op) {
     request_op(op, true);
     return;
   }
-  bool ok = ctx_.inline_io->write_now(out_);
-  out_.clear();
+  bool ok = ctx_.inline_io->hand_over(out_);
   if (ok && op == Op::kSendFile) ok = ctx_.inline_io->send_file_now(file_);
   if (!ok) {
     gone_ = true;

@@ -10,10 +10,13 @@
 //
 // Inline mode (Application::runs_inline, body already complete, no request
 // on the app threads): handle() runs on the I/O thread itself, as in
-// Gunicorn's sync worker. Nothing is posted; a response that fits the
-// buffer is written by the coroutine after handle() returns, and a flush,
-// a file or output past kFlushBytes is written at once through InlineIo,
-// blocking the I/O thread for at most the write timeout.
+// Gunicorn's sync worker. Nothing is posted; output past kFlushBytes (or a
+// flush) is handed to the connection's outbox through InlineIo, which
+// blocks only while the outbox is over its bound; a file is sent at once.
+//
+// Output handed over is the connection's: the app goes on (or is done)
+// while the I/O thread writes it, so a client that stops reading holds an
+// app thread only through the outbox's bound (see outbox.hpp).
 #pragma once
 
 #include <sys/types.h>
@@ -26,6 +29,7 @@
 #include <string>
 #include <string_view>
 
+#include "engine/body_spool.hpp"
 #include "greenfork/worker/app.hpp"
 #include "http/response_head.hpp"
 
@@ -41,11 +45,12 @@ class Exchange final : public ResponseWriter, public BodyReader {
     uint64_t count = 0;
   };
 
-  // The connection's blocking writes, for an app running inline on the
-  // I/O thread. false: the client is gone or the write timed out.
+  // The connection's output, for an app running inline on the I/O thread.
+  // false: the client is gone or the write timed out.
   class InlineIo {
    public:
-    virtual bool write_now(std::string_view data) = 0;
+    // Takes `bytes` (left empty) into the outbox.
+    virtual bool hand_over(std::string& bytes) = 0;
     virtual bool send_file_now(const FileSlice& file) = 0;
 
    protected:
@@ -98,7 +103,14 @@ class Exchange final : public ResponseWriter, public BodyReader {
   void ack(bool ok);
   std::string& out() { return out_; }          // wire bytes to write, then clear
   // Moves decoded request body bytes in (I/O thread, app not reading).
-  void add_body(std::string& bytes);
+  // Fails only when a spilled body cannot be written to its file.
+  Status add_body(std::string& bytes);
+  // Before the body is read: the whole body will be read before the app
+  // runs, held in memory up to `memory_limit` bytes, past it in an
+  // unlinked file in `dir` (empty: $TMPDIR or /tmp).
+  void spool_body(uint64_t memory_limit, const std::string* dir) { body_in_.reset(memory_limit, dir); }
+  // After the response: closes a spilled body's file at once.
+  void drop_body() { body_in_.reset(); }
   // status: what the client gets if nothing was sent yet (400, 413); 0 when
   // the connection itself failed.
   void set_body_error(int status = 0) {
@@ -108,7 +120,7 @@ class Exchange final : public ResponseWriter, public BodyReader {
   void set_expects_continue(bool on) { request_expects_ = on; }
   void set_body_done() { body_done_ = true; }
   void set_inline(bool on) { inline_ = on; }
-  bool has_unread_body() const { return body_pos_ < body_in_.size(); }
+  bool has_unread_body() const { return body_in_.has_unread(); }
   bool body_done() const { return body_done_; }
   bool expect_continue_pending() const { return request_expects_ && !sent_100_ && !committed_; }
   void mark_100_sent() { sent_100_ = true; }
@@ -154,11 +166,10 @@ class Exchange final : public ResponseWriter, public BodyReader {
   bool body_error_ = false;
   int body_error_status_ = 0;
   uint64_t body_received_ = 0;
-  size_t body_pos_ = 0;
   http::AppHead head_;
   std::string body_buf_;  // raw body bytes not yet framed
   std::string out_;       // framed bytes ready for the wire
-  std::string body_in_;   // decoded request body not yet read by the app
+  BodySpool body_in_;     // decoded request body not yet read by the app
   uint64_t body_sent_ = 0;
   std::optional<uint64_t> remaining_;  // Content-Length budget still to send
   FileSlice file_;

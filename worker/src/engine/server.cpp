@@ -4,6 +4,7 @@
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <malloc.h>
+#include <poll.h>
 #include <unistd.h>
 
 #include <asio/co_spawn.hpp>
@@ -18,6 +19,7 @@
 
 #include "engine/access_log.hpp"
 #include "engine/connection.hpp"
+#include "engine/signal_thread.hpp"
 
 namespace greenfork::worker {
 
@@ -28,6 +30,12 @@ constexpr std::chrono::milliseconds kReapEvery{200};
 // A connection idle this long gives back the big buffers of its last request.
 constexpr std::chrono::milliseconds kIdleRelease{1000};
 
+// A connection waits in the listening socket's queue.
+bool client_waiting(int listener_fd) {
+  pollfd p{listener_fd, POLLIN, 0};
+  return ::poll(&p, 1, 0) > 0 && (p.revents & POLLIN) != 0;
+}
+
 }  // namespace
 
 Server::Server(EngineConfig config, Application& app, WorkerHost& host,
@@ -37,6 +45,7 @@ Server::Server(EngineConfig config, Application& app, WorkerHost& host,
       host_(host),
       listeners_(std::move(listeners)),
       access_log_(access_log),
+      proxy_trust_(config_.forwarded_allow_ips),
       pool_(app, config_.app_threads),
       app_inline_(app.runs_inline()),
       accept_gate_(io_.get_executor()),
@@ -65,11 +74,13 @@ int Server::run() {
     asio::co_spawn(io_, accept_loop(*acceptors_[i], listeners_[i]), asio::detached);
   }
   asio::co_spawn(io_, reap_loop(), asio::detached);
-  asio::co_spawn(io_, signal_loop(), asio::detached);
   if (config_.heartbeat_interval.count() > 0) {
     asio::co_spawn(io_, heartbeat_loop(), asio::detached);
   }
+  SignalThread signals({SIGTERM, SIGINT, SIGQUIT, SIGUSR1, SIGHUP},
+                       [this](int signo) { on_signal(signo); });
   io_.run();
+  signals.stop();
   if (forced_) return exit_code_;
   pool_.stop();
   return exit_code_;
@@ -77,15 +88,6 @@ int Server::run() {
 
 void Server::request_stop(std::string reason) {
   asio::post(io_, [this, reason = std::move(reason)] { begin_stop(reason); });
-}
-
-bool Server::trusted_proxy(const std::string& peer, bool unix_socket) const {
-  if (unix_socket) return true;  // a local proxy on a unix socket
-  for (const std::string& allowed : config_.forwarded_allow_ips) {
-    if (allowed == "*" || allowed == peer) return true;
-    if (peer.rfind("::ffff:", 0) == 0 && allowed == peer.substr(7)) return true;
-  }
-  return false;
 }
 
 void Server::add(Connection* connection) {
@@ -101,6 +103,20 @@ void Server::remove(Connection* connection) {
   }
   if (connections_.size() < config_.worker_connections) accept_gate_.set();
   check_done();
+}
+
+void Server::connection_idle() {
+  if (connections_.size() >= config_.worker_connections) accept_gate_.set();
+}
+
+void Server::close_oldest_idle() {
+  Connection* oldest = nullptr;
+  for (Connection* c : connections_) {
+    if (!c->kept_alive() || c->input_pending()) continue;  // no request on its way
+    if (oldest == nullptr || c->idle_since() < oldest->idle_since()) oldest = c;
+  }
+  // Its coroutine ends on the cancelled read and remove() opens the gate.
+  if (oldest != nullptr) oldest->close();
 }
 
 void Server::request_started() {
@@ -131,7 +147,12 @@ asio::awaitable<void> Server::accept_loop(GenericAcceptor& acceptor,
   } done{*this};
   asio::steady_timer backoff(io_);
   for (;;) {
+    // At the limit, an idle keep-alive connection makes room for a new one
+    // (nginx's reusable connections): waiting for a busy one to end could
+    // leave the new client waiting for as long as idle ones are kept.
+    // The reaper and connections going idle re-open the gate to look again.
     while (connections_.size() >= config_.worker_connections && !stopping_) {
+      if (client_waiting(listener.fd)) close_oldest_idle();
       co_await accept_gate_.wait();
     }
     if (stopping_) co_return;
@@ -139,7 +160,7 @@ asio::awaitable<void> Server::accept_loop(GenericAcceptor& acceptor,
     auto [ec, socket] = co_await acceptor.async_accept(peer, kNoThrow);
     // A connection accepted just as the stop began is still served (with
     // Connection: close); dropping it would reset its request.
-    if (ec && stopping_) co_return;
+    if (ec && (stopping_ || listeners_shut_)) co_return;
     if (ec) {
       if (ec == asio::error::operation_aborted || ec == asio::error::bad_descriptor) co_return;
       if (ec == asio::error::no_descriptors || ec == asio::error::no_buffer_space ||
@@ -183,30 +204,45 @@ asio::awaitable<void> Server::reap_loop() {
       }
     }
     // Freed megabytes sit in malloc's free lists, resident, until trimmed.
-    if (released) malloc_trim(0);
+    if (released || trim_wanted_) malloc_trim(0);
+    // At the connection limit the accept loops look for waiting clients.
+    if (connections_.size() >= config_.worker_connections) accept_gate_.set();
+    trim_wanted_ = false;
     if (drained()) co_return;
   }
 }
 
-asio::awaitable<void> Server::signal_loop() {
-  asio::signal_set signals(io_, SIGTERM, SIGINT, SIGQUIT);
-  signals.add(SIGUSR1);
-  signals.add(SIGHUP);
-  for (;;) {
-    auto [ec, signo] = co_await signals.async_wait(kNoThrow);
-    if (ec) co_return;
-    if (signo == SIGUSR1) {
-      if (reopen_logs_) reopen_logs_();
-    } else if (signo == SIGTERM || signo == SIGHUP) {
+void Server::on_signal(int signo) {
+  if (signo == SIGUSR1) {
+    if (reopen_logs_) reopen_logs_();  // posts to the I/O loop itself
+    return;
+  }
+  // TERM, HUP, QUIT, INT: no new connection, whatever the I/O thread is
+  // doing; the rest of the stop happens on the loop.
+  closing_ = true;
+  stop_listening();
+  asio::post(io_, [this, signo] {
+    if (signo == SIGTERM || signo == SIGHUP) {
       begin_stop(signo == SIGTERM ? "SIGTERM" : "SIGHUP");
     } else {
       // QUIT/INT: exit now, in-flight requests are dropped.
       forced_ = true;
       exit_code_ = 0;
       io_.stop();
-      co_return;
     }
-    if (drained()) co_return;
+  });
+}
+
+void Server::stop_listening() {
+  const std::lock_guard<std::mutex> lock(listeners_mu_);
+  if (!listeners_open_) return;
+  listeners_shut_ = true;
+  for (const Listener& l : listeners_) {
+    // shutdown() of a listening socket stops it listening: connect() is
+    // refused at once. Only for sockets this worker bound: an inherited
+    // one is shared with arbiterd and the other workers, and this worker
+    // just closes its copy (begin_stop).
+    if (l.owned) ::shutdown(l.fd, SHUT_RDWR);
   }
 }
 
@@ -223,10 +259,16 @@ asio::awaitable<void> Server::heartbeat_loop() {
 void Server::begin_stop(const std::string& reason) {
   if (stopping_) return;
   stopping_ = true;
+  closing_ = true;
   spdlog::info("Worker stopping ({}): {} request(s) in flight", reason, in_flight_);
-  for (auto& acceptor : acceptors_) {
-    asio::error_code ignored;
-    acceptor->close(ignored);
+  {
+    // Not beside stop_listening(): a closed fd's number may be reused.
+    const std::lock_guard<std::mutex> lock(listeners_mu_);
+    listeners_open_ = false;
+    for (auto& acceptor : acceptors_) {
+      asio::error_code ignored;
+      acceptor->close(ignored);
+    }
   }
   accept_gate_.set();
   // Idle connections get at most --keep-alive more to send a last request

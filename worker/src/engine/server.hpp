@@ -9,6 +9,9 @@
 // closes the listeners and idle connections, lets in-flight requests finish
 // (answered with Connection: close) and returns from run() when the last
 // connection closes or graceful_timeout passes.
+// Signals come on their own thread (SignalThread): on TERM it makes the
+// listeners this worker bound refuse connections at once, even while the
+// I/O thread runs a sync app, and posts begin_stop().
 #pragma once
 
 #include <asio/basic_socket_acceptor.hpp>
@@ -21,11 +24,13 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
 #include "engine/app_pool.hpp"
 #include "engine/event.hpp"
+#include "engine/proxy_trust.hpp"
 #include "greenfork/worker/http/request_parser.hpp"
 
 namespace greenfork::worker {
@@ -42,6 +47,7 @@ struct Listener {
   std::string port;  // SERVER_PORT ("" for unix)
   bool unix_socket = false;
   int family = 0;
+  bool owned = false;  // bound by this worker (-b), not inherited
 };
 
 struct EngineConfig {
@@ -53,6 +59,12 @@ struct EngineConfig {
   std::chrono::milliseconds graceful_timeout{30000};
   std::chrono::milliseconds heartbeat_interval{0};  // 0: no periodic beat
   unsigned worker_connections = 1000;
+  // Request bodies are read whole before the app runs: up to
+  // body_buffer_size bytes in memory, the rest in an unlinked file in
+  // worker_tmp_dir ("": $TMPDIR or /tmp). Off: the app streams them.
+  bool request_buffering = true;
+  uint64_t body_buffer_size = 1024 * 1024;
+  std::string worker_tmp_dir;
   unsigned app_threads = 1;
   uint64_t max_requests = 0;  // jitter already applied; 0 = never
   std::vector<std::string> forwarded_allow_ips;
@@ -106,9 +118,17 @@ class Server {
     Server& server_;
   };
   const std::atomic<bool>& stopping() const { return stopping_; }
-  bool trusted_proxy(const std::string& peer, bool unix_socket) const;
+  // Responses say Connection: close: set by begin_stop(), and already by
+  // the signal thread on TERM (an inline app's response then says so).
+  const std::atomic<bool>& closing() const { return closing_; }
+  const ProxyTrust& proxy_trust() const { return proxy_trust_; }
   void add(Connection* connection);
+  // A closing connection gave back big buffers: the reaper trims malloc.
+  void memory_freed() { trim_wanted_ = true; }
   void remove(Connection* connection);
+  // A connection finished a response and waits for the next request: at
+  // the connection limit, the accept loop may now close it for a new one.
+  void connection_idle();
   // Counts a request in; the max-requests'th starts the drain, so that its
   // response already says Connection: close.
   void request_started();
@@ -118,9 +138,14 @@ class Server {
   asio::awaitable<void> accept_loop(GenericAcceptor& acceptor,
                                     const Listener& listener);
   asio::awaitable<void> reap_loop();
-  asio::awaitable<void> signal_loop();
+  // On the signal thread (SignalThread).
+  void on_signal(int signo);
+  // Makes the listeners this worker bound refuse connections; thread-safe.
+  void stop_listening();
   asio::awaitable<void> heartbeat_loop();
   void begin_stop(const std::string& reason);
+  // Closes the keep-alive connection idle the longest, if any.
+  void close_oldest_idle();
   // Stopping, and nothing left that may still hold a client: no connection,
   // no accept loop that may yet complete an accept, no accepted socket
   // whose Connection has not started. Stopping the loop any earlier would
@@ -135,13 +160,19 @@ class Server {
   WorkerHost& host_;
   std::vector<Listener> listeners_;
   AccessLog* access_log_;
+  ProxyTrust proxy_trust_;
   asio::io_context io_{1};
   std::vector<std::unique_ptr<GenericAcceptor>> acceptors_;
   AppPool pool_;
   bool app_inline_ = false;
   unsigned pooled_ = 0;
+  bool trim_wanted_ = false;
   bool nodelay_inherited_ = true;  // every TCP listener has TCP_NODELAY set
   std::atomic<bool> stopping_{false};
+  std::atomic<bool> closing_{false};
+  std::mutex listeners_mu_;
+  bool listeners_open_ = true;              // begin_stop() not yet closed them
+  std::atomic<bool> listeners_shut_{false};  // stop_listening() ran
   std::vector<Connection*> connections_;
   unsigned accept_loops_ = 0;    // accept_loop coroutines still running
   unsigned unregistered_ = 0;    // accepted, Connection not constructed yet

@@ -3,6 +3,7 @@
 #include <charconv>
 #include <exception>
 
+#include "engine_call.hpp"
 #include "greenfork/http_token.hpp"
 
 namespace greenfork::wsgi {
@@ -59,22 +60,10 @@ bool Exchange::write_body(const char* data, size_t len) {
   wrote_body = true;
   body_written += len;
   const bool flush = !declared_length || body_written < *declared_length;
-  std::string failure;
-  {
-    GilRelease unlocked;
-    try {
-      out->write(data, len);
-      if (flush) out->flush();
-    } catch (const std::exception& e) {  // ClientGone, or a write that cannot complete
-      failure = e.what();
-      if (failure.empty()) failure = "write failed";
-    }
-  }
-  if (!failure.empty()) {
-    set_client_gone(failure.c_str());
-    return false;
-  }
-  return true;
+  return call_engine(this, "write failed", [&] {
+    out->write(data, len);
+    if (flush) out->flush();
+  });
 }
 
 }  // namespace greenfork::wsgi

@@ -1,5 +1,7 @@
 #include "greenfork/wsgi/input_stream.hpp"
 
+#include "engine_call.hpp"
+
 #include <algorithm>
 #include <cstring>
 #include <exception>
@@ -58,24 +60,7 @@ Py_ssize_t pull(InputState& st, char* dst, size_t max) {
     max = static_cast<size_t>(std::min<uint64_t>(max, *st.remaining));
   }
   size_t n = 0;
-  std::string failure;
-  {
-    GilRelease unlocked;
-    try {
-      n = st.body->read(dst, max);
-    } catch (const std::exception& e) {
-      failure = e.what();
-      if (failure.empty()) failure = "read failed";
-    }
-  }
-  if (!failure.empty()) {
-    if (st.exchange) {
-      st.exchange->set_client_gone(failure.c_str());
-    } else {
-      PyErr_Format(PyExc_ConnectionAbortedError, "client disconnected: %s", failure.c_str());
-    }
-    return -1;
-  }
+  if (!call_engine(st.exchange, "read failed", [&] { n = st.body->read(dst, max); })) return -1;
   if (n == 0) {
     st.eof = true;
   } else if (st.remaining) {

@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <exception>
 
+#include "engine_call.hpp"
 #include "greenfork/wsgi/error_stream.hpp"
 #include "greenfork/wsgi/helper_module.hpp"
 #include "greenfork/wsgi/input_stream.hpp"
@@ -176,21 +177,7 @@ bool WsgiApplication::send_result(PyObject* result, Exchange& ex) {
 
 bool WsgiApplication::finish(Exchange& ex) {
   if (!ex.begin_response()) return false;
-  std::string failure;
-  {
-    GilRelease unlocked;
-    try {
-      ex.out->finish();
-    } catch (const std::exception& e) {
-      failure = e.what();
-      if (failure.empty()) failure = "finish failed";
-    }
-  }
-  if (!failure.empty()) {
-    ex.set_client_gone(failure.c_str());
-    return false;
-  }
-  return true;
+  return call_engine(&ex, "finish failed", [&] { ex.out->finish(); });
 }
 
 bool WsgiApplication::send_sequence(PyObject* result, Exchange& ex) {
@@ -209,35 +196,25 @@ bool WsgiApplication::send_sequence(PyObject* result, Exchange& ex) {
     non_empty += len > 0;
   }
   if (!ex.begin_response()) return false;
-  std::string failure;
-  {
-    // The list keeps every bytes object alive; bytes are immutable, so they
-    // can be read without the GIL.
-    GilRelease unlocked;
-    try {
-      if (non_empty > 1 && total <= kJoinLimit) {
-        std::string joined;
-        joined.reserve(total);
-        for (Py_ssize_t i = 0; i < n; ++i) {
-          joined.append(PyBytes_AS_STRING(items[i]), static_cast<size_t>(PyBytes_GET_SIZE(items[i])));
-        }
-        ex.out->write(joined.data(), joined.size());
-      } else {
-        for (Py_ssize_t i = 0; i < n; ++i) {
-          const Py_ssize_t len = PyBytes_GET_SIZE(items[i]);
-          if (len > 0) ex.out->write(PyBytes_AS_STRING(items[i]), static_cast<size_t>(len));
-        }
+  // The list keeps every bytes object alive; bytes are immutable, so they
+  // can be read without the GIL.
+  const bool sent = call_engine(&ex, "write failed", [&] {
+    if (non_empty > 1 && total <= kJoinLimit) {
+      std::string joined;
+      joined.reserve(total);
+      for (Py_ssize_t i = 0; i < n; ++i) {
+        joined.append(PyBytes_AS_STRING(items[i]), static_cast<size_t>(PyBytes_GET_SIZE(items[i])));
       }
-      ex.out->finish();
-    } catch (const std::exception& e) {
-      failure = e.what();
-      if (failure.empty()) failure = "write failed";
+      ex.out->write(joined.data(), joined.size());
+    } else {
+      for (Py_ssize_t i = 0; i < n; ++i) {
+        const Py_ssize_t len = PyBytes_GET_SIZE(items[i]);
+        if (len > 0) ex.out->write(PyBytes_AS_STRING(items[i]), static_cast<size_t>(len));
+      }
     }
-  }
-  if (!failure.empty()) {
-    ex.set_client_gone(failure.c_str());
-    return false;
-  }
+    ex.out->finish();
+  });
+  if (!sent) return false;
   ex.wrote_body = total > 0;
   return true;
 }
@@ -269,19 +246,10 @@ int WsgiApplication::try_sendfile(PyObject* result, Exchange& ex) {
     }
   }
   if (!ex.begin_response()) return -1;
-  std::string failure;
-  {
-    GilRelease unlocked;
-    try {
-      if (count > 0) ex.out->send_file(static_cast<int>(fd), offset, count);
-      ex.out->finish();
-    } catch (const std::exception& e) {
-      failure = e.what();
-      if (failure.empty()) failure = "sendfile failed";
-    }
-  }
-  if (!failure.empty()) {
-    ex.set_client_gone(failure.c_str());
+  if (!call_engine(&ex, "sendfile failed", [&] {
+        if (count > 0) ex.out->send_file(static_cast<int>(fd), offset, count);
+        ex.out->finish();
+      })) {
     return -1;
   }
   ex.wrote_body = count > 0;

@@ -144,8 +144,9 @@ class Application {
   // True when the engine may call handle() on its I/O thread, for a request
   // whose body is already buffered while no app thread holds a request:
   // two thread hand-offs fewer per request. While it runs the worker serves
-  // no other connection and writes past the response buffer block it (up
-  // to the write timeout): Gunicorn's sync model. Chosen by quick handlers
+  // no other connection (Gunicorn's sync model); its output goes to the
+  // connection's outbox, and it blocks only while a client leaves more
+  // than the outbox's bound unread (up to the write timeout). Chosen by quick handlers
   // (native GF_APP_INLINE) and by a WSGI app with one app thread.
   virtual bool runs_inline() const { return false; }
 };
