@@ -172,25 +172,36 @@ class Nginx(Server):
     def path(self, app: str) -> str:
         return "/big" if app == "big" else "/"
 
-    def start(self, ctx: Context, app: str, port: int) -> Proc:
-        d = ctx.fresh_dir(self.name + "-conf")
+    def write_conf(self, d: Path, port: int, single: bool = False) -> Path:
+        """nginx.conf in d (and its www/). single: one process, no master
+        (`master_process off`) and no keep-alive request limit, as the
+        instruction and syscall counts run it."""
         (d / "www").mkdir()
         (d / "www" / "big").write_bytes(b"x" * BIG_SIZE)
         user = f"user {getpass.getuser()};\n" if os.geteuid() == 0 else ""
         hello = HELLO_BODY.decode().replace("\n", "\\n")
         temps = "".join(f"  {k}_temp_path {d}/{k};\n"
                         for k in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
-        (d / "nginx.conf").write_text(
-            f"{user}daemon off;\nmaster_process on;\nworker_processes {WORKERS};\n"
+        modes = "master_process off;\nworker_processes 1;\n" if single else \
+            f"master_process on;\nworker_processes {WORKERS};\n"
+        limit = "  keepalive_requests 1000000;\n" if single else ""
+        conf = d / "nginx.conf"
+        conf.write_text(
+            f"{user}daemon off;\n{modes}"
             f"pid {d}/nginx.pid;\nerror_log {d}/error.log warn;\n"
             "events { worker_connections 4096; }\n"
-            "http {\n  access_log off;\n" + temps +
+            "http {\n  access_log off;\n" + temps + limit +
             f"  server {{\n    listen 127.0.0.1:{port} backlog={BACKLOG};\n"
             f"    location = /big {{ root {d}/www; default_type application/octet-stream; }}\n"
             f"    location / {{ default_type text/plain; return 200 \"{hello}\"; }}\n"
             "  }\n}\n")
+        return conf
+
+    def start(self, ctx: Context, app: str, port: int) -> Proc:
+        d = ctx.fresh_dir(self.name + "-conf")
+        conf = self.write_conf(d, port)
         return self._spawn(ctx, ["nginx", "-p", str(d), "-e", str(d / "error.log"),
-                                 "-c", str(d / "nginx.conf")])
+                                 "-c", str(conf)])
 
     def version(self, ctx: Context) -> str:
         return _out(["nginx", "-v"]).replace("nginx version: ", "")
