@@ -246,9 +246,10 @@ def tables(results: Dict[str, List[Count]], requests: int) -> List[str]:
                   ("`valgrind --tool=callgrind`" if tool == "callgrind" else "`strace -c -f`") +
                   " around one server process (nginx `master_process off`, gworker standalone "
                   "`-b`); per request = (run with the requests − run with none) / requests, "
-                  "so start-up and exit are not counted. Deterministic: the same build gives "
-                  "the same figure on a busy machine.", ""]
-        head = ["server", f"{sc_id} per request", "× nginx", "with requests", "with none",
+                  "so start-up and exit are not counted. These counts do not depend on the "
+                  "machine's load: runs of one build agree within a few percent.", ""]
+        head = ["server", f"{sc_id} per request", "× nginx", f"total, {requests:,} requests",
+                "total, no request",
                 "connections", "top " + ("functions" if tool == "callgrind" else "syscalls")
                 + " per request"]
         lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
