@@ -1,15 +1,15 @@
 #!/usr/bin/python3
 """greenfork's side-by-side benchmark: one command, every scenario, every server.
 
-    /usr/bin/python3 bench/run.py                 # everything (8-13 min on 2 cores)
-    /usr/bin/python3 bench/run.py --quick         # short runs, a subset (~3 min)
+    /usr/bin/python3 bench/run.py                 # everything (13-20 min on 2 cores)
+    /usr/bin/python3 bench/run.py --quick         # short runs, a subset (~5 min)
     /usr/bin/python3 bench/run.py --only hello-keepalive,flask --servers uwsgi,greenfork
     /usr/bin/python3 bench/run.py --only headline,instructions,syscalls --repeat 3
 
 Writes bench/results/<UTC date>.md; a complete run also writes
 bench/results/latest.md and the results section of bench/README.md. A run
-with the headline, instructions or syscalls scenarios (and no --servers)
-also writes bench/results/headline-latest.md, the chart
+with the headline, instructions or syscalls scenarios (without --servers
+or --quick) also writes bench/results/headline-latest.md, the chart
 bench/results/headline.svg/.png and the headline section of the README.
 """
 
@@ -238,7 +238,7 @@ def main(argv: List[str]) -> int:
         if complete:
             (out_dir / "latest.md").write_text(text)
             update_readme(re.sub(r"^(#+) ", r"\1## ", "\n".join(lines), flags=re.M))
-        if head_lines and not args.server_list:
+        if head_lines and not (args.server_list or args.quick):  # --quick only checks
             save_headline(out_dir, rep, lines[:lines.index("")] + [""] +
                           report.system_lines(versions, load_start, settings_line) +
                           [""] + head_lines, stamp)
