@@ -17,7 +17,9 @@ from __future__ import annotations
 import re
 import shutil
 import signal
+import socket
 import subprocess
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Tuple
@@ -91,16 +93,32 @@ def _one_run(ctx: Context, target: str, tool: str, requests: int
         res = client.keepalive(port, requests) if requests else client.ClientResult()
         # valgrind runs the server in its own pid; strace's tracee is its child.
         server_pid = proc.pid if tool == "callgrind" else (procs.children(proc.pid) or [0])[0]
-        if server_pid:
-            procs.signal_pid(server_pid, signal.SIGTERM)
-        try:
-            proc.popen.wait(timeout=STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            raise RuntimeError(f"{target} under {tool} did not exit within "
-                               f"{STOP_TIMEOUT:.0f} s of SIGTERM") from None
+        _stop(proc, server_pid, port, f"{target} under {tool}")
     finally:
         proc.stop()
     return out, res
+
+
+def _stop(proc: procs.Proc, server_pid: int, port: int, what: str) -> None:
+    """SIGTERM, and wait for the tool to write its totals. A single-process
+    nginx that gets the signal between its flag check and epoll_wait() sleeps
+    until the next event (valgrind widens that window): every few seconds
+    the signal is sent again with a connection to wake the loop."""
+    deadline = time.monotonic() + STOP_TIMEOUT
+    while True:
+        if server_pid:
+            procs.signal_pid(server_pid, signal.SIGTERM)
+        try:
+            proc.popen.wait(timeout=3.0)
+            return
+        except subprocess.TimeoutExpired:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{what} did not exit within {STOP_TIMEOUT:.0f} s "
+                                   "of SIGTERM") from None
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1.0).close()
+        except OSError:
+            pass
 
 
 # -- callgrind ---------------------------------------------------------------

@@ -308,12 +308,31 @@ class Greenfork(Server):
         return f"{why}; {signal.Signals(sig).name} to arbiterd instead"
 
     def version(self, ctx: Context) -> str:
-        rev = _out(["git", "-C", str(ctx.root), "describe", "--always", "--dirty"])
+        rev = build_revision(ctx.build)
         if self.native:
             lib = find_libhello(ctx.build)
             return f"greenfork {rev} (native app {lib.relative_to(ctx.build) if lib else 'missing'})"
         threads = f", -k gthread --threads {self.threads}" if self.threads else ""
         return f"greenfork {rev} (embedded {_out([PYTHON, '-V'])}{threads})"
+
+
+def build_revision(build: Path) -> str:
+    """The source tree the build dir was configured from (its git revision
+    now) and when gworker was built: the build may be older than the tree."""
+    source = None
+    try:
+        for line in (build / "CMakeCache.txt").read_text(errors="replace").splitlines():
+            if line.startswith("CMAKE_HOME_DIRECTORY:"):
+                source = line.split("=", 1)[1].strip()
+    except OSError:
+        pass
+    rev = _out(["git", "-C", source, "describe", "--always", "--dirty"]) if source else "unknown"
+    try:
+        built = time.strftime("%Y-%m-%d %H:%M UTC",
+                              time.gmtime((build / "bin" / "gworker").stat().st_mtime))
+    except OSError:
+        built = "not built"
+    return f"{source or build} at {rev} now, gworker built {built}"
 
 
 def all_servers() -> List[Server]:
