@@ -264,9 +264,15 @@ def headline_lines(rep, cnt, n_repeat: int, n_requests: int) -> List[str]:
 def save_headline(out_dir: Path, rep, lines: List[str], stamp) -> None:
     """headline-latest.md, the chart, and the README's headline section."""
     if rep:
+        load = report.load_avg()
+        try:
+            load_high = float(load.split()[0]) > 2.0
+        except ValueError:
+            load_high = False
         why = chart.draw(rep, out_dir / "headline",
                          f"greenfork bench, {stamp:%Y-%m-%d %H:%M} UTC, {report.cpu_model()}, "
-                         f"loopback, wrk -t1 -c64, 2 workers per server")
+                         f"loopback, wrk -t1 -c64, 2 workers per server, load average at the end "
+                         f"{load}" + (", machine shared with other work" if load_high else ""))
         if why:
             log(f"bench: no chart: {why}")
         else:

@@ -5,6 +5,7 @@ bars at the median of the repeated runs, error bars from min to max."""
 from __future__ import annotations
 
 import statistics
+import textwrap
 from pathlib import Path
 from typing import List, Optional
 
@@ -84,9 +85,11 @@ def draw(rep: Repeated, out_base: Path, subtitle: str) -> Optional[str]:
                              fontweight="bold")
     fig.suptitle("greenfork vs nginx, uWSGI, Gunicorn — median of the repeated runs, "
                  "error bars min – max", fontsize=11, x=0.01, ha="left")
-    fig.text(0.01, 0.005, subtitle + ". uWSGI (--http11-socket, 2 processes) serves one "
-             "connection per process at a time: its p99 is that of the connections it serves.", fontsize=7.5, color="#555555", ha="left", va="bottom")
-    fig.tight_layout(rect=(0, 0.03, 1, 0.96))
+    note = textwrap.fill(subtitle + ". uWSGI (--http11-socket, 2 processes) serves one "
+                         "connection per process at a time: its p99 is that of the "
+                         "connections it serves.", 175)
+    fig.text(0.01, 0.005, note, fontsize=7.5, color="#555555", ha="left", va="bottom")
+    fig.tight_layout(rect=(0, 0.05, 1, 0.96))
     out_base.parent.mkdir(parents=True, exist_ok=True)
     for ext in ("svg", "png"):
         fig.savefig(out_base.with_suffix(f".{ext}"), dpi=110 if ext == "png" else None,

@@ -275,7 +275,7 @@ def tables(results: Dict[str, List[Count]], requests: int) -> List[str]:
             if c.per_request is None:
                 lines.append("| " + " | ".join([c.target, c.note or "–"] + ["–"] * 5) + " |")
                 continue
-            top = ", ".join(f"{_md(k)} {v:,.2f}" for k, v in c.detail[:6]) \
+            top = ", ".join(f"{_md(k)} {v:,.2f}" for k, v in c.detail[:6] if v >= 0.005) \
                 if tool == "strace" else f"see below ({len(c.detail)})"
             lines.append("| " + " | ".join([
                 c.target, f"{c.per_request:,.1f}" if tool == "strace" else f"{c.per_request:,.0f}",
