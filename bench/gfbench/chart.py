@@ -14,11 +14,12 @@ from .repeat import HEADLINE, Repeated
 TITLES = {"hello-keepalive": "Hello world, keep-alive, 64 connections",
           "post-1m": "1 MiB POST echoed back, keep-alive, 64 connections"}
 COLORS = {"greenfork": "#2e7d32", "greenfork-native": "#66bb6a", "nginx": "#1565c0",
-          "uwsgi": "#8e6c8a", "gunicorn-sync": "#9e9e9e"}
+          "uwsgi": "#8e6c8a", "gunicorn-sync": "#9e9e9e", "greenfork-gthread": "#a5d6a7"}
 LABELS = {"greenfork": "greenfork (WSGI, sync)", "greenfork-native": "greenfork (native .so)",
+          "greenfork-gthread": "greenfork (WSGI, gthread)",
           "nginx": "nginx (return 200)", "uwsgi": "uWSGI", "gunicorn-sync": "Gunicorn sync"}
 # Display order, top to bottom: greenfork first, then the peers.
-ORDER = ["greenfork", "greenfork-native", "nginx", "uwsgi", "gunicorn-sync"]
+ORDER = ["greenfork", "greenfork-gthread", "greenfork-native", "nginx", "uwsgi", "gunicorn-sync"]
 
 
 def _stats(values: List[float]):

@@ -1,7 +1,7 @@
 """Repeated mode for the headline rows: noise cannot decide a target.
 
 One 5-second wrk sample on a shared 2-core machine moves by ±15%. The
-headline rows (hello keep-alive: WSGI and native; post-1m) are measured N
+headline rows (hello keep-alive: WSGI sync and gthread, native; post-1m) are measured N
 times in one run, the servers alternating: every round runs each server once,
 in the opposite order to the round before, so slow drift of the machine's
 load hits every server alike. Per server: the median req/s and p99 and their
@@ -22,7 +22,8 @@ from .servers import Context, Server
 
 # (scenario, servers in the order of the first round)
 HEADLINE: List[Tuple[str, List[str]]] = [
-    ("hello-keepalive", ["greenfork", "nginx", "greenfork-native", "gunicorn-sync", "uwsgi"]),
+    ("hello-keepalive", ["greenfork", "nginx", "greenfork-native", "gunicorn-sync", "uwsgi",
+                         "greenfork-gthread"]),
     ("post-1m", ["greenfork", "uwsgi", "gunicorn-sync"]),
 ]
 PYTHON_PEERS = ("gunicorn-sync", "uwsgi")

@@ -124,6 +124,8 @@ def check_repeated(rep, counts) -> List[str]:
     p99("greenfork-native", "nginx", hk, 1.0, "p99 ≤ nginx's, native hello keep-alive")
     for peer in repeat.SERVES_EVERY_CONNECTION:
         p99("greenfork", peer, hk, 1.0, f"p99 ≤ {peer}'s, WSGI hello keep-alive")
+    ratio("greenfork-gthread", "greenfork", hk, 0.8,
+          "gthread hello keep-alive ≥ 0.8× sync (greenfork)")
     ratio("greenfork", "uwsgi", post, 1.0, "post-1m ≥ uWSGI's req/s")
     p99("greenfork", "uwsgi", post, 4.0, "post-1m p99 ≤ 4× uWSGI's")
     gf, sync = post.get("greenfork"), post.get("gunicorn-sync")
