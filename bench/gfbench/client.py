@@ -82,13 +82,14 @@ def keepalive(port: int, count: int, path: str = "/", timeout: float = 30.0,
             if conn is None:
                 conn = _Conn(port, timeout)
                 res.connections += 1
-            conn.sock.sendall(req)
             try:
+                conn.sock.sendall(req)
                 keep = conn.response()
-            except EOFError:
+            except (EOFError, ConnectionResetError, BrokenPipeError):
                 if conn.buf:
                     raise ClientError("connection closed mid-response") from None
-                # closed between requests (the server's keep-alive limit): retry once
+                # closed (or reset: our request was unread) between requests,
+                # as at a server's keep-alive limit: a new connection, the same request
                 conn.close()
                 conn = None
                 if res.connections > count // 10 + 10:
