@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from gfbench import chart, counts, procs, repeat, report, targets, wrk  # noqa: E402
 from gfbench.scenarios import SCENARIO_IDS, SCENARIOS, Row, Settings, applies, run_one  # noqa: E402
-from gfbench.servers import Context, all_servers  # noqa: E402
+from gfbench.servers import Context, all_servers, snapshot_build  # noqa: E402
 
 # Beyond the one-run scenarios: the repeated headline rows and the counts.
 EXTRA_IDS = ["headline", "instructions", "syscalls"]
@@ -166,7 +166,12 @@ def main(argv: List[str]) -> int:
     stamp = datetime.datetime.now(datetime.timezone.utc)
     load_start = report.load_avg()
     tmpdir = Path(tempfile.mkdtemp(prefix="gfbench-"))
-    ctx = Context(ROOT, build, tmpdir)
+    try:
+        ctx = Context(ROOT, snapshot_build(build, tmpdir), tmpdir, origin=build)
+    except (OSError, RuntimeError) as exc:
+        log(f"bench: cannot copy the binaries out of {build}: {exc}")
+        shutil.rmtree(tmpdir, ignore_errors=True)
+        return 2
     results: Dict[str, List[Row]] = {}
     startups: Dict[str, List[float]] = {}
     rep: repeat.Repeated = {}
@@ -204,10 +209,10 @@ def main(argv: List[str]) -> int:
         return 130
     finally:
         procs.cleanup_all()
-    shutil.rmtree(tmpdir, ignore_errors=True)
     elapsed = time.monotonic() - t0
 
     versions = {s.name: s.version(ctx) for s in servers}
+    shutil.rmtree(tmpdir, ignore_errors=True)  # the build snapshot's times are read: now go
     versions["wrk"] = wrk.version()
     if cnt:
         versions.update(counts.tool_versions())
