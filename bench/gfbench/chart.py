@@ -68,9 +68,10 @@ def draw(rep: Repeated, out_base: Path, subtitle: str) -> Optional[str]:
                     error_kw={"elinewidth": 1.2, "ecolor": "#333333"})
             ax.set_yticks(ys)
             ax.set_yticklabels([LABELS.get(n, n) for n in names] if j == 0 else [""] * len(names))
+            ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(nbins=5))
             if metric == "rps":
-                ax.xaxis.set_major_formatter(
-                    matplotlib.ticker.FuncFormatter(lambda v, _pos: f"{v:,.0f}"))
+                ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(
+                    lambda v, _pos: f"{v / 1000:,.0f}k" if v >= 10_000 else f"{v:,.0f}"))
             ax.set_xlabel(label, fontsize=9)
             ax.grid(axis="x", alpha=0.3)
             ax.set_axisbelow(True)
