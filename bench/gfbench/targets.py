@@ -107,7 +107,8 @@ def check_repeated(rep, counts) -> List[str]:
             out.append((title, "not measured", "–"))
             return
         med = statistics.median(r)
-        out.append((title, f"{fmt_x(med)} median of {len(r)} (min {fmt_x(min(r))}, "
+        # three decimals: 1.096 must not read as a missed 1.10
+        out.append((title, f"{med:.3f}× median of {len(r)} (min {fmt_x(min(r))}, "
                            f"max {fmt_x(max(r))}); {a.median_rps():,.0f} vs "
                            f"{b.median_rps():,.0f} req/s", "met" if med >= want else "missed"))
 
