@@ -15,6 +15,7 @@ test_pkgs=(
 )
 bench_pkgs=(
   gunicorn python3-gevent uwsgi uwsgi-plugin-python3 wrk nginx-light
+  python3-matplotlib valgrind strace
 )
 
 want=("${build_pkgs[@]}")

@@ -118,6 +118,13 @@ def _kill_if_same(pid: int, started: str, sig: int) -> None:
             pass
 
 
+def signal_pid(pid: int, sig: int) -> None:
+    try:
+        os.kill(pid, sig)
+    except ProcessLookupError:
+        pass
+
+
 class Proc:
     """A server process (and its process group) the benchmark owns."""
 

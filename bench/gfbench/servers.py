@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import getpass
 import os
+import shutil
 import signal
 import subprocess
 import time
@@ -31,8 +32,10 @@ GTHREADS = 128
 class Context:
     """Where things are: the source tree, the build tree, a temp dir."""
 
-    def __init__(self, root: Path, build: Path, tmpdir: Path):
+    def __init__(self, root: Path, build: Path, tmpdir: Path, origin: Optional[Path] = None):
+        """build: where the binaries run from (a snapshot of origin's, or origin)."""
         self.root, self.build, self.tmpdir = root, build, tmpdir
+        self.origin = origin or build
         self._seq = 0
 
     def fresh_dir(self, name: str) -> Path:
@@ -172,25 +175,36 @@ class Nginx(Server):
     def path(self, app: str) -> str:
         return "/big" if app == "big" else "/"
 
-    def start(self, ctx: Context, app: str, port: int) -> Proc:
-        d = ctx.fresh_dir(self.name + "-conf")
+    def write_conf(self, d: Path, port: int, single: bool = False) -> Path:
+        """nginx.conf in d (and its www/). single: one process, no master
+        (`master_process off`) and no keep-alive request limit, as the
+        instruction and syscall counts run it."""
         (d / "www").mkdir()
         (d / "www" / "big").write_bytes(b"x" * BIG_SIZE)
         user = f"user {getpass.getuser()};\n" if os.geteuid() == 0 else ""
         hello = HELLO_BODY.decode().replace("\n", "\\n")
         temps = "".join(f"  {k}_temp_path {d}/{k};\n"
                         for k in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
-        (d / "nginx.conf").write_text(
-            f"{user}daemon off;\nmaster_process on;\nworker_processes {WORKERS};\n"
+        modes = "master_process off;\nworker_processes 1;\n" if single else \
+            f"master_process on;\nworker_processes {WORKERS};\n"
+        limit = "  keepalive_requests 1000000;\n" if single else ""
+        conf = d / "nginx.conf"
+        conf.write_text(
+            f"{user}daemon off;\n{modes}"
             f"pid {d}/nginx.pid;\nerror_log {d}/error.log warn;\n"
             "events { worker_connections 4096; }\n"
-            "http {\n  access_log off;\n" + temps +
+            "http {\n  access_log off;\n" + temps + limit +
             f"  server {{\n    listen 127.0.0.1:{port} backlog={BACKLOG};\n"
             f"    location = /big {{ root {d}/www; default_type application/octet-stream; }}\n"
             f"    location / {{ default_type text/plain; return 200 \"{hello}\"; }}\n"
             "  }\n}\n")
+        return conf
+
+    def start(self, ctx: Context, app: str, port: int) -> Proc:
+        d = ctx.fresh_dir(self.name + "-conf")
+        conf = self.write_conf(d, port)
         return self._spawn(ctx, ["nginx", "-p", str(d), "-e", str(d / "error.log"),
-                                 "-c", str(d / "nginx.conf")])
+                                 "-c", str(conf)])
 
     def version(self, ctx: Context) -> str:
         return _out(["nginx", "-v"]).replace("nginx version: ", "")
@@ -230,7 +244,7 @@ class Greenfork(Server):
     def unavailable(self, ctx: Context) -> Optional[str]:
         for name in ("arbiterd", "gworker"):
             if not self._bin(ctx, name).is_file():
-                return f"{self._bin(ctx, name)} is not built"
+                return f"{ctx.origin / 'bin' / name} is not built"
         if self.native and find_libhello(ctx.build) is None:
             return f"no libhello.so under {ctx.build}"
         return None
@@ -297,12 +311,59 @@ class Greenfork(Server):
         return f"{why}; {signal.Signals(sig).name} to arbiterd instead"
 
     def version(self, ctx: Context) -> str:
-        rev = _out(["git", "-C", str(ctx.root), "describe", "--always", "--dirty"])
+        rev = build_revision(ctx.origin, ctx.build)
         if self.native:
             lib = find_libhello(ctx.build)
             return f"greenfork {rev} (native app {lib.relative_to(ctx.build) if lib else 'missing'})"
         threads = f", -k gthread --threads {self.threads}" if self.threads else ""
         return f"greenfork {rev} (embedded {_out([PYTHON, '-V'])}{threads})"
+
+
+def snapshot_build(build: Path, dest: Path, wait_s: float = 120.0) -> Path:
+    """Copies the binaries the bench runs (arbiterd finds gworker next to
+    itself) out of a build dir that others may rebuild during the run, once
+    no file of them changed for 3 s; returns the copy's build dir."""
+    names = [build / "bin" / n for n in ("arbiterd", "gworker", "gctl")]
+    lib = find_libhello(build)
+    files = [p for p in names + ([lib.resolve()] if lib else []) if p.is_file()]
+    stamp = lambda: [(p.stat().st_mtime, p.stat().st_size) for p in files]  # noqa: E731
+    out = dest / "build-snapshot"
+    deadline = time.monotonic() + wait_s
+    while True:
+        before = stamp()
+        if time.time() - max((m for m, _ in before), default=0) >= 3.0:
+            shutil.rmtree(out, ignore_errors=True)
+            (out / "bin").mkdir(parents=True)
+            for p in files[:len(files) - (1 if lib else 0)]:
+                shutil.copy2(p, out / "bin" / p.name)
+            if lib:
+                (out / "examples" / "native").mkdir(parents=True)
+                shutil.copy2(lib.resolve(), out / "examples" / "native" / "libhello.so")
+            if stamp() == before:
+                return out
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{build} kept changing for {wait_s:.0f} s")
+        time.sleep(1.0)
+
+
+def build_revision(build: Path, binaries: Optional[Path] = None) -> str:
+    """The source tree the build dir was configured from (its git revision
+    now) and when gworker was built: the build may be older than the tree."""
+    source = None
+    binaries = binaries or build
+    try:
+        for line in (build / "CMakeCache.txt").read_text(errors="replace").splitlines():
+            if line.startswith("CMAKE_HOME_DIRECTORY:"):
+                source = line.split("=", 1)[1].strip()
+    except OSError:
+        pass
+    rev = _out(["git", "-C", source, "describe", "--always", "--dirty"]) if source else "unknown"
+    try:
+        built = time.strftime("%Y-%m-%d %H:%M UTC",
+                              time.gmtime((binaries / "bin" / "gworker").stat().st_mtime))
+    except OSError:
+        built = "not built"
+    return f"{source or build} at {rev} now, gworker built {built}"
 
 
 def all_servers() -> List[Server]:

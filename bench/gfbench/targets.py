@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import statistics
 from typing import Dict, List, Optional, Tuple
 
+from . import repeat
 from .fmt import fmt_us, fmt_x
 from .report import _ok, best_python_peer, nginx_row
 from .scenarios import Row
@@ -87,6 +89,57 @@ def check(results: Results) -> List[str]:
         out.append(("RSS of a gworker (hello) ≤ a Gunicorn sync worker's",
                     f"{r.rss_kib / 1024:.1f} MiB vs {sync.rss_kib / 1024:.1f} MiB",
                     "met" if r.rss_kib <= sync.rss_kib else "missed"))
+    lines = ["| target | measured | |", "|---|---|---|"]
+    lines += [f"| {t} | {m} | {v} |" for t, m, v in out]
+    return lines
+
+
+def check_repeated(rep, counts) -> List[str]:
+    """Issue 18's targets on the medians of the repeated mode (rep:
+    repeat.Repeated) and on the instruction counts (counts.Count lists)."""
+    out: List[Tuple[str, str, str]] = []
+    hk, post = rep.get("hello-keepalive", {}), rep.get("post-1m", {})
+
+    def ratio(name: str, ref: str, series, want: float, title: str) -> None:
+        a, b = series.get(name), series.get(ref)
+        r = repeat.round_ratios(a, b) if a and b else []
+        if not r:
+            out.append((title, "not measured", "–"))
+            return
+        med = statistics.median(r)
+        # three decimals: 1.096 must not read as a missed 1.10
+        out.append((title, f"{med:.3f}× median of {len(r)} (min {fmt_x(min(r))}, "
+                           f"max {fmt_x(max(r))}); {a.median_rps():,.0f} vs "
+                           f"{b.median_rps():,.0f} req/s", "met" if med >= want else "missed"))
+
+    def p99(name: str, ref: str, series, factor: float, title: str) -> None:
+        a, b = series.get(name), series.get(ref)
+        if not a or not b or a.median_p99() is None or b.median_p99() is None:
+            out.append((title, "not measured", "–"))
+            return
+        out.append((title, f"{fmt_us(a.median_p99())} vs {ref} {fmt_us(b.median_p99())}",
+                    "met" if a.median_p99() <= factor * b.median_p99() else "missed"))
+
+    ratio("greenfork-native", "nginx", hk, 1.1, "native hello keep-alive ≥ 1.1× nginx")
+    ratio("greenfork", "nginx", hk, 0.9, "WSGI hello keep-alive ≥ 0.9× nginx")
+    p99("greenfork-native", "nginx", hk, 1.0, "p99 ≤ nginx's, native hello keep-alive")
+    for peer in repeat.SERVES_EVERY_CONNECTION:
+        p99("greenfork", peer, hk, 1.0, f"p99 ≤ {peer}'s, WSGI hello keep-alive")
+    ratio("greenfork-gthread", "greenfork", hk, 0.8,
+          "gthread hello keep-alive ≥ 0.8× sync (greenfork)")
+    ratio("greenfork", "uwsgi", post, 1.0, "post-1m ≥ uWSGI's req/s")
+    p99("greenfork", "uwsgi", post, 4.0, "post-1m p99 ≤ 4× uWSGI's")
+    gf, sync = post.get("greenfork"), post.get("gunicorn-sync")
+    if gf and sync and gf.rss() and sync.rss():
+        a, b = statistics.median(gf.rss()), statistics.median(sync.rss())
+        out.append(("post-1m RSS/worker ≤ 2× a Gunicorn sync worker's",
+                    f"{a / 1024:.1f} MiB vs {b / 1024:.1f} MiB ({a / b:.2f}×)",
+                    "met" if a <= 2 * b else "missed"))
+    ir = {c.target: c.per_request for c in (counts or {}).get("callgrind", []) if c.per_request}
+    if "greenfork-native" in ir and "nginx" in ir:
+        out.append(("native: user-space instructions per request < nginx's",
+                    f"{ir['greenfork-native']:,.0f} vs {ir['nginx']:,.0f} Ir",
+                    "met" if ir["greenfork-native"] < ir["nginx"] else "missed"))
     lines = ["| target | measured | |", "|---|---|---|"]
     lines += [f"| {t} | {m} | {v} |" for t, m, v in out]
     return lines
