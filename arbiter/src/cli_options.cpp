@@ -77,8 +77,18 @@ StatusOr<CliOptions> parse_cli_options(const std::vector<std::string>& all_args)
   app.get_formatter()->column_width(34);
 
   app.add_option("APP", o.app, "WSGI app for gworker, e.g. myproject.wsgi:application");
-  app.add_option("-c,--config", o.config_file, "TOML config file with [arbiter] and [pools.NAME]");
+  app.add_option("-c,--config", o.config_file, "gunicorn.conf.py, python:MODULE, or FILE.toml with [pools.NAME]");
   app.add_flag("--check-config", o.check_config, "validate the configuration and exit");
+  app.add_flag("--print-config", o.print_config, "print the effective settings (name = value) and exit");
+  app.add_flag("-D,--daemon", o.daemon, "detach from the terminal and run in the background");
+  app.add_flag("-R,--enable-stdio-inheritance", o.stdio_inheritance, "with -D, keep stdout and stderr");
+  app.add_flag("--capture-output", o.capture_output, "workers' stdout/stderr into the --error-logfile file");
+  app.add_flag("--reuse-port", o.reuse_port, "set SO_REUSEPORT on the listening sockets");
+  app.add_flag("--preload", o.preload, "accepted, no effect: each gworker loads the app itself");
+  app.add_option("--worker-tmp-dir", o.worker_tmp_dir, "accepted, not needed: heartbeats use the notify socket");
+  app.add_option("--proxy-allow-from", o.proxy_allow_from, "accepted; needs --proxy-protocol (not supported yet)");
+  app.add_option("--reload-engine", o.reload_engine, "auto, poll or inotify")
+      ->check(CLI::IsMember({"auto", "poll", "inotify"}));
 
   app.add_option("-w,--workers", o.workers, "worker processes (default 1 or $WEB_CONCURRENCY)")
                       ->check(CLI::Range(1u, 100000u));
@@ -86,8 +96,8 @@ StatusOr<CliOptions> parse_cli_options(const std::vector<std::string>& all_args)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
       ->allow_extra_args(false);
   app.add_option("--backlog", o.backlog, "listen backlog (2048)")->check(CLI::Range(1, 65535));
-  app.add_option("--umask", o.umask, "umask for unix socket files (octal, e.g. 007)");
-  app.add_option("--pid", o.pid_file, "write arbiterd's pid to FILE");
+  app.add_option("-m,--umask", o.umask, "umask for unix socket files (octal, e.g. 007)");
+  app.add_option("-p,--pid", o.pid_file, "write arbiterd's pid to FILE");
   app.add_option("--chdir", o.chdir, "change to DIR before starting workers");
   app.add_option("-e,--env", o.env, "K=V in the workers' environment (repeatable)")
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
@@ -108,7 +118,7 @@ StatusOr<CliOptions> parse_cli_options(const std::vector<std::string>& all_args)
   app.add_option("--max-unavailable", o.max_unavailable, "reload: workers below the count at once (0)");
   app.add_option("--log-level", o.log_level, "debug, info, warning, error, critical (info)")
       ->check(CLI::IsMember({"trace", "debug", "info", "warning", "error", "critical"}, CLI::ignore_case));
-  app.add_option("--error-logfile", o.error_logfile, "error log FILE, '-' for stderr (default)");
+  app.add_option("--error-logfile,--log-file", o.error_logfile, "error log FILE, '-' for stderr (default)");
   app.add_option("-n,--name", o.name, "process title: arbiterd: master [NAME]");
   app.add_option("--control-socket", o.control_socket, "unix path of the gRPC control socket");
   app.add_option("--control-bind", o.control_bind, "HOST:PORT for a TCP control socket (needs a token)");

@@ -181,8 +181,9 @@ TEST(CommandLine, Mistakes) {
             std::string::npos);
   EXPECT_NE(from_args({"-k", "eventlet", "app:app"}).status().message().find("--worker-class"),
             std::string::npos);
-  EXPECT_EQ(from_args({"-c", "x.py"}).status().message(),
-            "greenfork reads TOML config files, not Python: x.py (see examples/mixed.toml)");
+  // A Python config file is evaluated (its traceback goes to stderr).
+  EXPECT_EQ(from_args({"-c", "/nonexistent/x.py"}).status().message(),
+            "config file /nonexistent/x.py failed (its traceback is above)");
 }
 
 TEST(CommandLine, OneLinerRunsGworkerWithWorkerFlags) {
