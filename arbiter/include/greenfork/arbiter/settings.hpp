@@ -51,3 +51,10 @@ const char* to_string(Process p);
 const char* to_string(Status s);
 
 }  // namespace greenfork::arbiter::settings
+
+namespace greenfork::arbiter::settings {
+
+// docs/gunicorn-settings.md, from the table (a test keeps the file equal).
+std::string markdown();
+
+}  // namespace greenfork::arbiter::settings
