@@ -13,11 +13,9 @@ import socket
 import subprocess
 from pathlib import Path
 
-import pytest
-
-from arbiter_e2e_support import (env_without_systemd, short_tmp, start_arbiterd,  # noqa: F401
-                                 wait_workers)
-from gftest import Spawned, binary, free_port, http_get, pid_alive, source, wait_until
+from arbiter_e2e_support import (TESTWORKER, env_without_systemd, short_tmp,  # noqa: F401
+                                 start_arbiterd, wait_workers, workers_of)
+from gftest import PYTHON, Spawned, binary, free_port, http_get, pid_alive, source, wait_until
 
 HELLO = source("examples/hello")
 
@@ -188,3 +186,25 @@ def test_capture_output_sends_the_apps_prints_to_the_error_log(short_tmp):
         wait_until(lambda: "to stderr too" in log.read_text(), timeout=30)
         assert "printed by the app" in log.read_text()
         assert "printed by the app" not in Path(arb.stdout_path).read_text()
+
+
+def test_hup_rereads_gunicorn_conf_py_and_keeps_running_on_a_broken_edit(short_tmp):
+    port = free_port()
+    conf = short_tmp / "gunicorn.conf.py"
+
+    def write(body):
+        conf.write_text(f"bind = '127.0.0.1:{port}'\n{body}\n")
+
+    write("workers = 1")
+    argv = [binary("arbiterd"), "--control-socket", str(short_tmp / "ctl.sock"), "--", PYTHON, TESTWORKER]
+    with Spawned(argv, cwd=str(short_tmp), env=clean_env(), logdir=short_tmp / "logs") as arb:
+        wait_workers(arb, 1)
+        write("workers = 1 + 1")
+        arb.signal(signal.SIGHUP)
+        wait_workers(arb, 2, timeout=30)
+        write("workers = 3 / 0")
+        arb.signal(signal.SIGHUP)
+        wait_until(lambda: "ZeroDivisionError" in arb.stderr_text(), timeout=30)
+        assert arb.poll() is None
+        assert len(workers_of(arb)) == 2
+        assert http_get(port).status == 200
