@@ -93,7 +93,7 @@ def test_broken_file_shows_its_traceback_and_starts_nothing(short_tmp):
     conf.write_text(f"bind = '127.0.0.1:{port}'\nworkers = undefined_name + 1\n")
     r = arbiterd(["app:app"], cwd=short_tmp)
     assert r.returncode == 2
-    assert f"Failed to read config file: gunicorn.conf.py" in r.stderr
+    assert "Failed to read config file: gunicorn.conf.py" in r.stderr
     assert "Traceback (most recent call last)" in r.stderr
     assert "NameError: name 'undefined_name' is not defined" in r.stderr
     assert r.stderr.strip().splitlines()[-1] == \
