@@ -331,23 +331,6 @@ StatusOr<Config> config_of(const Resolved& r, const CliOptions& o) {
   return c;
 }
 
-// --print-config for a TOML file: its pools after the [arbiter] settings.
-std::string print_pools(const Config& c) {
-  std::string out;
-  for (const PoolConfig& p : c.pools) {
-    std::string prefix = "pools." + p.name + ".";
-    std::string command, binds;
-    for (const auto& a : p.command) command += (command.empty() ? "" : " ") + a;
-    for (const auto& b : p.binds) binds += (binds.empty() ? "'" : ", '") + b + "'";
-    out += prefix + "bind = [" + (binds.empty() ? "" : binds + "'") + "]\n";
-    out += prefix + "command = " + command + "\n";
-    out += prefix + "graceful_timeout = " + seconds_text(p.graceful_timeout_seconds) + "\n";
-    out += prefix + "timeout = " + seconds_text(p.timeout_seconds) + "\n";
-    out += prefix + "workers = " + std::to_string(p.workers) + "\n";
-  }
-  return out;
-}
-
 }  // namespace
 
 StatusOr<Config> config_from_args(const std::vector<std::string>& args) {
@@ -382,8 +365,8 @@ CliOutcome parse_cli(int argc, char** argv) {
   auto config = config_of(*r, *o);
   if (!config.ok()) return fail(config.status().message());
   if (o->print_config) {
-    std::cout << detail::print_config_text(r->merged);
-    if (!o->config_file.empty()) std::cout << print_pools(*config);
+    std::cout << (o->config_file.empty() ? detail::print_config_text(r->merged)
+                                         : detail::print_toml_config(*config));
     return out;
   }
   if (o->check_config) {

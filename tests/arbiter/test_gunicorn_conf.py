@@ -121,8 +121,14 @@ def test_gunicorn_cmd_args_refusals_and_mistakes_name_it(short_tmp):
 def test_print_config_of_a_toml_file_lists_its_pools(short_tmp):
     r = arbiterd(["-c", source("examples/mixed.toml"), "--print-config"], cwd=short_tmp)
     assert r.returncode == 0, r.stderr
-    assert any(line.startswith("pools.") and ".workers = " in line for line in r.stdout.splitlines())
-    assert f"config                             = {source('examples/mixed.toml')}" in r.stdout
+    lines = r.stdout.splitlines()
+    assert lines == sorted(lines)
+    s = settings_of(r.stdout)
+    assert s["config"] == f'"{source("examples/mixed.toml")}"'
+    assert any(k.startswith("pools.") and k.endswith(".workers") for k in s)
+    # the command line's overrides of [arbiter] show
+    r = arbiterd(["-c", source("examples/mixed.toml"), "-n", "shop", "--print-config"], cwd=short_tmp)
+    assert settings_of(r.stdout)["arbiter.name"] == '"shop"'
 
 
 def test_numeric_user_and_group(short_tmp):
