@@ -32,20 +32,27 @@ void store(Layer& layer, const Setting& s, const std::string& value) {
 Status take(Layer& layer, const Setting& s, const std::string& flag, const std::string* value,
             const std::vector<std::string>& args, std::size_t& i, const std::string& source) {
   const std::string where = source.empty() ? "" : source + ": ";
-  if (s.status == settings::Status::kRefused) return Status::error(where + settings::refusal(s));
+  const bool refused = s.status == settings::Status::kRefused;
   if (s.type == Type::kBool) {
+    if (refused) return Status::error(where + settings::refusal(s));
     if (value != nullptr) return Status::error(where + flag + " takes no value");
     store(layer, s, "true");
     return {};
   }
+  std::string text;
   if (value != nullptr) {
-    store(layer, s, *value);
-    return {};
-  }
-  if (i + 1 >= args.size() || args[i + 1] == "--") {
+    text = *value;
+  } else if (i + 1 >= args.size() || args[i + 1] == "--") {
     return Status::error(where + flag + " needs a value");
+  } else {
+    text = args[++i];
   }
-  store(layer, s, args[++i]);
+  if (refused) {
+    // Gunicorn's own default asks for nothing greenfork lacks (--http-protocols h1).
+    if (lower(text) == lower(s.default_text)) return {};
+    return Status::error(where + settings::refusal(s));
+  }
+  store(layer, s, text);
   return {};
 }
 

@@ -150,7 +150,9 @@ int main(int argc, char** argv) {
   // hard limit allows (the default soft limit, 1024, is select()'s).
   const std::string fd_limit = raise_fd_limit();
   Config config = std::move(cli.config);
-  if (config.daemon) daemonize(config.enable_stdio_inheritance);
+  // A master re-executed by USR2 is already detached (Gunicorn's daemonize
+  // also skips a re-exec): forking again would lose the old master's child.
+  if (config.daemon && upgrade_parent == 0) daemonize(config.enable_stdio_inheritance);
 
   if (Status s = setup_log(config.error_logfile, config.log_level); !s.ok()) {
     std::cerr << "arbiterd: " << s.message() << "\n";

@@ -135,7 +135,7 @@ const std::vector<Setting> kTable = {
     {"group", "-g,--group", T::kString, "0", P::kArbiter, S::kNote,
      "a group name or a numeric gid; workers run as it when arbiterd runs as root", nullptr, true},
     {"header_map", "--header-map", T::kString, "drop", P::kWorker, S::kRefused,
-     "not configurable yet: gworker never maps a header with '_' onto one with '-'", nullptr, true},
+     "not configurable yet: gworker drops headers whose name has '_' (Gunicorn's default, drop)", nullptr, true},
     {"initgroups", "--initgroups", T::kBool, "False", P::kArbiter, S::kRefused,
      "not supported yet: workers get only the primary group of --user/--group", nullptr, true},
     {"paste", "--paste,--paster", T::kString, "None", P::kNone, S::kRefused, kPaste, nullptr, true},

@@ -62,7 +62,7 @@ std::string markdown() {
       "`tests/data/gunicorn-26.1-settings.tsv`) is either accepted with Gunicorn's meaning, as a\n"
       "flag and as a `gunicorn.conf.py` name, or refused with one line that says why and what to\n"
       "use instead. Nothing is silently ignored: a refused setting stops arbiterd (exit 2) before\n"
-      "anything starts, unless a config file sets it to Gunicorn's own default.\n\n"
+      "anything starts, unless it is given Gunicorn's own default (`--http-protocols h1`).\n\n"
       "Settings come from, lowest first: the config file (`-c FILE`, `-c python:MODULE`, or\n"
       "`./gunicorn.conf.py` when present and no `-c` is given), then `GUNICORN_CMD_ARGS`, then the\n"
       "command line. A `.toml` file is greenfork's several-pool format instead (README).\n"

@@ -81,10 +81,11 @@ def test_file_then_gunicorn_cmd_args_then_command_line(short_tmp):
 def test_config_from_a_python_module(short_tmp):
     (short_tmp / "deploy_pkg").mkdir()
     (short_tmp / "deploy_pkg" / "__init__.py").write_text("")
-    (short_tmp / "deploy_pkg" / "gconf.py").write_text("workers = 4\n")
+    (short_tmp / "deploy_pkg" / "gconf.py").write_text("print('what a config prints')\nworkers = 4\n")
     r = arbiterd(["-c", "python:deploy_pkg.gconf", "--print-config", "app:app"], cwd=short_tmp)
     assert r.returncode == 0, r.stderr
     assert settings_of(r.stdout)["workers"] == "4"
+    assert "what a config prints" in r.stderr  # stdout carries the helper's JSON only
 
 
 def test_broken_file_shows_its_traceback_and_starts_nothing(short_tmp):

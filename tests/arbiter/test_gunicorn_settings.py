@@ -132,9 +132,13 @@ def test_setting_as_flag_and_as_config_file_name(short_tmp, name, flags, default
         expect(result, name, f"config file {name} = {py}")
 
 
-def test_a_refused_setting_at_gunicorns_default_in_a_file_asks_for_nothing(short_tmp):
+def test_a_refused_setting_at_gunicorns_default_asks_for_nothing(short_tmp):
     conf = short_tmp / "gunicorn.conf.py"
     conf.write_text('http_protocols = "h1"\nproxy_protocol = "off"\ninitgroups = False\n'
                     'suppress_ragged_eofs = True\nworkers = 2\n')
     result = arbiterd(["-c", str(conf), "--check-config", "app:app"], cwd=short_tmp)
     assert (result.returncode, result.stdout.strip()) == (0, "config OK: 1 pool"), result.stderr
+    result = arbiterd(["--http-protocols", "h1", "--header-map=drop", "--check-config", "app:app"], cwd=short_tmp)
+    assert (result.returncode, result.stdout.strip()) == (0, "config OK: 1 pool"), result.stderr
+    result = arbiterd(["--header-map", "refuse", "--check-config", "app:app"], cwd=short_tmp)
+    assert result.returncode == 2 and "--header-map (header_map): not configurable yet" in result.stderr
