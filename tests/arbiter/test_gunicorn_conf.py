@@ -205,6 +205,9 @@ def test_hup_rereads_gunicorn_conf_py_and_keeps_running_on_a_broken_edit(short_t
     write("workers = 1")
     argv = [binary("arbiterd"), "--control-socket", str(short_tmp / "ctl.sock"), "--", PYTHON, TESTWORKER]
     with Spawned(argv, cwd=str(short_tmp), env=clean_env(), logdir=short_tmp / "logs") as arb:
+        # Until the helper has exec'd, its cmdline is arbiterd's: wait for
+        # arbiterd to serve (its signal handling is up by then).
+        wait_until(lambda: http_get(port).status == 200, timeout=30)
         wait_workers(arb, 1)
         write("workers = 1 + 1")
         arb.signal(signal.SIGHUP)
