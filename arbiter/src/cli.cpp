@@ -16,6 +16,7 @@
 #include "cli_options.hpp"
 #include "config_file.hpp"
 #include "greenfork/arbiter/config_loader.hpp"
+#include "greenfork/arbiter/settings.hpp"
 #include "greenfork/worker_settings.hpp"
 
 namespace greenfork::arbiter {
@@ -258,7 +259,20 @@ struct Resolved {
   std::string python_file;    // settings came from this gunicorn.conf.py
   bool default_file = false;  // ./gunicorn.conf.py, read because no -c
   detail::Layer merged;
+  // Setting name -> where its value came from, when not the command line.
+  std::map<std::string, std::string> origin;
 };
+
+// A value the one parser refuses, named with the file or GUNICORN_CMD_ARGS
+// it came from: "gunicorn.conf.py: --workers: Value 0 not in range ...".
+Status with_origin(const Resolved& r, const Status& s) {
+  for (const auto& [name, where] : r.origin) {
+    const settings::Setting* setting = settings::by_name(name);
+    const std::string flag = setting != nullptr ? settings::long_flag(*setting) : "";
+    if (!flag.empty() && s.message().find(flag) != std::string::npos) return Status::error(where + ": " + s.message());
+  }
+  return s;
+}
 
 StatusOr<Resolved> resolve(const std::vector<std::string>& args) {
   Resolved r;
@@ -301,6 +315,9 @@ StatusOr<Resolved> resolve(const std::vector<std::string>& args) {
     merged = std::move(*file);
     r.python_file = location;
   }
+  for (const auto& entry : merged.values) r.origin[entry.first] = location;
+  for (const auto& entry : env.values) r.origin[entry.first] = "GUNICORN_CMD_ARGS";
+  for (const auto& entry : cmd->values) r.origin.erase(entry.first);
   detail::override_with(merged, env);
   detail::override_with(merged, *cmd);
   merged.positionals = cmd->positionals;
@@ -337,7 +354,7 @@ StatusOr<Config> config_from_args(const std::vector<std::string>& args) {
   auto r = resolve(args);
   if (!r.ok()) return r.status();
   auto o = detail::parse_cli_options(r->args);
-  if (!o.ok()) return o.status();
+  if (!o.ok()) return with_origin(*r, o.status());
   if (o->action != CliOptions::Action::kRun) return Status::error("no configuration in --help/--version");
   return config_of(*r, *o);
 }
@@ -353,7 +370,7 @@ CliOutcome parse_cli(int argc, char** argv) {
   auto r = resolve(args);
   if (!r.ok()) return fail(r.status().message());
   auto o = detail::parse_cli_options(r->args);
-  if (!o.ok()) return fail(o.status().message());
+  if (!o.ok()) return fail(with_origin(*r, o.status()).message());
   if (o->action == CliOptions::Action::kHelp) {
     std::cout << o->help_text;
     return out;

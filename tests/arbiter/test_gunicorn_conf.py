@@ -103,7 +103,9 @@ def test_broken_file_shows_its_traceback_and_starts_nothing(short_tmp):
         pass  # nothing was bound
     conf.write_text("workers = 'many'\n")
     r = arbiterd(["app:app", "--check-config"], cwd=short_tmp)
-    assert r.returncode == 2 and "--workers" in r.stderr, r.stderr
+    assert r.returncode == 2 and r.stderr.startswith("arbiterd: gunicorn.conf.py: --workers"), r.stderr
+    r = arbiterd(["app:app", "--check-config", "-w", "2"], cwd=short_tmp, GUNICORN_CMD_ARGS="--threads 0")
+    assert r.returncode == 2 and r.stderr.startswith("arbiterd: GUNICORN_CMD_ARGS: --threads"), r.stderr
     conf.write_text("bind = 8000\n")
     r = arbiterd(["app:app", "--check-config"], cwd=short_tmp)
     assert r.returncode == 2
