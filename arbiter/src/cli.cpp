@@ -2,14 +2,21 @@
 // gworker one-liner), or a TOML file with the flags overriding [arbiter].
 #include "greenfork/arbiter/cli.hpp"
 
+#include <grp.h>
+#include <pwd.h>
+
 #include <algorithm>
 #include <cmath>
 #include <iostream>
+#include <cstdlib>
+#include <filesystem>
 #include <map>
 
+#include "cli_layers.hpp"
 #include "cli_options.hpp"
 #include "config_file.hpp"
 #include "greenfork/arbiter/config_loader.hpp"
+#include "greenfork/arbiter/settings.hpp"
 #include "greenfork/worker_settings.hpp"
 
 namespace greenfork::arbiter {
@@ -83,6 +90,10 @@ Status apply_arbiter_flags(const CliOptions& o, Config& c) {
   }
   if (o.was_given("--log-level")) c.log_level = lower(o.log_level);
   if (o.was_given("--backlog")) c.backlog = o.backlog;
+  if (o.was_given("--daemon")) c.daemon = o.daemon;
+  if (o.was_given("--enable-stdio-inheritance")) c.enable_stdio_inheritance = o.stdio_inheritance;
+  if (o.was_given("--capture-output")) c.capture_output = o.capture_output;
+  if (o.was_given("--reuse-port")) c.reuse_port = o.reuse_port;
   if (o.was_given("--umask")) {
     auto m = detail::parse_umask(o.umask);
     if (!m.ok()) return Status::error("--umask: " + m.status().message());
@@ -151,8 +162,20 @@ StatusOr<Config> config_from_flags(const CliOptions& o) {
     }
     pool.env.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
   }
+  // Gunicorn takes a numeric uid/gid too: the workers are started by name.
   pool.user = o.user;
   pool.group = o.group;
+  if (!pool.user.empty() && pool.user.size() < 10 && pool.user.find_first_not_of("0123456789") == std::string::npos) {
+    passwd* pw = ::getpwuid(static_cast<uid_t>(std::stoul(pool.user)));
+    if (pw == nullptr) return Status::error("-u/--user: uid " + pool.user + " has no passwd entry");
+    pool.user = pw->pw_name;
+  }
+  if (!pool.group.empty() && pool.group.size() < 10 &&
+      pool.group.find_first_not_of("0123456789") == std::string::npos) {
+    group* gr = ::getgrgid(static_cast<gid_t>(std::stoul(pool.group)));
+    if (gr == nullptr) return Status::error("-g/--group: gid " + pool.group + " has no group entry");
+    pool.group = gr->gr_name;
+  }
   pool.timeout_seconds = o.timeout;
   pool.graceful_timeout_seconds = o.graceful_timeout;
   pool.boot_timeout_seconds = o.boot_timeout;
@@ -200,13 +223,16 @@ std::vector<std::string> absolute_args(std::vector<std::string> args) {
   for (std::size_t i = 0; i < args.size() && args[i] != "--"; ++i) {
     for (const char* flag : {"-c", "--config", "--chdir"}) {
       const std::string f = flag;
+      auto absolute = [&](const std::string& p) {
+        return p.rfind("python:", 0) == 0 ? p : detail::absolute_path(cwd, p);
+      };
       if (args[i] == f && i + 1 < args.size()) {
-        args[i + 1] = detail::absolute_path(cwd, args[i + 1]);
+        args[i + 1] = absolute(args[i + 1]);
         ++i;
         break;
       }
       if (args[i].rfind(f + "=", 0) == 0) {
-        args[i] = f + "=" + detail::absolute_path(cwd, args[i].substr(f.size() + 1));
+        args[i] = f + "=" + absolute(args[i].substr(f.size() + 1));
         break;
       }
     }
@@ -214,24 +240,137 @@ std::vector<std::string> absolute_args(std::vector<std::string> args) {
   return args;
 }
 
+bool wants_help_or_version(const std::vector<std::string>& args) {
+  for (const std::string& a : args) {
+    if (a == "--") break;
+    if (a == "-h" || a == "--help" || a == "--help-all" || a == "--version") return true;
+  }
+  return false;
+}
+
+bool is_toml(const std::string& location) {
+  return location.size() >= 5 && location.compare(location.size() - 5, 5, ".toml") == 0;
+}
+
+// The settings of the three layers (cli_layers.hpp), as arguments for the
+// one CLI11 parser.
+struct Resolved {
+  std::vector<std::string> args;
+  std::string python_file;    // settings came from this gunicorn.conf.py
+  bool default_file = false;  // ./gunicorn.conf.py, read because no -c
+  detail::Layer merged;
+  // Setting name -> where its value came from, when not the command line.
+  std::map<std::string, std::string> origin;
+};
+
+// A value the one parser refuses, named with the file or GUNICORN_CMD_ARGS
+// it came from: "gunicorn.conf.py: --workers: Value 0 not in range ...".
+Status with_origin(const Resolved& r, const Status& s) {
+  for (const auto& [name, where] : r.origin) {
+    const settings::Setting* setting = settings::by_name(name);
+    const std::string flag = setting != nullptr ? settings::long_flag(*setting) : "";
+    if (!flag.empty() && s.message().find(flag) != std::string::npos) return Status::error(where + ": " + s.message());
+  }
+  return s;
+}
+
+StatusOr<Resolved> resolve(const std::vector<std::string>& args) {
+  Resolved r;
+  if (wants_help_or_version(args)) {
+    r.args = args;
+    return r;
+  }
+  auto cmd = detail::layer_from_args(args, "");
+  if (!cmd.ok()) return cmd.status();
+  detail::Layer env;
+  if (const char* text = std::getenv("GUNICORN_CMD_ARGS"); text != nullptr) {
+    auto words = detail::shell_split(text);
+    if (!words.ok()) return words.status();
+    auto layer = detail::layer_from_args(*words, "GUNICORN_CMD_ARGS");
+    if (!layer.ok()) return layer.status();
+    if (!layer->unknown.empty()) {
+      return Status::error("GUNICORN_CMD_ARGS: unrecognized option " + layer->unknown.front());
+    }
+    // Gunicorn reads only settings from it: an APP there is ignored.
+    env = std::move(*layer);
+    env.positionals.clear();
+    env.command.clear();
+    env.has_dashdash = false;
+  }
+  std::string location;
+  if (auto it = cmd->values.find("config"); it != cmd->values.end()) {
+    location = it->second.back();
+  } else if (auto e = env.values.find("config"); e != env.values.end()) {
+    location = e->second.back();
+  } else if (std::error_code ec; std::filesystem::is_regular_file("gunicorn.conf.py", ec)) {
+    location = "gunicorn.conf.py";
+    r.default_file = true;
+  }
+  detail::Layer merged;
+  if (!location.empty() && !is_toml(location)) {
+    auto globals = detail::evaluate_python_config(location);
+    if (!globals.ok()) return globals.status();
+    auto file = detail::layer_from_python(*globals, location);
+    if (!file.ok()) return file.status();
+    merged = std::move(*file);
+    r.python_file = location;
+  }
+  for (const auto& entry : merged.values) r.origin[entry.first] = location;
+  for (const auto& entry : env.values) r.origin[entry.first] = "GUNICORN_CMD_ARGS";
+  for (const auto& entry : cmd->values) r.origin.erase(entry.first);
+  detail::override_with(merged, env);
+  detail::override_with(merged, *cmd);
+  merged.positionals = cmd->positionals;
+  merged.command = cmd->command;
+  merged.has_dashdash = cmd->has_dashdash;
+  if (!r.python_file.empty()) {
+    // The file's wsgi_app is the APP when the command line gives none.
+    auto app = merged.values.find("wsgi_app");
+    if (merged.positionals.empty() && !merged.has_dashdash && app != merged.values.end()) {
+      merged.positionals = app->second;
+    }
+    r.args = detail::to_args(merged, {"config"});
+  } else {
+    if (!location.empty()) merged.values["config"] = {location};
+    r.args = detail::to_args(merged);
+  }
+  r.merged = std::move(merged);
+  return r;
+}
+
+StatusOr<Config> config_of(const Resolved& r, const CliOptions& o) {
+  if (r.python_file.empty()) return o.config_file.empty() ? config_from_flags(o) : config_from_file(o);
+  auto c = config_from_flags(o);
+  if (!c.ok()) return c;
+  c->config_file = r.python_file.rfind("python:", 0) == 0
+                       ? r.python_file
+                       : detail::absolute_path(detail::current_directory(), r.python_file);
+  return c;
+}
+
 }  // namespace
 
 StatusOr<Config> config_from_args(const std::vector<std::string>& args) {
-  auto o = detail::parse_cli_options(args);
-  if (!o.ok()) return o.status();
+  auto r = resolve(args);
+  if (!r.ok()) return r.status();
+  auto o = detail::parse_cli_options(r->args);
+  if (!o.ok()) return with_origin(*r, o.status());
   if (o->action != CliOptions::Action::kRun) return Status::error("no configuration in --help/--version");
-  return o->config_file.empty() ? config_from_flags(*o) : config_from_file(*o);
+  return config_of(*r, *o);
 }
 
 CliOutcome parse_cli(int argc, char** argv) {
   CliOutcome out;
   std::vector<std::string> args(argv + 1, argv + argc);
-  auto o = detail::parse_cli_options(args);
-  if (!o.ok()) {
-    std::cerr << "arbiterd: " << o.status().message() << "\n";
+  auto fail = [&out](const std::string& message) {
+    std::cerr << "arbiterd: " << message << "\n";
     out.exit_code = 2;
     return out;
-  }
+  };
+  auto r = resolve(args);
+  if (!r.ok()) return fail(r.status().message());
+  auto o = detail::parse_cli_options(r->args);
+  if (!o.ok()) return fail(with_origin(*r, o.status()).message());
   if (o->action == CliOptions::Action::kHelp) {
     std::cout << o->help_text;
     return out;
@@ -240,10 +379,11 @@ CliOutcome parse_cli(int argc, char** argv) {
     std::cout << kVersionText << "\n";
     return out;
   }
-  auto config = o->config_file.empty() ? config_from_flags(*o) : config_from_file(*o);
-  if (!config.ok()) {
-    std::cerr << "arbiterd: " << config.status().message() << "\n";
-    out.exit_code = 2;
+  auto config = config_of(*r, *o);
+  if (!config.ok()) return fail(config.status().message());
+  if (o->print_config) {
+    std::cout << (o->config_file.empty() ? detail::print_config_text(r->merged)
+                                         : detail::print_toml_config(*config));
     return out;
   }
   if (o->check_config) {
@@ -253,6 +393,7 @@ CliOutcome parse_cli(int argc, char** argv) {
   }
   out.run = true;
   out.config = std::move(*config);
+  if (r->default_file) args.insert(args.begin(), {"-c", "gunicorn.conf.py"});
   out.args = absolute_args(std::move(args));
   return out;
 }

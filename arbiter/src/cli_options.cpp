@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <memory>
 
+#include "greenfork/arbiter/settings.hpp"
 #include "greenfork/contract.hpp"
 #include "greenfork/worker_settings.hpp"
 
@@ -28,7 +29,7 @@ CLI::Validator worker_range(const worker_settings::NumericRange& r) {
 // A flag arbiterd forwards to gworker. value empty: a switch (--reload).
 struct WorkerFlag {
   const char* names;
-  const char* long_name;
+  std::string long_name;
   const char* help;
   bool takes_value;
   const CLI::Validator* check;
@@ -41,7 +42,16 @@ const char* const kDescription =
     "arbiterd: a pre-fork supervisor for any worker executable (Gunicorn's arbiter).\n"
     "  arbiterd [OPTIONS] -- COMMAND [ARGS...]   run COMMAND in -w copies on the -b sockets\n"
     "  arbiterd [OPTIONS] APP                    run gworker APP (module:variable), Gunicorn-style\n"
-    "  arbiterd -c FILE.toml                     several pools from a TOML file";
+    "  arbiterd [-c gunicorn.conf.py] [OPTIONS] APP   settings from a Gunicorn config file\n"
+    "  arbiterd -c FILE.toml                     several pools from a TOML file\n"
+    "Settings: the config file (default ./gunicorn.conf.py), then $GUNICORN_CMD_ARGS, then the\n"
+    "command line; docs/gunicorn-settings.md lists every Gunicorn setting.";
+
+// A setting's flags as the settings table declares them ("-w,--workers").
+std::string flags(const char* name) {
+  const settings::Setting* s = settings::by_name(name);
+  return s != nullptr ? s->flags : std::string("--") + name;
+}
 
 }  // namespace
 
@@ -77,90 +87,95 @@ StatusOr<CliOptions> parse_cli_options(const std::vector<std::string>& all_args)
   app.get_formatter()->column_width(34);
 
   app.add_option("APP", o.app, "WSGI app for gworker, e.g. myproject.wsgi:application");
-  app.add_option("-c,--config", o.config_file, "TOML config file with [arbiter] and [pools.NAME]");
-  app.add_flag("--check-config", o.check_config, "validate the configuration and exit");
+  app.add_option(flags("config"), o.config_file, "gunicorn.conf.py, python:MODULE, or FILE.toml with [pools.NAME]");
+  app.add_flag(flags("check_config"), o.check_config, "validate the configuration and exit");
+  app.add_flag(flags("print_config"), o.print_config, "print the effective settings (name = value) and exit");
+  app.add_flag(flags("daemon"), o.daemon, "detach from the terminal and run in the background");
+  app.add_flag(flags("enable_stdio_inheritance"), o.stdio_inheritance, "with -D, keep stdout and stderr");
+  app.add_flag(flags("capture_output"), o.capture_output, "workers' stdout/stderr into the --error-logfile file");
+  app.add_flag(flags("reuse_port"), o.reuse_port, "set SO_REUSEPORT on the listening sockets");
+  app.add_flag(flags("preload_app"), o.preload, "accepted, no effect: each gworker loads the app itself");
+  app.add_option(flags("proxy_allow_ips"), o.proxy_allow_from, "accepted; needs --proxy-protocol (not supported yet)");
+  app.add_option(flags("reload_engine"), o.reload_engine, "auto, poll or inotify")
+      ->check(CLI::IsMember({"auto", "poll", "inotify"}));
 
-  app.add_option("-w,--workers", o.workers, "worker processes (default 1 or $WEB_CONCURRENCY)")
+  app.add_option(flags("workers"), o.workers, "worker processes (default 1 or $WEB_CONCURRENCY)")
                       ->check(CLI::Range(1u, 100000u));
-  app.add_option("-b,--bind", o.binds, "HOST:PORT, [V6]:PORT, unix:/PATH or fd://N (repeatable)")
+  app.add_option(flags("bind"), o.binds, "HOST:PORT, [V6]:PORT, unix:/PATH or fd://N (repeatable)")
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
       ->allow_extra_args(false);
-  app.add_option("--backlog", o.backlog, "listen backlog (2048)")->check(CLI::Range(1, 65535));
-  app.add_option("--umask", o.umask, "umask for unix socket files (octal, e.g. 007)");
-  app.add_option("--pid", o.pid_file, "write arbiterd's pid to FILE");
-  app.add_option("--chdir", o.chdir, "change to DIR before starting workers");
-  app.add_option("-e,--env", o.env, "K=V in the workers' environment (repeatable)")
+  app.add_option(flags("backlog"), o.backlog, "listen backlog (2048)")->check(CLI::Range(1, 65535));
+  app.add_option(flags("umask"), o.umask, "umask for unix socket files (octal, e.g. 007)");
+  app.add_option(flags("pidfile"), o.pid_file, "write arbiterd's pid to FILE");
+  app.add_option(flags("chdir"), o.chdir, "change to DIR before starting workers");
+  app.add_option(flags("raw_env"), o.env, "K=V in the workers' environment (repeatable)")
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
       ->allow_extra_args(false);
-  app.add_option("-u,--user", o.user, "run workers as USER (when root)");
-  app.add_option("-g,--group", o.group, "run workers as GROUP (when root)");
-  app.add_option("--graceful-timeout", o.graceful_timeout, "seconds a stopping worker gets (30)")
+  app.add_option(flags("user"), o.user, "run workers as USER (when root)");
+  app.add_option(flags("group"), o.group, "run workers as GROUP (when root)");
+  app.add_option(flags("graceful_timeout"), o.graceful_timeout, "seconds a stopping worker gets (30)")
       ->check(CLI::NonNegativeNumber);
-  app.add_option("-t,--timeout", o.timeout, "heartbeat silence that means hung, seconds (30)")
+  app.add_option(flags("timeout"), o.timeout, "heartbeat silence that means hung, seconds (30)")
       ->check(CLI::PositiveNumber);
-  app.add_option("--boot-timeout", o.boot_timeout, "seconds from spawn to READY (60)")
+  app.add_option(flags("boot_timeout"), o.boot_timeout, "seconds from spawn to READY (60)")
       ->check(CLI::PositiveNumber);
-  app.add_option("--heartbeat", o.heartbeat, "auto, grpc, notify or none (auto)")
+  app.add_option(flags("heartbeat"), o.heartbeat, "auto, grpc, notify or none (auto)")
       ->check(CLI::IsMember({"auto", "grpc", "notify", "none"}));
-  app.add_option("--max-request-age", o.max_request_age, "kill a worker whose request runs longer, seconds (0: off)")
+  app.add_option(flags("max_request_age"), o.max_request_age, "kill a worker whose request runs longer, seconds (0: off)")
       ->check(CLI::NonNegativeNumber);
-  app.add_option("--max-surge", o.max_surge, "reload: extra workers at once (1)");
-  app.add_option("--max-unavailable", o.max_unavailable, "reload: workers below the count at once (0)");
-  app.add_option("--log-level", o.log_level, "debug, info, warning, error, critical (info)")
+  app.add_option(flags("max_surge"), o.max_surge, "reload: extra workers at once (1)");
+  app.add_option(flags("max_unavailable"), o.max_unavailable, "reload: workers below the count at once (0)");
+  app.add_option(flags("loglevel"), o.log_level, "debug, info, warning, error, critical (info)")
       ->check(CLI::IsMember({"trace", "debug", "info", "warning", "error", "critical"}, CLI::ignore_case));
-  app.add_option("--error-logfile", o.error_logfile, "error log FILE, '-' for stderr (default)");
-  app.add_option("-n,--name", o.name, "process title: arbiterd: master [NAME]");
-  app.add_option("--control-socket", o.control_socket, "unix path of the gRPC control socket");
-  app.add_option("--control-bind", o.control_bind, "HOST:PORT for a TCP control socket (needs a token)");
-  app.add_option("--control-token-file", o.control_token_file, "bearer token for --control-bind");
+  app.add_option(flags("errorlog"), o.error_logfile, "error log FILE, '-' for stderr (default)");
+  app.add_option(flags("proc_name"), o.name, "process title: arbiterd: master [NAME]");
+  app.add_option(flags("control_socket"), o.control_socket, "unix path of the gRPC control socket");
+  app.add_option(flags("control_bind"), o.control_bind, "HOST:PORT for a TCP control socket (needs a token)");
+  app.add_option(flags("control_token_file"), o.control_token_file, "bearer token for --control-bind");
 
-  std::vector<std::unique_ptr<WorkerFlag>> flags;
-  auto worker = [&](const char* names, const char* long_name, const char* help, bool value,
-                    const CLI::Validator* check) {
-    flags.push_back(std::make_unique<WorkerFlag>(WorkerFlag{names, long_name, help, value, check, {}, false, nullptr}));
-    WorkerFlag& f = *flags.back();
+  // gworker's flags: names, kind and range from the settings table.
+  std::vector<std::unique_ptr<WorkerFlag>> worker_flags;
+  std::vector<std::unique_ptr<CLI::Validator>> ranges;
+  auto worker = [&](const char* name, const char* help, const CLI::Validator* check) {
+    const settings::Setting& s = *settings::by_name(name);
+    const bool value = s.type != settings::Type::kBool;
+    worker_flags.push_back(std::make_unique<WorkerFlag>(
+        WorkerFlag{s.flags, settings::long_flag(s), help, value, check, {}, false, nullptr}));
+    WorkerFlag& f = *worker_flags.back();
     std::string text = std::string("gworker: ") + help;
     if (value) {
-      f.option = app.add_option(names, f.value, text);
+      f.option = app.add_option(f.names, f.value, text);
       if (check != nullptr) f.option->check(*check);
+      if (s.range != nullptr) {
+        ranges.push_back(std::make_unique<CLI::Validator>(worker_range(*s.range)));
+        f.option->check(*ranges.back());
+      }
     } else {
-      f.option = app.add_flag(names, f.on, text);
+      f.option = app.add_flag(f.names, f.on, text);
     }
     f.option->group("gworker options (with APP)");
   };
-  namespace ws = worker_settings;
-  const CLI::Validator worker_class = CLI::IsMember(ws::choices(ws::kWorkerClasses));
-  const CLI::Validator threads = worker_range(ws::kThreads), keep_alive = worker_range(ws::kKeepAlive),
-                       max_requests = worker_range(ws::kMaxRequests),
-                       jitter = worker_range(ws::kMaxRequestsJitter),
-                       request_line = worker_range(ws::kLimitRequestLine),
-                       request_fields = worker_range(ws::kLimitRequestFields),
-                       field_size = worker_range(ws::kLimitRequestFieldSize),
-                       connections = worker_range(ws::kWorkerConnections),
-                       header_timeout = worker_range(ws::kHeaderTimeout),
-                       body_timeout = worker_range(ws::kBodyTimeout),
-                       write_timeout = worker_range(ws::kWriteTimeout),
-                       body_buffer = worker_range(ws::kBodyBufferSize);
-  worker("-k,--worker-class", "--worker-class", "sync or gthread", true, &worker_class);
-  worker("--threads", "--threads", "app threads per worker", true, &threads);
-  worker("--keep-alive", "--keep-alive", "seconds an idle keep-alive connection stays", true, &keep_alive);
-  worker("--max-requests", "--max-requests", "restart a worker after N requests", true, &max_requests);
-  worker("--max-requests-jitter", "--max-requests-jitter", "random extra to --max-requests", true, &jitter);
-  worker("--access-logfile", "--access-logfile", "access log FILE ('-': stdout)", true, nullptr);
-  worker("--access-logformat", "--access-logformat", "Gunicorn access log format", true, nullptr);
-  worker("--pythonpath", "--pythonpath", "comma-separated dirs added to sys.path", true, nullptr);
-  worker("--forwarded-allow-ips", "--forwarded-allow-ips", "proxies trusted for X-Forwarded-*", true, nullptr);
-  worker("--limit-request-line", "--limit-request-line", "max request line bytes (4094)", true, &request_line);
-  worker("--limit-request-fields", "--limit-request-fields", "max header fields (100)", true, &request_fields);
-  worker("--limit-request-field_size,--limit-request-field-size", "--limit-request-field_size", "max header field bytes (8190)", true, &field_size);
-  worker("--worker-connections", "--worker-connections", "max connections per worker", true, &connections);
-  worker("--header-timeout", "--header-timeout", "seconds to receive a whole request head (10)", true, &header_timeout);
-  worker("--body-timeout", "--body-timeout", "idle seconds allowed while reading a body (30)", true, &body_timeout);
-  worker("--write-timeout", "--write-timeout", "idle seconds allowed while writing (30)", true, &write_timeout);
-  worker("--no-request-buffering", "--no-request-buffering", "hand requests to the app before their body is read", false, nullptr);
-  worker("--body-buffer-size", "--body-buffer-size", "request body bytes kept in memory before a temporary file (1048576)", true, &body_buffer);
-  worker("--worker-tmp-dir", "--worker-tmp-dir", "directory for request body temporary files", true, nullptr);
-  worker("--reload", "--reload", "restart workers when app source changes (development)", false, nullptr);
+  const CLI::Validator worker_class = CLI::IsMember(worker_settings::choices(worker_settings::kWorkerClasses));
+  worker("worker_class", "sync or gthread", &worker_class);
+  worker("threads", "app threads per worker", nullptr);
+  worker("keepalive", "seconds an idle keep-alive connection stays", nullptr);
+  worker("max_requests", "restart a worker after N requests", nullptr);
+  worker("max_requests_jitter", "random extra to --max-requests", nullptr);
+  worker("accesslog", "access log FILE ('-': stdout)", nullptr);
+  worker("access_log_format", "Gunicorn access log format", nullptr);
+  worker("pythonpath", "comma-separated dirs added to sys.path", nullptr);
+  worker("forwarded_allow_ips", "proxies trusted for X-Forwarded-*", nullptr);
+  worker("limit_request_line", "max request line bytes (4094)", nullptr);
+  worker("limit_request_fields", "max header fields (100)", nullptr);
+  worker("limit_request_field_size", "max header field bytes (8190)", nullptr);
+  worker("worker_connections", "max connections per worker", nullptr);
+  worker("header_timeout", "seconds to receive a whole request head (10)", nullptr);
+  worker("body_timeout", "idle seconds allowed while reading a body (30)", nullptr);
+  worker("write_timeout", "idle seconds allowed while writing (30)", nullptr);
+  worker("no_request_buffering", "hand requests to the app before their body is read", nullptr);
+  worker("body_buffer_size", "request body bytes kept in memory before a temporary file (1048576)", nullptr);
+  worker("worker_tmp_dir", "directory for request body temporary files ($TMPDIR or /tmp)", nullptr);
+  worker("reload", "restart workers when app source changes (development)", nullptr);
 
   std::vector<std::string> reversed(args.rbegin(), args.rend());
   try {
@@ -186,7 +201,7 @@ StatusOr<CliOptions> parse_cli_options(const std::vector<std::string>& all_args)
   for (CLI::Option* opt : app.get_options()) {
     if (opt->count() > 0 && !opt->get_lnames().empty()) o.given.push_back("--" + opt->get_lnames().front());
   }
-  for (const auto& f : flags) {
+  for (const auto& f : worker_flags) {
     if (f->option->count() == 0) continue;
     o.worker_flags_given.push_back(f->long_name);
     o.worker_args.push_back(f->long_name);

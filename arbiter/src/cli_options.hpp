@@ -19,12 +19,17 @@ struct CliOptions {
   std::vector<std::string> command;  // after "--"
   std::string config_file;
   bool check_config = false;
+  bool print_config = false;
 
   // Arbiter-wide; `given` lists the flags the user gave (their long names),
   // so a config file's values are only overridden by those.
   std::string name, pid_file, chdir, error_logfile, log_level, umask;
   std::string control_socket, control_bind, control_token_file;
   int backlog = 2048;
+  bool daemon = false, stdio_inheritance = false, capture_output = false, reuse_port = false;
+  // Accepted and checked, with no effect here (settings.hpp says why).
+  bool preload = false;
+  std::string worker_tmp_dir, proxy_allow_from, reload_engine;
 
   // Pool.
   unsigned workers = 1;

@@ -35,6 +35,9 @@ std::string current_directory();
 // An `app = ...` pool: command = [gworker, APP, worker_args...].
 std::vector<std::string> gworker_command(const std::string& app,
                                          const std::vector<std::string>& worker_args);
+// --print-config of a TOML file: "pools.web.workers = 3" lines, sorted.
+std::string print_toml_config(const Config& config);
+
 // Gunicorn's default bind for app pools, unless systemd passed sockets.
 std::vector<std::string> default_app_binds();
 

@@ -102,7 +102,7 @@ struct Inherited {
 };
 
 StatusOr<ListenerSet::Listener> open_one(const ListenAddress& a, Inherited& in, int backlog,
-                                         mode_t socket_umask, bool* adopted) {
+                                         mode_t socket_umask, bool* adopted, bool reuse_port = false) {
   const std::string spec = a.to_string();
   *adopted = true;
   for (InheritedFd& f : in.upgrade) {
@@ -134,7 +134,7 @@ StatusOr<ListenerSet::Listener> open_one(const ListenAddress& a, Inherited& in, 
     }
   }
   *adopted = false;
-  auto fd = bind_listener(a, backlog, socket_umask);
+  auto fd = bind_listener(a, backlog, socket_umask, reuse_port);
   if (!fd.ok()) return fd.status();
   ListenerSet::Listener l;
   l.spec = spec;
@@ -165,7 +165,7 @@ std::vector<std::string> systemd_listen_specs() {
 }
 
 StatusOr<ListenerSet> ListenerSet::open(const std::vector<std::string>& specs, int backlog,
-                                        mode_t socket_umask) {
+                                        mode_t socket_umask, bool reuse_port) {
   Inherited in;
   ListenerSet set;
   Status failed;
@@ -178,7 +178,7 @@ StatusOr<ListenerSet> ListenerSet::open(const std::vector<std::string>& specs, i
     }
     if (set.find(a->to_string()) != nullptr) continue;
     bool adopted = false;
-    auto l = open_one(*a, in, backlog, socket_umask, &adopted);
+    auto l = open_one(*a, in, backlog, socket_umask, &adopted, reuse_port);
     if (!l.ok()) {
       failed = l.status();
       break;

@@ -1,4 +1,5 @@
 // arbiterd: parse the command line, open the listeners, run the Arbiter.
+#include <fcntl.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -92,6 +93,37 @@ std::string raise_fd_limit() {
   return "file descriptor limit raised from " + std::to_string(old) + " to " + std::to_string(limit.rlim_cur);
 }
 
+// Gunicorn's -D (util.daemonize): fork, new session, fork again, so the
+// master is no session leader and the shell gets its prompt back; stdin
+// from /dev/null, and stdout/stderr too unless -R keeps them.
+void daemonize(bool keep_stdio) {
+  if (pid_t pid = ::fork(); pid != 0) ::_exit(pid < 0 ? 1 : 0);
+  ::setsid();
+  if (pid_t pid = ::fork(); pid != 0) ::_exit(pid < 0 ? 1 : 0);
+  int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+  if (null < 0) return;
+  ::dup2(null, 0);
+  if (!keep_stdio) {
+    ::dup2(null, 1);
+    ::dup2(null, 2);
+  }
+  if (null > 2) ::close(null);
+}
+
+// --capture-output: stdout and stderr into the error log file, for arbiterd
+// and every worker it forks (they inherit fds 1 and 2). Again on USR1.
+void capture_output(const Config& config) {
+  if (!config.capture_output || config.error_logfile == "-") return;
+  int fd = ::open(config.error_logfile.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    spdlog::error("--capture-output: {}", Status::from_errno(config.error_logfile).message());
+    return;
+  }
+  ::dup2(fd, 1);
+  ::dup2(fd, 2);
+  ::close(fd);
+}
+
 int fail(const std::string& message) {
   spdlog::critical("{}", message);
   return 1;
@@ -118,16 +150,20 @@ int main(int argc, char** argv) {
   // hard limit allows (the default soft limit, 1024, is select()'s).
   const std::string fd_limit = raise_fd_limit();
   Config config = std::move(cli.config);
+  // A master re-executed by USR2 is already detached (Gunicorn's daemonize
+  // also skips a re-exec): forking again would lose the old master's child.
+  if (config.daemon && upgrade_parent == 0) daemonize(config.enable_stdio_inheritance);
 
   if (Status s = setup_log(config.error_logfile, config.log_level); !s.ok()) {
     std::cerr << "arbiterd: " << s.message() << "\n";
     return 1;
   }
+  capture_output(config);
   std::vector<std::string> all_binds;
   for (const auto& pool : config.pools) {
     all_binds.insert(all_binds.end(), pool.binds.begin(), pool.binds.end());
   }
-  StatusOr<ListenerSet> listeners = ListenerSet::open(all_binds, config.backlog, config.umask);
+  StatusOr<ListenerSet> listeners = ListenerSet::open(all_binds, config.backlog, config.umask, config.reuse_port);
   if (!listeners.ok()) return fail(listeners.status().message());
   if (!fd_limit.empty()) spdlog::info("{}", fd_limit);
   for (const auto& l : listeners->all()) spdlog::info("Listening at: {} (fd {})", l.spec, l.fd);
@@ -161,7 +197,10 @@ int main(int argc, char** argv) {
   if (!config.config_file.empty()) {
     options.reload_config = [args] { return config_from_args(args); };
   }
-  options.reopen_logs = [] { reopen_log(); };
+  options.reopen_logs = [config] {
+    reopen_log();
+    capture_output(config);
+  };
   options.self_exe = exe;
   options.self_argv = original_argv;
   options.self_cwd = start_cwd;

@@ -153,7 +153,7 @@ StatusOr<int> bind_unix(const ListenAddress& a, int backlog, mode_t socket_umask
   return fd;
 }
 
-StatusOr<int> bind_tcp(const ListenAddress& a, int backlog) {
+StatusOr<int> bind_tcp(const ListenAddress& a, int backlog, bool reuse_port) {
   addrinfo hints{};
   hints.ai_family = a.ipv6 ? AF_INET6 : AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
@@ -174,6 +174,7 @@ StatusOr<int> bind_tcp(const ListenAddress& a, int backlog) {
   }
   int one = 1;
   ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (reuse_port) ::setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
   if (ai->ai_family == AF_INET6) ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
   int rc = ::bind(fd, ai->ai_addr, ai->ai_addrlen);
   int err = errno;
@@ -264,12 +265,12 @@ StatusOr<ListenAddress> parse_listen_address(const std::string& text) {
   return parse_tcp(text, rest);
 }
 
-StatusOr<int> bind_listener(const ListenAddress& address, int backlog, mode_t socket_umask) {
+StatusOr<int> bind_listener(const ListenAddress& address, int backlog, mode_t socket_umask, bool reuse_port) {
   switch (address.kind) {
     case ListenAddress::kUnix:
       return bind_unix(address, backlog, socket_umask);
     case ListenAddress::kTcp:
-      return bind_tcp(address, backlog);
+      return bind_tcp(address, backlog, reuse_port);
     case ListenAddress::kFd:
       break;
   }

@@ -43,8 +43,10 @@ std::string not_one_of(const std::string& value, const char* const (&names)[N]) 
 
 }  // namespace
 
+std::string range_text(const NumericRange& r) { return number_text(r.min) + " to " + number_text(r.max); }
+
 std::string out_of_range(const NumericRange& r, const std::string& s) {
-  const std::string range = "(" + number_text(r.min) + " to " + number_text(r.max) + ")";
+  const std::string range = "(" + range_text(r) + ")";
   const bool digits = !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
   if (r.whole && !digits) return "'" + s + "' is not a whole number " + range;
   errno = 0;

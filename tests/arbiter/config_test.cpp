@@ -181,8 +181,9 @@ TEST(CommandLine, Mistakes) {
             std::string::npos);
   EXPECT_NE(from_args({"-k", "eventlet", "app:app"}).status().message().find("--worker-class"),
             std::string::npos);
-  EXPECT_EQ(from_args({"-c", "x.py"}).status().message(),
-            "greenfork reads TOML config files, not Python: x.py (see examples/mixed.toml)");
+  // A Python config file is evaluated (its traceback goes to stderr).
+  EXPECT_EQ(from_args({"-c", "/nonexistent/x.py"}).status().message(),
+            "config file /nonexistent/x.py failed (its traceback is above)");
 }
 
 TEST(CommandLine, OneLinerRunsGworkerWithWorkerFlags) {
@@ -309,6 +310,54 @@ TEST_F(ConfigFile, FlagsOverrideArbiterKeysOnly) {
             "--workers sets a pool's value: with -c put it in a [pools.NAME] table of " + path);
   EXPECT_EQ(from_args({"-c", path, "--chdir", dir_ + "/missing"}).status().message(),
             "--chdir: " + dir_ + "/missing: no such directory");
+}
+
+}  // namespace
+}  // namespace greenfork::arbiter
+
+namespace greenfork::arbiter {
+namespace {
+
+// GUNICORN_CMD_ARGS sits between the config file and the command line, and
+// is split as Gunicorn splits it (shlex).
+class GunicornCmdArgs : public ::testing::Test {
+ protected:
+  void TearDown() override { ::unsetenv("GUNICORN_CMD_ARGS"); }
+};
+
+TEST_F(GunicornCmdArgs, CommandLineWinsAndQuotesAreShells) {
+  ::setenv("GUNICORN_CMD_ARGS", "-w 3 --timeout 9 -e 'A=x y' -b 127.0.0.1:1", 1);
+  auto c = config_from_args({"-w", "2", "-b", "127.0.0.1:2", "--", "true"});
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(c->pools.at(0).workers, 2u);
+  EXPECT_EQ(c->pools.at(0).timeout_seconds, 9.0);
+  EXPECT_EQ(c->pools.at(0).binds, std::vector<std::string>{"127.0.0.1:2"});
+  ASSERT_EQ(c->pools.at(0).env.size(), 1u);
+  EXPECT_EQ(c->pools.at(0).env[0].second, "x y");
+}
+
+TEST_F(GunicornCmdArgs, RefusedAndBrokenOnesAreNamed) {
+  ::setenv("GUNICORN_CMD_ARGS", "--keyfile k.pem", 1);
+  EXPECT_EQ(config_from_args({"--", "true"}).status().message(),
+            "GUNICORN_CMD_ARGS: --keyfile (keyfile): TLS is not supported yet: terminate TLS in a reverse proxy "
+            "(see deploy/)");
+  ::setenv("GUNICORN_CMD_ARGS", "--name 'unclosed", 1);
+  EXPECT_EQ(config_from_args({"--", "true"}).status().message(), "GUNICORN_CMD_ARGS: no closing quotation");
+}
+
+TEST(GunicornFlags, RefusedOnesSayWhyAndAliasesWork) {
+  EXPECT_EQ(config_from_args({"--paste", "x.ini"}).status().message(),
+            "--paste (paste): PasteDeploy is not supported yet: give the app as module:variable");
+  EXPECT_EQ(config_from_args({"--spew", "app:app"}).status().message(),
+            "--spew (spew): not supported: trace with a debugger or py-spy instead");
+  auto c = config_from_args({"-m", "0o27", "-p", "/tmp/gf.pid", "--log-file", "/tmp/gf.log", "-w4", "-DR",
+                             "--reuse-port", "--capture-output", "--", "true"});
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(c->umask, 027u);
+  EXPECT_EQ(c->pid_file, "/tmp/gf.pid");
+  EXPECT_EQ(c->error_logfile, "/tmp/gf.log");
+  EXPECT_EQ(c->pools.at(0).workers, 4u);
+  EXPECT_TRUE(c->daemon && c->enable_stdio_inheritance && c->reuse_port && c->capture_output);
 }
 
 }  // namespace

@@ -91,7 +91,7 @@ def test_toml_syntax_error_and_python_config(short_tmp):
     py.write_text("workers = 2\n")
     r = run([binary("arbiterd"), "-c", py])
     assert r.returncode == 2
-    assert "greenfork reads TOML config files, not Python: " in r.stderr
+    assert "nothing to run" in r.stderr
 
 
 def test_check_config_validates_and_starts_nothing(short_tmp):

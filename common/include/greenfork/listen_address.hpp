@@ -59,7 +59,9 @@ StatusOr<ListenAddress> parse_listen_address(const std::string& text);
 // live process listens on is the error "unix:/x: already in use by a running
 // process", and a non-socket file is never removed. kFd addresses are not
 // bound: use adopt_listener. Errors: "bind 127.0.0.1:80: Permission denied".
-StatusOr<int> bind_listener(const ListenAddress& address, int backlog, mode_t socket_umask);
+// reuse_port: SO_REUSEPORT on a TCP socket (Gunicorn's --reuse-port).
+StatusOr<int> bind_listener(const ListenAddress& address, int backlog, mode_t socket_umask,
+                            bool reuse_port = false);
 
 // Checks that fd is an open listening stream socket (for fd://N and
 // systemd's LISTEN_FDS) and returns what it is bound to, as a kTcp or kUnix

@@ -52,6 +52,9 @@ std::vector<std::string> choices(const char* const (&names)[N]) {
 // "'0' is out of range (1 to 1024)".
 std::string out_of_range(const NumericRange& range, const std::string& value);
 
+// "1 to 1024": the accepted range as text (for messages and the docs).
+std::string range_text(const NumericRange& range);
+
 // Checks gworker arguments as a pool's worker_args gives them
 // (["--threads", "4", "--keep-alive=2", "-k", "gthread"]): each numeric
 // option's range and the -k/--log-level choices; other arguments are

@@ -5,6 +5,13 @@
 //        <arbiterd's folder>/gworker APP [worker flags...], default bind
 //        127.0.0.1:8000 (as Gunicorn's)
 //   arbiterd -c FILE.toml [arbiter OPTIONS]     several pools (config_loader.hpp)
+//   arbiterd [-c gunicorn.conf.py] [OPTIONS] APP   Gunicorn's config file
+//
+// Settings come from the config file (-c FILE, -c python:MODULE, or
+// ./gunicorn.conf.py when present and no -c), then GUNICORN_CMD_ARGS, then
+// the command line; a later one replaces a setting of an earlier one. Every
+// flag and file name is in the settings table (settings.hpp): a refused one
+// stops arbiterd with its reason. --print-config prints the result.
 //
 //   int main(int argc, char** argv) {
 //     CliOutcome cli = parse_cli(argc, argv);
@@ -13,7 +20,8 @@
 //   }
 //
 // parse_cli prints --help/--version on stdout and an error as one line on
-// stderr ("arbiterd: <why>", exit 2); --check-config prints
+// stderr ("arbiterd: <why>", exit 2; a Python config's traceback comes
+// before it); --check-config prints
 // "config OK: N pools" (exit 0). With -c, flags given on the command line
 // override the file's [arbiter] keys; pool flags (-w, -b, ...) are an error.
 //

@@ -64,6 +64,10 @@ struct Config {
   std::string log_level = "info";
   int backlog = 2048;
   mode_t umask = 0;
+  bool daemon = false;                    // -D: detach before binding
+  bool enable_stdio_inheritance = false;  // -R: with -D, keep stdout/stderr
+  bool capture_output = false;            // stdout/stderr into error_logfile
+  bool reuse_port = false;                // SO_REUSEPORT on the listeners
   std::string control_socket;      // unix path; empty: the default path
   std::string control_bind;        // optional HOST:PORT
   std::string control_token_file;  // required with control_bind

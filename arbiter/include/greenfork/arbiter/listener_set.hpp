@@ -43,8 +43,9 @@ class ListenerSet {
     ListenAddress address;  // what the socket is bound to (kTcp or kUnix)
   };
 
+  // reuse_port: SO_REUSEPORT on the TCP sockets it binds (--reuse-port).
   static StatusOr<ListenerSet> open(const std::vector<std::string>& specs, int backlog,
-                                    mode_t socket_umask);
+                                    mode_t socket_umask, bool reuse_port = false);
 
   ListenerSet() = default;
   ListenerSet(ListenerSet&& other) noexcept;
