@@ -16,11 +16,11 @@
 #include "greenfork/arbiter/arbiter.hpp"
 #include "greenfork/arbiter/cli.hpp"
 #include "greenfork/arbiter/listener_set.hpp"
-#include "greenfork/arbiter/log_setup.hpp"
 #include "greenfork/arbiter/pid_file.hpp"
 #include "greenfork/arbiter/process_title.hpp"
 #include "greenfork/contract.hpp"
 #include "greenfork/control_address.hpp"
+#include "greenfork/error_log.hpp"
 #ifdef GF_HAVE_CONTROL_SERVER
 #include "greenfork/arbiter/config_loader.hpp"
 #include "greenfork/arbiter/control_server.hpp"
@@ -119,7 +119,7 @@ int main(int argc, char** argv) {
   const std::string fd_limit = raise_fd_limit();
   Config config = std::move(cli.config);
 
-  if (Status s = setup_log(config.error_logfile, config.log_level); !s.ok()) {
+  if (Status s = setup_error_log("arbiterd", config.error_logfile, config.log_level); !s.ok()) {
     std::cerr << "arbiterd: " << s.message() << "\n";
     return 1;
   }
@@ -161,7 +161,9 @@ int main(int argc, char** argv) {
   if (!config.config_file.empty()) {
     options.reload_config = [args] { return config_from_args(args); };
   }
-  options.reopen_logs = [] { reopen_log(); };
+  options.reopen_logs = [] {
+    if (Status s = reopen_error_log(); !s.ok()) spdlog::error("{}", s.message());
+  };
   options.self_exe = exe;
   options.self_argv = original_argv;
   options.self_cwd = start_cwd;
