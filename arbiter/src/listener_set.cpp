@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "greenfork/contract.hpp"
+#include "greenfork/listen_fds.hpp"
 
 namespace greenfork::arbiter {
 namespace {
@@ -22,32 +23,28 @@ struct InheritedFd {
 
 // What systemd passed to this very process, read once: the environment is
 // cleaned by ListenerSet::open, but a config reload still needs the answer.
-const std::vector<InheritedFd>& systemd_fds() {
-  static const std::vector<InheritedFd> fds = [] {
-    std::vector<InheritedFd> out;
-    const char* pid = std::getenv(contract::kListenPid);
-    const char* count = std::getenv(contract::kListenFds);
-    if (pid == nullptr || count == nullptr) return out;
-    char* end = nullptr;
-    long p = std::strtol(pid, &end, 10);
-    if (*end != '\0' || p != static_cast<long>(::getpid())) return out;
-    long n = std::strtol(count, &end, 10);
-    if (*end != '\0' || n <= 0 || n > 1024) return out;
-    std::vector<std::string> names;
-    if (const char* raw = std::getenv(contract::kListenFdNames)) {
-      std::string all = raw;
-      std::size_t start = 0;
-      while (start <= all.size()) {
-        std::size_t colon = std::min(all.find(':', start), all.size());
-        names.push_back(all.substr(start, colon - start));
-        start = colon + 1;
-      }
+// Malformed variables are an error that ListenerSet::open reports.
+struct SystemdFds {
+  Status status;
+  std::vector<InheritedFd> fds;
+};
+
+const SystemdFds& systemd_fds() {
+  static const SystemdFds fds = [] {
+    SystemdFds out;
+    StatusOr<ListenFds> given = read_listen_fds(static_cast<long>(::getpid()));
+    if (!given.ok()) {
+      out.status = given.status();
+      return out;
     }
-    for (long i = 0; i < n; ++i) {
+    if (given->kind != ListenFds::kOurs) return out;
+    for (int i = 0; i < given->count; ++i) {
       InheritedFd f;
-      f.fd = contract::kListenFdsStart + static_cast<int>(i);
-      if (static_cast<std::size_t>(i) < names.size()) f.name = names[static_cast<std::size_t>(i)];
-      out.push_back(f);
+      f.fd = contract::kListenFdsStart + i;
+      if (static_cast<std::size_t>(i) < given->names.size()) {
+        f.name = given->names[static_cast<std::size_t>(i)];
+      }
+      out.fds.push_back(f);
     }
     return out;
   }();
@@ -98,7 +95,7 @@ StatusOr<ListenerSet::Listener> adopt(const std::string& spec, int fd, std::stri
 
 struct Inherited {
   std::vector<InheritedFd> upgrade = upgrade_fds();
-  std::vector<InheritedFd> systemd = systemd_fds();
+  std::vector<InheritedFd> systemd = systemd_fds().fds;
 };
 
 StatusOr<ListenerSet::Listener> open_one(const ListenAddress& a, Inherited& in, int backlog,
@@ -160,12 +157,13 @@ std::string canonical(const std::string& spec) {
 
 std::vector<std::string> systemd_listen_specs() {
   std::vector<std::string> out;
-  for (const InheritedFd& f : systemd_fds()) out.push_back("fd://" + std::to_string(f.fd));
+  for (const InheritedFd& f : systemd_fds().fds) out.push_back("fd://" + std::to_string(f.fd));
   return out;
 }
 
 StatusOr<ListenerSet> ListenerSet::open(const std::vector<std::string>& specs, int backlog,
                                         mode_t socket_umask, bool reuse_port) {
+  if (!systemd_fds().status.ok()) return systemd_fds().status;
   Inherited in;
   ListenerSet set;
   Status failed;

@@ -17,11 +17,11 @@
 #include "greenfork/arbiter/arbiter.hpp"
 #include "greenfork/arbiter/cli.hpp"
 #include "greenfork/arbiter/listener_set.hpp"
-#include "greenfork/arbiter/log_setup.hpp"
 #include "greenfork/arbiter/pid_file.hpp"
 #include "greenfork/arbiter/process_title.hpp"
 #include "greenfork/contract.hpp"
 #include "greenfork/control_address.hpp"
+#include "greenfork/error_log.hpp"
 #ifdef GF_HAVE_CONTROL_SERVER
 #include "greenfork/arbiter/config_loader.hpp"
 #include "greenfork/arbiter/control_server.hpp"
@@ -154,7 +154,7 @@ int main(int argc, char** argv) {
   // also skips a re-exec): forking again would lose the old master's child.
   if (config.daemon && upgrade_parent == 0) daemonize(config.enable_stdio_inheritance);
 
-  if (Status s = setup_log(config.error_logfile, config.log_level); !s.ok()) {
+  if (Status s = setup_error_log("arbiterd", config.error_logfile, config.log_level); !s.ok()) {
     std::cerr << "arbiterd: " << s.message() << "\n";
     return 1;
   }
@@ -198,7 +198,7 @@ int main(int argc, char** argv) {
     options.reload_config = [args] { return config_from_args(args); };
   }
   options.reopen_logs = [config] {
-    reopen_log();
+    if (Status s = reopen_error_log(); !s.ok()) spdlog::error("{}", s.message());
     capture_output(config);
   };
   options.self_exe = exe;

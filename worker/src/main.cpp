@@ -17,8 +17,8 @@
 
 #include "engine/access_log.hpp"
 #include "engine/server.hpp"
-#include "error_log.hpp"
 #include "greenfork/contract.hpp"
+#include "greenfork/error_log.hpp"
 #include "greenfork/sd_notify.hpp"
 #include "greenfork/worker/app.hpp"
 #include "listeners.hpp"
@@ -85,7 +85,7 @@ int main(int argc, char** argv) {
     const size_t eq = kv.find('=');
     setenv(kv.substr(0, eq).c_str(), kv.substr(eq + 1).c_str(), 1);
   }
-  if (greenfork::Status s = gw::setup_error_log(o.error_logfile, o.log_level); !s.ok()) {
+  if (greenfork::Status s = greenfork::setup_error_log("gworker", o.error_logfile, o.log_level); !s.ok()) {
     return fail(greenfork::contract::kExitBootError, s.message());
   }
   if (!o.chdir.empty() && ::chdir(o.chdir.c_str()) != 0) {
@@ -154,7 +154,7 @@ int main(int argc, char** argv) {
   auto reopen_logs = [&server, &access_log] {
     // On the I/O thread: the access log is only written there.
     asio::post(server.io(), [&access_log] {
-      if (greenfork::Status s = gw::reopen_error_log(); !s.ok()) spdlog::error("{}", s.message());
+      if (greenfork::Status s = greenfork::reopen_error_log(); !s.ok()) spdlog::error("{}", s.message());
       if (access_log) {
         if (greenfork::Status s = access_log->reopen(); !s.ok()) spdlog::error("{}", s.message());
       }

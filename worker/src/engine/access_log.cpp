@@ -11,6 +11,7 @@
 #include <memory>
 
 #include "engine/exchange.hpp"
+#include "greenfork/second_text.hpp"
 
 namespace greenfork::worker {
 
@@ -42,17 +43,8 @@ std::string base64_user(std::string_view b64) {
 }
 
 std::string_view clf_time() {
-  thread_local time_t cached = 0;
-  thread_local char text[64];
-  thread_local size_t len = 0;
-  const time_t now = time(nullptr);
-  if (now != cached) {
-    struct tm local;
-    localtime_r(&now, &local);
-    len = strftime(text, sizeof text, "[%d/%b/%Y:%H:%M:%S %z]", &local);
-    cached = now;
-  }
-  return {text, len};
+  thread_local SecondText text(SecondText::Format::kCommonLog);
+  return text.now();
 }
 
 void append_or_dash(std::string& line, std::string_view v) {

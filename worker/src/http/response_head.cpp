@@ -4,6 +4,7 @@
 #include <ctime>
 
 #include "greenfork/http_token.hpp"
+#include "greenfork/second_text.hpp"
 
 namespace greenfork::worker::http {
 
@@ -67,17 +68,8 @@ std::string_view reason_phrase(int status) {
 }
 
 std::string_view http_date() {
-  thread_local time_t cached_second = 0;
-  thread_local char text[40];
-  thread_local size_t len = 0;
-  const time_t now = time(nullptr);
-  if (now != cached_second) {
-    struct tm tm_utc;
-    gmtime_r(&now, &tm_utc);
-    len = strftime(text, sizeof text, "%a, %d %b %Y %H:%M:%S GMT", &tm_utc);
-    cached_second = now;
-  }
-  return {text, len};
+  thread_local SecondText text(SecondText::Format::kHttpDate);
+  return text.now();
 }
 
 bool status_has_no_body(int status) {
