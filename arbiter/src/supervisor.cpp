@@ -23,12 +23,12 @@ constexpr auto kTick = std::chrono::milliseconds(50);
 }  // namespace
 
 Supervisor::Supervisor(asio::io_context& io, ProcessOps& ops, ArbiterOptions options)
-    : io_(io), ops_(ops), options_(std::move(options)), signals_(io), tick_(io) {
-  for (size_t i = 0; i < options_.config.pools.size(); ++i) {
-    PoolSockets sockets = i < options_.sockets.size() ? options_.sockets[i] : PoolSockets{};
-    pools_.push_back(std::make_unique<WorkerPool>(options_.config.pools[i], std::move(sockets)));
-  }
-}
+    : io_(io),
+      ops_(ops),
+      options_(std::move(options)),
+      signals_(io),
+      tick_(io),
+      manager_(ops_, events_, options_) {}
 
 Supervisor::~Supervisor() = default;
 
@@ -48,8 +48,9 @@ bool Supervisor::start() {
     return false;
   }
   notify_.emplace(std::move(*sock));
+  manager_.set_notify_address(notify_->address());
   bool other_users = false;
-  for (const auto& p : pools_) other_users = other_users || !p->config.user.empty();
+  for (const auto& p : manager_.pools()) other_users = other_users || !p->config.user.empty();
   if (::geteuid() == 0 && other_users) {
     // Workers running as other users must reach the socket; the sender
     // pid check and the per-tick budget still guard it.
@@ -62,7 +63,7 @@ bool Supervisor::start() {
   arm_notify();
   spdlog::info("arbiterd {} starting (pid {}){}", ::getpid(), ::getpid(),
                options_.config.name.empty() ? "" : " [" + options_.config.name + "]");
-  for (auto& p : pools_) {
+  for (auto& p : manager_.pools()) {
     std::string cmd;
     for (const auto& a : p->config.command) cmd += (cmd.empty() ? "" : " ") + a;
     std::string binds;
@@ -116,7 +117,7 @@ void Supervisor::handle_chld() { reap_workers(); }
 void Supervisor::handle_hup() { reload_from_signal(); }
 
 void Supervisor::handle_ttin() {
-  for (auto& p : pools_) {
+  for (auto& p : manager_.pools()) {
     if (p->desired + 1 > p->config.max_workers) {
       spdlog::warn("pool [{}]: already at max_workers {}", p->config.name, p->config.max_workers);
       continue;
@@ -126,7 +127,7 @@ void Supervisor::handle_ttin() {
 }
 
 void Supervisor::handle_ttou() {
-  for (auto& p : pools_) {
+  for (auto& p : manager_.pools()) {
     if (p->desired <= 1) {
       spdlog::info("pool [{}]: TTOU ignored, never below 1 worker", p->config.name);
       continue;
@@ -145,13 +146,11 @@ void Supervisor::scale_by_signal(WorkerPool& pool, unsigned target) {
 }
 
 void Supervisor::handle_winch() {
-  for (auto& p : pools_) {
+  for (auto& p : manager_.pools()) {
     if (p->state == PoolState::kFailed) continue;
     p->state = PoolState::kStopped;
     p->state_reason = "stopped by SIGWINCH";
-    for (auto& w : p->workers) {
-      if (is_active(w->state)) stop_worker(*p, *w, true);
-    }
+    manager_.stop_workers(*p);
   }
 }
 
@@ -197,17 +196,17 @@ void Supervisor::read_notify() {
       if (m.ready) upgrade_ready();
       continue;
     }
-    auto [pool, w] = find_worker_by_pid(d->pid);
+    auto [pool, w] = manager_.find_worker(d->pid);
     if (w == nullptr && d->pid > 0) {
       // A process of a worker's group (a wrapper's child) speaks for it.
       pid_t pgid = ::getpgid(d->pid);
-      if (pgid > 0) std::tie(pool, w) = find_worker_by_pid(pgid);
+      if (pgid > 0) std::tie(pool, w) = manager_.find_worker(pgid);
     }
     if (w == nullptr) {
       spdlog::debug("notify from unknown pid {}: {}", d->pid, d->text);
       continue;
     }
-    handle_notify(*pool, *w, m);
+    manager_.apply_notify(*pool, *w, m);
   }
 }
 
@@ -243,62 +242,31 @@ void Supervisor::reap_workers() {
   read_notify();
   while (auto r = ops_.reap()) {
     if (handle_upgrade_exit(r->pid, r->status)) continue;
-    auto [pool, w] = find_worker_by_pid(r->pid);
+    auto [pool, w] = manager_.find_worker(r->pid);
     if (w == nullptr) {
       spdlog::debug("reaped pid {} ({})", r->pid, describe_wait_status(r->status));
       continue;
     }
-    handle_exit(*pool, r->pid, r->status);
+    handle_exit(*pool, *w, r->status);
   }
   if (shutdown_.stopping()) check_stopped();
 }
 
-void Supervisor::handle_exit(WorkerPool& pool, pid_t pid, int status) {
-  std::unique_ptr<Worker> w = pool.remove(pid);
-  // Whatever the worker left in its process group goes with it.
-  (void)ops_.kill_group(pid, SIGKILL);
-  std::string meaning = describe_wait_status(status);
-  bool reload_new = reloads_.is_new(pool, *w);
-  ExitAction action = decide_exit(status, w->state, reload_new);
-  Seconds uptime = now() - w->live.started_at;
-  if (action == ExitAction::kExpected) {
-    spdlog::info("Worker exited (pid: {}) slot {} [{}]: {}", pid, w->slot, pool.config.name, meaning);
-  } else {
-    spdlog::error("Worker exited (pid: {}) slot {} [{}]: {} after {:.1f}s", pid, w->slot,
-                  pool.config.name, meaning, uptime.count());
-  }
-  events_.publish(SupervisorEvent::Kind::kWorkerExited, pool.config.name, w->slot, pid, meaning);
-  // A crashed worker's slot is held for its replacement (manage_pool).
-  if (shutdown_.stopping() || action != ExitAction::kRespawn) {
-    slots_.release(w->slot);
-    pool.slot_backoff.erase(w->slot);
-  }
+void Supervisor::handle_exit(WorkerPool& pool, Worker& w, int status) {
+  bool reload_new = reloads_.is_new(pool, w);
+  PoolManager::Exit exit = manager_.worker_exited(pool, w.pid, status, reload_new, shutdown_.stopping());
   if (shutdown_.stopping()) return;
-  std::string reason = "worker slot " + std::to_string(w->slot) + " pid " + std::to_string(pid) +
-                       " " + meaning;
-  // What the worker said last is why it failed ("Failed to find application ...").
-  if (!w->status_text.empty()) reason = w->status_text + " (" + reason + ")";
-  switch (action) {
-    case ExitAction::kExpected: break;
-    case ExitAction::kRespawn: {
-      ++pool.restarts;
-      Backoff& backoff = pool.backoff_of(w->slot);
-      Seconds delay = backoff.on_crash(uptime, w->live.ready(), now());
-      pool.held.push_back({w->slot, now() + delay});
-      if (delay > Seconds(0)) {
-        spdlog::warn("pool [{}]: slot {} crashed {} time(s) in a row before READY; restarting it in {:.2f}s",
-                     pool.config.name, w->slot, backoff.fast_crashes(), delay.count());
-      }
-      break;
-    }
-    case ExitAction::kFailPool: fail_pool(pool, reason); break;
-    case ExitAction::kRollback: rollback(pool, reason); break;
+  switch (exit.action) {
+    case ExitAction::kExpected:
+    case ExitAction::kRespawn: break;  // manage_pool starts the replacement
+    case ExitAction::kFailPool: fail_pool(pool, exit.reason); break;
+    case ExitAction::kRollback: rollback(pool, exit.reason); break;
   }
 }
 
 void Supervisor::begin_stop(bool graceful, int exit_code) {
   Seconds graceful_wait{0};
-  for (auto& p : pools_) graceful_wait = std::max(graceful_wait, Seconds(p->config.graceful_timeout_seconds));
+  for (auto& p : manager_.pools()) graceful_wait = std::max(graceful_wait, Seconds(p->config.graceful_timeout_seconds));
   Shutdown::Begin begun = shutdown_.begin(graceful, graceful_wait, now());
   if (begun == Shutdown::Begin::kIgnored) return;
   if (begun == Shutdown::Begin::kFirst) {
@@ -313,12 +281,12 @@ void Supervisor::begin_stop(bool graceful, int exit_code) {
     upgrade_.fail_waiters(stopping);
     // Stop accepting at once: the workers close their copies as they
     // drain, and a new client is refused instead of left in the backlog.
-    for (auto& p : pools_) close_listeners(*p, /*for_good=*/true);
+    for (auto& p : manager_.pools()) close_listeners(*p, /*for_good=*/true);
   }
-  for (auto& p : pools_) {
+  for (auto& p : manager_.pools()) {
     for (auto& w : p->workers) {
       if (graceful) {
-        if (is_active(w->state)) stop_worker(*p, *w, true);
+        if (is_active(w->state)) manager_.stop_worker(*p, *w, true);
       } else {
         w->state = WorkerState::kStopping;
         (void)ops_.kill_group(w->pid, SIGQUIT);
@@ -331,12 +299,12 @@ void Supervisor::begin_stop(bool graceful, int exit_code) {
 
 void Supervisor::check_stopped() {
   bool any = false;
-  for (auto& p : pools_) any = any || !p->workers.empty();
+  for (auto& p : manager_.pools()) any = any || !p->workers.empty();
   switch (shutdown_.check(any, now())) {
     case Shutdown::Step::kWait:
     case Shutdown::Step::kDone: return;
     case Shutdown::Step::kKillAll:
-      for (auto& p : pools_) {
+      for (auto& p : manager_.pools()) {
         for (auto& w : p->workers) {
           spdlog::warn("Worker (pid: {}) slot {} still running after the stop timeout: SIGKILL", w->pid, w->slot);
           (void)ops_.kill_group(w->pid, SIGKILL);

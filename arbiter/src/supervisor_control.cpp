@@ -21,7 +21,7 @@ ArbiterSnapshot Supervisor::status() const {
   snap.version = GF_VERSION;
   snap.uptime_seconds = (t - started_at_).count();
   snap.name = options_.config.name;
-  for (const auto& p : pools_) {
+  for (const auto& p : manager_.pools()) {
     PoolSnapshot ps;
     ps.name = p->config.name;
     ps.command = p->config.command;
@@ -60,14 +60,14 @@ void Supervisor::scale(const ScaleCommand& command, std::function<void(Outcome, 
   if (shutdown_.stopping()) return done(Outcome::fail(ErrorCode::kUnavailable, "arbiterd is stopping"), result);
   WorkerPool* pool = nullptr;
   if (command.pool.empty()) {
-    if (pools_.size() != 1) {
+    if (manager_.pools().size() != 1) {
       return done(Outcome::fail(ErrorCode::kInvalidArgument,
-                                "there are " + std::to_string(pools_.size()) + " pools: name one"),
+                                "there are " + std::to_string(manager_.pools().size()) + " pools: name one"),
                   result);
     }
-    pool = pools_.front().get();
+    pool = manager_.pools().front().get();
   } else {
-    pool = find_pool(command.pool);
+    pool = manager_.find_pool(command.pool);
     if (pool == nullptr) {
       return done(Outcome::fail(ErrorCode::kNotFound, "unknown pool '" + command.pool + "'"), result);
     }
@@ -102,9 +102,7 @@ void Supervisor::scale(const ScaleCommand& command, std::function<void(Outcome, 
   } else if (pool->state == PoolState::kRunning && target == 0) {
     pool->state = PoolState::kStopped;
     pool->state_reason = "scaled to 0";
-    for (auto& w : pool->workers) {
-      if (is_active(w->state)) stop_worker(*pool, *w, true);
-    }
+    manager_.stop_workers(*pool);
   }
   spdlog::info("pool [{}]: scaled {} -> {}", pool->config.name, result.previous, result.desired);
   events_.publish(SupervisorEvent::Kind::kPoolScaled, pool->config.name, 0, 0,
@@ -118,8 +116,8 @@ void Supervisor::reload(const std::string& pool_name, bool wait,
                         std::function<void(Outcome, std::vector<std::string>)> done) {
   std::vector<WorkerPool*> targets;
   if (pool_name.empty()) {
-    for (auto& p : pools_) targets.push_back(p.get());
-  } else if (WorkerPool* p = find_pool(pool_name)) {
+    for (auto& p : manager_.pools()) targets.push_back(p.get());
+  } else if (WorkerPool* p = manager_.find_pool(pool_name)) {
     targets.push_back(p);
   } else {
     return done(Outcome::fail(ErrorCode::kNotFound, "unknown pool '" + pool_name + "'"), {});
@@ -175,7 +173,7 @@ Outcome Supervisor::stop(bool graceful) {
 Outcome Supervisor::reopen_logs() {
   if (options_.reopen_logs) options_.reopen_logs();
   spdlog::info("Reopened log files; forwarding USR1 to workers");
-  for (auto& p : pools_) {
+  for (auto& p : manager_.pools()) {
     for (auto& w : p->workers) {
       if (w->commands) w->commands(WorkerCommandKind::kReopenLogs);
       (void)ops_.kill_group(w->pid, SIGUSR1);
@@ -190,8 +188,8 @@ Outcome Supervisor::signal(const std::string& pool_name, const std::string& sign
   if (!signo) return Outcome::fail(ErrorCode::kInvalidArgument, "unknown signal '" + signal_name + "'");
   std::vector<WorkerPool*> targets;
   if (pool_name.empty()) {
-    for (auto& p : pools_) targets.push_back(p.get());
-  } else if (WorkerPool* p = find_pool(pool_name)) {
+    for (auto& p : manager_.pools()) targets.push_back(p.get());
+  } else if (WorkerPool* p = manager_.find_pool(pool_name)) {
     targets.push_back(p);
   } else {
     return Outcome::fail(ErrorCode::kNotFound, "unknown pool '" + pool_name + "'");
@@ -218,7 +216,7 @@ Outcome Supervisor::worker_beat(const HeartbeatReport& report, bool first,
   WorkerPool* pool = nullptr;
   Worker* worker = nullptr;
   if (first || !report.token.empty()) {
-    for (auto& p : pools_) {
+    for (auto& p : manager_.pools()) {
       for (auto& w : p->workers) {
         if (!report.token.empty() && w->token == report.token) {
           pool = p.get();
@@ -233,7 +231,7 @@ Outcome Supervisor::worker_beat(const HeartbeatReport& report, bool first,
                                std::to_string(report.slot));
     }
   } else {
-    for (auto& p : pools_) {
+    for (auto& p : manager_.pools()) {
       if (Worker* w = p->find_slot(report.slot)) {
         pool = p.get();
         worker = w;
@@ -256,7 +254,7 @@ Outcome Supervisor::worker_beat(const HeartbeatReport& report, bool first,
   w.live.oldest_request_seen_at = t;
   if (report.rss_bytes > 0) w.rss_bytes = report.rss_bytes;
   if (!report.status_text.empty()) w.status_text = report.status_text;
-  if (w.state == WorkerState::kStarting) mark_ready(*pool, w);
+  if (w.state == WorkerState::kStarting) manager_.mark_ready(*pool, w);
   if (report.stopping && is_active(w.state)) {
     w.state = WorkerState::kDraining;
     w.kill_at = t + Seconds(pool->config.graceful_timeout_seconds);
@@ -266,7 +264,7 @@ Outcome Supervisor::worker_beat(const HeartbeatReport& report, bool first,
 }
 
 void Supervisor::worker_stream_closed(unsigned slot) {
-  for (auto& p : pools_) {
+  for (auto& p : manager_.pools()) {
     if (Worker* w = p->find_slot(slot)) w->commands = nullptr;
   }
 }

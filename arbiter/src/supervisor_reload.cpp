@@ -16,12 +16,12 @@ void Supervisor::reload_from_signal() {
     }
     fresh = std::move(*loaded);
     for (const auto& pc : fresh->pools) {
-      if (find_pool(pc.name) == nullptr) {
+      if (manager_.find_pool(pc.name) == nullptr) {
         spdlog::warn("reload: new pool [{}] ignored: adding pools needs a restart or upgrade", pc.name);
       }
     }
   }
-  for (auto& p : pools_) {
+  for (auto& p : manager_.pools()) {
     std::optional<PoolConfig> next;
     if (fresh) {
       for (const auto& pc : fresh->pools) {
@@ -74,7 +74,7 @@ void Supervisor::finish_reload(WorkerPool& pool) {
 void Supervisor::rollback(WorkerPool& pool, const std::string& reason) {
   if (!reloads_.reloading(pool)) return;
   for (auto& w : pool.workers) {
-    if (reloads_.is_new(pool, *w) && is_active(w->state)) stop_worker(pool, *w, true);
+    if (reloads_.is_new(pool, *w) && is_active(w->state)) manager_.stop_worker(pool, *w, true);
   }
   reloads_.roll_back(pool);
   pool.state_reason = "reload rolled back: " + reason;

@@ -31,7 +31,7 @@ Outcome Supervisor::start_upgrade() {
   // The new master binds nothing itself: it needs every listener, also
   // those of a failed pool, which it starts afresh.
   std::vector<PoolSockets> sockets;
-  for (auto& p : pools_) {
+  for (auto& p : manager_.pools()) {
     if (Status s = reopen_listeners(*p); !s.ok()) {
       return Outcome::fail(ErrorCode::kUnavailable, "upgrade: pool " + p->config.name + ": " + s.message());
     }
@@ -46,7 +46,7 @@ Outcome Supervisor::start_upgrade() {
     return Outcome::fail(ErrorCode::kInternal, "upgrade: " + pid.status().message());
   }
   Seconds bound{0};
-  for (auto& p : pools_) bound = std::max(bound, Seconds(p->config.boot_timeout_seconds));
+  for (auto& p : manager_.pools()) bound = std::max(bound, Seconds(p->config.boot_timeout_seconds));
   upgrade_.started(*pid, now() + bound + BinaryUpgrade::kSlack);
   spdlog::info("Upgrading: started new master {} (pid {}); waiting for its workers", spec.exec_path, *pid);
   events_.publish(SupervisorEvent::Kind::kArbiterUpgrading, "", 0, *pid, "new master pid " + std::to_string(*pid));
@@ -81,7 +81,7 @@ void Supervisor::check_upgrade_deadline() {
 void Supervisor::fail_upgrade(const std::string& why) {
   spdlog::error("Upgrade failed: {}; this master keeps serving", why);
   auto waiters = upgrade_.end();
-  for (auto& p : pools_) {
+  for (auto& p : manager_.pools()) {
     if (p->state == PoolState::kFailed) close_listeners(*p, /*for_good=*/false);
   }
   if (options_.reclaim_control_socket) options_.reclaim_control_socket();

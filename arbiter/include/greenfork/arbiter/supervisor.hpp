@@ -5,7 +5,10 @@
 //
 // Where each job lives:
 //   supervisor.cpp            loop, one handler per signal, notify socket, reaping, stop
-//   supervisor_workers.cpp    the pool manager: spawn, stop, liveness, bring pools to target
+//   pool_manager.cpp          the pool manager (state: PoolManager): pools, workers, slots;
+//                             spawn, stop, liveness, reap, bring a pool to its target
+//   supervisor_pools.cpp      what the pools' events mean for the master: a failed pool,
+//                             a reload step, scale waiters, the first READY
 //   supervisor_reload.cpp     rolling reload and rollback (state: RollingReload)
 //   supervisor_upgrade.cpp    binary upgrade (state: BinaryUpgrade)
 //   supervisor_listeners.cpp  closing/reopening arbiterd's listener copies
@@ -33,9 +36,9 @@
 #include "greenfork/arbiter/event_feed.hpp"
 #include "greenfork/arbiter/notify_message.hpp"
 #include "greenfork/arbiter/notify_socket.hpp"
+#include "greenfork/arbiter/pool_manager.hpp"
 #include "greenfork/arbiter/rolling_reload.hpp"
 #include "greenfork/arbiter/shutdown.hpp"
-#include "greenfork/arbiter/slot_allocator.hpp"
 #include "greenfork/arbiter/worker_pool.hpp"
 
 namespace greenfork::arbiter {
@@ -100,32 +103,22 @@ class Supervisor final : public ControlTarget {
   void arm_tick();
   void on_tick();
   void reap_workers();
-  void handle_exit(WorkerPool& pool, pid_t pid, int status);
+  void handle_exit(WorkerPool& pool, Worker& w, int status);
   void begin_stop(bool graceful, int exit_code);
   void check_stopped();
   void notify_systemd(const std::string& state);
   MonoTime now() const { return ops_.now(); }
 
-  // supervisor_workers.cpp
+  // supervisor_pools.cpp
   void manage_pools();
   void manage_pool(WorkerPool& pool);
-  // held_slot: a crashed worker's slot, kept for its replacement.
-  bool spawn_worker(WorkerPool& pool, const PoolConfig& config, unsigned generation,
-                    std::optional<unsigned> held_slot = std::nullopt);
-  void release_held_slot(WorkerPool& pool, unsigned slot);
-  void stop_worker(WorkerPool& pool, Worker& w, bool graceful);
-  void kill_for_timeout(WorkerPool& pool, Worker& w, const std::string& why);
-  void mark_ready(WorkerPool& pool, Worker& w);
   void check_liveness();
-  void handle_notify(WorkerPool& pool, Worker& w, const NotifyMessage& m);
   void fail_pool(WorkerPool& pool, const std::string& reason);
   // supervisor_listeners.cpp: a pool that cannot serve refuses connections.
   void close_listeners(WorkerPool& pool, bool for_good);
   Status reopen_listeners(WorkerPool& pool);
   void check_scale_waiters();
   void check_initial_ready();
-  WorkerPool* find_pool(const std::string& name);
-  std::pair<WorkerPool*, Worker*> find_worker_by_pid(pid_t pid);
 
   // supervisor_reload.cpp
   void reload_from_signal();
@@ -144,8 +137,6 @@ class Supervisor final : public ControlTarget {
   asio::io_context& io_;
   ProcessOps& ops_;
   ArbiterOptions options_;
-  std::vector<std::unique_ptr<WorkerPool>> pools_;
-  SlotAllocator slots_;
   std::optional<NotifySocket> notify_;
   std::unique_ptr<asio::posix::stream_descriptor> notify_watch_;
   // Datagrams read per tick (50 ms): a flood of them cannot spend more of
@@ -164,6 +155,7 @@ class Supervisor final : public ControlTarget {
   ArbiterExit exit_;
 
   EventFeed events_;
+  PoolManager manager_;
   std::vector<ScaleWaiter> scale_waiters_;
   RollingReload reloads_;
   BinaryUpgrade upgrade_;
