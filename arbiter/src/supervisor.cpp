@@ -5,7 +5,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <asio/experimental/as_tuple.hpp>
 #include <asio/io_context.hpp>
+#include <asio/use_awaitable.hpp>
 #include <cerrno>
 #include <chrono>
 #include <csignal>
@@ -19,6 +23,7 @@ namespace greenfork::arbiter {
 namespace {
 
 constexpr auto kTick = std::chrono::milliseconds(50);
+constexpr auto kNoThrow = asio::experimental::as_tuple(asio::use_awaitable);
 
 }  // namespace
 
@@ -28,6 +33,7 @@ Supervisor::Supervisor(asio::io_context& io, ProcessOps& ops, ArbiterOptions opt
       options_(std::move(options)),
       signals_(io),
       tick_(io),
+      notify_resume_(io),
       manager_(ops_, events_, options_) {}
 
 Supervisor::~Supervisor() = default;
@@ -40,7 +46,7 @@ ArbiterExit Supervisor::run() {
 
 bool Supervisor::start() {
   started_at_ = now();
-  arm_signals();
+  add_signals();
   auto sock = NotifySocket::open(NotifySocket::default_parent_dir());
   if (!sock.ok()) {
     spdlog::error("{}", sock.status().message());
@@ -60,7 +66,6 @@ bool Supervisor::start() {
   // The descriptor asio watches is a CLOEXEC duplicate: both owners close their own.
   notify_watch_ = std::make_unique<asio::posix::stream_descriptor>(
       io_, ::fcntl(notify_->fd(), F_DUPFD_CLOEXEC, 3));
-  arm_notify();
   spdlog::info("arbiterd {} starting (pid {}){}", ::getpid(), ::getpid(),
                options_.config.name.empty() ? "" : " [" + options_.config.name + "]");
   for (auto& p : manager_.pools()) {
@@ -72,26 +77,28 @@ bool Supervisor::start() {
                  binds.empty() ? "(no sockets)" : binds);
   }
   manage_pools();
-  arm_tick();
+  // The loop's three sources, each a coroutine loop (as gworker's are).
+  asio::co_spawn(io_, signal_loop(), asio::detached);
+  asio::co_spawn(io_, notify_loop(), asio::detached);
+  asio::co_spawn(io_, tick_loop(), asio::detached);
   return true;
 }
 
-void Supervisor::arm_signals() {
+void Supervisor::add_signals() {
   for (int s : {SIGHUP, SIGTTIN, SIGTTOU, SIGTERM, SIGINT, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH,
                 SIGCHLD}) {
     signals_.add(s);
   }
   ::signal(SIGPIPE, SIG_IGN);
-  wait_signal();
 }
 
-void Supervisor::wait_signal() {
+asio::awaitable<void> Supervisor::signal_loop() {
   // The handler asio installs only records the signal; this runs on the loop.
-  signals_.async_wait([this](const std::error_code& ec, int signo) {
-    if (ec) return;
+  while (!shutdown_.finished()) {
+    auto [ec, signo] = co_await signals_.async_wait(kNoThrow);
+    if (ec) co_return;
     on_signal(signo);
-    if (!shutdown_.finished()) wait_signal();
-  });
+  }
 }
 
 void Supervisor::on_signal(int signo) {
@@ -165,24 +172,20 @@ void Supervisor::handle_usr2() {
   if (!o.ok()) spdlog::error("upgrade: {}", o.message);
 }
 
-void Supervisor::arm_notify() {
-  if (notify_budget_ == 0) {
-    // Spent for this tick: the datagrams wait in the socket (a full queue
-    // makes their senders wait), and on_tick() watches again.
-    notify_paused_ = true;
-    return;
+asio::awaitable<void> Supervisor::notify_loop() {
+  while (!shutdown_.finished()) {
+    if (notify_budget_ == 0) {
+      // Spent for this tick: the datagrams wait in the socket (a full queue
+      // makes their senders wait) until on_tick() gives a new budget.
+      notify_resume_.expires_at(asio::steady_timer::time_point::max());
+      (void)co_await notify_resume_.async_wait(kNoThrow);  // cancelled by on_tick()
+      continue;
+    }
+    auto [ec] = co_await notify_watch_->async_wait(asio::posix::stream_descriptor::wait_read, kNoThrow);
+    if (ec) co_return;
+    read_notify();
+    manage_pools();
   }
-  notify_watch_->async_wait(asio::posix::stream_descriptor::wait_read,
-                            [this](const std::error_code& ec) {
-                              if (ec) return;
-                              on_notify_readable();
-                              if (!shutdown_.finished()) arm_notify();
-                            });
-}
-
-void Supervisor::on_notify_readable() {
-  read_notify();
-  manage_pools();
 }
 
 void Supervisor::read_notify() {
@@ -210,21 +213,18 @@ void Supervisor::read_notify() {
   }
 }
 
-void Supervisor::arm_tick() {
-  tick_.expires_after(kTick);
-  tick_.async_wait([this](const std::error_code& ec) {
-    if (ec || shutdown_.finished()) return;
+asio::awaitable<void> Supervisor::tick_loop() {
+  while (!shutdown_.finished()) {
+    tick_.expires_after(kTick);
+    auto [ec] = co_await tick_.async_wait(kNoThrow);
+    if (ec || shutdown_.finished()) co_return;
     on_tick();
-    if (!shutdown_.finished()) arm_tick();
-  });
+  }
 }
 
 void Supervisor::on_tick() {
   notify_budget_ = kNotifyPerTick;
-  if (notify_paused_ && !shutdown_.finished()) {
-    notify_paused_ = false;
-    arm_notify();
-  }
+  notify_resume_.cancel();  // a notify loop that spent its budget reads again
   // Also reap here: a SIGCHLD merged with another may have been missed.
   reap_workers();
   check_liveness();
@@ -316,6 +316,7 @@ void Supervisor::check_stopped() {
   spdlog::info("Shutting down: {}", exit_.handed_over ? "handed over to the new master" : "master");
   signals_.cancel();
   tick_.cancel();
+  notify_resume_.cancel();
   if (notify_watch_) notify_watch_->cancel();
   io_.stop();
 }

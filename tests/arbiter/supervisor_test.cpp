@@ -211,6 +211,34 @@ TEST_F(SupervisorTest, ExitTwoBeforeReadyFailsThePoolWithTheWorkersLastStatus) {
   EXPECT_EQ(ops.spawned.size(), 1u);  // never respawned
 }
 
+TEST_F(SupervisorTest, TheNotifyLoopReadsABudgetPerTickThenWaitsForTheNextTick) {
+  ops.next_pid = ::getpid();  // the datagrams' SCM_CREDENTIALS name this process
+  start({pool("web", 1)});
+  std::string address;
+  for (auto& kv : ops.env_of(::getpid())) {
+    if (kv.rfind("NOTIFY_SOCKET=", 0) == 0) address = kv.substr(14);
+  }
+  ASSERT_FALSE(address.empty());
+  // In batches the socket's queue holds (net.unix.max_dgram_qlen may be 10):
+  // 261 datagrams, 5 more than the 256 a tick lets the loop read.
+  for (int batch = 0; batch < 29; ++batch) {
+    for (int i = 0; i < 9; ++i) ASSERT_TRUE(sd_notify_to(address, "STATUS=flood").ok());
+    io.poll();
+    io.restart();
+  }
+  ASSERT_TRUE(sd_notify_to(address, "READY=1").ok());
+  io.poll();
+  io.restart();
+  EXPECT_EQ(snap().ready, 0u);  // waits in the socket until the next tick
+  advance(0);
+  EXPECT_EQ(snap().ready, 1u);
+  // The tick gave the loop a new budget: it reads again without another tick.
+  ASSERT_TRUE(sd_notify_to(address, "STATUS=after the tick").ok());
+  io.poll();
+  io.restart();
+  EXPECT_EQ(snap().workers.at(0).status_text, "after the tick");
+}
+
 TEST_F(SupervisorTest, AWorkerThatWasReadyAndExitsThreeIsRespawned) {
   start({pool("web", 1)});
   beat(100);

@@ -1,6 +1,7 @@
 // arbiterd's master (Arbiter is this class): the loop that owns every pool
 // and worker, turns signals into handle_* calls, reads the workers' notify
-// socket, ticks every 50 ms, and implements the ControlTarget gctl talks to.
+// socket, ticks every 50 ms (three C++20 coroutine loops, as gworker has),
+// and implements the ControlTarget gctl talks to.
 // Runs on the io_context's thread only.
 //
 // Where each job lives:
@@ -18,6 +19,7 @@
 // shutdown, rolling_reload, binary_upgrade, worker_spawn_spec.
 #pragma once
 
+#include <asio/awaitable.hpp>
 #include <asio/posix/stream_descriptor.hpp>
 #include <asio/signal_set.hpp>
 #include <asio/steady_timer.hpp>
@@ -83,8 +85,11 @@ class Supervisor final : public ControlTarget {
   };
 
   // supervisor.cpp
-  void arm_signals();
-  void wait_signal();
+  // The loop's sources, each a coroutine loop spawned by start().
+  void add_signals();
+  asio::awaitable<void> signal_loop();
+  asio::awaitable<void> notify_loop();
+  asio::awaitable<void> tick_loop();
   void on_signal(int signo);
   // One handler per signal, Gunicorn's meanings (README "Signals").
   void handle_chld();
@@ -97,10 +102,7 @@ class Supervisor final : public ControlTarget {
   void handle_usr1();
   void handle_usr2();
   void scale_by_signal(WorkerPool& pool, unsigned target);
-  void arm_notify();
-  void on_notify_readable();
   void read_notify();
-  void arm_tick();
   void on_tick();
   void reap_workers();
   void handle_exit(WorkerPool& pool, Worker& w, int status);
@@ -143,9 +145,10 @@ class Supervisor final : public ControlTarget {
   // arbiterd's time than this; beats of thousands of workers fit.
   static constexpr unsigned kNotifyPerTick = 256;
   unsigned notify_budget_ = kNotifyPerTick;
-  bool notify_paused_ = false;
   asio::signal_set signals_;
   asio::steady_timer tick_;
+  // Wakes the notify loop when a tick renews its spent budget.
+  asio::steady_timer notify_resume_;
   MonoTime started_at_{};
   bool initial_ready_sent_ = false;
   bool upgrade_parent_told_ = false;
