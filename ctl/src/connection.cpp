@@ -11,6 +11,8 @@
 #include <chrono>
 #include <cstring>
 
+#include "greenfork/unique_fd.hpp"
+
 namespace greenfork::ctl {
 namespace {
 
@@ -42,11 +44,10 @@ Status probe(const ControlAddress& address, double timeout_seconds) {
       return unreachable(address, "path too long for a unix socket");
     }
     address.path.copy(sun.sun_path, sizeof(sun.sun_path) - 1);
-    const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) return unreachable(address, std::strerror(errno));
-    const int err = connect_within(fd, reinterpret_cast<sockaddr*>(&sun), sizeof(sun),
+    const UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    if (!fd) return unreachable(address, std::strerror(errno));
+    const int err = connect_within(fd.get(), reinterpret_cast<sockaddr*>(&sun), sizeof(sun),
                                    timeout_seconds);
-    ::close(fd);
     return err == 0 ? Status() : unreachable(address, std::strerror(err));
   }
   addrinfo hints{};
@@ -58,13 +59,12 @@ Status probe(const ControlAddress& address, double timeout_seconds) {
   }
   int err = ECONNREFUSED;
   for (addrinfo* ai = found; ai != nullptr; ai = ai->ai_next) {
-    const int fd = ::socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) {
+    const UniqueFd fd(::socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    if (!fd) {
       err = errno;
       continue;
     }
-    err = connect_within(fd, ai->ai_addr, ai->ai_addrlen, timeout_seconds);
-    ::close(fd);
+    err = connect_within(fd.get(), ai->ai_addr, ai->ai_addrlen, timeout_seconds);
     if (err == 0) break;
   }
   ::freeaddrinfo(found);
