@@ -147,8 +147,8 @@ void Supervisor::scale_by_signal(WorkerPool& pool, unsigned target) {
   ScaleCommand c;
   c.pool = pool.config.name;
   c.count = target;
-  scale(c, [](Outcome o, ScaleResult) {
-    if (!o.ok()) spdlog::warn("{}", o.message);
+  scale(c, [](Status o, ScaleResult) {
+    if (!o.ok()) spdlog::warn("{}", o.message());
   });
 }
 
@@ -168,8 +168,8 @@ void Supervisor::handle_quit() { begin_stop(false, 0); }
 void Supervisor::handle_usr1() { reopen_logs(); }
 
 void Supervisor::handle_usr2() {
-  Outcome o = start_upgrade();
-  if (!o.ok()) spdlog::error("upgrade: {}", o.message);
+  Status o = start_upgrade();
+  if (!o.ok()) spdlog::error("upgrade: {}", o.message());
 }
 
 asio::awaitable<void> Supervisor::notify_loop() {
@@ -274,7 +274,7 @@ void Supervisor::begin_stop(bool graceful, int exit_code) {
     spdlog::info("{} stop: {} workers", graceful ? "Graceful" : "Fast", graceful ? "TERM" : "QUIT");
     notify_systemd("STOPPING=1");
     events_.publish(SupervisorEvent::Kind::kArbiterStopping, "", 0, 0, graceful ? "graceful" : "fast");
-    Outcome stopping = Outcome::fail(ErrorCode::kUnavailable, "arbiterd is stopping");
+    Status stopping = Status::error(StatusCode::kUnavailable, "arbiterd is stopping");
     for (auto& sw : scale_waiters_) sw.done(stopping, sw.result);
     scale_waiters_.clear();
     reloads_.fail_waiters(stopping);

@@ -66,7 +66,7 @@ void Supervisor::fail_pool(WorkerPool& pool, const std::string& reason) {
   }
   for (auto it = scale_waiters_.begin(); it != scale_waiters_.end();) {
     if (it->pool == &pool) {
-      it->done(Outcome::fail(ErrorCode::kFailedPrecondition, "pool " + pool.config.name + " failed: " + reason),
+      it->done(Status::error(StatusCode::kFailedPrecondition, "pool " + pool.config.name + " failed: " + reason),
                it->result);
       it = scale_waiters_.erase(it);
     } else {
@@ -84,7 +84,7 @@ void Supervisor::fail_pool(WorkerPool& pool, const std::string& reason) {
 void Supervisor::check_scale_waiters() {
   for (auto it = scale_waiters_.begin(); it != scale_waiters_.end();) {
     if (it->pool->settled() || it->pool->desired != it->result.desired) {
-      it->done(Outcome::success(), it->result);
+      it->done(Status(), it->result);
       it = scale_waiters_.erase(it);
     } else {
       ++it;

@@ -36,23 +36,25 @@ double timeout_for(const Invocation& inv) {
 }
 
 // One line on stderr and the exit status for a failed RPC.
-int report(const Invocation& inv, const Connection& conn, const grpc::Status& status,
+int report(const Invocation& inv, const Connection& conn, const grpc::Status& answer,
            double timeout) {
+  const Status status = from_grpc_status(answer);
   const std::string at = " (arbiterd at " + conn.address().display + ")";
-  switch (status.error_code()) {
-    case grpc::StatusCode::UNAVAILABLE:
+  switch (status.code()) {
+    case StatusCode::kUnavailable:
       std::cerr << "gctl: cannot reach arbiterd at " << conn.address().display << ": "
-                << status.error_message() << "\n";
-      return kExitUnreachable;
-    case grpc::StatusCode::DEADLINE_EXCEEDED:
+                << status.message() << "\n";
+      break;
+    case StatusCode::kDeadlineExceeded:
       std::cerr << "gctl: " << command_word(inv.command) << ": no answer within " << timeout
                 << "s" << at << " (--timeout to wait longer)\n";
-      return kExitFailed;
+      break;
     default:
       std::cerr << "gctl: " << command_word(inv.command) << " failed: "
-                << code_name(status.error_code()) << ": " << status.error_message() << at << "\n";
-      return kExitFailed;
+                << status_code_name(status.code()) << ": " << status.message() << at << "\n";
+      break;
   }
+  return exit_code_for(status);
 }
 
 template <typename Reply>
@@ -120,7 +122,7 @@ int run_command(const Invocation& inv, const ControlAddress& address, const std:
   auto opened = Connection::open(address, token, std::min(timeout, 5.0));
   if (!opened.ok()) {
     std::cerr << "gctl: " << opened.status().message() << "\n";
-    return kExitUnreachable;
+    return exit_code_for(opened.status());
   }
   const Connection& conn = *opened;
   auto context = conn.context(timeout);

@@ -33,7 +33,7 @@ class Connection {
   std::unique_ptr<v1::Control::Stub> stub_;
 };
 
-// "NOT_FOUND", "UNAVAILABLE", ...
-const char* code_name(grpc::StatusCode code);
+// An RPC's answer as a Status (the codes are gRPC's).
+Status from_grpc_status(const grpc::Status& answer);
 
 }  // namespace greenfork::ctl

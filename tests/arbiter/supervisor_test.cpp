@@ -66,7 +66,7 @@ class SupervisorTest : public ::testing::Test {
     }
     return 0;
   }
-  Outcome beat(pid_t pid, bool first = true) {
+  Status beat(pid_t pid, bool first = true) {
     HeartbeatReport r;
     r.slot = slot_of(pid);
     r.token = token_of(pid);
@@ -107,11 +107,11 @@ TEST_F(SupervisorTest, HeartbeatAuthentication) {
   HeartbeatReport wrong;
   wrong.slot = 1;
   wrong.token = "nope";
-  EXPECT_EQ(sup->worker_beat(wrong, true, nullptr).code, ErrorCode::kUnauthenticated);
+  EXPECT_EQ(sup->worker_beat(wrong, true, nullptr).code(), StatusCode::kUnauthenticated);
   HeartbeatReport other;
   other.slot = 2;
   other.token = token_of(100);  // slot 1's token
-  EXPECT_EQ(sup->worker_beat(other, true, nullptr).code, ErrorCode::kPermissionDenied);
+  EXPECT_EQ(sup->worker_beat(other, true, nullptr).code(), StatusCode::kPermissionDenied);
   EXPECT_TRUE(beat(100).ok());
   EXPECT_EQ(snap().ready, 1u);
   EXPECT_TRUE(has_event(SupervisorEvent::Kind::kWorkerReady));
@@ -261,23 +261,23 @@ TEST_F(SupervisorTest, ExitThreeFailsOnePoolOfTwoAndTheOtherKeepsRunning) {
 TEST_F(SupervisorTest, ScaleValidatesAndWaitsForReady) {
   start({pool("web", 1)});
   beat(100);
-  Outcome got;
+  Status got;
   ScaleCommand c;
   c.pool = "nope";
-  sup->scale(c, [&](Outcome o, ScaleResult) { got = o; });
-  EXPECT_EQ(got.code, ErrorCode::kNotFound);
+  sup->scale(c, [&](Status o, ScaleResult) { got = o; });
+  EXPECT_EQ(got.code(), StatusCode::kNotFound);
   c.pool = "";
   c.relative = true;
   c.delta = -2;
-  sup->scale(c, [&](Outcome o, ScaleResult) { got = o; });
-  EXPECT_EQ(got.code, ErrorCode::kInvalidArgument);
+  sup->scale(c, [&](Status o, ScaleResult) { got = o; });
+  EXPECT_EQ(got.code(), StatusCode::kInvalidArgument);
   c.delta = 64;
-  sup->scale(c, [&](Outcome o, ScaleResult) { got = o; });
-  EXPECT_EQ(got.code, ErrorCode::kInvalidArgument);
+  sup->scale(c, [&](Status o, ScaleResult) { got = o; });
+  EXPECT_EQ(got.code(), StatusCode::kInvalidArgument);
   bool done = false;
   c.delta = 1;
   c.wait = true;
-  sup->scale(c, [&](Outcome o, ScaleResult r) {
+  sup->scale(c, [&](Status o, ScaleResult r) {
     done = o.ok() && r.previous == 1 && r.desired == 2;
   });
   EXPECT_FALSE(done);
@@ -295,7 +295,7 @@ TEST_F(SupervisorTest, ScaleDownStopsTheOldestWithTerm) {
   ScaleCommand c;
   c.relative = true;
   c.delta = -1;
-  sup->scale(c, [](Outcome, ScaleResult) {});
+  sup->scale(c, [](Status, ScaleResult) {});
   ASSERT_FALSE(ops.signals.empty());
   EXPECT_EQ(ops.signals.front(), (std::pair<pid_t, int>{100, SIGTERM}));
 }
@@ -304,20 +304,20 @@ TEST_F(SupervisorTest, RollingReloadReplacesEveryWorker) {
   start({pool("web", 2)});
   beat(100);
   beat(101);
-  Outcome result{ErrorCode::kInternal, "not done"};
-  sup->reload("", true, [&](Outcome o, std::vector<std::string>) { result = o; });
+  Status result = Status::error(StatusCode::kInternal, "not done");
+  sup->reload("", true, [&](Status o, std::vector<std::string>) { result = o; });
   EXPECT_EQ(snap().state, PoolState::kReloading);
   ASSERT_EQ(ops.spawned.size(), 3u);       // surge 1: one new worker
   EXPECT_TRUE(ops.signals.empty());        // no old one stopped before it is READY
-  Outcome again;
-  sup->reload("web", false, [&](Outcome o, std::vector<std::string>) { again = o; });
-  EXPECT_EQ(again.code, ErrorCode::kFailedPrecondition);
+  Status again;
+  sup->reload("web", false, [&](Status o, std::vector<std::string>) { again = o; });
+  EXPECT_EQ(again.code(), StatusCode::kFailedPrecondition);
   beat(102);
   advance(0);
   ASSERT_EQ(ops.spawned.size(), 4u);
   beat(103);
   advance(0);
-  EXPECT_TRUE(result.ok()) << result.message;
+  EXPECT_TRUE(result.ok()) << result.message();
   EXPECT_EQ(snap().state, PoolState::kRunning);
   for (auto& w : snap().workers) EXPECT_EQ(w.generation, 1u);
 }
@@ -326,12 +326,12 @@ TEST_F(SupervisorTest, ReloadRollsBackWhenANewWorkerDies) {
   start({pool("web", 2)});
   beat(100);
   beat(101);
-  Outcome result;
-  sup->reload("", true, [&](Outcome o, std::vector<std::string>) { result = o; });
+  Status result;
+  sup->reload("", true, [&](Status o, std::vector<std::string>) { result = o; });
   ops.exit(102, 4 << 8);
   advance(0);
-  EXPECT_EQ(result.code, ErrorCode::kAborted);
-  EXPECT_NE(result.message.find("exit 4"), std::string::npos);
+  EXPECT_EQ(result.code(), StatusCode::kAborted);
+  EXPECT_NE(result.message().find("exit 4"), std::string::npos);
   EXPECT_EQ(snap().state, PoolState::kRunning);
   EXPECT_NE(snap().state_reason.find("rolled back"), std::string::npos);
   EXPECT_TRUE(has_event(SupervisorEvent::Kind::kPoolRolledBack));
@@ -342,10 +342,10 @@ TEST_F(SupervisorTest, ReloadRollsBackWhenANewWorkerDies) {
 TEST_F(SupervisorTest, ReloadRollsBackWhenANewWorkerIsNotReadyInTime) {
   start({pool("web", 1)});
   beat(100);
-  Outcome result;
-  sup->reload("", true, [&](Outcome o, std::vector<std::string>) { result = o; });
+  Status result;
+  sup->reload("", true, [&](Status o, std::vector<std::string>) { result = o; });
   advance(11);
-  EXPECT_EQ(result.code, ErrorCode::kAborted);
+  EXPECT_EQ(result.code(), StatusCode::kAborted);
   EXPECT_TRUE(has_event(SupervisorEvent::Kind::kWorkerTimedOut));
   EXPECT_TRUE(ops.alive[100]);
 }
@@ -427,18 +427,18 @@ TEST_F(SupervisorTest, AFailedPoolClosesItsListenersAndAReloadThatBringsItBackRe
   advance(0);
   ASSERT_EQ(snap(1).state, PoolState::kFailed);
   EXPECT_EQ(ops.open_listeners, (std::set<int>{50}));  // b refuses, a serves
-  Outcome result;
-  sup->reload("b", true, [&](Outcome o, std::vector<std::string>) { result = o; });
+  Status result;
+  sup->reload("b", true, [&](Status o, std::vector<std::string>) { result = o; });
   EXPECT_EQ(ops.open_listeners, (std::set<int>{50, 60}));  // for b's new workers
   ops.exit(102, 4 << 8);  // still broken: rolled back, failed, closed again
   advance(0);
-  EXPECT_EQ(result.code, ErrorCode::kAborted);
+  EXPECT_EQ(result.code(), StatusCode::kAborted);
   EXPECT_EQ(snap(1).state, PoolState::kFailed);
   EXPECT_EQ(ops.open_listeners, (std::set<int>{50}));
-  sup->reload("b", true, [&](Outcome o, std::vector<std::string>) { result = o; });
+  sup->reload("b", true, [&](Status o, std::vector<std::string>) { result = o; });
   beat(103);
   advance(0);
-  EXPECT_TRUE(result.ok()) << result.message;
+  EXPECT_TRUE(result.ok()) << result.message();
   EXPECT_EQ(snap(1).state, PoolState::kRunning);
   EXPECT_EQ(ops.open_listeners, (std::set<int>{50, 60}));
 }
@@ -494,7 +494,7 @@ TEST(BinaryUpgrade, EndsWithItsWaitersAndIsOverdueAfterItsDeadline) {
   EXPECT_FALSE(u.overdue(MonoTime(Seconds(99))));
   EXPECT_TRUE(u.overdue(MonoTime(Seconds(100))));
   int answered = 0;
-  u.wait([&](Outcome, pid_t) { ++answered; });
+  u.wait([&](Status, pid_t) { ++answered; });
   auto waiters = u.end();
   EXPECT_EQ(waiters.size(), 1u);
   EXPECT_FALSE(u.running());

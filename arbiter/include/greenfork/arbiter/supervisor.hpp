@@ -64,16 +64,16 @@ class Supervisor final : public ControlTarget {
 
   // ControlTarget (supervisor_control.cpp), loop thread only.
   ArbiterSnapshot status() const override;
-  void scale(const ScaleCommand& command, std::function<void(Outcome, ScaleResult)> done) override;
+  void scale(const ScaleCommand& command, std::function<void(Status, ScaleResult)> done) override;
   void reload(const std::string& pool, bool wait,
-              std::function<void(Outcome, std::vector<std::string>)> done) override;
-  Outcome stop(bool graceful) override;
-  Outcome reopen_logs() override;
-  Outcome signal(const std::string& pool, const std::string& signal_name, unsigned* count) override;
-  void upgrade(bool wait, std::function<void(Outcome, pid_t)> done) override;
+              std::function<void(Status, std::vector<std::string>)> done) override;
+  Status stop(bool graceful) override;
+  Status reopen_logs() override;
+  Status signal(const std::string& pool, const std::string& signal_name, unsigned* count) override;
+  void upgrade(bool wait, std::function<void(Status, pid_t)> done) override;
   uint64_t subscribe(std::function<void(const SupervisorEvent&)> listener) override;
   void unsubscribe(uint64_t id) override;
-  Outcome worker_beat(const HeartbeatReport& report, bool first,
+  Status worker_beat(const HeartbeatReport& report, bool first,
                       std::function<void(WorkerCommandKind)> commands) override;
   void worker_stream_closed(unsigned slot) override;
 
@@ -81,7 +81,7 @@ class Supervisor final : public ControlTarget {
   struct ScaleWaiter {
     WorkerPool* pool;
     ScaleResult result;
-    std::function<void(Outcome, ScaleResult)> done;
+    std::function<void(Status, ScaleResult)> done;
   };
 
   // supervisor.cpp
@@ -124,13 +124,13 @@ class Supervisor final : public ControlTarget {
 
   // supervisor_reload.cpp
   void reload_from_signal();
-  Outcome start_reload(WorkerPool& pool, std::optional<PoolConfig> next);
+  Status start_reload(WorkerPool& pool, std::optional<PoolConfig> next);
   void finish_reload(WorkerPool& pool);
   void rollback(WorkerPool& pool, const std::string& reason);
   void reload_ended(WorkerPool& pool, const std::string& rollback_reason);
 
   // supervisor_upgrade.cpp
-  Outcome start_upgrade();
+  Status start_upgrade();
   bool handle_upgrade_exit(pid_t pid, int status);
   void upgrade_ready();
   void check_upgrade_deadline();
