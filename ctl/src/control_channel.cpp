@@ -1,4 +1,4 @@
-#include "connection.hpp"
+#include "control_channel.hpp"
 
 #include <fcntl.h>
 #include <netdb.h>
@@ -73,7 +73,7 @@ Status probe(const ControlAddress& address, double timeout_seconds) {
 
 }  // namespace
 
-Connection::Connection(ControlAddress address, std::string token)
+ControlChannel::ControlChannel(ControlAddress address, std::string token)
     : address_(std::move(address)), token_(std::move(token)) {
   grpc::ChannelArguments args;
   channel_ = grpc::CreateCustomChannel(address_.grpc_target, grpc::InsecureChannelCredentials(),
@@ -81,15 +81,15 @@ Connection::Connection(ControlAddress address, std::string token)
   stub_ = v1::Control::NewStub(channel_);
 }
 
-StatusOr<Connection> Connection::open(const ControlAddress& address, std::string token,
+StatusOr<ControlChannel> ControlChannel::open(const ControlAddress& address, std::string token,
                                       double connect_timeout_seconds) {
   if (Status reachable = probe(address, connect_timeout_seconds); !reachable.ok()) {
     return reachable;
   }
-  return Connection(address, std::move(token));
+  return ControlChannel(address, std::move(token));
 }
 
-std::unique_ptr<grpc::ClientContext> Connection::context(double timeout_seconds) const {
+std::unique_ptr<grpc::ClientContext> ControlChannel::context(double timeout_seconds) const {
   auto context = std::make_unique<grpc::ClientContext>();
   if (timeout_seconds > 0) {
     context->set_deadline(std::chrono::system_clock::now() +
