@@ -24,7 +24,7 @@ std::vector<BinaryUpgrade::Done> BinaryUpgrade::end() {
   return std::exchange(waiters_, {});
 }
 
-void BinaryUpgrade::fail_waiters(const Outcome& outcome) {
+void BinaryUpgrade::fail_waiters(const Status& outcome) {
   for (auto& done : std::exchange(waiters_, {})) done(outcome, 0);
 }
 

@@ -86,7 +86,7 @@ StatusOr<ListenerSet::Listener> adopt(const std::string& spec, int fd, std::stri
   set_cloexec(fd);
   ListenerSet::Listener l;
   l.spec = spec;
-  l.fd = fd;
+  l.socket.reset(fd);
   l.address = *bound;
   l.fd_name = fd_name.empty() ? bound->fd_name() : std::move(fd_name);
   if (owns_unix_file && bound->kind == ListenAddress::kUnix) l.unix_path = bound->path;
@@ -135,7 +135,7 @@ StatusOr<ListenerSet::Listener> open_one(const ListenAddress& a, Inherited& in, 
   if (!fd.ok()) return fd.status();
   ListenerSet::Listener l;
   l.spec = spec;
-  l.fd = *fd;
+  l.socket.reset(*fd);
   l.address = a;
   l.fd_name = a.fd_name();
   if (a.kind == ListenAddress::kUnix) l.unix_path = a.path;
@@ -143,8 +143,7 @@ StatusOr<ListenerSet::Listener> open_one(const ListenAddress& a, Inherited& in, 
 }
 
 void close_listener(ListenerSet::Listener& l, bool unlink_unix_file) {
-  if (l.fd >= 0) ::close(l.fd);
-  l.fd = -1;
+  l.socket.reset();
   if (unlink_unix_file && !l.unix_path.empty()) ::unlink(l.unix_path.c_str());
 }
 
@@ -188,8 +187,8 @@ StatusOr<ListenerSet> ListenerSet::open(const std::vector<std::string>& specs, i
   for (const auto* group : {&in.upgrade, &in.systemd}) {
     for (const InheritedFd& f : *group) {
       bool kept = std::any_of(set.listeners_.begin(), set.listeners_.end(),
-                              [&](const Listener& l) { return l.fd == f.fd; });
-      if (!kept) ::close(f.fd);
+                              [&](const Listener& l) { return l.fd() == f.fd; });
+      if (!kept) UniqueFd(f.fd).reset();
     }
   }
   for (const char* var : {contract::kListenFds, contract::kListenPid, contract::kListenFdNames,
@@ -209,17 +208,19 @@ StatusOr<ListenerSet> ListenerSet::open(const std::vector<std::string>& specs, i
 }
 
 ListenerSet::ListenerSet(ListenerSet&& other) noexcept
-    : listeners_(std::exchange(other.listeners_, {})) {}
+    : listeners_(std::exchange(other.listeners_, {})),
+      remove_files_when_destroyed_(other.remove_files_when_destroyed_) {}
 
 ListenerSet& ListenerSet::operator=(ListenerSet&& other) noexcept {
   if (this != &other) {
-    close_all(false);
+    close_all(remove_files_when_destroyed_);
     listeners_ = std::exchange(other.listeners_, {});
+    remove_files_when_destroyed_ = other.remove_files_when_destroyed_;
   }
   return *this;
 }
 
-ListenerSet::~ListenerSet() { close_all(false); }
+ListenerSet::~ListenerSet() { close_all(remove_files_when_destroyed_); }
 
 const ListenerSet::Listener* ListenerSet::find(const std::string& spec) const {
   const std::string key = canonical(spec);
@@ -278,7 +279,7 @@ std::string ListenerSet::upgrade_env_value() const {
   std::string out;
   for (const Listener& l : listeners_) {
     if (!out.empty()) out += ';';
-    out += l.spec + "=" + std::to_string(l.fd);
+    out += l.spec + "=" + std::to_string(l.fd());
   }
   return out;
 }

@@ -62,7 +62,7 @@ StatusOr<std::vector<PoolSockets>> pool_sockets(const Config& config, const List
     for (const auto& bind : pool.binds) {
       const ListenerSet::Listener* l = set.find(bind);
       if (l == nullptr) return Status::error("pool " + pool.name + ": listener " + bind + " not open");
-      ps.fds.push_back(l->fd);
+      ps.fds.push_back(l->fd());
       ps.names.push_back(l->fd_name);
       ps.specs.push_back(l->spec);
     }
@@ -165,8 +165,9 @@ int main(int argc, char** argv) {
   }
   StatusOr<ListenerSet> listeners = ListenerSet::open(all_binds, config.backlog, config.umask, config.reuse_port);
   if (!listeners.ok()) return fail(listeners.status().message());
+  listeners->remove_files_when_destroyed();  // every return below closes and removes them
   if (!fd_limit.empty()) spdlog::info("{}", fd_limit);
-  for (const auto& l : listeners->all()) spdlog::info("Listening at: {} (fd {})", l.spec, l.fd);
+  for (const auto& l : listeners->all()) spdlog::info("Listening at: {} (fd {})", l.spec, l.fd());
   auto sockets = pool_sockets(config, *listeners);
   if (!sockets.ok()) return fail(sockets.status().message());
 
@@ -174,14 +175,12 @@ int main(int argc, char** argv) {
       absolute(config.control_socket.empty() ? default_control_socket() : config.control_socket, start_cwd);
   std::string pid_path = absolute(config.pid_file, start_cwd);
   if (!config.chdir.empty() && ::chdir(config.chdir.c_str()) != 0) {
-    listeners->close_all(true);
     return fail(Status::from_errno("chdir " + config.chdir).message());
   }
   PidFile pid_file;
   if (!pid_path.empty()) {
     auto pf = PidFile::create(pid_path, upgrade_parent);
     if (!pf.ok()) {
-      listeners->close_all(true);
       return fail(pf.status().message());
     }
     pid_file = std::move(*pf);
@@ -215,7 +214,6 @@ int main(int argc, char** argv) {
   if (!config.control_token_file.empty()) {
     auto token = read_control_token(config.control_token_file);
     if (!token.ok()) {
-      listeners->close_all(true);
       return fail("control token file: " + token.status().message());
     }
     control.token = std::move(*token);
@@ -247,7 +245,6 @@ int main(int argc, char** argv) {
   {
     auto server = ControlServer::start(control, arbiter, executor);
     if (!server.ok()) {
-      listeners->close_all(true);
       return fail(server.status().message());
     }
     spdlog::info("Control socket: {}", control.unix_path);

@@ -36,22 +36,22 @@ StatusOr<NotifySocket> NotifySocket::open(const std::string& parent_dir) {
     return Status::error("notify socket: path too long: " + path);
   }
   std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
-  int fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-  if (fd < 0) {
+  UniqueFd fd(::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+  if (!fd) {
     Status s = Status::from_errno("notify socket: socket");
     ::rmdir(dir.c_str());
     return s;
   }
   int one = 1;
-  if (::setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof one) != 0 ||
-      ::bind(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) {
+  if (::setsockopt(fd.get(), SOL_SOCKET, SO_PASSCRED, &one, sizeof one) != 0 ||
+      ::bind(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) {
     Status s = Status::from_errno("notify socket: bind " + path);
-    ::close(fd);
+    fd.reset();
     ::unlink(path.c_str());
     ::rmdir(dir.c_str());
     return s;
   }
-  return NotifySocket(fd, std::move(dir), std::move(path));
+  return NotifySocket(fd.release(), std::move(dir), std::move(path));
 }
 
 Status NotifySocket::allow_other_users() {
@@ -61,14 +61,14 @@ Status NotifySocket::allow_other_users() {
 }
 
 NotifySocket::NotifySocket(NotifySocket&& other) noexcept
-    : fd_(std::exchange(other.fd_, -1)),
+    : fd_(std::move(other.fd_)),
       dir_(std::exchange(other.dir_, {})),
       address_(std::exchange(other.address_, {})) {}
 
 NotifySocket& NotifySocket::operator=(NotifySocket&& other) noexcept {
   if (this != &other) {
     remove();
-    fd_ = std::exchange(other.fd_, -1);
+    fd_ = std::move(other.fd_);
     dir_ = std::exchange(other.dir_, {});
     address_ = std::exchange(other.address_, {});
   }
@@ -78,8 +78,7 @@ NotifySocket& NotifySocket::operator=(NotifySocket&& other) noexcept {
 NotifySocket::~NotifySocket() { remove(); }
 
 void NotifySocket::remove() {
-  if (fd_ >= 0) ::close(fd_);
-  fd_ = -1;
+  fd_.reset();
   if (!address_.empty()) ::unlink(address_.c_str());
   if (!dir_.empty()) ::rmdir(dir_.c_str());
   address_.clear();
@@ -97,7 +96,7 @@ std::optional<NotifyDatagram> NotifySocket::receive() {
   msg.msg_controllen = sizeof control;
   ssize_t n;
   do {
-    n = ::recvmsg(fd_, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+    n = ::recvmsg(fd_.get(), &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
   } while (n < 0 && errno == EINTR);
   if (n < 0) return std::nullopt;
   NotifyDatagram d;

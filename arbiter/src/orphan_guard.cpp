@@ -40,12 +40,8 @@ constexpr size_t kMaxGroups = 4096;
 
 }  // namespace
 
-OrphanGuard::~OrphanGuard() {
-  if (fd_ >= 0) ::close(fd_);
-}
-
 Status OrphanGuard::start() {
-  if (fd_ >= 0) return {};
+  if (fd_) return {};
   int p[2];
   if (::pipe2(p, O_CLOEXEC) != 0) return Status::from_errno("orphan guard: pipe");
   std::vector<int> table(kMaxGroups, 0);
@@ -70,21 +66,20 @@ Status OrphanGuard::start() {
   }
   int err = errno;
   pthread_sigmask(SIG_SETMASK, &saved, nullptr);
-  ::close(p[0]);
-  if (pid < 0) {
-    ::close(p[1]);
-    return Status::from_errno("orphan guard: fork", err);
-  }
-  fd_ = p[1];
+  UniqueFd read_end(p[0]);  // the guard's; ours closes now
+  read_end.reset();
+  UniqueFd write_end(p[1]);
+  if (pid < 0) return Status::from_errno("orphan guard: fork", err);
+  fd_ = std::move(write_end);
   pid_ = pid;
   return {};
 }
 
 void OrphanGuard::send(int value) {
-  if (fd_ < 0) return;
+  if (!fd_) return;
   ssize_t n;
   do {
-    n = ::write(fd_, &value, sizeof value);
+    n = ::write(fd_.get(), &value, sizeof value);
   } while (n < 0 && errno == EINTR);
 }
 

@@ -1,4 +1,5 @@
 #include "greenfork/arbiter/pid_file.hpp"
+#include "greenfork/unique_fd.hpp"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -24,12 +25,12 @@ StatusOr<PidFile> PidFile::create(const std::string& path, pid_t allowed_owner) 
                          std::to_string(existing) + ")");
   }
   std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return Status::from_errno("pid file " + path);
+  UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+  if (!fd) return Status::from_errno("pid file " + path);
   std::string text = std::to_string(::getpid()) + "\n";
-  ssize_t n = ::write(fd, text.data(), text.size());
+  ssize_t n = ::write(fd.get(), text.data(), text.size());
   int err = errno;
-  ::close(fd);
+  fd.reset();
   if (n != static_cast<ssize_t>(text.size()) || ::rename(tmp.c_str(), path.c_str()) != 0) {
     if (n == static_cast<ssize_t>(text.size())) err = errno;
     ::unlink(tmp.c_str());

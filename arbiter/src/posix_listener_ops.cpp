@@ -15,6 +15,7 @@
 #include <string>
 
 #include "greenfork/arbiter/process_ops.hpp"
+#include "greenfork/unique_fd.hpp"
 
 namespace greenfork::arbiter::detail {
 namespace {
@@ -45,25 +46,21 @@ StatusOr<ClosedListener> close_listener(int fd) {
   std::string path = unix_path(c);
   struct stat st{};
   if (!path.empty() && ::stat(path.c_str(), &st) == 0) c.unix_mode = st.st_mode & 07777;
-  int null_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-  if (null_fd < 0) return Status::from_errno("close listener: open /dev/null");
+  UniqueFd null_fd(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+  if (!null_fd) return Status::from_errno("close listener: open /dev/null");
   // dup3 closes our copy of the socket and keeps the number taken.
-  int r = ::dup3(null_fd, fd, O_CLOEXEC);
-  int err = errno;
-  ::close(null_fd);
-  if (r < 0) return Status::from_errno("close listener fd " + std::to_string(fd) + ": dup3", err);
+  if (::dup3(null_fd.get(), fd, O_CLOEXEC) < 0) {
+    return Status::from_errno("close listener fd " + std::to_string(fd) + ": dup3");
+  }
   return c;
 }
 
 Status reopen_listener(const ClosedListener& c, int backlog) {
   const std::string what = "reopen listener fd " + std::to_string(c.fd);
-  int s = ::socket(c.address.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (s < 0) return Status::from_errno(what + ": socket");
-  auto fail = [&](const char* call) {
-    Status st = Status::from_errno(what + ": " + call);
-    ::close(s);
-    return st;
-  };
+  UniqueFd socket(::socket(c.address.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!socket) return Status::from_errno(what + ": socket");
+  const int s = socket.get();
+  auto fail = [&](const char* call) { return Status::from_errno(what + ": " + call); };
   int one = 1;
   if (c.address.ss_family != AF_UNIX &&
       ::setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0) {
@@ -83,8 +80,7 @@ Status reopen_listener(const ClosedListener& c, int backlog) {
   }
   if (::listen(s, backlog) != 0) return fail("listen");
   if (::dup3(s, c.fd, O_CLOEXEC) < 0) return fail("dup3");
-  ::close(s);
-  return {};
+  return {};  // c.fd is the listener now; the temporary number closes
 }
 
 }  // namespace greenfork::arbiter::detail

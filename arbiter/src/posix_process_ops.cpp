@@ -18,6 +18,7 @@
 #include "greenfork/arbiter/orphan_guard.hpp"
 #include "greenfork/arbiter/process_ops.hpp"
 #include "greenfork/contract.hpp"
+#include "greenfork/unique_fd.hpp"
 
 namespace greenfork::arbiter {
 namespace detail {
@@ -161,6 +162,7 @@ StatusOr<pid_t> PosixProcessOps::spawn(const SpawnSpec& spec) {
   pid_t pid = ::fork();
   if (pid == 0) {
     int ep = err_pipe[1];
+    // The child only makes async-signal-safe calls: a bare close, no destructor.
     ::close(err_pipe[0]);
     for (int s = 1; s < NSIG; ++s) {
       if (s == SIGKILL || s == SIGSTOP) continue;
@@ -214,11 +216,9 @@ StatusOr<pid_t> PosixProcessOps::spawn(const SpawnSpec& spec) {
   }
   int fork_errno = errno;
   pthread_sigmask(SIG_SETMASK, &saved, nullptr);
-  ::close(err_pipe[1]);
-  if (pid < 0) {
-    ::close(err_pipe[0]);
-    return Status::from_errno("fork", fork_errno);
-  }
+  UniqueFd(err_pipe[1]).reset();  // the child's end: EOF once it execs
+  UniqueFd failure_pipe(err_pipe[0]);
+  if (pid < 0) return Status::from_errno("fork", fork_errno);
   if (spec.own_process_group) {
     ::setpgid(pid, pid);  // also here: no race with kill(-pid)
     guard_.add(pid);
@@ -226,9 +226,9 @@ StatusOr<pid_t> PosixProcessOps::spawn(const SpawnSpec& spec) {
   ChildFailure failure{};
   ssize_t n;
   do {
-    n = ::read(err_pipe[0], &failure, sizeof failure);
+    n = ::read(failure_pipe.get(), &failure, sizeof failure);
   } while (n < 0 && errno == EINTR);
-  ::close(err_pipe[0]);
+  failure_pipe.reset();
   if (n == static_cast<ssize_t>(sizeof failure)) {
     int status = 0;
     while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {

@@ -55,14 +55,14 @@ void RollingReload::ended(const WorkerPool& pool, const std::string& rollback_re
     Waiter w = std::move(*it);
     it = waiters_.erase(it);
     if (w.rolled_back.empty()) {
-      w.done(Outcome::success(), w.names);
+      w.done(Status(), w.names);
     } else {
-      w.done(Outcome::fail(ErrorCode::kAborted, w.rolled_back), w.names);
+      w.done(Status::error(StatusCode::kAborted, w.rolled_back), w.names);
     }
   }
 }
 
-void RollingReload::fail_waiters(const Outcome& outcome) {
+void RollingReload::fail_waiters(const Status& outcome) {
   auto waiters = std::move(waiters_);
   waiters_.clear();
   for (auto& w : waiters) w.done(outcome, w.names);

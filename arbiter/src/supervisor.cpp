@@ -5,7 +5,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <asio/experimental/as_tuple.hpp>
 #include <asio/io_context.hpp>
+#include <asio/use_awaitable.hpp>
 #include <cerrno>
 #include <chrono>
 #include <csignal>
@@ -19,16 +23,18 @@ namespace greenfork::arbiter {
 namespace {
 
 constexpr auto kTick = std::chrono::milliseconds(50);
+constexpr auto kNoThrow = asio::experimental::as_tuple(asio::use_awaitable);
 
 }  // namespace
 
 Supervisor::Supervisor(asio::io_context& io, ProcessOps& ops, ArbiterOptions options)
-    : io_(io), ops_(ops), options_(std::move(options)), signals_(io), tick_(io) {
-  for (size_t i = 0; i < options_.config.pools.size(); ++i) {
-    PoolSockets sockets = i < options_.sockets.size() ? options_.sockets[i] : PoolSockets{};
-    pools_.push_back(std::make_unique<WorkerPool>(options_.config.pools[i], std::move(sockets)));
-  }
-}
+    : io_(io),
+      ops_(ops),
+      options_(std::move(options)),
+      signals_(io),
+      tick_(io),
+      notify_resume_(io),
+      manager_(ops_, events_, options_) {}
 
 Supervisor::~Supervisor() = default;
 
@@ -40,7 +46,7 @@ ArbiterExit Supervisor::run() {
 
 bool Supervisor::start() {
   started_at_ = now();
-  arm_signals();
+  add_signals();
   auto sock = NotifySocket::open(NotifySocket::default_parent_dir());
   if (!sock.ok()) {
     spdlog::error("{}", sock.status().message());
@@ -48,8 +54,9 @@ bool Supervisor::start() {
     return false;
   }
   notify_.emplace(std::move(*sock));
+  manager_.set_notify_address(notify_->address());
   bool other_users = false;
-  for (const auto& p : pools_) other_users = other_users || !p->config.user.empty();
+  for (const auto& p : manager_.pools()) other_users = other_users || !p->config.user.empty();
   if (::geteuid() == 0 && other_users) {
     // Workers running as other users must reach the socket; the sender
     // pid check and the per-tick budget still guard it.
@@ -59,10 +66,9 @@ bool Supervisor::start() {
   // The descriptor asio watches is a CLOEXEC duplicate: both owners close their own.
   notify_watch_ = std::make_unique<asio::posix::stream_descriptor>(
       io_, ::fcntl(notify_->fd(), F_DUPFD_CLOEXEC, 3));
-  arm_notify();
   spdlog::info("arbiterd {} starting (pid {}){}", ::getpid(), ::getpid(),
                options_.config.name.empty() ? "" : " [" + options_.config.name + "]");
-  for (auto& p : pools_) {
+  for (auto& p : manager_.pools()) {
     std::string cmd;
     for (const auto& a : p->config.command) cmd += (cmd.empty() ? "" : " ") + a;
     std::string binds;
@@ -71,26 +77,28 @@ bool Supervisor::start() {
                  binds.empty() ? "(no sockets)" : binds);
   }
   manage_pools();
-  arm_tick();
+  // The loop's three sources, each a coroutine loop (as gworker's are).
+  asio::co_spawn(io_, signal_loop(), asio::detached);
+  asio::co_spawn(io_, notify_loop(), asio::detached);
+  asio::co_spawn(io_, tick_loop(), asio::detached);
   return true;
 }
 
-void Supervisor::arm_signals() {
+void Supervisor::add_signals() {
   for (int s : {SIGHUP, SIGTTIN, SIGTTOU, SIGTERM, SIGINT, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH,
                 SIGCHLD}) {
     signals_.add(s);
   }
   ::signal(SIGPIPE, SIG_IGN);
-  wait_signal();
 }
 
-void Supervisor::wait_signal() {
+asio::awaitable<void> Supervisor::signal_loop() {
   // The handler asio installs only records the signal; this runs on the loop.
-  signals_.async_wait([this](const std::error_code& ec, int signo) {
-    if (ec) return;
+  while (!shutdown_.finished()) {
+    auto [ec, signo] = co_await signals_.async_wait(kNoThrow);
+    if (ec) co_return;
     on_signal(signo);
-    if (!shutdown_.finished()) wait_signal();
-  });
+  }
 }
 
 void Supervisor::on_signal(int signo) {
@@ -116,7 +124,7 @@ void Supervisor::handle_chld() { reap_workers(); }
 void Supervisor::handle_hup() { reload_from_signal(); }
 
 void Supervisor::handle_ttin() {
-  for (auto& p : pools_) {
+  for (auto& p : manager_.pools()) {
     if (p->desired + 1 > p->config.max_workers) {
       spdlog::warn("pool [{}]: already at max_workers {}", p->config.name, p->config.max_workers);
       continue;
@@ -126,7 +134,7 @@ void Supervisor::handle_ttin() {
 }
 
 void Supervisor::handle_ttou() {
-  for (auto& p : pools_) {
+  for (auto& p : manager_.pools()) {
     if (p->desired <= 1) {
       spdlog::info("pool [{}]: TTOU ignored, never below 1 worker", p->config.name);
       continue;
@@ -139,19 +147,17 @@ void Supervisor::scale_by_signal(WorkerPool& pool, unsigned target) {
   ScaleCommand c;
   c.pool = pool.config.name;
   c.count = target;
-  scale(c, [](Outcome o, ScaleResult) {
-    if (!o.ok()) spdlog::warn("{}", o.message);
+  scale(c, [](Status o, ScaleResult) {
+    if (!o.ok()) spdlog::warn("{}", o.message());
   });
 }
 
 void Supervisor::handle_winch() {
-  for (auto& p : pools_) {
+  for (auto& p : manager_.pools()) {
     if (p->state == PoolState::kFailed) continue;
     p->state = PoolState::kStopped;
     p->state_reason = "stopped by SIGWINCH";
-    for (auto& w : p->workers) {
-      if (is_active(w->state)) stop_worker(*p, *w, true);
-    }
+    manager_.stop_workers(*p);
   }
 }
 
@@ -162,28 +168,24 @@ void Supervisor::handle_quit() { begin_stop(false, 0); }
 void Supervisor::handle_usr1() { reopen_logs(); }
 
 void Supervisor::handle_usr2() {
-  Outcome o = start_upgrade();
-  if (!o.ok()) spdlog::error("upgrade: {}", o.message);
+  Status o = start_upgrade();
+  if (!o.ok()) spdlog::error("upgrade: {}", o.message());
 }
 
-void Supervisor::arm_notify() {
-  if (notify_budget_ == 0) {
-    // Spent for this tick: the datagrams wait in the socket (a full queue
-    // makes their senders wait), and on_tick() watches again.
-    notify_paused_ = true;
-    return;
+asio::awaitable<void> Supervisor::notify_loop() {
+  while (!shutdown_.finished()) {
+    if (notify_budget_ == 0) {
+      // Spent for this tick: the datagrams wait in the socket (a full queue
+      // makes their senders wait) until on_tick() gives a new budget.
+      notify_resume_.expires_at(asio::steady_timer::time_point::max());
+      (void)co_await notify_resume_.async_wait(kNoThrow);  // cancelled by on_tick()
+      continue;
+    }
+    auto [ec] = co_await notify_watch_->async_wait(asio::posix::stream_descriptor::wait_read, kNoThrow);
+    if (ec) co_return;
+    read_notify();
+    manage_pools();
   }
-  notify_watch_->async_wait(asio::posix::stream_descriptor::wait_read,
-                            [this](const std::error_code& ec) {
-                              if (ec) return;
-                              on_notify_readable();
-                              if (!shutdown_.finished()) arm_notify();
-                            });
-}
-
-void Supervisor::on_notify_readable() {
-  read_notify();
-  manage_pools();
 }
 
 void Supervisor::read_notify() {
@@ -197,35 +199,32 @@ void Supervisor::read_notify() {
       if (m.ready) upgrade_ready();
       continue;
     }
-    auto [pool, w] = find_worker_by_pid(d->pid);
+    auto [pool, w] = manager_.find_worker(d->pid);
     if (w == nullptr && d->pid > 0) {
       // A process of a worker's group (a wrapper's child) speaks for it.
       pid_t pgid = ::getpgid(d->pid);
-      if (pgid > 0) std::tie(pool, w) = find_worker_by_pid(pgid);
+      if (pgid > 0) std::tie(pool, w) = manager_.find_worker(pgid);
     }
     if (w == nullptr) {
       spdlog::debug("notify from unknown pid {}: {}", d->pid, d->text);
       continue;
     }
-    handle_notify(*pool, *w, m);
+    manager_.apply_notify(*pool, *w, m);
   }
 }
 
-void Supervisor::arm_tick() {
-  tick_.expires_after(kTick);
-  tick_.async_wait([this](const std::error_code& ec) {
-    if (ec || shutdown_.finished()) return;
+asio::awaitable<void> Supervisor::tick_loop() {
+  while (!shutdown_.finished()) {
+    tick_.expires_after(kTick);
+    auto [ec] = co_await tick_.async_wait(kNoThrow);
+    if (ec || shutdown_.finished()) co_return;
     on_tick();
-    if (!shutdown_.finished()) arm_tick();
-  });
+  }
 }
 
 void Supervisor::on_tick() {
   notify_budget_ = kNotifyPerTick;
-  if (notify_paused_ && !shutdown_.finished()) {
-    notify_paused_ = false;
-    arm_notify();
-  }
+  notify_resume_.cancel();  // a notify loop that spent its budget reads again
   // Also reap here: a SIGCHLD merged with another may have been missed.
   reap_workers();
   check_liveness();
@@ -243,62 +242,31 @@ void Supervisor::reap_workers() {
   read_notify();
   while (auto r = ops_.reap()) {
     if (handle_upgrade_exit(r->pid, r->status)) continue;
-    auto [pool, w] = find_worker_by_pid(r->pid);
+    auto [pool, w] = manager_.find_worker(r->pid);
     if (w == nullptr) {
       spdlog::debug("reaped pid {} ({})", r->pid, describe_wait_status(r->status));
       continue;
     }
-    handle_exit(*pool, r->pid, r->status);
+    handle_exit(*pool, *w, r->status);
   }
   if (shutdown_.stopping()) check_stopped();
 }
 
-void Supervisor::handle_exit(WorkerPool& pool, pid_t pid, int status) {
-  std::unique_ptr<Worker> w = pool.remove(pid);
-  // Whatever the worker left in its process group goes with it.
-  (void)ops_.kill_group(pid, SIGKILL);
-  std::string meaning = describe_wait_status(status);
-  bool reload_new = reloads_.is_new(pool, *w);
-  ExitAction action = decide_exit(status, w->state, reload_new);
-  Seconds uptime = now() - w->live.started_at;
-  if (action == ExitAction::kExpected) {
-    spdlog::info("Worker exited (pid: {}) slot {} [{}]: {}", pid, w->slot, pool.config.name, meaning);
-  } else {
-    spdlog::error("Worker exited (pid: {}) slot {} [{}]: {} after {:.1f}s", pid, w->slot,
-                  pool.config.name, meaning, uptime.count());
-  }
-  events_.publish(SupervisorEvent::Kind::kWorkerExited, pool.config.name, w->slot, pid, meaning);
-  // A crashed worker's slot is held for its replacement (manage_pool).
-  if (shutdown_.stopping() || action != ExitAction::kRespawn) {
-    slots_.release(w->slot);
-    pool.slot_backoff.erase(w->slot);
-  }
+void Supervisor::handle_exit(WorkerPool& pool, Worker& w, int status) {
+  bool reload_new = reloads_.is_new(pool, w);
+  PoolManager::Exit exit = manager_.worker_exited(pool, w.pid, status, reload_new, shutdown_.stopping());
   if (shutdown_.stopping()) return;
-  std::string reason = "worker slot " + std::to_string(w->slot) + " pid " + std::to_string(pid) +
-                       " " + meaning;
-  // What the worker said last is why it failed ("Failed to find application ...").
-  if (!w->status_text.empty()) reason = w->status_text + " (" + reason + ")";
-  switch (action) {
-    case ExitAction::kExpected: break;
-    case ExitAction::kRespawn: {
-      ++pool.restarts;
-      Backoff& backoff = pool.backoff_of(w->slot);
-      Seconds delay = backoff.on_crash(uptime, w->live.ready(), now());
-      pool.held.push_back({w->slot, now() + delay});
-      if (delay > Seconds(0)) {
-        spdlog::warn("pool [{}]: slot {} crashed {} time(s) in a row before READY; restarting it in {:.2f}s",
-                     pool.config.name, w->slot, backoff.fast_crashes(), delay.count());
-      }
-      break;
-    }
-    case ExitAction::kFailPool: fail_pool(pool, reason); break;
-    case ExitAction::kRollback: rollback(pool, reason); break;
+  switch (exit.action) {
+    case ExitAction::kExpected:
+    case ExitAction::kRespawn: break;  // manage_pool starts the replacement
+    case ExitAction::kFailPool: fail_pool(pool, exit.reason); break;
+    case ExitAction::kRollback: rollback(pool, exit.reason); break;
   }
 }
 
 void Supervisor::begin_stop(bool graceful, int exit_code) {
   Seconds graceful_wait{0};
-  for (auto& p : pools_) graceful_wait = std::max(graceful_wait, Seconds(p->config.graceful_timeout_seconds));
+  for (auto& p : manager_.pools()) graceful_wait = std::max(graceful_wait, Seconds(p->config.graceful_timeout_seconds));
   Shutdown::Begin begun = shutdown_.begin(graceful, graceful_wait, now());
   if (begun == Shutdown::Begin::kIgnored) return;
   if (begun == Shutdown::Begin::kFirst) {
@@ -306,19 +274,19 @@ void Supervisor::begin_stop(bool graceful, int exit_code) {
     spdlog::info("{} stop: {} workers", graceful ? "Graceful" : "Fast", graceful ? "TERM" : "QUIT");
     notify_systemd("STOPPING=1");
     events_.publish(SupervisorEvent::Kind::kArbiterStopping, "", 0, 0, graceful ? "graceful" : "fast");
-    Outcome stopping = Outcome::fail(ErrorCode::kUnavailable, "arbiterd is stopping");
+    Status stopping = Status::error(StatusCode::kUnavailable, "arbiterd is stopping");
     for (auto& sw : scale_waiters_) sw.done(stopping, sw.result);
     scale_waiters_.clear();
     reloads_.fail_waiters(stopping);
     upgrade_.fail_waiters(stopping);
     // Stop accepting at once: the workers close their copies as they
     // drain, and a new client is refused instead of left in the backlog.
-    for (auto& p : pools_) close_listeners(*p, /*for_good=*/true);
+    for (auto& p : manager_.pools()) close_listeners(*p, /*for_good=*/true);
   }
-  for (auto& p : pools_) {
+  for (auto& p : manager_.pools()) {
     for (auto& w : p->workers) {
       if (graceful) {
-        if (is_active(w->state)) stop_worker(*p, *w, true);
+        if (is_active(w->state)) manager_.stop_worker(*p, *w, true);
       } else {
         w->state = WorkerState::kStopping;
         (void)ops_.kill_group(w->pid, SIGQUIT);
@@ -331,12 +299,12 @@ void Supervisor::begin_stop(bool graceful, int exit_code) {
 
 void Supervisor::check_stopped() {
   bool any = false;
-  for (auto& p : pools_) any = any || !p->workers.empty();
+  for (auto& p : manager_.pools()) any = any || !p->workers.empty();
   switch (shutdown_.check(any, now())) {
     case Shutdown::Step::kWait:
     case Shutdown::Step::kDone: return;
     case Shutdown::Step::kKillAll:
-      for (auto& p : pools_) {
+      for (auto& p : manager_.pools()) {
         for (auto& w : p->workers) {
           spdlog::warn("Worker (pid: {}) slot {} still running after the stop timeout: SIGKILL", w->pid, w->slot);
           (void)ops_.kill_group(w->pid, SIGKILL);
@@ -348,6 +316,7 @@ void Supervisor::check_stopped() {
   spdlog::info("Shutting down: {}", exit_.handed_over ? "handed over to the new master" : "master");
   signals_.cancel();
   tick_.cancel();
+  notify_resume_.cancel();
   if (notify_watch_) notify_watch_->cancel();
   io_.stop();
 }

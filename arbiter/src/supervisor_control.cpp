@@ -21,7 +21,7 @@ ArbiterSnapshot Supervisor::status() const {
   snap.version = GF_VERSION;
   snap.uptime_seconds = (t - started_at_).count();
   snap.name = options_.config.name;
-  for (const auto& p : pools_) {
+  for (const auto& p : manager_.pools()) {
     PoolSnapshot ps;
     ps.name = p->config.name;
     ps.command = p->config.command;
@@ -54,22 +54,22 @@ ArbiterSnapshot Supervisor::status() const {
   return snap;
 }
 
-void Supervisor::scale(const ScaleCommand& command, std::function<void(Outcome, ScaleResult)> done) {
+void Supervisor::scale(const ScaleCommand& command, std::function<void(Status, ScaleResult)> done) {
   ScaleResult result;
   result.pool = command.pool;
-  if (shutdown_.stopping()) return done(Outcome::fail(ErrorCode::kUnavailable, "arbiterd is stopping"), result);
+  if (shutdown_.stopping()) return done(Status::error(StatusCode::kUnavailable, "arbiterd is stopping"), result);
   WorkerPool* pool = nullptr;
   if (command.pool.empty()) {
-    if (pools_.size() != 1) {
-      return done(Outcome::fail(ErrorCode::kInvalidArgument,
-                                "there are " + std::to_string(pools_.size()) + " pools: name one"),
+    if (manager_.pools().size() != 1) {
+      return done(Status::error(StatusCode::kInvalidArgument,
+                                "there are " + std::to_string(manager_.pools().size()) + " pools: name one"),
                   result);
     }
-    pool = pools_.front().get();
+    pool = manager_.pools().front().get();
   } else {
-    pool = find_pool(command.pool);
+    pool = manager_.find_pool(command.pool);
     if (pool == nullptr) {
-      return done(Outcome::fail(ErrorCode::kNotFound, "unknown pool '" + command.pool + "'"), result);
+      return done(Status::error(StatusCode::kNotFound, "unknown pool '" + command.pool + "'"), result);
     }
   }
   result.pool = pool->config.name;
@@ -77,19 +77,19 @@ void Supervisor::scale(const ScaleCommand& command, std::function<void(Outcome, 
   long target = command.relative ? static_cast<long>(pool->desired) + command.delta
                                  : static_cast<long>(command.count);
   if (target < 0) {
-    return done(Outcome::fail(ErrorCode::kInvalidArgument,
+    return done(Status::error(StatusCode::kInvalidArgument,
                               "pool " + pool->config.name + ": cannot scale below 0 (now " +
                                   std::to_string(pool->desired) + ")"),
                 result);
   }
   if (target > static_cast<long>(pool->config.max_workers)) {
-    return done(Outcome::fail(ErrorCode::kInvalidArgument,
+    return done(Status::error(StatusCode::kInvalidArgument,
                               "pool " + pool->config.name + ": " + std::to_string(target) +
                                   " is above max_workers " + std::to_string(pool->config.max_workers)),
                 result);
   }
   if (pool->state == PoolState::kFailed) {
-    return done(Outcome::fail(ErrorCode::kFailedPrecondition,
+    return done(Status::error(StatusCode::kFailedPrecondition,
                               "pool " + pool->config.name + " failed (" + pool->state_reason +
                                   "); reload it after fixing the cause"),
                 result);
@@ -102,43 +102,41 @@ void Supervisor::scale(const ScaleCommand& command, std::function<void(Outcome, 
   } else if (pool->state == PoolState::kRunning && target == 0) {
     pool->state = PoolState::kStopped;
     pool->state_reason = "scaled to 0";
-    for (auto& w : pool->workers) {
-      if (is_active(w->state)) stop_worker(*pool, *w, true);
-    }
+    manager_.stop_workers(*pool);
   }
   spdlog::info("pool [{}]: scaled {} -> {}", pool->config.name, result.previous, result.desired);
   events_.publish(SupervisorEvent::Kind::kPoolScaled, pool->config.name, 0, 0,
        std::to_string(result.previous) + " -> " + std::to_string(result.desired));
   manage_pool(*pool);
-  if (!command.wait || pool->settled() || target == 0) return done(Outcome::success(), result);
+  if (!command.wait || pool->settled() || target == 0) return done(Status(), result);
   scale_waiters_.push_back({pool, result, std::move(done)});
 }
 
 void Supervisor::reload(const std::string& pool_name, bool wait,
-                        std::function<void(Outcome, std::vector<std::string>)> done) {
+                        std::function<void(Status, std::vector<std::string>)> done) {
   std::vector<WorkerPool*> targets;
   if (pool_name.empty()) {
-    for (auto& p : pools_) targets.push_back(p.get());
-  } else if (WorkerPool* p = find_pool(pool_name)) {
+    for (auto& p : manager_.pools()) targets.push_back(p.get());
+  } else if (WorkerPool* p = manager_.find_pool(pool_name)) {
     targets.push_back(p);
   } else {
-    return done(Outcome::fail(ErrorCode::kNotFound, "unknown pool '" + pool_name + "'"), {});
+    return done(Status::error(StatusCode::kNotFound, "unknown pool '" + pool_name + "'"), {});
   }
   for (WorkerPool* p : targets) {
     if (reloads_.reloading(*p)) {
-      return done(Outcome::fail(ErrorCode::kFailedPrecondition,
+      return done(Status::error(StatusCode::kFailedPrecondition,
                                 "pool " + p->config.name + ": a reload is already running"),
                   {});
     }
   }
-  if (shutdown_.stopping()) return done(Outcome::fail(ErrorCode::kUnavailable, "arbiterd is stopping"), {});
+  if (shutdown_.stopping()) return done(Status::error(StatusCode::kUnavailable, "arbiterd is stopping"), {});
   // Like HUP: a config file is read again, so a reload picks up a changed
   // command (H3: the Reload RPC used to restart with the running config).
   std::optional<Config> fresh;
   if (options_.reload_config) {
     StatusOr<Config> loaded = options_.reload_config();
     if (!loaded.ok()) {
-      return done(Outcome::fail(ErrorCode::kFailedPrecondition,
+      return done(Status::error(StatusCode::kFailedPrecondition,
                                 "reload: " + loaded.status().message() +
                                     "; keeping the running configuration"),
                   {});
@@ -158,43 +156,43 @@ void Supervisor::reload(const std::string& pool_name, bool wait,
       }
       if (next) next->binds = p->config.binds;  // binds change on restart or upgrade
     }
-    Outcome o = start_reload(*p, std::move(next));
+    Status o = start_reload(*p, std::move(next));
     if (!o.ok()) {
-      spdlog::warn("reload: {}", o.message);
-      reloads_.ended(*p, o.message);  // a waiter must not wait for it
+      spdlog::warn("reload: {}", o.message());
+      reloads_.ended(*p, o.message());  // a waiter must not wait for it
     }
   }
-  if (!wait) done(Outcome::success(), names);
+  if (!wait) done(Status(), names);
 }
 
-Outcome Supervisor::stop(bool graceful) {
+Status Supervisor::stop(bool graceful) {
   begin_stop(graceful, 0);
-  return Outcome::success();
+  return Status();
 }
 
-Outcome Supervisor::reopen_logs() {
+Status Supervisor::reopen_logs() {
   if (options_.reopen_logs) options_.reopen_logs();
   spdlog::info("Reopened log files; forwarding USR1 to workers");
-  for (auto& p : pools_) {
+  for (auto& p : manager_.pools()) {
     for (auto& w : p->workers) {
       if (w->commands) w->commands(WorkerCommandKind::kReopenLogs);
       (void)ops_.kill_group(w->pid, SIGUSR1);
     }
   }
-  return Outcome::success();
+  return Status();
 }
 
-Outcome Supervisor::signal(const std::string& pool_name, const std::string& signal_name,
+Status Supervisor::signal(const std::string& pool_name, const std::string& signal_name,
                            unsigned* count) {
   std::optional<int> signo = parse_signal(signal_name);
-  if (!signo) return Outcome::fail(ErrorCode::kInvalidArgument, "unknown signal '" + signal_name + "'");
+  if (!signo) return Status::error(StatusCode::kInvalidArgument, "unknown signal '" + signal_name + "'");
   std::vector<WorkerPool*> targets;
   if (pool_name.empty()) {
-    for (auto& p : pools_) targets.push_back(p.get());
-  } else if (WorkerPool* p = find_pool(pool_name)) {
+    for (auto& p : manager_.pools()) targets.push_back(p.get());
+  } else if (WorkerPool* p = manager_.find_pool(pool_name)) {
     targets.push_back(p);
   } else {
-    return Outcome::fail(ErrorCode::kNotFound, "unknown pool '" + pool_name + "'");
+    return Status::error(StatusCode::kNotFound, "unknown pool '" + pool_name + "'");
   }
   unsigned n = 0;
   for (WorkerPool* p : targets) {
@@ -204,7 +202,7 @@ Outcome Supervisor::signal(const std::string& pool_name, const std::string& sign
   }
   spdlog::info("Sent {} to {} worker(s)", greenfork::signal_name(*signo), n);
   if (count != nullptr) *count = n;
-  return Outcome::success();
+  return Status();
 }
 
 uint64_t Supervisor::subscribe(std::function<void(const SupervisorEvent&)> listener) {
@@ -213,12 +211,12 @@ uint64_t Supervisor::subscribe(std::function<void(const SupervisorEvent&)> liste
 
 void Supervisor::unsubscribe(uint64_t id) { events_.unsubscribe(id); }
 
-Outcome Supervisor::worker_beat(const HeartbeatReport& report, bool first,
+Status Supervisor::worker_beat(const HeartbeatReport& report, bool first,
                                 std::function<void(WorkerCommandKind)> commands) {
   WorkerPool* pool = nullptr;
   Worker* worker = nullptr;
   if (first || !report.token.empty()) {
-    for (auto& p : pools_) {
+    for (auto& p : manager_.pools()) {
       for (auto& w : p->workers) {
         if (!report.token.empty() && w->token == report.token) {
           pool = p.get();
@@ -226,21 +224,21 @@ Outcome Supervisor::worker_beat(const HeartbeatReport& report, bool first,
         }
       }
     }
-    if (worker == nullptr) return Outcome::fail(ErrorCode::kUnauthenticated, "unknown worker token");
+    if (worker == nullptr) return Status::error(StatusCode::kUnauthenticated, "unknown worker token");
     if (worker->slot != report.slot) {
-      return Outcome::fail(ErrorCode::kPermissionDenied,
+      return Status::error(StatusCode::kPermissionDenied,
                            "token belongs to slot " + std::to_string(worker->slot) + ", not slot " +
                                std::to_string(report.slot));
     }
   } else {
-    for (auto& p : pools_) {
+    for (auto& p : manager_.pools()) {
       if (Worker* w = p->find_slot(report.slot)) {
         pool = p.get();
         worker = w;
       }
     }
     if (worker == nullptr) {
-      return Outcome::fail(ErrorCode::kPermissionDenied,
+      return Status::error(StatusCode::kPermissionDenied,
                            "slot " + std::to_string(report.slot) + " is not a live worker");
     }
   }
@@ -256,17 +254,17 @@ Outcome Supervisor::worker_beat(const HeartbeatReport& report, bool first,
   w.live.oldest_request_seen_at = t;
   if (report.rss_bytes > 0) w.rss_bytes = report.rss_bytes;
   if (!report.status_text.empty()) w.status_text = report.status_text;
-  if (w.state == WorkerState::kStarting) mark_ready(*pool, w);
+  if (w.state == WorkerState::kStarting) manager_.mark_ready(*pool, w);
   if (report.stopping && is_active(w.state)) {
     w.state = WorkerState::kDraining;
     w.kill_at = t + Seconds(pool->config.graceful_timeout_seconds);
   }
   manage_pools();
-  return Outcome::success();
+  return Status();
 }
 
 void Supervisor::worker_stream_closed(unsigned slot) {
-  for (auto& p : pools_) {
+  for (auto& p : manager_.pools()) {
     if (Worker* w = p->find_slot(slot)) w->commands = nullptr;
   }
 }

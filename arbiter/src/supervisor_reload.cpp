@@ -16,12 +16,12 @@ void Supervisor::reload_from_signal() {
     }
     fresh = std::move(*loaded);
     for (const auto& pc : fresh->pools) {
-      if (find_pool(pc.name) == nullptr) {
+      if (manager_.find_pool(pc.name) == nullptr) {
         spdlog::warn("reload: new pool [{}] ignored: adding pools needs a restart or upgrade", pc.name);
       }
     }
   }
-  for (auto& p : pools_) {
+  for (auto& p : manager_.pools()) {
     std::optional<PoolConfig> next;
     if (fresh) {
       for (const auto& pc : fresh->pools) {
@@ -36,20 +36,20 @@ void Supervisor::reload_from_signal() {
         next->binds = p->config.binds;
       }
     }
-    Outcome o = start_reload(*p, std::move(next));
-    if (!o.ok()) spdlog::warn("reload: {}", o.message);
+    Status o = start_reload(*p, std::move(next));
+    if (!o.ok()) spdlog::warn("reload: {}", o.message());
   }
 }
 
-Outcome Supervisor::start_reload(WorkerPool& pool, std::optional<PoolConfig> next) {
-  if (shutdown_.stopping()) return Outcome::fail(ErrorCode::kUnavailable, "arbiterd is stopping");
+Status Supervisor::start_reload(WorkerPool& pool, std::optional<PoolConfig> next) {
+  if (shutdown_.stopping()) return Status::error(StatusCode::kUnavailable, "arbiterd is stopping");
   if (reloads_.reloading(pool)) {
-    return Outcome::fail(ErrorCode::kFailedPrecondition,
+    return Status::error(StatusCode::kFailedPrecondition,
                          "pool " + pool.config.name + ": a reload is already running");
   }
   // A failed pool's workers-to-be need its listeners back.
   if (Status s = reopen_listeners(pool); !s.ok()) {
-    return Outcome::fail(ErrorCode::kUnavailable, "pool " + pool.config.name + ": " + s.message());
+    return Status::error(StatusCode::kUnavailable, "pool " + pool.config.name + ": " + s.message());
   }
   if (!reloads_.any()) notify_systemd("RELOADING=1");
   reloads_.begin(pool, std::move(next));
@@ -59,7 +59,7 @@ Outcome Supervisor::start_reload(WorkerPool& pool, std::optional<PoolConfig> nex
                pool.config.name, pool.desired, gen, target.max_surge, target.max_unavailable);
   events_.publish(SupervisorEvent::Kind::kPoolReloading, pool.config.name, 0, 0, "generation " + std::to_string(gen));
   manage_pool(pool);
-  return Outcome::success();
+  return Status();
 }
 
 void Supervisor::finish_reload(WorkerPool& pool) {
@@ -74,7 +74,7 @@ void Supervisor::finish_reload(WorkerPool& pool) {
 void Supervisor::rollback(WorkerPool& pool, const std::string& reason) {
   if (!reloads_.reloading(pool)) return;
   for (auto& w : pool.workers) {
-    if (reloads_.is_new(pool, *w) && is_active(w->state)) stop_worker(pool, *w, true);
+    if (reloads_.is_new(pool, *w) && is_active(w->state)) manager_.stop_worker(pool, *w, true);
   }
   reloads_.roll_back(pool);
   pool.state_reason = "reload rolled back: " + reason;

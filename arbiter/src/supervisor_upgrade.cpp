@@ -12,28 +12,28 @@ extern char** environ;
 
 namespace greenfork::arbiter {
 
-void Supervisor::upgrade(bool wait, std::function<void(Outcome, pid_t)> done) {
-  Outcome o = start_upgrade();
+void Supervisor::upgrade(bool wait, std::function<void(Status, pid_t)> done) {
+  Status o = start_upgrade();
   if (!o.ok()) return done(o, 0);
-  if (!wait) return done(Outcome::success(), upgrade_.pid());
+  if (!wait) return done(Status(), upgrade_.pid());
   upgrade_.wait(std::move(done));
 }
 
-Outcome Supervisor::start_upgrade() {
-  if (shutdown_.stopping()) return Outcome::fail(ErrorCode::kUnavailable, "arbiterd is stopping");
+Status Supervisor::start_upgrade() {
+  if (shutdown_.stopping()) return Status::error(StatusCode::kUnavailable, "arbiterd is stopping");
   if (upgrade_.running()) {
-    return Outcome::fail(ErrorCode::kFailedPrecondition,
+    return Status::error(StatusCode::kFailedPrecondition,
                          "an upgrade is already running (new master pid " + std::to_string(upgrade_.pid()) + ")");
   }
   if (options_.self_exe.empty() || options_.self_argv.empty()) {
-    return Outcome::fail(ErrorCode::kFailedPrecondition, "upgrade: arbiterd's own path is unknown");
+    return Status::error(StatusCode::kFailedPrecondition, "upgrade: arbiterd's own path is unknown");
   }
   // The new master binds nothing itself: it needs every listener, also
   // those of a failed pool, which it starts afresh.
   std::vector<PoolSockets> sockets;
-  for (auto& p : pools_) {
+  for (auto& p : manager_.pools()) {
     if (Status s = reopen_listeners(*p); !s.ok()) {
-      return Outcome::fail(ErrorCode::kUnavailable, "upgrade: pool " + p->config.name + ": " + s.message());
+      return Status::error(StatusCode::kUnavailable, "upgrade: pool " + p->config.name + ": " + s.message());
     }
     sockets.push_back(p->sockets);
   }
@@ -43,20 +43,20 @@ Outcome Supervisor::start_upgrade() {
   StatusOr<pid_t> pid = ops_.spawn(spec);
   if (!pid.ok()) {
     spdlog::error("upgrade: {}; this master keeps serving", pid.status().message());
-    return Outcome::fail(ErrorCode::kInternal, "upgrade: " + pid.status().message());
+    return Status::error(StatusCode::kInternal, "upgrade: " + pid.status().message());
   }
   Seconds bound{0};
-  for (auto& p : pools_) bound = std::max(bound, Seconds(p->config.boot_timeout_seconds));
+  for (auto& p : manager_.pools()) bound = std::max(bound, Seconds(p->config.boot_timeout_seconds));
   upgrade_.started(*pid, now() + bound + BinaryUpgrade::kSlack);
   spdlog::info("Upgrading: started new master {} (pid {}); waiting for its workers", spec.exec_path, *pid);
   events_.publish(SupervisorEvent::Kind::kArbiterUpgrading, "", 0, *pid, "new master pid " + std::to_string(*pid));
-  return Outcome::success();
+  return Status();
 }
 
 void Supervisor::upgrade_ready() {
   pid_t pid = upgrade_.pid();
   spdlog::info("New master (pid {}) is ready: draining this master", pid);
-  for (auto& done : upgrade_.end()) done(Outcome::success(), pid);
+  for (auto& done : upgrade_.end()) done(Status(), pid);
   notify_systemd("MAINPID=" + std::to_string(pid) + "\nREADY=1");
   exit_.handed_over = true;
   begin_stop(true, 0);
@@ -81,11 +81,11 @@ void Supervisor::check_upgrade_deadline() {
 void Supervisor::fail_upgrade(const std::string& why) {
   spdlog::error("Upgrade failed: {}; this master keeps serving", why);
   auto waiters = upgrade_.end();
-  for (auto& p : pools_) {
+  for (auto& p : manager_.pools()) {
     if (p->state == PoolState::kFailed) close_listeners(*p, /*for_good=*/false);
   }
   if (options_.reclaim_control_socket) options_.reclaim_control_socket();
-  for (auto& done : waiters) done(Outcome::fail(ErrorCode::kAborted, "upgrade failed: " + why), 0);
+  for (auto& done : waiters) done(Status::error(StatusCode::kAborted, "upgrade failed: " + why), 0);
 }
 
 }  // namespace greenfork::arbiter

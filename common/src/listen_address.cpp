@@ -1,4 +1,5 @@
 #include "greenfork/listen_address.hpp"
+#include "greenfork/unique_fd.hpp"
 
 #include <arpa/inet.h>
 #include <netdb.h>
@@ -109,11 +110,11 @@ Status clear_stale_unix_socket(const ListenAddress& a, const sockaddr_un& sa) {
   if (!S_ISSOCK(st.st_mode)) {
     return Status::error(a.to_string() + ": file exists and is not a socket");
   }
-  int probe = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-  if (probe < 0) return Status::from_errno("socket " + a.to_string());
-  int rc = ::connect(probe, reinterpret_cast<const sockaddr*>(&sa), kUnixLen);
+  UniqueFd probe(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+  if (!probe) return Status::from_errno("socket " + a.to_string());
+  int rc = ::connect(probe.get(), reinterpret_cast<const sockaddr*>(&sa), kUnixLen);
   int err = errno;
-  ::close(probe);
+  probe.reset();
   if (rc == 0 || err == EAGAIN || err == EINPROGRESS) {
     return Status::error(a.to_string() + ": already in use by a running process");
   }
@@ -134,23 +135,20 @@ StatusOr<int> bind_unix(const ListenAddress& a, int backlog, mode_t socket_umask
   }
   Status cleared = clear_stale_unix_socket(a, sa);
   if (!cleared.ok()) return cleared;
-  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return Status::from_errno("socket " + a.to_string());
+  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!fd) return Status::from_errno("socket " + a.to_string());
   mode_t old = ::umask(socket_umask);
-  int rc = ::bind(fd, reinterpret_cast<const sockaddr*>(&sa), kUnixLen);
+  int rc = ::bind(fd.get(), reinterpret_cast<const sockaddr*>(&sa), kUnixLen);
   int err = errno;
   ::umask(old);
-  if (rc != 0) {
-    ::close(fd);
-    return Status::from_errno("bind " + a.to_string(), err);
-  }
-  if (::listen(fd, backlog) != 0) {
+  if (rc != 0) return Status::from_errno("bind " + a.to_string(), err);
+  if (::listen(fd.get(), backlog) != 0) {
     err = errno;
-    ::close(fd);
+    fd.reset();
     ::unlink(a.path.c_str());
     return Status::from_errno("listen " + a.to_string(), err);
   }
-  return fd;
+  return fd.release();
 }
 
 StatusOr<int> bind_tcp(const ListenAddress& a, int backlog, bool reuse_port) {
@@ -166,29 +164,22 @@ StatusOr<int> bind_tcp(const ListenAddress& a, int backlog, bool reuse_port) {
   }
   // Gunicorn binds the first address a name resolves to; so do we.
   const addrinfo* ai = found;
-  int fd = ::socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
-  if (fd < 0) {
+  UniqueFd fd(::socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol));
+  if (!fd) {
     int err = errno;
     ::freeaddrinfo(found);
     return Status::from_errno("socket " + a.to_string(), err);
   }
   int one = 1;
-  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  if (reuse_port) ::setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
-  if (ai->ai_family == AF_INET6) ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
-  int rc = ::bind(fd, ai->ai_addr, ai->ai_addrlen);
+  ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (reuse_port) ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+  if (ai->ai_family == AF_INET6) ::setsockopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+  int rc = ::bind(fd.get(), ai->ai_addr, ai->ai_addrlen);
   int err = errno;
   ::freeaddrinfo(found);
-  if (rc != 0) {
-    ::close(fd);
-    return Status::from_errno("bind " + a.to_string(), err);
-  }
-  if (::listen(fd, backlog) != 0) {
-    err = errno;
-    ::close(fd);
-    return Status::from_errno("listen " + a.to_string(), err);
-  }
-  return fd;
+  if (rc != 0) return Status::from_errno("bind " + a.to_string(), err);
+  if (::listen(fd.get(), backlog) != 0) return Status::from_errno("listen " + a.to_string());
+  return fd.release();
 }
 
 // Numeric form of a literal host ("0.0.0.0" for "", "::" stays "::"), or the

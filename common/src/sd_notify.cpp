@@ -1,4 +1,5 @@
 #include "greenfork/sd_notify.hpp"
+#include "greenfork/unique_fd.hpp"
 
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -31,13 +32,11 @@ Status sd_notify_to(const std::string& socket_path, std::string_view state) {
   } else {
     len += 1;  // include the terminating NUL
   }
-  int fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return Status::from_errno("sd_notify: socket");
-  ssize_t n = ::sendto(fd, state.data(), state.size(), MSG_NOSIGNAL,
+  UniqueFd fd(::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  if (!fd) return Status::from_errno("sd_notify: socket");
+  ssize_t n = ::sendto(fd.get(), state.data(), state.size(), MSG_NOSIGNAL,
                        reinterpret_cast<const sockaddr*>(&addr), len);
-  int err = errno;
-  ::close(fd);
-  if (n < 0) return Status::from_errno("sd_notify: sendto " + socket_path, err);
+  if (n < 0) return Status::from_errno("sd_notify: sendto " + socket_path);
   return Status::ok_status();
 }
 

@@ -7,7 +7,7 @@
 #include <iostream>
 #include <thread>
 
-#include "connection.hpp"
+#include "control_channel.hpp"
 #include "render.hpp"
 
 namespace greenfork::ctl {
@@ -36,27 +36,29 @@ double timeout_for(const Invocation& inv) {
 }
 
 // One line on stderr and the exit status for a failed RPC.
-int report(const Invocation& inv, const Connection& conn, const grpc::Status& status,
+int report(const Invocation& inv, const ControlChannel& conn, const grpc::Status& answer,
            double timeout) {
+  const Status status = from_grpc_status(answer);
   const std::string at = " (arbiterd at " + conn.address().display + ")";
-  switch (status.error_code()) {
-    case grpc::StatusCode::UNAVAILABLE:
+  switch (status.code()) {
+    case StatusCode::kUnavailable:
       std::cerr << "gctl: cannot reach arbiterd at " << conn.address().display << ": "
-                << status.error_message() << "\n";
-      return kExitUnreachable;
-    case grpc::StatusCode::DEADLINE_EXCEEDED:
+                << status.message() << "\n";
+      break;
+    case StatusCode::kDeadlineExceeded:
       std::cerr << "gctl: " << command_word(inv.command) << ": no answer within " << timeout
                 << "s" << at << " (--timeout to wait longer)\n";
-      return kExitFailed;
+      break;
     default:
       std::cerr << "gctl: " << command_word(inv.command) << " failed: "
-                << code_name(status.error_code()) << ": " << status.error_message() << at << "\n";
-      return kExitFailed;
+                << status_code_name(status.code()) << ": " << status.message() << at << "\n";
+      break;
   }
+  return exit_code_for(status);
 }
 
 template <typename Reply>
-int finish(const Invocation& inv, const Connection& conn, const grpc::Status& status,
+int finish(const Invocation& inv, const ControlChannel& conn, const grpc::Status& status,
            const Reply& reply, double timeout, const std::string& human) {
   if (!status.ok()) return report(inv, conn, status, timeout);
   std::cout << (inv.json ? to_json(reply) + "\n" : human);
@@ -80,7 +82,7 @@ void start_signal_thread() {
   }).detach();
 }
 
-int watch(const Invocation& inv, const Connection& conn) {
+int watch(const Invocation& inv, const ControlChannel& conn) {
   v1::WatchRequest request;
   request.set_pool(inv.pool);
   // Never freed: the signal thread may still hold it while the process exits.
@@ -117,12 +119,12 @@ void block_stop_signals() {
 
 int run_command(const Invocation& inv, const ControlAddress& address, const std::string& token) {
   const double timeout = timeout_for(inv);
-  auto opened = Connection::open(address, token, std::min(timeout, 5.0));
+  auto opened = ControlChannel::open(address, token, std::min(timeout, 5.0));
   if (!opened.ok()) {
     std::cerr << "gctl: " << opened.status().message() << "\n";
-    return kExitUnreachable;
+    return exit_code_for(opened.status());
   }
-  const Connection& conn = *opened;
+  const ControlChannel& conn = *opened;
   auto context = conn.context(timeout);
 
   switch (inv.command) {

@@ -5,11 +5,9 @@
 
 #include "greenfork/ctl/arguments.hpp"
 #include "greenfork/control_address.hpp"
+#include "greenfork/ctl/gctl.hpp"
 
 namespace greenfork::ctl {
-
-inline constexpr int kExitFailed = 1;       // arbiterd refused or failed the command
-inline constexpr int kExitUnreachable = 3;  // nothing answered at the address
 
 int run_command(const Invocation& inv, const ControlAddress& address, const std::string& token);
 

@@ -72,4 +72,9 @@ int run_gctl(const std::vector<std::string>& args) {
   return run_command(inv, *address, token);
 }
 
+int exit_code_for(const Status& answer) {
+  if (answer.ok()) return 0;
+  return answer.code() == StatusCode::kUnavailable ? kExitUnreachable : kExitFailed;
+}
+
 }  // namespace greenfork::ctl

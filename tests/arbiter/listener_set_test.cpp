@@ -64,6 +64,18 @@ TEST_F(ListenerSetTest, UnixFilesRemovedOnlyWhenAsked) {
   EXPECT_FALSE(std::filesystem::exists(path));
 }
 
+TEST_F(ListenerSetTest, FilesGoWithTheSetWhenAsked) {
+  std::string path = dir_ + "/d.sock";
+  {
+    auto set = ListenerSet::open({"unix:" + path}, 16, 0);
+    ASSERT_TRUE(set.ok()) << set.status().message();
+    set->remove_files_when_destroyed();  // arbiterd's error paths
+    ListenerSet moved = std::move(*set);
+    EXPECT_TRUE(std::filesystem::exists(path));
+  }
+  EXPECT_FALSE(std::filesystem::exists(path));
+}
+
 TEST_F(ListenerSetTest, FailureLeavesNothingBehind) {
   std::string path = dir_ + "/c.sock";
   auto set = ListenerSet::open({"unix:" + path, "127.0.0.1:notaport"}, 16, 0);
@@ -77,7 +89,7 @@ TEST_F(ListenerSetTest, AdoptsFdSpecOnlyIfListening) {
   int fd = listening_socket(&port);
   auto set = ListenerSet::open({"fd://" + std::to_string(fd)}, 16, 0);
   ASSERT_TRUE(set.ok()) << set.status().message();
-  EXPECT_EQ(set->all()[0].fd, fd);
+  EXPECT_EQ(set->all()[0].fd(), fd);
   EXPECT_EQ(set->all()[0].address.port, port);
   EXPECT_TRUE(set->all()[0].unix_path.empty());
   set->close_all(true);
@@ -101,7 +113,7 @@ TEST_F(ListenerSetTest, UpgradeFdsAdoptedByCanonicalSpecAndLeftoversClosed) {
   ::setenv(contract::kUpgradeFds, env.c_str(), 1);
   auto set = ListenerSet::open({"tcp://" + spec}, 16, 0);
   ASSERT_TRUE(set.ok()) << set.status().message();
-  EXPECT_EQ(set->all()[0].fd, fd);  // adopted, not re-bound
+  EXPECT_EQ(set->all()[0].fd(), fd);  // adopted, not re-bound
   EXPECT_EQ(std::getenv(contract::kUpgradeFds), nullptr);
   EXPECT_FALSE(fd_open(unused));
   EXPECT_EQ(set->upgrade_env_value(), spec + "=" + std::to_string(fd));
@@ -110,10 +122,10 @@ TEST_F(ListenerSetTest, UpgradeFdsAdoptedByCanonicalSpecAndLeftoversClosed) {
 TEST_F(ListenerSetTest, AddAndCloseExceptOnReload) {
   auto set = ListenerSet::open({"unix:" + dir_ + "/d.sock"}, 16, 0);
   ASSERT_TRUE(set.ok()) << set.status().message();
-  int kept_fd = set->all()[0].fd;
+  int kept_fd = set->all()[0].fd();
   ASSERT_TRUE(set->add({"unix:" + dir_ + "/d.sock", "unix:" + dir_ + "/e.sock"}, 16, 0).ok());
   ASSERT_EQ(set->all().size(), 2u);
-  EXPECT_EQ(set->all()[0].fd, kept_fd);
+  EXPECT_EQ(set->all()[0].fd(), kept_fd);
   Status bad = set->add({"unix:" + dir_ + "/f.sock", "unix:" + dir_ + "/e.sock", "x:y:z"}, 16, 0);
   EXPECT_FALSE(bad.ok());
   EXPECT_EQ(set->all().size(), 2u);

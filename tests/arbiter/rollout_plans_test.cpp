@@ -185,14 +185,14 @@ TEST(RollingReload, AWaiterIsAnsweredWhenAllItsPoolsEndedWithTheFirstRollback) {
   a.config.name = "a";
   b.config.name = "b";
   RollingReload reloads;
-  std::optional<Outcome> got;
-  reloads.wait({&a, &b}, {"a", "b"}, [&](Outcome o, std::vector<std::string>) { got = o; });
+  std::optional<Status> got;
+  reloads.wait({&a, &b}, {"a", "b"}, [&](Status o, std::vector<std::string>) { got = o; });
   reloads.ended(a, "exit 4");
   EXPECT_FALSE(got.has_value());
   reloads.ended(b, "");
   ASSERT_TRUE(got.has_value());
-  EXPECT_EQ(got->code, ErrorCode::kAborted);
-  EXPECT_EQ(got->message, "pool a: reload rolled back: exit 4");
+  EXPECT_EQ(got->code(), StatusCode::kAborted);
+  EXPECT_EQ(got->message(), "pool a: reload rolled back: exit 4");
 }
 
 }  // namespace

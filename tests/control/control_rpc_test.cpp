@@ -1,5 +1,5 @@
 // Control's unary RPCs through a real gRPC server: every field crosses the
-// wire, every ErrorCode becomes its gRPC status, replies wait for the loop.
+// wire, every StatusCode becomes its gRPC status, replies wait for the loop.
 #include <future>
 
 #include "control_fixture.hpp"

@@ -96,71 +96,71 @@ ArbiterSnapshot FakeControlTarget::status() const {
 }
 
 void FakeControlTarget::scale(const ScaleCommand& command,
-                              std::function<void(Outcome, ScaleResult)> done) {
+                              std::function<void(Status, ScaleResult)> done) {
   check_thread();
   if (!command.pool.empty() && command.pool != "main") {
-    return done(Outcome::fail(ErrorCode::kNotFound, "no pool named " + command.pool), {});
+    return done(Status::error(StatusCode::kNotFound, "no pool named " + command.pool), {});
   }
   const long target = command.relative ? static_cast<long>(desired) + command.delta
                                        : static_cast<long>(command.count);
   if (target < 0 || target > 8) {
-    return done(Outcome::fail(ErrorCode::kInvalidArgument,
+    return done(Status::error(StatusCode::kInvalidArgument,
                               "scale main to " + std::to_string(target) + ": must be 0..8"),
                 {});
   }
   ScaleResult result{"main", desired, static_cast<unsigned>(target)};
   desired = result.desired;
   if (command.wait) {
-    pending_scale = [done, result] { done(Outcome::success(), result); };
+    pending_scale = [done, result] { done(Status(), result); };
   } else {
-    done(Outcome::success(), result);
+    done(Status(), result);
   }
 }
 
 void FakeControlTarget::reload(const std::string& pool, bool wait,
-                               std::function<void(Outcome, std::vector<std::string>)> done) {
+                               std::function<void(Status, std::vector<std::string>)> done) {
   check_thread();
   if (!pool.empty() && pool != "main") {
-    return done(Outcome::fail(ErrorCode::kNotFound, "no pool named " + pool), {});
+    return done(Status::error(StatusCode::kNotFound, "no pool named " + pool), {});
   }
   if (reloading) {
-    return done(Outcome::fail(ErrorCode::kFailedPrecondition, "main: a reload is running"), {});
+    return done(Status::error(StatusCode::kFailedPrecondition, "main: a reload is running"), {});
   }
   if (wait && name_ == "broken") {
-    return done(Outcome::fail(ErrorCode::kAborted, "main: rolled back: new worker exited 4"),
+    return done(Status::error(StatusCode::kAborted, "main: rolled back: new worker exited 4"),
                 {"main"});
   }
   reloading = !wait;
-  done(Outcome::success(), {"main"});
+  done(Status(), {"main"});
 }
 
-Outcome FakeControlTarget::stop(bool graceful) {
+Status FakeControlTarget::stop(bool graceful) {
   check_thread();
   ++stops;
   last_stop_graceful = graceful;
-  return Outcome::success();
+  return Status();
 }
 
-Outcome FakeControlTarget::reopen_logs() {
+Status FakeControlTarget::reopen_logs() {
   check_thread();
   ++reopens;
-  return Outcome::success();
+  return Status();
 }
 
-Outcome FakeControlTarget::signal(const std::string& pool, const std::string& signal_name,
+Status FakeControlTarget::signal(const std::string& pool, const std::string& signal_name,
                                   unsigned* workers_signalled) {
   check_thread();
-  if (pool != "main") return Outcome::fail(ErrorCode::kNotFound, "no pool named " + pool);
+  if (pool != "main") return Status::error(StatusCode::kNotFound, "no pool named " + pool);
   if (!parse_signal(signal_name)) {
-    return Outcome::fail(ErrorCode::kInvalidArgument, "unknown signal " + signal_name);
+    return Status::error(StatusCode::kInvalidArgument, "unknown signal " + signal_name);
   }
   *workers_signalled = 2;
-  return Outcome::success();
+  return Status();
 }
 
-void FakeControlTarget::upgrade(bool /*wait*/, std::function<void(Outcome, pid_t)> done) {
+void FakeControlTarget::upgrade(bool /*wait*/, std::function<void(Status, pid_t)> done) {
   check_thread();
-  done(Outcome::success(), 5151);
+  done(Status(), 5151);
 }
 
 uint64_t FakeControlTarget::subscribe(std::function<void(const SupervisorEvent&)> listener) {
@@ -180,7 +180,7 @@ void FakeControlTarget::emit(const SupervisorEvent& event) {
   for (auto& [id, listener] : copy) listener(event);
 }
 
-Outcome FakeControlTarget::worker_beat(const HeartbeatReport& report, bool first,
+Status FakeControlTarget::worker_beat(const HeartbeatReport& report, bool first,
                                        std::function<void(WorkerCommandKind)> commands) {
   check_thread();
   const std::map<unsigned, std::string> tokens = {{1, "tok-1"}, {2, "tok-2"}};
@@ -188,18 +188,18 @@ Outcome FakeControlTarget::worker_beat(const HeartbeatReport& report, bool first
   if (first) {
     for (const auto& [slot, token] : tokens) {
       if (token == report.token && slot != report.slot) {
-        return Outcome::fail(ErrorCode::kPermissionDenied,
+        return Status::error(StatusCode::kPermissionDenied,
                              "heartbeat for slot " + std::to_string(report.slot) +
                                  " with the token of slot " + std::to_string(slot));
       }
     }
     if (it == tokens.end() || it->second != report.token) {
-      return Outcome::fail(ErrorCode::kUnauthenticated, "wrong worker token");
+      return Status::error(StatusCode::kUnauthenticated, "wrong worker token");
     }
     command_sinks[report.slot] = std::move(commands);
   }
   beats.push_back(report);
-  return Outcome::success();
+  return Status();
 }
 
 void FakeControlTarget::worker_stream_closed(unsigned slot) {

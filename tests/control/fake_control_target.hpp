@@ -43,17 +43,17 @@ class FakeControlTarget final : public ControlTarget {
   explicit FakeControlTarget(ThreadLoop& loop, std::string name = "fake") : loop_(loop), name_(std::move(name)) {}
 
   ArbiterSnapshot status() const override;
-  void scale(const ScaleCommand& command, std::function<void(Outcome, ScaleResult)> done) override;
+  void scale(const ScaleCommand& command, std::function<void(Status, ScaleResult)> done) override;
   void reload(const std::string& pool, bool wait,
-              std::function<void(Outcome, std::vector<std::string>)> done) override;
-  Outcome stop(bool graceful) override;
-  Outcome reopen_logs() override;
-  Outcome signal(const std::string& pool, const std::string& signal_name,
+              std::function<void(Status, std::vector<std::string>)> done) override;
+  Status stop(bool graceful) override;
+  Status reopen_logs() override;
+  Status signal(const std::string& pool, const std::string& signal_name,
                  unsigned* workers_signalled) override;
-  void upgrade(bool wait, std::function<void(Outcome, pid_t)> done) override;
+  void upgrade(bool wait, std::function<void(Status, pid_t)> done) override;
   uint64_t subscribe(std::function<void(const SupervisorEvent&)> listener) override;
   void unsubscribe(uint64_t id) override;
-  Outcome worker_beat(const HeartbeatReport& report, bool first,
+  Status worker_beat(const HeartbeatReport& report, bool first,
                       std::function<void(WorkerCommandKind)> commands) override;
   void worker_stream_closed(unsigned slot) override;
 

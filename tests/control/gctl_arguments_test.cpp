@@ -3,6 +3,7 @@
 
 #include "greenfork/ctl/arguments.hpp"
 #include "greenfork/control_address.hpp"
+#include "greenfork/ctl/gctl.hpp"
 #include "greenfork/ctl/scale_spec.hpp"
 
 namespace greenfork::ctl {
@@ -154,6 +155,23 @@ TEST(ControlAddress, TcpFormsAreArbiterdsListenAddresses) {
   a = *parse_control_address("localhost:7000");
   EXPECT_EQ(a.host, "localhost");
   EXPECT_EQ(a.port, "7000");
+}
+
+TEST(ExitCode, FollowsTheAnswersCode) {
+  EXPECT_EQ(exit_code_for(Status()), 0);
+  EXPECT_EQ(exit_code_for(Status::error(StatusCode::kUnavailable, "arbiterd is stopping")), kExitUnreachable);
+  EXPECT_EQ(exit_code_for(Status::error(StatusCode::kNotFound, "unknown pool 'api'")), kExitFailed);
+  EXPECT_EQ(exit_code_for(Status::error(StatusCode::kDeadlineExceeded, "late")), kExitFailed);
+  EXPECT_EQ(exit_code_for(Status::error("no code")), kExitFailed);
+}
+
+TEST(ExitCode, StatusCodesKeepTheirNamesAndContext) {
+  Status s = Status::error(StatusCode::kFailedPrecondition, "a reload is already running").with_context("pool web");
+  EXPECT_EQ(s.code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(s.message(), "pool web: a reload is already running");
+  EXPECT_STREQ(status_code_name(s.code()), "FAILED_PRECONDITION");
+  EXPECT_EQ(Status::error("x").code(), StatusCode::kUnknown);
+  EXPECT_TRUE(Status().ok());
 }
 
 }  // namespace

@@ -80,16 +80,18 @@ StatusOr<std::unique_ptr<ControlAcceptor>> ControlAcceptor::listen_tcp(const std
 }
 
 std::unique_ptr<ControlAcceptor> ControlAcceptor::adopt(int listen_fd, std::string name, Limits limits) {
+  UniqueFd listener(listen_fd);
   const int flags = ::fcntl(listen_fd, F_GETFL);
   if (flags >= 0) ::fcntl(listen_fd, F_SETFL, flags | O_NONBLOCK);
   int wake = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (wake < 0) {
     const int err = errno;
-    ::close(listen_fd);
+    listener.reset();
     errno = err;
     return nullptr;
   }
-  return std::unique_ptr<ControlAcceptor>(new ControlAcceptor(listen_fd, wake, 0, std::move(name), limits));
+  return std::unique_ptr<ControlAcceptor>(
+      new ControlAcceptor(listener.release(), wake, 0, std::move(name), limits));
 }
 
 ControlAcceptor::ControlAcceptor(int listen_fd, int wake_fd, int port, std::string name, Limits limits)
@@ -102,7 +104,6 @@ ControlAcceptor::ControlAcceptor(int listen_fd, int wake_fd, int port, std::stri
 
 ControlAcceptor::~ControlAcceptor() {
   stop();
-  ::close(wake_fd_);
 }
 
 void ControlAcceptor::start(std::function<void(int fd)> hand_over) {
@@ -115,10 +116,10 @@ void ControlAcceptor::stop() {
   stopped_ = true;
   stopping_ = true;
   const std::uint64_t one = 1;
-  [[maybe_unused]] auto n = ::write(wake_fd_, &one, sizeof(one));
+  [[maybe_unused]] auto n = ::write(wake_fd_.get(), &one, sizeof(one));
   if (thread_.joinable()) thread_.join();
   // New clients are refused from now on instead of waiting in the queue.
-  ::close(listen_fd_);
+  listen_fd_.reset();
 }
 
 std::string ControlAcceptor::peer_of(int fd) const {
@@ -130,7 +131,7 @@ std::string ControlAcceptor::peer_of(int fd) const {
 void ControlAcceptor::run() {
   int wait_ms = -1;
   while (!stopping_) {
-    pollfd fds[2] = {{listen_fd_, POLLIN, 0}, {wake_fd_, POLLIN, 0}};
+    pollfd fds[2] = {{listen_fd_.get(), POLLIN, 0}, {wake_fd_.get(), POLLIN, 0}};
     const int n = ::poll(fds, 2, wait_ms);
     if (stopping_) return;
     if (n < 0 && errno != EINTR) {
@@ -150,7 +151,7 @@ bool ControlAcceptor::accept_ready() {
   for (int i = 0; i < 64 && !stopping_; ++i) {
     sockaddr_storage addr{};
     socklen_t len = sizeof(addr);
-    const int fd = ::accept4(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len, SOCK_CLOEXEC | SOCK_NONBLOCK);
+    const int fd = ::accept4(listen_fd_.get(), reinterpret_cast<sockaddr*>(&addr), &len, SOCK_CLOEXEC | SOCK_NONBLOCK);
     if (fd < 0) {
       if (errno == EINTR || errno == ECONNABORTED) continue;
       if (errno != EMFILE && errno != ENFILE) return true;  // EAGAIN: all taken
@@ -167,7 +168,7 @@ bool ControlAcceptor::accept_ready() {
             std::to_string(limits_.fd_reserve) + " are kept for workers and the control socket)";
     }
     if (!why.empty()) {
-      ::close(fd);
+      UniqueFd refused(fd);  // closed as the loop goes on
       refusals_.record("from " + peer + ": " + why);
       continue;
     }

@@ -30,6 +30,7 @@
 #include <unordered_map>
 
 #include "greenfork/status.hpp"
+#include "greenfork/unique_fd.hpp"
 #include "rate_limited_log.hpp"
 
 namespace greenfork::arbiter {
@@ -75,8 +76,8 @@ class ControlAcceptor {
   // Forgets connections gRPC has closed; returns how many are still open.
   std::size_t prune_closed();
 
-  const int listen_fd_;
-  const int wake_fd_;  // eventfd: stop() wakes the thread
+  UniqueFd listen_fd_;  // closed by stop()
+  const UniqueFd wake_fd_;  // eventfd: stop() wakes the thread
   int port_;
   const std::string name_;
   const Limits limits_;

@@ -42,7 +42,7 @@ grpc::ServerUnaryReactor* ControlService::Scale(grpc::CallbackServerContext* con
   }
   executor_.post([&target = target_, call, reply, command] {
     if (call->finished()) return;
-    target.scale(command, [call, reply](Outcome outcome, ScaleResult result) {
+    target.scale(command, [call, reply](greenfork::Status outcome, ScaleResult result) {
       call->finish(to_grpc_status(outcome), [&] {
         reply->set_pool(result.pool);
         reply->set_previous(result.previous);
@@ -60,7 +60,7 @@ grpc::ServerUnaryReactor* ControlService::Reload(grpc::CallbackServerContext* co
   if (call->finished()) return call.get();
   executor_.post([&target = target_, call, reply, pool = request->pool(), wait = request->wait()] {
     if (call->finished()) return;
-    target.reload(pool, wait, [call, reply, wait](Outcome outcome, std::vector<std::string> pools) {
+    target.reload(pool, wait, [call, reply, wait](greenfork::Status outcome, std::vector<std::string> pools) {
       call->finish(to_grpc_status(outcome), [&] {
         for (auto& name : pools) reply->add_pools(name);
         reply->set_completed(wait);
@@ -103,7 +103,7 @@ grpc::ServerUnaryReactor* ControlService::Signal(grpc::CallbackServerContext* co
                   name = request->signal()] {
     if (call->finished()) return;
     unsigned signalled = 0;
-    Outcome outcome = target.signal(pool, name, &signalled);
+    greenfork::Status outcome = target.signal(pool, name, &signalled);
     call->finish(to_grpc_status(outcome), [&] { reply->set_workers_signalled(signalled); });
   });
   return call.get();
@@ -116,7 +116,7 @@ grpc::ServerUnaryReactor* ControlService::Upgrade(grpc::CallbackServerContext* c
   if (call->finished()) return call.get();
   executor_.post([&target = target_, call, reply, wait = request->wait()] {
     if (call->finished()) return;
-    target.upgrade(wait, [call, reply](Outcome outcome, pid_t new_master) {
+    target.upgrade(wait, [call, reply](greenfork::Status outcome, pid_t new_master) {
       call->finish(to_grpc_status(outcome), [&] { reply->set_new_master_pid(new_master); });
     });
   });

@@ -2,24 +2,17 @@
 
 namespace greenfork::arbiter {
 
-grpc::StatusCode to_grpc_code(ErrorCode code) {
-  switch (code) {
-    case ErrorCode::kOk: return grpc::StatusCode::OK;
-    case ErrorCode::kNotFound: return grpc::StatusCode::NOT_FOUND;
-    case ErrorCode::kInvalidArgument: return grpc::StatusCode::INVALID_ARGUMENT;
-    case ErrorCode::kFailedPrecondition: return grpc::StatusCode::FAILED_PRECONDITION;
-    case ErrorCode::kUnauthenticated: return grpc::StatusCode::UNAUTHENTICATED;
-    case ErrorCode::kPermissionDenied: return grpc::StatusCode::PERMISSION_DENIED;
-    case ErrorCode::kAborted: return grpc::StatusCode::ABORTED;
-    case ErrorCode::kUnavailable: return grpc::StatusCode::UNAVAILABLE;
-    case ErrorCode::kInternal: return grpc::StatusCode::INTERNAL;
-  }
-  return grpc::StatusCode::UNKNOWN;
-}
+// StatusCode has gRPC's numbers.
+static_assert(static_cast<int>(StatusCode::kNotFound) == grpc::StatusCode::NOT_FOUND);
+static_assert(static_cast<int>(StatusCode::kFailedPrecondition) == grpc::StatusCode::FAILED_PRECONDITION);
+static_assert(static_cast<int>(StatusCode::kUnavailable) == grpc::StatusCode::UNAVAILABLE);
+static_assert(static_cast<int>(StatusCode::kUnauthenticated) == grpc::StatusCode::UNAUTHENTICATED);
 
-grpc::Status to_grpc_status(const Outcome& outcome) {
+grpc::StatusCode to_grpc_code(StatusCode code) { return static_cast<grpc::StatusCode>(code); }
+
+grpc::Status to_grpc_status(const Status& outcome) {
   if (outcome.ok()) return grpc::Status::OK;
-  return grpc::Status(to_grpc_code(outcome.code), outcome.message);
+  return grpc::Status(to_grpc_code(outcome.code()), outcome.message());
 }
 
 namespace {

@@ -1,5 +1,5 @@
 // Translation at the service edge: supervisor values <-> greenfork.v1
-// messages, and ErrorCode -> grpc::StatusCode. No I/O, no state.
+// messages, and StatusCode -> grpc::StatusCode. No I/O, no state.
 #pragma once
 
 #include <grpcpp/support/status.h>
@@ -9,8 +9,8 @@
 
 namespace greenfork::arbiter {
 
-grpc::StatusCode to_grpc_code(ErrorCode code);
-grpc::Status to_grpc_status(const Outcome& outcome);
+grpc::StatusCode to_grpc_code(StatusCode code);
+grpc::Status to_grpc_status(const Status& outcome);
 
 void fill_status_reply(const ArbiterSnapshot& snapshot, v1::StatusReply* reply);
 v1::Event to_proto_event(const SupervisorEvent& event);

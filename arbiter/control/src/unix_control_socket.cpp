@@ -1,4 +1,5 @@
 #include "unix_control_socket.hpp"
+#include "greenfork/unique_fd.hpp"
 
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -24,14 +25,14 @@ StatusOr<Probe> probe(const std::string& path) {
   if (!S_ISSOCK(st.st_mode)) {
     return Status::error(context_for(path) + ": exists and is not a socket");
   }
-  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return Status::from_errno(context_for(path) + ": socket");
+  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!fd) return Status::from_errno(context_for(path) + ": socket");
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
   path.copy(addr.sun_path, sizeof(addr.sun_path) - 1);
-  const int rc = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+  const int rc = ::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
   const int err = errno;
-  ::close(fd);
+  fd.reset();
   if (rc == 0) return Probe::kLive;
   if (err == ECONNREFUSED || err == ENOENT) return Probe::kStale;
   return Status::from_errno(context_for(path) + ": connect", err);
@@ -75,22 +76,20 @@ StatusOr<UnixControlSocket> UnixControlSocket::prepare(const std::string& path, 
 }
 
 StatusOr<int> UnixControlSocket::listen_at_temporary() {
-  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-  if (fd < 0) return Status::from_errno(context_for(path_) + ": socket");
+  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+  if (!fd) return Status::from_errno(context_for(path_) + ": socket");
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
   temp_path_.copy(addr.sun_path, sizeof(addr.sun_path) - 1);
   const mode_t old_mask = ::umask(0177);
-  const int rc = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+  const int rc = ::bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
   const int err = errno;
   ::umask(old_mask);
-  if (rc != 0 || ::listen(fd, 128) != 0) {
-    Status s = Status::from_errno(context_for(path_) + (rc != 0 ? ": bind " + temp_path_ : ": listen"),
-                                  rc != 0 ? err : errno);
-    ::close(fd);
-    return s;
+  if (rc != 0 || ::listen(fd.get(), 128) != 0) {
+    return Status::from_errno(context_for(path_) + (rc != 0 ? ": bind " + temp_path_ : ": listen"),
+                              rc != 0 ? err : errno);
   }
-  return fd;
+  return fd.release();
 }
 
 Status UnixControlSocket::publish() {

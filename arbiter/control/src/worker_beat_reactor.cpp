@@ -48,7 +48,7 @@ void WorkerBeatReactor::handle_beat(HeartbeatReport report) {
     report.token = token_;
   }
   std::weak_ptr<WorkerBeatReactor> weak = weak_from_this();
-  Outcome outcome = target_.worker_beat(report, first, [weak](WorkerCommandKind kind) {
+  Status outcome = target_.worker_beat(report, first, [weak](WorkerCommandKind kind) {
     if (auto stream = weak.lock()) stream->send_command(kind);
   });
   if (!outcome.ok()) {

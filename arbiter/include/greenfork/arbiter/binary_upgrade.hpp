@@ -24,7 +24,7 @@ namespace greenfork::arbiter {
 
 class BinaryUpgrade {
  public:
-  using Done = std::function<void(Outcome, pid_t)>;
+  using Done = std::function<void(Status, pid_t)>;
   static constexpr Seconds kSlack{10.0};  // beyond the slowest boot_timeout
 
   bool running() const { return pid_ != 0; }
@@ -41,7 +41,7 @@ class BinaryUpgrade {
   // The upgrade is over (READY or failed): its waiters, to be answered.
   std::vector<Done> end();
   // Answers the waiters now; the upgrade itself goes on.
-  void fail_waiters(const Outcome& outcome);
+  void fail_waiters(const Status& outcome);
 
   // The new master: arbiterd's own executable and argv, every listening fd
   // under its own number (GREENFORK_UPGRADE_FDS names them), the old

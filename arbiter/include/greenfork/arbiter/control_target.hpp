@@ -7,7 +7,7 @@
 // loop thread, possibly much later (after workers became READY).
 //
 //   executor.post([&target, req, reactor] {
-//     target.scale(req, [reactor](Outcome o, ScaleResult r) { reactor->finish(o, r); });
+//     target.scale(req, [reactor](Status o, ScaleResult r) { reactor->finish(o, r); });
 //   });
 #pragma once
 
@@ -17,6 +17,8 @@
 #include <functional>
 #include <string>
 #include <vector>
+
+#include "greenfork/status.hpp"
 
 namespace greenfork::arbiter {
 
@@ -59,26 +61,10 @@ struct ArbiterSnapshot {
   std::vector<PoolSnapshot> pools;
 };
 
-// Maps one-to-one onto gRPC status codes at the service edge.
-enum class ErrorCode {
-  kOk,
-  kNotFound,
-  kInvalidArgument,
-  kFailedPrecondition,
-  kUnauthenticated,
-  kPermissionDenied,
-  kAborted,
-  kUnavailable,
-  kInternal,
-};
-
-struct Outcome {
-  ErrorCode code = ErrorCode::kOk;
-  std::string message;
-  bool ok() const { return code == ErrorCode::kOk; }
-  static Outcome success() { return {}; }
-  static Outcome fail(ErrorCode c, std::string m) { return {c, std::move(m)}; }
-};
+// Results are greenfork::Status: its code maps onto gRPC's at the service
+// edge (arbiter/control) and onto gctl's exit status.
+using greenfork::Status;
+using greenfork::StatusCode;
 
 struct ScaleCommand {
   std::string pool;  // empty: the only pool
@@ -136,18 +122,18 @@ class ControlTarget {
 
   virtual ArbiterSnapshot status() const = 0;
   virtual void scale(const ScaleCommand& command,
-                     std::function<void(Outcome, ScaleResult)> done) = 0;
+                     std::function<void(Status, ScaleResult)> done) = 0;
   // pool empty: every pool. `done` gets the pools being reloaded; with wait
   // it runs when they finished (kAborted with the reason when rolled back).
   virtual void reload(const std::string& pool, bool wait,
-                      std::function<void(Outcome, std::vector<std::string>)> done) = 0;
-  virtual Outcome stop(bool graceful) = 0;
-  virtual Outcome reopen_logs() = 0;
-  virtual Outcome signal(const std::string& pool, const std::string& signal_name,
+                      std::function<void(Status, std::vector<std::string>)> done) = 0;
+  virtual Status stop(bool graceful) = 0;
+  virtual Status reopen_logs() = 0;
+  virtual Status signal(const std::string& pool, const std::string& signal_name,
                          unsigned* workers_signalled) = 0;
   // Re-exec arbiterd; with wait, `done` runs once the new master's workers
   // are READY (this master then drains and exits).
-  virtual void upgrade(bool wait, std::function<void(Outcome, pid_t)> done) = 0;
+  virtual void upgrade(bool wait, std::function<void(Status, pid_t)> done) = 0;
 
   // Watch: the listener runs on the loop thread for every event until
   // unsubscribe(id).
@@ -158,7 +144,7 @@ class ControlTarget {
   // token must match a live worker: kUnauthenticated / kPermissionDenied
   // otherwise) and means READY; `commands` is how the arbiter sends
   // WorkerCommands back on that stream until worker_stream_closed(slot).
-  virtual Outcome worker_beat(const HeartbeatReport& report, bool first,
+  virtual Status worker_beat(const HeartbeatReport& report, bool first,
                               std::function<void(WorkerCommandKind)> commands) = 0;
   virtual void worker_stream_closed(unsigned slot) = 0;
 };

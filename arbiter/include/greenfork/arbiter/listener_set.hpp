@@ -30,6 +30,7 @@
 
 #include "greenfork/listen_address.hpp"
 #include "greenfork/status.hpp"
+#include "greenfork/unique_fd.hpp"
 
 namespace greenfork::arbiter {
 
@@ -38,9 +39,10 @@ class ListenerSet {
   struct Listener {
     std::string spec;     // canonical: ListenAddress::to_string() of the spec
     std::string fd_name;  // LISTEN_FDNAMES entry (systemd's name if adopted from it)
-    int fd = -1;
+    UniqueFd socket;
     std::string unix_path;  // non-empty when this process owns the socket file
     ListenAddress address;  // what the socket is bound to (kTcp or kUnix)
+    int fd() const { return socket.get(); }
   };
 
   // reuse_port: SO_REUSEPORT on the TCP sockets it binds (--reuse-port).
@@ -52,8 +54,11 @@ class ListenerSet {
   ListenerSet& operator=(ListenerSet&& other) noexcept;
   ListenerSet(const ListenerSet&) = delete;
   ListenerSet& operator=(const ListenerSet&) = delete;
-  // Closes the fds; never removes socket files (that is close_all(true)).
+  // Closes the fds; removes socket files only after remove_files_when_destroyed()
+  // (or close_all(true)).
   ~ListenerSet();
+  // arbiterd's error paths: whatever returns, the files it bound go too.
+  void remove_files_when_destroyed() { remove_files_when_destroyed_ = true; }
 
   // In the order the specs were first given.
   const std::vector<Listener>& all() const { return listeners_; }
@@ -74,6 +79,7 @@ class ListenerSet {
 
  private:
   std::vector<Listener> listeners_;
+  bool remove_files_when_destroyed_ = false;
 };
 
 // Listening sockets systemd passed to this process (LISTEN_PID == getpid()),

@@ -16,6 +16,7 @@
 #include <string>
 
 #include "greenfork/status.hpp"
+#include "greenfork/unique_fd.hpp"
 
 namespace greenfork::arbiter {
 
@@ -38,7 +39,7 @@ class NotifySocket {
   NotifySocket& operator=(const NotifySocket&) = delete;
   ~NotifySocket();
 
-  int fd() const { return fd_; }
+  int fd() const { return fd_.get(); }
   // The NOTIFY_SOCKET value: the socket file's path.
   const std::string& address() const { return address_; }
   const std::string& directory() const { return dir_; }
@@ -52,7 +53,7 @@ class NotifySocket {
   NotifySocket(int fd, std::string dir, std::string address)
       : fd_(fd), dir_(std::move(dir)), address_(std::move(address)) {}
   void remove();
-  int fd_ = -1;
+  UniqueFd fd_;
   std::string dir_;
   std::string address_;
 };

@@ -14,25 +14,25 @@
 #include <sys/types.h>
 
 #include "greenfork/status.hpp"
+#include "greenfork/unique_fd.hpp"
 
 namespace greenfork::arbiter {
 
 class OrphanGuard {
  public:
   OrphanGuard() = default;
-  ~OrphanGuard();
   OrphanGuard(const OrphanGuard&) = delete;
   OrphanGuard& operator=(const OrphanGuard&) = delete;
 
   Status start();
-  bool running() const { return fd_ >= 0; }
+  bool running() const { return fd_.valid(); }
   pid_t pid() const { return pid_; }
   void add(pid_t pgid) { send(pgid); }
   void remove(pid_t pgid) { send(-pgid); }
 
  private:
   void send(int value);
-  int fd_ = -1;
+  UniqueFd fd_;  // the pipe's write end: EOF tells the guard arbiterd is gone
   pid_t pid_ = 0;
 };
 

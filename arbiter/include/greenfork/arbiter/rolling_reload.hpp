@@ -24,7 +24,7 @@ namespace greenfork::arbiter {
 
 class RollingReload {
  public:
-  using Done = std::function<void(Outcome, std::vector<std::string>)>;
+  using Done = std::function<void(Status, std::vector<std::string>)>;
 
   bool reloading(const WorkerPool& pool) const { return rollouts_.count(&pool) != 0; }
   bool any() const { return !rollouts_.empty(); }
@@ -56,7 +56,7 @@ class RollingReload {
   // answers every waiter whose pools have all ended.
   void ended(const WorkerPool& pool, const std::string& rollback_reason);
   // Answers every waiter with `outcome` (arbiterd is stopping).
-  void fail_waiters(const Outcome& outcome);
+  void fail_waiters(const Status& outcome);
 
  private:
   struct Rollout {

@@ -1,11 +1,15 @@
 // arbiterd's master (Arbiter is this class): the loop that owns every pool
 // and worker, turns signals into handle_* calls, reads the workers' notify
-// socket, ticks every 50 ms, and implements the ControlTarget gctl talks to.
+// socket, ticks every 50 ms (three C++20 coroutine loops, as gworker has),
+// and implements the ControlTarget gctl talks to.
 // Runs on the io_context's thread only.
 //
 // Where each job lives:
 //   supervisor.cpp            loop, one handler per signal, notify socket, reaping, stop
-//   supervisor_workers.cpp    the pool manager: spawn, stop, liveness, bring pools to target
+//   pool_manager.cpp          the pool manager (state: PoolManager): pools, workers, slots;
+//                             spawn, stop, liveness, reap, bring a pool to its target
+//   supervisor_pools.cpp      what the pools' events mean for the master: a failed pool,
+//                             a reload step, scale waiters, the first READY
 //   supervisor_reload.cpp     rolling reload and rollback (state: RollingReload)
 //   supervisor_upgrade.cpp    binary upgrade (state: BinaryUpgrade)
 //   supervisor_listeners.cpp  closing/reopening arbiterd's listener copies
@@ -15,6 +19,7 @@
 // shutdown, rolling_reload, binary_upgrade, worker_spawn_spec.
 #pragma once
 
+#include <asio/awaitable.hpp>
 #include <asio/posix/stream_descriptor.hpp>
 #include <asio/signal_set.hpp>
 #include <asio/steady_timer.hpp>
@@ -33,9 +38,9 @@
 #include "greenfork/arbiter/event_feed.hpp"
 #include "greenfork/arbiter/notify_message.hpp"
 #include "greenfork/arbiter/notify_socket.hpp"
+#include "greenfork/arbiter/pool_manager.hpp"
 #include "greenfork/arbiter/rolling_reload.hpp"
 #include "greenfork/arbiter/shutdown.hpp"
-#include "greenfork/arbiter/slot_allocator.hpp"
 #include "greenfork/arbiter/worker_pool.hpp"
 
 namespace greenfork::arbiter {
@@ -59,16 +64,16 @@ class Supervisor final : public ControlTarget {
 
   // ControlTarget (supervisor_control.cpp), loop thread only.
   ArbiterSnapshot status() const override;
-  void scale(const ScaleCommand& command, std::function<void(Outcome, ScaleResult)> done) override;
+  void scale(const ScaleCommand& command, std::function<void(Status, ScaleResult)> done) override;
   void reload(const std::string& pool, bool wait,
-              std::function<void(Outcome, std::vector<std::string>)> done) override;
-  Outcome stop(bool graceful) override;
-  Outcome reopen_logs() override;
-  Outcome signal(const std::string& pool, const std::string& signal_name, unsigned* count) override;
-  void upgrade(bool wait, std::function<void(Outcome, pid_t)> done) override;
+              std::function<void(Status, std::vector<std::string>)> done) override;
+  Status stop(bool graceful) override;
+  Status reopen_logs() override;
+  Status signal(const std::string& pool, const std::string& signal_name, unsigned* count) override;
+  void upgrade(bool wait, std::function<void(Status, pid_t)> done) override;
   uint64_t subscribe(std::function<void(const SupervisorEvent&)> listener) override;
   void unsubscribe(uint64_t id) override;
-  Outcome worker_beat(const HeartbeatReport& report, bool first,
+  Status worker_beat(const HeartbeatReport& report, bool first,
                       std::function<void(WorkerCommandKind)> commands) override;
   void worker_stream_closed(unsigned slot) override;
 
@@ -76,12 +81,15 @@ class Supervisor final : public ControlTarget {
   struct ScaleWaiter {
     WorkerPool* pool;
     ScaleResult result;
-    std::function<void(Outcome, ScaleResult)> done;
+    std::function<void(Status, ScaleResult)> done;
   };
 
   // supervisor.cpp
-  void arm_signals();
-  void wait_signal();
+  // The loop's sources, each a coroutine loop spawned by start().
+  void add_signals();
+  asio::awaitable<void> signal_loop();
+  asio::awaitable<void> notify_loop();
+  asio::awaitable<void> tick_loop();
   void on_signal(int signo);
   // One handler per signal, Gunicorn's meanings (README "Signals").
   void handle_chld();
@@ -94,48 +102,35 @@ class Supervisor final : public ControlTarget {
   void handle_usr1();
   void handle_usr2();
   void scale_by_signal(WorkerPool& pool, unsigned target);
-  void arm_notify();
-  void on_notify_readable();
   void read_notify();
-  void arm_tick();
   void on_tick();
   void reap_workers();
-  void handle_exit(WorkerPool& pool, pid_t pid, int status);
+  void handle_exit(WorkerPool& pool, Worker& w, int status);
   void begin_stop(bool graceful, int exit_code);
   void check_stopped();
   void notify_systemd(const std::string& state);
   MonoTime now() const { return ops_.now(); }
 
-  // supervisor_workers.cpp
+  // supervisor_pools.cpp
   void manage_pools();
   void manage_pool(WorkerPool& pool);
-  // held_slot: a crashed worker's slot, kept for its replacement.
-  bool spawn_worker(WorkerPool& pool, const PoolConfig& config, unsigned generation,
-                    std::optional<unsigned> held_slot = std::nullopt);
-  void release_held_slot(WorkerPool& pool, unsigned slot);
-  void stop_worker(WorkerPool& pool, Worker& w, bool graceful);
-  void kill_for_timeout(WorkerPool& pool, Worker& w, const std::string& why);
-  void mark_ready(WorkerPool& pool, Worker& w);
   void check_liveness();
-  void handle_notify(WorkerPool& pool, Worker& w, const NotifyMessage& m);
   void fail_pool(WorkerPool& pool, const std::string& reason);
   // supervisor_listeners.cpp: a pool that cannot serve refuses connections.
   void close_listeners(WorkerPool& pool, bool for_good);
   Status reopen_listeners(WorkerPool& pool);
   void check_scale_waiters();
   void check_initial_ready();
-  WorkerPool* find_pool(const std::string& name);
-  std::pair<WorkerPool*, Worker*> find_worker_by_pid(pid_t pid);
 
   // supervisor_reload.cpp
   void reload_from_signal();
-  Outcome start_reload(WorkerPool& pool, std::optional<PoolConfig> next);
+  Status start_reload(WorkerPool& pool, std::optional<PoolConfig> next);
   void finish_reload(WorkerPool& pool);
   void rollback(WorkerPool& pool, const std::string& reason);
   void reload_ended(WorkerPool& pool, const std::string& rollback_reason);
 
   // supervisor_upgrade.cpp
-  Outcome start_upgrade();
+  Status start_upgrade();
   bool handle_upgrade_exit(pid_t pid, int status);
   void upgrade_ready();
   void check_upgrade_deadline();
@@ -144,17 +139,16 @@ class Supervisor final : public ControlTarget {
   asio::io_context& io_;
   ProcessOps& ops_;
   ArbiterOptions options_;
-  std::vector<std::unique_ptr<WorkerPool>> pools_;
-  SlotAllocator slots_;
   std::optional<NotifySocket> notify_;
   std::unique_ptr<asio::posix::stream_descriptor> notify_watch_;
   // Datagrams read per tick (50 ms): a flood of them cannot spend more of
   // arbiterd's time than this; beats of thousands of workers fit.
   static constexpr unsigned kNotifyPerTick = 256;
   unsigned notify_budget_ = kNotifyPerTick;
-  bool notify_paused_ = false;
   asio::signal_set signals_;
   asio::steady_timer tick_;
+  // Wakes the notify loop when a tick renews its spent budget.
+  asio::steady_timer notify_resume_;
   MonoTime started_at_{};
   bool initial_ready_sent_ = false;
   bool upgrade_parent_told_ = false;
@@ -164,6 +158,7 @@ class Supervisor final : public ControlTarget {
   ArbiterExit exit_;
 
   EventFeed events_;
+  PoolManager manager_;
   std::vector<ScaleWaiter> scale_waiters_;
   RollingReload reloads_;
   BinaryUpgrade upgrade_;

@@ -14,10 +14,10 @@
 
 namespace greenfork::ctl {
 
-class Connection {
+class ControlChannel {
  public:
   // Fails with "cannot reach arbiterd at ADDR: <why>" when nothing listens.
-  static StatusOr<Connection> open(const ControlAddress& address, std::string token,
+  static StatusOr<ControlChannel> open(const ControlAddress& address, std::string token,
                                    double connect_timeout_seconds);
 
   // A context with a deadline (none when timeout_seconds <= 0) and the token.
@@ -26,14 +26,14 @@ class Connection {
   const ControlAddress& address() const { return address_; }
 
  private:
-  Connection(ControlAddress address, std::string token);
+  ControlChannel(ControlAddress address, std::string token);
   ControlAddress address_;
   std::string token_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::Control::Stub> stub_;
 };
 
-// "NOT_FOUND", "UNAVAILABLE", ...
-const char* code_name(grpc::StatusCode code);
+// An RPC's answer as a Status (the codes are gRPC's).
+Status from_grpc_status(const grpc::Status& answer);
 
 }  // namespace greenfork::ctl

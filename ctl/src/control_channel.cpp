@@ -1,4 +1,4 @@
-#include "connection.hpp"
+#include "control_channel.hpp"
 
 #include <fcntl.h>
 #include <netdb.h>
@@ -11,11 +11,13 @@
 #include <chrono>
 #include <cstring>
 
+#include "greenfork/unique_fd.hpp"
+
 namespace greenfork::ctl {
 namespace {
 
 Status unreachable(const ControlAddress& address, const std::string& why) {
-  return Status::error("cannot reach arbiterd at " + address.display + ": " + why);
+  return Status::error(StatusCode::kUnavailable, "cannot reach arbiterd at " + address.display + ": " + why);
 }
 
 // connect() with a deadline; returns 0 or an errno.
@@ -42,11 +44,10 @@ Status probe(const ControlAddress& address, double timeout_seconds) {
       return unreachable(address, "path too long for a unix socket");
     }
     address.path.copy(sun.sun_path, sizeof(sun.sun_path) - 1);
-    const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) return unreachable(address, std::strerror(errno));
-    const int err = connect_within(fd, reinterpret_cast<sockaddr*>(&sun), sizeof(sun),
+    const UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    if (!fd) return unreachable(address, std::strerror(errno));
+    const int err = connect_within(fd.get(), reinterpret_cast<sockaddr*>(&sun), sizeof(sun),
                                    timeout_seconds);
-    ::close(fd);
     return err == 0 ? Status() : unreachable(address, std::strerror(err));
   }
   addrinfo hints{};
@@ -58,13 +59,12 @@ Status probe(const ControlAddress& address, double timeout_seconds) {
   }
   int err = ECONNREFUSED;
   for (addrinfo* ai = found; ai != nullptr; ai = ai->ai_next) {
-    const int fd = ::socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) {
+    const UniqueFd fd(::socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    if (!fd) {
       err = errno;
       continue;
     }
-    err = connect_within(fd, ai->ai_addr, ai->ai_addrlen, timeout_seconds);
-    ::close(fd);
+    err = connect_within(fd.get(), ai->ai_addr, ai->ai_addrlen, timeout_seconds);
     if (err == 0) break;
   }
   ::freeaddrinfo(found);
@@ -73,7 +73,7 @@ Status probe(const ControlAddress& address, double timeout_seconds) {
 
 }  // namespace
 
-Connection::Connection(ControlAddress address, std::string token)
+ControlChannel::ControlChannel(ControlAddress address, std::string token)
     : address_(std::move(address)), token_(std::move(token)) {
   grpc::ChannelArguments args;
   channel_ = grpc::CreateCustomChannel(address_.grpc_target, grpc::InsecureChannelCredentials(),
@@ -81,15 +81,15 @@ Connection::Connection(ControlAddress address, std::string token)
   stub_ = v1::Control::NewStub(channel_);
 }
 
-StatusOr<Connection> Connection::open(const ControlAddress& address, std::string token,
+StatusOr<ControlChannel> ControlChannel::open(const ControlAddress& address, std::string token,
                                       double connect_timeout_seconds) {
   if (Status reachable = probe(address, connect_timeout_seconds); !reachable.ok()) {
     return reachable;
   }
-  return Connection(address, std::move(token));
+  return ControlChannel(address, std::move(token));
 }
 
-std::unique_ptr<grpc::ClientContext> Connection::context(double timeout_seconds) const {
+std::unique_ptr<grpc::ClientContext> ControlChannel::context(double timeout_seconds) const {
   auto context = std::make_unique<grpc::ClientContext>();
   if (timeout_seconds > 0) {
     context->set_deadline(std::chrono::system_clock::now() +
@@ -100,27 +100,9 @@ std::unique_ptr<grpc::ClientContext> Connection::context(double timeout_seconds)
   return context;
 }
 
-const char* code_name(grpc::StatusCode code) {
-  switch (code) {
-    case grpc::StatusCode::OK: return "OK";
-    case grpc::StatusCode::CANCELLED: return "CANCELLED";
-    case grpc::StatusCode::UNKNOWN: return "UNKNOWN";
-    case grpc::StatusCode::INVALID_ARGUMENT: return "INVALID_ARGUMENT";
-    case grpc::StatusCode::DEADLINE_EXCEEDED: return "DEADLINE_EXCEEDED";
-    case grpc::StatusCode::NOT_FOUND: return "NOT_FOUND";
-    case grpc::StatusCode::ALREADY_EXISTS: return "ALREADY_EXISTS";
-    case grpc::StatusCode::PERMISSION_DENIED: return "PERMISSION_DENIED";
-    case grpc::StatusCode::RESOURCE_EXHAUSTED: return "RESOURCE_EXHAUSTED";
-    case grpc::StatusCode::FAILED_PRECONDITION: return "FAILED_PRECONDITION";
-    case grpc::StatusCode::ABORTED: return "ABORTED";
-    case grpc::StatusCode::OUT_OF_RANGE: return "OUT_OF_RANGE";
-    case grpc::StatusCode::UNIMPLEMENTED: return "UNIMPLEMENTED";
-    case grpc::StatusCode::INTERNAL: return "INTERNAL";
-    case grpc::StatusCode::UNAVAILABLE: return "UNAVAILABLE";
-    case grpc::StatusCode::DATA_LOSS: return "DATA_LOSS";
-    case grpc::StatusCode::UNAUTHENTICATED: return "UNAUTHENTICATED";
-    default: return "UNKNOWN";
-  }
+Status from_grpc_status(const grpc::Status& answer) {
+  if (answer.ok()) return {};
+  return Status::error(static_cast<StatusCode>(answer.error_code()), answer.error_message());
 }
 
 }  // namespace greenfork::ctl
