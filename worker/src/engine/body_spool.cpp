@@ -28,26 +28,23 @@ int open_unlinked(const std::string& dir) {
 
 }  // namespace
 
-BodySpool::~BodySpool() {
-  if (fd_ >= 0) ::close(fd_);
-}
+BodySpool::~BodySpool() = default;
 
 void BodySpool::reset(uint64_t memory_limit, const std::string* dir) {
   limit_ = memory_limit;
   dir_ = dir;
   mem_.clear();
   mem_pos_ = 0;
-  if (fd_ >= 0) ::close(fd_);
-  fd_ = -1;
+  fd_.reset();
   file_size_ = file_pos_ = 0;
 }
 
 Status BodySpool::append(std::string& bytes) {
   if (bytes.empty()) return {};
-  if (fd_ < 0 && limit_ != 0 && mem_.size() - mem_pos_ + bytes.size() > limit_) {
+  if (!fd_ && limit_ != 0 && mem_.size() - mem_pos_ + bytes.size() > limit_) {
     if (Status s = spill(); !s.ok()) return s;
   }
-  if (fd_ >= 0) {
+  if (fd_) {
     Status s = write_file(bytes.data(), bytes.size());
     bytes.clear();
     return s;
@@ -71,8 +68,8 @@ Status BodySpool::spill() {
     const char* tmp = std::getenv("TMPDIR");
     dir = tmp != nullptr && *tmp != '\0' ? tmp : "/tmp";
   }
-  fd_ = open_unlinked(dir);
-  if (fd_ < 0) return Status::from_errno("temporary file for a request body in " + dir);
+  fd_.reset(open_unlinked(dir));
+  if (!fd_) return Status::from_errno("temporary file for a request body in " + dir);
   Status s = write_file(mem_.data() + mem_pos_, mem_.size() - mem_pos_);
   std::string().swap(mem_);
   mem_pos_ = 0;
@@ -81,7 +78,7 @@ Status BodySpool::spill() {
 
 Status BodySpool::write_file(const char* data, size_t len) {
   while (len > 0) {
-    const ssize_t n = ::pwrite(fd_, data, len, static_cast<off_t>(file_size_));
+    const ssize_t n = ::pwrite(fd_.get(), data, len, static_cast<off_t>(file_size_));
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) return Status::from_errno("writing a request body to its temporary file");
     file_size_ += static_cast<uint64_t>(n);
@@ -102,7 +99,7 @@ size_t BodySpool::read(char* dst, size_t max) {
   if (file_pos_ >= file_size_) return 0;
   const size_t want = static_cast<size_t>(std::min<uint64_t>(max, file_size_ - file_pos_));
   for (;;) {
-    const ssize_t n = ::pread(fd_, dst, want, static_cast<off_t>(file_pos_));
+    const ssize_t n = ::pread(fd_.get(), dst, want, static_cast<off_t>(file_pos_));
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
       throw std::runtime_error(std::string("reading a buffered request body: ") +

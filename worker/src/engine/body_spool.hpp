@@ -15,6 +15,7 @@
 #include <string>
 
 #include "greenfork/status.hpp"
+#include "greenfork/unique_fd.hpp"
 
 namespace greenfork::worker {
 
@@ -35,7 +36,7 @@ class BodySpool {
   // std::runtime_error when the temporary file cannot be read.
   size_t read(char* dst, size_t max);
   bool has_unread() const { return mem_pos_ < mem_.size() || file_pos_ < file_size_; }
-  bool spilled() const { return fd_ >= 0; }
+  bool spilled() const { return fd_.valid(); }
   // Gives back memory grown past `keep` bytes; true when it did.
   bool release_memory(size_t keep);
 
@@ -47,7 +48,7 @@ class BodySpool {
   const std::string* dir_ = nullptr;
   std::string mem_;
   size_t mem_pos_ = 0;
-  int fd_ = -1;
+  UniqueFd fd_;
   uint64_t file_size_ = 0;
   uint64_t file_pos_ = 0;
 };

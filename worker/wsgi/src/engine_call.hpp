@@ -1,7 +1,7 @@
 // The one way the WSGI gateway calls into the engine (write, flush, finish,
 // send_file, body read): with the GIL released, since those calls may wait
 // on the client, and with any failure (ClientGone, or a write that cannot
-// complete) turned into "the client is gone": Exchange::client_gone set and
+// complete) turned into "the client is gone": AppCall::client_gone set and
 // a ConnectionAbortedError raised in Python.
 //
 //   if (!call_engine(&ex, "write failed", [&] { ex.out->write(data, len); })) return false;
@@ -10,7 +10,7 @@
 #include <exception>
 #include <string>
 
-#include "greenfork/wsgi/exchange.hpp"
+#include "greenfork/wsgi/app_call.hpp"
 #include "greenfork/wsgi/py.hpp"
 
 namespace greenfork::wsgi {
@@ -20,7 +20,7 @@ namespace greenfork::wsgi {
 // request): then only the Python error is set. `fallback` names the failure
 // when the exception carries no message.
 template <typename Io>
-bool call_engine(Exchange* ex, const char* fallback, Io&& io) {
+bool call_engine(AppCall* ex, const char* fallback, Io&& io) {
   std::string failure;
   {
     GilRelease unlocked;

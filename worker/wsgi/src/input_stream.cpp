@@ -15,7 +15,7 @@ constexpr size_t kChunk = 64 * 1024;
 struct InputState {
   bool attached = false;
   worker::BodyReader* body = nullptr;  // nullptr: the request has no body
-  Exchange* exchange = nullptr;
+  AppCall* exchange = nullptr;
   std::optional<uint64_t> remaining;  // not yet pulled from `body`, when known
   bool eof = false;
   std::string buf;  // pulled but not yet returned: buf[pos..]
@@ -253,7 +253,7 @@ PyObject* input_stream_new() {
   return reinterpret_cast<PyObject*>(obj);
 }
 
-void input_stream_attach(PyObject* stream, worker::BodyReader* body, Exchange* exchange,
+void input_stream_attach(PyObject* stream, worker::BodyReader* body, AppCall* exchange,
                          std::optional<uint64_t> content_length) {
   InputState& st = state_of(stream);
   st.attached = true;

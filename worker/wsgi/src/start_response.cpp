@@ -10,12 +10,12 @@ namespace {
 
 struct WriterObject {
   PyObject_HEAD
-  Exchange* exchange;
+  AppCall* exchange;
 };
 
 struct StartResponseObject {
   PyObject_HEAD
-  Exchange* exchange;
+  AppCall* exchange;
   PyObject* writer;  // owned
 };
 
@@ -24,13 +24,13 @@ PyTypeObject* g_writer_type = nullptr;
 
 StartResponseObject* as_sr(PyObject* o) { return reinterpret_cast<StartResponseObject*>(o); }
 
-bool reject(Exchange& ex, const std::string& message) {
+bool reject(AppCall& ex, const std::string& message) {
   ex.host->log_error(message + " (answering 500; nothing of it is sent)");
   PyErr_SetString(PyExc_ValueError, message.c_str());
   return false;
 }
 
-bool record_headers(Exchange& ex, PyObject* headers) {
+bool record_headers(AppCall& ex, PyObject* headers) {
   if (!PyList_Check(headers) && !PyTuple_Check(headers)) {
     PyErr_Format(PyExc_TypeError, "response_headers must be a list, not %.100s",
                  Py_TYPE(headers)->tp_name);
@@ -74,7 +74,7 @@ PyObject* sr_call(PyObject* self, PyObject* args, PyObject* kwargs) {
     PyErr_SetString(PyExc_RuntimeError, "start_response() called after its request ended");
     return nullptr;
   }
-  Exchange& ex = *sr->exchange;
+  AppCall& ex = *sr->exchange;
   if (exc_info != Py_None) {
     if (ex.started) {  // PEP 3333: too late to change the head, re-raise the app's error
       if (!PyTuple_Check(exc_info) || PyTuple_GET_SIZE(exc_info) != 3) {
@@ -117,7 +117,7 @@ PyObject* writer_call(PyObject* self, PyObject* args, PyObject* kwargs) {
     if (!PyErr_Occurred()) PyErr_SetString(PyExc_TypeError, "write() takes one bytes argument");
     return nullptr;
   }
-  Exchange* ex = reinterpret_cast<WriterObject*>(self)->exchange;
+  AppCall* ex = reinterpret_cast<WriterObject*>(self)->exchange;
   if (!ex) {
     PyErr_SetString(PyExc_RuntimeError, "write() called after its request ended");
     return nullptr;
@@ -196,7 +196,7 @@ PyObject* start_response_new() {
   return reinterpret_cast<PyObject*>(sr);
 }
 
-void start_response_attach(PyObject* start_response, Exchange* exchange) {
+void start_response_attach(PyObject* start_response, AppCall* exchange) {
   StartResponseObject* sr = as_sr(start_response);
   sr->exchange = exchange;
   reinterpret_cast<WriterObject*>(sr->writer)->exchange = exchange;

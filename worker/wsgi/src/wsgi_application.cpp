@@ -127,7 +127,7 @@ void WsgiApplication::shutdown() {
 
 void WsgiApplication::handle(worker::Request& request, worker::ResponseWriter& response) {
   PreparedEnviron prepared = prepare_environ(request, env_config_);  // no GIL needed
-  Exchange ex;
+  AppCall ex;
   ex.out = &response;
   ex.host = &host_;
   {
@@ -138,7 +138,7 @@ void WsgiApplication::handle(worker::Request& request, worker::ResponseWriter& r
 }
 
 void WsgiApplication::serve(worker::Request& request, const PreparedEnviron& prepared,
-                            Exchange& ex) {
+                            AppCall& ex) {
   if (!t_slot.input) t_slot.input = input_stream_new();
   if (!t_slot.start_response) t_slot.start_response = start_response_new();
   PyObject* input = t_slot.input;
@@ -166,7 +166,7 @@ void WsgiApplication::serve(worker::Request& request, const PreparedEnviron& pre
   if (!start_response_reusable(sr)) Py_CLEAR(t_slot.start_response);
 }
 
-bool WsgiApplication::send_result(PyObject* result, Exchange& ex) {
+bool WsgiApplication::send_result(PyObject* result, AppCall& ex) {
   if (PyList_CheckExact(result) || PyTuple_CheckExact(result)) return send_sequence(result, ex);
   if (reinterpret_cast<PyObject*>(Py_TYPE(result)) == file_wrapper_type_) {
     int sent = try_sendfile(result, ex);
@@ -175,12 +175,12 @@ bool WsgiApplication::send_result(PyObject* result, Exchange& ex) {
   return send_iterable(result, ex);
 }
 
-bool WsgiApplication::finish(Exchange& ex) {
+bool WsgiApplication::finish(AppCall& ex) {
   if (!ex.begin_response()) return false;
   return call_engine(&ex, "finish failed", [&] { ex.out->finish(); });
 }
 
-bool WsgiApplication::send_sequence(PyObject* result, Exchange& ex) {
+bool WsgiApplication::send_sequence(PyObject* result, AppCall& ex) {
   const Py_ssize_t n = PySequence_Fast_GET_SIZE(result);
   PyObject** items = PySequence_Fast_ITEMS(result);
   size_t total = 0;
@@ -219,7 +219,7 @@ bool WsgiApplication::send_sequence(PyObject* result, Exchange& ex) {
   return true;
 }
 
-int WsgiApplication::try_sendfile(PyObject* result, Exchange& ex) {
+int WsgiApplication::try_sendfile(PyObject* result, AppCall& ex) {
   PyRef filelike(PyObject_GetAttrString(result, "filelike"));
   PyRef fileno(filelike ? PyObject_CallMethod(filelike.get(), "fileno", nullptr) : nullptr);
   const long fd = fileno ? PyLong_AsLong(fileno.get()) : -1;
@@ -256,7 +256,7 @@ int WsgiApplication::try_sendfile(PyObject* result, Exchange& ex) {
   return 1;
 }
 
-bool WsgiApplication::send_iterable(PyObject* result, Exchange& ex) {
+bool WsgiApplication::send_iterable(PyObject* result, AppCall& ex) {
   PyRef it(PyObject_GetIter(result));
   if (!it) return false;
   while (PyRef item{PyIter_Next(it.get())}) {
@@ -287,7 +287,7 @@ void WsgiApplication::log_exception(const std::string& context, PyObject* exc) {
   host_.log_error(context + "\n" + text);
 }
 
-void WsgiApplication::fail(worker::Request& request, Exchange& ex) {
+void WsgiApplication::fail(worker::Request& request, AppCall& ex) {
   PyObject *type = nullptr, *value = nullptr, *tb = nullptr;
   PyErr_Fetch(&type, &value, &tb);
   PyErr_NormalizeException(&type, &value, &tb);
@@ -319,7 +319,7 @@ void WsgiApplication::fail(worker::Request& request, Exchange& ex) {
   }
 }
 
-void WsgiApplication::close_result(PyObject* result, worker::Request& request, Exchange& ex) {
+void WsgiApplication::close_result(PyObject* result, worker::Request& request, AppCall& ex) {
   if (PyList_CheckExact(result) || PyTuple_CheckExact(result) || PyBytes_CheckExact(result)) return;
   PyRef close(PyObject_GetAttr(result, close_name_));
   if (!close) {

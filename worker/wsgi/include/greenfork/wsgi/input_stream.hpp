@@ -9,7 +9,7 @@
 #include <cstdint>
 #include <optional>
 
-#include "greenfork/wsgi/exchange.hpp"
+#include "greenfork/wsgi/app_call.hpp"
 
 namespace greenfork::wsgi {
 
@@ -19,7 +19,7 @@ bool input_stream_init_type();
 PyObject* input_stream_new();
 // Points the stream at one request's body. content_length bounds the reads
 // when known.
-void input_stream_attach(PyObject* stream, worker::BodyReader* body, Exchange* exchange,
+void input_stream_attach(PyObject* stream, worker::BodyReader* body, AppCall* exchange,
                          std::optional<uint64_t> content_length);
 // The request is over: later reads raise ValueError.
 void input_stream_detach(PyObject* stream);

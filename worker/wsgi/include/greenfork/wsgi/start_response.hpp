@@ -7,14 +7,14 @@
 
 #include "greenfork/wsgi/py.hpp"
 
-#include "greenfork/wsgi/exchange.hpp"
+#include "greenfork/wsgi/app_call.hpp"
 
 namespace greenfork::wsgi {
 
 bool start_response_init_types();
 // New reference, detached.
 PyObject* start_response_new();
-void start_response_attach(PyObject* start_response, Exchange* exchange);
+void start_response_attach(PyObject* start_response, AppCall* exchange);
 void start_response_detach(PyObject* start_response);
 // True when only the caller holds the object (and its write callable), so
 // it can serve the next request.

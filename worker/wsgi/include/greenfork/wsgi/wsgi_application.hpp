@@ -16,7 +16,7 @@
 #include <thread>
 
 #include "greenfork/wsgi/environ_builder.hpp"
-#include "greenfork/wsgi/exchange.hpp"
+#include "greenfork/wsgi/app_call.hpp"
 #include "greenfork/wsgi/reloader.hpp"
 #include "greenfork/worker/app.hpp"
 
@@ -50,14 +50,14 @@ class WsgiApplication final : public worker::Application {
  private:
   WsgiApplication(worker::WorkerHost& host, const WsgiSettings& settings);
   PyThreadState* thread_state();
-  void serve(worker::Request& request, const PreparedEnviron& prepared, Exchange& ex);
-  bool send_result(PyObject* result, Exchange& ex);
-  bool send_sequence(PyObject* result, Exchange& ex);
-  int try_sendfile(PyObject* result, Exchange& ex);  // 1 sent, 0 not a real file, -1 error
-  bool send_iterable(PyObject* result, Exchange& ex);
-  bool finish(Exchange& ex);
-  void fail(worker::Request& request, Exchange& ex);
-  void close_result(PyObject* result, worker::Request& request, Exchange& ex);
+  void serve(worker::Request& request, const PreparedEnviron& prepared, AppCall& ex);
+  bool send_result(PyObject* result, AppCall& ex);
+  bool send_sequence(PyObject* result, AppCall& ex);
+  int try_sendfile(PyObject* result, AppCall& ex);  // 1 sent, 0 not a real file, -1 error
+  bool send_iterable(PyObject* result, AppCall& ex);
+  bool finish(AppCall& ex);
+  void fail(worker::Request& request, AppCall& ex);
+  void close_result(PyObject* result, worker::Request& request, AppCall& ex);
   void log_exception(const std::string& context, PyObject* exc);
 
   worker::WorkerHost& host_;

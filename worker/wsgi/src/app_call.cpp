@@ -1,4 +1,4 @@
-#include "greenfork/wsgi/exchange.hpp"
+#include "greenfork/wsgi/app_call.hpp"
 
 #include <charconv>
 #include <exception>
@@ -24,13 +24,13 @@ bool latin1_of(PyObject* s, std::string& out, const char* what) {
   return true;
 }
 
-void Exchange::set_client_gone(const char* what) {
+void AppCall::set_client_gone(const char* what) {
   client_gone = true;
   client_gone_reason = what;
   PyErr_Format(PyExc_ConnectionAbortedError, "client disconnected: %s", what);
 }
 
-bool Exchange::begin_response() {
+bool AppCall::begin_response() {
   if (started) return true;
   if (!start_called) {
     PyErr_SetString(PyExc_AssertionError, "response body before start_response() was called");
@@ -54,7 +54,7 @@ bool Exchange::begin_response() {
   return true;
 }
 
-bool Exchange::write_body(const char* data, size_t len) {
+bool AppCall::write_body(const char* data, size_t len) {
   if (!begin_response()) return false;
   if (len == 0) return true;
   wrote_body = true;

@@ -16,7 +16,7 @@
 
 namespace greenfork::wsgi {
 
-struct Exchange {
+struct AppCall {
   worker::ResponseWriter* out = nullptr;
   worker::WorkerHost* host = nullptr;
 
