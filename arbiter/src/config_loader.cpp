@@ -20,6 +20,7 @@
 #include "config_file.hpp"
 #include "greenfork/arbiter/listener_set.hpp"
 #include "greenfork/listen_address.hpp"
+#include "greenfork/unique_fd.hpp"
 
 namespace greenfork::arbiter {
 namespace {
@@ -195,8 +196,9 @@ Status finish_config(Config& config, const WhereFn& where) {
 }
 
 StatusOr<std::string> read_control_token(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return Status::from_errno(path);
+  const UniqueFd file(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!file) return Status::from_errno(path);
+  const int fd = file.get();
   struct stat st {};
   std::string token;
   Status problem;
@@ -215,7 +217,6 @@ StatusOr<std::string> read_control_token(const std::string& path) {
     while ((n = ::read(fd, buf, sizeof buf)) > 0 && token.size() < 65536) token.append(buf, static_cast<size_t>(n));
     if (n < 0) problem = Status::from_errno(path);
   }
-  ::close(fd);
   if (!problem.ok()) return problem;
   while (!token.empty() && std::isspace(static_cast<unsigned char>(token.back()))) token.pop_back();
   if (token.size() < kMinControlTokenBytes) {
