@@ -130,6 +130,7 @@ StatusOr<CliOptions> parse_cli_options(const std::vector<std::string>& all_args)
   };
   namespace ws = worker_settings;
   const CLI::Validator worker_class = CLI::IsMember(ws::choices(ws::kWorkerClasses));
+  const CLI::Validator proxy_protocol = CLI::IsMember(ws::choices(ws::kProxyProtocols));
   const CLI::Validator threads = worker_range(ws::kThreads), keep_alive = worker_range(ws::kKeepAlive),
                        max_requests = worker_range(ws::kMaxRequests),
                        jitter = worker_range(ws::kMaxRequestsJitter),
@@ -149,7 +150,10 @@ StatusOr<CliOptions> parse_cli_options(const std::vector<std::string>& all_args)
   worker("--access-logfile", "--access-logfile", "access log FILE ('-': stdout)", true, nullptr);
   worker("--access-logformat", "--access-logformat", "Gunicorn access log format", true, nullptr);
   worker("--pythonpath", "--pythonpath", "comma-separated dirs added to sys.path", true, nullptr);
-  worker("--forwarded-allow-ips", "--forwarded-allow-ips", "proxies trusted for X-Forwarded-*", true, nullptr);
+  worker("--forwarded-allow-ips", "--forwarded-allow-ips", "proxies trusted for X-Forwarded-* (addresses, CIDR ranges, '*')", true, nullptr);
+  worker("--proxy-protocol", "--proxy-protocol", "PROXY protocol header first: off, v1, v2 or auto (the flag alone: auto)", true, &proxy_protocol);
+  flags.back()->option->expected(0, 1)->default_str("auto");  // Gunicorn's nargs='?', const 'auto'
+  worker("--proxy-allow-from", "--proxy-allow-from", "peers allowed to send a PROXY header (addresses, CIDR ranges, '*'; 127.0.0.1,::1)", true, nullptr);
   worker("--limit-request-line", "--limit-request-line", "max request line bytes (4094)", true, &request_line);
   worker("--limit-request-fields", "--limit-request-fields", "max header fields (100)", true, &request_fields);
   worker("--limit-request-field_size,--limit-request-field-size", "--limit-request-field_size", "max header field bytes (8190)", true, &field_size);
