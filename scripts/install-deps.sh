@@ -12,6 +12,7 @@ build_pkgs=(
 )
 test_pkgs=(
   python3-flask python3-django python3-pytest curl wrk nodejs clang libclang-rt-14-dev procps psmisc
+  haproxy
 )
 bench_pkgs=(
   gunicorn python3-gevent uwsgi uwsgi-plugin-python3 wrk nginx-light
