@@ -323,3 +323,14 @@ def test_behind_haproxy_send_proxy_v2(serve, tmp_path):
         response, client_port = result
         # The client's own port, not HAProxy's connection to gworker.
         assert body_of(response) == f"127.0.0.1 {client_port}"
+
+
+def test_forwarded_allow_ips_takes_cidr_ranges(serve):
+    srv = serve("--forwarded-allow-ips", "127.0.0.0/8", probe=b"")
+    with connect(srv.port) as s:
+        s.sendall(b"GET /xff HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: 203.0.113.5\r\n\r\n")
+        assert body_of(read_response(s)).startswith("203.0.113.5 ")
+    other = serve("--forwarded-allow-ips", "10.0.0.0/8", probe=b"")
+    with connect(other.port) as s:
+        s.sendall(b"GET /xff HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: 203.0.113.5\r\n\r\n")
+        assert body_of(read_response(s)).startswith(f"{PROXY} ")
