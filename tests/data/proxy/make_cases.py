@@ -97,6 +97,7 @@ VALID = {
         source="192.0.2.10", source_port=56324, dest="198.51.100.1", dest_port=443),
     "v2_local": v2ok(v2(0, 0, 0, b""), local=True),
     "v2_local_with_addresses_ignored": v2ok(v2(0, 1, 1, V4), local=True),
+    "v2_local_unknown_family_ignored": v2ok(v2(0, 7, 5, b"junk"), local=True),
     "v2_proxy_unspec": v2ok(v2(1, 0, 0, b""), local=True),
     "v2_proxy_unix_addresses_ignored": v2ok(v2(1, 3, 1, b"/a".ljust(108, b"\0") * 2), local=True),
     "v2_mode_v2": v2ok(v2(1, 1, 1, V4), mode="v2", source="192.0.2.10", source_port=56324,

@@ -143,10 +143,16 @@ ProxyParse ProxyHeaderParser::parse_v2(std::string_view data) {
   const ProxyParse done{ProxyParse::kComplete, kV2FixedLength + length};
   header_.version = 2;
   const unsigned char* addr = p + kV2FixedLength;
+  if (command == 0) {
+    // LOCAL (the proxy's own health check): whatever the family byte and
+    // address block say is discarded; the connection's endpoints stand.
+    header_.local = true;
+    return done;
+  }
   if (family > 3 || transport > 2) return fail("PROXY v2 address family or transport unknown");
-  if (command == 0 || family == 0 || family == 3 || transport == 0) {
-    // LOCAL (a health check from the proxy itself), AF_UNSPEC, AF_UNIX or
-    // an unspecified transport: the connection's own endpoints stand.
+  if (family == 0 || family == 3 || transport == 0) {
+    // AF_UNSPEC, AF_UNIX or an unspecified transport: the connection's
+    // own endpoints stand.
     header_.local = true;
     return done;
   }
