@@ -95,7 +95,6 @@ StatusOr<CliOptions> parse_cli_options(const std::vector<std::string>& all_args)
   app.add_flag(flags("capture_output"), o.capture_output, "workers' stdout/stderr into the --error-logfile file");
   app.add_flag(flags("reuse_port"), o.reuse_port, "set SO_REUSEPORT on the listening sockets");
   app.add_flag(flags("preload_app"), o.preload, "accepted, no effect: each gworker loads the app itself");
-  app.add_option(flags("proxy_allow_ips"), o.proxy_allow_from, "accepted; needs --proxy-protocol (not supported yet)");
   app.add_option(flags("reload_engine"), o.reload_engine, "auto, poll or inotify")
       ->check(CLI::IsMember({"auto", "poll", "inotify"}));
 
@@ -156,6 +155,7 @@ StatusOr<CliOptions> parse_cli_options(const std::vector<std::string>& all_args)
     f.option->group("gworker options (with APP)");
   };
   const CLI::Validator worker_class = CLI::IsMember(worker_settings::choices(worker_settings::kWorkerClasses));
+  const CLI::Validator proxy_protocol = CLI::IsMember(worker_settings::choices(worker_settings::kProxyProtocols));
   worker("worker_class", "sync or gthread", &worker_class);
   worker("threads", "app threads per worker", nullptr);
   worker("keepalive", "seconds an idle keep-alive connection stays", nullptr);
@@ -164,7 +164,10 @@ StatusOr<CliOptions> parse_cli_options(const std::vector<std::string>& all_args)
   worker("accesslog", "access log FILE ('-': stdout)", nullptr);
   worker("access_log_format", "Gunicorn access log format", nullptr);
   worker("pythonpath", "comma-separated dirs added to sys.path", nullptr);
-  worker("forwarded_allow_ips", "proxies trusted for X-Forwarded-*", nullptr);
+  worker("forwarded_allow_ips", "proxies trusted for X-Forwarded-* (addresses, CIDR ranges, '*')", nullptr);
+  worker("proxy_protocol", "PROXY protocol header first: off, v1, v2 or auto (the flag alone: auto)", &proxy_protocol);
+  worker_flags.back()->option->expected(0, 1)->default_str("auto");  // Gunicorn's nargs='?', const 'auto'
+  worker("proxy_allow_ips", "peers allowed to send a PROXY header (addresses, CIDR ranges, '*'; 127.0.0.1,::1)", nullptr);
   worker("limit_request_line", "max request line bytes (4094)", nullptr);
   worker("limit_request_fields", "max header fields (100)", nullptr);
   worker("limit_request_field_size", "max header field bytes (8190)", nullptr);

@@ -141,6 +141,10 @@ int main(int argc, char** argv) {
   config.worker_tmp_dir = o.worker_tmp_dir;
   config.app_threads = o.app_threads();
   config.forwarded_allow_ips = o.forwarded_allow_ips;
+  config.proxy_allow_from = o.proxy_allow_from;
+  if (o.proxy_protocol == "v1") config.proxy_protocol = gw::proxy::ProxyMode::kV1;
+  if (o.proxy_protocol == "v2") config.proxy_protocol = gw::proxy::ProxyMode::kV2;
+  if (o.proxy_protocol == "auto") config.proxy_protocol = gw::proxy::ProxyMode::kAuto;
   config.max_requests = o.max_requests;
   if (o.max_requests != 0 && o.max_requests_jitter != 0) {
     std::mt19937_64 rng(std::random_device{}());

@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 
 
+#include "greenfork/worker/proxy/address_allow_list.hpp"
 #include "greenfork/worker_settings.hpp"
 
 namespace greenfork::worker {
@@ -30,6 +31,14 @@ std::vector<std::string> split_commas(const std::string& text) {
     start = comma + 1;
   }
   return out;
+}
+
+bool check_allow_list(const char* flag, const std::vector<std::string>& entries,
+                      std::string& error) {
+  proxy::AddressAllowList list;
+  if (proxy::AddressAllowList::parse(entries, list, error)) return true;
+  error = std::string(flag) + ": " + error;
+  return false;
 }
 
 }  // namespace
@@ -108,7 +117,21 @@ int parse_options(int argc, char** argv, Options& o, std::string& error) {
       ->capture_default_str();
   std::string forwarded = "127.0.0.1,::1";
   cli.add_option("--forwarded-allow-ips", forwarded,
-                 "Peers whose X-Forwarded-* headers are believed ('*' = all)")
+                 "Peers whose X-Forwarded-* headers are believed: addresses and CIDR "
+                 "ranges, comma-separated ('*' = all)")
+      ->capture_default_str();
+  // Gunicorn's nargs='?' with const 'auto': the flag alone means auto (and,
+  // as there, a value right after it is taken as its value).
+  cli.add_option("--proxy-protocol", o.proxy_protocol,
+                 "Read a PROXY protocol header (v1, v2, or auto: either) before each "
+                 "connection's first byte (default off; the flag alone: auto)")
+      ->expected(0, 1)
+      ->default_str("auto")
+      ->check(CLI::IsMember(settings::choices(settings::kProxyProtocols)));
+  std::string proxy_allow = "127.0.0.1,::1";
+  cli.add_option("--proxy-allow-from", proxy_allow,
+                 "Peers allowed to send a PROXY header: addresses and CIDR ranges, "
+                 "comma-separated ('*' = all)")
       ->capture_default_str();
   cli.add_option("--chdir", o.chdir, "Directory to change to before loading the app");
   cli.add_option("--pythonpath", o.pythonpath, "Directories added to sys.path (comma-separated)")
@@ -126,6 +149,11 @@ int parse_options(int argc, char** argv, Options& o, std::string& error) {
     return 2;
   }
   o.forwarded_allow_ips = split_commas(forwarded);
+  o.proxy_allow_from = split_commas(proxy_allow);
+  if (!check_allow_list("--forwarded-allow-ips", o.forwarded_allow_ips, error) ||
+      !check_allow_list("--proxy-allow-from", o.proxy_allow_from, error)) {
+    return 2;
+  }
   o.request_buffering = !no_request_buffering;
   for (const std::string& kv : o.env) {
     if (kv.find('=') == std::string::npos || kv.front() == '=') {

@@ -42,6 +42,8 @@ inline constexpr NumericRange kBodyBufferSize{"--body-buffer-size", 1, 109951162
 // gworker's -k and --log-level choices.
 inline constexpr const char* kWorkerClasses[] = {"sync", "gthread"};
 inline constexpr const char* kLogLevels[] = {"debug", "info", "warning", "error", "critical"};
+// --proxy-protocol's values (Gunicorn 26.1); the flag alone means "auto".
+inline constexpr const char* kProxyProtocols[] = {"off", "v1", "v2", "auto"};
 
 template <std::size_t N>
 std::vector<std::string> choices(const char* const (&names)[N]) {

@@ -269,6 +269,7 @@ asio::awaitable<void> Connection::run() {
   const EngineConfig& config = server_.config();
   const Exchange::Context context{&Connection::wake, this, &server_.closing(), &server_.host(),
                                   &writer_};
+  if (config.proxy_protocol && !co_await read_proxy_header()) co_return;
   for (;;) {
     // 1. A request head (the keep-alive wait included).
     http::ParseResult r{http::ParseStatus::kNeedMore, 0};

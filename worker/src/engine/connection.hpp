@@ -74,6 +74,10 @@ class Connection final {
 
   asio::awaitable<void> run();
   asio::awaitable<bool> read_more();
+  // --proxy-protocol: reads the PROXY header before any other byte; its
+  // source address becomes the peer. False: the connection is to close
+  // (a peer not in --proxy-allow-from, a bad, missing or cut header).
+  asio::awaitable<bool> read_proxy_header();
   // Closing while the client may still be sending (an unread body, a
   // pipelined request) would reset the connection and can destroy the
   // response in the client's kernel: send FIN first and read what comes

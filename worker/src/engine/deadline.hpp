@@ -1,6 +1,9 @@
 // Deadline: every timeout a connection has, in one place.
 //
 //   wait          what it bounds                               setting
+//   proxy header  from accept to the end of a PROXY header     --header-timeout
+//                 (--proxy-protocol); the first request's head then
+//                 gets its own --header-timeout
 //   first request from accept to a whole request head         --header-timeout
 //   head          from its first byte to its end              --header-timeout
 //   keep-alive    idle between requests                       --keep-alive

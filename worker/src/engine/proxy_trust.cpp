@@ -6,13 +6,20 @@
 
 namespace greenfork::worker {
 
-bool ProxyTrust::trusts(const std::string& peer, bool unix_socket) const {
-  if (unix_socket) return true;
-  for (const std::string& allowed : allowed_) {
-    if (allowed == "*" || allowed == peer) return true;
-    if (peer.rfind("::ffff:", 0) == 0 && allowed == peer.substr(7)) return true;
+ProxyTrust::ProxyTrust(const std::vector<std::string>& allowed) {
+  std::string ignored;
+  if (!proxy::AddressAllowList::parse(allowed, allowed_, ignored)) {
+    std::vector<std::string> valid;
+    for (const std::string& entry : allowed) {
+      proxy::AddressAllowList one;
+      if (proxy::AddressAllowList::parse({entry}, one, ignored)) valid.push_back(entry);
+    }
+    proxy::AddressAllowList::parse(valid, allowed_, ignored);
   }
-  return false;
+}
+
+bool ProxyTrust::trusts(const std::string& peer, bool unix_socket) const {
+  return unix_socket || allowed_.allows(peer);
 }
 
 void ProxyTrust::apply(Request& r) const {

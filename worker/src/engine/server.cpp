@@ -50,6 +50,9 @@ Server::Server(EngineConfig config, Application& app, WorkerHost& host,
       app_inline_(app.runs_inline()),
       accept_gate_(io_.get_executor()),
       stop_timer_(io_) {
+  // The lists were checked when the options were parsed.
+  std::string ignored;
+  proxy::AddressAllowList::parse(config_.proxy_allow_from, proxy_allow_from_, ignored);
   for (const Listener& l : listeners_) {
     const int protocol = l.unix_socket ? 0 : IPPROTO_TCP;
     auto acceptor = std::make_unique<GenericAcceptor>(io_);

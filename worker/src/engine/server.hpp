@@ -25,6 +25,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,8 @@
 #include "engine/event.hpp"
 #include "engine/proxy_trust.hpp"
 #include "greenfork/worker/http/request_parser.hpp"
+#include "greenfork/worker/proxy/address_allow_list.hpp"
+#include "greenfork/worker/proxy/proxy_header_parser.hpp"
 
 namespace greenfork::worker {
 
@@ -67,7 +70,11 @@ struct EngineConfig {
   std::string worker_tmp_dir;
   unsigned app_threads = 1;
   uint64_t max_requests = 0;  // jitter already applied; 0 = never
-  std::vector<std::string> forwarded_allow_ips;
+  std::vector<std::string> forwarded_allow_ips;  // addresses, CIDR ranges, "*"
+  // --proxy-protocol: each connection starts with a PROXY header (none:
+  // off), accepted from the peers in proxy_allow_from only.
+  std::optional<proxy::ProxyMode> proxy_protocol;
+  std::vector<std::string> proxy_allow_from{"127.0.0.1", "::1"};
 };
 
 struct EngineStats {
@@ -122,6 +129,7 @@ class Server {
   // the signal thread on TERM (an inline app's response then says so).
   const std::atomic<bool>& closing() const { return closing_; }
   const ProxyTrust& proxy_trust() const { return proxy_trust_; }
+  const proxy::AddressAllowList& proxy_allow_from() const { return proxy_allow_from_; }
   void add(Connection* connection);
   // A closing connection gave back big buffers: the reaper trims malloc.
   void memory_freed() { trim_wanted_ = true; }
@@ -161,6 +169,7 @@ class Server {
   std::vector<Listener> listeners_;
   AccessLog* access_log_;
   ProxyTrust proxy_trust_;
+  proxy::AddressAllowList proxy_allow_from_;
   asio::io_context io_{1};
   std::vector<std::unique_ptr<GenericAcceptor>> acceptors_;
   AppPool pool_;
