@@ -4,9 +4,9 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cstdio>
 #include <fstream>
-#include <regex>
 #include <sstream>
 #include <string>
 
@@ -14,6 +14,22 @@
 #include "greenfork/second_text.hpp"
 
 namespace {
+
+// Whether `text` has `shape`'s form: '9' stands for any digit, 'A' for any
+// upper-case letter, 'a' for any lower-case one; other bytes are themselves.
+// (std::regex trips GCC 12's -Wmaybe-uninitialized in the ASan build.)
+bool has_shape(const std::string& text, const std::string& shape) {
+  if (text.size() != shape.size()) return false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(text[i]);
+    const bool ok = shape[i] == '9'   ? std::isdigit(c) != 0
+                    : shape[i] == 'A' ? std::isupper(c) != 0
+                    : shape[i] == 'a' ? std::islower(c) != 0
+                                      : text[i] == shape[i];
+    if (!ok) return false;
+  }
+  return true;
+}
 
 std::string slurp(const std::string& path) {
   std::ifstream in(path);
@@ -43,9 +59,13 @@ TEST(ErrorLog, WritesGunicornsLineAndReopensAMovedFile) {
   spdlog::error("second");
   const std::string old_text = slurp(moved);
   const std::string new_text = slurp(path);
-  EXPECT_TRUE(std::regex_search(
-      old_text, std::regex(R"(^\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d [+-]\d\d:?\d\d\] \[\d+\] \[warning\] first\n$)")))
+  // "[2026-11-30 19:17:15 +00:00] [31001] [warning] first\n"
+  const size_t pid_end = old_text.find("] [warning] first\n");
+  ASSERT_NE(pid_end, std::string::npos) << old_text;
+  const std::string stamp = old_text.substr(0, 30);
+  EXPECT_TRUE(has_shape(stamp, "[9999-99-99 99:99:99 +99:99] [") || has_shape(stamp, "[9999-99-99 99:99:99 -99:99] ["))
       << old_text;
+  EXPECT_EQ(old_text.size(), pid_end + std::string("] [warning] first\n").size()) << old_text;
   EXPECT_NE(new_text.find("[error] second"), std::string::npos) << new_text;
   EXPECT_EQ(old_text.find("not at warning"), std::string::npos);
   ASSERT_TRUE(greenfork::setup_error_log("t", "-", "info").ok());
@@ -62,8 +82,7 @@ TEST(ErrorLog, AFileThatCannotBeOpenedIsAnError) {
 TEST(SecondText, FormatsTheCurrentSecondInTheZoneAsked) {
   greenfork::SecondText date(greenfork::SecondText::Format::kHttpDate);
   const std::string text(date.now());
-  EXPECT_TRUE(std::regex_match(text, std::regex(R"([A-Z][a-z]{2}, \d\d [A-Z][a-z]{2} \d{4} \d\d:\d\d:\d\d GMT)")))
-      << text;
+  EXPECT_TRUE(has_shape(text, "Aaa, 99 Aaa 9999 99:99:99 GMT")) << text;
   char expected[64];
   const time_t now = time(nullptr);
   struct tm parts {};
@@ -71,8 +90,9 @@ TEST(SecondText, FormatsTheCurrentSecondInTheZoneAsked) {
   strftime(expected, sizeof expected, "%Y", &parts);
   EXPECT_NE(text.find(expected), std::string::npos);
   greenfork::SecondText local(greenfork::SecondText::Format::kCommonLog);
-  EXPECT_TRUE(std::regex_match(std::string(local.now()),
-                               std::regex(R"(\[\d\d/[A-Z][a-z]{2}/\d{4}:\d\d:\d\d:\d\d [+-]\d{4}\])")));
+  const std::string clf(local.now());
+  EXPECT_TRUE(has_shape(clf, "[99/Aaa/9999:99:99:99 +9999]") || has_shape(clf, "[99/Aaa/9999:99:99:99 -9999]"))
+      << clf;
 }
 
 }  // namespace
