@@ -96,6 +96,12 @@ Status file_value(const Setting& s, const PyGlobal& g, const std::string& file, 
       out = g.values;
       return {};
     case Type::kString:
+      // Gunicorn before 24 had proxy_protocol = True/False; 26.1 still
+      // reads them as "auto" and "off".
+      if (std::string(s.name) == "proxy_protocol" && g.kind == "bool" && !g.values.empty()) {
+        out = {g.values.front() == "true" ? "auto" : "off"};
+        return {};
+      }
       if (!scalar || g.kind == "bool") return wrong("a string");
       out = g.values;
       // umask = 0o007 arrives as the int 7: hand it on in octal.

@@ -222,3 +222,17 @@ def test_hup_rereads_gunicorn_conf_py_and_keeps_running_on_a_broken_edit(short_t
         # READY before an old one stops): the count settles at 2.
         wait_until(lambda: len(workers_of(arb)) == 2, timeout=30)
         assert http_get(port).status == 200
+
+
+def test_proxy_protocol_true_or_false_from_an_older_config_means_auto_or_off(short_tmp):
+    conf = short_tmp / "gunicorn.conf.py"
+    for given, meant in (("True", "auto"), ("False", "off"), ("'v2'", "v2")):
+        conf.write_text(f"proxy_protocol = {given}\nproxy_allow_ips = '10.0.0.0/8'\nwsgi_app = 'app:app'\n")
+        r = arbiterd(["-c", str(conf), "--print-config"], cwd=short_tmp)
+        assert r.returncode == 0, r.stderr
+        s = settings_of(r.stdout)
+        assert s["proxy_protocol"] == meant, r.stdout
+        assert s["proxy_allow_ips"] == "10.0.0.0/8"
+    conf.write_text("proxy_protocol = 'v3'\nwsgi_app = 'app:app'\n")
+    r = arbiterd(["-c", str(conf), "--check-config"], cwd=short_tmp)
+    assert r.returncode == 2 and "v3" in r.stderr, (r.returncode, r.stderr)
