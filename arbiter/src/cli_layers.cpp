@@ -40,8 +40,13 @@ Status take(Layer& layer, const Setting& s, const std::string& flag, const std::
     return {};
   }
   std::string text;
+  // Gunicorn's --proxy-protocol takes an optional value (argparse nargs='?',
+  // const 'auto'): alone, or before another option, it means auto.
+  const bool optional_value = std::string(s.name) == "proxy_protocol";
   if (value != nullptr) {
     text = *value;
+  } else if (optional_value && (i + 1 >= args.size() || (!args[i + 1].empty() && args[i + 1][0] == '-'))) {
+    text = "auto";
   } else if (i + 1 >= args.size() || args[i + 1] == "--") {
     return Status::error(where + flag + " needs a value");
   } else {

@@ -9,6 +9,8 @@
 #include <cstring>
 #include <filesystem>
 
+#include "greenfork/unique_fd.hpp"
+
 #ifndef GF_PYTHON
 #define GF_PYTHON "/usr/bin/python3"
 #endif
@@ -205,30 +207,28 @@ StatusOr<PyGlobals> evaluate_python_config(const std::string& location) {
   }
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0) return Status::from_errno("pipe");
+  UniqueFd read_end(fds[0]);
+  UniqueFd write_end(fds[1]);
   const pid_t pid = ::fork();
-  if (pid < 0) {
-    ::close(fds[0]);
-    ::close(fds[1]);
-    return Status::from_errno("fork");
-  }
-  if (pid == 0) {
+  if (pid < 0) return Status::from_errno("fork");
+  if (pid == 0) {  // async-signal-safe calls only; execv or _exit, no destructor runs
     ::dup2(fds[1], 1);
     const char* argv[] = {GF_PYTHON, helper.c_str(), location.c_str(), nullptr};
     ::execv(GF_PYTHON, const_cast<char* const*>(argv));
     ::_exit(127);
   }
-  ::close(fds[1]);
+  write_end.reset();
   std::string out;
   char buf[8192];
   for (;;) {
-    ssize_t n = ::read(fds[0], buf, sizeof buf);
+    ssize_t n = ::read(read_end.get(), buf, sizeof buf);
     if (n > 0) {
       out.append(buf, static_cast<std::size_t>(n));
     } else if (n == 0 || errno != EINTR) {
       break;
     }
   }
-  ::close(fds[0]);
+  read_end.reset();
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }

@@ -22,6 +22,7 @@
 #include "greenfork/contract.hpp"
 #include "greenfork/control_address.hpp"
 #include "greenfork/error_log.hpp"
+#include "greenfork/unique_fd.hpp"
 #ifdef GF_HAVE_CONTROL_SERVER
 #include "greenfork/arbiter/config_loader.hpp"
 #include "greenfork/arbiter/control_server.hpp"
@@ -100,28 +101,28 @@ void daemonize(bool keep_stdio) {
   if (pid_t pid = ::fork(); pid != 0) ::_exit(pid < 0 ? 1 : 0);
   ::setsid();
   if (pid_t pid = ::fork(); pid != 0) ::_exit(pid < 0 ? 1 : 0);
-  int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
-  if (null < 0) return;
-  ::dup2(null, 0);
+  UniqueFd null(::open("/dev/null", O_RDWR | O_CLOEXEC));
+  if (!null) return;
+  ::dup2(null.get(), 0);
   if (!keep_stdio) {
-    ::dup2(null, 1);
-    ::dup2(null, 2);
+    ::dup2(null.get(), 1);
+    ::dup2(null.get(), 2);
   }
-  if (null > 2) ::close(null);
+  if (null.get() <= 2) (void)null.release();  // it is one of the standard fds now
 }
 
 // --capture-output: stdout and stderr into the error log file, for arbiterd
 // and every worker it forks (they inherit fds 1 and 2). Again on USR1.
 void capture_output(const Config& config) {
   if (!config.capture_output || config.error_logfile == "-") return;
-  int fd = ::open(config.error_logfile.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-  if (fd < 0) {
+  UniqueFd file(::open(config.error_logfile.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644));
+  if (!file) {
     spdlog::error("--capture-output: {}", Status::from_errno(config.error_logfile).message());
     return;
   }
-  ::dup2(fd, 1);
-  ::dup2(fd, 2);
-  ::close(fd);
+  ::dup2(file.get(), 1);
+  ::dup2(file.get(), 2);
+  if (file.get() <= 2) (void)file.release();  // it is one of the standard fds now
 }
 
 int fail(const std::string& message) {
