@@ -29,7 +29,7 @@ const std::vector<Setting> kTable = {
     {"config", "-c,--config", T::kString, "./gunicorn.conf.py", P::kArbiter, S::kAccepted, "", nullptr, true},
     {"wsgi_app", "", T::kString, "None", P::kWorker, S::kNote, "the APP when none is given on the command line", nullptr, true},
     // Control
-    {"control_socket", "--control-socket", T::kString, "$XDG_RUNTIME_DIR/greenfork/arbiterd.sock", P::kArbiter, S::kNote,
+    {"control_socket", "--control-socket", T::kString, "$XDG_RUNTIME_DIR/arbiterd.sock (/run/arbiterd.sock as root)", P::kArbiter, S::kNote,
      "greenfork's gRPC control socket (gctl), not gunicornc's protocol", nullptr, true},
     {"control_socket_disable", "--no-control-socket", T::kBool, "False", P::kArbiter, S::kRefused,
      "arbiterd always serves its control socket (gctl uses it); it is a unix socket of mode 0600", nullptr, true},
