@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "case_json.hpp"
+#include "data_cases.hpp"
 #include "parse_runner.hpp"
 
 namespace greenfork::test {
@@ -23,27 +24,10 @@ namespace {
 namespace fs = std::filesystem;
 using worker::http::ParserLimits;
 
-fs::path cases_dir() {
-  const char* root = std::getenv("GF_TEST_DATA");
-  return fs::path(root != nullptr ? root : "tests/data") / "http";
-}
-
-std::string read_file(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error("cannot read " + path.string());
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+fs::path cases_dir() { return data_cases_dir("http"); }
 
 std::vector<std::string> case_names(const std::string& kind) {
-  std::vector<std::string> names;
-  std::error_code ec;
-  for (const auto& e : fs::directory_iterator(cases_dir() / kind, ec)) {
-    if (e.path().extension() == ".http") names.push_back(e.path().stem().string());
-  }
-  std::sort(names.begin(), names.end());
-  return names;
+  return data_case_names("http", kind, ".http");
 }
 
 ParserLimits limits_of(const JsonValue& doc) {

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "case_json.hpp"
+#include "data_cases.hpp"
 #include "greenfork/worker/proxy/proxy_header_parser.hpp"
 
 namespace greenfork::test {
@@ -24,27 +25,10 @@ using worker::proxy::ProxyHeaderParser;
 using worker::proxy::ProxyMode;
 using worker::proxy::ProxyParse;
 
-fs::path cases_dir() {
-  const char* root = std::getenv("GF_TEST_DATA");
-  return fs::path(root != nullptr ? root : "tests/data") / "proxy";
-}
-
-std::string read_file(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error("cannot read " + path.string());
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+fs::path cases_dir() { return data_cases_dir("proxy"); }
 
 std::vector<std::string> case_names(const std::string& kind) {
-  std::vector<std::string> names;
-  std::error_code ec;
-  for (const auto& e : fs::directory_iterator(cases_dir() / kind, ec)) {
-    if (e.path().extension() == ".bin") names.push_back(e.path().stem().string());
-  }
-  std::sort(names.begin(), names.end());
-  return names;
+  return data_case_names("proxy", kind, ".bin");
 }
 
 ProxyMode mode_of(const JsonValue& doc) {
