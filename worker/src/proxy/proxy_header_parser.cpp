@@ -157,21 +157,17 @@ ProxyParse ProxyHeaderParser::parse_v2(std::string_view data) {
     return done;
   }
   if (transport != 1) return fail("PROXY v2 transport is not STREAM");
-  if (family == 1) {
-    if (length < 12) return fail("PROXY v2 AF_INET addresses truncated");
-    header_.family = AF_INET;
-    header_.source_addr = address_text(AF_INET, addr);
-    header_.dest_addr = address_text(AF_INET, addr + 4);
-    header_.source_port = read_u16(addr + 8);
-    header_.dest_port = read_u16(addr + 10);
-  } else {
-    if (length < 36) return fail("PROXY v2 AF_INET6 addresses truncated");
-    header_.family = AF_INET6;
-    header_.source_addr = address_text(AF_INET6, addr);
-    header_.dest_addr = address_text(AF_INET6, addr + 16);
-    header_.source_port = read_u16(addr + 32);
-    header_.dest_port = read_u16(addr + 34);
+  // The address block: source and destination address, then their ports.
+  const bool v4 = family == 1;
+  const size_t bytes = v4 ? 4 : 16;
+  if (length < 2 * bytes + 4) {
+    return fail(v4 ? "PROXY v2 AF_INET addresses truncated" : "PROXY v2 AF_INET6 addresses truncated");
   }
+  header_.family = v4 ? AF_INET : AF_INET6;
+  header_.source_addr = address_text(header_.family, addr);
+  header_.dest_addr = address_text(header_.family, addr + bytes);
+  header_.source_port = read_u16(addr + 2 * bytes);
+  header_.dest_port = read_u16(addr + 2 * bytes + 2);
   return done;
 }
 
