@@ -17,12 +17,14 @@
 
 #include "engine/access_log.hpp"
 #include "engine/server.hpp"
+#include "engine/signal_thread.hpp"
 #include "greenfork/contract.hpp"
 #include "greenfork/error_log.hpp"
 #include "greenfork/sd_notify.hpp"
 #include "greenfork/worker/app.hpp"
 #include "listeners.hpp"
 #include "options.hpp"
+#include "python_worker.hpp"
 #include "readiness.hpp"
 
 namespace gw = greenfork::worker;
@@ -124,8 +126,25 @@ int main(int argc, char** argv) {
   }
   app_options.reload = o.reload;
   app_options.threads = o.app_threads();
+  // Gunicorn's order: post_fork, the app, post_worker_init; worker_exit
+  // whatever happens after post_fork.
+  gw::PythonWorker python;
+  if (greenfork::Status s = python.boot(o, app_options, access_log.get()); !s.ok()) {
+    return fail(greenfork::contract::kExitBootError, s.message());
+  }
+  if (greenfork::Status s = python.post_fork(); !s.ok()) {
+    python.worker_exit();
+    return fail(greenfork::contract::kExitBootError, s.message());
+  }
   auto app = gw::load_application(app_options, host);
-  if (!app.ok()) return fail(greenfork::contract::kExitAppLoadError, app.status().message());
+  if (!app.ok()) {
+    python.worker_exit();
+    return fail(greenfork::contract::kExitAppLoadError, app.status().message());
+  }
+  if (greenfork::Status s = python.post_worker_init(); !s.ok()) {
+    python.worker_exit();
+    return fail(greenfork::contract::kExitBootError, s.message());
+  }
 
   gw::EngineConfig config;
   config.limits = o.limits;
@@ -165,6 +184,21 @@ int main(int argc, char** argv) {
     });
   };
   server.on_reopen_logs(reopen_logs);
+  server.on_quit_signal([&python](int) { python.worker_int(); });
+  // ABRT (arbiterd's heartbeat timeout): Gunicorn's worker_abort, then
+  // worker_exit and exit 1. Without those hooks ABRT keeps its default.
+  std::unique_ptr<gw::SignalThread> abort_signal;
+  if (python.handles_abort()) {
+    abort_signal = std::make_unique<gw::SignalThread>(std::initializer_list<int>{SIGABRT},
+                                                      [&python, &access_log](int) {
+      python.worker_abort();
+      python.worker_exit();
+      if (access_log) access_log->flush();
+      spdlog::default_logger()->flush();
+      std::fflush(stdout);
+      std::_Exit(1);
+    });
+  }
 
   const std::unique_ptr<gw::Readiness> readiness = gw::Readiness::create();
   if (greenfork::Status s = readiness->ready(); !s.ok()) {
@@ -181,6 +215,8 @@ int main(int argc, char** argv) {
 
   const int code = server.run();
   ready->stopping();
+  if (abort_signal) abort_signal->stop();
+  python.worker_exit();
   if (access_log) access_log->flush();
   if (server.forced()) {
     spdlog::default_logger()->flush();

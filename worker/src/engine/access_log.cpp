@@ -117,13 +117,23 @@ AccessLog::~AccessLog() {
   if (file_ != stdout) std::fclose(file_);
 }
 
-void AccessLog::flush() { std::fflush(file_); }
+void AccessLog::flush() {
+  const std::lock_guard<std::mutex> lock(mu_);
+  std::fflush(file_);
+}
+
+void AccessLog::write_line(std::string_view line) {
+  const std::lock_guard<std::mutex> lock(mu_);
+  std::fwrite(line.data(), 1, line.size(), file_);
+  std::fputc('\n', file_);
+}
 
 Status AccessLog::reopen() {
   if (file_ == stdout) {
     flush();
     return {};
   }
+  const std::lock_guard<std::mutex> lock(mu_);
   FILE* file = std::fopen(path_.c_str(), "ae");
   if (file == nullptr) return Status::from_errno("reopen access log " + path_);
   std::setvbuf(file, nullptr, _IOFBF, 64 * 1024);
@@ -214,6 +224,7 @@ void AccessLog::log(const Exchange& exchange) {
     }
   }
   line_.push_back('\n');
+  const std::lock_guard<std::mutex> lock(mu_);
   std::fwrite(line_.data(), 1, line_.size(), file_);
 }
 

@@ -2,12 +2,14 @@
 // with its atoms: h l u t r s m U q H B b f a T M D L p, {header}i,
 // {header}o, {var}e. The format is compiled once; lines are appended to a
 // buffered stream on the I/O thread and flushed at most every second.
+// Lines written by Python (write_line) take the same lock.
 #pragma once
 
 #include <cstdio>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "greenfork/status.hpp"
@@ -27,6 +29,8 @@ class AccessLog {
   ~AccessLog();
 
   void log(const Exchange& exchange);
+  // One line from elsewhere (Python's gunicorn.access logger); any thread.
+  void write_line(std::string_view line);
   void flush();
   Status reopen();
 
@@ -43,6 +47,8 @@ class AccessLog {
   std::vector<Atom> atoms_;
   FILE* file_;
   std::string line_;
+  // The I/O thread's lines and write_line()'s share the stream.
+  std::mutex mu_;
 };
 
 }  // namespace greenfork::worker

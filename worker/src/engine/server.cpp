@@ -234,6 +234,7 @@ void Server::on_signal(int signo) {
       io_.stop();
     }
   });
+  if ((signo == SIGINT || signo == SIGQUIT) && quit_signal_) quit_signal_(signo);
 }
 
 void Server::stop_listening() {
