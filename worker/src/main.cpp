@@ -16,6 +16,7 @@
 #include <random>
 
 #include "engine/access_log.hpp"
+#include "engine/exchange.hpp"
 #include "engine/server.hpp"
 #include "engine/signal_thread.hpp"
 #include "greenfork/contract.hpp"
@@ -26,6 +27,7 @@
 #include "options.hpp"
 #include "python_worker.hpp"
 #include "readiness.hpp"
+#include "statsd.hpp"
 
 namespace gw = greenfork::worker;
 
@@ -114,6 +116,14 @@ int main(int argc, char** argv) {
     access_log = std::move(*opened);
   }
 
+  std::unique_ptr<gw::StatsdClient> statsd;
+  if (!o.statsd_host.empty()) {
+    auto opened = gw::StatsdClient::open(o.statsd_host, o.statsd_prefix, o.dogstatsd_tags);
+    if (!opened.ok()) return fail(greenfork::contract::kExitBootError, opened.status().message());
+    statsd = std::move(*opened);
+    spdlog::default_logger()->sinks().push_back((*statsd).log_sink());
+  }
+
   Host host;
   gw::AppOptions app_options;
   app_options.spec = o.app;
@@ -184,6 +194,13 @@ int main(int argc, char** argv) {
     });
   };
   server.on_reopen_logs(reopen_logs);
+  if (statsd) {
+    server.on_request_finished([s = statsd.get()](const gw::Exchange& e) {
+      s->request(e.status(), std::chrono::duration_cast<std::chrono::microseconds>(
+                                 std::chrono::steady_clock::now() - e.request.received_at));
+    });
+    statsd->flush_every(server.io(), std::chrono::milliseconds(100));
+  }
   server.on_quit_signal([&python](int) { python.worker_int(); });
   // ABRT (arbiterd's heartbeat timeout): Gunicorn's worker_abort, then
   // worker_exit and exit 1. Without those hooks ABRT keeps its default.
@@ -216,6 +233,10 @@ int main(int argc, char** argv) {
   const int code = server.run();
   ready->stopping();
   if (abort_signal) abort_signal->stop();
+  if (statsd) {
+    statsd->stop_flushing();
+    statsd->flush();
+  }
   python.worker_exit();
   if (access_log) access_log->flush();
   if (server.forced()) {

@@ -5,6 +5,7 @@
 
 #include "greenfork/worker/proxy/address_allow_list.hpp"
 #include "greenfork/worker_settings.hpp"
+#include "statsd.hpp"
 
 namespace greenfork::worker {
 
@@ -165,6 +166,12 @@ int parse_options(int argc, char** argv, Options& o, std::string& error) {
     return 2;
   }
   o.request_buffering = !no_request_buffering;
+  if (!o.statsd_host.empty()) {
+    if (Status s = StatsdClient::check_address(o.statsd_host); !s.ok()) {
+      error = s.message();
+      return 2;
+    }
+  }
   for (const std::string& kv : o.env) {
     if (kv.find('=') == std::string::npos || kv.front() == '=') {
       error = "--env expects KEY=VALUE, got '" + kv + "'";
