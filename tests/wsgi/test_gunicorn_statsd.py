@@ -49,7 +49,12 @@ class Receiver:
         return self.lines
 
     def count(self, name: str) -> int:
-        return sum(1 for line in self.poll() if line.split(":", 1)[0] == name)
+        """The sum of a counter's values (gworker sums them per flush)."""
+        total = 0
+        for line in self.poll():
+            if line.split(":", 1)[0] == name:
+                total += int(line.split(":", 1)[1].split("|")[0])
+        return total
 
 
 def udp_receiver() -> tuple[Receiver, int]:

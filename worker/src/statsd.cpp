@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <charconv>
 #include <cstdio>
 #include <cstring>
 
@@ -132,9 +133,8 @@ StatsdClient::StatsdClient(int fd, std::string prefix, std::string tags)
 
 StatsdClient::~StatsdClient() { ::close(fd_); }
 
-void StatsdClient::add(const char* name, const char* value, const char* type) {
-  const size_t len = prefix_.size() + std::strlen(name) + std::strlen(value) + std::strlen(type) +
-                     tags_.size() + 2;
+void StatsdClient::add(std::string_view name, std::string_view value, std::string_view type) {
+  const size_t len = prefix_.size() + name.size() + value.size() + type.size() + tags_.size() + 3;
   if (!buffer_.empty() && buffer_.size() + len > kDatagram) send();
   if (!buffer_.empty()) buffer_.push_back('\n');
   buffer_.append(prefix_).append(name).push_back(':');
@@ -142,24 +142,48 @@ void StatsdClient::add(const char* name, const char* value, const char* type) {
   buffer_.append(type).append(tags_);
 }
 
+void StatsdClient::add_count(std::string_view name, uint64_t count) {
+  char text[24];
+  const auto [end, ec] = std::to_chars(text, text + sizeof text, count);
+  add(name, std::string_view(text, static_cast<size_t>(end - text)), "c|@1.0");
+}
+
 void StatsdClient::request(int status, std::chrono::microseconds duration) {
+  // Milliseconds with three decimals, without printf.
+  const int64_t us = duration.count() < 0 ? 0 : duration.count();
   char ms[32];
-  std::snprintf(ms, sizeof ms, "%.3f", static_cast<double>(duration.count()) / 1000.0);
-  add("gunicorn.request.duration", ms, "ms");
-  add("gunicorn.requests", "1", "c|@1.0");
-  char name[48];
-  std::snprintf(name, sizeof name, "gunicorn.request.status.%d", status);
-  add(name, "1", "c|@1.0");
+  auto [end, ec] = std::to_chars(ms, ms + 20, us / 1000);
+  *end++ = '.';
+  const int64_t frac = us % 1000;
+  *end++ = static_cast<char>('0' + frac / 100);
+  *end++ = static_cast<char>('0' + frac / 10 % 10);
+  *end++ = static_cast<char>('0' + frac % 10);
+  add("gunicorn.request.duration", std::string_view(ms, static_cast<size_t>(end - ms)), "ms");
+  ++requests_;
+  if (status >= 100 && status < 1000) {
+    if (statuses_[static_cast<size_t>(status)]++ == 0) seen_statuses_.push_back(status);
+  }
 }
 
 void StatsdClient::flush() {
+  if (requests_ != 0) add_count("gunicorn.requests", requests_);
+  requests_ = 0;
+  for (const int status : seen_statuses_) {
+    char name[40] = "gunicorn.request.status.";
+    const size_t at = std::strlen(name);
+    auto [end, ec] = std::to_chars(name + at, name + sizeof name, status);
+    add_count(std::string_view(name, static_cast<size_t>(end - name)),
+              statuses_[static_cast<size_t>(status)]);
+    statuses_[static_cast<size_t>(status)] = 0;
+  }
+  seen_statuses_.clear();
   const LogRecordCounter::Counts c = counter_->take();
-  const std::pair<const char*, uint64_t> logs[] = {{"gunicorn.log.critical", c.critical},
-                                                   {"gunicorn.log.error", c.error},
-                                                   {"gunicorn.log.warning", c.warning},
-                                                   {"gunicorn.log.exception", c.exception}};
+  const std::pair<std::string_view, uint64_t> logs[] = {{"gunicorn.log.critical", c.critical},
+                                                        {"gunicorn.log.error", c.error},
+                                                        {"gunicorn.log.warning", c.warning},
+                                                        {"gunicorn.log.exception", c.exception}};
   for (const auto& [name, count] : logs) {
-    if (count != 0) add(name, std::to_string(count).c_str(), "c|@1.0");
+    if (count != 0) add_count(name, count);
   }
   if (!buffer_.empty()) send();
 }

@@ -4,9 +4,11 @@
 //   gunicorn.request.duration:12.3|ms    per request (milliseconds)
 //   gunicorn.request.status.200:1|c|@1.0 per request
 //   gunicorn.log.{critical,error,warning,exception}:1|c|@1.0  per log record
-// Lines are buffered on the I/O thread and sent as few datagrams (several
-// newline-separated metrics each, as statsd and dogstatsd accept) when a
-// datagram is full and every flush interval. The socket is non-blocking:
+// Durations are buffered on the I/O thread and sent as few datagrams
+// (several newline-separated metrics each, as statsd and dogstatsd accept)
+// when a datagram is full and every flush interval; the counters are summed
+// over the interval (one "gunicorn.requests:N|c|@1.0" line: a statsd
+// counter's meaning is the sum). The socket is non-blocking:
 // when the kernel's buffer is full the datagram is dropped, never waited for.
 //
 //   auto statsd = StatsdClient::open("127.0.0.1:8125", "myapp", "env:prod");
@@ -23,7 +25,9 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <array>
 #include <string>
+#include <vector>
 
 #include "greenfork/status.hpp"
 
@@ -73,7 +77,8 @@ class StatsdClient {
 
  private:
   StatsdClient(int fd, std::string prefix, std::string tags);
-  void add(const char* name, const char* value, const char* type);
+  void add(std::string_view name, std::string_view value, std::string_view type);
+  void add_count(std::string_view name, uint64_t count);
   void send();
   void arm(std::chrono::milliseconds interval);
 
@@ -82,6 +87,9 @@ class StatsdClient {
   std::string tags_;    // "" or "|#k:v,..."
   std::string buffer_;
   uint64_t dropped_ = 0;
+  uint64_t requests_ = 0;  // since the last flush
+  std::array<uint32_t, 1000> statuses_{};  // by status code, since the last flush
+  std::vector<int> seen_statuses_;
   std::shared_ptr<LogRecordCounter> counter_;
   std::unique_ptr<asio::steady_timer> timer_;
 };
