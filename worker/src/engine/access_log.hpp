@@ -22,6 +22,10 @@ class AccessLog {
  public:
   static constexpr const char* kDefaultFormat =
       R"(%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s")";
+  // --access-logformat json: one JSON object per line, every atom a field
+  // under its letter (h l u t r m U q H b f a p as strings, s B T M D L as
+  // numbers), "i" and "o" objects with all request / response headers.
+  static constexpr const char* kJsonFormat = "json";
 
   // path "-" = stdout. Errors name the file.
   static StatusOr<std::unique_ptr<AccessLog>> open(const std::string& path,
@@ -47,6 +51,7 @@ class AccessLog {
   std::vector<Atom> atoms_;
   FILE* file_;
   std::string line_;
+  bool json_ = false;
   // The I/O thread's lines and write_line()'s share the stream.
   std::mutex mu_;
 };
