@@ -139,8 +139,11 @@ int main(int argc, char** argv) {
   // Gunicorn's order: post_fork, the app, post_worker_init; worker_exit
   // whatever happens after post_fork.
   gw::PythonWorker python;
-  if (greenfork::Status s = python.boot(o, app_options, access_log.get()); !s.ok()) {
-    return fail(greenfork::contract::kExitBootError, s.message());
+  bool app_error = false;
+  if (greenfork::Status s = python.boot(o, app_options, access_log.get(), &app_error); !s.ok()) {
+    return fail(app_error ? greenfork::contract::kExitAppLoadError
+                          : greenfork::contract::kExitBootError,
+                s.message());
   }
   if (greenfork::Status s = python.post_fork(); !s.ok()) {
     python.worker_exit();

@@ -62,7 +62,9 @@ struct PythonWorker::Impl {
 PythonWorker::PythonWorker() : impl_(std::make_unique<Impl>()) {}
 PythonWorker::~PythonWorker() = default;
 
-Status PythonWorker::boot(const Options& o, const AppOptions& app, AccessLog* access_log) {
+Status PythonWorker::boot(const Options& o, const AppOptions& app, AccessLog* access_log,
+                          bool* app_error) {
+  *app_error = false;
   const bool native = app.spec.rfind("native:", 0) == 0;
   if (native && o.config.empty() && o.log_config.empty() && o.log_config_dict.empty() &&
       o.log_config_json.empty()) {
@@ -84,7 +86,7 @@ Status PythonWorker::boot(const Options& o, const AppOptions& app, AccessLog* ac
   setup.log_config_dict = o.log_config_dict;
   setup.log_config_json = o.log_config_json;
   setup.settings = cfg_settings(o);
-  auto booted = wsgi::GunicornWorker::boot(interpreter, setup);
+  auto booted = wsgi::GunicornWorker::boot(interpreter, setup, app_error);
   if (!booted.ok()) return booted.status();
   impl_->worker = std::move(*booted);
   return {};
@@ -113,7 +115,8 @@ bool PythonWorker::handles_abort() const {
 struct PythonWorker::Impl {};
 PythonWorker::PythonWorker() : impl_(std::make_unique<Impl>()) {}
 PythonWorker::~PythonWorker() = default;
-Status PythonWorker::boot(const Options& o, const AppOptions&, AccessLog*) {
+Status PythonWorker::boot(const Options& o, const AppOptions&, AccessLog*, bool* app_error) {
+  *app_error = false;
   if (!o.config.empty() || !o.log_config.empty() || !o.log_config_dict.empty() ||
       !o.log_config_json.empty()) {
     return Status::error("--config and --log-config* need Python: this gworker was built without it");

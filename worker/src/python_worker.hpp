@@ -22,8 +22,10 @@ class PythonWorker {
   PythonWorker(const PythonWorker&) = delete;
   PythonWorker& operator=(const PythonWorker&) = delete;
 
-  // A failure means exit 3 (the worker failed to boot).
-  Status boot(const Options& options, const AppOptions& app, AccessLog* access_log);
+  // A failure means exit 3 (the worker failed to boot), or 4 when
+  // *app_error says the interpreter the app needs could not start.
+  Status boot(const Options& options, const AppOptions& app, AccessLog* access_log,
+              bool* app_error);
   bool booted() const;
   Status post_fork();         // before the app is loaded; failure: exit 3
   Status post_worker_init();  // after; failure: exit 3

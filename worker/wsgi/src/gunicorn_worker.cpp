@@ -64,11 +64,15 @@ std::string describe_failure(const std::string& config) {
 GunicornWorker* gunicorn_worker() { return g_worker; }
 
 StatusOr<std::unique_ptr<GunicornWorker>> GunicornWorker::boot(
-    const InterpreterOptions& interpreter, const GunicornSetup& setup) {
+    const InterpreterOptions& interpreter, const GunicornSetup& setup, bool* interpreter_failed) {
+  *interpreter_failed = false;
   const bool running = Py_IsInitialized();
   PyGILState_STATE gil = running ? PyGILState_Ensure() : PyGILState_UNLOCKED;
   if (!running) {
-    if (Status st = start_interpreter(interpreter); !st.ok()) return st;
+    if (Status st = start_interpreter(interpreter); !st.ok()) {
+      *interpreter_failed = true;
+      return st;
+    }
   }
   auto release = [&] {
     if (running) {

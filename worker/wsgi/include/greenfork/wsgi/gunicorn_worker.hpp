@@ -47,9 +47,11 @@ class GunicornWorker {
   // Starts the interpreter (or joins the running one), reads the config
   // and sets up logging. On return this thread no longer holds the GIL. A
   // failure's message says what was wrong; its traceback went to the
-  // error log.
+  // error log. *interpreter_failed says the interpreter itself could not
+  // start (a bad --virtualenv: the app cannot load, exit 4).
   static StatusOr<std::unique_ptr<GunicornWorker>> boot(const InterpreterOptions& interpreter,
-                                                        const GunicornSetup& setup);
+                                                        const GunicornSetup& setup,
+                                                        bool* interpreter_failed);
 
   // Gunicorn's consequences: a raising post_fork or post_worker_init fails
   // the boot (the error says so); the other hooks are logged and ignored.
