@@ -357,9 +357,8 @@ def run_hook(name):
     except Exception:
         WORKER.log.exception(HOOK_FAILURE[name])
         return False
-    finally:
-        if name == "post_worker_init":
-            WORKER.booted = True
+    if name == "post_worker_init":
+        WORKER.booted = True
     return True
 
 
