@@ -135,3 +135,28 @@ def test_bad_log_configs_fail_the_boot(tmp_path):
                       *args, "logcfgapp:app"]) as w:
             assert w.wait(timeout=30) == 3, (args, w.output())
             assert message in w.stderr_text(), (args, w.output())
+
+
+def test_access_lines_go_through_gunicorn_access_with_a_log_config(tmp_path):
+    """As in Gunicorn: with a logging config (and no --access-logfile) the
+    access lines are records of gunicorn.access, wherever its handlers say."""
+    (tmp_path / "logcfgapp.py").write_text(APP)
+    access = tmp_path / "py-access.log"
+    config = {
+        "version": 1,
+        "root": {"level": "WARNING", "handlers": []},
+        "formatters": {"tagged": {"format": "ACCESS %(name)s %(message)s"}},
+        "handlers": {"accessfile": {"class": "logging.FileHandler", "filename": str(access),
+                                    "formatter": "tagged"}},
+        "loggers": {"gunicorn.access": {"level": "INFO", "handlers": ["accessfile"],
+                                        "propagate": False}},
+    }
+    port = free_port()
+    with Spawned([binary("gworker"), "-b", f"127.0.0.1:{port}", "--chdir", str(tmp_path),
+                  "--log-config-dict", json.dumps(config), "logcfgapp:app"]) as w:
+        wait_until(lambda: http_request(port, "/counted?x=1").status == 200, timeout=30)
+        wait_until(lambda: access.exists() and "/counted" in access.read_text(), timeout=20,
+                   message="the access line through gunicorn.access")
+        line = next(l for l in access.read_text().splitlines() if "/counted" in l)
+        assert line.startswith('ACCESS gunicorn.access 127.0.0.1 - - [') and \
+            '"GET /counted?x=1 HTTP/1.1" 200 2' in line, line

@@ -145,6 +145,10 @@ int main(int argc, char** argv) {
                           : greenfork::contract::kExitBootError,
                 s.message());
   }
+  if (!access_log && python.forwards_access()) {
+    access_log = gw::AccessLog::to_sink(o.access_logformat,
+                                        [&python](std::string_view line) { python.access_line(line); });
+  }
   if (greenfork::Status s = python.post_fork(); !s.ok()) {
     python.worker_exit();
     return fail(greenfork::contract::kExitBootError, s.message());

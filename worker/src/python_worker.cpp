@@ -104,7 +104,13 @@ void PythonWorker::worker_abort() {
   if (booted()) impl_->worker->worker_abort();
 }
 void PythonWorker::worker_exit() {
-  if (booted()) impl_->worker->worker_exit();
+  if (!booted()) return;
+  impl_->worker->worker_exit();
+  impl_->worker->stop_forwarding();
+}
+bool PythonWorker::forwards_access() const { return booted() && impl_->worker->forwards_access(); }
+void PythonWorker::access_line(std::string_view line) {
+  if (booted()) impl_->worker->access_line(line);
 }
 bool PythonWorker::handles_abort() const {
   return booted() && (impl_->worker->has("worker_abort") || impl_->worker->has("worker_exit"));
@@ -129,6 +135,8 @@ Status PythonWorker::post_worker_init() { return {}; }
 void PythonWorker::worker_int() {}
 void PythonWorker::worker_abort() {}
 void PythonWorker::worker_exit() {}
+bool PythonWorker::forwards_access() const { return false; }
+void PythonWorker::access_line(std::string_view) {}
 bool PythonWorker::handles_abort() const { return false; }
 
 #endif

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <memory>
+#include <string_view>
 
 #include "greenfork/status.hpp"
 #include "options.hpp"
@@ -32,6 +33,10 @@ class PythonWorker {
   void worker_int();          // INT/QUIT, on the signal thread
   void worker_abort();        // ABRT, on its own thread
   void worker_exit();         // last, whatever the reason
+  // Gunicorn's access logging through gunicorn.access (a logging config
+  // without --access-logfile): the access log main() makes hands lines here.
+  bool forwards_access() const;
+  void access_line(std::string_view line);
   // A worker_abort or worker_exit hook wants ABRT handled (otherwise its
   // default action stands).
   bool handles_abort() const;

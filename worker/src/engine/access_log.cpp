@@ -240,23 +240,36 @@ StatusOr<std::unique_ptr<AccessLog>> AccessLog::open(const std::string& path,
 AccessLog::AccessLog(std::string path, std::vector<Atom> atoms, FILE* file)
     : path_(std::move(path)), atoms_(std::move(atoms)), file_(file) {}
 
+std::unique_ptr<AccessLog> AccessLog::to_sink(const std::string& format, LineSink sink) {
+  auto log = std::unique_ptr<AccessLog>(
+      new AccessLog("", compile(format.empty() ? kDefaultFormat : format), nullptr));
+  log->json_ = format == kJsonFormat;
+  log->sink_ = std::move(sink);
+  return log;
+}
+
 AccessLog::~AccessLog() {
   flush();
-  if (file_ != stdout) std::fclose(file_);
+  if (file_ != nullptr && file_ != stdout) std::fclose(file_);
 }
 
 void AccessLog::flush() {
   const std::lock_guard<std::mutex> lock(mu_);
-  std::fflush(file_);
+  if (file_ != nullptr) std::fflush(file_);
 }
 
 void AccessLog::write_line(std::string_view line) {
+  if (sink_) {
+    sink_(line);
+    return;
+  }
   const std::lock_guard<std::mutex> lock(mu_);
   std::fwrite(line.data(), 1, line.size(), file_);
   std::fputc('\n', file_);
 }
 
 Status AccessLog::reopen() {
+  if (file_ == nullptr) return {};
   if (file_ == stdout) {
     flush();
     return {};
@@ -303,6 +316,10 @@ void AccessLog::log(const Exchange& exchange) {
     line_.push_back('}');
   } else {
     for (const Atom& a : atoms_) append_atom(line_, a, exchange, micros);
+  }
+  if (sink_) {
+    sink_(line_);
+    return;
   }
   line_.push_back('\n');
   const std::lock_guard<std::mutex> lock(mu_);

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdio>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -30,6 +31,10 @@ class AccessLog {
   // path "-" = stdout. Errors name the file.
   static StatusOr<std::unique_ptr<AccessLog>> open(const std::string& path,
                                                     const std::string& format);
+  // Lines handed to `sink` (without their newline) instead of a file:
+  // Gunicorn's access logging through Python's gunicorn.access logger.
+  using LineSink = std::function<void(std::string_view line)>;
+  static std::unique_ptr<AccessLog> to_sink(const std::string& format, LineSink sink);
   ~AccessLog();
 
   void log(const Exchange& exchange);
@@ -49,7 +54,8 @@ class AccessLog {
   AccessLog(std::string path, std::vector<Atom> atoms, FILE* file);
   std::string path_;
   std::vector<Atom> atoms_;
-  FILE* file_;
+  FILE* file_;  // nullptr with a sink
+  LineSink sink_;
   std::string line_;
   bool json_ = false;
   // The I/O thread's lines and write_line()'s share the stream.

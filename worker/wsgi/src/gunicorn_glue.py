@@ -317,7 +317,10 @@ SERVER = None
 
 
 def boot(location, given, loglevel, access, logconfig, logconfig_dict_text, logconfig_json):
-    """Reads the config, sets up logging, makes the worker; returns the hook names."""
+    """Reads the config, sets up logging, makes the worker.
+
+    Returns (hook names, whether a logging config was applied).
+    """
     global HOOKS, WORKER, SERVER
     module_vars = load_config(location) if location else {}
     hooks = collect_hooks(module_vars)
@@ -338,7 +341,14 @@ def boot(location, given, loglevel, access, logconfig, logconfig_dict_text, logc
     HOOKS = hooks
     WORKER = Worker(cfg, log)
     SERVER = Arbiter(cfg, log)
-    return tuple(sorted(hooks))
+    return tuple(sorted(hooks)), bool(logconfig_dict or logconfig_json or logconfig)
+
+
+def access_lines(lines):
+    """Access lines gworker formatted, for gunicorn.access's handlers."""
+    log = logging.getLogger("gunicorn.access")
+    for line in lines:
+        log.info(line)
 
 
 def run_hook(name):

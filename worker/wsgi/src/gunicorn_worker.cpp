@@ -104,18 +104,76 @@ StatusOr<std::unique_ptr<GunicornWorker>> GunicornWorker::boot(
     }
     if (!names) status = Status::error(describe_failure(setup.config));
   }
-  if (names && PyTuple_Check(names.get())) {
-    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(names.get()); ++i) {
-      if (const char* s = PyUnicode_AsUTF8(PyTuple_GET_ITEM(names.get(), i))) self->hooks_.emplace_back(s);
+  // boot() returns (hook names, whether a logging config was applied).
+  if (names && PyTuple_Check(names.get()) && PyTuple_GET_SIZE(names.get()) == 2) {
+    PyObject* hooks = PyTuple_GET_ITEM(names.get(), 0);
+    for (Py_ssize_t i = 0; PyTuple_Check(hooks) && i < PyTuple_GET_SIZE(hooks); ++i) {
+      if (const char* s = PyUnicode_AsUTF8(PyTuple_GET_ITEM(hooks, i))) self->hooks_.emplace_back(s);
     }
+    self->forward_access_ =
+        !setup.access_log && PyObject_IsTrue(PyTuple_GET_ITEM(names.get(), 1)) == 1;
   }
   names = PyRef();
   release();
   if (!status.ok()) return status;
   self->pre_request_ = self->has("pre_request");
   self->post_request_ = self->has("post_request");
+  if (self->forward_access_) self->forwarder_ = std::thread([w = self.get()] { w->forward_loop(); });
   g_worker = self.get();
   return self;
+}
+
+GunicornWorker::~GunicornWorker() {
+  stop_forwarding();
+  if (g_worker == this) g_worker = nullptr;
+}
+
+void GunicornWorker::access_line(std::string_view line) {
+  constexpr size_t kMaxQueued = 65536;
+  {
+    const std::lock_guard<std::mutex> lock(mu_);
+    if (queue_.size() >= kMaxQueued || stop_) return;
+    queue_.emplace_back(line);
+  }
+  wake_.notify_one();
+}
+
+void GunicornWorker::stop_forwarding() {
+  {
+    const std::lock_guard<std::mutex> lock(mu_);
+    stop_ = true;
+  }
+  wake_.notify_one();
+  if (forwarder_.joinable()) forwarder_.join();
+}
+
+void GunicornWorker::forward_loop() {
+  std::vector<std::string> batch;
+  for (;;) {
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      wake_.wait(lock, [this] { return stop_ || !queue_.empty(); });
+      batch.swap(queue_);
+      if (batch.empty()) return;  // stopped with nothing left
+    }
+    if (!Py_IsInitialized()) return;
+    const PyGILState_STATE gil = PyGILState_Ensure();
+    PyRef lines(PyList_New(static_cast<Py_ssize_t>(batch.size())));
+    for (size_t i = 0; lines && i < batch.size(); ++i) {
+      PyObject* line = PyUnicode_DecodeLatin1(batch[i].data(), static_cast<Py_ssize_t>(batch[i].size()), nullptr);
+      if (line == nullptr) {
+        lines = PyRef();
+        break;
+      }
+      PyList_SET_ITEM(lines.get(), static_cast<Py_ssize_t>(i), line);
+    }
+    PyRef rc(lines ? PyObject_CallMethod(glue_, "access_lines", "O", lines.get()) : nullptr);
+    if (!rc) PyErr_Print();
+    rc = PyRef();
+    lines = PyRef();
+    PyGILState_Release(gil);
+    batch.clear();
+  }
 }
 
 bool GunicornWorker::has(const char* hook) const {

@@ -14,8 +14,11 @@
 
 #include "greenfork/wsgi/py.hpp"
 
+#include <condition_variable>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -62,6 +65,16 @@ class GunicornWorker {
   void worker_exit();
 
   bool has(const char* hook) const;
+
+  // Gunicorn logs access lines through gunicorn.access when a logging
+  // config is given: true when one was and there is no --access-logfile.
+  bool forwards_access() const { return forward_access_; }
+  // Any thread, never waits for the GIL: queued for a thread of its own
+  // that hands batches to gunicorn.access (dropped beyond a bound).
+  void access_line(std::string_view line);
+  // Emits what is queued and joins that thread; before finalization.
+  void stop_forwarding();
+  ~GunicornWorker();
   bool has_request_hooks() const { return pre_request_ || post_request_; }
   bool has_pre_request() const { return pre_request_; }
   bool has_post_request() const { return post_request_; }
@@ -78,11 +91,18 @@ class GunicornWorker {
  private:
   GunicornWorker() = default;
   Status run_hook(const char* name, bool fatal);
+  void forward_loop();
 
   PyObject* glue_ = nullptr;  // the module, alive for the process
   std::vector<std::string> hooks_;
   bool pre_request_ = false;
   bool post_request_ = false;
+  bool forward_access_ = false;
+  std::mutex mu_;
+  std::condition_variable wake_;
+  std::vector<std::string> queue_;
+  bool stop_ = false;
+  std::thread forwarder_;
 };
 
 // The process's booted GunicornWorker, or nullptr (the gateway asks).
