@@ -56,6 +56,7 @@ std::string describe_failure(const std::string& config) {
   if (tb_text != nullptr && name != "ConfigError") spdlog::error("{}", tb_text);
   std::string message = what != nullptr ? what : "";
   if (name == "ConfigError") return message;
+  if (config.empty()) return "cannot set up gworker's Python side: " + name + ": " + message;
   return "Failed to read config file " + config + ": " + name + ": " + message;
 }
 
