@@ -9,6 +9,7 @@ import re
 import signal
 import socket
 import textwrap
+import threading
 from pathlib import Path
 
 from gftest import Spawned, binary, free_port, http_request, wait_until
@@ -116,9 +117,13 @@ HOOKS_CONF = textwrap.dedent('''
 ''')
 
 HELLO = textwrap.dedent('''
+    import time
+
     def app(environ, start_response):
         if environ["PATH_INFO"] == "/fail":
             raise RuntimeError("app failed")
+        if environ["PATH_INFO"] == "/hang":
+            time.sleep(120)
         body = b"hello " + environ["PATH_INFO"].encode()
         start_response("201 Created", [("Content-Type", "text/plain"),
                                        ("Content-Length", str(len(body)))])
@@ -197,6 +202,48 @@ def test_abrt_runs_worker_abort_then_worker_exit_and_exits_1(tmp_path):
     assert m["worker_abort"][0][1] == {"alive": False}
     assert [pid for pid, _ in m["worker_exit"]] == [w.pid]
     assert "worker_int" not in m
+
+
+def test_abrt_while_the_app_hangs_runs_worker_abort(tmp_path):
+    """arbiterd's heartbeat timeout: ABRT to a sync worker stuck in its app."""
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    conf = HOOKS_CONF + textwrap.dedent('''
+        import sys, traceback
+        def worker_abort(worker):
+            stacks = "".join("".join(traceback.format_stack(f)) for f in sys._current_frames().values())
+            mark("worker_abort", hung="time.sleep(120)" in stacks, alive=worker.alive)
+    ''')
+    with gworker(tmp_path, conf, markers=marks) as (port, w):
+        hung = threading.Thread(target=_quiet_get, args=(port, "/hang"), daemon=True)
+        hung.start()
+        wait_until(lambda: len(markers(marks).get("pre_request", [])) == 2, timeout=20,
+                   message="the hanging request started")
+        w.signal(signal.SIGABRT)
+        assert w.wait(timeout=30) == 1, w.output()
+    m = markers(marks)
+    assert m["worker_abort"] == [(w.pid, {"hung": True, "alive": False})], m
+    assert [pid for pid, _ in m["worker_exit"]] == [w.pid]
+
+
+def _quiet_get(port, path):
+    with contextlib.suppress(Exception):
+        http_request(port, path, timeout=60)
+
+
+def test_hooks_with_gthread(tmp_path):
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    with gworker(tmp_path, HOOKS_CONF, "-k", "gthread", "--threads", "4", markers=marks) as (port, w):
+        for i in range(5):
+            assert http_request(port, f"/t{i}").status == 201
+        w.signal(signal.SIGTERM)
+        assert w.wait(timeout=30) == 0, w.output()
+    m = markers(marks)
+    assert len(m["pre_request"]) == 6 and len(m["post_request"]) == 6, m
+    assert all(pid == w.pid for name in m for pid, _ in m[name]), m
+    assert m["post_worker_init"][0][1]["threads"] == 4
+    assert m["post_worker_init"][0][1]["worker_class"] == "gthread"
 
 
 def test_term_runs_worker_exit_once(tmp_path):
