@@ -100,7 +100,8 @@ HOOKS_CONF = textwrap.dedent('''
 
     def pre_request(worker, req):
         mark("pre_request", method=req.method, path=req.path, query=req.query, uri=req.uri,
-             version=req.version, agent=dict(req.headers).get("USER-AGENT"), nr=worker.nr)
+             version=req.version, agent=dict(req.headers).get("USER-AGENT"), nr=worker.nr,
+             booted=worker.booted)
 
     def post_request(worker, req, environ, resp):
         mark("post_request", path=req.path, status=resp.status, code=resp.status_code,
@@ -179,7 +180,7 @@ def test_every_worker_hook_runs_in_the_worker_at_its_point(tmp_path):
     assert [e["path"] for _, e in m["pre_request"]] == ["/ready", "/a"]
     pre = m["pre_request"][1][1]
     assert pre == {"method": "GET", "path": "/a", "query": "x=1", "uri": "/a?x=1",
-                   "version": (1, 1), "agent": "hooktest", "nr": 2}, pre
+                   "version": (1, 1), "agent": "hooktest", "nr": 2, "booted": True}, pre
     post = m["post_request"][1][1]
     assert post["status"] == "201 Created" and post["code"] == 201, post
     assert post["sent"] == len(b"hello /a") and post["env_path"] == "/a", post

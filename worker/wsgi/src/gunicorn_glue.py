@@ -360,12 +360,13 @@ def access_lines(lines):
 
 def run_hook(name):
     """Runs a lifecycle hook; a raising hook is logged. False when it raised."""
-    hook = HOOKS.get(name)
-    if hook is None:
-        return True
     if name in ("worker_int", "worker_abort"):
         WORKER.alive = False
         WORKER.aborted = name == "worker_abort"
+    hook = HOOKS.get(name)
+    if hook is None:
+        WORKER.booted = WORKER.booted or name == "post_worker_init"
+        return True
     try:
         if name in ("post_fork", "worker_exit"):
             hook(SERVER, WORKER)

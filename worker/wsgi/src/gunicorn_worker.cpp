@@ -182,7 +182,8 @@ bool GunicornWorker::has(const char* hook) const {
 }
 
 Status GunicornWorker::run_hook(const char* name, bool fatal) {
-  if (!has(name) || !Py_IsInitialized()) return {};
+  // post_worker_init always runs: it also marks the worker booted.
+  if ((!has(name) && std::string_view(name) != "post_worker_init") || !Py_IsInitialized()) return {};
   const PyGILState_STATE gil = PyGILState_Ensure();
   PyRef ok(PyObject_CallMethod(glue_, "run_hook", "s", name));
   const bool raised = !ok || ok.get() != Py_True;
