@@ -179,6 +179,11 @@ StatusOr<CliOptions> parse_cli_options(const std::vector<std::string>& all_args)
   worker("body_buffer_size", "request body bytes kept in memory before a temporary file (1048576)", nullptr);
   worker("worker_tmp_dir", "directory for request body temporary files ($TMPDIR or /tmp)", nullptr);
   worker("reload", "restart workers when app source changes (development)", nullptr);
+  worker("statsd_host", "statsd address HOST:PORT or unix:PATH (per-request metrics)", nullptr);
+  worker("statsd_prefix", "prefix of the statsd metric names", nullptr);
+  worker("dogstatsd_tags", "Datadog tags for every metric (k:v,...)", nullptr);
+  worker("logconfig", "Python logging config file (fileConfig ini) applied in each gworker", nullptr);
+  worker("logconfig_json", "Python logging dictConfig JSON file applied in each gworker", nullptr);
 
   std::vector<std::string> reversed(args.rbegin(), args.rend());
   try {

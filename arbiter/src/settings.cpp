@@ -18,7 +18,6 @@ constexpr const char* kHttp2 = "HTTP/2 is not supported yet: gworker speaks HTTP
 constexpr const char* kTls = "TLS is not supported yet: terminate TLS in a reverse proxy (see deploy/)";
 constexpr const char* kSyslog = "syslog is not supported yet: log to stderr (--error-logfile -) and let journald collect it";
 constexpr const char* kStatsd = "statsd is not supported yet";
-constexpr const char* kLogConfig = "logging configuration is not supported yet: use --error-logfile, --access-logfile and --log-level";
 constexpr const char* kAsgi = "ASGI is not supported yet: gworker runs WSGI apps (-k sync or gthread)";
 constexpr const char* kStrict = "not configurable: gworker parses HTTP/1.1 strictly (RFC 9112) and refuses what this would permit";
 constexpr const char* kPaste = "PasteDeploy is not supported yet: give the app as module:variable";
@@ -70,19 +69,22 @@ const std::vector<Setting> kTable = {
      "with a file --error-logfile, arbiterd points its stdout/stderr at it and every worker inherits them", nullptr, true},
     {"disable_redirect_access_to_syslog", "--disable-redirect-access-to-syslog", T::kBool, "False", P::kNone, S::kRefused,
      kSyslog, nullptr, true},
-    {"dogstatsd_tags", "--dogstatsd-tags", T::kString, "", P::kNone, S::kRefused, kStatsd, nullptr, true},
+    {"dogstatsd_tags", "--dogstatsd-tags", T::kString, "", P::kWorker, S::kAccepted, "", nullptr, true},
     {"enable_backlog_metric", "--enable-backlog-metric", T::kBool, "False", P::kNone, S::kRefused, kStatsd, nullptr, true},
     {"enable_stdio_inheritance", "-R,--enable-stdio-inheritance", T::kBool, "False", P::kArbiter, S::kAccepted,
      "", nullptr, true},
     {"errorlog", "--error-logfile,--log-file", T::kString, "-", P::kBoth, S::kAccepted, "", nullptr, true},
-    {"logconfig", "--log-config", T::kString, "None", P::kNone, S::kRefused, kLogConfig, nullptr, true},
-    {"logconfig_dict", "", T::kDict, "{}", P::kNone, S::kRefused, kLogConfig, nullptr, true},
-    {"logconfig_json", "--log-config-json", T::kString, "None", P::kNone, S::kRefused, kLogConfig, nullptr, true},
+    {"logconfig", "--log-config", T::kString, "None", P::kWorker, S::kNote,
+     "applied in each gworker's interpreter (Python loggers); gworker's own lines stay in --error-logfile", nullptr, true},
+    {"logconfig_dict", "", T::kDict, "{}", P::kWorker, S::kNote,
+     "read by each gworker from the config file it is given (--config) and applied in its interpreter", nullptr, true},
+    {"logconfig_json", "--log-config-json", T::kString, "None", P::kWorker, S::kNote,
+     "applied in each gworker's interpreter (Python loggers); gworker's own lines stay in --error-logfile", nullptr, true},
     {"logger_class", "--logger-class", T::kString, "gunicorn.glogging.Logger", P::kNone, S::kRefused,
      "custom logger classes are not supported: greenfork writes Gunicorn's log formats itself", nullptr, true},
     {"loglevel", "--log-level", T::kString, "info", P::kBoth, S::kAccepted, "", nullptr, true},
-    {"statsd_host", "--statsd-host", T::kString, "None", P::kNone, S::kRefused, kStatsd, nullptr, true},
-    {"statsd_prefix", "--statsd-prefix", T::kString, "", P::kNone, S::kRefused, kStatsd, nullptr, true},
+    {"statsd_host", "--statsd-host", T::kString, "None", P::kWorker, S::kAccepted, "", nullptr, true},
+    {"statsd_prefix", "--statsd-prefix", T::kString, "", P::kWorker, S::kAccepted, "", nullptr, true},
     {"syslog", "--log-syslog", T::kBool, "False", P::kNone, S::kRefused, kSyslog, nullptr, true},
     {"syslog_addr", "--log-syslog-to", T::kString, "udp://localhost:514", P::kNone, S::kRefused, kSyslog, nullptr, true},
     {"syslog_facility", "--log-syslog-facility", T::kString, "user", P::kNone, S::kRefused, kSyslog, nullptr, true},

@@ -16,14 +16,18 @@
 #include <random>
 
 #include "engine/access_log.hpp"
+#include "engine/exchange.hpp"
 #include "engine/server.hpp"
+#include "engine/signal_thread.hpp"
 #include "greenfork/contract.hpp"
 #include "greenfork/error_log.hpp"
 #include "greenfork/sd_notify.hpp"
 #include "greenfork/worker/app.hpp"
 #include "listeners.hpp"
 #include "options.hpp"
+#include "python_worker.hpp"
 #include "readiness.hpp"
+#include "statsd.hpp"
 
 namespace gw = greenfork::worker;
 
@@ -112,6 +116,14 @@ int main(int argc, char** argv) {
     access_log = std::move(*opened);
   }
 
+  std::unique_ptr<gw::StatsdClient> statsd;
+  if (!o.statsd_host.empty()) {
+    auto opened = gw::StatsdClient::open(o.statsd_host, o.statsd_prefix, o.dogstatsd_tags);
+    if (!opened.ok()) return fail(greenfork::contract::kExitBootError, opened.status().message());
+    statsd = std::move(*opened);
+    spdlog::default_logger()->sinks().push_back((*statsd).log_sink());
+  }
+
   Host host;
   gw::AppOptions app_options;
   app_options.spec = o.app;
@@ -124,8 +136,32 @@ int main(int argc, char** argv) {
   }
   app_options.reload = o.reload;
   app_options.threads = o.app_threads();
+  // Gunicorn's order: post_fork, the app, post_worker_init; worker_exit
+  // whatever happens after post_fork.
+  gw::PythonWorker python;
+  bool app_error = false;
+  if (greenfork::Status s = python.boot(o, app_options, access_log.get(), &app_error); !s.ok()) {
+    return fail(app_error ? greenfork::contract::kExitAppLoadError
+                          : greenfork::contract::kExitBootError,
+                s.message());
+  }
+  if (!access_log && python.forwards_access()) {
+    access_log = gw::AccessLog::to_sink(o.access_logformat,
+                                        [&python](std::string_view line) { python.access_line(line); });
+  }
+  if (greenfork::Status s = python.post_fork(); !s.ok()) {
+    python.worker_exit();
+    return fail(greenfork::contract::kExitBootError, s.message());
+  }
   auto app = gw::load_application(app_options, host);
-  if (!app.ok()) return fail(greenfork::contract::kExitAppLoadError, app.status().message());
+  if (!app.ok()) {
+    python.worker_exit();
+    return fail(greenfork::contract::kExitAppLoadError, app.status().message());
+  }
+  if (greenfork::Status s = python.post_worker_init(); !s.ok()) {
+    python.worker_exit();
+    return fail(greenfork::contract::kExitBootError, s.message());
+  }
 
   gw::EngineConfig config;
   config.limits = o.limits;
@@ -165,6 +201,28 @@ int main(int argc, char** argv) {
     });
   };
   server.on_reopen_logs(reopen_logs);
+  if (statsd) {
+    server.on_request_finished([s = statsd.get()](const gw::Exchange& e) {
+      s->request(e.status(), std::chrono::duration_cast<std::chrono::microseconds>(
+                                 std::chrono::steady_clock::now() - e.request.received_at));
+    });
+    statsd->flush_every(server.io(), std::chrono::milliseconds(100));
+  }
+  server.on_quit_signal([&python](int) { python.worker_int(); });
+  // ABRT (arbiterd's heartbeat timeout): Gunicorn's worker_abort, then
+  // worker_exit and exit 1. Without those hooks ABRT keeps its default.
+  std::unique_ptr<gw::SignalThread> abort_signal;
+  if (python.handles_abort()) {
+    abort_signal = std::make_unique<gw::SignalThread>(std::initializer_list<int>{SIGABRT},
+                                                      [&python, &access_log](int) {
+      python.worker_abort();
+      python.worker_exit();
+      if (access_log) access_log->flush();
+      spdlog::default_logger()->flush();
+      std::fflush(stdout);
+      std::_Exit(1);
+    });
+  }
 
   const std::unique_ptr<gw::Readiness> readiness = gw::Readiness::create();
   if (greenfork::Status s = readiness->ready(); !s.ok()) {
@@ -181,6 +239,12 @@ int main(int argc, char** argv) {
 
   const int code = server.run();
   ready->stopping();
+  if (abort_signal) abort_signal->stop();
+  if (statsd) {
+    statsd->stop_flushing();
+    statsd->flush();
+  }
+  python.worker_exit();
   if (access_log) access_log->flush();
   if (server.forced()) {
     spdlog::default_logger()->flush();

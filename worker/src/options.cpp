@@ -5,6 +5,7 @@
 
 #include "greenfork/worker/proxy/address_allow_list.hpp"
 #include "greenfork/worker_settings.hpp"
+#include "statsd.hpp"
 
 namespace greenfork::worker {
 
@@ -141,6 +142,16 @@ int parse_options(int argc, char** argv, Options& o, std::string& error) {
   cli.add_flag("--reload", o.reload, "Restart when the app's code changes (development)");
   cli.add_option("-n,--name", o.name, "A name for logs and the process title");
   cli.add_option("--backlog", o.backlog, "listen() backlog for -b")->capture_default_str();
+  cli.add_option("-c,--config", o.config,
+                 "Gunicorn config file (PATH or python:module) whose worker hooks gworker runs");
+  cli.add_option("--log-config", o.log_config, "Python logging config file (fileConfig ini)");
+  cli.add_option("--log-config-dict", o.log_config_dict,
+                 "Python logging dictConfig, as JSON (the config file's logconfig_dict)");
+  cli.add_option("--log-config-json", o.log_config_json, "Python logging dictConfig JSON file");
+  cli.add_option("--statsd-host", o.statsd_host, "statsd address: HOST:PORT or unix:PATH");
+  cli.add_option("--statsd-prefix", o.statsd_prefix, "Prefix of the statsd metric names");
+  cli.add_option("--dogstatsd-tags", o.dogstatsd_tags,
+                 "Datadog tags for every metric: comma-separated key:value");
   try {
     cli.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -155,6 +166,12 @@ int parse_options(int argc, char** argv, Options& o, std::string& error) {
     return 2;
   }
   o.request_buffering = !no_request_buffering;
+  if (!o.statsd_host.empty()) {
+    if (Status s = StatsdClient::check_address(o.statsd_host); !s.ok()) {
+      error = s.message();
+      return 2;
+    }
+  }
   for (const std::string& kv : o.env) {
     if (kv.find('=') == std::string::npos || kv.front() == '=') {
       error = "--env expects KEY=VALUE, got '" + kv + "'";

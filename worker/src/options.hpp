@@ -42,6 +42,15 @@ struct Options {
   std::vector<std::string> env;        // -e KEY=VALUE
   bool reload = false;
   std::string name;                    // -n/--name: process title tag
+  // The Gunicorn side (python_worker.hpp): a gunicorn.conf.py for the
+  // worker hooks (PATH or python:module), logging configurations, statsd.
+  std::string config;                  // --config
+  std::string log_config;              // --log-config (ini)
+  std::string log_config_dict;         // --log-config-dict (JSON)
+  std::string log_config_json;         // --log-config-json (file)
+  std::string statsd_host;             // --statsd-host host:port | unix:path
+  std::string statsd_prefix;           // --statsd-prefix
+  std::string dogstatsd_tags;          // --dogstatsd-tags
   unsigned backlog = 2048;             // --backlog (for -b)
 
   unsigned app_threads() const { return worker_class == "gthread" ? threads : 1; }

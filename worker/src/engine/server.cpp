@@ -135,6 +135,7 @@ void Server::request_finished(const Exchange& exchange) {
   --in_flight_;
   ++served_;
   if (access_log_ != nullptr) access_log_->log(exchange);
+  if (finished_) finished_(exchange);
 }
 
 asio::awaitable<void> Server::accept_loop(GenericAcceptor& acceptor,
@@ -234,6 +235,7 @@ void Server::on_signal(int signo) {
       io_.stop();
     }
   });
+  if ((signo == SIGINT || signo == SIGQUIT) && quit_signal_) quit_signal_(signo);
 }
 
 void Server::stop_listening() {

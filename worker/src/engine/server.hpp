@@ -101,6 +101,11 @@ class Server {
   // Called from the I/O loop every heartbeat_interval with fresh stats.
   void on_heartbeat(std::function<void(const EngineStats&)> beat) { beat_ = std::move(beat); }
   void on_reopen_logs(std::function<void()> reopen) { reopen_logs_ = std::move(reopen); }
+  // Called on the signal thread after INT or QUIT started the fast stop
+  // (Gunicorn's worker_int hook); run() returns only after it did.
+  void on_quit_signal(std::function<void(int)> quit) { quit_signal_ = std::move(quit); }
+  // Called on the I/O thread for every finished request (statsd).
+  void on_request_finished(std::function<void(const Exchange&)> done) { finished_ = std::move(done); }
 
   // Thread-safe: posts a graceful stop to the I/O thread.
   void request_stop(std::string reason);
@@ -194,6 +199,8 @@ class Server {
   bool forced_ = false;  // QUIT/INT or graceful timeout: app threads are not joined
   std::function<void(const EngineStats&)> beat_;
   std::function<void()> reopen_logs_;
+  std::function<void(int)> quit_signal_;
+  std::function<void(const Exchange&)> finished_;
 };
 
 }  // namespace greenfork::worker

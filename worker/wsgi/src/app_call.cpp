@@ -43,6 +43,7 @@ bool AppCall::begin_response() {
       if (ec == std::errc() && end == h.value.data() + h.value.size()) declared_length = v;
     }
   }
+  if (sent_headers) *sent_headers = headers;
   Status st = out->start(status_code, reason, std::move(headers));
   headers.clear();
   if (!st.ok()) {

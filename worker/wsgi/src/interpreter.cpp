@@ -34,6 +34,10 @@ Status from_pystatus(const char* what, PyStatus st) {
   return Status::error(msg);
 }
 
+// What the last extend_sys_path() put first: the Gunicorn side boots the
+// interpreter before the app loader asks for the same again.
+std::vector<std::string> g_last_front;
+
 // sys.path[0:0] = [cwd, *pythonpath]: Gunicorn puts --chdir first.
 Status extend_sys_path(const InterpreterOptions& o) {
   PyObject* path = PySys_GetObject("path");  // borrowed
@@ -45,6 +49,8 @@ Status extend_sys_path(const InterpreterOptions& o) {
   for (const std::string& p : o.pythonpath) {
     if (!p.empty()) front.push_back(absolute(p));
   }
+  if (front == g_last_front) return {};
+  g_last_front = front;
   for (size_t i = front.size(); i-- > 0;) {
     PyRef s(PyUnicode_DecodeFSDefault(front[i].c_str()));
     if (!s || PyList_Insert(path, 0, s.get()) < 0) {

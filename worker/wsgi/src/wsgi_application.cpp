@@ -9,6 +9,7 @@
 
 #include "engine_call.hpp"
 #include "greenfork/wsgi/error_stream.hpp"
+#include "greenfork/wsgi/gunicorn_worker.hpp"
 #include "greenfork/wsgi/helper_module.hpp"
 #include "greenfork/wsgi/input_stream.hpp"
 #include "greenfork/http_token.hpp"
@@ -74,6 +75,7 @@ StatusOr<std::unique_ptr<WsgiApplication>> WsgiApplication::create(
   self->main_tstate_ = PyThreadState_Get();
   self->interp_ = self->main_tstate_->interp;
   self->main_thread_ = std::this_thread::get_id();
+  if (GunicornWorker* w = gunicorn_worker(); w != nullptr && w->has_request_hooks()) self->hooks_ = w;
   return self;
 }
 
@@ -130,6 +132,7 @@ void WsgiApplication::handle(worker::Request& request, worker::ResponseWriter& r
   AppCall ex;
   ex.out = &response;
   ex.host = &host_;
+  g_requests_handled.fetch_add(1, std::memory_order_relaxed);
   {
     GilHold gil(thread_state());
     serve(request, prepared, ex);
@@ -152,12 +155,26 @@ void WsgiApplication::serve(worker::Request& request, const PreparedEnviron& pre
   {
     PyRef environ(builder_.build(prepared, request, input));
     PyRef result;
+    PyRef req;
+    if (hooks_ != nullptr) {
+      // Gunicorn's order: pre_request, the app, post_request (also after a
+      // failure). A raising pre_request fails the request like the app.
+      req = PyRef(hooks_->make_request(request));
+      if (hooks_->has_post_request()) ex.sent_headers = std::make_unique<std::vector<worker::Header>>();
+      if (!req || (hooks_->has_pre_request() && !hooks_->pre_request(req.get()))) environ = PyRef();
+    }
     if (environ) {
       PyObject* args[] = {environ.get(), sr};
       result = PyRef(PyObject_Vectorcall(app_, args, 2, nullptr));
     }
     if (!result || !send_result(result.get(), ex)) fail(request, ex);
     if (result) close_result(result.get(), request, ex);
+    if (hooks_ != nullptr && hooks_->has_post_request() && req) {
+      const std::string status =
+          ex.started ? std::to_string(ex.status_code) + " " + ex.reason : std::string();
+      hooks_->post_request(req.get(), environ.get(), status, *ex.sent_headers, ex.body_written,
+                           ex.declared_length);
+    }
   }
   input_stream_detach(input);
   start_response_detach(sr);
@@ -216,6 +233,7 @@ bool WsgiApplication::send_sequence(PyObject* result, AppCall& ex) {
   });
   if (!sent) return false;
   ex.wrote_body = total > 0;
+  ex.body_written += total;
   return true;
 }
 
@@ -253,6 +271,7 @@ int WsgiApplication::try_sendfile(PyObject* result, AppCall& ex) {
     return -1;
   }
   ex.wrote_body = count > 0;
+  ex.body_written += count;
   return 1;
 }
 
@@ -303,12 +322,16 @@ void WsgiApplication::fail(worker::Request& request, AppCall& ex) {
   std::vector<worker::Header> headers = {
       {"Content-Type", "text/plain; charset=utf-8"},
       {"Content-Length", std::to_string(sizeof kBody - 1)}};
+  if (ex.sent_headers) *ex.sent_headers = headers;
   Status st = ex.out->start(500, "Internal Server Error", std::move(headers));
   if (!st.ok()) {
     ex.out->abort();
     return;
   }
   ex.started = true;
+  ex.status_code = 500;
+  ex.reason = "Internal Server Error";
+  ex.body_written = sizeof kBody - 1;
   GilRelease unlocked;
   try {
     ex.out->write(kBody, sizeof kBody - 1);

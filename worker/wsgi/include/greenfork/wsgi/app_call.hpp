@@ -8,6 +8,7 @@
 #include "greenfork/wsgi/py.hpp"
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -28,6 +29,9 @@ struct AppCall {
   int status_code = 0;
   std::string reason;
   std::vector<worker::Header> headers;
+  // Set when a post_request hook wants the headers sent (begin_response()
+  // copies them here); null otherwise.
+  std::unique_ptr<std::vector<worker::Header>> sent_headers;
 
   bool client_gone = false;
   std::string client_gone_reason;

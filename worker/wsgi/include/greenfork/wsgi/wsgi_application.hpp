@@ -28,6 +28,8 @@ struct WsgiSettings {
   std::string script_name;  // normalized $SCRIPT_NAME
 };
 
+class GunicornWorker;
+
 class WsgiApplication final : public worker::Application {
  public:
   // GIL held by the calling thread, whose thread state serves as the main
@@ -71,6 +73,7 @@ class WsgiApplication final : public worker::Application {
   PyThreadState* main_tstate_ = nullptr;  // the loading thread's, GIL released
   std::thread::id main_thread_;
   std::unique_ptr<Reloader> reloader_;
+  const GunicornWorker* hooks_ = nullptr;  // only when pre/post_request are defined
   bool finalized_ = false;
   bool inline_ = false;
 };
