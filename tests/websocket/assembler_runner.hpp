@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "websocket/frame_writer.hpp"
 #include "websocket/message_assembler.hpp"
 
 namespace greenfork::test {
@@ -86,6 +87,20 @@ inline std::vector<size_t> random_cuts(size_t size, uint32_t seed, size_t max_ch
     covered += n;
   }
   return cuts;
+}
+
+// Frame flags for the tests (designated initializers that skip members
+// trip -Wmissing-field-initializers).
+inline worker::websocket::FrameFlags masked(uint32_t key, bool fin = true) {
+  worker::websocket::FrameFlags f;
+  f.fin = fin;
+  f.mask_key = key;
+  return f;
+}
+inline worker::websocket::FrameFlags unfinished() {
+  worker::websocket::FrameFlags f;
+  f.fin = false;
+  return f;
 }
 
 }  // namespace greenfork::test
