@@ -2,11 +2,13 @@
 // with an echoing test handler; the test plays the client with blocking
 // reads on the other end (deadlines on every wait, no sleeps).
 #include <gtest/gtest.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <unistd.h>
 
 #include <asio/co_spawn.hpp>
 #include <asio/io_context.hpp>
+#include <asio/post.hpp>
 #include <asio/local/connect_pair.hpp>
 #include <asio/local/stream_protocol.hpp>
 
@@ -40,7 +42,10 @@ class EchoHandler : public WsHandler {
       std::lock_guard lock(mu_);
       messages_.push_back(data);
     }
-    if (data.rfind("close:", 0) == 0) {
+    if (data == "pause") {
+      session->pause_reading();
+      session->send(true, "paused");
+    } else if (data.rfind("close:", 0) == 0) {
       session->close(static_cast<uint16_t>(std::stoi(data.substr(6))), "bye");
     } else if (data == "flood") {
       for (int i = 0; i < 16; ++i) session->send(false, std::string(1 << 20, 'f'));
@@ -60,6 +65,10 @@ class EchoHandler : public WsHandler {
     std::unique_lock lock(mu_);
     cv_.wait_for(lock, kDeadline, [&] { return closed_calls_ > 0; });
     return closed_calls_ > 0 ? code_ : 0;
+  }
+  size_t message_count() {
+    std::lock_guard lock(mu_);
+    return messages_.size();
   }
   int closed_calls() {
     std::lock_guard lock(mu_);
@@ -273,6 +282,43 @@ TEST_F(SessionTest, BytesReadWithTheHandshakeComeFirst) {
   ASSERT_TRUE(read_until([&] { return events_.size() >= 2; }));
   EXPECT_EQ(events_[0].data, "early");
   EXPECT_EQ(events_[1].data, "late");
+  send(encode_close(1000, "", masked(3)));
+  ASSERT_TRUE(read_to_eof());
+  EXPECT_EQ(handler_.wait_closed(), 1000);
+}
+
+TEST_F(SessionTest, PausedReadingBacksUpIntoTheClient) {
+  start(quiet());
+  send(encode_frame(Opcode::kText, "pause", masked(1)));
+  ASSERT_TRUE(read_until([&] { return !events_.empty(); }));
+  ASSERT_EQ(events_[0].data, "paused");
+  // While paused the server reads nothing: the client's sends stop once
+  // the socket buffers are full.
+  const std::string frame = encode_frame(Opcode::kBinary, std::string(256 * 1024, 'q'), masked(2));
+  const int flags = ::fcntl(fd_, F_GETFL);
+  ASSERT_EQ(::fcntl(fd_, F_SETFL, flags | O_NONBLOCK), 0);
+  size_t frames = 0;
+  size_t partial = 0;
+  for (; frames < 256; ++frames) {
+    partial = 0;
+    while (partial < frame.size()) {
+      const ssize_t n = ::write(fd_, frame.data() + partial, frame.size() - partial);
+      if (n <= 0) break;
+      partial += static_cast<size_t>(n);
+    }
+    if (partial < frame.size()) break;
+  }
+  ASSERT_LT(frames, 256u) << "the server kept reading while paused";
+  EXPECT_EQ(handler_.message_count(), 1u);
+  ASSERT_EQ(::fcntl(fd_, F_SETFL, flags), 0);
+  asio::post(io_, [this] { handler_.session->resume_reading(); });
+  // The rest of the cut frame is written while reading the echoes (the
+  // server's replies would otherwise fill the other direction).
+  std::thread rest([&] { send(frame.substr(partial)); });
+  const bool echoed = read_until([&] { return events_.size() >= frames + 2; });
+  rest.join();
+  ASSERT_TRUE(echoed);
+  EXPECT_EQ(events_.back().data, std::string(256 * 1024, 'q'));
   send(encode_close(1000, "", masked(3)));
   ASSERT_TRUE(read_to_eof());
   EXPECT_EQ(handler_.wait_closed(), 1000);

@@ -39,7 +39,8 @@ WsSession::WsSession(Socket socket, WsHandler& handler, WsSessionOptions options
       assembler_(assembler_options(options_)),
       writer_wake_(socket_.get_executor()),
       close_timer_(socket_.get_executor()),
-      ping_timer_(socket_.get_executor()) {
+      ping_timer_(socket_.get_executor()),
+      read_wake_(socket_.get_executor()) {
   if (options_.deflate) {
     deflater_ = std::make_unique<MessageDeflater>(options_.deflate->params, options_.deflate->compression_level);
   }
@@ -75,6 +76,11 @@ void WsSession::close(uint16_t code, std::string_view reason) {
   }
 }
 
+void WsSession::resume_reading() {
+  paused_ = false;
+  read_wake_.cancel();
+}
+
 void WsSession::queue(std::string frame) {
   out_.push_back(std::move(frame));
   writer_wake_.cancel();
@@ -101,6 +107,7 @@ void WsSession::finish(uint16_t code, const std::string& reason) {
   writer_wake_.cancel();
   close_timer_.cancel();
   ping_timer_.cancel();
+  read_wake_.cancel();
   handler_.on_closed(code, reason);
 }
 
@@ -144,6 +151,11 @@ asio::awaitable<void> WsSession::read_loop() {
   reading_ = true;
   while (state_ != State::kDone) {
     std::string_view data = first;
+    if (data.empty() && paused_) {
+      read_wake_.expires_at(asio::steady_timer::time_point::max());
+      (void)co_await read_wake_.async_wait(kAwait);
+      continue;
+    }
     if (data.empty()) {
       auto [ec, n] = co_await socket_.async_read_some(asio::buffer(buffer), kAwait);
       if (ec) break;  // EOF, reset, or the socket was closed by finish()

@@ -77,6 +77,13 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
   // Starts the closing handshake with `code` (1000 when 0; 1005 sends a
   // close frame without code). Later calls do nothing.
   void close(uint16_t code = close_code::kNormal, std::string_view reason = {});
+  // Flow control for a handler whose consumer is slow (an ASGI app that
+  // has not called receive()): while paused no byte is read from the
+  // socket, so the client's sends back up into its own buffers. Pongs are
+  // not read either: pause for longer than the ping timeout and the
+  // keepalive ends the connection (1011), as with any stalled peer.
+  void pause_reading() { paused_ = true; }
+  void resume_reading();
   // Open: no close frame sent or received yet.
   bool open() const { return state_ == State::kOpen; }
 
@@ -113,6 +120,8 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
   asio::steady_timer writer_wake_;
   asio::steady_timer close_timer_;
   asio::steady_timer ping_timer_;
+  asio::steady_timer read_wake_;
+  bool paused_ = false;
   bool reading_ = false;  // read_loop() has a read pending or may start one
   bool awaiting_pong_ = false;
   uint64_t pings_sent_ = 0;
