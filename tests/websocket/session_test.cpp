@@ -49,9 +49,31 @@ class EchoHandler : public WsHandler {
       session->close(static_cast<uint16_t>(std::stoi(data.substr(6))), "bye");
     } else if (data == "flood") {
       for (int i = 0; i < 16; ++i) session->send(false, std::string(1 << 20, 'f'));
+      std::lock_guard lock(mu_);
+      queued_after_flood_ = session->queued_bytes();
     } else {
       session->send(text, data);
     }
+  }
+  void on_drained() override {
+    std::lock_guard lock(mu_);
+    ++drained_;
+    drained_queue_ = session->queued_bytes();
+    cv_.notify_all();
+  }
+  // on_drained() calls so far, waiting up to the deadline for one.
+  int wait_drained() {
+    std::unique_lock lock(mu_);
+    cv_.wait_for(lock, kDeadline, [&] { return drained_ > 0; });
+    return drained_;
+  }
+  size_t queued_after_flood() {
+    std::lock_guard lock(mu_);
+    return queued_after_flood_;
+  }
+  size_t drained_queue() {
+    std::lock_guard lock(mu_);
+    return drained_queue_;
   }
   void on_closed(uint16_t code, const std::string& reason) override {
     std::lock_guard lock(mu_);
@@ -84,6 +106,9 @@ class EchoHandler : public WsHandler {
   std::condition_variable cv_;
   std::vector<std::string> messages_;
   int closed_calls_ = 0;
+  int drained_ = 0;
+  size_t drained_queue_ = 1;
+  size_t queued_after_flood_ = 0;
   uint16_t code_ = 0;
   std::string reason_;
 };
@@ -196,6 +221,25 @@ TEST_F(SessionTest, ServerCloseWaitsForTheClientsClose) {
   send(encode_frame(Opcode::kText, "dropped after close", masked(2)) + encode_close(4000, "", masked(3)));
   ASSERT_TRUE(read_to_eof());
   EXPECT_EQ(handler_.wait_closed(), 4000);
+}
+
+TEST_F(SessionTest, CodesNotForTheWireBecome1011) {
+  start(quiet());
+  send(encode_frame(Opcode::kText, "close:1006", masked(1)));
+  ASSERT_TRUE(read_until([&] { return last_close() != nullptr; }));
+  EXPECT_EQ(last_close()->code, close_code::kInternalError);
+  send(encode_close(1011, "", masked(2)));
+  ASSERT_TRUE(read_to_eof());
+  EXPECT_EQ(handler_.wait_closed(), close_code::kInternalError);
+}
+
+TEST_F(SessionTest, QueuedBytesAndDrained) {
+  start(quiet());
+  send(encode_frame(Opcode::kText, "flood", masked(1)));
+  ASSERT_TRUE(read_until([&] { return events_.size() >= 16; }));
+  EXPECT_GE(handler_.queued_after_flood(), size_t{16} << 20);  // all queued at once
+  EXPECT_GE(handler_.wait_drained(), 1);
+  EXPECT_EQ(handler_.drained_queue(), 0u);
 }
 
 TEST_F(SessionTest, CloseTimeoutWhenTheClientNeverAnswers) {

@@ -61,6 +61,7 @@ bool WsSession::send(bool text, std::string_view message) {
 void WsSession::close(uint16_t code, std::string_view reason) {
   if (state_ != State::kOpen) return;
   if (code == 0) code = close_code::kNormal;
+  if (code != close_code::kNoStatus && !close_code_valid_on_wire(code)) code = close_code::kInternalError;
   queue(encode_close(code, reason));
   close_sent_ = true;
   state_ = State::kClosing;
@@ -82,6 +83,7 @@ void WsSession::resume_reading() {
 }
 
 void WsSession::queue(std::string frame) {
+  queued_bytes_ += frame.size();
   out_.push_back(std::move(frame));
   writer_wake_.cancel();
 }
@@ -212,6 +214,8 @@ asio::awaitable<void> WsSession::write_loop() {
       finish(close_code::kAbnormal, "write failed: " + ec.message());
       co_return;
     }
+    queued_bytes_ -= batch.size();
+    if (out_.empty() && state_ != State::kDone) handler_.on_drained();
   }
   if (state_ == State::kDone) co_return;
   co_await linger();

@@ -48,6 +48,9 @@ class WsHandler {
   virtual void on_message(bool text, std::string data) = 0;
   // The connection is over; no other call follows.
   virtual void on_closed(uint16_t code, const std::string& reason) = 0;
+  // Everything queued so far was written to the socket (queued_bytes() is
+  // 0): a sender held back by its own bound on queued_bytes() may go on.
+  virtual void on_drained() {}
 };
 
 struct WsSessionOptions {
@@ -75,7 +78,8 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
   // Queues a message; false (and nothing sent) once closing has begun.
   bool send(bool text, std::string_view message);
   // Starts the closing handshake with `code` (1000 when 0; 1005 sends a
-  // close frame without code). Later calls do nothing.
+  // close frame without code; a code a peer may not receive, such as 1006
+  // or 999, becomes 1011). Later calls do nothing.
   void close(uint16_t code = close_code::kNormal, std::string_view reason = {});
   // Flow control for a handler whose consumer is slow (an ASGI app that
   // has not called receive()): while paused no byte is read from the
@@ -83,6 +87,10 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
   // not read either: pause for longer than the ping timeout and the
   // keepalive ends the connection (1011), as with any stalled peer.
   void pause_reading() { paused_ = true; }
+  // Bytes of frames queued and not yet taken by the socket. The session
+  // does not bound it: a sender that must not outrun the client waits for
+  // on_drained() past its own limit.
+  size_t queued_bytes() const { return queued_bytes_; }
   void resume_reading();
   // Open: no close frame sent or received yet.
   bool open() const { return state_ == State::kOpen; }
@@ -117,6 +125,7 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
   uint16_t final_code_ = close_code::kAbnormal;
   std::string final_reason_;
   std::deque<std::string> out_;
+  size_t queued_bytes_ = 0;
   asio::steady_timer writer_wake_;
   asio::steady_timer close_timer_;
   asio::steady_timer ping_timer_;
