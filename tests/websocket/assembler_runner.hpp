@@ -37,6 +37,10 @@ struct AssemblerOutcome {
   }
 };
 
+// A whole, valid client frame (an empty text message), to probe what the
+// assembler does after an error or a close.
+inline constexpr std::string_view kEmptyText("\x81\x80\0\0\0\0", 6);
+
 // `cuts` are chunk sizes (the last chunk takes whatever is left).
 inline AssemblerOutcome run_assembler(std::string_view bytes, const std::vector<size_t>& cuts,
                                       const worker::websocket::AssemblerOptions& options) {
@@ -62,13 +66,13 @@ inline AssemblerOutcome run_assembler(std::string_view bytes, const std::vector<
     out.error_reason = assembler.error().reason;
     if (out.error_code == 0) out.contract_violation = "kError without a close code";
     std::vector<worker::websocket::WsEvent> more;
-    if (assembler.feed("\x81\x80\0\0\0\0", more).status != MessageAssembler::kError || !more.empty()) {
+    if (assembler.feed(kEmptyText, more).status != MessageAssembler::kError || !more.empty()) {
       out.contract_violation = "kError is not sticky";
     }
   }
   if (out.status == MessageAssembler::kClosed) {
     std::vector<worker::websocket::WsEvent> more;
-    auto r = assembler.feed("\x81\x80\0\0\0\0", more);
+    auto r = assembler.feed(kEmptyText, more);
     if (r.consumed != 0 || !more.empty()) out.contract_violation = "consumed after the close frame";
   }
   return out;
