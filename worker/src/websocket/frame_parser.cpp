@@ -1,6 +1,7 @@
 #include "websocket/frame_parser.hpp"
 
 #include <algorithm>
+#include <cstring>
 
 namespace greenfork::worker::websocket {
 
@@ -9,6 +10,25 @@ namespace {
 constexpr size_t kChunk = 64 * 1024;  // payload unmasked and delivered per step
 
 bool reserved_opcode(uint8_t op) { return (op >= 0x3 && op <= 0x7) || op >= 0xB; }
+
+// XORs `n` bytes with the mask key, the first byte being payload byte
+// `offset`; eight bytes at a time (the key's 4-byte period divides 8).
+void unmask(char* p, size_t n, uint32_t mask_key, uint64_t offset) {
+  unsigned char pattern[8];
+  for (size_t j = 0; j < 8; ++j) {
+    pattern[j] = static_cast<unsigned char>(mask_key >> (8 * (3 - ((offset + j) & 3))));
+  }
+  uint64_t wide;
+  std::memcpy(&wide, pattern, 8);
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t v;
+    std::memcpy(&v, p + i, 8);
+    v ^= wide;
+    std::memcpy(p + i, &v, 8);
+  }
+  for (; i < n; ++i) p[i] = static_cast<char>(static_cast<unsigned char>(p[i]) ^ pattern[i & 7]);
+}
 
 ProtocolError protocol_error(std::string reason) {
   return {close_code::kProtocolError, std::move(reason)};
@@ -102,13 +122,7 @@ FrameParser::Result FrameParser::feed(std::string_view data, FrameSink& sink) {
     std::string_view chunk = data.substr(used, n);
     if (header_.masked) {
       scratch_.assign(chunk);
-      unsigned char key[4] = {static_cast<unsigned char>(header_.mask_key >> 24),
-                              static_cast<unsigned char>(header_.mask_key >> 16),
-                              static_cast<unsigned char>(header_.mask_key >> 8),
-                              static_cast<unsigned char>(header_.mask_key)};
-      for (size_t i = 0; i < n; ++i) {
-        scratch_[i] = static_cast<char>(static_cast<unsigned char>(scratch_[i]) ^ key[(offset_ + i) & 3]);
-      }
+      unmask(scratch_.data(), n, header_.mask_key, offset_);
       chunk = scratch_;
     }
     used += n;
