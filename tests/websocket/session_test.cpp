@@ -47,6 +47,8 @@ class EchoHandler : public WsHandler {
       session->send(true, "paused");
     } else if (data.rfind("close:", 0) == 0) {
       session->close(static_cast<uint16_t>(std::stoi(data.substr(6))), "bye");
+    } else if (data == "big") {
+      session->send(false, std::string(2 << 20, 'b'));
     } else if (data == "flood") {
       for (int i = 0; i < 16; ++i) session->send(false, std::string(1 << 20, 'f'));
       std::lock_guard lock(mu_);
@@ -167,6 +169,23 @@ class SessionTest : public ::testing::Test {
       }
     }
     return true;
+  }
+  // As read_until(), but a slow reader: at most 128 KiB per `pace`.
+  bool read_slowly_until(const std::function<bool()>& done, std::chrono::milliseconds pace) {
+    const auto until = std::chrono::steady_clock::now() + kDeadline;
+    std::string buf(128 * 1024, '\0');
+    while (!done() && !eof_ && std::chrono::steady_clock::now() < until) {
+      pollfd p{fd_, POLLIN, 0};
+      if (::poll(&p, 1, 1000) <= 0) continue;
+      const ssize_t n = ::read(fd_, buf.data(), buf.size());
+      if (n <= 0) {
+        eof_ = true;
+        break;
+      }
+      client_->feed(std::string_view(buf.data(), static_cast<size_t>(n)), events_);
+      std::this_thread::sleep_for(pace);  // being slow is the point, not synchronisation
+    }
+    return done();
   }
   bool read_to_eof() { return read_until([&] { return eof_; }) || eof_; }
   const WsEvent* last_close() const {
@@ -318,6 +337,21 @@ TEST_F(SessionTest, WriteTimeoutDropsAClientThatDoesNotRead) {
   send(encode_frame(Opcode::kText, "flood", masked(1)));  // 16 MiB the client never reads
   EXPECT_EQ(handler_.wait_closed(), close_code::kAbnormal);
   EXPECT_NE(handler_.reason().find("write timeout"), std::string::npos);
+}
+
+TEST_F(SessionTest, WriteTimeoutCountsFromTheLastProgress) {
+  WsSessionOptions o = quiet();
+  o.write_timeout = 300ms;
+  start(o);
+  send(encode_frame(Opcode::kText, "big", masked(1)));  // 2 MiB, read in 16+ paced steps
+  const auto t0 = std::chrono::steady_clock::now();
+  ASSERT_TRUE(read_slowly_until([&] { return !events_.empty(); }, 40ms));
+  EXPECT_GT(std::chrono::steady_clock::now() - t0, o.write_timeout);  // longer than the timeout in all
+  EXPECT_EQ(events_[0].data.size(), size_t{2} << 20);
+  EXPECT_EQ(handler_.closed_calls(), 0);
+  send(encode_close(1000, "", masked(2)));
+  ASSERT_TRUE(read_to_eof());
+  EXPECT_EQ(handler_.wait_closed(), 1000);
 }
 
 TEST_F(SessionTest, BytesReadWithTheHandshakeComeFirst) {

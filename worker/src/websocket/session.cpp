@@ -7,6 +7,7 @@
 #include <asio/write.hpp>
 
 #include <algorithm>
+#include <vector>
 
 #include "websocket/frame_writer.hpp"
 
@@ -189,7 +190,9 @@ asio::awaitable<void> WsSession::read_loop() {
 }
 
 asio::awaitable<void> WsSession::write_loop() {
-  std::string batch;
+  // What is queued goes out in gathered writes, frames not copied.
+  std::deque<std::string> batch;
+  std::vector<asio::const_buffer> buffers;
   while (state_ != State::kDone) {
     if (out_.empty()) {
       if (shutdown_after_write_) break;
@@ -197,24 +200,44 @@ asio::awaitable<void> WsSession::write_loop() {
       (void)co_await writer_wake_.async_wait(kAwait);
       continue;
     }
-    batch.clear();
-    for (std::string& frame : out_) batch += frame;
+    batch.swap(out_);
     out_.clear();
-    // A client that takes nothing for write_timeout is dropped.
+    // Gathered writes until the batch is out. A client that takes no byte
+    // for write_timeout is dropped (a slow one that keeps taking is not).
     asio::steady_timer guard(socket_.get_executor());
-    if (options_.write_timeout.count() > 0) {
-      guard.expires_after(options_.write_timeout);
-      guard.async_wait([self = shared_from_this()](std::error_code ec) {
-        if (!ec) self->finish(close_code::kAbnormal, "the client took nothing for the write timeout");
-      });
+    size_t frame = 0;
+    size_t offset = 0;  // into batch[frame]
+    while (frame < batch.size()) {
+      buffers.clear();
+      for (size_t k = frame; k < batch.size() && buffers.size() < 64; ++k) {
+        buffers.push_back(asio::buffer(batch[k]) + (k == frame ? offset : 0));
+      }
+      if (options_.write_timeout.count() > 0) {
+        guard.expires_after(options_.write_timeout);  // cancels the previous wait
+        guard.async_wait([self = shared_from_this()](std::error_code ec) {
+          if (!ec) self->finish(close_code::kAbnormal, "the client took nothing for the write timeout");
+        });
+      }
+      auto [ec, n] = co_await socket_.async_write_some(buffers, kAwait);
+      if (ec) {
+        guard.cancel();
+        finish(close_code::kAbnormal, "write failed: " + ec.message());
+        co_return;
+      }
+      queued_bytes_ -= n;
+      while (n > 0) {
+        const size_t left = batch[frame].size() - offset;
+        if (n < left) {
+          offset += n;
+          break;
+        }
+        n -= left;
+        ++frame;
+        offset = 0;
+      }
     }
-    auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(batch), kAwait);
     guard.cancel();
-    if (ec) {
-      finish(close_code::kAbnormal, "write failed: " + ec.message());
-      co_return;
-    }
-    queued_bytes_ -= batch.size();
+    batch.clear();
     if (out_.empty() && state_ != State::kDone) handler_.on_drained();
   }
   if (state_ == State::kDone) co_return;
