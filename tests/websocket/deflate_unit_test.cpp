@@ -21,7 +21,14 @@ std::string unhex(std::string_view h) {
   return out;
 }
 
-std::optional<std::string> response_to(std::string_view offers, DeflateConfig config = {}) {
+// zlib's own windows, so the answers show only what the offers ask.
+DeflateConfig full_windows() {
+  DeflateConfig c;
+  c.server_max_window_bits = 15;
+  return c;
+}
+
+std::optional<std::string> response_to(std::string_view offers, DeflateConfig config = full_windows()) {
   auto a = negotiate_permessage_deflate(offers, config);
   if (!a) return std::nullopt;
   return a->response;
@@ -45,9 +52,40 @@ TEST(PermessageDeflateNegotiation, AcceptsValidOffers) {
   EXPECT_TRUE(a->params.client_no_context_takeover);
   EXPECT_EQ(a->params.server_max_window_bits, 9);
   EXPECT_EQ(a->params.client_max_window_bits, 8);
-  DeflateConfig sparing;
+  DeflateConfig sparing = full_windows();
   sparing.server_no_context_takeover = true;
   EXPECT_EQ(response_to("permessage-deflate", sparing), "permessage-deflate; server_no_context_takeover");
+}
+
+TEST(PermessageDeflateNegotiation, DefaultsKeepWindowsSmall) {
+  // Unasked, the server announces its 4 KiB window; a client's lower ask wins.
+  EXPECT_EQ(response_to("permessage-deflate", {}), "permessage-deflate; server_max_window_bits=12");
+  EXPECT_EQ(response_to("permessage-deflate; server_max_window_bits=10", {}),
+            "permessage-deflate; server_max_window_bits=10");
+  EXPECT_EQ(response_to("permessage-deflate; server_max_window_bits=15", {}),
+            "permessage-deflate; server_max_window_bits=12");
+  // The client's window is limited only when its offer allows it.
+  DeflateConfig small;
+  small.client_max_window_bits = 10;
+  EXPECT_EQ(response_to("permessage-deflate", small), "permessage-deflate; server_max_window_bits=12");
+  EXPECT_EQ(response_to("permessage-deflate; client_max_window_bits", small),
+            "permessage-deflate; server_max_window_bits=12; client_max_window_bits=10");
+  EXPECT_EQ(response_to("permessage-deflate; client_max_window_bits=9", small),
+            "permessage-deflate; server_max_window_bits=12; client_max_window_bits=9");
+  auto a = negotiate_permessage_deflate("permessage-deflate", {});
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->params.server_max_window_bits, 12);
+  EXPECT_EQ(a->mem_level, 5);
+  // What that compressor writes inflates with the window it announced.
+  MessageDeflater out(a->params, a->compression_level, a->mem_level);
+  DeflateParams client_view;
+  client_view.client_max_window_bits = 12;  // the client's decompressor sees our window as "client" data
+  MessageInflater in(client_view);
+  std::string text;
+  for (int i = 0; i < 300; ++i) text += "line " + std::to_string(i * 7919 % 1000) + " of some text\n";
+  std::string back;
+  ASSERT_FALSE(in.inflate(out.deflate(text), text.size(), back));
+  EXPECT_EQ(back, text);
 }
 
 TEST(PermessageDeflateNegotiation, FallsBackToTheNextOffer) {
@@ -71,7 +109,7 @@ TEST(PermessageDeflateNegotiation, DeclinesBadOffers) {
                             "permessage-deflate; =3", "perm essage-deflate"}) {
     EXPECT_FALSE(response_to(offer)) << offer;
   }
-  DeflateConfig off;
+  DeflateConfig off = full_windows();
   off.enabled = false;
   EXPECT_FALSE(response_to("permessage-deflate", off));
 }

@@ -128,17 +128,26 @@ std::optional<DeflateAgreement> accept_offer(const Extension& offer, const Defla
     }
   }
   if (config.server_no_context_takeover) a.params.server_no_context_takeover = true;
+  const int server_bits = std::clamp(config.server_max_window_bits, 9, 15);
+  a.params.server_max_window_bits = std::min(a.params.server_max_window_bits, server_bits);
+  if (client_bits_offered) {
+    const int client_bits = std::clamp(config.client_max_window_bits, 8, 15);
+    a.params.client_max_window_bits = std::min(a.params.client_max_window_bits, client_bits);
+  }
   a.response = "permessage-deflate";
   if (a.params.server_no_context_takeover) a.response += "; server_no_context_takeover";
   // Accepting it lets the decompressor drop its window between messages.
   if (a.params.client_no_context_takeover) a.response += "; client_no_context_takeover";
-  if (seen[2]) a.response += "; server_max_window_bits=" + std::to_string(a.params.server_max_window_bits);
-  // The client said which window it will use; echo it so both sides agree
-  // (RFC 7692 7.1.2.2: only when offered, and never above the offer).
+  // A server may announce its window even unasked (RFC 7692 7.1.2.1).
+  if (seen[2] || a.params.server_max_window_bits < 15) {
+    a.response += "; server_max_window_bits=" + std::to_string(a.params.server_max_window_bits);
+  }
+  // Only when offered, and never above the offer (7.1.2.2).
   if (client_bits_offered && a.params.client_max_window_bits < 15) {
     a.response += "; client_max_window_bits=" + std::to_string(a.params.client_max_window_bits);
   }
   a.compression_level = config.compression_level;
+  a.mem_level = std::clamp(config.mem_level, 1, 9);
   return a;
 }
 
@@ -156,10 +165,10 @@ std::optional<DeflateAgreement> negotiate_permessage_deflate(std::string_view of
   return std::nullopt;
 }
 
-MessageDeflater::MessageDeflater(const DeflateParams& params, int level)
+MessageDeflater::MessageDeflater(const DeflateParams& params, int level, int mem_level)
     : reset_each_message_(params.server_no_context_takeover) {
-  // memLevel 8 is zlib's default; windowBits negative = raw deflate.
-  if (deflateInit2(&z_, level, Z_DEFLATED, -params.server_max_window_bits, 8,
+  // Negative windowBits: raw deflate, no zlib header.
+  if (deflateInit2(&z_, level, Z_DEFLATED, -params.server_max_window_bits, mem_level,
                    Z_DEFAULT_STRATEGY) != Z_OK) {
     throw std::runtime_error("deflateInit2 failed");
   }
@@ -188,8 +197,11 @@ std::string MessageDeflater::deflate(std::string_view message) {
 
 MessageInflater::MessageInflater(const DeflateParams& params)
     : reset_each_message_(params.client_no_context_takeover) {
-  // The largest window inflates anything a smaller one produced.
-  if (inflateInit2(&z_, -15) != Z_OK) throw std::runtime_error("inflateInit2 failed");
+  // The agreed window, but at least 9: zlib compresses with 9 when asked
+  // for 8, and clients use zlib.
+  if (inflateInit2(&z_, -std::max(params.client_max_window_bits, 9)) != Z_OK) {
+    throw std::runtime_error("inflateInit2 failed");
+  }
 }
 
 MessageInflater::~MessageInflater() { inflateEnd(&z_); }

@@ -31,23 +31,36 @@ struct DeflateParams {
 };
 
 // The server's preferences.
+// The defaults keep zlib's state per connection small (as python
+// websockets does): the compressor's 4 KiB window and memLevel 5 take
+// ~ 38 KiB instead of zlib's default ~ 262 KiB (zlib.h's formula), for
+// 1,000s of WebSockets per worker; the decompressor takes ~ 39 KiB with a
+// client's full window.
 struct DeflateConfig {
   bool enabled = true;
   // Ask for no context takeover on our side even when the client did not
-  // (costs compression, saves 256 KiB+ of zlib state per idle connection).
+  // (costs compression, saves the compressor's window between messages).
   bool server_no_context_takeover = false;
+  // Our compressor's window (9..15); announced when below 15 or asked for;
+  // a client's lower server_max_window_bits wins.
+  int server_max_window_bits = 12;
+  // The client's window we ask for (8..15), only when its offer carries
+  // client_max_window_bits (RFC 7692 7.1.2.2); its lower value wins.
+  int client_max_window_bits = 15;
   int compression_level = Z_DEFAULT_COMPRESSION;
+  int mem_level = 5;  // zlib's deflate memLevel (1..9)
 };
 
 struct DeflateAgreement {
   DeflateParams params;
   std::string response;  // the Sec-WebSocket-Extensions value to answer with
   int compression_level = Z_DEFAULT_COMPRESSION;
+  int mem_level = 8;
 };
 
 // Accepts the first permessage-deflate offer in `offers` (all the request's
 // Sec-WebSocket-Extensions values, joined with ", ") whose parameters are
-// valid: each at most once, no value for the *_no_context_takeover ones,
+// valid (the windows then are the lower of offer and config): each at most once, no value for the *_no_context_takeover ones,
 // server_max_window_bits=9..15 (8 is declined: zlib's raw deflate cannot
 // honour it), client_max_window_bits with no value or 8..15, nothing else.
 // Offers of other extensions are ignored. nullopt: no compression (none
@@ -58,7 +71,7 @@ std::optional<DeflateAgreement> negotiate_permessage_deflate(std::string_view of
 // Compresses whole messages for the wire (the caller sets RSV1 on the frame).
 class MessageDeflater {
  public:
-  explicit MessageDeflater(const DeflateParams& params, int level = Z_DEFAULT_COMPRESSION);
+  explicit MessageDeflater(const DeflateParams& params, int level = Z_DEFAULT_COMPRESSION, int mem_level = 8);
   ~MessageDeflater();
   MessageDeflater(const MessageDeflater&) = delete;
   MessageDeflater& operator=(const MessageDeflater&) = delete;

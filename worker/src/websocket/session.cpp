@@ -43,7 +43,8 @@ WsSession::WsSession(Socket socket, WsHandler& handler, WsSessionOptions options
       ping_timer_(socket_.get_executor()),
       read_wake_(socket_.get_executor()) {
   if (options_.deflate) {
-    deflater_ = std::make_unique<MessageDeflater>(options_.deflate->params, options_.deflate->compression_level);
+    deflater_ = std::make_unique<MessageDeflater>(options_.deflate->params, options_.deflate->compression_level,
+                                                  options_.deflate->mem_level);
   }
 }
 
