@@ -5,19 +5,25 @@
 # or libFuzzer is missing; non-zero when the build fails or the fuzzer finds
 # a crash or a broken promise (the input is saved under BUILD/fuzz-artifacts/).
 #
-#   tests/fuzz/run_fuzz.sh [--build-dir DIR] [--seconds N] [--jobs N] [-- libFuzzer args]
+#   tests/fuzz/run_fuzz.sh [--build-dir DIR] [--seconds N] [--jobs N] [--fuzzer NAME] [-- libFuzzer args]
+#
+# --fuzzer ws_frame_fuzz fuzzes the WebSocket receive path instead, seeded
+# from tests/data/websocket/*/*.bin (each behind an option byte: plain and
+# with permessage-deflate).
 set -euo pipefail
 
 src=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 build="$src/build-fuzz"
 seconds=20
 jobs=2
+fuzzer=request_parser_fuzz
 extra=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --build-dir) build=$2; shift 2 ;;
     --seconds) seconds=$2; shift 2 ;;
     --jobs) jobs=$2; shift 2 ;;
+    --fuzzer) fuzzer=$2; shift 2 ;;
     --) shift; extra=("$@"); break ;;
     *) echo "run_fuzz.sh: unknown argument $1" >&2; exit 2 ;;
   esac
@@ -43,19 +49,31 @@ if ! CC=clang CXX=clang++ cmake -S "$src" -B "$build" -DGF_FUZZ=ON -DGF_SANITIZE
   echo "run_fuzz.sh: configuring the fuzz build failed" >&2
   exit 1
 fi
-cmake --build "$build" -j"$jobs" --target request_parser_fuzz
+cmake --build "$build" -j"$jobs" --target "$fuzzer"
 
 seeds="$build/fuzz-seeds"
 corpus="$build/fuzz-corpus"
 artifacts="$build/fuzz-artifacts"
 rm -rf "$seeds"
 mkdir -p "$seeds" "$corpus" "$artifacts"
-cp "$src"/tests/data/http/valid/*.http "$src"/tests/data/http/invalid/*.http "$seeds"/
+dict="$src/tests/fuzz/http.dict"
+max_len=16384
+if [[ $fuzzer == ws_frame_fuzz ]]; then
+  dict="$src/tests/fuzz/ws.dict"
+  max_len=131072
+  for f in "$src"/tests/data/websocket/valid/*.bin "$src"/tests/data/websocket/invalid/*.bin; do
+    n=$(basename "$f" .bin)
+    { printf '\x00'; cat "$f"; } > "$seeds/$n.plain"
+    { printf '\x02'; cat "$f"; } > "$seeds/$n.deflate"
+  done
+else
+  cp "$src"/tests/data/http/valid/*.http "$src"/tests/data/http/invalid/*.http "$seeds"/
+fi
 
 echo "run_fuzz.sh: fuzzing for ${seconds}s" >&2
 # libFuzzer's own exit code for a finding is 77, which ctest reads as
 # "skipped": make every finding a failure.
-"$build/bin/request_parser_fuzz" -max_total_time="$seconds" -timeout=10 -max_len=16384 \
+"$build/bin/$fuzzer" -max_total_time="$seconds" -timeout=10 -max_len="$max_len" \
   -error_exitcode=1 -timeout_exitcode=1 \
-  -dict="$src/tests/fuzz/http.dict" -artifact_prefix="$artifacts/" -print_final_stats=1 \
+  -dict="$dict" -artifact_prefix="$artifacts/" -print_final_stats=1 \
   "${extra[@]}" "$corpus" "$seeds"
