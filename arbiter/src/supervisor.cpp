@@ -76,11 +76,30 @@ bool Supervisor::start() {
     spdlog::info("pool [{}]: {} worker(s) of `{}` listening at {}", p->config.name, p->desired, cmd,
                  binds.empty() ? "(no sockets)" : binds);
   }
+  if (!start_metrics()) return false;
   manage_pools();
   // The loop's three sources, each a coroutine loop (as gworker's are).
   asio::co_spawn(io_, signal_loop(), asio::detached);
   asio::co_spawn(io_, notify_loop(), asio::detached);
   asio::co_spawn(io_, tick_loop(), asio::detached);
+  return true;
+}
+
+bool Supervisor::start_metrics() {
+  events_.subscribe([this](const SupervisorEvent& e) { recent_events_.add(e); });
+  if (options_.config.metrics_bind.empty()) return true;
+  metrics_endpoint_ = std::make_unique<MetricsEndpoint>(*this, recent_events_);
+  auto server = MetricsServer::open(io_, options_.config.metrics_bind,
+                                    [this](const HttpRequestHead& h) { return metrics_endpoint_->handle(h); });
+  if (!server.ok()) {
+    spdlog::error("{}", server.status().message());
+    exit_.code = 1;
+    exit_.reason = server.status().message();
+    return false;
+  }
+  metrics_server_ = std::move(*server);
+  metrics_server_->start();
+  spdlog::info("Serving metrics at http://{}/metrics", metrics_server_->address());
   return true;
 }
 
@@ -318,6 +337,7 @@ void Supervisor::check_stopped() {
   tick_.cancel();
   notify_resume_.cancel();
   if (notify_watch_) notify_watch_->cancel();
+  if (metrics_server_) metrics_server_->stop();
   io_.stop();
 }
 

@@ -32,6 +32,7 @@
 #include "engine/app_pool.hpp"
 #include "engine/event.hpp"
 #include "engine/proxy_trust.hpp"
+#include "greenfork/request_counters.hpp"
 #include "greenfork/worker/http/request_parser.hpp"
 #include "greenfork/worker/proxy/address_allow_list.hpp"
 #include "greenfork/worker/proxy/proxy_header_parser.hpp"
@@ -82,6 +83,8 @@ struct EngineStats {
   uint32_t in_flight = 0;
   double oldest_request_age_seconds = 0;
   bool stopping = false;
+  RequestCounters counters;  // by status class, latency histogram
+  uint32_t connections = 0;  // open client connections
 };
 
 class Server {
@@ -188,6 +191,7 @@ class Server {
   Event accept_gate_;
   asio::steady_timer stop_timer_;
   uint64_t served_ = 0;
+  RequestCounters counters_;
   uint64_t admitted_ = 0;
   uint32_t in_flight_ = 0;
   int exit_code_ = 0;
