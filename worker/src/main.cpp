@@ -180,6 +180,9 @@ int main(int argc, char** argv) {
                ready->kind());
 
   const int code = server.run();
+  // A last beat with the final counters: arbiterd keeps them in the pool's
+  // totals (it reads a worker's datagrams before reaping it).
+  ready->beat(server.stats());
   ready->stopping();
   if (access_log) access_log->flush();
   if (server.forced()) {

@@ -103,6 +103,8 @@ class Server {
   bool forced() const { return forced_; }
   // Called from the I/O loop every heartbeat_interval with fresh stats.
   void on_heartbeat(std::function<void(const EngineStats&)> beat) { beat_ = std::move(beat); }
+  // The counters now (I/O thread, or after run() returned: the last beat).
+  EngineStats stats() const;
   void on_reopen_logs(std::function<void()> reopen) { reopen_logs_ = std::move(reopen); }
 
   // Thread-safe: posts a graceful stop to the I/O thread.
@@ -164,7 +166,6 @@ class Server {
   // client of the shared listening socket).
   bool drained() const;
   void check_done();
-  EngineStats stats() const;
 
   EngineConfig config_;
   Application& app_;
