@@ -7,7 +7,6 @@
 #include <sstream>
 #include <vector>
 
-#include <google/protobuf/util/json_util.h>
 
 namespace greenfork::ctl {
 namespace {
@@ -136,15 +135,6 @@ std::string render_event(const v1::Event& event) {
   }
   if (!event.detail().empty()) line += "  " + event.detail();
   return line;
-}
-
-std::string to_json(const google::protobuf::Message& message) {
-  google::protobuf::util::JsonPrintOptions options;
-  options.always_print_primitive_fields = true;
-  options.preserve_proto_field_names = true;
-  std::string out;
-  if (!google::protobuf::util::MessageToJsonString(message, &out, options).ok()) return "{}";
-  return out;
 }
 
 }  // namespace greenfork::ctl

@@ -18,7 +18,8 @@ std::string format_bytes(uint64_t bytes);
 std::string render_status(const v1::StatusReply& reply);
 // One line per event: "09:41:02.153  worker_exited  main  slot=2 pid=4711  killed by SIGKILL".
 std::string render_event(const v1::Event& event);
-// One line of JSON with the proto field names, every field present.
+// One line of JSON with the proto field names, every field present,
+// 64-bit integers as numbers (json_output.cpp).
 std::string to_json(const google::protobuf::Message& message);
 
 }  // namespace greenfork::ctl
