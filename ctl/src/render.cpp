@@ -7,7 +7,6 @@
 #include <sstream>
 #include <vector>
 
-
 namespace greenfork::ctl {
 namespace {
 
@@ -46,6 +45,10 @@ std::string join(const google::protobuf::RepeatedPtrField<std::string>& parts) {
 }
 
 }  // namespace
+
+std::string format_table(const std::vector<std::vector<std::string>>& rows) { return table(rows); }
+
+std::string enum_name_word(const std::string& name, const std::string& prefix) { return enum_word(name, prefix); }
 
 std::string format_duration(double seconds) {
   if (seconds < 0 || std::isnan(seconds)) return "-";

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include <google/protobuf/message.h>
 
@@ -13,6 +14,11 @@ namespace greenfork::ctl {
 std::string format_duration(double seconds);
 // "812K", "23.4M", "1.2G".
 std::string format_bytes(uint64_t bytes);
+
+// Columns aligned, two spaces apart, one line per row.
+std::string format_table(const std::vector<std::vector<std::string>>& rows);
+// WORKER_STATE_READY with prefix "WORKER_STATE_" -> "ready".
+std::string enum_name_word(const std::string& name, const std::string& prefix);
 
 // The `gctl status` tables: a header line, pools, then workers.
 std::string render_status(const v1::StatusReply& reply);
