@@ -89,18 +89,40 @@ bool Supervisor::start_metrics() {
   events_.subscribe([this](const SupervisorEvent& e) { recent_events_.add(e); });
   if (options_.config.metrics_bind.empty()) return true;
   metrics_endpoint_ = std::make_unique<MetricsEndpoint>(*this, recent_events_);
+  if (bind_metrics()) return true;
+  // A new master of a binary upgrade: the old one holds the address until
+  // it hands over; take it then (retry_metrics_bind).
+  if (!options_.upgrade_parent_notify.empty()) {
+    asio::co_spawn(io_, retry_metrics_bind(), asio::detached);
+    return true;
+  }
+  exit_.code = 1;
+  exit_.reason = metrics_bind_error_;
+  return false;
+}
+
+bool Supervisor::bind_metrics() {
   auto server = MetricsServer::open(io_, options_.config.metrics_bind,
                                     [this](const HttpRequestHead& h) { return metrics_endpoint_->handle(h); });
   if (!server.ok()) {
-    spdlog::error("{}", server.status().message());
-    exit_.code = 1;
-    exit_.reason = server.status().message();
+    if (metrics_bind_error_ != server.status().message()) spdlog::error("{}", server.status().message());
+    metrics_bind_error_ = server.status().message();
     return false;
   }
   metrics_server_ = std::move(*server);
   metrics_server_->start();
   spdlog::info("Serving metrics at http://{}/metrics", metrics_server_->address());
   return true;
+}
+
+asio::awaitable<void> Supervisor::retry_metrics_bind() {
+  asio::steady_timer retry(io_);
+  while (!shutdown_.finished() && !metrics_server_) {
+    retry.expires_after(std::chrono::seconds(1));
+    auto [ec] = co_await retry.async_wait(kNoThrow);
+    if (ec || shutdown_.finished()) co_return;
+    bind_metrics();
+  }
 }
 
 void Supervisor::add_signals() {
@@ -337,7 +359,8 @@ void Supervisor::check_stopped() {
   tick_.cancel();
   notify_resume_.cancel();
   if (notify_watch_) notify_watch_->cancel();
-  if (metrics_server_) metrics_server_->stop();
+  // Handed over: a unix socket file is the new master's now.
+  if (metrics_server_) metrics_server_->stop(!exit_.handed_over);
   io_.stop();
 }
 

@@ -73,11 +73,12 @@ MetricsServer::~MetricsServer() {
 
 void MetricsServer::start() { asio::co_spawn(io_, accept_loop(), asio::detached); }
 
-void MetricsServer::stop() {
+void MetricsServer::stop(bool unlink_unix_path) {
   if (!acceptor_.is_open()) return;
   asio::error_code ignored;
   acceptor_.close(ignored);
-  if (!unix_path_.empty()) ::unlink(unix_path_.c_str());
+  if (unlink_unix_path && !unix_path_.empty()) ::unlink(unix_path_.c_str());
+  unix_path_.clear();
 }
 
 asio::awaitable<void> MetricsServer::accept_loop() {

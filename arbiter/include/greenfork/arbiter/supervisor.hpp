@@ -168,6 +168,9 @@ class Supervisor final : public ControlTarget {
   // --metrics-bind (supervisor.cpp, start_metrics): the last events for
   // the status page, the routes, the HTTP server on this loop.
   bool start_metrics();
+  bool bind_metrics();
+  asio::awaitable<void> retry_metrics_bind();
+  std::string metrics_bind_error_;
   RecentEvents recent_events_;
   std::unique_ptr<MetricsEndpoint> metrics_endpoint_;
   std::unique_ptr<MetricsServer> metrics_server_;

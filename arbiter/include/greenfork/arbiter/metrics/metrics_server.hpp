@@ -41,8 +41,9 @@ class MetricsServer {
   MetricsServer& operator=(const MetricsServer&) = delete;
 
   void start();
-  // Closes the listening socket (a unix socket's file is removed).
-  void stop();
+  // Closes the listening socket (and removes a unix socket's file unless
+  // told not to: after a binary upgrade it is the new master's).
+  void stop(bool unlink_unix_path = true);
   // What it listens on, the port resolved ("127.0.0.1:40123").
   const std::string& address() const { return address_; }
 
