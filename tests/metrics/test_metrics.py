@@ -194,3 +194,20 @@ def free_port_pair() -> tuple[int, int]:
     while b == a:
         b = free_port()
     return a, b
+
+
+def test_unix_metrics_socket(short_tmp):
+    import stat
+
+    from gftest import Spawned, binary, free_port, unix_http_get
+    path = short_tmp / "metrics.sock"
+    argv = [binary("arbiterd"), "-w", "1", "-b", f"127.0.0.1:{free_port()}", "--metrics-bind", f"unix:{path}",
+            "--control-socket", str(short_tmp / "ctl.sock"), "--chdir", str(short_tmp), "metricsapp:app"]
+    with Spawned(argv, logdir=short_tmp / "logs") as arb:
+        wait_until(lambda: unix_http_get(str(path), "/readyz").status == 200, timeout=30, message="/readyz on unix")
+        assert stat.S_IMODE(os.stat(path).st_mode) == 0o660
+        r = unix_http_get(str(path), "/metrics")
+        assert r.status == 200 and b'greenfork_workers{pool="main",state="ready"} 1' in r.body
+        arb.signal(signal.SIGTERM)
+        assert arb.wait(timeout=30) == 0
+    assert not path.exists()
