@@ -50,7 +50,12 @@ class Arbiter:
 
     def __enter__(self) -> "Arbiter":
         self.spawned.start()
-        wait_until(self._answers, timeout=30, message="the metrics address to answer")
+        try:
+            wait_until(self._answers, timeout=30, message="the metrics address to answer")
+        except BaseException as exc:
+            # `with` does not call __exit__ when __enter__ fails: clean up here.
+            self.spawned.__exit__(type(exc), exc, exc.__traceback__)
+            raise
         return self
 
     def __exit__(self, *exc) -> None:
