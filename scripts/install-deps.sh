@@ -16,6 +16,7 @@ test_pkgs=(
   python3-matplotlib
   haproxy
   python3-websockets
+  python3-prometheus-client prometheus chromium jq
 )
 bench_pkgs=(
   gunicorn python3-gevent uwsgi uwsgi-plugin-python3 wrk nginx-light

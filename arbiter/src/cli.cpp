@@ -49,6 +49,7 @@ const std::map<std::string, std::string> kFlagOfKey = {
     {"control_socket", "--control-socket"},
     {"control_bind", "--control-bind"},
     {"control_token_file", "--control-token-file"},
+    {"metrics_bind", "--metrics-bind"},
 };
 
 std::string flag_of(const std::string& key) {
@@ -101,6 +102,7 @@ Status apply_arbiter_flags(const CliOptions& o, Config& c) {
   }
   if (o.was_given("--control-socket")) c.control_socket = detail::absolute_path(cwd, o.control_socket);
   if (o.was_given("--control-bind")) c.control_bind = o.control_bind;
+  if (o.was_given("--metrics-bind")) c.metrics_bind = o.metrics_bind;
   if (o.was_given("--control-token-file")) {
     c.control_token_file = detail::absolute_path(cwd, o.control_token_file);
   }

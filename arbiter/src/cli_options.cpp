@@ -131,6 +131,8 @@ StatusOr<CliOptions> parse_cli_options(const std::vector<std::string>& all_args)
   app.add_option(flags("control_socket"), o.control_socket, "unix path of the gRPC control socket");
   app.add_option(flags("control_bind"), o.control_bind, "HOST:PORT for a TCP control socket (needs a token)");
   app.add_option(flags("control_token_file"), o.control_token_file, "bearer token for --control-bind");
+  app.add_option(flags("metrics_bind"), o.metrics_bind,
+                 "HOST:PORT or unix:PATH serving /metrics, /healthz, /readyz and a status page");
 
   // gworker's flags: names, kind and range from the settings table.
   std::vector<std::unique_ptr<WorkerFlag>> worker_flags;

@@ -25,6 +25,7 @@ struct CliOptions {
   // so a config file's values are only overridden by those.
   std::string name, pid_file, chdir, error_logfile, log_level, umask;
   std::string control_socket, control_bind, control_token_file;
+  std::string metrics_bind;
   int backlog = 2048;
   bool daemon = false, stdio_inheritance = false, capture_output = false, reuse_port = false;
   // Accepted and checked, with no effect here (settings.hpp says why).

@@ -18,7 +18,8 @@ namespace {
 
 const std::set<std::string> kArbiterKeys = {
     "name",    "pid",   "chdir",          "error_logfile", "log_level",
-    "backlog", "umask", "control_socket", "control_bind",  "control_token_file"};
+    "backlog", "umask", "control_socket", "control_bind",  "control_token_file",
+    "metrics_bind"};
 
 const std::set<std::string> kPoolKeys = {
     "command",         "app",          "workers",         "max_workers",  "bind",
@@ -182,6 +183,8 @@ Status Reader::read_arbiter(const toml::table& t, const std::string& base_dir, C
       s = get(node, path, &c.control_bind);
     } else if (key == "control_token_file") {
       s = get(node, path, &c.control_token_file);
+    } else if (key == "metrics_bind") {
+      s = get(node, path, &c.metrics_bind);
     }
     if (!s.ok()) return s;
   }

@@ -161,6 +161,12 @@ Status finish_config(Config& config, const WhereFn& where) {
       return fail("control_bind", "a TCP control address needs control_token_file");
     }
   }
+  if (!config.metrics_bind.empty()) {
+    auto a = parse_listen_address(config.metrics_bind);
+    if (!a.ok()) return fail("metrics_bind", a.status().message());
+    if (a->kind == ListenAddress::kFd) return fail("metrics_bind", "must be HOST:PORT or unix:PATH");
+    if (a->kind == ListenAddress::kUnix) config.metrics_bind = "unix:" + absolute_path(base, a->path);
+  }
   if (!config.control_token_file.empty()) {
     config.control_token_file = absolute_path(base, config.control_token_file);
     if (auto token = read_control_token(config.control_token_file); !token.ok()) {

@@ -41,6 +41,10 @@ NotifyMessage parse_notify_message(std::string_view datagram) {
     else if (name == contract::kNotifyRequestsServed) m.requests_served = number<uint64_t>(value);
     else if (name == contract::kNotifyRequestsInFlight) m.requests_in_flight = number<uint32_t>(value);
     else if (name == contract::kNotifyOldestRequestAge) m.oldest_request_age = number<double>(value);
+    else if (name == contract::kNotifyConnections) m.connections = number<uint32_t>(value);
+    else if (name == contract::kNotifyRequestsByClass) m.requests_by_class = RequestCounters::parse_classes(value);
+    else if (name == contract::kNotifyDurationBuckets) m.duration_buckets = RequestCounters::parse_buckets(value);
+    else if (name == contract::kNotifyDurationSum) m.duration_sum = number<double>(value);
   }
   return m;
 }

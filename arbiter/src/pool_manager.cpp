@@ -88,6 +88,7 @@ void PoolManager::stop_workers(WorkerPool& pool) {
 void PoolManager::kill_for_timeout(WorkerPool& pool, Worker& w, const std::string& why) {
   spdlog::critical("WORKER TIMEOUT (pid:{}) slot {} [{}]: {}", w.pid, w.slot, pool.config.name, why);
   events_.publish(SupervisorEvent::Kind::kWorkerTimedOut, pool.config.name, w.slot, w.pid, why);
+  w.metrics.stop_cause = StopCause::kHeartbeatTimeout;
   w.state = WorkerState::kStopping;
   w.kill_at = now() + kAbortGrace;
   (void)ops_.kill_process(w.pid, SIGABRT);
@@ -107,6 +108,7 @@ void PoolManager::apply_notify(WorkerPool& pool, Worker& w, const NotifyMessage&
   if (m.status) w.status_text = *m.status;
   if (m.requests_served) w.requests_served = *m.requests_served;
   if (m.requests_in_flight) w.requests_in_flight = *m.requests_in_flight;
+  w.metrics.on_beat(m, now());
   if (m.oldest_request_age) {
     w.live.oldest_request_age = Seconds(*m.oldest_request_age);
     w.live.oldest_request_seen_at = now();
@@ -121,6 +123,8 @@ void PoolManager::apply_notify(WorkerPool& pool, Worker& w, const NotifyMessage&
   }
   if (m.stopping && is_active(w.state)) {
     // The worker stops on its own: count it out so a replacement starts.
+    // (gworker does after max_requests.)
+    if (w.metrics.stop_cause == StopCause::kNone) w.metrics.stop_cause = StopCause::kMaxRequests;
     w.state = WorkerState::kDraining;
     w.kill_at = now() + Seconds(pool.config.graceful_timeout_seconds);
   }
@@ -209,6 +213,11 @@ PoolManager::Exit PoolManager::worker_exited(WorkerPool& pool, pid_t pid, int wa
   exit.reason = "worker slot " + std::to_string(w->slot) + " pid " + std::to_string(pid) + " " + meaning;
   // What the worker said last is why it failed ("Failed to find application ...").
   if (!w->status_text.empty()) exit.reason = w->status_text + " (" + exit.reason + ")";
+  pool.metrics.retire(w->metrics, w->requests_served);
+  if (!stopping) {
+    const auto why = classify_restart(w->metrics.stop_cause, exit.action == ExitAction::kRespawn, wait_status);
+    if (why) pool.metrics.count_restart(*why);
+  }
   if (stopping || exit.action != ExitAction::kRespawn) {
     slots_.release(w->slot);
     pool.slot_backoff.erase(w->slot);

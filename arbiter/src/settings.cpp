@@ -209,6 +209,7 @@ const std::vector<Setting> kTable = {
     {"max_unavailable", "--max-unavailable", T::kInt, "0", P::kArbiter, S::kAccepted, "", nullptr, false},
     {"control_bind", "--control-bind", T::kString, "None", P::kArbiter, S::kAccepted, "", nullptr, false},
     {"control_token_file", "--control-token-file", T::kString, "None", P::kArbiter, S::kAccepted, "", nullptr, false},
+    {"metrics_bind", "--metrics-bind", T::kString, "None", P::kArbiter, S::kAccepted, "", nullptr, false},
     {"header_timeout", "--header-timeout", T::kNumber, "10", P::kWorker, S::kAccepted, "", &ws::kHeaderTimeout, false},
     {"body_timeout", "--body-timeout", T::kNumber, "30", P::kWorker, S::kAccepted, "", &ws::kBodyTimeout, false},
     {"write_timeout", "--write-timeout", T::kNumber, "30", P::kWorker, S::kAccepted, "", &ws::kWriteTimeout, false},

@@ -76,12 +76,53 @@ bool Supervisor::start() {
     spdlog::info("pool [{}]: {} worker(s) of `{}` listening at {}", p->config.name, p->desired, cmd,
                  binds.empty() ? "(no sockets)" : binds);
   }
+  if (!start_metrics()) return false;
   manage_pools();
   // The loop's three sources, each a coroutine loop (as gworker's are).
   asio::co_spawn(io_, signal_loop(), asio::detached);
   asio::co_spawn(io_, notify_loop(), asio::detached);
   asio::co_spawn(io_, tick_loop(), asio::detached);
   return true;
+}
+
+bool Supervisor::start_metrics() {
+  events_.subscribe([this](const SupervisorEvent& e) { recent_events_.add(e); });
+  if (options_.config.metrics_bind.empty()) return true;
+  metrics_endpoint_ = std::make_unique<MetricsEndpoint>(*this, recent_events_);
+  if (bind_metrics()) return true;
+  // A new master of a binary upgrade: the old one holds the address until
+  // it hands over; take it then (retry_metrics_bind).
+  if (!options_.upgrade_parent_notify.empty()) {
+    asio::co_spawn(io_, retry_metrics_bind(), asio::detached);
+    return true;
+  }
+  exit_.code = 1;
+  exit_.reason = metrics_bind_error_;
+  return false;
+}
+
+bool Supervisor::bind_metrics() {
+  auto server = MetricsServer::open(io_, options_.config.metrics_bind,
+                                    [this](const HttpRequestHead& h) { return metrics_endpoint_->handle(h); });
+  if (!server.ok()) {
+    if (metrics_bind_error_ != server.status().message()) spdlog::error("{}", server.status().message());
+    metrics_bind_error_ = server.status().message();
+    return false;
+  }
+  metrics_server_ = std::move(*server);
+  metrics_server_->start();
+  spdlog::info("Serving metrics at http://{}/metrics", metrics_server_->address());
+  return true;
+}
+
+asio::awaitable<void> Supervisor::retry_metrics_bind() {
+  asio::steady_timer retry(io_);
+  while (!shutdown_.finished() && !metrics_server_) {
+    retry.expires_after(std::chrono::seconds(1));
+    auto [ec] = co_await retry.async_wait(kNoThrow);
+    if (ec || shutdown_.finished()) co_return;
+    bind_metrics();
+  }
 }
 
 void Supervisor::add_signals() {
@@ -318,6 +359,8 @@ void Supervisor::check_stopped() {
   tick_.cancel();
   notify_resume_.cancel();
   if (notify_watch_) notify_watch_->cancel();
+  // Handed over: a unix socket file is the new master's now.
+  if (metrics_server_) metrics_server_->stop(!exit_.handed_over);
   io_.stop();
 }
 

@@ -1,10 +1,12 @@
 // The ControlTarget side: what gctl and the gRPC services ask for.
 #include <unistd.h>
 
+#include <chrono>
 #include <csignal>
 
 #include <spdlog/spdlog.h>
 
+#include "greenfork/arbiter/metrics/proc_sample.hpp"
 #include "greenfork/arbiter/supervisor.hpp"
 #include "greenfork/signals.hpp"
 
@@ -20,6 +22,9 @@ ArbiterSnapshot Supervisor::status() const {
   snap.pid = ::getpid();
   snap.version = GF_VERSION;
   snap.uptime_seconds = (t - started_at_).count();
+  snap.start_unix_time =
+      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count() -
+      snap.uptime_seconds;
   snap.name = options_.config.name;
   for (const auto& p : manager_.pools()) {
     PoolSnapshot ps;
@@ -34,6 +39,13 @@ ArbiterSnapshot Supervisor::status() const {
     ps.binds = p->sockets.specs.empty() ? p->config.binds : p->sockets.specs;
     ps.heartbeat = to_string(p->config.heartbeat);
     ps.max_workers = p->config.max_workers;
+    ps.requests = p->metrics.retired;
+    ps.requests_unclassified = p->metrics.retired_unclassified;
+    ps.restarts_by_reason = p->metrics.restarts;
+    ps.reloads = p->metrics.reloads;
+    for (size_t i = 0; i < p->sockets.fds.size() && i < p->sockets.specs.size(); ++i) {
+      if (auto q = tcp_accept_queue(p->sockets.fds[i])) ps.listen_queues.push_back({p->sockets.specs[i], *q});
+    }
     for (const auto& w : p->workers) {
       WorkerSnapshot ws;
       ws.slot = w->slot;
@@ -47,6 +59,12 @@ ArbiterSnapshot Supervisor::status() const {
       if (ws.rss_bytes == 0) ws.rss_bytes = ops_.rss_bytes(w->pid).value_or(0);
       ws.generation = w->generation;
       ws.status_text = w->status_text;
+      ws.oldest_request_age_seconds = w->requests_in_flight > 0 ? w->live.oldest_request_age.count() : 0;
+      ws.connections = w->metrics.connections;
+      ws.requests_per_second = w->metrics.requests_per_second;
+      ws.cpu_seconds = process_cpu_seconds(w->pid).value_or(-1);
+      ps.requests.add(w->metrics.counters);
+      ps.requests_unclassified += unclassified(w->metrics, w->requests_served);
       ps.workers.push_back(std::move(ws));
     }
     snap.pools.push_back(std::move(ps));
@@ -249,6 +267,7 @@ Status Supervisor::worker_beat(const HeartbeatReport& report, bool first,
   w.live.watchdog = true;
   w.live.last_beat = t;
   w.requests_served = report.requests_served;
+  w.metrics.on_served(report.requests_served, t);
   w.requests_in_flight = report.requests_in_flight;
   w.live.oldest_request_age = Seconds(report.oldest_request_age_seconds);
   w.live.oldest_request_seen_at = t;

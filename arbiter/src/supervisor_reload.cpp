@@ -53,6 +53,7 @@ Status Supervisor::start_reload(WorkerPool& pool, std::optional<PoolConfig> next
   }
   if (!reloads_.any()) notify_systemd("RELOADING=1");
   reloads_.begin(pool, std::move(next));
+  ++pool.metrics.reloads;
   const PoolConfig& target = *reloads_.target(pool);
   unsigned gen = RollingReload::new_generation(pool);
   spdlog::info("pool [{}]: reloading {} worker(s) to generation {} (max_surge {}, max_unavailable {})",

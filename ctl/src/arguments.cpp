@@ -17,6 +17,7 @@ const std::map<std::string, Command>& command_names() {
       {"reload", Command::kReload},       {"stop", Command::kStop},
       {"reopen-logs", Command::kReopenLogs}, {"signal", Command::kSignal},
       {"upgrade", Command::kUpgrade},     {"watch", Command::kWatch},
+      {"top", Command::kTop},
       {"help", Command::kHelp},
   };
   return names;
@@ -65,6 +66,32 @@ Status check_count(const std::string& command, const std::vector<std::string>& p
                    size_t min, size_t max, const char* shape) {
   if (positional.size() < min || positional.size() > max) {
     return Status::error(command + ": expected " + shape);
+  }
+  return {};
+}
+
+Status parse_top_options(const std::string& delay, const std::string& sort, const std::string& frames,
+                         Invocation& inv) {
+  if (!delay.empty()) {
+    char* end = nullptr;
+    const double v = std::strtod(delay.c_str(), &end);
+    if (*end != '\0' || !(v >= 0.1) || v > 3600) {
+      return Status::error("top: -d '" + delay + "' is not a number of seconds from 0.1 to 3600");
+    }
+    inv.top.delay_seconds = v;
+  }
+  if (!sort.empty()) {
+    static const char* const kColumns[] = {"cpu", "rss", "rps", "inflight", "served", "pid", "slot"};
+    bool known = false;
+    for (const char* c : kColumns) known = known || sort == c;
+    if (!known) return Status::error("top: -s '" + sort + "': sort by cpu, rss, rps, inflight, served, pid or slot");
+    inv.top.sort = sort;
+  }
+  if (!frames.empty()) {
+    char* end = nullptr;
+    const long n = std::strtol(frames.c_str(), &end, 10);
+    if (*end != '\0' || n < 1 || n > 1000000) return Status::error("top: -n '" + frames + "' is not a frame count");
+    inv.top.frames = static_cast<unsigned>(n);
   }
   return {};
 }
@@ -122,6 +149,9 @@ Status parse_command_args(const std::string& name, const std::vector<std::string
       if (Status s = allow_flags({"--wait"}); !s.ok()) return s;
       inv.wait = has("--wait");
       return check_count(name, positional, 0, 0, "no arguments besides --wait");
+    case Command::kTop:
+      if (Status s = allow_flags({}); !s.ok()) return s;
+      return check_count(name, positional, 0, 0, "no arguments besides -d, -s and -n");
     case Command::kWatch:
       if (Status s = allow_flags({}); !s.ok()) return s;
       if (Status s = check_count(name, positional, 0, 1, "[POOL]"); !s.ok()) return s;
@@ -155,6 +185,7 @@ StatusOr<Invocation> parse_arguments(const std::vector<std::string>& args) {
     std::vector<std::string> positional;
     std::vector<std::string> flags;  // as given: "--wait"
   };
+  std::string top_delay, top_sort, top_frames;  // top's -d, -s, -n
   std::map<const CLI::App*, CommandLine> given;
   for (const auto& [name, command] : command_names()) {
     CLI::App* sub = app.add_subcommand(name);
@@ -162,6 +193,11 @@ StatusOr<Invocation> parse_arguments(const std::vector<std::string>& args) {
     sub->set_help_flag();
     CommandLine& line = given[sub];
     sub->add_option("ARGS", line.positional);
+    if (command == Command::kTop) {
+      sub->add_option("-d,--delay", top_delay);
+      sub->add_option("-s,--sort", top_sort);
+      sub->add_option("-n,--frames", top_frames);
+    }
     for (const char* flag : {"--wait", "--graceful", "--fast"}) {
       sub->add_flag_function(flag, [&line, flag](std::int64_t) { line.flags.emplace_back(flag); });
     }
@@ -205,6 +241,9 @@ StatusOr<Invocation> parse_arguments(const std::vector<std::string>& args) {
   inv.command = command_names().at(name);
   const CommandLine& line = given.at(chosen.front());
   if (Status s = parse_command_args(name, line.positional, line.flags, inv); !s.ok()) return s;
+  if (inv.command == Command::kTop) {
+    if (Status s = parse_top_options(top_delay, top_sort, top_frames, inv); !s.ok()) return s;
+  }
   return inv;
 }
 
@@ -226,6 +265,11 @@ Commands:
   upgrade [--wait]            re-exec arbiterd from disk (binary upgrade);
                               --wait returns when the new master serves
   watch [POOL]                print events as they happen, until Ctrl-C
+  top [-d S] [-s COL] [-n N]  live view of pools and workers (req/s, in flight,
+                              RSS, CPU), every S seconds (1), sorted by COL
+                              (cpu, rss, rps, inflight, served, pid, slot;
+                              cpu), until q or Ctrl-C; -n: N frames, then exit.
+                              Plain text when stdout is not a terminal
 
 Options:
   --socket ADDR      unix socket path, unix:/path, or HOST:PORT (TCP).
@@ -239,13 +283,15 @@ Options:
 
 JSON output (stable field names, those of proto/greenfork/v1/greenfork.proto;
 enums as their names, every field present; 64-bit counters -- restarts,
-requests_served, rss_bytes -- are JSON strings, as proto3's JSON mapping says):
+requests_served, rss_bytes, reloads -- are JSON numbers, unlike proto3's
+JSON mapping, which quotes them):
   status        {"pid","version","uptime_seconds","name","pools":[{"name",
                  "command","desired","running","ready","state","state_reason",
                  "restarts","binds","heartbeat","max_workers","workers":[{"slot",
                  "pid","state","uptime_seconds","last_heartbeat_age_seconds",
                  "requests_served","requests_in_flight","rss_bytes",
-                 "generation","status_text"}]}]}
+                 "generation","status_text","cpu_seconds","requests_per_second",
+                 "connections","oldest_request_age_seconds"}],"reloads"}]}
   scale         {"pool","previous","desired"}
   reload        {"pools","completed"}
   signal        {"workers_signalled"}

@@ -9,6 +9,7 @@
 
 #include "control_channel.hpp"
 #include "render.hpp"
+#include "top.hpp"
 
 namespace greenfork::ctl {
 namespace {
@@ -26,6 +27,7 @@ const char* command_word(Command command) {
     case Command::kSignal: return "signal";
     case Command::kUpgrade: return "upgrade";
     case Command::kWatch: return "watch";
+    case Command::kTop: return "top";
     default: return "gctl";
   }
 }
@@ -197,6 +199,8 @@ int run_command(const Invocation& inv, const ControlAddress& address, const std:
     }
     case Command::kWatch:
       return watch(inv, conn);
+    case Command::kTop:
+      return top(inv, conn);
     case Command::kHelp:
     case Command::kVersion:
       break;

@@ -68,7 +68,7 @@ int run_gctl(const std::vector<std::string>& args) {
   }
   // Ctrl-C ends `watch` cleanly: the signals are taken by a thread (see
   // commands.cpp), so block them before gRPC starts its own threads.
-  if (inv.command == Command::kWatch) block_stop_signals();
+  if (inv.command == Command::kWatch || inv.command == Command::kTop) block_stop_signals();
   return run_command(inv, *address, token);
 }
 

@@ -7,8 +7,6 @@
 #include <sstream>
 #include <vector>
 
-#include <google/protobuf/util/json_util.h>
-
 namespace greenfork::ctl {
 namespace {
 
@@ -47,6 +45,10 @@ std::string join(const google::protobuf::RepeatedPtrField<std::string>& parts) {
 }
 
 }  // namespace
+
+std::string format_table(const std::vector<std::vector<std::string>>& rows) { return table(rows); }
+
+std::string enum_name_word(const std::string& name, const std::string& prefix) { return enum_word(name, prefix); }
 
 std::string format_duration(double seconds) {
   if (seconds < 0 || std::isnan(seconds)) return "-";
@@ -136,15 +138,6 @@ std::string render_event(const v1::Event& event) {
   }
   if (!event.detail().empty()) line += "  " + event.detail();
   return line;
-}
-
-std::string to_json(const google::protobuf::Message& message) {
-  google::protobuf::util::JsonPrintOptions options;
-  options.always_print_primitive_fields = true;
-  options.preserve_proto_field_names = true;
-  std::string out;
-  if (!google::protobuf::util::MessageToJsonString(message, &out, options).ok()) return "{}";
-  return out;
 }
 
 }  // namespace greenfork::ctl

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include <google/protobuf/message.h>
 
@@ -14,11 +15,17 @@ std::string format_duration(double seconds);
 // "812K", "23.4M", "1.2G".
 std::string format_bytes(uint64_t bytes);
 
+// Columns aligned, two spaces apart, one line per row.
+std::string format_table(const std::vector<std::vector<std::string>>& rows);
+// WORKER_STATE_READY with prefix "WORKER_STATE_" -> "ready".
+std::string enum_name_word(const std::string& name, const std::string& prefix);
+
 // The `gctl status` tables: a header line, pools, then workers.
 std::string render_status(const v1::StatusReply& reply);
 // One line per event: "09:41:02.153  worker_exited  main  slot=2 pid=4711  killed by SIGKILL".
 std::string render_event(const v1::Event& event);
-// One line of JSON with the proto field names, every field present.
+// One line of JSON with the proto field names, every field present,
+// 64-bit integers as numbers (json_output.cpp).
 std::string to_json(const google::protobuf::Message& message);
 
 }  // namespace greenfork::ctl

@@ -238,6 +238,9 @@ int main(int argc, char** argv) {
                ready->kind());
 
   const int code = server.run();
+  // A last beat with the final counters: arbiterd keeps them in the pool's
+  // totals (it reads a worker's datagrams before reaping it).
+  ready->beat(server.stats());
   ready->stopping();
   if (abort_signal) abort_signal->stop();
   if (statsd) {

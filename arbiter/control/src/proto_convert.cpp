@@ -64,6 +64,10 @@ void fill_worker(const WorkerSnapshot& w, v1::WorkerStatus* out) {
   out->set_requests_served(w.requests_served);
   out->set_requests_in_flight(w.requests_in_flight);
   out->set_rss_bytes(w.rss_bytes);
+  out->set_cpu_seconds(w.cpu_seconds);
+  out->set_requests_per_second(w.requests_per_second);
+  out->set_connections(w.connections);
+  out->set_oldest_request_age_seconds(w.oldest_request_age_seconds);
   out->set_generation(w.generation);
   out->set_status_text(w.status_text);
 }
@@ -77,6 +81,7 @@ void fill_pool(const PoolSnapshot& p, v1::PoolStatus* out) {
   out->set_state(to_proto(p.state));
   out->set_state_reason(p.state_reason);
   out->set_restarts(p.restarts);
+  out->set_reloads(p.reloads);
   for (const auto& bind : p.binds) out->add_binds(bind);
   out->set_heartbeat(p.heartbeat);
   out->set_max_workers(p.max_workers);

@@ -27,6 +27,14 @@ inline constexpr const char* kHeartbeatInterval = "ARBITER_HEARTBEAT_INTERVAL";
 inline constexpr const char* kNotifyRequestsServed = "X_REQUESTS_SERVED";
 inline constexpr const char* kNotifyRequestsInFlight = "X_REQUESTS_IN_FLIGHT";
 inline constexpr const char* kNotifyOldestRequestAge = "X_OLDEST_REQUEST_AGE";
+// Metrics fields (RequestCounters, request_counters.hpp): requests per
+// status class "1xx,2xx,3xx,4xx,5xx", the latency histogram's
+// non-cumulative bucket counts (kDurationBounds, then +Inf), the sum of
+// latencies in seconds, and the open client connections.
+inline constexpr const char* kNotifyRequestsByClass = "X_REQUESTS_BY_CLASS";
+inline constexpr const char* kNotifyDurationBuckets = "X_DURATION_BUCKETS";
+inline constexpr const char* kNotifyDurationSum = "X_DURATION_SUM";
+inline constexpr const char* kNotifyConnections = "X_CONNECTIONS";
 
 // Gunicorn's WEB_CONCURRENCY: the default worker count.
 inline constexpr const char* kWebConcurrency = "WEB_CONCURRENCY";

@@ -134,6 +134,8 @@ void Server::request_started() {
 void Server::request_finished(const Exchange& exchange) {
   --in_flight_;
   ++served_;
+  const auto elapsed = std::chrono::steady_clock::now() - exchange.request.received_at;
+  counters_.record(exchange.status(), std::chrono::duration<double>(elapsed).count());
   if (access_log_ != nullptr) access_log_->log(exchange);
   if (finished_) finished_(exchange);
 }
@@ -312,6 +314,8 @@ EngineStats Server::stats() const {
   s.requests_served = served_;
   s.in_flight = in_flight_;
   s.stopping = stopping_;
+  s.counters = counters_;
+  s.connections = static_cast<uint32_t>(connections_.size());
   const auto now = std::chrono::steady_clock::now();
   for (const Connection* c : connections_) {
     if (!c->busy()) continue;

@@ -32,6 +32,7 @@
 #include "engine/app_pool.hpp"
 #include "engine/event.hpp"
 #include "engine/proxy_trust.hpp"
+#include "greenfork/request_counters.hpp"
 #include "greenfork/worker/http/request_parser.hpp"
 #include "greenfork/worker/proxy/address_allow_list.hpp"
 #include "greenfork/worker/proxy/proxy_header_parser.hpp"
@@ -82,6 +83,8 @@ struct EngineStats {
   uint32_t in_flight = 0;
   double oldest_request_age_seconds = 0;
   bool stopping = false;
+  RequestCounters counters;  // by status class, latency histogram
+  uint32_t connections = 0;  // open client connections
 };
 
 class Server {
@@ -100,6 +103,8 @@ class Server {
   bool forced() const { return forced_; }
   // Called from the I/O loop every heartbeat_interval with fresh stats.
   void on_heartbeat(std::function<void(const EngineStats&)> beat) { beat_ = std::move(beat); }
+  // The counters now (I/O thread, or after run() returned: the last beat).
+  EngineStats stats() const;
   void on_reopen_logs(std::function<void()> reopen) { reopen_logs_ = std::move(reopen); }
   // Called on the signal thread after INT or QUIT started the fast stop
   // (Gunicorn's worker_int hook); run() returns only after it did.
@@ -166,7 +171,6 @@ class Server {
   // client of the shared listening socket).
   bool drained() const;
   void check_done();
-  EngineStats stats() const;
 
   EngineConfig config_;
   Application& app_;
@@ -193,6 +197,7 @@ class Server {
   Event accept_gate_;
   asio::steady_timer stop_timer_;
   uint64_t served_ = 0;
+  RequestCounters counters_;
   uint64_t admitted_ = 0;
   uint32_t in_flight_ = 0;
   int exit_code_ = 0;

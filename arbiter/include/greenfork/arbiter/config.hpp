@@ -71,6 +71,7 @@ struct Config {
   std::string control_socket;      // unix path; empty: the default path
   std::string control_bind;        // optional HOST:PORT
   std::string control_token_file;  // required with control_bind
+  std::string metrics_bind;        // HOST:PORT or unix:PATH for /metrics (empty: off)
   std::vector<PoolConfig> pools;
 };
 

@@ -13,11 +13,13 @@
 
 #include <sys/types.h>
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <string>
 #include <vector>
 
+#include "greenfork/request_counters.hpp"
 #include "greenfork/status.hpp"
 
 namespace greenfork::arbiter {
@@ -36,6 +38,17 @@ struct WorkerSnapshot {
   uint64_t rss_bytes = 0;
   unsigned generation = 0;
   std::string status_text;
+  // For /metrics, the status page and gctl top.
+  double oldest_request_age_seconds = 0;
+  uint32_t connections = 0;
+  double requests_per_second = 0;
+  double cpu_seconds = -1;  // -1: unknown (/proc unreadable)
+};
+
+// Connections waiting in one listening socket's accept queue.
+struct ListenQueue {
+  std::string bind;
+  uint64_t queued = 0;
 };
 
 struct PoolSnapshot {
@@ -51,6 +64,14 @@ struct PoolSnapshot {
   std::string heartbeat;
   unsigned max_workers = 0;
   std::vector<WorkerSnapshot> workers;
+  // Metrics: the pool's requests since arbiterd started (exited workers
+  // included), those no worker classified, restarts by RestartReason
+  // (worker_metrics.hpp), reloads started, TCP listeners' accept queues.
+  RequestCounters requests;
+  uint64_t requests_unclassified = 0;
+  std::array<uint64_t, 5> restarts_by_reason{};
+  uint64_t reloads = 0;
+  std::vector<ListenQueue> listen_queues;
 };
 
 struct ArbiterSnapshot {
@@ -59,6 +80,7 @@ struct ArbiterSnapshot {
   double uptime_seconds = 0;
   std::string name;
   std::vector<PoolSnapshot> pools;
+  double start_unix_time = 0;
 };
 
 // Results are greenfork::Status: its code maps onto gRPC's at the service

@@ -10,6 +10,8 @@
 #include <string>
 #include <string_view>
 
+#include "greenfork/request_counters.hpp"
+
 namespace greenfork::arbiter {
 
 struct NotifyMessage {
@@ -22,9 +24,15 @@ struct NotifyMessage {
   std::optional<uint64_t> requests_served;
   std::optional<uint32_t> requests_in_flight;
   std::optional<double> oldest_request_age;
+  std::optional<uint32_t> connections;
+  // The metrics fields: each applies only when present and well formed.
+  std::optional<std::array<uint64_t, 5>> requests_by_class;
+  std::optional<std::array<uint64_t, kDurationBounds.size() + 1>> duration_buckets;
+  std::optional<double> duration_sum;
   bool empty() const {
     return !ready && !watchdog && !stopping && !reloading && !status && !requests_served &&
-           !requests_in_flight && !oldest_request_age;
+           !requests_in_flight && !oldest_request_age && !connections && !requests_by_class && !duration_buckets &&
+           !duration_sum;
   }
 };
 

@@ -36,6 +36,8 @@
 #include "greenfork/arbiter/process_ops.hpp"
 #include "greenfork/arbiter/binary_upgrade.hpp"
 #include "greenfork/arbiter/event_feed.hpp"
+#include "greenfork/arbiter/metrics/metrics_endpoint.hpp"
+#include "greenfork/arbiter/metrics/metrics_server.hpp"
 #include "greenfork/arbiter/notify_message.hpp"
 #include "greenfork/arbiter/notify_socket.hpp"
 #include "greenfork/arbiter/pool_manager.hpp"
@@ -162,6 +164,16 @@ class Supervisor final : public ControlTarget {
   std::vector<ScaleWaiter> scale_waiters_;
   RollingReload reloads_;
   BinaryUpgrade upgrade_;
+
+  // --metrics-bind (supervisor.cpp, start_metrics): the last events for
+  // the status page, the routes, the HTTP server on this loop.
+  bool start_metrics();
+  bool bind_metrics();
+  asio::awaitable<void> retry_metrics_bind();
+  std::string metrics_bind_error_;
+  RecentEvents recent_events_;
+  std::unique_ptr<MetricsEndpoint> metrics_endpoint_;
+  std::unique_ptr<MetricsServer> metrics_server_;
 };
 
 }  // namespace greenfork::arbiter

@@ -18,6 +18,7 @@
 #include "greenfork/arbiter/control_target.hpp"
 #include "greenfork/arbiter/heartbeat_monitor.hpp"
 #include "greenfork/arbiter/exit_decision.hpp"
+#include "greenfork/arbiter/metrics/worker_metrics.hpp"
 #include "greenfork/arbiter/rollout_plans.hpp"
 
 namespace greenfork::arbiter {
@@ -36,6 +37,7 @@ struct Worker {
   uint32_t requests_in_flight = 0;
   uint64_t rss_bytes = 0;
   std::string status_text;
+  WorkerMetrics metrics;  // counters for /metrics, rate, why it was stopped
   // The worker's gRPC heartbeat stream, if open: commands back to it.
   std::function<void(WorkerCommandKind)> commands;
 };
@@ -51,6 +53,7 @@ class WorkerPool {
   PoolState state = PoolState::kRunning;
   std::string state_reason;
   uint64_t restarts = 0;
+  PoolMetrics metrics;  // exited workers' totals, restarts by reason, reloads
   unsigned generation = 0;
   // Back-off is per slot: a crashed worker's slot is held for its
   // replacement until its own delay is over; the other slots go on.

@@ -26,6 +26,14 @@ enum class Command {
   kSignal,
   kUpgrade,
   kWatch,
+  kTop,
+};
+
+// gctl top's options.
+struct TopOptions {
+  double delay_seconds = 1.0;          // -d
+  std::string sort = "cpu";            // -s: cpu rss rps inflight served pid slot
+  std::optional<unsigned> frames;      // -n: this many frames, then exit
 };
 
 struct Invocation {
@@ -41,6 +49,7 @@ struct Invocation {
   bool wait = false;       // scale, reload, upgrade
   bool graceful = true;    // stop (--fast: false)
   std::string signal;      // signal: the name as given, validated
+  TopOptions top;
 };
 
 StatusOr<Invocation> parse_arguments(const std::vector<std::string>& args);
