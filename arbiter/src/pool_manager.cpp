@@ -2,6 +2,7 @@
 // to its target (pool_manager.hpp).
 #include "greenfork/arbiter/pool_manager.hpp"
 
+#include <algorithm>
 #include <csignal>
 
 #include <spdlog/spdlog.h>
@@ -127,7 +128,8 @@ void PoolManager::apply_notify(WorkerPool& pool, Worker& w, const NotifyMessage&
 }
 
 Status PoolManager::manage_workers(WorkerPool& pool) {
-  ScalePlan plan = plan_scale(pool.desired, pool.views());
+  // Workers being replaced do not count: their successors start now.
+  ScalePlan plan = plan_scale(pool.desired, pool.kept_views());
   for (unsigned slot : plan.stop) {
     if (Worker* w = pool.find_slot(slot)) stop_worker(pool, *w, true);
   }
@@ -140,7 +142,62 @@ Status PoolManager::manage_workers(WorkerPool& pool) {
   for (unsigned i = 0; i < respawn.fresh; ++i) {
     if (Status s = spawn_worker(pool, pool.config, pool.generation); !s.ok()) return s;
   }
+  retire_replaced(pool);
   return {};
+}
+
+std::vector<MemoryView> PoolManager::memory_views(const WorkerPool& pool, bool sample) {
+  std::vector<MemoryView> views;
+  for (const auto& w : pool.workers) {
+    uint64_t rss = 0;
+    if (sample && w->state == WorkerState::kReady) rss = ops_.rss_bytes(w->pid).value_or(w->rss_bytes);
+    views.push_back({w->slot, w->state, w->live.started_at, rss, !w->restart_reason.empty()});
+  }
+  return views;
+}
+
+void PoolManager::retire_replaced(WorkerPool& pool) {
+  if (std::none_of(pool.workers.begin(), pool.workers.end(),
+                   [](auto& w) { return !w->restart_reason.empty() && is_active(w->state); })) {
+    return;
+  }
+  MemoryPlan plan = plan_memory_restarts(0, pool.desired, memory_views(pool, false));
+  for (unsigned slot : plan.stop) {
+    Worker* w = pool.find_slot(slot);
+    if (w == nullptr || !is_active(w->state)) continue;
+    spdlog::info("pool [{}]: slot {} (pid {}) replaced ({}): its successor is READY", pool.config.name, slot,
+                 w->pid, w->restart_reason);
+    stop_worker(pool, *w, true);
+  }
+}
+
+void PoolManager::check_memory(WorkerPool& pool) {
+  const uint64_t limit = pool.config.max_worker_memory_bytes;
+  if (limit == 0) return;
+  std::vector<MemoryView> views = memory_views(pool, true);
+  MemoryPlan plan = plan_memory_restarts(limit, pool.desired, views);
+  for (unsigned slot : plan.replace) {
+    Worker* w = pool.find_slot(slot);
+    if (w == nullptr) continue;
+    uint64_t rss = 0;
+    for (const MemoryView& v : views) {
+      if (v.slot == slot) rss = v.rss_bytes;
+    }
+    w->rss_bytes = rss;
+    replace_worker(pool, *w, "memory",
+                   "RSS " + describe_bytes(rss) + " is above max_worker_memory " + describe_bytes(limit));
+  }
+}
+
+void PoolManager::replace_worker(WorkerPool& pool, Worker& w, const std::string& reason,
+                                 const std::string& why) {
+  w.restart_reason = reason;
+  ++pool.restarts;
+  ++pool.restarts_by_reason[reason];
+  spdlog::warn("pool [{}]: restarting worker (pid: {}) slot {}, reason {}: {}; its successor starts first",
+               pool.config.name, w.pid, w.slot, reason, why);
+  events_.publish(SupervisorEvent::Kind::kWorkerRestarting, pool.config.name, w.slot, w.pid,
+                  "reason=" + reason + ": " + why, reason);
 }
 
 PoolManager::ReloadStep PoolManager::reload_step(WorkerPool& pool, const PoolConfig& target,
@@ -216,6 +273,7 @@ PoolManager::Exit PoolManager::worker_exited(WorkerPool& pool, pid_t pid, int wa
   }
   // A crashed worker's slot is held for its replacement (manage_workers).
   ++pool.restarts;
+  ++pool.restarts_by_reason["crash"];
   Backoff& backoff = pool.backoff_of(w->slot);
   Seconds delay = backoff.on_crash(uptime, w->live.ready(), now());
   pool.held.push_back({w->slot, now() + delay});

@@ -9,11 +9,34 @@ const PoolConfig* RollingReload::target(const WorkerPool& pool) const {
   return it == rollouts_.end() ? nullptr : &it->second.config;
 }
 
+RollingReload::Count RollingReload::worker_count(const WorkerPool& pool, const PoolConfig& next) {
+  Count c;
+  if (next.workers != pool.config.workers) {
+    c.desired = next.workers;
+    c.why = "workers changed in the file (" + std::to_string(pool.config.workers) + " -> " +
+            std::to_string(next.workers) + "): " + std::to_string(next.workers) + " worker(s)";
+  } else {
+    c.desired = pool.desired;
+    c.why = "workers unchanged in the file (" + std::to_string(next.workers) + "): keeping the current " +
+            std::to_string(pool.desired) + " worker(s)";
+  }
+  const unsigned in_bounds = Autoscaler(next.autoscale).clamp(c.desired);
+  if (in_bounds != c.desired) {
+    c.why += ", brought to " + std::to_string(in_bounds) + " by autoscale " +
+             std::to_string(next.autoscale.min) + ":" + std::to_string(next.autoscale.max);
+    c.desired = in_bounds;
+  }
+  if (c.desired > next.max_workers) {
+    c.why += ", brought to max_workers " + std::to_string(next.max_workers);
+    c.desired = next.max_workers;
+  }
+  return c;
+}
+
 void RollingReload::begin(WorkerPool& pool, std::optional<PoolConfig> next) {
   Rollout r;
   r.desired_before = pool.desired;
   r.state_before = pool.state == PoolState::kFailed ? PoolState::kFailed : PoolState::kRunning;
-  if (next) pool.desired = next->workers;
   r.config = next ? std::move(*next) : pool.config;
   pool.state = PoolState::kReloading;
   rollouts_[&pool] = std::move(r);

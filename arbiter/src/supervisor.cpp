@@ -233,6 +233,7 @@ void Supervisor::on_tick() {
     check_stopped();
     return;
   }
+  check_scaling();
   manage_pools();
 }
 

@@ -31,6 +31,7 @@ ArbiterSnapshot Supervisor::status() const {
     ps.state = p->state;
     ps.state_reason = p->state_reason;
     ps.restarts = p->restarts;
+    ps.restarts_by_reason = p->restarts_by_reason;
     ps.binds = p->sockets.specs.empty() ? p->config.binds : p->sockets.specs;
     ps.heartbeat = to_string(p->config.heartbeat);
     ps.max_workers = p->config.max_workers;
@@ -88,6 +89,16 @@ void Supervisor::scale(const ScaleCommand& command, std::function<void(Status, S
                                   " is above max_workers " + std::to_string(pool->config.max_workers)),
                 result);
   }
+  // An autoscaled pool: a manual scale moves the target within the bounds
+  // (the autoscaler goes on from there); the bounds are the config's.
+  if (const AutoscaleConfig& a = pool->config.autoscale;
+      a.enabled() && (target < static_cast<long>(a.min) || target > static_cast<long>(a.max))) {
+    return done(Status::error(StatusCode::kInvalidArgument,
+                              "pool " + pool->config.name + " autoscales between " + std::to_string(a.min) +
+                                  " and " + std::to_string(a.max) + " workers: " + std::to_string(target) +
+                                  " is outside (change autoscale in the config and reload)"),
+                result);
+  }
   if (pool->state == PoolState::kFailed) {
     return done(Status::error(StatusCode::kFailedPrecondition,
                               "pool " + pool->config.name + " failed (" + pool->state_reason +
@@ -96,6 +107,7 @@ void Supervisor::scale(const ScaleCommand& command, std::function<void(Status, S
   }
   pool->desired = static_cast<unsigned>(target);
   result.desired = pool->desired;
+  if (pool->autoscaler) pool->autoscaler->reset();
   if (pool->state == PoolState::kStopped && target > 0) {
     pool->state = PoolState::kRunning;
     pool->state_reason.clear();

@@ -52,8 +52,14 @@ Status Supervisor::start_reload(WorkerPool& pool, std::optional<PoolConfig> next
     return Status::error(StatusCode::kUnavailable, "pool " + pool.config.name + ": " + s.message());
   }
   if (!reloads_.any()) notify_systemd("RELOADING=1");
+  std::optional<RollingReload::Count> count;
+  if (next) count = RollingReload::worker_count(pool, *next);
   reloads_.begin(pool, std::move(next));
   const PoolConfig& target = *reloads_.target(pool);
+  if (count) {
+    pool.desired = count->desired;
+    spdlog::info("pool [{}]: reload: {}", pool.config.name, count->why);
+  }
   unsigned gen = RollingReload::new_generation(pool);
   spdlog::info("pool [{}]: reloading {} worker(s) to generation {} (max_surge {}, max_unavailable {})",
                pool.config.name, pool.desired, gen, target.max_surge, target.max_unavailable);
@@ -65,6 +71,13 @@ Status Supervisor::start_reload(WorkerPool& pool, std::optional<PoolConfig> next
 void Supervisor::finish_reload(WorkerPool& pool) {
   reloads_.finish(pool);
   pool.slot_backoff.clear();  // the new configuration's back-off, from zero
+  if (!pool.config.autoscale.enabled()) {
+    pool.autoscaler.reset();
+  } else if (!pool.autoscaler || !(pool.autoscaler->config() == pool.config.autoscale)) {
+    pool.autoscaler.emplace(pool.config.autoscale);
+  } else {
+    pool.autoscaler->reset();
+  }
   spdlog::info("pool [{}]: reloaded (generation {})", pool.config.name, pool.generation);
   events_.publish(SupervisorEvent::Kind::kPoolReloaded, pool.config.name, 0, 0,
        "generation " + std::to_string(pool.generation));

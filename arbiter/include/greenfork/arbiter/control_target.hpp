@@ -15,6 +15,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -47,6 +48,8 @@ struct PoolSnapshot {
   PoolState state = PoolState::kRunning;
   std::string state_reason;
   uint64_t restarts = 0;
+  // Restarts by reason ("crash", "memory"): greenfork_worker_restarts_total{reason}.
+  std::map<std::string, uint64_t> restarts_by_reason;
   std::vector<std::string> binds;
   std::string heartbeat;
   unsigned max_workers = 0;
@@ -93,6 +96,7 @@ struct SupervisorEvent {
     kPoolFailed,
     kArbiterStopping,
     kArbiterUpgrading,
+    kWorkerRestarting,  // replaced while it serves (a successor first); see reason
   };
   Kind kind = Kind::kWorkerSpawned;
   double unix_time = 0;
@@ -100,6 +104,7 @@ struct SupervisorEvent {
   unsigned slot = 0;
   pid_t pid = 0;
   std::string detail;
+  std::string reason;  // kWorkerRestarting: "memory"
 };
 
 // One message of a worker's gRPC heartbeat stream.

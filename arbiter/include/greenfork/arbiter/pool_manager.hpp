@@ -25,6 +25,7 @@
 
 #include "greenfork/arbiter/arbiter_options.hpp"
 #include "greenfork/arbiter/event_feed.hpp"
+#include "greenfork/arbiter/memory_limit.hpp"
 #include "greenfork/arbiter/notify_message.hpp"
 #include "greenfork/arbiter/process_ops.hpp"
 #include "greenfork/arbiter/slot_allocator.hpp"
@@ -65,6 +66,14 @@ class PoolManager {
   // first), respawns crashed slots whose back-off is over, starts the rest.
   // Stops at the first worker that cannot be started and returns why.
   Status manage_workers(WorkerPool& pool);
+  // max_worker_memory: samples the RSS of the pool's READY workers and
+  // marks those above the limit for replacement (manage_workers starts
+  // their successors, then stops them). Counted in restarts, reason "memory".
+  void check_memory(WorkerPool& pool);
+  // Marks `w` to be replaced while it serves (a successor first), counts it
+  // and publishes kWorkerRestarting with `reason`.
+  void replace_worker(WorkerPool& pool, Worker& w, const std::string& reason, const std::string& why);
+
   // One step of a rolling reload towards `target` (generation `generation`).
   struct ReloadStep {
     bool done = false;  // every worker is of the new generation and READY
@@ -92,6 +101,9 @@ class PoolManager {
 
  private:
   void release_held_slot(WorkerPool& pool, unsigned slot);
+  // TERM to the workers being replaced whose successors are READY.
+  void retire_replaced(WorkerPool& pool);
+  std::vector<MemoryView> memory_views(const WorkerPool& pool, bool sample);
   void kill_for_timeout(WorkerPool& pool, Worker& w, const std::string& why);
   MonoTime now() const { return ops_.now(); }
 

@@ -37,9 +37,20 @@ class RollingReload {
   // The configuration new workers of `pool` get; nullptr when not reloading.
   const PoolConfig* target(const WorkerPool& pool) const;
 
+  // The worker count a reload of `pool` to `next` runs with: the pool's
+  // current one (set by gctl scale, TTIN/TTOU or the autoscaler) unless the
+  // file's own `workers` changed since it was last read; then within next's
+  // autoscale bounds and max_workers. `why` says which, for the log.
+  struct Count {
+    unsigned desired = 0;
+    std::string why;
+  };
+  static Count worker_count(const WorkerPool& pool, const PoolConfig& next);
+
   // Starts rolling `pool` to `next` (its running configuration when
   // nullopt): remembers the count and state a rollback restores, and sets
-  // the pool reloading with the new count. The pool must not be reloading.
+  // the pool reloading. The caller sets the new count (worker_count). The
+  // pool must not be reloading.
   void begin(WorkerPool& pool, std::optional<PoolConfig> next);
   // Every worker is of the new generation and READY: the pool takes the new
   // configuration and generation and runs.

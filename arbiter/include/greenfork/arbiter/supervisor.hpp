@@ -11,11 +11,12 @@
 //   supervisor_pools.cpp      what the pools' events mean for the master: a failed pool,
 //                             a reload step, scale waiters, the first READY
 //   supervisor_reload.cpp     rolling reload and rollback (state: RollingReload)
+//   supervisor_scaling.cpp    autoscaling and max_worker_memory, each tick
 //   supervisor_upgrade.cpp    binary upgrade (state: BinaryUpgrade)
 //   supervisor_listeners.cpp  closing/reopening arbiterd's listener copies
 //   supervisor_control.cpp    ControlTarget (status, scale, reload, stop, beats ...)
 // Decisions without I/O, unit-tested on plain data: rollout_plans (scale,
-// reload step, respawn), exit_decision, heartbeat_monitor, backoff,
+// reload step, respawn), autoscaler, memory_limit, exit_decision, heartbeat_monitor, backoff,
 // shutdown, rolling_reload, binary_upgrade, worker_spawn_spec.
 #pragma once
 
@@ -121,6 +122,10 @@ class Supervisor final : public ControlTarget {
   Status reopen_listeners(WorkerPool& pool);
   void check_scale_waiters();
   void check_initial_ready();
+
+  // supervisor_scaling.cpp
+  void check_scaling();
+  void autoscale(WorkerPool& pool);
 
   // supervisor_reload.cpp
   void reload_from_signal();
