@@ -19,11 +19,11 @@ std::optional<AutoscaleDecision> Autoscaler::decide(unsigned current, const Pool
     return AutoscaleDecision{target, fmt::format("{} worker(s) is outside autoscale {}:{}", current,
                                                  config_.min, config_.max)};
   }
-  const uint64_t capacity = uint64_t{load.ready} * std::max(1u, load.threads_per_worker);
+  const double capacity = double(load.ready) * std::max(1u, load.threads_per_worker);
   const std::string load_text =
-      fmt::format("{} request(s) in flight on {} app thread(s)", load.in_flight, capacity);
-  // Busy: no READY worker has an idle app thread.
-  const bool busy = load.ready > 0 && load.in_flight >= capacity;
+      fmt::format("{:.1f} request(s) in flight on {} app thread(s)", load.in_flight, capacity);
+  // Busy: (nearly) no READY worker has an idle app thread.
+  const bool busy = load.ready > 0 && load.in_flight >= kBusyShare * capacity;
   if (busy) {
     idle_since_.reset();
     if (!busy_since_) busy_since_ = now;
@@ -36,7 +36,7 @@ std::optional<AutoscaleDecision> Autoscaler::decide(unsigned current, const Pool
   }
   busy_since_.reset();
   // Low use: one worker fewer would be at most half busy.
-  const uint64_t smaller = uint64_t{current > 0 ? current - 1 : 0} * std::max(1u, load.threads_per_worker);
+  const double smaller = double(current > 0 ? current - 1 : 0) * std::max(1u, load.threads_per_worker);
   const bool low = current > config_.min && load.starting == 0 && load.in_flight * 2 <= smaller;
   if (!low) {
     idle_since_.reset();
@@ -48,6 +48,19 @@ std::optional<AutoscaleDecision> Autoscaler::decide(unsigned current, const Pool
   idle_since_ = now;  // the next worker waits a whole cooldown again
   return AutoscaleDecision{current - 1, fmt::format("low use: {} for {:.1f}s (cooldown {:g}s)", load_text,
                                                     idle_for.count(), config_.cooldown_seconds)};
+}
+
+void LoadMeter::sample(MonoTime now, double request_seconds) {
+  if (!mark_at_ || request_seconds < mark_) {  // first, or a counter that went back
+    mark_at_ = now;
+    mark_ = request_seconds;
+    return;
+  }
+  const Seconds span = now - *mark_at_;
+  if (span < kWindow) return;
+  average_ = (request_seconds - mark_) / span.count();
+  mark_at_ = now;
+  mark_ = request_seconds;
 }
 
 unsigned app_threads_of(const std::vector<std::string>& command) {

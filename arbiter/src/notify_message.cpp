@@ -41,6 +41,7 @@ NotifyMessage parse_notify_message(std::string_view datagram) {
     else if (name == contract::kNotifyRequestsServed) m.requests_served = number<uint64_t>(value);
     else if (name == contract::kNotifyRequestsInFlight) m.requests_in_flight = number<uint32_t>(value);
     else if (name == contract::kNotifyOldestRequestAge) m.oldest_request_age = number<double>(value);
+    else if (name == contract::kNotifyRequestSeconds) m.request_seconds = number<double>(value);
   }
   return m;
 }

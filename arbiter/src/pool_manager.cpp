@@ -108,6 +108,7 @@ void PoolManager::apply_notify(WorkerPool& pool, Worker& w, const NotifyMessage&
   if (m.status) w.status_text = *m.status;
   if (m.requests_served) w.requests_served = *m.requests_served;
   if (m.requests_in_flight) w.requests_in_flight = *m.requests_in_flight;
+  if (m.request_seconds) w.load.sample(now(), *m.request_seconds);
   if (m.oldest_request_age) {
     w.live.oldest_request_age = Seconds(*m.oldest_request_age);
     w.live.oldest_request_seen_at = now();

@@ -33,7 +33,7 @@ void Supervisor::autoscale(WorkerPool& pool) {
     // Workers being replaced still serve: their load counts, their count does not.
     if (w->state == WorkerState::kReady) {
       if (w->restart_reason.empty()) ++load.ready;
-      load.in_flight += w->requests_in_flight;
+      load.in_flight += w->load.average().value_or(w->requests_in_flight);
     } else if (w->state == WorkerState::kStarting) {
       ++load.starting;
     }

@@ -17,7 +17,7 @@ AutoscaleConfig bounds(unsigned min, unsigned max, double cooldown = 30) {
   return a;
 }
 
-PoolLoad load(unsigned ready, uint64_t in_flight, unsigned starting = 0, unsigned threads = 1) {
+PoolLoad load(unsigned ready, double in_flight, unsigned starting = 0, unsigned threads = 1) {
   PoolLoad l;
   l.ready = ready;
   l.in_flight = in_flight;
@@ -35,7 +35,7 @@ TEST(Autoscaler, GrowsOneWorkerAfterSustainedBusyness) {
   auto d = a.decide(1, load(1, 32), at(1.6));
   ASSERT_TRUE(d);
   EXPECT_EQ(d->target, 2u);
-  EXPECT_NE(d->reason.find("busy: 32 request(s) in flight on 1 app thread(s)"), std::string::npos) << d->reason;
+  EXPECT_NE(d->reason.find("busy: 32.0 request(s) in flight on 1 app thread(s)"), std::string::npos) << d->reason;
   // The new worker is starting: no next step until it is READY.
   EXPECT_FALSE(a.decide(2, load(1, 32, 1), at(5)));
   // READY and still busy: the busy time counts from the last step.
@@ -101,6 +101,31 @@ TEST(Autoscaler, ResetAndOutOfBoundCounts) {
   EXPECT_FALSE(off.decide(1, load(1, 100), at(0)));
   EXPECT_FALSE(off.decide(1, load(1, 100), at(100)));
   EXPECT_EQ(off.clamp(7), 7u);
+}
+
+TEST(Autoscaler, ASyncWorkerBusyMostOfTheTimeIsBusy) {
+  Autoscaler a(bounds(1, 2));
+  EXPECT_FALSE(a.decide(1, load(1, 0.5), at(0)));  // half the time: not busy
+  EXPECT_FALSE(a.decide(1, load(1, 0.5), at(5)));
+  EXPECT_FALSE(a.decide(1, load(1, 0.9), at(6)));
+  ASSERT_TRUE(a.decide(1, load(1, 0.9), at(7.5)));
+}
+
+TEST(LoadMeter, AveragesRequestSecondsOverAtLeastAWindow) {
+  LoadMeter m;
+  EXPECT_FALSE(m.average());
+  m.sample(at(10), 100.0);
+  m.sample(at(10.5), 100.4);  // too short a span: no average yet
+  EXPECT_FALSE(m.average());
+  m.sample(at(11), 100.9);
+  ASSERT_TRUE(m.average());
+  EXPECT_NEAR(*m.average(), 0.9, 1e-9);
+  m.sample(at(13), 106.9);  // 3 requests in flight on average
+  EXPECT_NEAR(*m.average(), 3.0, 1e-9);
+  m.sample(at(14), 1.0);  // a counter that went back (a restart): a new mark
+  EXPECT_NEAR(*m.average(), 3.0, 1e-9);
+  m.sample(at(15), 1.0);
+  EXPECT_NEAR(*m.average(), 0.0, 1e-9);
 }
 
 TEST(Autoscaler, AppThreadsOfACommand) {

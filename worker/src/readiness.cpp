@@ -21,7 +21,8 @@ std::string notify_beat(const EngineStats& s) {
          (s.stopping ? "STOPPING=1\nSTATUS=stopping" : "STATUS=serving") + "\n" +
          contract::kNotifyRequestsServed + "=" + std::to_string(s.requests_served) + "\n" +
          contract::kNotifyRequestsInFlight + "=" + std::to_string(s.in_flight) + "\n" +
-         contract::kNotifyOldestRequestAge + "=" + age;
+         contract::kNotifyOldestRequestAge + "=" + age + "\n" +
+         contract::kNotifyRequestSeconds + "=" + std::to_string(s.request_seconds);
 }
 
 class NoReadiness final : public Readiness {

@@ -27,6 +27,12 @@ inline constexpr const char* kHeartbeatInterval = "ARBITER_HEARTBEAT_INTERVAL";
 inline constexpr const char* kNotifyRequestsServed = "X_REQUESTS_SERVED";
 inline constexpr const char* kNotifyRequestsInFlight = "X_REQUESTS_IN_FLIGHT";
 inline constexpr const char* kNotifyOldestRequestAge = "X_OLDEST_REQUEST_AGE";
+// Requests in flight integrated over time since the worker started, in
+// request-seconds (fractions allowed): its change over an interval divided
+// by the interval is the average number of requests in flight, which an
+// autoscaler reads (a sync worker runs its app on the I/O thread, so the
+// in-flight count at beat time is always 0 there).
+inline constexpr const char* kNotifyRequestSeconds = "X_REQUEST_SECONDS";
 
 // Gunicorn's WEB_CONCURRENCY: the default worker count.
 inline constexpr const char* kWebConcurrency = "WEB_CONCURRENCY";

@@ -10,8 +10,8 @@
 //     pool.desired = d->target;   // 3: "busy: 9 request(s) in flight on 8 app thread(s) for 1.5s"
 //   }
 //
-// Grow: every app thread of the READY workers has a request (in_flight >=
-// capacity) for kBusyFor, and no worker is still starting (the last step
+// Grow: the READY workers' app threads are busy (in_flight >= kBusyShare
+// of them) for kBusyFor, and no worker is still starting (the last step
 // must come up before the next is judged). Shrink: for `cooldown` seconds
 // the load would fit in one worker fewer at most half busy; then one
 // worker goes (the supervisor stops the oldest) and the cooldown starts
@@ -28,10 +28,27 @@
 
 namespace greenfork::arbiter {
 
+// A worker's average requests in flight, from the request-seconds counter
+// its beats carry (contract::kNotifyRequestSeconds): the counter's change
+// over at least kWindow divided by the time it took.
+class LoadMeter {
+ public:
+  static constexpr Seconds kWindow{1.0};
+  void sample(MonoTime now, double request_seconds);
+  std::optional<double> average() const { return average_; }
+
+ private:
+  std::optional<MonoTime> mark_at_;
+  double mark_ = 0;
+  std::optional<double> average_;
+};
+
 struct PoolLoad {
   unsigned ready = 0;               // active READY workers
   unsigned starting = 0;            // active workers not READY yet
-  uint64_t in_flight = 0;           // over the READY workers, from their last beats
+  // Requests in flight over the READY workers: each worker's average
+  // (LoadMeter) when its beats carry it, else its last beat's count.
+  double in_flight = 0;
   unsigned threads_per_worker = 1;  // app threads each worker runs requests on
 };
 
@@ -44,6 +61,8 @@ class Autoscaler {
  public:
   // Load must last this long before the pool grows by one.
   static constexpr Seconds kBusyFor{1.5};
+  // Busy: this share of the app threads has a request on average.
+  static constexpr double kBusyShare = 0.8;
 
   explicit Autoscaler(AutoscaleConfig config) : config_(config) {}
 

@@ -22,9 +22,10 @@ struct NotifyMessage {
   std::optional<uint64_t> requests_served;
   std::optional<uint32_t> requests_in_flight;
   std::optional<double> oldest_request_age;
+  std::optional<double> request_seconds;  // X_REQUEST_SECONDS
   bool empty() const {
     return !ready && !watchdog && !stopping && !reloading && !status && !requests_served &&
-           !requests_in_flight && !oldest_request_age;
+           !requests_in_flight && !oldest_request_age && !request_seconds;
   }
 };
 

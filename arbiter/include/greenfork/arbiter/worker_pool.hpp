@@ -35,6 +35,7 @@ struct Worker {
   // Stats from heartbeats.
   uint64_t requests_served = 0;
   uint32_t requests_in_flight = 0;
+  LoadMeter load;  // average requests in flight, from X_REQUEST_SECONDS
   uint64_t rss_bytes = 0;
   std::string status_text;
   // Non-empty ("memory"): being replaced while it serves; its successor is
