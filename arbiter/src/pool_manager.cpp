@@ -41,8 +41,17 @@ std::pair<WorkerPool*, Worker*> PoolManager::find_worker(pid_t pid) {
   return {nullptr, nullptr};
 }
 
+WorkerPool& PoolManager::add_pool(PoolConfig config, PoolSockets sockets) {
+  pools_.push_back(std::make_unique<WorkerPool>(std::move(config), std::move(sockets)));
+  return *pools_.back();
+}
+
+void PoolManager::erase_pool(const WorkerPool* pool) {
+  std::erase_if(pools_, [pool](const auto& p) { return p.get() == pool; });
+}
+
 Status PoolManager::spawn_worker(WorkerPool& pool, const PoolConfig& config, unsigned generation,
-                                 std::optional<unsigned> held_slot) {
+                                 std::optional<unsigned> held_slot, const PoolSockets* sockets) {
   auto w = std::make_unique<Worker>();
   w->slot = held_slot ? *held_slot : slots_.acquire();
   w->token = ops_.random_token();
@@ -50,7 +59,7 @@ Status PoolManager::spawn_worker(WorkerPool& pool, const PoolConfig& config, uns
   std::vector<std::string> environment;
   for (char** e = environ; e != nullptr && *e != nullptr; ++e) environment.emplace_back(*e);
   WorkerSlot who{w->slot, w->token, notify_address_, control_socket_};
-  StatusOr<SpawnSpec> spec = worker_spawn_spec(config, pool.sockets, who, environment);
+  StatusOr<SpawnSpec> spec = worker_spawn_spec(config, sockets != nullptr ? *sockets : pool.sockets, who, environment);
   StatusOr<pid_t> pid = spec.ok() ? ops_.spawn(*spec) : StatusOr<pid_t>(spec.status());
   if (!pid.ok()) {
     slots_.release(w->slot);
@@ -202,7 +211,7 @@ void PoolManager::replace_worker(WorkerPool& pool, Worker& w, const std::string&
 }
 
 PoolManager::ReloadStep PoolManager::reload_step(WorkerPool& pool, const PoolConfig& target,
-                                                 unsigned generation) {
+                                                 unsigned generation, const PoolSockets& sockets) {
   ReloadStep step;
   ReloadPlan plan = plan_reload(pool.desired, target.max_surge, target.max_unavailable, generation,
                                 pool.views());
@@ -212,7 +221,7 @@ PoolManager::ReloadStep PoolManager::reload_step(WorkerPool& pool, const PoolCon
   step.done = plan.done;
   if (plan.done) return step;
   for (unsigned i = 0; i < plan.spawn && step.spawn.ok(); ++i) {
-    step.spawn = spawn_worker(pool, target, generation);
+    step.spawn = spawn_worker(pool, target, generation, std::nullopt, &sockets);
   }
   return step;
 }

@@ -33,8 +33,22 @@ RollingReload::Count RollingReload::worker_count(const WorkerPool& pool, const P
   return c;
 }
 
-void RollingReload::begin(WorkerPool& pool, std::optional<PoolConfig> next) {
+const PoolSockets& RollingReload::target_sockets(const WorkerPool& pool) const {
+  auto it = rollouts_.find(&pool);
+  return it == rollouts_.end() || !it->second.sockets ? pool.sockets : *it->second.sockets;
+}
+
+std::vector<std::string> RollingReload::target_specs() const {
+  std::vector<std::string> specs;
+  for (const auto& [pool, r] : rollouts_) {
+    if (r.sockets) specs.insert(specs.end(), r.sockets->specs.begin(), r.sockets->specs.end());
+  }
+  return specs;
+}
+
+void RollingReload::begin(WorkerPool& pool, std::optional<PoolConfig> next, std::optional<PoolSockets> sockets) {
   Rollout r;
+  r.sockets = std::move(sockets);
   r.desired_before = pool.desired;
   r.state_before = pool.state == PoolState::kFailed ? PoolState::kFailed : PoolState::kRunning;
   r.config = next ? std::move(*next) : pool.config;
@@ -46,6 +60,7 @@ void RollingReload::finish(WorkerPool& pool) {
   auto it = rollouts_.find(&pool);
   if (it == rollouts_.end()) return;
   pool.config = std::move(it->second.config);
+  if (it->second.sockets) pool.sockets = std::move(*it->second.sockets);
   rollouts_.erase(it);
   ++pool.generation;
   pool.state = PoolState::kRunning;

@@ -125,6 +125,7 @@ void Supervisor::handle_hup() { reload_from_signal(); }
 
 void Supervisor::handle_ttin() {
   for (auto& p : manager_.pools()) {
+    if (p->removed) continue;
     if (p->desired + 1 > p->config.max_workers) {
       spdlog::warn("pool [{}]: already at max_workers {}", p->config.name, p->config.max_workers);
       continue;
@@ -135,6 +136,7 @@ void Supervisor::handle_ttin() {
 
 void Supervisor::handle_ttou() {
   for (auto& p : manager_.pools()) {
+    if (p->removed) continue;
     if (p->desired <= 1) {
       spdlog::info("pool [{}]: TTOU ignored, never below 1 worker", p->config.name);
       continue;
@@ -234,6 +236,7 @@ void Supervisor::on_tick() {
     return;
   }
   check_scaling();
+  collect_removed_pools();
   manage_pools();
 }
 

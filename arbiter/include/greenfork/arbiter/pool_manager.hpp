@@ -52,8 +52,12 @@ class PoolManager {
   // Starts one worker of `config` (a reload's target or the pool's own).
   // held_slot: a crashed worker's slot, kept for its replacement. A failure
   // is logged and returned; the slot is freed.
+  // sockets: the reload's new listeners (null: the pool's).
   Status spawn_worker(WorkerPool& pool, const PoolConfig& config, unsigned generation,
-                      std::optional<unsigned> held_slot = std::nullopt);
+                      std::optional<unsigned> held_slot = std::nullopt, const PoolSockets* sockets = nullptr);
+  // A pool a reload added; a removed pool once it has no workers left.
+  WorkerPool& add_pool(PoolConfig config, PoolSockets sockets);
+  void erase_pool(const WorkerPool* pool);
   // TERM (then KILL after graceful_timeout) or KILL now.
   void stop_worker(WorkerPool& pool, Worker& w, bool graceful);
   // TERM every active worker of the pool.
@@ -79,7 +83,8 @@ class PoolManager {
     bool done = false;  // every worker is of the new generation and READY
     Status spawn;       // a worker that could not be started
   };
-  ReloadStep reload_step(WorkerPool& pool, const PoolConfig& target, unsigned generation);
+  ReloadStep reload_step(WorkerPool& pool, const PoolConfig& target, unsigned generation,
+                         const PoolSockets& sockets);
 
   // Liveness of every worker: KILL those that outlived their stop deadline,
   // mark READY those the policy says are, ABRT (KILL a second later) the

@@ -51,9 +51,15 @@ class RollingReload {
   // nullopt): remembers the count and state a rollback restores, and sets
   // the pool reloading. The caller sets the new count (worker_count). The
   // pool must not be reloading.
-  void begin(WorkerPool& pool, std::optional<PoolConfig> next);
+  // `sockets`: new listeners for the new workers (changed binds).
+  void begin(WorkerPool& pool, std::optional<PoolConfig> next,
+             std::optional<PoolSockets> sockets = std::nullopt);
+  // The sockets new workers of `pool` get: the new ones, else the pool's.
+  const PoolSockets& target_sockets(const WorkerPool& pool) const;
+  // Every reload's new sockets' specs (listeners in use).
+  std::vector<std::string> target_specs() const;
   // Every worker is of the new generation and READY: the pool takes the new
-  // configuration and generation and runs.
+  // configuration, sockets and generation and runs.
   void finish(WorkerPool& pool);
   // Gives the reload up: the pool gets its count and state back (a failed
   // pool stays failed).
@@ -72,6 +78,7 @@ class RollingReload {
  private:
   struct Rollout {
     PoolConfig config;
+    std::optional<PoolSockets> sockets;
     PoolState state_before = PoolState::kRunning;
     unsigned desired_before = 0;
   };
