@@ -61,7 +61,7 @@ def test_reload_keeps_the_scaled_count_until_the_files_workers_change(short_tmp)
     port = free_port()
     conf = short_tmp / "pools.toml"
     text = (f'[pools.web]\ncommand = ["{PYTHON}", "{TESTWORKER}"]\nworkers = 1\n'
-            f'bind = ["127.0.0.1:{port}"]\nheartbeat = "notify"\n')
+            f'bind = ["127.0.0.1:{port}"]\nheartbeat = "notify"\ngraceful_timeout = 5\n')
     conf.write_text(text)
     with Spawned([binary("arbiterd"), "-c", conf, "--control-socket", short_tmp / "ctl.sock"],
                  env=env_without_systemd(), logdir=short_tmp / "logs") as arb:
