@@ -11,6 +11,8 @@ namespace {
 
 // RSS is read from /proc this often per pool (a read per worker).
 constexpr Seconds kMemoryCheckEvery{1.0};
+// A new worker's load is measured after LoadMeter::kWindow of beats.
+constexpr Seconds kWarmUp = LoadMeter::kWindow + Seconds(1.0);
 
 }  // namespace
 
@@ -30,8 +32,14 @@ void Supervisor::autoscale(WorkerPool& pool) {
   PoolLoad load;
   load.threads_per_worker = app_threads_of(pool.config.command);
   for (const auto& w : pool.workers) {
+    // A worker READY a moment ago whose load is not measured yet counts as
+    // starting: judged idle, it would reset the busy time of the others.
+    const bool warming = w->state == WorkerState::kReady && !w->load.average() && w->live.ready_at &&
+                         now() - *w->live.ready_at < kWarmUp;
     // Workers being replaced still serve: their load counts, their count does not.
-    if (w->state == WorkerState::kReady) {
+    if (warming) {
+      ++load.starting;
+    } else if (w->state == WorkerState::kReady) {
       if (w->restart_reason.empty()) ++load.ready;
       load.in_flight += w->load.average().value_or(w->requests_in_flight);
     } else if (w->state == WorkerState::kStarting) {

@@ -132,6 +132,9 @@ TEST_F(ScalingTest, AutoscaleGrowsUnderLoadAndShrinksOldestFirstAfterTheCooldown
   start({p});
   ready_all();
   load_all(20);
+  advance(1.9);  // a worker READY a moment ago is not judged yet
+  EXPECT_EQ(snap().desired, 1u);
+  load_all(20);
   advance(0.5);
   EXPECT_EQ(snap().desired, 1u);
   load_all(20);
@@ -147,8 +150,11 @@ TEST_F(ScalingTest, AutoscaleGrowsUnderLoadAndShrinksOldestFirstAfterTheCooldown
   EXPECT_EQ(snap().desired, 2u);
   ready_all();
   load_all(20);
-  advance(1.6);
-  EXPECT_EQ(snap().desired, 3u);
+  advance(1.0);
+  EXPECT_EQ(snap().desired, 2u);  // the new worker's load is not measured yet
+  load_all(20);
+  advance(1.1);
+  EXPECT_EQ(snap().desired, 3u);  // busy all along: the next step at once
   ready_all();
   load_all(20);
   advance(5);
