@@ -200,12 +200,18 @@ int main(int argc, char** argv) {
   }
   // A reload's new pools and changed binds: listeners from the same set.
   options.open_listeners = [&listeners, config](const std::vector<std::string>& binds) -> StatusOr<PoolSockets> {
+    std::vector<std::string> fresh;
+    for (const auto& bind : binds) {
+      if (listeners->find(bind) == nullptr) fresh.push_back(bind);
+    }
     if (Status s = listeners->add(binds, config.backlog, config.umask); !s.ok()) return s;
     PoolSockets ps;
     for (const auto& bind : binds) {
       const ListenerSet::Listener* l = listeners->find(bind);
       if (l == nullptr) return Status::error("listener " + bind + " not open");
-      spdlog::info("Listening at: {} (fd {})", l->spec, l->fd());
+      if (std::find(fresh.begin(), fresh.end(), bind) != fresh.end()) {
+        spdlog::info("Listening at: {} (fd {})", l->spec, l->fd());
+      }
       ps.fds.push_back(l->fd());
       ps.names.push_back(l->fd_name);
       ps.specs.push_back(l->spec);

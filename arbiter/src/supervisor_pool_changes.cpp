@@ -51,6 +51,12 @@ StatusOr<Supervisor::PoolChanges> Supervisor::plan_pool_changes(const std::optio
     changes.reload.push_back(std::move(c));
   }
   if (fresh && every_pool) {
+    const Config& now_running = options_.config;
+    if (fresh->control_socket != now_running.control_socket || fresh->control_bind != now_running.control_bind ||
+        fresh->pid_file != now_running.pid_file || fresh->error_logfile != now_running.error_logfile ||
+        fresh->log_level != now_running.log_level || fresh->backlog != now_running.backlog) {
+      spdlog::warn("reload: [arbiter] settings changed in the file take effect on restart or upgrade (USR2)");
+    }
     for (const auto& pc : fresh->pools) {
       if (manager_.find_pool(pc.name) != nullptr) continue;
       if (!options_.open_listeners) {

@@ -104,7 +104,7 @@ struct SupervisorEvent {
   unsigned slot = 0;
   pid_t pid = 0;
   std::string detail;
-  std::string reason;  // kWorkerRestarting: "memory"
+  std::string reason;  // kWorkerRestarting: "memory"; kPoolScaled by the autoscaler: "autoscale"
 };
 
 // One message of a worker's gRPC heartbeat stream.
