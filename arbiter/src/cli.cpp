@@ -38,6 +38,8 @@ const std::map<std::string, std::string> kFlagOfKey = {
     {"max_request_age", "--max-request-age"},
     {"max_surge", "--max-surge"},
     {"max_unavailable", "--max-unavailable"},
+    {"max_worker_memory", "--max-worker-memory"},
+    {"autoscale", "--autoscale"},
     {"cwd", "--chdir"},
     {"chdir", "--chdir"},
     {"pid", "--pid"},
@@ -67,7 +69,8 @@ std::string long_flag_of(const std::string& key) {
 const std::vector<std::string> kPoolFlags = {
     "--workers",      "--bind",      "--env",         "--user",
     "--group",        "--timeout",   "--graceful-timeout", "--boot-timeout",
-    "--heartbeat",    "--max-request-age", "--max-surge", "--max-unavailable"};
+    "--heartbeat",    "--max-request-age", "--max-surge", "--max-unavailable",
+    "--max-worker-memory", "--autoscale", "--autoscale-cooldown"};
 
 std::string seconds_text(double v) {
   if (std::floor(v) == v && v < 1e9) return std::to_string(static_cast<long long>(v));
@@ -105,6 +108,27 @@ Status apply_arbiter_flags(const CliOptions& o, Config& c) {
   if (o.was_given("--metrics-bind")) c.metrics_bind = o.metrics_bind;
   if (o.was_given("--control-token-file")) {
     c.control_token_file = detail::absolute_path(cwd, o.control_token_file);
+  }
+  return {};
+}
+
+// --max-worker-memory, --autoscale, --autoscale-cooldown onto the one pool.
+Status apply_scaling_flags(const CliOptions& o, PoolConfig& pool) {
+  if (o.was_given("--max-worker-memory")) {
+    auto bytes = detail::parse_size(o.max_worker_memory);
+    if (!bytes.ok()) return Status::error("--max-worker-memory: " + bytes.status().message());
+    pool.max_worker_memory_bytes = *bytes;
+  }
+  if (o.was_given("--autoscale")) {
+    auto range = detail::parse_autoscale_range(o.autoscale);
+    if (!range.ok()) return Status::error("--autoscale: " + range.status().message());
+    pool.autoscale.min = range->first;
+    pool.autoscale.max = range->second;
+    pool.max_workers = std::max(pool.max_workers, pool.autoscale.max);
+  }
+  if (o.was_given("--autoscale-cooldown")) {
+    if (!pool.autoscale.enabled()) return Status::error("--autoscale-cooldown needs --autoscale MIN:MAX");
+    pool.autoscale.cooldown_seconds = o.autoscale_cooldown;
   }
   return {};
 }
@@ -185,6 +209,7 @@ StatusOr<Config> config_from_flags(const CliOptions& o) {
   pool.max_request_age_seconds = o.max_request_age;
   pool.max_surge = o.max_surge;
   pool.max_unavailable = o.max_unavailable;
+  if (Status r = apply_scaling_flags(o, pool); !r.ok()) return r;
   if (!o.app.empty()) {
     // Flags both programs use are forwarded as given, paths made absolute;
     // gworker must accept them too, or every worker would exit 2.

@@ -124,6 +124,11 @@ StatusOr<CliOptions> parse_cli_options(const std::vector<std::string>& all_args)
       ->check(CLI::NonNegativeNumber);
   app.add_option(flags("max_surge"), o.max_surge, "reload: extra workers at once (1)");
   app.add_option(flags("max_unavailable"), o.max_unavailable, "reload: workers below the count at once (0)");
+  app.add_option(flags("max_worker_memory"), o.max_worker_memory,
+                 "replace a worker whose RSS passes SIZE (512M, 1G; successor READY first)");
+  app.add_option(flags("autoscale"), o.autoscale, "MIN:MAX: scale the pool with its load (1:8)");
+  app.add_option(flags("autoscale_cooldown"), o.autoscale_cooldown,
+                 "seconds of low use before autoscale stops a worker (30)");
   app.add_option(flags("loglevel"), o.log_level, "debug, info, warning, error, critical (info)")
       ->check(CLI::IsMember({"trace", "debug", "info", "warning", "error", "critical"}, CLI::ignore_case));
   app.add_option(flags("errorlog"), o.error_logfile, "error log FILE, '-' for stderr (default)");

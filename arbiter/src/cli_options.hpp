@@ -38,6 +38,8 @@ struct CliOptions {
   std::string user, group, heartbeat = "auto";
   double timeout = 30, graceful_timeout = 30, boot_timeout = 60, max_request_age = 0;
   unsigned max_surge = 1, max_unavailable = 0;
+  std::string max_worker_memory, autoscale;  // SIZE, MIN:MAX
+  double autoscale_cooldown = 30;
 
   // gworker flags given, in long form, ready to append to its argv.
   std::vector<std::string> worker_args;

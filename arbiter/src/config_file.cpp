@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <limits>
 #include <map>
 #include <memory>
 #include <set>
@@ -26,7 +27,7 @@ const std::set<std::string> kPoolKeys = {
     "env",             "cwd",          "user",            "group",        "timeout",
     "graceful_timeout", "boot_timeout", "heartbeat",      "max_request_age",
     "max_surge",       "max_unavailable", "backoff_initial", "backoff_max",
-    "backoff_healthy", "worker_args", "readiness"};
+    "backoff_healthy", "worker_args", "readiness", "max_worker_memory", "autoscale"};
 
 std::string type_name(const toml::node& n) {
   switch (n.type()) {
@@ -118,6 +119,34 @@ class Reader {
       Status st = get(item, key + "[" + std::to_string(i) + "]", &s);
       if (!st.ok()) return st;
       out->push_back(std::move(s));
+    }
+    return {};
+  }
+
+  // autoscale = { min = 1, max = 8, cooldown = 30 }
+  Status read_autoscale(const toml::node& n, const std::string& path, AutoscaleConfig& a) const {
+    const toml::table* t = n.as_table();
+    if (t == nullptr) return expected(n, path, "a table: { min = 1, max = 8, cooldown = 30 }");
+    bool has_max = false;
+    for (auto&& [k, v] : *t) {
+      const std::string key(k.str());
+      Status s;
+      if (key == "min") {
+        s = get_unsigned(v, path + ".min", 1, &a.min);
+      } else if (key == "max") {
+        has_max = true;
+        s = get_unsigned(v, path + ".max", 1, &a.max);
+      } else if (key == "cooldown") {
+        s = get_seconds(v, path + ".cooldown", &a.cooldown_seconds);
+      } else {
+        s = error(v, path + "." + key, "unknown key (expected min, max, cooldown)");
+      }
+      if (!s.ok()) return s;
+    }
+    if (!has_max) return error(n, path, "needs max (and min, 1 when left out)");
+    if (a.min == 0) a.min = 1;
+    if (a.max < a.min) {
+      return error(n, path, "max " + std::to_string(a.max) + " is less than min " + std::to_string(a.min));
     }
     return {};
   }
@@ -264,6 +293,20 @@ Status Reader::read_pool(const std::string& name, const toml::table& t, PoolConf
       s = get_unsigned(node, path, 0, &p.max_surge);
     } else if (key == "max_unavailable") {
       s = get_unsigned(node, path, 0, &p.max_unavailable);
+    } else if (key == "max_worker_memory") {
+      if (node.is_integer()) {
+        long long v = 0;
+        s = get(node, path, 1, std::numeric_limits<long long>::max(), &v);
+        p.max_worker_memory_bytes = static_cast<uint64_t>(v);
+      } else if ((s = get(node, path, &text)).ok()) {
+        auto bytes = parse_size(text);
+        if (bytes.ok()) p.max_worker_memory_bytes = *bytes;
+        else s = error(node, path, bytes.status().message());
+      } else {
+        s = expected(node, path, "a size (\"512M\", \"1G\") or a number of bytes");
+      }
+    } else if (key == "autoscale") {
+      s = read_autoscale(node, path, p.autoscale);
     } else if (key == "readiness") {
       s = get(node, path, &text);
       if (s.ok() && text != "auto" && text != "notify") {

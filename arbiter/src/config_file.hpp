@@ -28,6 +28,11 @@ StatusOr<ConfigSource> read_config_file(const std::string& path);
 // "007", "0o007", "0x1ff", "7"... -> mode bits (at most 0777).
 StatusOr<mode_t> parse_umask(const std::string& text);
 bool valid_log_level(const std::string& level);
+// max_worker_memory: "536870912", "512K", "512M", "1G", "1.5G" (also with
+// "B" or "iB": 512MB, 512MiB), powers of 1024 -> bytes, more than 0.
+StatusOr<uint64_t> parse_size(const std::string& text);
+// --autoscale MIN:MAX -> {min, max}: 1 <= MIN <= MAX.
+StatusOr<std::pair<unsigned, unsigned>> parse_autoscale_range(const std::string& text);
 // `path` if absolute, else base/path (lexically normalised).
 std::string absolute_path(const std::string& base, const std::string& path);
 std::string current_directory();

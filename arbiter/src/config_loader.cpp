@@ -88,6 +88,13 @@ Status check_pool(Config& config, PoolConfig& pool, const std::string& base,
   if (pool.max_surge == 0 && pool.max_unavailable == 0) {
     return fail("max_surge", "max_surge and max_unavailable cannot both be 0 (a reload could not progress)");
   }
+  if (pool.autoscale.enabled()) {
+    if (pool.autoscale.max > pool.max_workers) {
+      return fail("autoscale", "max " + std::to_string(pool.autoscale.max) + " is more than max_workers (" +
+                                   std::to_string(pool.max_workers) + ")");
+    }
+    if (pool.autoscale.cooldown_seconds <= 0) return fail("autoscale", "cooldown must be more than 0 seconds");
+  }
   if (pool.backoff.initial_seconds <= 0) return fail("backoff_initial", "must be more than 0 seconds");
   if (pool.backoff.max_seconds < pool.backoff.initial_seconds) {
     return fail("backoff_max", "must not be less than backoff_initial");

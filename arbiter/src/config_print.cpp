@@ -69,6 +69,12 @@ std::string print_toml_config(const Config& c) {
     add(t + "max_surge", std::to_string(p.max_surge));
     add(t + "max_unavailable", std::to_string(p.max_unavailable));
     add(t + "max_workers", std::to_string(p.max_workers));
+    add(t + "max_worker_memory", std::to_string(p.max_worker_memory_bytes));
+    if (p.autoscale.enabled()) {
+      add(t + "autoscale", "{ min = " + std::to_string(p.autoscale.min) + ", max = " +
+                               std::to_string(p.autoscale.max) + ", cooldown = " +
+                               number(p.autoscale.cooldown_seconds) + " }");
+    }
     add(t + "timeout", number(p.timeout_seconds));
     add(t + "user", quoted(p.user));
     add(t + "workers", std::to_string(p.workers));

@@ -1,7 +1,10 @@
 // Small value parsers and path helpers shared by the TOML reader and the CLI.
 #include <unistd.h>
 
+#include <cctype>
 #include <cerrno>
+#include <cmath>
+#include <optional>
 #include <cstdlib>
 #include <filesystem>
 
@@ -28,6 +31,52 @@ StatusOr<mode_t> parse_umask(const std::string& text) {
     return Status::error("umask '" + text + "' is not an octal mode between 000 and 777");
   }
   return static_cast<mode_t>(v);
+}
+
+StatusOr<uint64_t> parse_size(const std::string& text) {
+  const std::string usage = "'" + text + "' is not a size (bytes, or a number with K, M, G or T: 512M, 1G)";
+  std::size_t end = 0;
+  while (end < text.size() && (std::isdigit(static_cast<unsigned char>(text[end])) || text[end] == '.')) ++end;
+  if (end == 0) return Status::error(usage);
+  std::string number = text.substr(0, end);
+  std::string unit = text.substr(end);
+  for (const char* tail : {"iB", "ib", "B", "b"}) {
+    const std::string t = tail;
+    if (unit.size() > t.size() && unit.compare(unit.size() - t.size(), t.size(), t) == 0) {
+      unit.resize(unit.size() - t.size());
+      break;
+    }
+  }
+  double scale = 1;
+  if (unit == "K" || unit == "k") scale = 1024.0;
+  else if (unit == "M" || unit == "m") scale = 1024.0 * 1024;
+  else if (unit == "G" || unit == "g") scale = 1024.0 * 1024 * 1024;
+  else if (unit == "T" || unit == "t") scale = 1024.0 * 1024 * 1024 * 1024;
+  else if (!unit.empty() && unit != "B" && unit != "b") return Status::error(usage);
+  char* stop = nullptr;
+  errno = 0;
+  const double v = std::strtod(number.c_str(), &stop);
+  if (errno != 0 || stop == nullptr || *stop != '\0' || !std::isfinite(v)) return Status::error(usage);
+  const double bytes = v * scale;
+  if (bytes < 1) return Status::error("'" + text + "' must be more than 0 bytes");
+  if (bytes > 1e18) return Status::error("'" + text + "' is too large");
+  return static_cast<uint64_t>(bytes);
+}
+
+StatusOr<std::pair<unsigned, unsigned>> parse_autoscale_range(const std::string& text) {
+  const std::string usage = "'" + text + "' is not MIN:MAX (worker counts, 1 <= MIN <= MAX: 1:8)";
+  const std::size_t colon = text.find(':');
+  if (colon == std::string::npos) return Status::error(usage);
+  auto count = [](const std::string& part) -> std::optional<unsigned> {
+    if (part.empty() || part.size() > 7 || part.find_first_not_of("0123456789") != std::string::npos) {
+      return std::nullopt;
+    }
+    return static_cast<unsigned>(std::stoul(part));
+  };
+  auto lo = count(text.substr(0, colon));
+  auto hi = count(text.substr(colon + 1));
+  if (!lo || !hi || *lo < 1 || *hi < *lo) return Status::error(usage);
+  return std::pair{*lo, *hi};
 }
 
 bool valid_log_level(const std::string& level) {

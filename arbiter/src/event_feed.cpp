@@ -20,7 +20,7 @@ uint64_t EventFeed::subscribe(Listener listener) {
 }
 
 void EventFeed::publish(SupervisorEvent::Kind kind, const std::string& pool, unsigned slot, pid_t pid,
-                        const std::string& detail) {
+                        const std::string& detail, const std::string& reason) {
   SupervisorEvent e;
   e.kind = kind;
   e.unix_time = unix_now();
@@ -28,6 +28,7 @@ void EventFeed::publish(SupervisorEvent::Kind kind, const std::string& pool, uns
   e.slot = slot;
   e.pid = pid;
   e.detail = detail;
+  e.reason = reason;
   auto copy = listeners_;
   for (auto& [id, fn] : copy) {
     if (listeners_.count(id) != 0) fn(e);

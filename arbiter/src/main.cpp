@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <asio/io_context.hpp>
+#include <algorithm>
 #include <cerrno>
 #include <climits>
 #include <cstdio>
@@ -197,6 +198,34 @@ int main(int argc, char** argv) {
   if (!config.config_file.empty()) {
     options.reload_config = [args] { return config_from_args(args); };
   }
+  // A reload's new pools and changed binds: listeners from the same set.
+  options.open_listeners = [&listeners, config](const std::vector<std::string>& binds) -> StatusOr<PoolSockets> {
+    std::vector<std::string> fresh;
+    for (const auto& bind : binds) {
+      if (listeners->find(bind) == nullptr) fresh.push_back(bind);
+    }
+    if (Status s = listeners->add(binds, config.backlog, config.umask); !s.ok()) return s;
+    PoolSockets ps;
+    for (const auto& bind : binds) {
+      const ListenerSet::Listener* l = listeners->find(bind);
+      if (l == nullptr) return Status::error("listener " + bind + " not open");
+      if (std::find(fresh.begin(), fresh.end(), bind) != fresh.end()) {
+        spdlog::info("Listening at: {} (fd {})", l->spec, l->fd());
+      }
+      ps.fds.push_back(l->fd());
+      ps.names.push_back(l->fd_name);
+      ps.specs.push_back(l->spec);
+    }
+    return ps;
+  };
+  options.close_listeners_except = [&listeners](const std::vector<std::string>& in_use) {
+    for (const auto& l : listeners->all()) {
+      if (std::find(in_use.begin(), in_use.end(), l.spec) == in_use.end()) {
+        spdlog::info("Closing listener {} (fd {}): no pool uses it", l.spec, l.fd());
+      }
+    }
+    listeners->close_except(in_use, /*unlink_unix_files=*/true);
+  };
   options.reopen_logs = [config] {
     if (Status s = reopen_error_log(); !s.ok()) spdlog::error("{}", s.message());
     capture_output(config);

@@ -45,6 +45,7 @@ NotifyMessage parse_notify_message(std::string_view datagram) {
     else if (name == contract::kNotifyRequestsByClass) m.requests_by_class = RequestCounters::parse_classes(value);
     else if (name == contract::kNotifyDurationBuckets) m.duration_buckets = RequestCounters::parse_buckets(value);
     else if (name == contract::kNotifyDurationSum) m.duration_sum = number<double>(value);
+    else if (name == contract::kNotifyRequestSeconds) m.request_seconds = number<double>(value);
   }
   return m;
 }

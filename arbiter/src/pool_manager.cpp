@@ -2,6 +2,7 @@
 // to its target (pool_manager.hpp).
 #include "greenfork/arbiter/pool_manager.hpp"
 
+#include <algorithm>
 #include <csignal>
 
 #include <spdlog/spdlog.h>
@@ -40,8 +41,17 @@ std::pair<WorkerPool*, Worker*> PoolManager::find_worker(pid_t pid) {
   return {nullptr, nullptr};
 }
 
+WorkerPool& PoolManager::add_pool(PoolConfig config, PoolSockets sockets) {
+  pools_.push_back(std::make_unique<WorkerPool>(std::move(config), std::move(sockets)));
+  return *pools_.back();
+}
+
+void PoolManager::erase_pool(const WorkerPool* pool) {
+  std::erase_if(pools_, [pool](const auto& p) { return p.get() == pool; });
+}
+
 Status PoolManager::spawn_worker(WorkerPool& pool, const PoolConfig& config, unsigned generation,
-                                 std::optional<unsigned> held_slot) {
+                                 std::optional<unsigned> held_slot, const PoolSockets* sockets) {
   auto w = std::make_unique<Worker>();
   w->slot = held_slot ? *held_slot : slots_.acquire();
   w->token = ops_.random_token();
@@ -49,7 +59,7 @@ Status PoolManager::spawn_worker(WorkerPool& pool, const PoolConfig& config, uns
   std::vector<std::string> environment;
   for (char** e = environ; e != nullptr && *e != nullptr; ++e) environment.emplace_back(*e);
   WorkerSlot who{w->slot, w->token, notify_address_, control_socket_};
-  StatusOr<SpawnSpec> spec = worker_spawn_spec(config, pool.sockets, who, environment);
+  StatusOr<SpawnSpec> spec = worker_spawn_spec(config, sockets != nullptr ? *sockets : pool.sockets, who, environment);
   StatusOr<pid_t> pid = spec.ok() ? ops_.spawn(*spec) : StatusOr<pid_t>(spec.status());
   if (!pid.ok()) {
     slots_.release(w->slot);
@@ -109,6 +119,7 @@ void PoolManager::apply_notify(WorkerPool& pool, Worker& w, const NotifyMessage&
   if (m.requests_served) w.requests_served = *m.requests_served;
   if (m.requests_in_flight) w.requests_in_flight = *m.requests_in_flight;
   w.metrics.on_beat(m, now());
+  if (m.request_seconds) w.load.sample(now(), *m.request_seconds);
   if (m.oldest_request_age) {
     w.live.oldest_request_age = Seconds(*m.oldest_request_age);
     w.live.oldest_request_seen_at = now();
@@ -131,7 +142,8 @@ void PoolManager::apply_notify(WorkerPool& pool, Worker& w, const NotifyMessage&
 }
 
 Status PoolManager::manage_workers(WorkerPool& pool) {
-  ScalePlan plan = plan_scale(pool.desired, pool.views());
+  // Workers being replaced do not count: their successors start now.
+  ScalePlan plan = plan_scale(pool.desired, pool.kept_views());
   for (unsigned slot : plan.stop) {
     if (Worker* w = pool.find_slot(slot)) stop_worker(pool, *w, true);
   }
@@ -144,11 +156,66 @@ Status PoolManager::manage_workers(WorkerPool& pool) {
   for (unsigned i = 0; i < respawn.fresh; ++i) {
     if (Status s = spawn_worker(pool, pool.config, pool.generation); !s.ok()) return s;
   }
+  retire_replaced(pool);
   return {};
 }
 
+std::vector<MemoryView> PoolManager::memory_views(const WorkerPool& pool, bool sample) {
+  std::vector<MemoryView> views;
+  for (const auto& w : pool.workers) {
+    uint64_t rss = 0;
+    if (sample && w->state == WorkerState::kReady) rss = ops_.rss_bytes(w->pid).value_or(w->rss_bytes);
+    views.push_back({w->slot, w->state, w->live.started_at, rss, !w->restart_reason.empty()});
+  }
+  return views;
+}
+
+void PoolManager::retire_replaced(WorkerPool& pool) {
+  if (std::none_of(pool.workers.begin(), pool.workers.end(),
+                   [](auto& w) { return !w->restart_reason.empty() && is_active(w->state); })) {
+    return;
+  }
+  MemoryPlan plan = plan_memory_restarts(0, pool.desired, memory_views(pool, false));
+  for (unsigned slot : plan.stop) {
+    Worker* w = pool.find_slot(slot);
+    if (w == nullptr || !is_active(w->state)) continue;
+    spdlog::info("pool [{}]: slot {} (pid {}) replaced ({}): its successor is READY", pool.config.name, slot,
+                 w->pid, w->restart_reason);
+    stop_worker(pool, *w, true);
+  }
+}
+
+void PoolManager::check_memory(WorkerPool& pool) {
+  const uint64_t limit = pool.config.max_worker_memory_bytes;
+  if (limit == 0) return;
+  std::vector<MemoryView> views = memory_views(pool, true);
+  MemoryPlan plan = plan_memory_restarts(limit, pool.desired, views);
+  for (unsigned slot : plan.replace) {
+    Worker* w = pool.find_slot(slot);
+    if (w == nullptr) continue;
+    uint64_t rss = 0;
+    for (const MemoryView& v : views) {
+      if (v.slot == slot) rss = v.rss_bytes;
+    }
+    w->rss_bytes = rss;
+    replace_worker(pool, *w, "memory",
+                   "RSS " + describe_bytes(rss) + " is above max_worker_memory " + describe_bytes(limit));
+  }
+}
+
+void PoolManager::replace_worker(WorkerPool& pool, Worker& w, const std::string& reason,
+                                 const std::string& why) {
+  w.restart_reason = reason;
+  if (reason == "memory") w.metrics.stop_cause = StopCause::kMemory;
+  ++pool.restarts;
+  spdlog::warn("pool [{}]: restarting worker (pid: {}) slot {}, reason {}: {}; its successor starts first",
+               pool.config.name, w.pid, w.slot, reason, why);
+  events_.publish(SupervisorEvent::Kind::kWorkerRestarting, pool.config.name, w.slot, w.pid,
+                  "reason=" + reason + ": " + why, reason);
+}
+
 PoolManager::ReloadStep PoolManager::reload_step(WorkerPool& pool, const PoolConfig& target,
-                                                 unsigned generation) {
+                                                 unsigned generation, const PoolSockets& sockets) {
   ReloadStep step;
   ReloadPlan plan = plan_reload(pool.desired, target.max_surge, target.max_unavailable, generation,
                                 pool.views());
@@ -158,7 +225,7 @@ PoolManager::ReloadStep PoolManager::reload_step(WorkerPool& pool, const PoolCon
   step.done = plan.done;
   if (plan.done) return step;
   for (unsigned i = 0; i < plan.spawn && step.spawn.ok(); ++i) {
-    step.spawn = spawn_worker(pool, target, generation);
+    step.spawn = spawn_worker(pool, target, generation, std::nullopt, &sockets);
   }
   return step;
 }

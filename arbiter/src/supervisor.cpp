@@ -166,6 +166,7 @@ void Supervisor::handle_hup() { reload_from_signal(); }
 
 void Supervisor::handle_ttin() {
   for (auto& p : manager_.pools()) {
+    if (p->removed) continue;
     if (p->desired + 1 > p->config.max_workers) {
       spdlog::warn("pool [{}]: already at max_workers {}", p->config.name, p->config.max_workers);
       continue;
@@ -176,6 +177,7 @@ void Supervisor::handle_ttin() {
 
 void Supervisor::handle_ttou() {
   for (auto& p : manager_.pools()) {
+    if (p->removed) continue;
     if (p->desired <= 1) {
       spdlog::info("pool [{}]: TTOU ignored, never below 1 worker", p->config.name);
       continue;
@@ -274,6 +276,8 @@ void Supervisor::on_tick() {
     check_stopped();
     return;
   }
+  check_scaling();
+  collect_removed_pools();
   manage_pools();
 }
 

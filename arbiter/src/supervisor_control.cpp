@@ -86,7 +86,7 @@ void Supervisor::scale(const ScaleCommand& command, std::function<void(Status, S
     pool = manager_.pools().front().get();
   } else {
     pool = manager_.find_pool(command.pool);
-    if (pool == nullptr) {
+    if (pool == nullptr || pool->removed) {
       return done(Status::error(StatusCode::kNotFound, "unknown pool '" + command.pool + "'"), result);
     }
   }
@@ -106,6 +106,16 @@ void Supervisor::scale(const ScaleCommand& command, std::function<void(Status, S
                                   " is above max_workers " + std::to_string(pool->config.max_workers)),
                 result);
   }
+  // An autoscaled pool: a manual scale moves the target within the bounds
+  // (the autoscaler goes on from there); the bounds are the config's.
+  if (const AutoscaleConfig& a = pool->config.autoscale;
+      a.enabled() && (target < static_cast<long>(a.min) || target > static_cast<long>(a.max))) {
+    return done(Status::error(StatusCode::kInvalidArgument,
+                              "pool " + pool->config.name + " autoscales between " + std::to_string(a.min) +
+                                  " and " + std::to_string(a.max) + " workers: " + std::to_string(target) +
+                                  " is outside (change autoscale in the config and reload)"),
+                result);
+  }
   if (pool->state == PoolState::kFailed) {
     return done(Status::error(StatusCode::kFailedPrecondition,
                               "pool " + pool->config.name + " failed (" + pool->state_reason +
@@ -114,6 +124,7 @@ void Supervisor::scale(const ScaleCommand& command, std::function<void(Status, S
   }
   pool->desired = static_cast<unsigned>(target);
   result.desired = pool->desired;
+  if (pool->autoscaler) pool->autoscaler->reset();
   if (pool->state == PoolState::kStopped && target > 0) {
     pool->state = PoolState::kRunning;
     pool->state_reason.clear();
@@ -134,8 +145,10 @@ void Supervisor::reload(const std::string& pool_name, bool wait,
                         std::function<void(Status, std::vector<std::string>)> done) {
   std::vector<WorkerPool*> targets;
   if (pool_name.empty()) {
-    for (auto& p : manager_.pools()) targets.push_back(p.get());
-  } else if (WorkerPool* p = manager_.find_pool(pool_name)) {
+    for (auto& p : manager_.pools()) {
+      if (!p->removed) targets.push_back(p.get());
+    }
+  } else if (WorkerPool* p = manager_.find_pool(pool_name); p != nullptr && !p->removed) {
     targets.push_back(p);
   } else {
     return done(Status::error(StatusCode::kNotFound, "unknown pool '" + pool_name + "'"), {});
@@ -161,25 +174,21 @@ void Supervisor::reload(const std::string& pool_name, bool wait,
     }
     fresh = std::move(*loaded);
   }
+  // The whole file (no pool named): pools are added and removed too.
+  StatusOr<PoolChanges> changes = plan_pool_changes(fresh, targets, /*every_pool=*/pool_name.empty());
+  if (!changes.ok()) {
+    return done(Status::error(StatusCode::kFailedPrecondition,
+                              "reload: " + changes.status().message() + "; keeping the running configuration"),
+                {});
+  }
   std::vector<std::string> names;
-  for (WorkerPool* p : targets) names.push_back(p->config.name);
-  if (wait) {
-    reloads_.wait({targets.begin(), targets.end()}, names, std::move(done));
+  std::vector<const WorkerPool*> rolled;
+  for (const PoolChange& c : changes->reload) {
+    names.push_back(c.pool->config.name);
+    rolled.push_back(c.pool);
   }
-  for (WorkerPool* p : targets) {
-    std::optional<PoolConfig> next;
-    if (fresh) {
-      for (const auto& pc : fresh->pools) {
-        if (pc.name == p->config.name) next = pc;
-      }
-      if (next) next->binds = p->config.binds;  // binds change on restart or upgrade
-    }
-    Status o = start_reload(*p, std::move(next));
-    if (!o.ok()) {
-      spdlog::warn("reload: {}", o.message());
-      reloads_.ended(*p, o.message());  // a waiter must not wait for it
-    }
-  }
+  if (wait) reloads_.wait(rolled, names, std::move(done));
+  apply_pool_changes(std::move(*changes));
   if (!wait) done(Status(), names);
 }
 

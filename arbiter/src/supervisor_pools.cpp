@@ -40,7 +40,8 @@ void Supervisor::manage_pools() {
 void Supervisor::manage_pool(WorkerPool& pool) {
   if (shutdown_.stopping() || pool.state == PoolState::kFailed || pool.state == PoolState::kStopped) return;
   if (const PoolConfig* target = reloads_.target(pool)) {
-    PoolManager::ReloadStep step = manager_.reload_step(pool, *target, RollingReload::new_generation(pool));
+    PoolManager::ReloadStep step = manager_.reload_step(pool, *target, RollingReload::new_generation(pool),
+                                                        reloads_.target_sockets(pool));
     if (step.done) {
       finish_reload(pool);
     } else if (!step.spawn.ok()) {
@@ -62,6 +63,7 @@ void Supervisor::fail_pool(WorkerPool& pool, const std::string& reason) {
   close_listeners(pool, /*for_good=*/false);
   if (reloads_.reloading(pool)) {
     reloads_.drop(pool);
+    close_unused_listeners();  // a changed bind's new listeners
     reload_ended(pool, reason);
   }
   for (auto it = scale_waiters_.begin(); it != scale_waiters_.end();) {

@@ -15,33 +15,21 @@ void Supervisor::reload_from_signal() {
       return;
     }
     fresh = std::move(*loaded);
-    for (const auto& pc : fresh->pools) {
-      if (manager_.find_pool(pc.name) == nullptr) {
-        spdlog::warn("reload: new pool [{}] ignored: adding pools needs a restart or upgrade", pc.name);
-      }
-    }
   }
+  std::vector<WorkerPool*> targets;
   for (auto& p : manager_.pools()) {
-    std::optional<PoolConfig> next;
-    if (fresh) {
-      for (const auto& pc : fresh->pools) {
-        if (pc.name == p->config.name) next = pc;
-      }
-      if (!next) {
-        spdlog::warn("reload: pool [{}] is gone from the configuration; it keeps running", p->config.name);
-        continue;
-      }
-      if (next->binds != p->config.binds) {
-        spdlog::warn("reload: pool [{}]: changed binds take effect on restart or upgrade", p->config.name);
-        next->binds = p->config.binds;
-      }
-    }
-    Status o = start_reload(*p, std::move(next));
-    if (!o.ok()) spdlog::warn("reload: {}", o.message());
+    if (!p->removed) targets.push_back(p.get());
   }
+  StatusOr<PoolChanges> changes = plan_pool_changes(fresh, targets, /*every_pool=*/true);
+  if (!changes.ok()) {
+    spdlog::error("reload: {}; keeping the running configuration", changes.status().message());
+    return;
+  }
+  apply_pool_changes(std::move(*changes));
 }
 
-Status Supervisor::start_reload(WorkerPool& pool, std::optional<PoolConfig> next) {
+Status Supervisor::start_reload(WorkerPool& pool, std::optional<PoolConfig> next,
+                                std::optional<PoolSockets> sockets) {
   if (shutdown_.stopping()) return Status::error(StatusCode::kUnavailable, "arbiterd is stopping");
   if (reloads_.reloading(pool)) {
     return Status::error(StatusCode::kFailedPrecondition,
@@ -52,9 +40,15 @@ Status Supervisor::start_reload(WorkerPool& pool, std::optional<PoolConfig> next
     return Status::error(StatusCode::kUnavailable, "pool " + pool.config.name + ": " + s.message());
   }
   if (!reloads_.any()) notify_systemd("RELOADING=1");
-  reloads_.begin(pool, std::move(next));
+  std::optional<RollingReload::Count> count;
+  if (next) count = RollingReload::worker_count(pool, *next);
+  reloads_.begin(pool, std::move(next), std::move(sockets));
   ++pool.metrics.reloads;
   const PoolConfig& target = *reloads_.target(pool);
+  if (count) {
+    pool.desired = count->desired;
+    spdlog::info("pool [{}]: reload: {}", pool.config.name, count->why);
+  }
   unsigned gen = RollingReload::new_generation(pool);
   spdlog::info("pool [{}]: reloading {} worker(s) to generation {} (max_surge {}, max_unavailable {})",
                pool.config.name, pool.desired, gen, target.max_surge, target.max_unavailable);
@@ -64,8 +58,20 @@ Status Supervisor::start_reload(WorkerPool& pool, std::optional<PoolConfig> next
 }
 
 void Supervisor::finish_reload(WorkerPool& pool) {
+  const bool new_listeners = !reloads_.target_sockets(pool).specs.empty() &&
+                             reloads_.target_sockets(pool).specs != pool.sockets.specs;
   reloads_.finish(pool);
+  // The old workers all have TERM: arbiterd's copies of listeners no pool
+  // uses any more close now, the workers' as they finish draining.
+  if (new_listeners) close_unused_listeners();
   pool.slot_backoff.clear();  // the new configuration's back-off, from zero
+  if (!pool.config.autoscale.enabled()) {
+    pool.autoscaler.reset();
+  } else if (!pool.autoscaler || !(pool.autoscaler->config() == pool.config.autoscale)) {
+    pool.autoscaler.emplace(pool.config.autoscale);
+  } else {
+    pool.autoscaler->reset();
+  }
   spdlog::info("pool [{}]: reloaded (generation {})", pool.config.name, pool.generation);
   events_.publish(SupervisorEvent::Kind::kPoolReloaded, pool.config.name, 0, 0,
        "generation " + std::to_string(pool.generation));
@@ -77,7 +83,9 @@ void Supervisor::rollback(WorkerPool& pool, const std::string& reason) {
   for (auto& w : pool.workers) {
     if (reloads_.is_new(pool, *w) && is_active(w->state)) manager_.stop_worker(pool, *w, true);
   }
+  const bool new_listeners = reloads_.target_sockets(pool).specs != pool.sockets.specs;
   reloads_.roll_back(pool);
+  if (new_listeners) close_unused_listeners();  // the new ones nobody uses now
   pool.state_reason = "reload rolled back: " + reason;
   if (pool.state == PoolState::kFailed) close_listeners(pool, /*for_good=*/false);
   spdlog::error("pool [{}]: reload rolled back: {}; the old workers keep serving", pool.config.name, reason);

@@ -36,6 +36,14 @@ std::vector<WorkerView> WorkerPool::views() const {
   return v;
 }
 
+std::vector<WorkerView> WorkerPool::kept_views() const {
+  std::vector<WorkerView> v;
+  for (const auto& w : workers) {
+    if (w->restart_reason.empty()) v.push_back({w->slot, w->state, w->live.started_at, w->generation});
+  }
+  return v;
+}
+
 unsigned WorkerPool::active_count() const {
   return static_cast<unsigned>(
       std::count_if(workers.begin(), workers.end(), [](auto& w) { return is_active(w->state); }));

@@ -4,6 +4,7 @@
 #include <pwd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <string_view>
@@ -83,7 +84,11 @@ StatusOr<SpawnSpec> worker_spawn_spec(const PoolConfig& config, const PoolSocket
   set_var(spec.env, contract::kWorkerId, std::to_string(who.slot));
   set_var(spec.env, contract::kWorkerToken, who.token);
   set_var(spec.env, contract::kPool, config.name);
-  set_var(spec.env, contract::kHeartbeatInterval, fmt::format("{:g}", config.timeout_seconds / 2));
+  // An autoscaled pool decides on its workers' in-flight counts: they beat
+  // at least twice a second so that the load it sees is fresh.
+  const double interval = config.autoscale.enabled() ? std::min(0.5, config.timeout_seconds / 2)
+                                                     : config.timeout_seconds / 2;
+  set_var(spec.env, contract::kHeartbeatInterval, fmt::format("{:g}", interval));
   return spec;
 }
 

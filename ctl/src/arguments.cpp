@@ -298,7 +298,7 @@ JSON mapping, which quotes them):
   upgrade       {"new_master_pid"}
   stop, reopen-logs   {}
   watch         one JSON object per line: {"kind","unix_time","pool","slot",
-                 "pid","detail"}
+                 "pid","detail","reason"}
 
 Exit status: 0 success; 1 arbiterd refused or failed the command (the
 message on stderr says why); 2 bad arguments (nothing was sent);

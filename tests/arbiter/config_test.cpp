@@ -362,3 +362,53 @@ TEST(GunicornFlags, RefusedOnesSayWhyAndAliasesWork) {
 
 }  // namespace
 }  // namespace greenfork::arbiter
+
+namespace greenfork::arbiter {
+namespace {
+
+TEST_F(ConfigFile, MemoryLimitAndAutoscale) {
+  auto c = load_config_file(write("ok.toml",
+                                  "[pools.web]\ncommand = [\"true\"]\nmax_worker_memory = \"512M\"\n"
+                                  "autoscale = { min = 2, max = 8, cooldown = 5 }\n"
+                                  "[pools.raw]\ncommand = [\"true\"]\nmax_worker_memory = 1048576\n"));
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  const PoolConfig& web = c->pools[0].name == "web" ? c->pools[0] : c->pools[1];
+  const PoolConfig& raw = c->pools[0].name == "raw" ? c->pools[0] : c->pools[1];
+  EXPECT_EQ(web.max_worker_memory_bytes, 512ull << 20);
+  EXPECT_EQ(web.autoscale.min, 2u);
+  EXPECT_EQ(web.autoscale.max, 8u);
+  EXPECT_DOUBLE_EQ(web.autoscale.cooldown_seconds, 5);
+  EXPECT_EQ(raw.max_worker_memory_bytes, 1048576u);
+  EXPECT_FALSE(raw.autoscale.enabled());
+  const std::string f = dir_ + "/bad.toml";
+  EXPECT_EQ(error_of("[pools.web]\ncommand = [\"true\"]\nmax_worker_memory = \"lots\"\n"),
+            f + ":3: pools.web.max_worker_memory: 'lots' is not a size (bytes, or a number with K, M, G or T: "
+                "512M, 1G)");
+  EXPECT_EQ(error_of("[pools.web]\ncommand = [\"true\"]\nautoscale = { min = 4, max = 2 }\n"),
+            f + ":3: pools.web.autoscale: max 2 is less than min 4");
+  EXPECT_EQ(error_of("[pools.web]\ncommand = [\"true\"]\nautoscale = { min = 1 }\n"),
+            f + ":3: pools.web.autoscale: needs max (and min, 1 when left out)");
+  EXPECT_EQ(error_of("[pools.web]\ncommand = [\"true\"]\nautoscale = { max = 4, step = 2 }\n"),
+            f + ":3: pools.web.autoscale.step: unknown key (expected min, max, cooldown)");
+  EXPECT_EQ(error_of("[pools.web]\ncommand = [\"true\"]\nmax_workers = 4\nautoscale = { max = 9 }\n"),
+            f + ":4: pools.web.autoscale: max 9 is more than max_workers (4)");
+}
+
+TEST(CommandLine, MemoryLimitAndAutoscaleFlags) {
+  auto c = from_args({"--max-worker-memory", "1G", "--autoscale", "1:80", "--autoscale-cooldown", "2", "--",
+                      "true"});
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(c->pools[0].max_worker_memory_bytes, 1ull << 30);
+  EXPECT_EQ(c->pools[0].autoscale.max, 80u);
+  EXPECT_GE(c->pools[0].max_workers, 80u);
+  EXPECT_DOUBLE_EQ(c->pools[0].autoscale.cooldown_seconds, 2);
+  EXPECT_EQ(from_args({"--max-worker-memory", "12X", "--", "true"}).status().message(),
+            "--max-worker-memory: '12X' is not a size (bytes, or a number with K, M, G or T: 512M, 1G)");
+  EXPECT_EQ(from_args({"--autoscale", "4", "--", "true"}).status().message(),
+            "--autoscale: '4' is not MIN:MAX (worker counts, 1 <= MIN <= MAX: 1:8)");
+  EXPECT_EQ(from_args({"--autoscale-cooldown", "3", "--", "true"}).status().message(),
+            "--autoscale-cooldown needs --autoscale MIN:MAX");
+}
+
+}  // namespace
+}  // namespace greenfork::arbiter

@@ -39,7 +39,10 @@ class FakeOps final : public ProcessOps {
   }
   std::string random_token() override { return "token" + std::to_string(next_token++); }
   MonoTime now() override { return clock; }
-  std::optional<uint64_t> rss_bytes(pid_t) override { return 4096; }
+  std::optional<uint64_t> rss_bytes(pid_t pid) override {
+    auto it = rss.find(pid);
+    return it == rss.end() ? 4096 : it->second;
+  }
   StatusOr<ClosedListener> close_listener(int fd) override {
     open_listeners.erase(fd);
     ClosedListener c;
@@ -74,6 +77,7 @@ class FakeOps final : public ProcessOps {
   std::map<pid_t, bool> alive;
   std::deque<Reaped> exits;
   std::set<int> open_listeners;  // the fds the test's pools listen on
+  std::map<pid_t, uint64_t> rss;  // rss_bytes() of a pid (4096 when absent)
 };
 
 }  // namespace greenfork::arbiter

@@ -153,14 +153,14 @@ TEST_F(PoolManagerTest, AReloadStepSurgesOneNewWorkerThenRetiresAnOldOne) {
   PoolConfig target = pool().config;
   target.max_surge = 1;
   target.max_unavailable = 0;
-  PoolManager::ReloadStep step = manager->reload_step(pool(), target, 1);
+  PoolManager::ReloadStep step = manager->reload_step(pool(), target, 1, pool().sockets);
   EXPECT_FALSE(step.done);
   ASSERT_TRUE(step.spawn.ok());
   ASSERT_NE(pool().find_pid(101), nullptr);
   EXPECT_EQ(pool().find_pid(101)->generation, 1u);
   EXPECT_FALSE(signalled(100, SIGTERM));  // the new one is not READY yet
   manager->apply_notify(pool(), *pool().find_pid(101), parse_notify_message("READY=1"));
-  step = manager->reload_step(pool(), target, 1);
+  step = manager->reload_step(pool(), target, 1, pool().sockets);
   EXPECT_TRUE(signalled(100, SIGTERM));
 }
 

@@ -152,7 +152,8 @@ TEST(RollingReload, RollBackRestoresTheCountAndAFailedPoolStaysFailed) {
   reloads.begin(pool, next);
   EXPECT_TRUE(reloads.reloading(pool));
   EXPECT_EQ(pool.state, PoolState::kReloading);
-  EXPECT_EQ(pool.desired, 5u);
+  EXPECT_EQ(RollingReload::worker_count(pool, next).desired, 5u);  // the file's workers changed
+  pool.desired = 5;
   ASSERT_NE(reloads.target(pool), nullptr);
   EXPECT_EQ(reloads.target(pool)->workers, 5u);
   reloads.roll_back(pool);
@@ -160,6 +161,30 @@ TEST(RollingReload, RollBackRestoresTheCountAndAFailedPoolStaysFailed) {
   EXPECT_EQ(pool.desired, 2u);
   EXPECT_EQ(pool.state, PoolState::kFailed);
   EXPECT_EQ(pool.generation, 0u);
+}
+
+TEST(RollingReload, TheCountIsKeptUnlessTheFilesWorkersChanged) {
+  PoolConfig cfg;
+  cfg.workers = 1;
+  WorkerPool pool(cfg, {});
+  pool.desired = 6;  // gctl scale
+  PoolConfig next = cfg;
+  RollingReload::Count c = RollingReload::worker_count(pool, next);
+  EXPECT_EQ(c.desired, 6u);
+  EXPECT_EQ(c.why, "workers unchanged in the file (1): keeping the current 6 worker(s)");
+  next.workers = 2;
+  c = RollingReload::worker_count(pool, next);
+  EXPECT_EQ(c.desired, 2u);
+  EXPECT_EQ(c.why, "workers changed in the file (1 -> 2): 2 worker(s)");
+  next.workers = 1;
+  next.autoscale.min = 1;
+  next.autoscale.max = 4;
+  c = RollingReload::worker_count(pool, next);
+  EXPECT_EQ(c.desired, 4u);
+  EXPECT_NE(c.why.find("brought to 4 by autoscale 1:4"), std::string::npos) << c.why;
+  next.autoscale = {};
+  next.max_workers = 3;
+  EXPECT_EQ(RollingReload::worker_count(pool, next).desired, 3u);
 }
 
 TEST(RollingReload, FinishTakesTheNewConfigAndGeneration) {

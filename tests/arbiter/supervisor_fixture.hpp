@@ -37,6 +37,8 @@ class SupervisorTest : public ::testing::Test {
     o.config.pools = std::move(pools);
     o.reload_config = std::move(reload_config);
     o.sockets = sockets;
+    o.open_listeners = open_listeners;
+    o.close_listeners_except = close_listeners_except;
     for (const PoolSockets& ps : sockets) ops.open_listeners.insert(ps.fds.begin(), ps.fds.end());
     sup = std::make_unique<Supervisor>(io, ops, std::move(o));
     ASSERT_TRUE(sup->start());
@@ -79,6 +81,9 @@ class SupervisorTest : public ::testing::Test {
   }
 
   std::vector<PoolSockets> sockets;  // given to start(), one per pool
+  // A reload's listener hooks (ArbiterOptions); null: none.
+  std::function<StatusOr<PoolSockets>(const std::vector<std::string>&)> open_listeners;
+  std::function<void(const std::vector<std::string>&)> close_listeners_except;
   asio::io_context io;
   FakeOps ops;
   std::unique_ptr<Supervisor> sup;

@@ -22,7 +22,8 @@ std::string notify_beat(const EngineStats& s) {
          contract::kNotifyRequestsServed + "=" + std::to_string(s.requests_served) + "\n" +
          contract::kNotifyRequestsInFlight + "=" + std::to_string(s.in_flight) + "\n" +
          contract::kNotifyOldestRequestAge + "=" + age + "\n" + contract::kNotifyConnections + "=" +
-         std::to_string(s.connections) + "\n" + s.counters.notify_fields();
+         std::to_string(s.connections) + "\n" + contract::kNotifyRequestSeconds + "=" +
+         std::to_string(s.request_seconds) + "\n" + s.counters.notify_fields();
 }
 
 class NoReadiness final : public Readiness {

@@ -51,6 +51,7 @@ v1::Event::Kind to_proto(SupervisorEvent::Kind kind) {
     case K::kPoolFailed: return v1::Event::POOL_FAILED;
     case K::kArbiterStopping: return v1::Event::ARBITER_STOPPING;
     case K::kArbiterUpgrading: return v1::Event::ARBITER_UPGRADING;
+    case K::kWorkerRestarting: return v1::Event::WORKER_RESTARTING;
   }
   return v1::Event::KIND_UNSPECIFIED;
 }
@@ -106,6 +107,7 @@ v1::Event to_proto_event(const SupervisorEvent& event) {
   out.set_slot(event.slot);
   out.set_pid(event.pid);
   out.set_detail(event.detail);
+  out.set_reason(event.reason);
   return out;
 }
 

@@ -35,6 +35,12 @@ inline constexpr const char* kNotifyRequestsByClass = "X_REQUESTS_BY_CLASS";
 inline constexpr const char* kNotifyDurationBuckets = "X_DURATION_BUCKETS";
 inline constexpr const char* kNotifyDurationSum = "X_DURATION_SUM";
 inline constexpr const char* kNotifyConnections = "X_CONNECTIONS";
+// Requests in flight integrated over time since the worker started, in
+// request-seconds (fractions allowed): its change over an interval divided
+// by the interval is the average number of requests in flight, which an
+// autoscaler reads (a sync worker runs its app on the I/O thread, so the
+// in-flight count at beat time is always 0 there).
+inline constexpr const char* kNotifyRequestSeconds = "X_REQUEST_SECONDS";
 
 // Gunicorn's WEB_CONCURRENCY: the default worker count.
 inline constexpr const char* kWebConcurrency = "WEB_CONCURRENCY";

@@ -122,7 +122,14 @@ void Server::close_oldest_idle() {
   if (oldest != nullptr) oldest->close();
 }
 
+void Server::count_request_seconds() {
+  const auto now = std::chrono::steady_clock::now();
+  request_seconds_ += in_flight_ * std::chrono::duration<double>(now - in_flight_changed_at_).count();
+  in_flight_changed_at_ = now;
+}
+
 void Server::request_started() {
+  count_request_seconds();
   ++in_flight_;
   if (config_.max_requests != 0 && ++admitted_ >= config_.max_requests && !stopping_) {
     spdlog::info("Autorestarting worker after current request (max requests {})",
@@ -132,6 +139,7 @@ void Server::request_started() {
 }
 
 void Server::request_finished(const Exchange& exchange) {
+  count_request_seconds();
   --in_flight_;
   ++served_;
   const auto elapsed = std::chrono::steady_clock::now() - exchange.request.received_at;
@@ -316,6 +324,9 @@ EngineStats Server::stats() const {
   s.stopping = stopping_;
   s.counters = counters_;
   s.connections = static_cast<uint32_t>(connections_.size());
+  s.request_seconds = request_seconds_ + in_flight_ * std::chrono::duration<double>(
+                                                          std::chrono::steady_clock::now() - in_flight_changed_at_)
+                                                          .count();
   const auto now = std::chrono::steady_clock::now();
   for (const Connection* c : connections_) {
     if (!c->busy()) continue;

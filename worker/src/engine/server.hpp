@@ -82,6 +82,7 @@ struct EngineStats {
   uint64_t requests_served = 0;
   uint32_t in_flight = 0;
   double oldest_request_age_seconds = 0;
+  double request_seconds = 0;  // in_flight integrated over time (contract::kNotifyRequestSeconds)
   bool stopping = false;
   RequestCounters counters;  // by status class, latency histogram
   uint32_t connections = 0;  // open client connections
@@ -200,6 +201,10 @@ class Server {
   RequestCounters counters_;
   uint64_t admitted_ = 0;
   uint32_t in_flight_ = 0;
+  // in_flight_ integrated over time, up to in_flight_changed_at_.
+  double request_seconds_ = 0;
+  std::chrono::steady_clock::time_point in_flight_changed_at_ = std::chrono::steady_clock::now();
+  void count_request_seconds();
   int exit_code_ = 0;
   bool forced_ = false;  // QUIT/INT or graceful timeout: app threads are not joined
   std::function<void(const EngineStats&)> beat_;

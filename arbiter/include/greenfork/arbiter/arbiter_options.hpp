@@ -27,6 +27,14 @@ struct ArbiterOptions {
   // HUP: re-read the configuration (null: keep the running one). A failure
   // is logged and the old configuration keeps running.
   std::function<StatusOr<Config>()> reload_config;
+  // Reload (HUP, Reload RPC) of a file that adds a pool or changes binds:
+  // opens the listeners of `binds` not open yet (open ones stay: no
+  // connection is refused) and returns them as a pool's sockets; on error
+  // none is left open. Null: pools and binds change only on a restart.
+  std::function<StatusOr<PoolSockets>(const std::vector<std::string>& binds)> open_listeners;
+  // Closes arbiterd's listeners whose specs are not in `in_use` (every
+  // pool's, old and new): a removed pool's, a changed bind's old one.
+  std::function<void(const std::vector<std::string>& in_use)> close_listeners_except;
   // USR1: reopen arbiterd's own log files.
   std::function<void()> reopen_logs;
   // After a failed binary upgrade: take the control socket and the pid

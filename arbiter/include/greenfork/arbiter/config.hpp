@@ -5,6 +5,7 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <utility>
@@ -32,6 +33,16 @@ struct BackoffConfig {
   double healthy_seconds = 10.0;  // a worker up this long resets the delay
 };
 
+// autoscale = { min = 1, max = 8, cooldown = 30 }: the pool's worker count
+// follows its load between min and max (autoscaler.hpp). Off when max is 0.
+struct AutoscaleConfig {
+  unsigned min = 0;
+  unsigned max = 0;
+  double cooldown_seconds = 30.0;  // low use this long before one worker goes
+  bool enabled() const { return max > 0; }
+  bool operator==(const AutoscaleConfig&) const = default;
+};
+
 struct PoolConfig {
   std::string name = "main";
   std::vector<std::string> command;  // argv; command[0] found on PATH
@@ -53,6 +64,10 @@ struct PoolConfig {
   unsigned max_surge = 1;                 // reload: extra workers at once
   unsigned max_unavailable = 0;           // reload: below desired at once
   BackoffConfig backoff;
+  // A READY worker whose RSS passes this many bytes is replaced gracefully
+  // (its successor READY first, then TERM); 0: no limit.
+  uint64_t max_worker_memory_bytes = 0;
+  AutoscaleConfig autoscale;
 };
 
 struct Config {

@@ -16,6 +16,7 @@
 #include <array>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -115,6 +116,7 @@ struct SupervisorEvent {
     kPoolFailed,
     kArbiterStopping,
     kArbiterUpgrading,
+    kWorkerRestarting,  // replaced while it serves (a successor first); see reason
   };
   Kind kind = Kind::kWorkerSpawned;
   double unix_time = 0;
@@ -122,6 +124,7 @@ struct SupervisorEvent {
   unsigned slot = 0;
   pid_t pid = 0;
   std::string detail;
+  std::string reason;  // kWorkerRestarting: "memory"; kPoolScaled by the autoscaler: "autoscale"
 };
 
 // One message of a worker's gRPC heartbeat stream.

@@ -28,7 +28,7 @@ class EventFeed {
   // Stamps the event with the wall-clock time and hands it to every
   // listener (one may unsubscribe itself or another while it runs).
   void publish(SupervisorEvent::Kind kind, const std::string& pool, unsigned slot, pid_t pid,
-               const std::string& detail);
+               const std::string& detail, const std::string& reason = "");
 
  private:
   std::map<uint64_t, Listener> listeners_;

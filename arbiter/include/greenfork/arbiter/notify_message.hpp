@@ -29,10 +29,11 @@ struct NotifyMessage {
   std::optional<std::array<uint64_t, 5>> requests_by_class;
   std::optional<std::array<uint64_t, kDurationBounds.size() + 1>> duration_buckets;
   std::optional<double> duration_sum;
+  std::optional<double> request_seconds;  // X_REQUEST_SECONDS
   bool empty() const {
     return !ready && !watchdog && !stopping && !reloading && !status && !requests_served &&
            !requests_in_flight && !oldest_request_age && !connections && !requests_by_class && !duration_buckets &&
-           !duration_sum;
+           !duration_sum && !request_seconds;
   }
 };
 

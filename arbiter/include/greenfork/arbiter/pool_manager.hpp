@@ -25,6 +25,7 @@
 
 #include "greenfork/arbiter/arbiter_options.hpp"
 #include "greenfork/arbiter/event_feed.hpp"
+#include "greenfork/arbiter/memory_limit.hpp"
 #include "greenfork/arbiter/notify_message.hpp"
 #include "greenfork/arbiter/process_ops.hpp"
 #include "greenfork/arbiter/slot_allocator.hpp"
@@ -51,8 +52,12 @@ class PoolManager {
   // Starts one worker of `config` (a reload's target or the pool's own).
   // held_slot: a crashed worker's slot, kept for its replacement. A failure
   // is logged and returned; the slot is freed.
+  // sockets: the reload's new listeners (null: the pool's).
   Status spawn_worker(WorkerPool& pool, const PoolConfig& config, unsigned generation,
-                      std::optional<unsigned> held_slot = std::nullopt);
+                      std::optional<unsigned> held_slot = std::nullopt, const PoolSockets* sockets = nullptr);
+  // A pool a reload added; a removed pool once it has no workers left.
+  WorkerPool& add_pool(PoolConfig config, PoolSockets sockets);
+  void erase_pool(const WorkerPool* pool);
   // TERM (then KILL after graceful_timeout) or KILL now.
   void stop_worker(WorkerPool& pool, Worker& w, bool graceful);
   // TERM every active worker of the pool.
@@ -65,12 +70,21 @@ class PoolManager {
   // first), respawns crashed slots whose back-off is over, starts the rest.
   // Stops at the first worker that cannot be started and returns why.
   Status manage_workers(WorkerPool& pool);
+  // max_worker_memory: samples the RSS of the pool's READY workers and
+  // marks those above the limit for replacement (manage_workers starts
+  // their successors, then stops them). Counted in restarts, reason "memory".
+  void check_memory(WorkerPool& pool);
+  // Marks `w` to be replaced while it serves (a successor first), counts it
+  // and publishes kWorkerRestarting with `reason`.
+  void replace_worker(WorkerPool& pool, Worker& w, const std::string& reason, const std::string& why);
+
   // One step of a rolling reload towards `target` (generation `generation`).
   struct ReloadStep {
     bool done = false;  // every worker is of the new generation and READY
     Status spawn;       // a worker that could not be started
   };
-  ReloadStep reload_step(WorkerPool& pool, const PoolConfig& target, unsigned generation);
+  ReloadStep reload_step(WorkerPool& pool, const PoolConfig& target, unsigned generation,
+                         const PoolSockets& sockets);
 
   // Liveness of every worker: KILL those that outlived their stop deadline,
   // mark READY those the policy says are, ABRT (KILL a second later) the
@@ -92,6 +106,9 @@ class PoolManager {
 
  private:
   void release_held_slot(WorkerPool& pool, unsigned slot);
+  // TERM to the workers being replaced whose successors are READY.
+  void retire_replaced(WorkerPool& pool);
+  std::vector<MemoryView> memory_views(const WorkerPool& pool, bool sample);
   void kill_for_timeout(WorkerPool& pool, Worker& w, const std::string& why);
   MonoTime now() const { return ops_.now(); }
 

@@ -37,12 +37,29 @@ class RollingReload {
   // The configuration new workers of `pool` get; nullptr when not reloading.
   const PoolConfig* target(const WorkerPool& pool) const;
 
+  // The worker count a reload of `pool` to `next` runs with: the pool's
+  // current one (set by gctl scale, TTIN/TTOU or the autoscaler) unless the
+  // file's own `workers` changed since it was last read; then within next's
+  // autoscale bounds and max_workers. `why` says which, for the log.
+  struct Count {
+    unsigned desired = 0;
+    std::string why;
+  };
+  static Count worker_count(const WorkerPool& pool, const PoolConfig& next);
+
   // Starts rolling `pool` to `next` (its running configuration when
   // nullopt): remembers the count and state a rollback restores, and sets
-  // the pool reloading with the new count. The pool must not be reloading.
-  void begin(WorkerPool& pool, std::optional<PoolConfig> next);
+  // the pool reloading. The caller sets the new count (worker_count). The
+  // pool must not be reloading.
+  // `sockets`: new listeners for the new workers (changed binds).
+  void begin(WorkerPool& pool, std::optional<PoolConfig> next,
+             std::optional<PoolSockets> sockets = std::nullopt);
+  // The sockets new workers of `pool` get: the new ones, else the pool's.
+  const PoolSockets& target_sockets(const WorkerPool& pool) const;
+  // Every reload's new sockets' specs (listeners in use).
+  std::vector<std::string> target_specs() const;
   // Every worker is of the new generation and READY: the pool takes the new
-  // configuration and generation and runs.
+  // configuration, sockets and generation and runs.
   void finish(WorkerPool& pool);
   // Gives the reload up: the pool gets its count and state back (a failed
   // pool stays failed).
@@ -61,6 +78,7 @@ class RollingReload {
  private:
   struct Rollout {
     PoolConfig config;
+    std::optional<PoolSockets> sockets;
     PoolState state_before = PoolState::kRunning;
     unsigned desired_before = 0;
   };

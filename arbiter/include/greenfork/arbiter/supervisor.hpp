@@ -11,11 +11,13 @@
 //   supervisor_pools.cpp      what the pools' events mean for the master: a failed pool,
 //                             a reload step, scale waiters, the first READY
 //   supervisor_reload.cpp     rolling reload and rollback (state: RollingReload)
+//   supervisor_scaling.cpp    autoscaling and max_worker_memory, each tick
+//   supervisor_pool_changes.cpp  a reload's new and removed pools and changed binds
 //   supervisor_upgrade.cpp    binary upgrade (state: BinaryUpgrade)
 //   supervisor_listeners.cpp  closing/reopening arbiterd's listener copies
 //   supervisor_control.cpp    ControlTarget (status, scale, reload, stop, beats ...)
 // Decisions without I/O, unit-tested on plain data: rollout_plans (scale,
-// reload step, respawn), exit_decision, heartbeat_monitor, backoff,
+// reload step, respawn), autoscaler, memory_limit, exit_decision, heartbeat_monitor, backoff,
 // shutdown, rolling_reload, binary_upgrade, worker_spawn_spec.
 #pragma once
 
@@ -124,9 +126,36 @@ class Supervisor final : public ControlTarget {
   void check_scale_waiters();
   void check_initial_ready();
 
+  // supervisor_scaling.cpp
+  void check_scaling();
+  void autoscale(WorkerPool& pool);
+
+  // supervisor_pool_changes.cpp
+  struct PoolChange {
+    WorkerPool* pool;
+    std::optional<PoolConfig> next;     // nullopt: its running configuration
+    std::optional<PoolSockets> sockets;  // new listeners (changed binds)
+  };
+  struct PoolChanges {
+    std::vector<PoolChange> reload;
+    std::vector<std::pair<PoolConfig, PoolSockets>> added;
+    std::vector<WorkerPool*> removed;
+  };
+  // What reloading `targets` onto `fresh` (nullopt: no config file) does;
+  // every_pool: also add and remove pools. Opens the new listeners; on an
+  // error none is left open and nothing has changed.
+  StatusOr<PoolChanges> plan_pool_changes(const std::optional<Config>& fresh,
+                                          const std::vector<WorkerPool*>& targets, bool every_pool);
+  void apply_pool_changes(PoolChanges changes);
+  void remove_pool(WorkerPool& pool);
+  // Removed pools without workers go, and their listeners close.
+  void collect_removed_pools();
+  void close_unused_listeners();
+
   // supervisor_reload.cpp
   void reload_from_signal();
-  Status start_reload(WorkerPool& pool, std::optional<PoolConfig> next);
+  Status start_reload(WorkerPool& pool, std::optional<PoolConfig> next,
+                      std::optional<PoolSockets> sockets = std::nullopt);
   void finish_reload(WorkerPool& pool);
   void rollback(WorkerPool& pool, const std::string& reason);
   void reload_ended(WorkerPool& pool, const std::string& rollback_reason);

@@ -13,6 +13,7 @@
 
 #include "greenfork/arbiter/arbiter_options.hpp"
 #include "greenfork/arbiter/process_ops.hpp"
+#include "greenfork/arbiter/autoscaler.hpp"
 #include "greenfork/arbiter/backoff.hpp"
 #include "greenfork/arbiter/config.hpp"
 #include "greenfork/arbiter/control_target.hpp"
@@ -35,9 +36,13 @@ struct Worker {
   // Stats from heartbeats.
   uint64_t requests_served = 0;
   uint32_t requests_in_flight = 0;
+  LoadMeter load;  // average requests in flight, from X_REQUEST_SECONDS
   uint64_t rss_bytes = 0;
   std::string status_text;
   WorkerMetrics metrics;  // counters for /metrics, rate, why it was stopped
+  // Non-empty ("memory"): being replaced while it serves; its successor is
+  // started first and it gets TERM once enough workers are READY without it.
+  std::string restart_reason;
   // The worker's gRPC heartbeat stream, if open: commands back to it.
   std::function<void(WorkerCommandKind)> commands;
 };
@@ -45,7 +50,11 @@ struct Worker {
 class WorkerPool {
  public:
   WorkerPool(PoolConfig pool_config, PoolSockets pool_sockets)
-      : config(std::move(pool_config)), sockets(std::move(pool_sockets)), desired(config.workers) {}
+      : config(std::move(pool_config)),
+        sockets(std::move(pool_sockets)),
+        desired(Autoscaler(config.autoscale).clamp(config.workers)) {
+    if (config.autoscale.enabled()) autoscaler.emplace(config.autoscale);
+  }
 
   PoolConfig config;
   PoolSockets sockets;
@@ -55,6 +64,12 @@ class WorkerPool {
   uint64_t restarts = 0;
   PoolMetrics metrics;  // exited workers' totals, restarts by reason, reloads
   unsigned generation = 0;
+  // Set when config.autoscale is on: moves `desired` with the load.
+  std::optional<Autoscaler> autoscaler;
+  // Removed from the configuration by a reload: drains, then goes.
+  bool removed = false;
+  // The next RSS check of the workers (max_worker_memory).
+  std::optional<MonoTime> next_memory_check;
   // Back-off is per slot: a crashed worker's slot is held for its
   // replacement until its own delay is over; the other slots go on.
   std::vector<HeldSlot> held;
@@ -72,6 +87,8 @@ class WorkerPool {
   std::vector<WorkerView> views() const;
   unsigned active_count() const;
   unsigned ready_count() const;  // active and READY
+  // Active workers not being replaced: those a scale counts.
+  std::vector<WorkerView> kept_views() const;
   // Scaled and settled: exactly `desired` active workers, all READY.
   bool settled() const { return active_count() == desired && ready_count() == desired; }
 };
