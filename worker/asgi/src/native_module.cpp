@@ -4,6 +4,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -42,11 +43,15 @@ PyObject* handle_scope(Handle* h, PyObject* state) {
 
 PyObject* handle_take_body(Handle* h, PyObject* arg) {
   if (!live(h)) return nullptr;
-  const Py_ssize_t max = PyLong_AsSsize_t(arg);
+  Py_ssize_t max = PyLong_AsSsize_t(arg);
   if (max < 0) {
     if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "max must be >= 0");
     return nullptr;
   }
+  // Only what is there: a big allocation shrunk per small read costs an
+  // mmap and page faults each time.
+  max = static_cast<Py_ssize_t>(std::min<uint64_t>(static_cast<uint64_t>(max),
+                                                   h->exchange->body_ready()));
   wsgi::PyRef bytes(PyBytes_FromStringAndSize(nullptr, max));
   if (!bytes) return nullptr;
   bool end = false;

@@ -296,7 +296,10 @@ Exchange::Op Exchange::take_op() {
 
 size_t Exchange::take_body(char* dst, size_t max, bool& end) {
   end = false;
-  if (const size_t n = body_in_.read(dst, max); n > 0) return n;
+  if (const size_t n = body_in_.read(dst, max); n > 0) {
+    end = body_done_ && !body_in_.has_unread();  // the last piece says so (more_body false)
+    return n;
+  }
   if (body_done_) {
     end = true;
     return 0;

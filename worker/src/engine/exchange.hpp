@@ -104,6 +104,7 @@ class Exchange final : public ResponseWriter, public BodyReader, public AsyncExc
   // AsyncExchange (async mode)
   const Request& head() const override { return request; }
   size_t take_body(char* dst, size_t max, bool& end) override;
+  uint64_t body_ready() const override { return body_in_.unread(); }
   void want_body() override { request_op(Op::kReadBody, false); }
   Status start(int status, std::vector<Header> headers) override;
   void send(std::string_view data) override;

@@ -136,6 +136,8 @@ class AsyncExchange {
   // 0 with end=true: the body is complete; 0 with end=false: none yet
   // (want_body(), then io_done). Throws ClientGone for a broken body.
   virtual size_t take_body(char* dst, size_t max, bool& end) = 0;
+  // Bytes take_body() can return now.
+  virtual uint64_t body_ready() const = 0;
   // Posts: read more of the body (sending "100 Continue" first if asked).
   virtual void want_body() = 0;
   // Status and headers, sent with the first body bytes (as ResponseWriter::start).
