@@ -24,6 +24,8 @@ async def slow_startup(scope, receive, send):
                 await send({"type": "lifespan.shutdown.complete"})
                 return
     if scope["path"] == "/sleep":
+        with open(os.environ["GF_SHUTDOWN_FILE"], "a") as f:
+            f.write("request started\n")
         await asyncio.sleep(2.0)
         with open(os.environ["GF_SHUTDOWN_FILE"], "a") as f:
             f.write("request done\n")
