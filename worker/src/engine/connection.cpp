@@ -96,24 +96,6 @@ asio::awaitable<void> Connection::serve(Server& server,
   while (connection.writer_.watching() || connection.peer_watch_) co_await connection.wake_.wait();
 }
 
-void Connection::watch_peer() {
-  if (peer_watch_ || closed_) return;
-  peer_watch_ = true;
-  socket_.async_wait(asio::socket_base::wait_read, [this](const asio::error_code&) {
-    peer_watch_ = false;
-    peer_readable_ = true;
-    wake_.set();
-  });
-}
-
-bool Connection::peer_closed() {
-  if (closed_) return true;
-  char byte = 0;
-  const ssize_t n = ::recv(socket_.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
-  if (n == 0) return true;
-  return n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR;
-}
-
 bool Connection::release_idle_buffers(Clock::time_point idle_before) {
   if (state_ != State::kIdle || idle_since_ >= idle_before) return false;
   const bool exchange = exchange_.release_buffers();
