@@ -62,9 +62,14 @@ void AsgiApplication::run_loop() {
   PyGILState_Release(gil);
   if (!started_reported_) {
     report_started(false, failure.empty() ? "the ASGI event loop ended before startup" : failure);
-  } else if (!failure.empty() || running_) {
-    // The loop ended while the worker serves: nothing would answer requests.
-    host_.log_error(failure.empty() ? "the ASGI event loop stopped" : failure);
+  } else if (running_) {
+    // The loop ended while the worker serves: nothing would answer its
+    // requests. Drain and exit, so that arbiterd starts a fresh worker.
+    const std::string why = failure.empty() ? "the ASGI event loop stopped" : failure;
+    host_.log_error(why);
+    host_.request_restart(why);
+  } else if (!failure.empty()) {
+    host_.log_error(failure);
   }
 }
 

@@ -32,6 +32,9 @@ bool live(Handle* h) {
 void release(Handle* h) {
   worker::AsyncExchange* x = h->exchange;
   h->exchange = nullptr;
+  // No event reaches the owner any more: break the handle <-> Cycle cycle
+  // so both go by reference counting, not by the cyclic GC.
+  Py_CLEAR(h->owner);
   g_app->forget(x);  // drops the map's reference (h stays alive: the caller holds one)
 }
 
