@@ -93,7 +93,12 @@ asio::awaitable<void> Connection::serve(Server& server,
   // The write watch's handler touches this frame's Connection: closing
   // cancels it, and its completion is awaited before the frame goes.
   connection.close();
-  while (connection.writer_.watching() || connection.peer_watch_) co_await connection.wake_.wait();
+  // So do posted wake-ups of the app's ops, which may still be queued when
+  // the op they announce was already taken.
+  while (connection.writer_.watching() || connection.peer_watch_ ||
+         connection.exchange_.wakes_in_flight() > 0) {
+    co_await connection.wake_.wait();
+  }
 }
 
 bool Connection::release_idle_buffers(Clock::time_point idle_before) {
@@ -118,7 +123,10 @@ void Connection::close() {
 
 void Connection::wake(void* self) {
   auto* c = static_cast<Connection*>(self);
-  asio::post(c->server_.io(), [c] { c->wake_.set(); });
+  asio::post(c->server_.io(), [c] {
+    c->wake_.set();
+    c->exchange_.wake_ran();
+  });
 }
 
 asio::awaitable<bool> Connection::read_more() {

@@ -274,6 +274,8 @@ void Exchange::request_op(Op op, bool wait) {
   void* arg = ctx_.wake_arg;
   {
     std::lock_guard<std::mutex> lock(mu_);
+    // Counted with the op, so whoever sees the op sees its wake-up coming.
+    wakes_.fetch_add(1, std::memory_order_relaxed);
     op_ = op;
     acked_ = false;
   }

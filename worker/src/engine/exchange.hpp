@@ -114,6 +114,12 @@ class Exchange final : public ResponseWriter, public BodyReader, public AsyncExc
 
   // ---- I/O side ----
   Op take_op();
+  // Wake-ups posted with an op whose handler has not run yet: the I/O
+  // thread may take an op (any wake-up shows it every pending op) before
+  // that op's own post has run, so the owner of the wake-up target must
+  // outlive them. The wake handler calls wake_ran().
+  unsigned wakes_in_flight() const { return wakes_.load(std::memory_order_acquire); }
+  void wake_ran() { wakes_.fetch_sub(1, std::memory_order_release); }
   // Acks a flush/read/sendfile; ok=false makes the app's call throw ClientGone.
   void ack(bool ok);
   std::string& out() { return out_; }          // wire bytes to write, then clear
@@ -163,6 +169,7 @@ class Exchange final : public ResponseWriter, public BodyReader, public AsyncExc
   std::mutex mu_;
   std::condition_variable cv_;
   Op op_ = Op::kNone;
+  std::atomic<unsigned> wakes_{0};  // not reset between requests
   bool acked_ = false;
   bool ack_ok_ = true;
 
