@@ -49,6 +49,10 @@ def serving(spec: str, *args: str, chdir: str | Path = APPS, workers: int = 1,
                 return False
         wait_until(ready, timeout=timeout, message=f"{spec} serving on {port}")
         yield base, arb
+        # A sanitizer build's worker that trips reports it here (arbiterd
+        # would just respawn it).
+        out = arb.output()
+        assert "ERROR: AddressSanitizer" not in out and "runtime error:" not in out, out
 
 
 def run_to_exit(spec: str, *args: str, chdir: str | Path = APPS, timeout: float = 30):
