@@ -17,6 +17,7 @@ test_pkgs=(
   haproxy
   python3-websockets
   python3-prometheus-client prometheus chromium jq
+  python3-httpx python3-starlette python3-fastapi python3-uvloop
 )
 bench_pkgs=(
   gunicorn python3-gevent uwsgi uwsgi-plugin-python3 wrk nginx-light

@@ -18,7 +18,7 @@ constexpr const char* kHttp2 = "HTTP/2 is not supported yet: gworker speaks HTTP
 constexpr const char* kTls = "TLS is not supported yet: terminate TLS in a reverse proxy (see deploy/)";
 constexpr const char* kSyslog = "syslog is not supported yet: log to stderr (--error-logfile -) and let journald collect it";
 constexpr const char* kStatsd = "statsd is not supported yet";
-constexpr const char* kAsgi = "ASGI is not supported yet: gworker runs WSGI apps (-k sync or gthread)";
+constexpr const char* kAsgi = "not supported yet by gworker's -k asgi";
 constexpr const char* kStrict = "not configurable: gworker parses HTTP/1.1 strictly (RFC 9112) and refuses what this would permit";
 constexpr const char* kPaste = "PasteDeploy is not supported yet: give the app as module:variable";
 constexpr const char* kUwsgi = "the uwsgi protocol is not supported yet: gworker speaks HTTP/1.1";
@@ -160,8 +160,9 @@ const std::vector<Setting> kTable = {
     {"raw_env", "-e,--env", T::kList, "[]", P::kBoth, S::kAccepted, "", nullptr, true},
     {"raw_paste_global_conf", "--paste-global", T::kList, "[]", P::kNone, S::kRefused, kPaste, nullptr, true},
     {"reuse_port", "--reuse-port", T::kBool, "False", P::kArbiter, S::kAccepted, "", nullptr, true},
-    {"root_path", "--root-path", T::kString, "", P::kWorker, S::kRefused,
-     "not supported yet: mount the app under a prefix in the reverse proxy, or set SCRIPT_NAME there", nullptr, true},
+    {"root_path", "--root-path", T::kString, "", P::kWorker, S::kNote,
+     "the ASGI scope's root_path (-k asgi); WSGI apps take SCRIPT_NAME from the environment or the proxy", nullptr,
+     true},
     {"secure_scheme_headers", "", T::kDict, "{'X-FORWARDED-PROTOCOL': 'ssl', 'X-FORWARDED-PROTO': 'https', "
      "'X-FORWARDED-SSL': 'on'}", P::kWorker, S::kRefused, "not configurable yet: gworker's scheme headers are fixed",
      nullptr, true},
@@ -185,8 +186,9 @@ const std::vector<Setting> kTable = {
     // Worker Processes
     {"asgi_disconnect_grace_period", "--asgi-disconnect-grace-period", T::kInt, "3", P::kNone, S::kRefused, kAsgi,
      nullptr, true},
-    {"asgi_lifespan", "--asgi-lifespan", T::kString, "auto", P::kNone, S::kRefused, kAsgi, nullptr, true},
-    {"asgi_loop", "--asgi-loop", T::kString, "auto", P::kNone, S::kRefused, kAsgi, nullptr, true},
+    {"asgi_lifespan", "--asgi-lifespan", T::kString, "auto", P::kWorker, S::kAccepted, "", nullptr, true},
+    {"asgi_loop", "--asgi-loop", T::kString, "auto", P::kWorker, S::kNote,
+     "auto, asyncio or uvloop (auto: uvloop when installed); Gunicorn's tokio is not offered", nullptr, true},
     {"graceful_timeout", "--graceful-timeout", T::kNumber, "30", P::kBoth, S::kAccepted, "", &ws::kGracefulTimeout, true},
     {"http_parser", "--http-parser", T::kString, "auto", P::kWorker, S::kRefused,
      "not configurable: gworker always parses with llhttp in strict mode", nullptr, true},
@@ -197,7 +199,8 @@ const std::vector<Setting> kTable = {
     {"threads", "--threads", T::kInt, "1", P::kWorker, S::kAccepted, "", &ws::kThreads, true},
     {"timeout", "-t,--timeout", T::kNumber, "30", P::kBoth, S::kAccepted, "", &ws::kTimeout, true},
     {"worker_class", "-k,--worker-class", T::kString, "sync", P::kWorker, S::kNote,
-     "sync or gthread (gworker's); other classes are refused", nullptr, true},
+     "sync, gthread or asgi (uvicorn.workers.UvicornWorker, uvicorn.workers.UvicornH11Worker and "
+     "uvicorn_worker.UvicornWorker mean asgi); other classes are refused", nullptr, true},
     {"worker_connections", "--worker-connections", T::kInt, "1000", P::kWorker, S::kAccepted, "",
      &ws::kWorkerConnections, true},
     {"workers", "-w,--workers", T::kInt, "1", P::kArbiter, S::kAccepted, "", nullptr, true},

@@ -11,7 +11,7 @@ from typing import Dict, List, Optional
 from .fmt import fmt_mib, fmt_us, fmt_x
 from .scenarios import Row, Scenario
 
-PYTHON_PEERS = ("gunicorn-", "uwsgi")
+PYTHON_PEERS = ("gunicorn-", "uwsgi", "uvicorn")
 
 
 def cpu_model() -> str:

@@ -53,6 +53,10 @@ SCENARIOS = [
     Scenario("kill9", "Requests failed when one worker is killed with SIGKILL under load",
              kind="kill9"),
     Scenario("rss", "RSS of a worker after {rss_requests:,} hello requests", kind="rss"),
+    Scenario("asgi-hello", "Raw ASGI hello world, keep-alive, 64 connections (ASGI servers)",
+             app="asgi-hello"),
+    Scenario("fastapi", "FastAPI JSON hello, keep-alive, 64 connections (ASGI servers)",
+             app="fastapi"),
 ]
 SCENARIO_IDS = [s.id for s in SCENARIOS] + ["startup"]
 
@@ -86,10 +90,12 @@ def _check_answer(port: int, path: str, app: str) -> Optional[str]:
         else:
             status, got = procs.http_get(port, path, timeout=10)
             want = {"hello": HELLO_BODY, "big": None, "sleep": b"slept\n"}.get(app)
-            if app in ("hello", "flask"):  # the native hello has no trailing newline
+            if app in ("hello", "flask", "asgi-hello"):  # the native hello: no trailing newline
                 ok = status == 200 and got.strip() == HELLO_BODY.strip()
             elif app == "big":
                 ok = status == 200 and len(got) == BIG_SIZE
+            elif app == "fastapi":
+                ok = status == 200 and got == b'{"message":"Hello, World!"}'
             elif want is not None:
                 ok = status == 200 and got == want
             else:

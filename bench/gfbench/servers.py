@@ -45,9 +45,13 @@ class Context:
         return path
 
     def wsgi_app(self, app: str) -> Tuple[Path, str]:
-        """(directory, module:variable) of a benchmark app."""
+        """(directory, module:variable) of a benchmark app (ASGI ones too)."""
         if app == "flask":
             return self.root / "examples" / "flask_app", "app:app"
+        if app == "asgi-hello":
+            return self.root / "bench" / "apps", "asgi_hello:hello"
+        if app == "fastapi":
+            return self.root / "bench" / "apps", "fastapi_hello:app"
         return self.root / "bench" / "apps", f"app:{app}"
 
 
@@ -60,10 +64,15 @@ def _out(argv: List[str]) -> str:
         res.stdout.strip() or res.stderr.strip()) else "unknown"
 
 
+# The ASGI apps: only ASGI servers (uvicorn, greenfork -k asgi) serve them.
+ASGI_APPS = ("asgi-hello", "fastapi")
+
+
 class Server:
     name = ""
     peer = True
     wsgi = True          # serves the Python apps; False: only hello (and maybe big)
+    asgi = False         # serves the ASGI apps only
     stop_signal = signal.SIGINT
     can_scale = False
 
@@ -79,7 +88,7 @@ class Server:
         return None if f.is_file() else f"{f} does not exist"
 
     def supports(self, app: str) -> bool:
-        return self.wsgi
+        return self.wsgi and app not in ASGI_APPS
 
     def path(self, app: str) -> str:
         return "/hello" if app == "flask" else "/"
@@ -236,7 +245,7 @@ class Greenfork(Server):
         self._help: Optional[str] = None
 
     def supports(self, app: str) -> bool:
-        return app == "hello" if self.native else True
+        return app == "hello" if self.native else app not in ASGI_APPS
 
     def _bin(self, ctx: Context, name: str) -> Path:
         return ctx.build / "bin" / name
@@ -319,6 +328,58 @@ class Greenfork(Server):
         return f"greenfork {rev} (embedded {_out([PYTHON, '-V'])}{threads})"
 
 
+class Uvicorn(Server):
+    """uvicorn with httptools and uvloop (Debian's), the same worker count."""
+    name = "uvicorn"
+    asgi = True
+
+    def supports(self, app: str) -> bool:
+        return app in ASGI_APPS
+
+    def unavailable(self, ctx: Context) -> Optional[str]:
+        res = subprocess.run([PYTHON, "-c", "import uvicorn, httptools, uvloop"],
+                             capture_output=True, text=True, timeout=20)
+        return None if res.returncode == 0 else res.stderr.strip().splitlines()[-1]
+
+    def start(self, ctx: Context, app: str, port: int) -> Proc:
+        appdir, spec = ctx.wsgi_app(app)
+        argv = [PYTHON, "-m", "uvicorn", "--workers", str(WORKERS), "--host", "127.0.0.1",
+                "--port", str(port), "--backlog", str(BACKLOG), "--loop", "uvloop",
+                "--http", "httptools", "--lifespan", "off", "--no-access-log",
+                "--log-level", "warning", spec]
+        return self._spawn(ctx, argv, cwd=str(appdir))
+
+    def version(self, ctx: Context) -> str:
+        return "uvicorn " + _out([PYTHON, "-c", "import uvicorn, uvloop, httptools; print("
+                                  "uvicorn.__version__, 'uvloop', uvloop.__version__, "
+                                  "'httptools', httptools.__version__)"])
+
+
+class GreenforkAsgi(Greenfork):
+    """greenfork -k asgi: the ASGI apps only."""
+    asgi = True
+
+    def __init__(self):
+        super().__init__()
+        self.name = "greenfork-asgi"
+
+    def supports(self, app: str) -> bool:
+        return app in ASGI_APPS
+
+    def start(self, ctx: Context, app: str, port: int) -> Proc:
+        appdir, spec = ctx.wsgi_app(app)
+        d = ctx.fresh_dir(self.name + "-run")
+        argv = [str(self._bin(ctx, "arbiterd")), "-w", str(WORKERS), "-b", f"127.0.0.1:{port}",
+                "--control-socket", str(d / "control.sock"), "--backlog", str(BACKLOG),
+                "-k", "asgi", "--asgi-lifespan", "off", "--chdir", str(appdir), spec]
+        proc = self._spawn(ctx, argv)
+        proc.control_socket = d / "control.sock"  # type: ignore[attr-defined]
+        return proc
+
+    def version(self, ctx: Context) -> str:
+        return super().version(ctx) + ", -k asgi"
+
+
 def snapshot_build(build: Path, dest: Path, wait_s: float = 120.0) -> Path:
     """Copies the binaries the bench runs (arbiterd finds gworker next to
     itself) out of a build dir that others may rebuild during the run, once
@@ -368,4 +429,5 @@ def build_revision(build: Path, binaries: Optional[Path] = None) -> str:
 
 def all_servers() -> List[Server]:
     return [Gunicorn("sync"), Gunicorn("gthread", threads=4), Gunicorn("gevent"), UWSGI(),
-            Nginx(), Greenfork(), Greenfork(threads=GTHREADS), Greenfork(native=True)]
+            Nginx(), Greenfork(), Greenfork(threads=GTHREADS), Greenfork(native=True),
+            Uvicorn(), GreenforkAsgi()]

@@ -74,6 +74,10 @@ std::string check_worker_args(const std::vector<std::string>& args) {
       why = not_one_of(value, kWorkerClasses);
     } else if (flag == "--log-level") {
       why = not_one_of(value, kLogLevels);
+    } else if (flag == "--asgi-loop") {
+      why = not_one_of(value, kAsgiLoops);
+    } else if (flag == "--lifespan" || flag == "--asgi-lifespan") {
+      why = not_one_of(value, kLifespans);
     }
     if (!why.empty()) return flag + ": " + why;
   }

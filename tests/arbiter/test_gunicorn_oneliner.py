@@ -56,7 +56,8 @@ def test_one_liner_app_load_error_stops_arbiterd_with_the_message(short_tmp):
 # socket in $XDG_RUNTIME_DIR as a user's would be.
 
 DOC_FILES = ["README.md", "examples/hello/README.md", "examples/flask_app/README.md",
-             "examples/django_project/README.md", "examples/workers/README.md"]
+             "examples/django_project/README.md", "examples/workers/README.md",
+             "examples/fastapi_app/README.md"]
 
 # Gunicorn's documentation's command lines (docs/source/run.rst, settings.rst),
 # gunicorn replaced by arbiterd and test:app by myapp:app.
@@ -86,6 +87,16 @@ def create_app():
 '''
 
 
+# main:app of the ASGI lines (-k asgi, uvicorn's worker classes).
+MAIN_ASGI = '''
+async def app(scope, receive, send):
+    if scope["type"] != "http":
+        return
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    await send({"type": "http.response.body", "body": b"hello asgi\\n"})
+'''
+
+
 def documented_lines() -> list[str]:
     lines = []
     for rel in DOC_FILES:
@@ -99,12 +110,13 @@ def documented_lines() -> list[str]:
 
 
 def app_dir(tmp: Path) -> Path:
-    """myproject/wsgi.py, app.py (create_app) and myapp.py, and examples/."""
+    """myproject/wsgi.py, app.py (create_app), myapp.py, main.py (ASGI) and examples/."""
     d = tmp / "apps"
     (d / "myproject").mkdir(parents=True)
     (d / "myproject" / "__init__.py").write_text("")
     (d / "myproject" / "wsgi.py").write_text("from myapp import app as application\n")
     (d / "myapp.py").write_text(MYAPP)
+    (d / "main.py").write_text(MAIN_ASGI)
     (d / "app.py").write_text("from myapp import app, create_app  # noqa: F401\n")
     (d / "examples").symlink_to(source("examples"))
     (d / "workers").symlink_to(source("examples/workers"))

@@ -71,6 +71,8 @@ def value_for(name: str, kind: str, tmp: Path, default: str):
         "proxy_protocol": ("v2", '"v2"'),
         "access_log_format": ("%(h)s", '"%(h)s"'),
         "limit_request_field_size": ("100", "100"),
+        "asgi_loop": ("asyncio", '"asyncio"'),
+        "asgi_lifespan": ("off", '"off"'),
     }
     if name in special:
         return special[name]

@@ -1,5 +1,5 @@
-// load_application: "native:" specs go to the native loader, everything
-// else to the Python WSGI loader (gf_wsgi) when this gworker has it.
+// load_application: "native:" specs go to the native loader, -k asgi to
+// gf_asgi, everything else to the Python WSGI loader (gf_wsgi).
 #include "greenfork/worker/app.hpp"
 #include "native/native_application.hpp"
 
@@ -10,6 +10,14 @@ StatusOr<std::unique_ptr<Application>> load_application(const AppOptions& option
   constexpr std::string_view kNative = "native:";
   if (options.spec.rfind(kNative, 0) == 0) {
     return load_native_application(options.spec.substr(kNative.size()), host);
+  }
+  if (options.asgi) {
+#ifdef GF_HAVE_ASGI
+    return load_asgi_application(options, host);
+#else
+    return Status::error("cannot load '" + options.spec +
+                         "': ASGI apps not built into this gworker (gf_asgi missing)");
+#endif
   }
 #ifdef GF_HAVE_WSGI
   return load_wsgi_application(options, host);

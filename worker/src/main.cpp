@@ -136,6 +136,10 @@ int main(int argc, char** argv) {
   }
   app_options.reload = o.reload;
   app_options.threads = o.app_threads();
+  app_options.asgi = o.asgi();
+  app_options.asgi_loop = o.asgi_loop;
+  app_options.lifespan = o.lifespan;
+  app_options.root_path = o.root_path;
   // Gunicorn's order: post_fork, the app, post_worker_init; worker_exit
   // whatever happens after post_fork.
   gw::PythonWorker python;
@@ -175,7 +179,8 @@ int main(int argc, char** argv) {
   config.request_buffering = o.request_buffering;
   config.body_buffer_size = o.body_buffer_size;
   config.worker_tmp_dir = o.worker_tmp_dir;
-  config.app_threads = o.app_threads();
+  // An ASGI app runs on its own loop thread, not on app threads.
+  config.app_threads = o.asgi() ? 0 : o.app_threads();
   config.forwarded_allow_ips = o.forwarded_allow_ips;
   config.proxy_allow_from = o.proxy_allow_from;
   if (o.proxy_protocol == "v1") config.proxy_protocol = gw::proxy::ProxyMode::kV1;
@@ -233,9 +238,14 @@ int main(int argc, char** argv) {
 
   std::string joined;
   for (const std::string& n : names) joined += (joined.empty() ? "" : ", ") + n;
-  spdlog::info("Booted gworker (pid {}) serving {} on {} ({} app thread{}, readiness: {})", getpid(),
-               o.app, joined, config.app_threads, config.app_threads == 1 ? "" : "s",
-               ready->kind());
+  if (o.asgi()) {
+    spdlog::info("Booted gworker (pid {}) serving ASGI app {} on {} (readiness: {})", getpid(), o.app,
+                 joined, ready->kind());
+  } else {
+    spdlog::info("Booted gworker (pid {}) serving {} on {} ({} app thread{}, readiness: {})",
+                 getpid(), o.app, joined, config.app_threads, config.app_threads == 1 ? "" : "s",
+                 ready->kind());
+  }
 
   const int code = server.run();
   // A last beat with the final counters: arbiterd keeps them in the pool's

@@ -51,7 +51,9 @@ int parse_options(int argc, char** argv, Options& o, std::string& error) {
       ->required();
   cli.add_option("-b,--bind", o.bind,
                  "Address to listen on when not given sockets (LISTEN_FDS); repeatable");
-  cli.add_option("-k,--worker-class", o.worker_class, "sync (1 app thread) or gthread")
+  cli.add_option("-k,--worker-class", o.worker_class,
+                 "sync (1 app thread), gthread, or asgi (an asyncio loop; "
+                 "uvicorn.workers.UvicornWorker means asgi)")
       ->check(CLI::IsMember(settings::choices(settings::kWorkerClasses)))
       ->capture_default_str();
   cli.add_option("--threads", o.threads, "App threads for gthread")
@@ -152,6 +154,15 @@ int parse_options(int argc, char** argv, Options& o, std::string& error) {
   cli.add_option("--statsd-prefix", o.statsd_prefix, "Prefix of the statsd metric names");
   cli.add_option("--dogstatsd-tags", o.dogstatsd_tags,
                  "Datadog tags for every metric: comma-separated key:value");
+  cli.add_option("--asgi-loop", o.asgi_loop, "-k asgi's event loop: auto (uvloop when installed), "
+                 "asyncio or uvloop")
+      ->check(CLI::IsMember(settings::choices(settings::kAsgiLoops)))
+      ->capture_default_str();
+  cli.add_option("--lifespan,--asgi-lifespan", o.lifespan,
+                 "-k asgi's lifespan protocol: auto (used when the app supports it), on, off")
+      ->check(CLI::IsMember(settings::choices(settings::kLifespans)))
+      ->capture_default_str();
+  cli.add_option("--root-path", o.root_path, "-k asgi: the scope's root_path (the app's mount point)");
   try {
     cli.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -172,6 +183,7 @@ int parse_options(int argc, char** argv, Options& o, std::string& error) {
       return 2;
     }
   }
+  o.worker_class = settings::canonical_worker_class(o.worker_class);
   for (const std::string& kv : o.env) {
     if (kv.find('=') == std::string::npos || kv.front() == '=') {
       error = "--env expects KEY=VALUE, got '" + kv + "'";

@@ -14,7 +14,7 @@ namespace greenfork::worker {
 struct Options {
   std::string app;                     // APP: "module:var" or "native:/p.so[?args]"
   std::vector<std::string> bind;       // -b, only without LISTEN_FDS
-  std::string worker_class = "sync";   // -k sync|gthread
+  std::string worker_class = "sync";   // -k sync|gthread|asgi (uvicorn's class names mean asgi)
   unsigned threads = 1;                // --threads (gthread)
   unsigned worker_connections = 1000;  // --worker-connections
   double keep_alive = 2;               // --keep-alive, seconds idle between requests
@@ -52,6 +52,11 @@ struct Options {
   std::string statsd_prefix;           // --statsd-prefix
   std::string dogstatsd_tags;          // --dogstatsd-tags
   unsigned backlog = 2048;             // --backlog (for -b)
+  std::string asgi_loop = "auto";      // --asgi-loop auto|asyncio|uvloop (-k asgi)
+  std::string lifespan = "auto";       // --lifespan auto|on|off (-k asgi)
+  std::string root_path;               // --root-path: the ASGI scope's root_path
+
+  bool asgi() const { return worker_class == "asgi"; }
 
   unsigned app_threads() const { return worker_class == "gthread" ? threads : 1; }
 };

@@ -39,11 +39,26 @@ inline constexpr NumericRange kBodyTimeout{"--body-timeout", 0.1, 3600, false};
 inline constexpr NumericRange kWriteTimeout{"--write-timeout", 0.1, 3600, false};
 inline constexpr NumericRange kBodyBufferSize{"--body-buffer-size", 1, 1099511627776.0, true};  // 1 TiB
 
-// gworker's -k and --log-level choices.
-inline constexpr const char* kWorkerClasses[] = {"sync", "gthread"};
+// gworker's -k and --log-level choices. The uvicorn worker classes people
+// give Gunicorn mean -k asgi (canonical_worker_class()).
+inline constexpr const char* kWorkerClasses[] = {"sync",
+                                                 "gthread",
+                                                 "asgi",
+                                                 "uvicorn.workers.UvicornWorker",
+                                                 "uvicorn.workers.UvicornH11Worker",
+                                                 "uvicorn_worker.UvicornWorker"};
+// -k asgi's --asgi-loop and --lifespan (uvicorn's meanings).
+inline constexpr const char* kAsgiLoops[] = {"auto", "asyncio", "uvloop"};
+inline constexpr const char* kLifespans[] = {"auto", "on", "off"};
 inline constexpr const char* kLogLevels[] = {"debug", "info", "warning", "error", "critical"};
 // --proxy-protocol's values (Gunicorn 26.1); the flag alone means "auto".
 inline constexpr const char* kProxyProtocols[] = {"off", "v1", "v2", "auto"};
+
+// "sync", "gthread" or "asgi" for any name in kWorkerClasses.
+inline std::string canonical_worker_class(const std::string& name) {
+  if (name.rfind("uvicorn", 0) == 0) return "asgi";
+  return name;
+}
 
 template <std::size_t N>
 std::vector<std::string> choices(const char* const (&names)[N]) {

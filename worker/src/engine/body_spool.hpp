@@ -36,6 +36,7 @@ class BodySpool {
   // std::runtime_error when the temporary file cannot be read.
   size_t read(char* dst, size_t max);
   bool has_unread() const { return mem_pos_ < mem_.size() || file_pos_ < file_size_; }
+  uint64_t unread() const { return (mem_.size() - mem_pos_) + (file_size_ - file_pos_); }
   bool spilled() const { return fd_.valid(); }
   // Gives back memory grown past `keep` bytes; true when it did.
   bool release_memory(size_t keep);

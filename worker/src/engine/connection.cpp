@@ -93,7 +93,12 @@ asio::awaitable<void> Connection::serve(Server& server,
   // The write watch's handler touches this frame's Connection: closing
   // cancels it, and its completion is awaited before the frame goes.
   connection.close();
-  while (connection.writer_.watching()) co_await connection.wake_.wait();
+  // So do posted wake-ups of the app's ops, which may still be queued when
+  // the op they announce was already taken.
+  while (connection.writer_.watching() || connection.peer_watch_ ||
+         connection.exchange_.wakes_in_flight() > 0) {
+    co_await connection.wake_.wait();
+  }
 }
 
 bool Connection::release_idle_buffers(Clock::time_point idle_before) {
@@ -118,7 +123,10 @@ void Connection::close() {
 
 void Connection::wake(void* self) {
   auto* c = static_cast<Connection*>(self);
-  asio::post(c->server_.io(), [c] { c->wake_.set(); });
+  asio::post(c->server_.io(), [c] {
+    c->wake_.set();
+    c->exchange_.wake_ran();
+  });
 }
 
 asio::awaitable<bool> Connection::read_more() {
@@ -211,8 +219,24 @@ asio::awaitable<bool> Connection::read_body(bool until_complete, bool discard) {
 asio::awaitable<bool> Connection::serve_app() {
   bool ok = true;
   bool ack_owed = false;  // a flush waits for the outbox to drop to its bound
+  AsyncApplication* async = server_.app().async();
+  bool peer_settled = false;  // async: the app was told the client left, or it sent more
+  peer_readable_ = false;
   for (;;) {
+    // An async app's request may run as long as it likes: the client going
+    // away is news for it (the body read and writes see it themselves).
+    if (async != nullptr && !peer_settled && exchange_.body_done()) watch_peer();
     co_await wake_.wait();
+    if (peer_readable_) {
+      peer_readable_ = false;
+      // Pipelined bytes: the client is there (and not watched further).
+      if (async != nullptr && !peer_settled && peer_closed()) {
+        peer_settled = true;
+        async->disconnected(exchange_);
+      } else if (!closed_ && input_pending()) {
+        peer_settled = true;
+      }
+    }
     // Woken by the app or by the socket: write what the client takes.
     Outbox& outbox = writer_.outbox();
     if (ok && !outbox.empty()) ok = writer_.pump() != Outbox::Send::kFailed;
@@ -267,8 +291,9 @@ asio::awaitable<bool> Connection::serve_app() {
 
 asio::awaitable<void> Connection::run() {
   const EngineConfig& config = server_.config();
+  AsyncApplication* async = server_.app().async();
   const Exchange::Context context{&Connection::wake, this, &server_.closing(), &server_.host(),
-                                  &writer_};
+                                  &writer_, async};
   if (config.proxy_protocol && !co_await read_proxy_header()) co_return;
   for (;;) {
     // 1. A request head (the keep-alive wait included).
@@ -355,6 +380,10 @@ asio::awaitable<void> Connection::run() {
       exchange_.run(server_.app());
       ok = exchange_.finished();
       if (ok) writer_.outbox().append(exchange_.out());
+    } else if (async != nullptr) {
+      const Server::PooledRequest pooled(server_);
+      async->submit(exchange_);
+      ok = co_await serve_app();
     } else {
       const Server::PooledRequest pooled(server_);
       server_.pool().submit(&exchange_);

@@ -87,6 +87,12 @@ class Connection final {
   // unusable. discard: drop them (draining after the response).
   asio::awaitable<bool> read_body(bool until_complete, bool discard);
   asio::awaitable<bool> serve_app();
+  // Async apps: sets the wake-up Event once the socket is readable, so that
+  // a client closing while the app holds its request is seen (http.disconnect).
+  void watch_peer();
+  // After watch_peer() fired: true when the client has closed or reset the
+  // connection (no pipelined bytes pending, a 0-byte peek or an error).
+  bool peer_closed();
   asio::awaitable<bool> send_error(int status, std::string_view reason);
   void fill_request(http::RequestHead& head);
   static void wake(void* self);
@@ -110,6 +116,8 @@ class Connection final {
   int body_error_status_ = 0;
   std::string body_error_reason_;
   bool closed_ = false;
+  bool peer_watch_ = false;     // a watch_peer() wait is pending
+  bool peer_readable_ = false;  // it fired since serve_app() last looked
 };
 
 }  // namespace greenfork::worker

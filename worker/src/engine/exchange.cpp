@@ -274,6 +274,8 @@ void Exchange::request_op(Op op, bool wait) {
   void* arg = ctx_.wake_arg;
   {
     std::lock_guard<std::mutex> lock(mu_);
+    // Counted with the op, so whoever sees the op sees its wake-up coming.
+    wakes_.fetch_add(1, std::memory_order_relaxed);
     op_ = op;
     acked_ = false;
   }
@@ -294,7 +296,55 @@ Exchange::Op Exchange::take_op() {
   return op;
 }
 
+size_t Exchange::take_body(char* dst, size_t max, bool& end) {
+  end = false;
+  if (const size_t n = body_in_.read(dst, max); n > 0) {
+    end = body_done_ && !body_in_.has_unread();  // the last piece says so (more_body false)
+    return n;
+  }
+  if (body_done_) {
+    end = true;
+    return 0;
+  }
+  if (body_error_ || aborted_ || gone_) throw ClientGone("the request body could not be read");
+  return 0;
+}
+
+Status Exchange::start(int status, std::vector<Header> headers) {
+  return start(status, http::reason_phrase(status), std::move(headers));
+}
+
+void Exchange::send(std::string_view data) {
+  started_ = true;
+  body_buf_.append(data);
+  commit(false);
+  frame_pending_body();
+  request_op(Op::kFlush, false);
+}
+
+void Exchange::finish(std::string_view data) {
+  body_buf_.append(data);
+  finish();
+  request_op(Op::kFinish, false);
+}
+
+void Exchange::fail() {
+  fail_500();
+  request_op(finished_ && !aborted_ ? Op::kFinish : Op::kAbort, false);
+}
+
+void Exchange::abort_response() {
+  abort();
+  request_op(Op::kAbort, false);
+}
+
 void Exchange::ack(bool ok) {
+  if (ctx_.async_app != nullptr) {
+    // The app's thread is not waiting: the completion is its news.
+    if (!ok) gone_ = true;
+    ctx_.async_app->io_done(*this, ok);
+    return;
+  }
   {
     std::lock_guard<std::mutex> lock(mu_);
     acked_ = true;

@@ -14,6 +14,10 @@
 // flush) is handed to the connection's outbox through InlineIo, which
 // blocks only while the outbox is over its bound; a file is sent at once.
 //
+// Async mode (Context::async_app, an ASGI app): the app's thread never
+// waits. It calls the AsyncExchange interface; an op it posts is acked to
+// AsyncApplication::io_done() instead of waking a blocked thread.
+//
 // Output handed over is the connection's: the app goes on (or is done)
 // while the I/O thread writes it, so a client that stops reading holds an
 // app thread only through the outbox's bound (see outbox.hpp).
@@ -35,7 +39,7 @@
 
 namespace greenfork::worker {
 
-class Exchange final : public ResponseWriter, public BodyReader {
+class Exchange final : public ResponseWriter, public BodyReader, public AsyncExchange {
  public:
   enum class Op { kNone, kFlush, kReadBody, kSendFile, kFinish, kAbort };
 
@@ -67,6 +71,7 @@ class Exchange final : public ResponseWriter, public BodyReader {
     const std::atomic<bool>* stopping = nullptr;  // graceful stop: answer with close
     WorkerHost* host = nullptr;
     InlineIo* inline_io = nullptr;  // required for inline mode
+    AsyncApplication* async_app = nullptr;  // async mode: acks go to io_done()
   };
 
   Exchange() = default;
@@ -96,9 +101,25 @@ class Exchange final : public ResponseWriter, public BodyReader {
   void abort() noexcept override;
   // BodyReader
   size_t read(char* dst, size_t max) override;
+  // AsyncExchange (async mode)
+  const Request& head() const override { return request; }
+  size_t take_body(char* dst, size_t max, bool& end) override;
+  uint64_t body_ready() const override { return body_in_.unread(); }
+  void want_body() override { request_op(Op::kReadBody, false); }
+  Status start(int status, std::vector<Header> headers) override;
+  void send(std::string_view data) override;
+  void finish(std::string_view data) override;
+  void fail() override;
+  void abort_response() override;
 
   // ---- I/O side ----
   Op take_op();
+  // Wake-ups posted with an op whose handler has not run yet: the I/O
+  // thread may take an op (any wake-up shows it every pending op) before
+  // that op's own post has run, so the owner of the wake-up target must
+  // outlive them. The wake handler calls wake_ran().
+  unsigned wakes_in_flight() const { return wakes_.load(std::memory_order_acquire); }
+  void wake_ran() { wakes_.fetch_sub(1, std::memory_order_release); }
   // Acks a flush/read/sendfile; ok=false makes the app's call throw ClientGone.
   void ack(bool ok);
   std::string& out() { return out_; }          // wire bytes to write, then clear
@@ -148,6 +169,7 @@ class Exchange final : public ResponseWriter, public BodyReader {
   std::mutex mu_;
   std::condition_variable cv_;
   Op op_ = Op::kNone;
+  std::atomic<unsigned> wakes_{0};  // not reset between requests
   bool acked_ = false;
   bool ack_ok_ = true;
 

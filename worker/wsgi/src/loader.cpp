@@ -12,61 +12,11 @@
 #include "greenfork/wsgi/error_application.hpp"
 #include "greenfork/wsgi/helper_module.hpp"
 #include "greenfork/wsgi/interpreter.hpp"
+#include "greenfork/wsgi/load_failure.hpp"
 #include "greenfork/wsgi/wsgi_application.hpp"
 #include "greenfork/worker/app.hpp"
 
 namespace greenfork::worker {
-namespace {
-
-std::string str_of(PyObject* o) {
-  wsgi::PyRef s(o ? PyObject_Str(o) : nullptr);
-  const char* c = s ? PyUnicode_AsUTF8(s.get()) : nullptr;
-  if (!c) {
-    PyErr_Clear();
-    return "";
-  }
-  return c;
-}
-
-struct LoadFailure {
-  std::string message;    // one line, for the Status
-  std::string traceback;  // for stderr / the reload page
-  std::vector<std::string> files;
-};
-
-// The pending exception, turned into text (the GIL is held).
-LoadFailure describe_failure(PyObject* helper, const std::string& spec) {
-  PyObject *type = nullptr, *value = nullptr, *tb = nullptr;
-  PyErr_Fetch(&type, &value, &tb);
-  PyErr_NormalizeException(&type, &value, &tb);
-  if (value && tb) PyException_SetTraceback(value, tb);
-  wsgi::PyRef t(type), v(value), trace(tb);
-  LoadFailure f;
-  wsgi::PyRef text(helper && v ? PyObject_CallMethod(helper, "format_exception", "O", v.get())
-                               : nullptr);
-  f.traceback = text ? str_of(text.get()) : "";
-  PyErr_Clear();
-  wsgi::PyRef load_error(helper ? PyObject_GetAttrString(helper, "AppLoadError") : nullptr);
-  PyErr_Clear();
-  if (load_error && v && PyObject_IsInstance(v.get(), load_error.get()) == 1) {
-    f.message = str_of(v.get());
-  } else {
-    const char* name = t ? reinterpret_cast<PyTypeObject*>(t.get())->tp_name : "error";
-    f.message = "Failed to load application '" + spec + "': " + name + ": " + str_of(v.get());
-  }
-  PyErr_Clear();
-  wsgi::PyRef files(helper && v ? PyObject_CallMethod(helper, "traceback_files", "O", v.get())
-                                : nullptr);
-  if (files && PyList_Check(files.get())) {
-    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(files.get()); ++i) {
-      if (const char* s = PyUnicode_AsUTF8(PyList_GET_ITEM(files.get(), i))) f.files.emplace_back(s);
-    }
-  }
-  PyErr_Clear();
-  return f;
-}
-
-}  // namespace
 
 StatusOr<std::unique_ptr<Application>> load_wsgi_application(const AppOptions& options,
                                                               WorkerHost& host) {
@@ -99,7 +49,7 @@ StatusOr<std::unique_ptr<Application>> load_wsgi_application(const AppOptions& o
                                                spec->expression.c_str())
                          : nullptr);
   if (!app) {
-    LoadFailure f = describe_failure(helper, options.spec);
+    wsgi::LoadFailure f = wsgi::describe_load_failure(helper, options.spec);
     std::fprintf(stderr, "%s\n%s\n", f.traceback.c_str(), f.message.c_str());
     std::fflush(stderr);
     if (!options.reload) {

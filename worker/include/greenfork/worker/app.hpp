@@ -119,6 +119,56 @@ class WorkerHost {
   virtual void log_error(std::string_view message) = 0;
 };
 
+// A request served by an app kind that runs many requests on one thread of
+// its own without ever blocking it (ASGI on an asyncio loop). The app's
+// thread calls these and none blocks: what needs the socket (want_body,
+// send) is posted to the I/O thread, whose completion comes back through
+// AsyncApplication::io_done() (on the I/O thread). At most one posted
+// operation is outstanding; finish(), fail() and abort() are the last call
+// (the exchange may be reused as soon as the I/O thread sees it).
+//
+//   exchange.start(200, {{"Content-Type", "text/plain"}});
+//   exchange.finish("hello\n");   // Content-Length framing: the whole body
+class AsyncExchange {
+ public:
+  virtual const Request& head() const = 0;
+  // Decoded body bytes already received, up to `max`, without waiting.
+  // 0 with end=true: the body is complete; 0 with end=false: none yet
+  // (want_body(), then io_done). Throws ClientGone for a broken body.
+  virtual size_t take_body(char* dst, size_t max, bool& end) = 0;
+  // Bytes take_body() can return now.
+  virtual uint64_t body_ready() const = 0;
+  // Posts: read more of the body (sending "100 Continue" first if asked).
+  virtual void want_body() = 0;
+  // Status and headers, sent with the first body bytes (as ResponseWriter::start).
+  virtual Status start(int status, std::vector<Header> headers) = 0;
+  // Posts body bytes (Content-Length budget or chunked framing applied);
+  // io_done comes once the client has left at most the outbox bound unread.
+  virtual void send(std::string_view data) = 0;
+  // Last: the response is complete, `data` its last bytes.
+  virtual void finish(std::string_view data) = 0;
+  // Last: 500 when nothing was sent yet, else the connection is closed.
+  virtual void fail() = 0;
+  // Last: the connection is closed, the response left incomplete.
+  virtual void abort_response() = 0;
+
+ protected:
+  ~AsyncExchange() = default;  // owned by the engine, never deleted through this
+};
+
+// The engine's side of an async app kind (Application::async()). Every
+// call is on the I/O thread and must return at once (queue and wake).
+class AsyncApplication {
+ public:
+  virtual ~AsyncApplication() = default;
+  // A request whose head (and buffered body) is complete.
+  virtual void submit(AsyncExchange& exchange) = 0;
+  // A posted operation completed; ok=false: the client is gone.
+  virtual void io_done(AsyncExchange& exchange, bool ok) = 0;
+  // The client closed the connection while the app held the request.
+  virtual void disconnected(AsyncExchange& exchange) = 0;
+};
+
 struct AppOptions {
   std::string spec;  // "module:app", "module:create_app()", "native:/p/lib.so[?args]"
   std::string chdir;
@@ -127,6 +177,11 @@ struct AppOptions {
   bool reload = false;     // development mode
   unsigned threads = 1;    // app threads (wsgi.multithread = threads > 1)
   bool multiprocess = true;
+  // -k asgi: an ASGI 3 app on an asyncio loop (worker/asgi/).
+  bool asgi = false;
+  std::string asgi_loop = "auto";  // auto|asyncio|uvloop
+  std::string lifespan = "auto";   // auto|on|off (uvicorn's)
+  std::string root_path;           // scope["root_path"]
 };
 
 class Application {
@@ -149,9 +204,13 @@ class Application {
   // than the outbox's bound unread (up to the write timeout). Chosen by quick handlers
   // (native GF_APP_INLINE) and by a WSGI app with one app thread.
   virtual bool runs_inline() const { return false; }
+  // An async app kind (ASGI): the engine hands it requests as
+  // AsyncExchanges instead of running handle() on app threads.
+  virtual AsyncApplication* async() { return nullptr; }
 };
 
-// Loads `options.spec`: "native:" → worker/native, anything else → WSGI.
+// Loads `options.spec`: "native:" → worker/native, options.asgi → ASGI,
+// anything else → WSGI.
 // A failure message is what the worker prints before exiting 4.
 StatusOr<std::unique_ptr<Application>> load_application(const AppOptions& options,
                                                          WorkerHost& host);
@@ -160,6 +219,11 @@ StatusOr<std::unique_ptr<Application>> load_application(const AppOptions& option
 // not "native:". load_application() calls it; a gworker built without
 // gf_wsgi answers "Python apps not built" instead.
 StatusOr<std::unique_ptr<Application>> load_wsgi_application(const AppOptions& options,
+                                                              WorkerHost& host);
+
+// The Python ASGI loader (worker/asgi/, library gf_asgi): runs the lifespan
+// startup before it returns (a failure is the load's failure).
+StatusOr<std::unique_ptr<Application>> load_asgi_application(const AppOptions& options,
                                                               WorkerHost& host);
 
 }  // namespace greenfork::worker

@@ -1,0 +1,32 @@
+// The ASGI HTTP connection scope (asgi.readthedocs.io, "HTTP & WebSocket
+// ASGI Message Format", spec_version 2.4) built from the engine's Request.
+#pragma once
+
+#include "greenfork/wsgi/py.hpp"
+
+#include <string>
+#include <string_view>
+
+#include "greenfork/worker/app.hpp"
+
+namespace greenfork::asgi {
+
+// "%2Fa%20b" -> "/a b": %XX escapes turned into their bytes; a '%' not
+// followed by two hex digits is kept as it is (as urllib.parse.unquote).
+std::string percent_decode(std::string_view text);
+
+// What every scope of this worker shares (created once, GIL held).
+struct ScopeConstants {
+  wsgi::PyRef root_path;  // str, from --root-path
+};
+
+// GIL held. A new scope dict: type, asgi {version, spec_version},
+// http_version, method, scheme, path (percent-decoded, UTF-8 with
+// replacement), raw_path, query_string, root_path, headers (lowercase
+// names, in order, as (bytes, bytes) tuples), client, server, and `state`
+// (a shallow copy of the lifespan state; omitted when null). nullptr with
+// an exception set on failure.
+PyObject* build_http_scope(const worker::Request& request, const ScopeConstants& constants,
+                           PyObject* state);
+
+}  // namespace greenfork::asgi

@@ -1,0 +1,59 @@
+// load_asgi_application(): interpreter, import (gf_wsgi's), the loop
+// thread and the lifespan startup.
+#include "greenfork/wsgi/py.hpp"
+
+#include <cstdio>
+#include <memory>
+#include <string>
+
+#include "greenfork/asgi/asgi_application.hpp"
+#include "greenfork/wsgi/app_spec.hpp"
+#include "greenfork/wsgi/helper_module.hpp"
+#include "greenfork/wsgi/interpreter.hpp"
+#include "greenfork/wsgi/load_failure.hpp"
+#include "greenfork/worker/app.hpp"
+
+namespace greenfork::worker {
+
+StatusOr<std::unique_ptr<Application>> load_asgi_application(const AppOptions& options,
+                                                              WorkerHost& host) {
+  StatusOr<wsgi::AppSpec> spec = wsgi::split_app_spec(options.spec);
+  if (!spec.ok()) return spec.status();
+  if (options.reload) return Status::error("--reload is not supported with -k asgi yet");
+
+  wsgi::InterpreterOptions interp;
+  interp.chdir = options.chdir;
+  interp.pythonpath = options.pythonpath;
+  interp.virtualenv = options.virtualenv;
+  interp.argv = {"gworker", options.spec};
+  if (Py_IsInitialized()) {
+    return Status::error("-k asgi: the Python interpreter is already running in this process");
+  }
+  if (Status st = wsgi::start_interpreter(interp); !st.ok()) return st;
+  // From here this thread holds the GIL until the loop thread starts.
+
+  PyObject* helper = wsgi::helper_module();
+  wsgi::PyRef app(helper ? PyObject_CallMethod(helper, "load", "ss", spec->module.c_str(),
+                                               spec->expression.c_str())
+                         : nullptr);
+  if (!app) {
+    wsgi::LoadFailure f = wsgi::describe_load_failure(helper, options.spec);
+    std::fprintf(stderr, "%s\n%s\n", f.traceback.c_str(), f.message.c_str());
+    std::fflush(stderr);
+    PyEval_SaveThread();
+    return Status::error(f.message);
+  }
+  asgi::AsgiSettings settings;
+  settings.loop = options.asgi_loop;
+  settings.lifespan = options.lifespan;
+  settings.root_path = options.root_path;
+  StatusOr<std::unique_ptr<asgi::AsgiApplication>> made =
+      asgi::AsgiApplication::create(app.get(), settings, host);
+  app = wsgi::PyRef();
+  PyEval_SaveThread();
+  if (!made.ok()) return made.status();
+  if (Status s = (*made)->start(); !s.ok()) return s;
+  return std::unique_ptr<Application>(std::move(*made));
+}
+
+}  // namespace greenfork::worker

@@ -1,0 +1,261 @@
+#include "native_module.hpp"
+
+#include <structmember.h>
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "greenfork/asgi/asgi_application.hpp"
+
+namespace greenfork::asgi {
+namespace {
+
+AsgiApplication* g_app = nullptr;
+PyTypeObject* g_handle_type = nullptr;
+
+struct Handle {
+  PyObject_HEAD
+  worker::AsyncExchange* exchange;  // null after the last call
+  PyObject* owner;                  // the protocol's per-request object
+};
+
+bool live(Handle* h) {
+  if (h->exchange != nullptr) return true;
+  PyErr_SetString(PyExc_RuntimeError, "the response is already complete");
+  return false;
+}
+
+// The last call on a handle: the exchange belongs to the engine again.
+void release(Handle* h) {
+  worker::AsyncExchange* x = h->exchange;
+  h->exchange = nullptr;
+  // No event reaches the owner any more: break the handle <-> Cycle cycle
+  // so both go by reference counting, not by the cyclic GC.
+  Py_CLEAR(h->owner);
+  g_app->forget(x);  // drops the map's reference (h stays alive: the caller holds one)
+}
+
+PyObject* handle_scope(Handle* h, PyObject* state) {
+  if (!live(h)) return nullptr;
+  return build_http_scope(h->exchange->head(), g_app->scope_constants(),
+                          state == Py_None ? nullptr : state);
+}
+
+PyObject* handle_take_body(Handle* h, PyObject* arg) {
+  if (!live(h)) return nullptr;
+  Py_ssize_t max = PyLong_AsSsize_t(arg);
+  if (max < 0) {
+    if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "max must be >= 0");
+    return nullptr;
+  }
+  // Only what is there: a big allocation shrunk per small read costs an
+  // mmap and page faults each time.
+  max = static_cast<Py_ssize_t>(std::min<uint64_t>(static_cast<uint64_t>(max),
+                                                   h->exchange->body_ready()));
+  wsgi::PyRef bytes(PyBytes_FromStringAndSize(nullptr, max));
+  if (!bytes) return nullptr;
+  bool end = false;
+  size_t n = 0;
+  try {
+    n = h->exchange->take_body(PyBytes_AS_STRING(bytes.get()), static_cast<size_t>(max), end);
+  } catch (const worker::ClientGone& e) {
+    PyErr_SetString(PyExc_ConnectionError, e.what());
+    return nullptr;
+  }
+  if (n != static_cast<size_t>(max)) {
+    PyObject* b = bytes.release();
+    if (_PyBytes_Resize(&b, static_cast<Py_ssize_t>(n)) != 0) return nullptr;
+    bytes = wsgi::PyRef(b);
+  }
+  return Py_BuildValue("(NO)", bytes.release(), end ? Py_True : Py_False);
+}
+
+PyObject* handle_want_body(Handle* h, PyObject*) {
+  if (!live(h)) return nullptr;
+  h->exchange->want_body();
+  Py_RETURN_NONE;
+}
+
+bool header_bytes(PyObject* o, std::string& out) {
+  if (!PyBytes_Check(o)) {
+    PyErr_Format(PyExc_TypeError, "ASGI header names and values must be bytes, not %s",
+                 Py_TYPE(o)->tp_name);
+    return false;
+  }
+  out.assign(PyBytes_AS_STRING(o), static_cast<size_t>(PyBytes_GET_SIZE(o)));
+  return true;
+}
+
+PyObject* handle_start(Handle* h, PyObject* args) {
+  int status = 0;
+  PyObject* headers = nullptr;
+  if (!PyArg_ParseTuple(args, "iO", &status, &headers) || !live(h)) return nullptr;
+  std::vector<worker::Header> list;
+  wsgi::PyRef it(PyObject_GetIter(headers));
+  if (!it) return nullptr;
+  while (PyObject* item = PyIter_Next(it.get())) {
+    wsgi::PyRef pair(PySequence_Fast(item, "an ASGI header must be a [name, value] pair"));
+    Py_DECREF(item);
+    if (!pair) return nullptr;
+    if (PySequence_Fast_GET_SIZE(pair.get()) != 2) {
+      PyErr_SetString(PyExc_ValueError, "an ASGI header must be a [name, value] pair");
+      return nullptr;
+    }
+    worker::Header header;
+    if (!header_bytes(PySequence_Fast_GET_ITEM(pair.get(), 0), header.name) ||
+        !header_bytes(PySequence_Fast_GET_ITEM(pair.get(), 1), header.value)) {
+      return nullptr;
+    }
+    list.push_back(std::move(header));
+  }
+  if (PyErr_Occurred()) return nullptr;
+  if (Status s = h->exchange->start(status, std::move(list)); !s.ok()) {
+    PyErr_SetString(PyExc_ValueError, s.message().c_str());
+    return nullptr;
+  }
+  Py_RETURN_NONE;
+}
+
+PyObject* handle_send(Handle* h, PyObject* arg) {
+  if (!live(h)) return nullptr;
+  Py_buffer view;
+  if (PyObject_GetBuffer(arg, &view, PyBUF_SIMPLE) != 0) return nullptr;
+  h->exchange->send(std::string_view(static_cast<const char*>(view.buf),
+                                     static_cast<size_t>(view.len)));
+  PyBuffer_Release(&view);
+  Py_RETURN_NONE;
+}
+
+PyObject* handle_finish(Handle* h, PyObject* arg) {
+  if (!live(h)) return nullptr;
+  Py_buffer view;
+  if (PyObject_GetBuffer(arg, &view, PyBUF_SIMPLE) != 0) return nullptr;
+  h->exchange->finish(std::string_view(static_cast<const char*>(view.buf),
+                                       static_cast<size_t>(view.len)));
+  PyBuffer_Release(&view);
+  release(h);
+  Py_RETURN_NONE;
+}
+
+PyObject* handle_fail(Handle* h, PyObject*) {
+  if (!live(h)) return nullptr;
+  h->exchange->fail();
+  release(h);
+  Py_RETURN_NONE;
+}
+
+PyObject* handle_abort(Handle* h, PyObject*) {
+  if (!live(h)) return nullptr;
+  h->exchange->abort_response();
+  release(h);
+  Py_RETURN_NONE;
+}
+
+void handle_dealloc(Handle* h) {
+  PyTypeObject* type = Py_TYPE(h);
+  PyObject_GC_UnTrack(h);
+  Py_CLEAR(h->owner);
+  PyObject_GC_Del(h);
+  Py_DECREF(type);
+}
+
+int handle_traverse(Handle* h, visitproc visit, void* arg) {
+  Py_VISIT(h->owner);
+  Py_VISIT(Py_TYPE(h));
+  return 0;
+}
+
+int handle_clear(Handle* h) {
+  Py_CLEAR(h->owner);
+  return 0;
+}
+
+PyMethodDef handle_methods[] = {
+    {"scope", wsgi::as_method(handle_scope), METH_O, "the HTTP scope, with a copy of state"},
+    {"take_body", wsgi::as_method(handle_take_body), METH_O, "(bytes, end) already received"},
+    {"want_body", wsgi::as_method(handle_want_body), METH_NOARGS, "post: read more body"},
+    {"start", wsgi::as_method(handle_start), METH_VARARGS, "status and headers"},
+    {"send", wsgi::as_method(handle_send), METH_O, "post: body bytes"},
+    {"finish", wsgi::as_method(handle_finish), METH_O, "last: the response is complete"},
+    {"fail", wsgi::as_method(handle_fail), METH_NOARGS, "last: 500, or close if committed"},
+    {"abort", wsgi::as_method(handle_abort), METH_NOARGS, "last: close the connection"},
+    {nullptr, nullptr, 0, nullptr}};
+
+PyMemberDef handle_members[] = {
+    {"owner", T_OBJECT, offsetof(Handle, owner), 0, "the protocol's object for this request"},
+    {nullptr, 0, 0, 0, nullptr}};
+
+PyType_Slot handle_slots[] = {
+    {Py_tp_dealloc, reinterpret_cast<void*>(handle_dealloc)},
+    {Py_tp_traverse, reinterpret_cast<void*>(handle_traverse)},
+    {Py_tp_clear, reinterpret_cast<void*>(handle_clear)},
+    {Py_tp_methods, handle_methods},
+    {Py_tp_members, handle_members},
+    {0, nullptr}};
+
+PyType_Spec handle_spec = {"_greenfork_asgi_native.Exchange", sizeof(Handle), 0,
+                           Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC, handle_slots};
+
+PyObject* take_events(PyObject*, PyObject*) { return g_app->take_events(); }
+
+PyObject* started(PyObject*, PyObject* args) {
+  int ok = 0;
+  const char* message = "";
+  if (!PyArg_ParseTuple(args, "ps", &ok, &message)) return nullptr;
+  g_app->report_started(ok != 0, message);
+  Py_RETURN_NONE;
+}
+
+PyObject* log(PyObject*, PyObject* args) {
+  int level = 0;
+  const char* message = "";
+  if (!PyArg_ParseTuple(args, "is", &level, &message)) return nullptr;
+  switch (level) {
+    case 0: spdlog::debug("{}", message); break;
+    case 1: spdlog::info("{}", message); break;
+    case 2: spdlog::warn("{}", message); break;
+    default: g_app->host().log_error(message); break;
+  }
+  Py_RETURN_NONE;
+}
+
+PyMethodDef module_methods[] = {
+    {"take_events", take_events, METH_NOARGS, "the events of one batch"},
+    {"started", started, METH_VARARGS, "the lifespan startup's outcome"},
+    {"log", log, METH_VARARGS, "a line for gworker's error log"},
+    {nullptr, nullptr, 0, nullptr}};
+
+PyModuleDef module_def = {PyModuleDef_HEAD_INIT, "_greenfork_asgi_native", nullptr, -1,
+                          module_methods, nullptr, nullptr, nullptr, nullptr};
+
+}  // namespace
+
+PyObject* native_module(AsgiApplication* app) {
+  g_app = app;
+  static PyObject* module = nullptr;
+  if (module != nullptr) return module;
+  wsgi::PyRef m(PyModule_Create(&module_def));
+  if (!m) return nullptr;
+  PyObject* type = PyType_FromSpec(&handle_spec);
+  if (type == nullptr) return nullptr;
+  g_handle_type = reinterpret_cast<PyTypeObject*>(type);
+  if (PyModule_AddObject(m.get(), "Exchange", Py_NewRef(type)) != 0) return nullptr;
+  PyObject* modules = PyImport_GetModuleDict();
+  if (PyDict_SetItemString(modules, "_greenfork_asgi_native", m.get()) != 0) return nullptr;
+  module = m.release();
+  return module;
+}
+
+PyObject* exchange_handle_new(worker::AsyncExchange* exchange) {
+  Handle* h = PyObject_GC_New(Handle, g_handle_type);
+  if (h == nullptr) return nullptr;
+  h->exchange = exchange;
+  h->owner = nullptr;
+  PyObject_GC_Track(h);
+  return reinterpret_cast<PyObject*>(h);
+}
+
+}  // namespace greenfork::asgi

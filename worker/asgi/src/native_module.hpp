@@ -1,0 +1,31 @@
+// `_greenfork_asgi_native`: what the embedded protocol (protocol.cpp) calls
+// on the loop thread.
+//
+//   take_events() -> [(kind, handle, ok)]   kind: 0 submit, 1 io_done,
+//                                           2 disconnected, 3 stop
+//   started(ok, message)                    the lifespan startup's outcome
+//   log(level, message)                     0 debug, 1 info, 2 warning, 3 error
+//   Exchange (the handle of one request; `owner` is the protocol's own slot):
+//     scope(state) -> dict                  build_http_scope()
+//     take_body(max) -> (bytes, end)        raises ConnectionError: body broken
+//     want_body()                           posts; io_done follows
+//     start(status, headers)                raises TypeError/ValueError
+//     send(data)                            posts; io_done follows
+//     finish(data) / fail() / abort()       the last call
+#pragma once
+
+#include "greenfork/wsgi/py.hpp"
+
+#include "greenfork/worker/app.hpp"
+
+namespace greenfork::asgi {
+
+class AsgiApplication;
+
+// GIL held. Creates (once) and imports the module, bound to `app`.
+PyObject* native_module(AsgiApplication* app);
+
+// GIL held. A new handle for `exchange` (a new reference).
+PyObject* exchange_handle_new(worker::AsyncExchange* exchange);
+
+}  // namespace greenfork::asgi

@@ -1,0 +1,345 @@
+#include "protocol.hpp"
+
+namespace greenfork::asgi {
+namespace {
+
+constexpr const char* kSource = R"PY(
+import asyncio
+import traceback
+
+import _greenfork_asgi_native as native
+
+DEBUG, INFO, WARNING, ERROR = 0, 1, 2, 3
+BODY_CHUNK = 1 << 20
+
+_app = None
+_loop = None
+_state = {}
+_tasks = set()
+
+
+class ClientDisconnected(OSError):
+    """send() after the client went away (ASGI spec_version 2.4)."""
+
+
+def _format(exc):
+    return "".join(traceback.format_exception(exc)).rstrip("\n")
+
+
+class Cycle:
+    """One HTTP request/response. At most one posted operation (a body read
+    or a body write) is outstanding: `op` is its future."""
+
+    __slots__ = ("h", "op", "waiter", "gone", "body_done", "started", "complete")
+
+    def __init__(self, h):
+        self.h = h
+        self.op = None
+        self.waiter = None  # a receive() waiting for the client to go
+        self.gone = False
+        self.body_done = False
+        self.started = False
+        self.complete = False
+
+    # ---- events from the I/O thread ----
+    def io_done(self, ok):
+        fut, self.op = self.op, None
+        if not ok:
+            self.gone = True
+            self._wake()
+        if fut is not None and not fut.done():
+            fut.set_result(ok)
+
+    def disconnected(self):
+        self.gone = True
+        self._wake()
+
+    def _wake(self):
+        w, self.waiter = self.waiter, None
+        if w is not None and not w.done():
+            w.set_result(None)
+
+    # ---- posted operations ----
+    async def _idle(self):
+        while self.op is not None:
+            await asyncio.shield(self.op)
+
+    async def _post(self, fn, arg=None):
+        if self.op is not None:
+            await self._idle()
+        if self.gone or self.complete:
+            return False
+        fut = self.op = _loop.create_future()
+        if arg is None:
+            fn()
+        else:
+            fn(arg)
+        return await asyncio.shield(fut)
+
+    # ---- the app's receive and send ----
+    async def receive(self):
+        while not (self.body_done or self.gone or self.complete):
+            if self.op is not None:
+                await self._idle()
+                continue
+            try:
+                data, end = self.h.take_body(BODY_CHUNK)
+            except ConnectionError:
+                self.gone = True
+                break
+            if data or end:
+                self.body_done = end
+                return {"type": "http.request", "body": data, "more_body": not end}
+            if not await self._post(self.h.want_body):
+                break
+        # The body is read: the next message is the client leaving (or the
+        # response being complete, when nothing more can happen).
+        while not (self.gone or self.complete):
+            if self.waiter is None:
+                self.waiter = _loop.create_future()
+            await asyncio.shield(self.waiter)
+        return {"type": "http.disconnect"}
+
+    async def send(self, message):
+        kind = message["type"]
+        if kind == "http.response.start":
+            if self.started:
+                raise RuntimeError("Unexpected ASGI message 'http.response.start' sent, "
+                                   "after response already started.")
+            if self.gone:
+                raise ClientDisconnected("the client went away")
+            self.h.start(message["status"], message.get("headers") or ())
+            self.started = True
+        elif kind == "http.response.body":
+            if not self.started:
+                raise RuntimeError("Unexpected ASGI message 'http.response.body' sent, "
+                                   "before 'http.response.start'.")
+            if self.complete:
+                raise RuntimeError("Unexpected ASGI message 'http.response.body' sent, "
+                                   "after response already completed.")
+            if self.gone:
+                raise ClientDisconnected("the client went away")
+            body = message.get("body", b"")
+            if message.get("more_body", False):
+                if body and not await self._post(self.h.send, body):
+                    raise ClientDisconnected("the client went away")
+            else:
+                if self.op is not None:
+                    await self._idle()
+                self.complete = True
+                self.h.finish(body)
+                self._wake()
+        else:
+            raise RuntimeError("Unexpected ASGI message '%s' sent." % kind)
+
+    async def close_failed(self):
+        """The app ended without a complete response: 500 before
+        http.response.start, a closed connection after it."""
+        if self.op is not None:
+            await self._idle()
+        if self.complete:
+            return
+        self.complete = True
+        if self.started:
+            self.h.abort()
+        else:
+            self.h.fail()
+        self._wake()
+
+
+async def _run(cycle, scope):
+    try:
+        await _app(scope, cycle.receive, cycle.send)
+    except BaseException as exc:
+        if not (cycle.gone and isinstance(exc, OSError)):
+            native.log(ERROR, "Exception in ASGI application\n" + _format(exc))
+        await cycle.close_failed()
+        if not isinstance(exc, Exception):
+            raise
+        return
+    if not cycle.complete:
+        if not cycle.gone:
+            native.log(ERROR, "ASGI callable returned without %s response." %
+                       ("completing" if cycle.started else "starting"))
+        await cycle.close_failed()
+
+
+def _done(task):
+    _tasks.discard(task)
+
+
+def _submit(h):
+    try:
+        scope = h.scope(_state)
+    except Exception as exc:
+        native.log(ERROR, "Cannot build the ASGI scope\n" + _format(exc))
+        h.fail()
+        return
+    cycle = h.owner = Cycle(h)
+    task = _loop.create_task(_run(cycle, scope))
+    _tasks.add(task)
+    task.add_done_callback(_done)
+
+
+def _drain():
+    for kind, h, ok in native.take_events():
+        if kind == 0:
+            _submit(h)
+        elif kind == 1:
+            h.owner.io_done(ok)
+        elif kind == 2:
+            h.owner.disconnected()
+        else:
+            task = _loop.create_task(_stop())
+            _tasks.add(task)
+
+
+class Lifespan:
+    """The lifespan protocol with uvicorn's --lifespan meanings: auto runs
+    it and goes on without it if the app raises before startup completes;
+    on makes that fatal; a startup.failed message is fatal in both."""
+
+    def __init__(self, mode):
+        self.mode = mode
+        self.queue = asyncio.Queue()
+        self.startup_done = _loop.create_future()
+        self.shutdown_done = _loop.create_future()
+        self.failed_message = None
+        self.error = None
+        self.task = None
+
+    async def receive(self):
+        return await self.queue.get()
+
+    async def send(self, message):
+        kind = message["type"]
+        if kind in ("lifespan.startup.complete", "lifespan.startup.failed"):
+            if self.startup_done.done():
+                raise RuntimeError("Unexpected ASGI message '%s' sent." % kind)
+            if kind.endswith("failed"):
+                self.failed_message = message.get("message", "") or "lifespan.startup.failed"
+            self.startup_done.set_result(None)
+        elif kind in ("lifespan.shutdown.complete", "lifespan.shutdown.failed"):
+            if not self.startup_done.done() or self.shutdown_done.done():
+                raise RuntimeError("Unexpected ASGI message '%s' sent." % kind)
+            if kind.endswith("failed"):
+                self.failed_message = message.get("message", "") or "lifespan.shutdown.failed"
+            self.shutdown_done.set_result(None)
+        else:
+            raise RuntimeError("Unexpected ASGI message '%s' sent." % kind)
+
+    async def main(self):
+        scope = {"type": "lifespan", "asgi": {"version": "3.0", "spec_version": "2.0"},
+                 "state": _state}
+        try:
+            await _app(scope, self.receive, self.send)
+        except BaseException as exc:
+            self.error = exc
+            if self.failed_message is None:
+                if self.mode == "auto" and not self.startup_done.done():
+                    native.log(INFO, "ASGI 'lifespan' protocol appears unsupported.")
+                else:
+                    native.log(ERROR, "Exception in 'lifespan' protocol\n" + _format(exc))
+        finally:
+            for fut in (self.startup_done, self.shutdown_done):
+                if not fut.done():
+                    fut.set_result(None)
+
+    async def startup(self):
+        """(ok, message)"""
+        self.task = _loop.create_task(self.main())
+        await self.queue.put({"type": "lifespan.startup"})
+        await self.startup_done
+        if self.failed_message is not None:
+            return False, "Application startup failed: " + self.failed_message
+        if self.error is not None and self.mode == "on":
+            return False, "Application startup failed: %s: %s" % (
+                type(self.error).__name__, self.error)
+        if self.error is None:
+            native.log(INFO, "Application startup complete.")
+        return True, ""
+
+    async def shutdown(self):
+        if self.error is not None:
+            return
+        await self.queue.put({"type": "lifespan.shutdown"})
+        await self.shutdown_done
+        if self.failed_message is not None:
+            native.log(ERROR, "Application shutdown failed: " + self.failed_message)
+        elif self.error is not None:
+            native.log(ERROR, "Application shutdown failed.")
+        else:
+            native.log(INFO, "Application shutdown complete.")
+
+    async def cancel(self):
+        if self.task is not None and not self.task.done():
+            self.task.cancel()
+            await asyncio.gather(self.task, return_exceptions=True)
+
+
+_lifespan = None
+
+
+async def _stop():
+    try:
+        if _lifespan is not None:
+            await _lifespan.shutdown()
+            await _lifespan.cancel()
+    finally:
+        _loop.stop()
+
+
+def _make_loop(kind):
+    if kind in ("auto", "uvloop"):
+        try:
+            import uvloop
+        except ImportError:
+            if kind == "uvloop":
+                raise RuntimeError("--asgi-loop uvloop: uvloop is not installed") from None
+        else:
+            return uvloop.new_event_loop()
+    return asyncio.new_event_loop()
+
+
+def serve(app, efd, loop_kind, lifespan_mode):
+    global _app, _loop, _lifespan
+    _app = app
+    try:
+        _loop = _make_loop(loop_kind)
+    except Exception as exc:
+        native.started(False, str(exc))
+        return
+    asyncio.set_event_loop(_loop)
+    try:
+        if lifespan_mode != "off":
+            _lifespan = Lifespan(lifespan_mode)
+            ok, message = _loop.run_until_complete(_lifespan.startup())
+            if not ok:
+                _loop.run_until_complete(_lifespan.cancel())
+                native.started(False, message)
+                return
+        _loop.add_reader(efd, _drain)
+        native.log(DEBUG, "ASGI loop: %s.%s" % (type(_loop).__module__, type(_loop).__name__))
+        native.started(True, "")
+        _loop.run_forever()
+        for task in list(_tasks):
+            task.cancel()
+        if _tasks:
+            _loop.run_until_complete(asyncio.gather(*_tasks, return_exceptions=True))
+    finally:
+        _loop.close()
+)PY";
+
+PyObject* g_module = nullptr;
+
+}  // namespace
+
+PyObject* protocol_module() {
+  if (g_module) return g_module;
+  wsgi::PyRef code(Py_CompileString(kSource, "<greenfork/asgi/protocol>", Py_file_input));
+  if (!code) return nullptr;
+  g_module = PyImport_ExecCodeModule("_greenfork_asgi", code.get());
+  return g_module;
+}
+
+}  // namespace greenfork::asgi
