@@ -9,11 +9,13 @@ build_pkgs=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libasio-dev libspdlog-dev libfmt-dev libgtest-dev libgmock-dev
   node-llhttp libcli11-dev libtomlplusplus-dev python3-dev
+  libssl-dev
 )
 test_pkgs=(
   python3-flask python3-django python3-pytest curl wrk nodejs clang libclang-rt-14-dev procps psmisc
   python3-matplotlib
   haproxy
+  openssl
 )
 bench_pkgs=(
   gunicorn python3-gevent uwsgi uwsgi-plugin-python3 wrk nginx-light

@@ -88,6 +88,14 @@ int main(int argc, char** argv) {
   if (greenfork::Status s = greenfork::setup_error_log("gworker", o.error_logfile, o.log_level); !s.ok()) {
     return fail(greenfork::contract::kExitBootError, s.message());
   }
+  // Read on every start, so a reload rolls workers onto new files; a bad
+  // file fails the boot before READY (and a reload is rolled back).
+  std::shared_ptr<asio::ssl::context> tls;
+  if (o.tls.enabled()) {
+    auto built = greenfork::tls::build_context(o.tls);
+    if (!built.ok()) return fail(greenfork::contract::kExitBootError, built.status().message());
+    tls = std::move(*built);
+  }
   if (!o.chdir.empty() && ::chdir(o.chdir.c_str()) != 0) {
     return fail(greenfork::contract::kExitBootError,
                 "chdir " + o.chdir + ": " + std::strerror(errno));
@@ -145,6 +153,7 @@ int main(int argc, char** argv) {
   if (o.proxy_protocol == "v1") config.proxy_protocol = gw::proxy::ProxyMode::kV1;
   if (o.proxy_protocol == "v2") config.proxy_protocol = gw::proxy::ProxyMode::kV2;
   if (o.proxy_protocol == "auto") config.proxy_protocol = gw::proxy::ProxyMode::kAuto;
+  config.tls = tls;
   config.max_requests = o.max_requests;
   if (o.max_requests != 0 && o.max_requests_jitter != 0) {
     std::mt19937_64 rng(std::random_device{}());
@@ -175,8 +184,8 @@ int main(int argc, char** argv) {
 
   std::string joined;
   for (const std::string& n : names) joined += (joined.empty() ? "" : ", ") + n;
-  spdlog::info("Booted gworker (pid {}) serving {} on {} ({} app thread{}, readiness: {})", getpid(),
-               o.app, joined, config.app_threads, config.app_threads == 1 ? "" : "s",
+  spdlog::info("Booted gworker (pid {}) serving {} on {}{} ({} app thread{}, readiness: {})", getpid(),
+               o.app, joined, tls ? " over TLS" : "", config.app_threads, config.app_threads == 1 ? "" : "s",
                ready->kind());
 
   const int code = server.run();
