@@ -12,6 +12,7 @@
 
 #include "greenfork/arbiter/listener_set.hpp"
 #include "greenfork/worker_settings.hpp"
+#include "tls_check.hpp"
 
 namespace greenfork::arbiter::detail {
 namespace {
@@ -290,6 +291,9 @@ Status Reader::read_pool(const std::string& name, const toml::table& t, PoolConf
     // gworker would refuse these at every start: refuse them once, here.
     if (std::string why = worker_settings::check_worker_args(worker_args); !why.empty()) {
       return error(*args_node, prefix + "worker_args", why);
+    }
+    if (Status tls = check_tls_worker_args(worker_args, current_directory()); !tls.ok()) {
+      return error(*args_node, prefix + "worker_args", tls.message());
     }
     p.command = gworker_command(app, worker_args);
     if (!has_bind) p.binds = default_app_binds();
