@@ -53,8 +53,16 @@ def test_pipelined_requests_and_chunked_upload(pki, tmp_path):
         s.sendall(b"0\r\n\r\n")
         head, body, rest = read_response(s)
         assert body == f"len={len(data)} sum={sum(data)}".encode()
-        # A close_notify from the client ends the connection cleanly.
-        s.unwrap()
+        # The server's close: a close_notify before the FIN (no SSLEOFError).
+        s.sendall(b"GET /bye HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        head, body, rest = read_response(s)
+        assert body.endswith(b"/bye") and rest == b""
+        assert s.recv(100) == b""
+    # The client's close_notify is answered with the server's.
+    with TlsArbiter(tmp_path, pki) as srv, tls_connect(srv.port, client_context(pki)) as s:
+        s.sendall(b"GET /one HTTP/1.1\r\nHost: x\r\n\r\n")
+        read_response(s)
+        s.unwrap().close()
 
 
 def test_file_response_goes_through_tls(pki, tmp_path):

@@ -122,8 +122,9 @@ def pem_to_der(path: str) -> bytes:
 
 
 def tls_connect(port: int, ctx: ssl.SSLContext, timeout: float = 10.0) -> ssl.SSLSocket:
+    """A TLS connection on which an EOF without close_notify raises SSLEOFError."""
     raw = socket.create_connection(("127.0.0.1", port), timeout=timeout)
-    return ctx.wrap_socket(raw, server_hostname="localhost")
+    return ctx.wrap_socket(raw, server_hostname="localhost", suppress_ragged_eofs=False)
 
 
 def read_response(s, keep: bytes = b"") -> tuple[bytes, bytes, bytes]:
