@@ -218,3 +218,13 @@ def test_many_connections_each_handshake(pki, tmp_path):
         finally:
             for s in socks:
                 s.close()
+
+
+def test_idle_keep_alive_connection_is_closed_with_close_notify(pki, tmp_path):
+    with TlsArbiter(tmp_path, pki, "--keep-alive", "1") as srv, \
+            tls_connect(srv.port, client_context(pki), timeout=15) as s:
+        s.sendall(b"GET /one HTTP/1.1\r\nHost: x\r\n\r\n")
+        read_response(s)
+        start = time.monotonic()
+        assert s.recv(100) == b""  # close_notify, not a bare FIN (SSLEOFError)
+        assert 0.5 < time.monotonic() - start < 10
