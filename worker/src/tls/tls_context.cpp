@@ -119,6 +119,10 @@ StatusOr<std::shared_ptr<asio::ssl::context>> build_context(const TlsSettings& s
   // connections give their record buffers back.
   SSL_CTX_set_mode(c, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
                           SSL_MODE_RELEASE_BUFFERS);
+  // One read() takes what the socket has, not a record header then its
+  // body (half the reads of a handshake; nginx does the same). The bytes
+  // read ahead count in SSL_has_pending(), which the connection checks.
+  SSL_CTX_set_read_ahead(c, 1);
 
   if (Status st = check_readable("--certfile", s.certfile); !st.ok()) return st;
   if (SSL_CTX_use_certificate_chain_file(c, s.certfile.c_str()) != 1) {
@@ -153,12 +157,13 @@ StatusOr<std::shared_ptr<asio::ssl::context>> build_context(const TlsSettings& s
   if (!s.ciphers.empty() && SSL_CTX_set_cipher_list(c, s.ciphers.c_str()) != 1) {
     return Status::error("--ciphers '" + s.ciphers + "': " + openssl_error("no cipher matches"));
   }
-  // Resumption: tickets (OpenSSL's default, keys per worker process) and
-  // the server-side cache; a session id context is required to resume a
-  // session whose client certificate was verified.
+  // Resumption through tickets only (stateless; OpenSSL's default, keys per
+  // worker process): a server-side cache would cost a lookup and an insert
+  // per handshake and hold every session in memory. A session id context
+  // is required to resume a session whose client certificate was verified.
   static const unsigned char kSessionContext[] = "greenfork";
   SSL_CTX_set_session_id_context(c, kSessionContext, sizeof kSessionContext - 1);
-  SSL_CTX_set_session_cache_mode(c, SSL_SESS_CACHE_SERVER);
+  SSL_CTX_set_session_cache_mode(c, SSL_SESS_CACHE_OFF);
   SSL_CTX_set_alpn_select_cb(c, select_alpn, nullptr);
   ERR_clear_error();
   return ctx;
