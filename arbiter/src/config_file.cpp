@@ -292,7 +292,11 @@ Status Reader::read_pool(const std::string& name, const toml::table& t, PoolConf
     if (std::string why = worker_settings::check_worker_args(worker_args); !why.empty()) {
       return error(*args_node, prefix + "worker_args", why);
     }
-    if (Status tls = check_tls_worker_args(worker_args, current_directory()); !tls.ok()) {
+    // TLS files: relative to the pool's cwd, else to the config file's directory.
+    const std::string config_dir =
+        std::filesystem::path(absolute_path(current_directory(), file_)).parent_path().string();
+    const std::string tls_base = p.cwd.empty() ? config_dir : absolute_path(config_dir, p.cwd);
+    if (Status tls = check_tls_worker_args(worker_args, tls_base); !tls.ok()) {
       return error(*args_node, prefix + "worker_args", tls.message());
     }
     p.command = gworker_command(app, worker_args);

@@ -90,6 +90,18 @@ def test_bad_files_are_refused_before_anything_starts(pki, tmp_path):
         "ssl_version = 'TLS_SERVER'\nciphers = 'ECDHE+AESGCM'\ndo_handshake_on_connect = True\n")
     r = arbiterd_check("--check-config", cwd=tmp_path)
     assert (r.returncode, r.stdout.strip()) == (0, "config OK: 1 pool"), r.stderr
+    # A TOML pool's worker_args: paths relative to the config file's directory.
+    conf = tmp_path / "pools.toml"
+    conf.write_text('[pools.web]\napp = "app:app"\nbind = ["127.0.0.1:1"]\n'
+                    'worker_args = ["--certfile", "notpem.pem", "--keyfile", "%s"]\n' % key)
+    r = subprocess.run([binary("arbiterd"), "-c", str(conf), "--check-config"], cwd="/",
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2 and r.stderr.startswith(
+        f"arbiterd: {conf}:4: pools.web.worker_args: --certfile {tmp_path}/notpem.pem: PEM routines"), r.stderr
+    conf.write_text(conf.read_text().replace("notpem.pem", cert))
+    r = subprocess.run([binary("arbiterd"), "-c", str(conf), "--check-config"], cwd="/",
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
 
 
 class TlsLoop:
