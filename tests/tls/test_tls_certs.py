@@ -8,6 +8,7 @@ failure (a bad file at reload is rolled back)."""
 from __future__ import annotations
 
 import http.client
+import json
 import shutil
 import socket
 import ssl
@@ -19,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from gftest import binary, wait_until
-from tls_support import TlsArbiter, client_context, https_get, pem_to_der
+from tls_support import TlsArbiter, client_context, https_get, native_app, pem_to_der
 
 REFUSED = (ssl.SSLError, ConnectionError, http.client.RemoteDisconnected, socket.timeout, OSError)
 
@@ -39,6 +40,15 @@ def test_required_client_certificate(pki, tmp_path):
                             f"https://localhost:{srv.port}/curl"],
                            capture_output=True, text=True, timeout=30)
         assert r.stdout == "https|CN=alice,O=greenfork|SUCCESS|127.0.0.1|/curl", r.stderr
+
+
+def test_native_app_gets_the_client_certificate_subject(pki, tmp_path):
+    with TlsArbiter(tmp_path, pki, "--ca-certs", pki.path("ca.pem"), "--cert-reqs", "optional",
+                    app=native_app()) as srv:
+        got = json.loads(https_get(srv.port, "/", client_context(pki, "alice"))[1])
+        assert (got["scheme"], got["tls_client_subject"]) == ("https", "CN=alice,O=greenfork")
+        got = json.loads(https_get(srv.port, "/", client_context(pki))[1])
+        assert got["tls_client_subject"] == ""
 
 
 def test_optional_client_certificate(pki, tmp_path):
