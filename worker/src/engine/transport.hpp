@@ -15,8 +15,11 @@ class TlsStream;
 namespace greenfork::worker {
 
 struct Transport {
-  int fd = -1;
-  tls::TlsStream* tls = nullptr;  // set once the handshake is done
+  // Implicit from a plain socket's fd (NOLINT: by design).
+  Transport(int socket_fd, tls::TlsStream* stream = nullptr) : fd(socket_fd), tls(stream) {}
+
+  int fd;
+  tls::TlsStream* tls;  // set once the handshake is done
 
   // Bytes taken (> 0), or -1 with errno: EAGAIN when the socket is full.
   ssize_t send(const char* data, size_t len) const;
