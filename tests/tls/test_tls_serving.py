@@ -228,3 +228,27 @@ def test_idle_keep_alive_connection_is_closed_with_close_notify(pki, tmp_path):
         start = time.monotonic()
         assert s.recv(100) == b""  # close_notify, not a bare FIN (SSLEOFError)
         assert 0.5 < time.monotonic() - start < 10
+
+
+def test_sessions_resume_on_every_worker(pki, tmp_path):
+    """arbiterd hands its workers one set of ticket keys: a session from
+    one worker resumes on the other (each full handshake is spared)."""
+    with TlsArbiter(tmp_path, pki, workers=2) as srv:
+        ctx = client_context(pki)
+        with tls_connect(srv.port, ctx) as s:
+            s.sendall(b"GET /pid HTTP/1.1\r\nHost: x\r\n\r\n")
+            read_response(s)  # TLS 1.3 tickets come after the handshake
+            session = s.session
+        assert session is not None and session.has_ticket
+        pids = set()
+        for _ in range(400):
+            raw = socket.create_connection(("127.0.0.1", srv.port), timeout=10)
+            with ctx.wrap_socket(raw, server_hostname="localhost", session=session) as s:
+                s.sendall(b"GET /pid HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                pid, keys_seen = read_response(s)[1].split()
+                assert s.session_reused, f"not resumed on worker {pid}"
+                assert keys_seen == b"False"  # the app does not see the keys
+                pids.add(pid)
+            if len(pids) == 2:
+                break
+        assert len(pids) == 2, "one worker served every connection"

@@ -40,6 +40,10 @@ APP = textwrap.dedent('''
             f = open(os.environ["TLS_TEST_FILE"], "rb")
             start_response("200 OK", [("Content-Type", "application/octet-stream")])
             return environ["wsgi.file_wrapper"](f)
+        if path == "/pid":
+            body = f"{os.getpid()} {'ARBITER_TLS_TICKET_KEYS' in os.environ}".encode()
+            start_response("200 OK", [("Content-Length", str(len(body)))])
+            return [body]
         if path == "/upload":
             data = environ["wsgi.input"].read()
             body = f"len={len(data)} sum={sum(data)}".encode()

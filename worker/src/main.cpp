@@ -95,7 +95,14 @@ int main(int argc, char** argv) {
     auto built = greenfork::tls::build_context(o.tls);
     if (!built.ok()) return fail(greenfork::contract::kExitBootError, built.status().message());
     tls = std::move(*built);
+    if (const char* keys = std::getenv(greenfork::contract::kTlsTicketKeys)) {
+      if (greenfork::Status s = greenfork::tls::use_ticket_keys(*tls, keys); !s.ok()) {
+        spdlog::warn("{}: this worker keeps its own ticket keys", s.message());
+      }
+    }
   }
+  // A secret: the app and its subprocesses do not inherit it.
+  ::unsetenv(greenfork::contract::kTlsTicketKeys);
   if (!o.chdir.empty() && ::chdir(o.chdir.c_str()) != 0) {
     return fail(greenfork::contract::kExitBootError,
                 "chdir " + o.chdir + ": " + std::strerror(errno));

@@ -1,5 +1,6 @@
 #include "tls/tls_context.hpp"
 
+#include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
@@ -99,6 +100,21 @@ std::string openssl_error(std::string_view fallback) {
     out += reason != nullptr ? reason : "error " + std::to_string(ERR_GET_REASON(e));
   }
   return out.empty() ? std::string(fallback) : out;
+}
+
+Status use_ticket_keys(asio::ssl::context& context, std::string_view hex) {
+  unsigned char keys[80];
+  if (hex.size() != 2 * sizeof keys) return Status::error("TLS ticket keys: not 160 hex digits");
+  for (size_t i = 0; i < sizeof keys; ++i) {
+    const int hi = OPENSSL_hexchar2int(static_cast<unsigned char>(hex[2 * i]));
+    const int lo = OPENSSL_hexchar2int(static_cast<unsigned char>(hex[2 * i + 1]));
+    if (hi < 0 || lo < 0) return Status::error("TLS ticket keys: not 160 hex digits");
+    keys[i] = static_cast<unsigned char>(hi * 16 + lo);
+  }
+  const long ok = SSL_CTX_set_tlsext_ticket_keys(context.native_handle(), keys, sizeof keys);
+  OPENSSL_cleanse(keys, sizeof keys);
+  if (ok != 1) return Status::error("TLS ticket keys: " + openssl_error("refused"));
+  return {};
 }
 
 StatusOr<std::shared_ptr<asio::ssl::context>> build_context(const TlsSettings& s) {

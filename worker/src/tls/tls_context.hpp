@@ -61,4 +61,9 @@ std::string openssl_error(std::string_view fallback);
 // option, the path and the reason.
 StatusOr<std::shared_ptr<asio::ssl::context>> build_context(const TlsSettings& settings);
 
+// Session tickets encrypted with these keys (160 hex digits: the 80 bytes of
+// key name, HMAC and AES keys OpenSSL takes), shared by the workers of one
+// arbiterd; without, each process has its own random keys.
+Status use_ticket_keys(asio::ssl::context& context, std::string_view hex);
+
 }  // namespace greenfork::tls
