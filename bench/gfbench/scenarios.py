@@ -57,7 +57,8 @@ SCENARIOS = [
     Scenario("tls-hello-keepalive", "Hello world over TLS (same certificate and ciphers), "
              "keep-alive, 64 connections", tls=True),
     Scenario("tls-handshakes", "New TLS connection per request (`Connection: close`: a TLS "
-             "handshake each), 64 connections", headers=("Connection: close",), tls=True),
+             "handshake each, wrk resuming its session where the server lets it), 64 connections",
+             headers=("Connection: close",), tls=True),
 ]
 SCENARIO_IDS = [s.id for s in SCENARIOS] + ["startup"]
 
