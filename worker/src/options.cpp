@@ -173,6 +173,12 @@ int parse_options(int argc, char** argv, Options& o, std::string& error) {
     return 2;
   }
   o.request_buffering = !no_request_buffering;
+  for (const std::string& kv : o.env) {
+    if (kv.find('=') == std::string::npos || kv.front() == '=') {
+      error = "--env expects KEY=VALUE, got '" + kv + "'";
+      return 2;
+    }
+  }
   auto reqs = tls::parse_cert_reqs(cert_reqs);
   if (!reqs.ok()) {
     error = reqs.status().message();
@@ -186,12 +192,6 @@ int parse_options(int argc, char** argv, Options& o, std::string& error) {
   if (o.tls.certfile.empty() && (!o.tls.keyfile.empty() || !o.tls.ca_certs.empty())) {
     error = "--keyfile and --ca-certs need --certfile";
     return 2;
-  }
-  for (const std::string& kv : o.env) {
-    if (kv.find('=') == std::string::npos || kv.front() == '=') {
-      error = "--env expects KEY=VALUE, got '" + kv + "'";
-      return 2;
-    }
   }
   return -1;
 }
