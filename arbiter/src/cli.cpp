@@ -15,6 +15,7 @@
 #include "cli_layers.hpp"
 #include "cli_options.hpp"
 #include "config_file.hpp"
+#include "tls_check.hpp"
 #include "greenfork/arbiter/config_loader.hpp"
 #include "greenfork/arbiter/settings.hpp"
 #include "greenfork/worker_settings.hpp"
@@ -231,6 +232,7 @@ StatusOr<Config> config_from_flags(const CliOptions& o) {
     }
     if (o.was_given("--error-logfile")) args.insert(args.end(), {"--error-logfile", c.error_logfile});
     if (o.was_given("--chdir")) args.insert(args.end(), {"--chdir", c.chdir});
+    if (Status tls = detail::check_tls_worker_args(args, detail::current_directory()); !tls.ok()) return tls;
     pool.command = detail::gworker_command(o.app, args);
     if (pool.binds.empty()) pool.binds = detail::default_app_binds();
   } else {

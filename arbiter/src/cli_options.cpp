@@ -180,6 +180,14 @@ StatusOr<CliOptions> parse_cli_options(const std::vector<std::string>& all_args)
   worker("proxy_protocol", "PROXY protocol header first: off, v1, v2 or auto (the flag alone: auto)", &proxy_protocol);
   worker_flags.back()->option->expected(0, 1)->default_str("auto");  // Gunicorn's nargs='?', const 'auto'
   worker("proxy_allow_ips", "peers allowed to send a PROXY header (addresses, CIDR ranges, '*'; 127.0.0.1,::1)", nullptr);
+  worker("certfile", "PEM certificate (chain): every listener serves TLS", nullptr);
+  worker("keyfile", "PEM private key (default: in --certfile)", nullptr);
+  worker("ca_certs", "PEM CAs that client certificates are verified against", nullptr);
+  worker("cert_reqs", "client certificates: 0/none, 1/optional, 2/required (0)", nullptr);
+  worker("ciphers", "OpenSSL cipher list for TLS 1.2", nullptr);
+  worker("ssl_version", "TLS/TLS_SERVER (1.2 and up), TLSv1_2 or TLSv1_3", nullptr);
+  worker("do_handshake_on_connect", "accepted: the handshake always runs at accept", nullptr);
+  worker("suppress_ragged_eofs", "a client's close without close_notify is an EOF (always on)", nullptr);
   worker("limit_request_line", "max request line bytes (4094)", nullptr);
   worker("limit_request_fields", "max header fields (100)", nullptr);
   worker("limit_request_field_size", "max header field bytes (8190)", nullptr);

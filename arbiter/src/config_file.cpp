@@ -13,6 +13,7 @@
 
 #include "greenfork/arbiter/listener_set.hpp"
 #include "greenfork/worker_settings.hpp"
+#include "tls_check.hpp"
 
 namespace greenfork::arbiter::detail {
 namespace {
@@ -336,6 +337,13 @@ Status Reader::read_pool(const std::string& name, const toml::table& t, PoolConf
     // gworker would refuse these at every start: refuse them once, here.
     if (std::string why = worker_settings::check_worker_args(worker_args); !why.empty()) {
       return error(*args_node, prefix + "worker_args", why);
+    }
+    // TLS files: relative to the pool's cwd, else to the config file's directory.
+    const std::string config_dir =
+        std::filesystem::path(absolute_path(current_directory(), file_)).parent_path().string();
+    const std::string tls_base = p.cwd.empty() ? config_dir : absolute_path(config_dir, p.cwd);
+    if (Status tls = check_tls_worker_args(worker_args, tls_base); !tls.ok()) {
+      return error(*args_node, prefix + "worker_args", tls.message());
     }
     p.command = gworker_command(app, worker_args);
     if (!has_bind) p.binds = default_app_binds();

@@ -15,7 +15,6 @@ using S = Status;
 constexpr const char* kHooks = "server hooks are not supported yet (issue 11); remove it from the file";
 constexpr const char* kDirty = "dirty arbiters are not supported: run the task as its own pool (-c FILE.toml)";
 constexpr const char* kHttp2 = "HTTP/2 is not supported yet: gworker speaks HTTP/1.1; terminate HTTP/2 in a reverse proxy";
-constexpr const char* kTls = "TLS is not supported yet: terminate TLS in a reverse proxy (see deploy/)";
 constexpr const char* kSyslog = "syslog is not supported yet: log to stderr (--error-logfile -) and let journald collect it";
 constexpr const char* kStatsd = "statsd is not supported yet";
 constexpr const char* kAsgi = "not supported yet by gworker's -k asgi";
@@ -94,14 +93,24 @@ const std::vector<Setting> kTable = {
      "accepted and unused: processes are titled 'arbiterd: master [NAME]' with -n's NAME", nullptr, true},
     {"proc_name", "-n,--name", T::kString, "None", P::kBoth, S::kAccepted, "", nullptr, true},
     // SSL
-    {"ca_certs", "--ca-certs", T::kString, "None", P::kNone, S::kRefused, kTls, nullptr, true},
-    {"cert_reqs", "--cert-reqs", T::kInt, "0", P::kNone, S::kRefused, kTls, nullptr, true},
-    {"certfile", "--certfile", T::kString, "None", P::kNone, S::kRefused, kTls, nullptr, true},
-    {"ciphers", "--ciphers", T::kString, "None", P::kNone, S::kRefused, kTls, nullptr, true},
-    {"do_handshake_on_connect", "--do-handshake-on-connect", T::kBool, "False", P::kNone, S::kRefused, kTls, nullptr, true},
-    {"keyfile", "--keyfile", T::kString, "None", P::kNone, S::kRefused, kTls, nullptr, true},
-    {"ssl_version", "--ssl-version", T::kString, "2", P::kNone, S::kRefused, kTls, nullptr, true},
-    {"suppress_ragged_eofs", "--suppress-ragged-eofs", T::kBool, "True", P::kNone, S::kRefused, kTls, nullptr, true},
+    {"ca_certs", "--ca-certs", T::kString, "None", P::kWorker, S::kAccepted, "", nullptr, true},
+    {"cert_reqs", "--cert-reqs", T::kInt, "0", P::kWorker, S::kNote,
+     "0/none, 1/optional or 2/required (needs --ca-certs); a verified client certificate's subject reaches "
+     "the app as SSL_CLIENT_S_DN", nullptr, true},
+    {"certfile", "--certfile", T::kString, "None", P::kWorker, S::kNote,
+     "every listener serves TLS; the files are checked before anything starts and re-read on reload", nullptr,
+     true},
+    {"ciphers", "--ciphers", T::kString, "None", P::kWorker, S::kAccepted, "", nullptr, true},
+    {"do_handshake_on_connect", "--do-handshake-on-connect", T::kBool, "False", P::kWorker, S::kNote,
+     "accepted with no effect: the handshake always runs right after accept, on the I/O thread under "
+     "--header-timeout, never on an app thread", nullptr, true},
+    {"keyfile", "--keyfile", T::kString, "None", P::kWorker, S::kAccepted, "", nullptr, true},
+    {"ssl_version", "--ssl-version", T::kString, "2", P::kWorker, S::kNote,
+     "TLS, TLS_SERVER, SSLv23 (2, 17): TLS 1.2 and up; TLSv1_2 (5) or TLSv1_3: only that version; TLS 1.0 "
+     "and 1.1 are refused", nullptr, true},
+    {"suppress_ragged_eofs", "--suppress-ragged-eofs", T::kBool, "True", P::kWorker, S::kNote,
+     "always on: a client closing without close_notify ends its connection as an EOF would (False is "
+     "ignored)", nullptr, true},
     // Security
     {"limit_request_field_size", "--limit-request-field_size,--limit-request-field-size", T::kInt, "8190", P::kWorker,
      S::kAccepted, "", &ws::kLimitRequestFieldSize, true},

@@ -21,6 +21,7 @@ bool is_private_variable(std::string_view kv) {
   for (const char* name : {contract::kListenFds, contract::kListenFdNames, contract::kListenPid,
                            contract::kNotifySocket, contract::kArbiterSocket, contract::kWorkerId,
                            contract::kWorkerToken, contract::kPool, contract::kHeartbeatInterval,
+                           contract::kTlsTicketKeys,
                            contract::kUpgradeFds, contract::kUpgradeParent, contract::kUpgradeNotify}) {
     size_t n = std::strlen(name);
     if (kv.size() > n && kv.compare(0, n, name) == 0 && kv[n] == '=') return true;
@@ -36,6 +37,19 @@ void set_var(std::vector<std::string>& env, const std::string& key, const std::s
     }
   }
   env.push_back(key + "=" + value);
+}
+
+// Random once per arbiterd process (kTlsTicketKeys); "" if no randomness
+// could be had (each worker then keeps its own keys).
+const std::string& tls_ticket_keys() {
+  static const std::string keys = [] {
+    unsigned char bytes[80];
+    if (::getentropy(bytes, sizeof bytes) != 0) return std::string();
+    std::string hex;
+    for (unsigned char b : bytes) hex += fmt::format("{:02x}", b);
+    return hex;
+  }();
+  return keys;
 }
 
 std::string join(const std::vector<std::string>& parts, const char* sep) {
@@ -89,6 +103,7 @@ StatusOr<SpawnSpec> worker_spawn_spec(const PoolConfig& config, const PoolSocket
   const double interval = config.autoscale.enabled() ? std::min(0.5, config.timeout_seconds / 2)
                                                      : config.timeout_seconds / 2;
   set_var(spec.env, contract::kHeartbeatInterval, fmt::format("{:g}", interval));
+  if (!tls_ticket_keys().empty()) set_var(spec.env, contract::kTlsTicketKeys, tls_ticket_keys());
   return spec;
 }
 

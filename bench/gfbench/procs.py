@@ -207,8 +207,14 @@ def install_signal_handlers() -> None:
 
 
 def http_get(port: int, path: str = "/", timeout: float = 2.0,
-             method: str = "GET", body: Optional[bytes] = None) -> Tuple[int, bytes]:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+             method: str = "GET", body: Optional[bytes] = None,
+             tls: bool = False) -> Tuple[int, bytes]:
+    if tls:  # the TLS rows' self-signed certificate
+        import ssl
+        conn: http.client.HTTPConnection = http.client.HTTPSConnection(
+            "127.0.0.1", port, timeout=timeout, context=ssl._create_unverified_context())
+    else:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
         conn.request(method, path, body=body)
         resp = conn.getresponse()
@@ -217,7 +223,7 @@ def http_get(port: int, path: str = "/", timeout: float = 2.0,
         conn.close()
 
 
-def wait_first_200(proc: Proc, port: int, path: str, timeout: float) -> float:
+def wait_first_200(proc: Proc, port: int, path: str, timeout: float, tls: bool = False) -> float:
     """Seconds from spawn to the first 200 on path; raises RuntimeError."""
     deadline = proc.started_at + timeout
     last = "no answer"
@@ -225,7 +231,7 @@ def wait_first_200(proc: Proc, port: int, path: str, timeout: float) -> float:
         if not proc.alive():
             raise RuntimeError(f"exited with {proc.popen.returncode}: {proc.log_tail()}")
         try:
-            status, _ = http_get(port, path, timeout=1.0)
+            status, _ = http_get(port, path, timeout=1.0, tls=tls)
             if status == 200:
                 return time.monotonic() - proc.started_at
             last = f"HTTP {status}"

@@ -32,6 +32,7 @@ class Scenario:
     connections: int = 64
     headers: Sequence[str] = ()
     kind: str = "throughput"  # throughput | slowloris | reload | scale | kill9 | rss
+    tls: bool = False  # https, servers with Server.tls only
 
 
 SCENARIOS = [
@@ -57,6 +58,11 @@ SCENARIOS = [
              app="asgi-hello"),
     Scenario("fastapi", "FastAPI JSON hello, keep-alive, 64 connections (ASGI servers)",
              app="fastapi"),
+    Scenario("tls-hello-keepalive", "Hello world over TLS (same certificate and ciphers), "
+             "keep-alive, 64 connections", tls=True),
+    Scenario("tls-handshakes", "New TLS connection per request (`Connection: close`: a TLS "
+             "handshake each, wrk resuming its session where the server lets it), 64 connections",
+             headers=("Connection: close",), tls=True),
 ]
 SCENARIO_IDS = [s.id for s in SCENARIOS] + ["startup"]
 
@@ -80,7 +86,7 @@ class Row:
     extra: Dict[str, object] = field(default_factory=dict)
 
 
-def _check_answer(port: int, path: str, app: str) -> Optional[str]:
+def _check_answer(port: int, path: str, app: str, tls: bool = False) -> Optional[str]:
     """None if the app answers as it should, else what was wrong."""
     try:
         if app == "echo":
@@ -88,7 +94,7 @@ def _check_answer(port: int, path: str, app: str) -> Optional[str]:
             status, got = procs.http_get(port, path, timeout=10, method="POST", body=body)
             ok = status == 200 and got == body
         else:
-            status, got = procs.http_get(port, path, timeout=10)
+            status, got = procs.http_get(port, path, timeout=10, tls=tls)
             want = {"hello": HELLO_BODY, "big": None, "sleep": b"slept\n"}.get(app)
             if app in ("hello", "flask", "asgi-hello"):  # the native hello: no trailing newline
                 ok = status == 200 and got.strip() == HELLO_BODY.strip()
@@ -155,11 +161,11 @@ def still_open(socks: List[socket.socket]) -> int:
     return n
 
 
-def probe(port: int, path: str, timeout: float) -> str:
+def probe(port: int, path: str, timeout: float, tls: bool = False) -> str:
     """Time for a new connection to get its answer while wrk loads the server."""
     t0 = time.monotonic()
     try:
-        status, _ = procs.http_get(port, path, timeout=timeout)
+        status, _ = procs.http_get(port, path, timeout=timeout, tls=tls)
         took = (time.monotonic() - t0) * 1e6
         return f"probe {status} in {fmt_us(took)}"
     except Exception as exc:  # noqa: BLE001 - a probe that gets nothing says so
@@ -181,7 +187,8 @@ def _settled_workers(proc: procs.Proc, timeout: float = 10.0) -> int:
 
 def applies(sc: Scenario, server: Server) -> bool:
     """Whether the scenario has a row for this server at all."""
-    return server.supports(sc.app) and (sc.kind != "scale" or server.can_scale)
+    return server.supports(sc.app) and (sc.kind != "scale" or server.can_scale) and \
+        (not sc.tls or server.tls)
 
 
 def run_one(ctx: Context, sc: Scenario, server: Server, st: Settings,
@@ -194,14 +201,16 @@ def run_one(ctx: Context, sc: Scenario, server: Server, st: Settings,
         return row
     port = procs.free_port()
     path = server.path(sc.app)
-    url = f"http://127.0.0.1:{port}{path}"
+    url = f"{'https' if sc.tls else 'http'}://127.0.0.1:{port}{path}"
     proc = None
     try:
-        proc = server.start(ctx, sc.app, port)
-        startups.setdefault(server.name, []).append(procs.wait_first_200(proc, port, path, 60))
+        proc = server.start(ctx, sc.app, port, tls=True) if sc.tls else \
+            server.start(ctx, sc.app, port)
+        startups.setdefault(server.name, []).append(
+            procs.wait_first_200(proc, port, path, 60, tls=sc.tls))
         if not procs.wait_workers(proc, WORKERS, 15):
             row.note = f"only {len(proc.workers())} worker processes; "
-        bad = _check_answer(port, path, sc.app)
+        bad = _check_answer(port, path, sc.app, sc.tls)
         if bad:
             row.note += f"not available: {bad}"
             return row
@@ -226,7 +235,7 @@ def _measure(ctx: Context, sc: Scenario, server: Server, st: Settings, proc: pro
     if sc.kind == "throughput":
         path = url.split(str(port), 1)[1]
         row.result = wrk.run(url, sc.connections, st.duration, sc.headers, script,
-                             during=lambda: probe(port, path, st.duration * 0.5 + 2.0)
+                             during=lambda: probe(port, path, st.duration * 0.5 + 2.0, sc.tls)
                              if sc.app != "echo" else None)
     elif sc.kind == "slowloris":
         base = wrk.run(url, sc.connections, st.duration)

@@ -23,6 +23,9 @@ WORKERS = 2
 BACKLOG = 2048
 HELLO_BODY = b"Hello, World!\n"
 BIG_SIZE = 64 * 1024
+# TLS rows: the same certificate (EC P-256, made with the openssl CLI) and
+# the same TLS 1.2 ciphers for every server; TLS 1.3 uses OpenSSL's suites.
+TLS_CIPHERS = "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305"
 # greenfork-gthread's app threads per worker: one per connection of its share
 # of the sleep scenario's 256, as gevent has a greenlet per connection
 # (Gunicorn's gthread keeps the issue's 4).
@@ -43,6 +46,17 @@ class Context:
         path = self.tmpdir / f"{self._seq:03d}-{name}"
         path.mkdir(parents=True)
         return path
+
+    def tls_files(self) -> Tuple[Path, Path]:
+        """(cert.pem, key.pem) for the TLS rows, made once per run."""
+        cert, key = self.tmpdir / "tls-cert.pem", self.tmpdir / "tls-key.pem"
+        if not cert.exists():
+            subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                            "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", str(key),
+                            "-out", str(cert), "-days", "2", "-subj", "/CN=localhost",
+                            "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"],
+                           check=True, capture_output=True, timeout=60)
+        return cert, key
 
     def wsgi_app(self, app: str) -> Tuple[Path, str]:
         """(directory, module:variable) of a benchmark app (ASGI ones too)."""
@@ -75,6 +89,7 @@ class Server:
     asgi = False         # serves the ASGI apps only
     stop_signal = signal.SIGINT
     can_scale = False
+    tls = False          # can serve the TLS rows (start(..., tls=True))
 
     def unavailable(self, ctx: Context) -> Optional[str]:
         return None
@@ -176,6 +191,7 @@ class UWSGI(Server):
 class Nginx(Server):
     name = "nginx"
     wsgi = False
+    tls = True
     stop_signal = signal.SIGTERM
 
     def supports(self, app: str) -> bool:
@@ -184,7 +200,8 @@ class Nginx(Server):
     def path(self, app: str) -> str:
         return "/big" if app == "big" else "/"
 
-    def write_conf(self, d: Path, port: int, single: bool = False) -> Path:
+    def write_conf(self, d: Path, port: int, single: bool = False,
+                   tls: Optional[Tuple[Path, Path]] = None) -> Path:
         """nginx.conf in d (and its www/). single: one process, no master
         (`master_process off`) and no keep-alive request limit, as the
         instruction and syscall counts run it."""
@@ -197,21 +214,27 @@ class Nginx(Server):
         modes = "master_process off;\nworker_processes 1;\n" if single else \
             f"master_process on;\nworker_processes {WORKERS};\n"
         limit = "  keepalive_requests 1000000;\n" if single else ""
+        ssl = ""
+        if tls:
+            ssl = (f"    ssl_certificate {tls[0]};\n    ssl_certificate_key {tls[1]};\n"
+                   f"    ssl_protocols TLSv1.2 TLSv1.3;\n    ssl_ciphers {TLS_CIPHERS};\n"
+                   "    ssl_session_tickets on;\n")
         conf = d / "nginx.conf"
         conf.write_text(
             f"{user}daemon off;\n{modes}"
             f"pid {d}/nginx.pid;\nerror_log {d}/error.log warn;\n"
             "events { worker_connections 4096; }\n"
             "http {\n  access_log off;\n" + temps + limit +
-            f"  server {{\n    listen 127.0.0.1:{port} backlog={BACKLOG};\n"
+            f"  server {{\n    listen 127.0.0.1:{port} backlog={BACKLOG}{' ssl' if tls else ''};\n"
+            + ssl +
             f"    location = /big {{ root {d}/www; default_type application/octet-stream; }}\n"
             f"    location / {{ default_type text/plain; return 200 \"{hello}\"; }}\n"
             "  }\n}\n")
         return conf
 
-    def start(self, ctx: Context, app: str, port: int) -> Proc:
+    def start(self, ctx: Context, app: str, port: int, tls: bool = False) -> Proc:
         d = ctx.fresh_dir(self.name + "-conf")
-        conf = self.write_conf(d, port)
+        conf = self.write_conf(d, port, tls=ctx.tls_files() if tls else None)
         return self._spawn(ctx, ["nginx", "-p", str(d), "-e", str(d / "error.log"),
                                  "-c", str(conf)])
 
@@ -234,6 +257,7 @@ def find_libhello(build: Path) -> Optional[Path]:
 class Greenfork(Server):
     peer = False
     can_scale = True
+    tls = True
 
     def __init__(self, native: bool = False, threads: int = 0):
         """threads > 0: -k gthread --threads N instead of the sync worker."""
@@ -269,20 +293,25 @@ class Greenfork(Server):
             self._help = res.stdout + res.stderr
         return self._help
 
-    def start(self, ctx: Context, app: str, port: int) -> Proc:
+    def start(self, ctx: Context, app: str, port: int, tls: bool = False) -> Proc:
         d = ctx.fresh_dir(self.name + "-run")
+        tls_args: List[str] = []
+        if tls:
+            cert, key = ctx.tls_files()
+            tls_args = ["--certfile", str(cert), "--keyfile", str(key), "--ciphers", TLS_CIPHERS]
         argv = [str(self._bin(ctx, "arbiterd")), "-w", str(WORKERS), "-b", f"127.0.0.1:{port}"]
         if "--control-socket" in self._arbiter_help(ctx):
             argv += ["--control-socket", str(d / "control.sock")]
         if "--backlog" in self._arbiter_help(ctx):
             argv += ["--backlog", str(BACKLOG)]
         if self.native:
-            argv += ["--", str(self._bin(ctx, "gworker")), f"native:{find_libhello(ctx.build)}"]
+            argv += ["--", str(self._bin(ctx, "gworker")), *tls_args,
+                     f"native:{find_libhello(ctx.build)}"]
         else:
             appdir, spec = ctx.wsgi_app(app)
             if self.threads:
                 argv += ["-k", "gthread", "--threads", str(self.threads)]
-            argv += ["--chdir", str(appdir), spec]
+            argv += ["--chdir", str(appdir), *tls_args, spec]
         proc = self._spawn(ctx, argv)
         proc.control_socket = d / "control.sock"  # type: ignore[attr-defined]
         return proc

@@ -337,10 +337,9 @@ TEST_F(GunicornCmdArgs, CommandLineWinsAndQuotesAreShells) {
 }
 
 TEST_F(GunicornCmdArgs, RefusedAndBrokenOnesAreNamed) {
-  ::setenv("GUNICORN_CMD_ARGS", "--keyfile k.pem", 1);
+  ::setenv("GUNICORN_CMD_ARGS", "--paste x.ini", 1);
   EXPECT_EQ(config_from_args({"--", "true"}).status().message(),
-            "GUNICORN_CMD_ARGS: --keyfile (keyfile): TLS is not supported yet: terminate TLS in a reverse proxy "
-            "(see deploy/)");
+            "GUNICORN_CMD_ARGS: --paste (paste): PasteDeploy is not supported yet: give the app as module:variable");
   ::setenv("GUNICORN_CMD_ARGS", "--name 'unclosed", 1);
   EXPECT_EQ(config_from_args({"--", "true"}).status().message(), "GUNICORN_CMD_ARGS: no closing quotation");
 }

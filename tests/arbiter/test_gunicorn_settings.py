@@ -51,8 +51,36 @@ def test_the_docs_table_has_every_gunicorn_setting_with_a_status():
             assert note, name
 
 
+# TLS settings other than certfile act only with a certificate (and
+# cert_reqs with CAs): these are given with them, from a PEM made here.
+TLS_WITH_CERT = ("keyfile", "ca_certs", "cert_reqs", "ciphers", "ssl_version",
+                 "do_handshake_on_connect", "suppress_ragged_eofs")
+
+
+def tls_pem(tmp: Path) -> str:
+    """A self-signed certificate and its key in one PEM file."""
+    pem = tmp / "both.pem"
+    if not pem.exists():
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                        "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", str(pem), "-out",
+                        str(tmp / "cert.pem"), "-days", "2", "-subj", "/CN=localhost"],
+                       check=True, capture_output=True, timeout=60)
+        pem.write_text(pem.read_text() + (tmp / "cert.pem").read_text())
+    return str(pem)
+
+
+def tls_context(name: str, tmp: Path) -> tuple[list[str], str]:
+    """(flags, config file lines) that give `name` the certificate it needs."""
+    if name not in TLS_WITH_CERT:
+        return [], ""
+    pem = tls_pem(tmp)
+    return ["--certfile", pem, "--ca-certs", pem], f"certfile = {pem!r}\nca_certs = {pem!r}\n"
+
+
 def value_for(name: str, kind: str, tmp: Path, default: str):
     """(command-line text, Python source) of a valid value, not Gunicorn's default."""
+    if name in ("certfile", "keyfile", "ca_certs"):
+        return tls_pem(tmp), repr(tls_pem(tmp))
     if kind == "bool" and default == "True":
         return None, "False"
     if kind in ("int", "number") and default == "3":
@@ -73,6 +101,9 @@ def value_for(name: str, kind: str, tmp: Path, default: str):
         "limit_request_field_size": ("100", "100"),
         "asgi_loop": ("asyncio", '"asyncio"'),
         "asgi_lifespan": ("off", '"off"'),
+        "cert_reqs": ("2", "2"),
+        "ciphers": ("ECDHE+AESGCM", '"ECDHE+AESGCM"'),
+        "ssl_version": ("TLSv1_2", '"TLSv1_2"'),
     }
     if name in special:
         return special[name]
@@ -118,12 +149,14 @@ def test_setting_as_flag_and_as_config_file_name(short_tmp, name, flags, default
     text, py = value_for(name, kind, short_tmp, default)
     empty = short_tmp / "empty.conf.py"
     empty.write_text("")
+    tls_flags, tls_lines = tls_context(name, short_tmp)
     for flag in flags:
         args = [flag] if kind == "bool" else [flag, str(empty) if name == "config" else text]
-        result = arbiterd([*args, "--check-config", "app:app"], cwd=short_tmp)
+        result = arbiterd([*tls_flags, *args, "--check-config", "app:app"], cwd=short_tmp)
         expect(result, name, f"flag {flag}")
     conf = short_tmp / "gunicorn.conf.py"
-    conf.write_text(f"{name} = {py}\n" if kind != "callable" else f"def {name}(*args):\n    pass\n")
+    conf.write_text(tls_lines + (f"{name} = {py}\n" if kind != "callable"
+                                 else f"def {name}(*args):\n    pass\n"))
     app = [] if name == "wsgi_app" else ["app:app"]
     result = arbiterd(["-c", str(conf), "--check-config", *app], cwd=short_tmp)
     if kind == "callable":

@@ -68,6 +68,18 @@ TEST(WorkerSpawnSpec, TheContractEnvironmentOverArbiterdsOwnWithoutItsPrivateVar
   }
   EXPECT_FALSE(has("LISTEN_FDS=9"));
   EXPECT_FALSE(has("ARBITER_WORKER_TOKEN=old"));
+  // One set of TLS ticket keys for every worker of this arbiterd.
+  auto keys_of = [](const SpawnSpec& s) {
+    for (const std::string& kv : s.env) {
+      if (kv.rfind("ARBITER_TLS_TICKET_KEYS=", 0) == 0) return kv.substr(24);
+    }
+    return std::string();
+  };
+  const std::string keys = keys_of(*spec);
+  EXPECT_EQ(keys.size(), 160u);
+  EXPECT_EQ(keys.find_first_not_of("0123456789abcdef"), std::string::npos);
+  WorkerSlot other{5, "tok2", "/run/n/notify", "/run/ctl.sock"};
+  EXPECT_EQ(keys_of(*worker_spawn_spec(cfg, sockets, other, {"ARBITER_TLS_TICKET_KEYS=x"})), keys);
   cfg.command = {"no-such-command-here"};
   EXPECT_FALSE(worker_spawn_spec(cfg, sockets, who, {}).ok());
 }

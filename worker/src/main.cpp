@@ -92,6 +92,21 @@ int main(int argc, char** argv) {
   if (greenfork::Status s = greenfork::setup_error_log("gworker", o.error_logfile, o.log_level); !s.ok()) {
     return fail(greenfork::contract::kExitBootError, s.message());
   }
+  // Read on every start, so a reload rolls workers onto new files; a bad
+  // file fails the boot before READY (and a reload is rolled back).
+  std::shared_ptr<asio::ssl::context> tls;
+  if (o.tls.enabled()) {
+    auto built = greenfork::tls::build_context(o.tls);
+    if (!built.ok()) return fail(greenfork::contract::kExitBootError, built.status().message());
+    tls = std::move(*built);
+    if (const char* keys = std::getenv(greenfork::contract::kTlsTicketKeys)) {
+      if (greenfork::Status s = greenfork::tls::use_ticket_keys(*tls, keys); !s.ok()) {
+        spdlog::warn("{}: this worker keeps its own ticket keys", s.message());
+      }
+    }
+  }
+  // A secret: the app and its subprocesses do not inherit it.
+  ::unsetenv(greenfork::contract::kTlsTicketKeys);
   if (!o.chdir.empty() && ::chdir(o.chdir.c_str()) != 0) {
     return fail(greenfork::contract::kExitBootError,
                 "chdir " + o.chdir + ": " + std::strerror(errno));
@@ -186,6 +201,7 @@ int main(int argc, char** argv) {
   if (o.proxy_protocol == "v1") config.proxy_protocol = gw::proxy::ProxyMode::kV1;
   if (o.proxy_protocol == "v2") config.proxy_protocol = gw::proxy::ProxyMode::kV2;
   if (o.proxy_protocol == "auto") config.proxy_protocol = gw::proxy::ProxyMode::kAuto;
+  config.tls = tls;
   config.max_requests = o.max_requests;
   if (o.max_requests != 0 && o.max_requests_jitter != 0) {
     std::mt19937_64 rng(std::random_device{}());
@@ -239,12 +255,12 @@ int main(int argc, char** argv) {
   std::string joined;
   for (const std::string& n : names) joined += (joined.empty() ? "" : ", ") + n;
   if (o.asgi()) {
-    spdlog::info("Booted gworker (pid {}) serving ASGI app {} on {} (readiness: {})", getpid(), o.app,
-                 joined, ready->kind());
+    spdlog::info("Booted gworker (pid {}) serving ASGI app {} on {}{} (readiness: {})", getpid(), o.app,
+                 joined, tls ? " over TLS" : "", ready->kind());
   } else {
-    spdlog::info("Booted gworker (pid {}) serving {} on {} ({} app thread{}, readiness: {})",
-                 getpid(), o.app, joined, config.app_threads, config.app_threads == 1 ? "" : "s",
-                 ready->kind());
+    spdlog::info("Booted gworker (pid {}) serving {} on {}{} ({} app thread{}, readiness: {})",
+                 getpid(), o.app, joined, tls ? " over TLS" : "", config.app_threads,
+                 config.app_threads == 1 ? "" : "s", ready->kind());
   }
 
   const int code = server.run();

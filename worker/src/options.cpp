@@ -136,6 +136,24 @@ int parse_options(int argc, char** argv, Options& o, std::string& error) {
                  "Peers allowed to send a PROXY header: addresses and CIDR ranges, "
                  "comma-separated ('*' = all)")
       ->capture_default_str();
+  // TLS (Gunicorn's names): every listener speaks TLS when --certfile is given.
+  cli.add_option("--certfile", o.tls.certfile, "PEM certificate (chain): serve TLS on every listener");
+  cli.add_option("--keyfile", o.tls.keyfile, "PEM private key (default: in --certfile)");
+  cli.add_option("--ca-certs", o.tls.ca_certs, "PEM CA certificates client certificates are verified against");
+  std::string cert_reqs = "0";
+  cli.add_option("--cert-reqs", cert_reqs, "Client certificates: 0/none, 1/optional, 2/required")
+      ->capture_default_str();
+  cli.add_option("--ciphers", o.tls.ciphers, "OpenSSL cipher list for TLS 1.2 (default: OpenSSL's)");
+  std::string ssl_version = "TLS_SERVER";
+  cli.add_option("--ssl-version", ssl_version,
+                 "TLS, TLS_SERVER, SSLv23 (1.2 and up), TLSv1_2 or TLSv1_3 (only that version)")
+      ->capture_default_str();
+  bool handshake_on_connect = false;
+  cli.add_flag("--do-handshake-on-connect", handshake_on_connect,
+               "Accepted: the handshake always runs right after accept, on the I/O thread");
+  bool suppress_ragged_eofs = false;
+  cli.add_flag("--suppress-ragged-eofs", suppress_ragged_eofs,
+               "A client closing without close_notify ends the connection as an EOF (the default)");
   cli.add_option("--chdir", o.chdir, "Directory to change to before loading the app");
   cli.add_option("--pythonpath", o.pythonpath, "Directories added to sys.path (comma-separated)")
       ->delimiter(',');
@@ -189,6 +207,20 @@ int parse_options(int argc, char** argv, Options& o, std::string& error) {
       error = "--env expects KEY=VALUE, got '" + kv + "'";
       return 2;
     }
+  }
+  auto reqs = tls::parse_cert_reqs(cert_reqs);
+  if (!reqs.ok()) {
+    error = reqs.status().message();
+    return 2;
+  }
+  o.tls.cert_reqs = *reqs;
+  if (greenfork::Status s = tls::apply_ssl_version(ssl_version, o.tls); !s.ok()) {
+    error = s.message();
+    return 2;
+  }
+  if (o.tls.certfile.empty() && (!o.tls.keyfile.empty() || !o.tls.ca_certs.empty())) {
+    error = "--keyfile and --ca-certs need --certfile";
+    return 2;
   }
   return -1;
 }

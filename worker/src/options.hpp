@@ -8,6 +8,7 @@
 
 #include "greenfork/status.hpp"
 #include "greenfork/worker/http/request_parser.hpp"
+#include "tls/tls_context.hpp"
 
 namespace greenfork::worker {
 
@@ -36,6 +37,7 @@ struct Options {
   std::vector<std::string> forwarded_allow_ips{"127.0.0.1", "::1"};  // addresses, CIDR, "*"
   std::string proxy_protocol = "off";  // --proxy-protocol off|v1|v2|auto (bare: auto)
   std::vector<std::string> proxy_allow_from{"127.0.0.1", "::1"};  // --proxy-allow-from
+  tls::TlsSettings tls;                // --certfile, --keyfile, --ca-certs, --cert-reqs, ...
   std::string chdir;
   std::vector<std::string> pythonpath;
   std::string virtualenv;

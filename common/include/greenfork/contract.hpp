@@ -19,6 +19,11 @@ inline constexpr const char* kWorkerToken = "ARBITER_WORKER_TOKEN";
 inline constexpr const char* kPool = "ARBITER_POOL";
 // Heartbeat period the worker must keep, in seconds (timeout / 2).
 inline constexpr const char* kHeartbeatInterval = "ARBITER_HEARTBEAT_INTERVAL";
+// TLS session ticket keys (160 hex digits: OpenSSL's 80 bytes of key name,
+// HMAC and AES keys), random once per arbiterd and the same for all its
+// workers, so that a session resumes on any worker (as nginx's workers share
+// their master's keys); the worker removes it from its environment.
+inline constexpr const char* kTlsTicketKeys = "ARBITER_TLS_TICKET_KEYS";
 
 // sd_notify fields a worker may add to its READY=1/WATCHDOG=1 datagrams
 // (systemd's X_ prefix marks fields of one's own): what gctl status shows,

@@ -128,6 +128,12 @@ int echo_json(gf_request* req, gf_response* res) {
   out += ", \"query\": ";
   json_string(out, view(api->query(req)));
   out += ", \"http_minor\": " + std::to_string(api->http_minor(req));
+  out += ", \"scheme\": ";
+  json_string(out, view(api->url_scheme(req)));
+  if (api->size >= offsetof(gf_api, tls_client_subject) + sizeof api->tls_client_subject) {
+    out += ", \"tls_client_subject\": ";
+    json_string(out, view(api->tls_client_subject(req)));
+  }
   out += ", \"headers\": [";
   gf_str name, value;
   for (size_t i = 0; api->header_at(req, i, &name, &value) == 0; ++i) {

@@ -110,6 +110,7 @@ bool Connection::release_idle_buffers(Clock::time_point idle_before) {
 
 bool Connection::input_pending() {
   if (closed_) return false;
+  if (tls_ && tls_->pending()) return true;
   int n = 0;
   return ::ioctl(socket_.native_handle(), FIONREAD, &n) == 0 && n > 0;
 }
@@ -117,6 +118,8 @@ bool Connection::input_pending() {
 void Connection::close() {
   if (closed_) return;
   closed_ = true;
+  // close_notify, when the socket takes it now (RFC 8446 6.1).
+  if (tls_) tls_->shutdown();
   asio::error_code ignored;
   socket_.close(ignored);  // also cancels a pending operation
 }
@@ -131,6 +134,7 @@ void Connection::wake(void* self) {
 
 asio::awaitable<bool> Connection::read_more() {
   if (closed_) co_return false;
+  if (tls_) co_return co_await read_tls();
   size_t room = 0;
   char* space = input_.space(room);
   auto [ec, n] = co_await socket_.async_read_some(asio::buffer(space, room), kNoThrow);
@@ -163,7 +167,8 @@ void Connection::fill_request(http::RequestHead& head) {
   r.server_name = listener_.host;
   r.server_port = listener_.port;
   r.unix_socket = listener_.unix_socket;
-  r.url_scheme = "http";
+  r.url_scheme = tls_ ? "https" : "http";
+  r.tls_client_subject = tls_subject_;
   r.received_at = request_started_;
   r.body = &exchange_;
   server_.proxy_trust().apply(r);
@@ -295,6 +300,7 @@ asio::awaitable<void> Connection::run() {
   const Exchange::Context context{&Connection::wake, this, &server_.closing(), &server_.host(),
                                   &writer_, async};
   if (config.proxy_protocol && !co_await read_proxy_header()) co_return;
+  if (config.tls && !co_await start_tls()) co_return;
   for (;;) {
     // 1. A request head (the keep-alive wait included).
     http::ParseResult r{http::ParseStatus::kNeedMore, 0};
@@ -416,6 +422,7 @@ asio::awaitable<void> Connection::run() {
 
 asio::awaitable<void> Connection::linger() {
   if (closed_) co_return;
+  if (tls_) tls_->shutdown();
   ::shutdown(socket_.native_handle(), SHUT_WR);
   state_ = State::kLinger;
   deadline_.lingering();

@@ -31,6 +31,7 @@
 #include "engine/socket_writer.hpp"
 #include "engine/server.hpp"
 #include "greenfork/worker/http/request_parser.hpp"
+#include "tls/tls_stream.hpp"
 
 namespace greenfork::worker {
 
@@ -78,6 +79,11 @@ class Connection final {
   // source address becomes the peer. False: the connection is to close
   // (a peer not in --proxy-allow-from, a bad, missing or cut header).
   asio::awaitable<bool> read_proxy_header();
+  // --certfile: the TLS handshake (connection_tls.cpp), under
+  // --header-timeout; false: the connection is to close.
+  asio::awaitable<bool> start_tls();
+  // read_more() over TLS.
+  asio::awaitable<bool> read_tls();
   // Closing while the client may still be sending (an unread body, a
   // pipelined request) would reset the connection and can destroy the
   // response in the client's kernel: send FIN first and read what comes
@@ -111,6 +117,8 @@ class Connection final {
   Clock::time_point idle_since_{};
   InputBuffer input_;
   SocketWriter writer_;
+  std::unique_ptr<tls::TlsStream> tls_;
+  std::string tls_subject_;  // the verified client certificate's subject
   bool big_head_ = false;     // a request head past kBigHead was read
   uint64_t requests_ = 0;
   int body_error_status_ = 0;

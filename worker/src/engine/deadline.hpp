@@ -4,6 +4,9 @@
 //   proxy header  from accept to the end of a PROXY header     --header-timeout
 //                 (--proxy-protocol); the first request's head then
 //                 gets its own --header-timeout
+//   TLS handshake from its start (after a PROXY header) to its   --header-timeout
+//                 end (--certfile); the first request's head then
+//                 gets its own --header-timeout
 //   first request from accept to a whole request head         --header-timeout
 //   head          from its first byte to its end              --header-timeout
 //   keep-alive    idle between requests                       --keep-alive

@@ -65,9 +65,9 @@ void Outbox::append(std::string_view bytes) {
   data_.append(bytes);
 }
 
-Outbox::Send Outbox::send(int fd, bool& progressed) {
+Outbox::Send Outbox::send(const Transport& to, bool& progressed) {
   while (!empty()) {
-    const ssize_t n = ::send(fd, data_.data() + pos_, size(), MSG_NOSIGNAL);
+    const ssize_t n = to.send(data_.data() + pos_, size());
     if (n > 0) {
       pos_ += static_cast<size_t>(n);
       progressed = true;
@@ -82,12 +82,15 @@ Outbox::Send Outbox::send(int fd, bool& progressed) {
   return Send::kDone;
 }
 
-bool Outbox::send_blocking(int fd, size_t limit, std::chrono::milliseconds idle_limit) {
+bool Outbox::send_blocking(const Transport& to, size_t limit, std::chrono::milliseconds idle_limit) {
   if (size() <= limit) return true;
-  const bool ok = write_blocking(fd, idle_limit, size() - limit, [&](uint64_t left) {
-    const ssize_t n = ::send(fd, data_.data() + pos_, static_cast<size_t>(left), MSG_NOSIGNAL);
-    if (n > 0) pos_ += static_cast<size_t>(n);
-    return n;
+  const bool ok = write_blocking(to.fd, idle_limit, size() - limit, [&](uint64_t left) {
+    // Offers all it holds, not just what must go: a TLS write that blocked
+    // must be retried with at least as many bytes.
+    const ssize_t n = to.send(data_.data() + pos_, size());
+    if (n <= 0) return n;
+    pos_ += static_cast<size_t>(n);
+    return static_cast<ssize_t>(std::min<uint64_t>(static_cast<uint64_t>(n), left));
   });
   if (empty()) {
     data_.clear();

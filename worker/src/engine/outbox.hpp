@@ -16,6 +16,8 @@
 #include <string>
 #include <string_view>
 
+#include "engine/transport.hpp"
+
 namespace greenfork::worker {
 
 class Outbox {
@@ -31,11 +33,11 @@ class Outbox {
   void append(std::string_view bytes);
   // Non-blocking sends until done, the socket is full or fails.
   // `progressed` is set when any byte went out.
-  Send send(int fd, bool& progressed);
+  Send send(const Transport& to, bool& progressed);
   // Blocking sends until at most `limit` bytes are left; false on an
   // error or when the socket takes nothing for `idle_limit` (the write
   // timeout). For an app running on the I/O thread only.
-  bool send_blocking(int fd, size_t limit, std::chrono::milliseconds idle_limit);
+  bool send_blocking(const Transport& to, size_t limit, std::chrono::milliseconds idle_limit);
   // Gives back memory grown past `keep` bytes when empty; true when it did.
   bool release_memory(size_t keep);
 

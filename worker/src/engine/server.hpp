@@ -37,6 +37,10 @@
 #include "greenfork/worker/proxy/address_allow_list.hpp"
 #include "greenfork/worker/proxy/proxy_header_parser.hpp"
 
+namespace asio::ssl {
+class context;
+}
+
 namespace greenfork::worker {
 
 class Connection;
@@ -76,6 +80,9 @@ struct EngineConfig {
   // off), accepted from the peers in proxy_allow_from only.
   std::optional<proxy::ProxyMode> proxy_protocol;
   std::vector<std::string> proxy_allow_from{"127.0.0.1", "::1"};
+  // --certfile: every listener speaks TLS with this context (after the
+  // PROXY header, if any).
+  std::shared_ptr<asio::ssl::context> tls;
 };
 
 struct EngineStats {

@@ -1,6 +1,7 @@
 #include "engine/socket_writer.hpp"
 
 #include <sys/sendfile.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -10,13 +11,14 @@ namespace greenfork::worker {
 namespace {
 
 constexpr size_t kSendfileMax = size_t{1} << 30;
+constexpr uint64_t kFilePiece = 64 * 1024;
 
 }  // namespace
 
 Outbox::Send SocketWriter::pump() {
   if (!socket_.is_open()) return Outbox::Send::kFailed;
   bool progressed = false;
-  const Outbox::Send result = outbox_.send(socket_.native_handle(), progressed);
+  const Outbox::Send result = outbox_.send(transport(), progressed);
   if (result == Outbox::Send::kBlocked) {
     deadline_.writing(progressed);
   } else {
@@ -48,10 +50,31 @@ asio::awaitable<bool> SocketWriter::write_all(std::string_view data) {
   co_return co_await drain();
 }
 
+bool SocketWriter::read_piece(const Exchange::FileSlice& file, off_t& offset, uint64_t& left) {
+  std::string piece(static_cast<size_t>(std::min(left, kFilePiece)), '\0');
+  ssize_t n;
+  do {
+    n = ::pread(file.fd, piece.data(), piece.size(), offset);
+  } while (n < 0 && errno == EINTR);
+  if (n <= 0) return false;
+  piece.resize(static_cast<size_t>(n));
+  offset += n;
+  left -= static_cast<uint64_t>(n);
+  outbox_.append(piece);
+  return true;
+}
+
 asio::awaitable<bool> SocketWriter::send_file(const Exchange::FileSlice& file) {
   if (!co_await drain()) co_return false;
   off_t offset = file.offset;
   uint64_t left = file.count;
+  if (tls_ != nullptr) {
+    while (left > 0) {
+      if (!read_piece(file, offset, left)) co_return false;
+      if (!co_await drain()) co_return false;
+    }
+    co_return true;
+  }
   bool ok = true;
   while (left > 0 && ok && socket_.is_open()) {
     const ssize_t n = ::sendfile(socket_.native_handle(), file.fd, &offset,
@@ -78,7 +101,7 @@ bool SocketWriter::hand_over(std::string& bytes) {
   if (!socket_.is_open()) return false;
   // The app runs on the I/O thread: it waits here only while the client has
   // left more than the bound unread.
-  if (!outbox_.send_blocking(socket_.native_handle(), Outbox::kBound, write_timeout_)) {
+  if (!outbox_.send_blocking(transport(), Outbox::kBound, write_timeout_)) {
     return false;
   }
   outbox_.append(bytes);
@@ -87,8 +110,16 @@ bool SocketWriter::hand_over(std::string& bytes) {
 
 bool SocketWriter::send_file_now(const Exchange::FileSlice& file) {
   if (!socket_.is_open()) return false;
-  if (!outbox_.send_blocking(socket_.native_handle(), 0, write_timeout_)) return false;
+  if (!outbox_.send_blocking(transport(), 0, write_timeout_)) return false;
   off_t offset = file.offset;
+  if (tls_ != nullptr) {
+    uint64_t left = file.count;
+    while (left > 0) {
+      if (!read_piece(file, offset, left)) return false;
+      if (!outbox_.send_blocking(transport(), 0, write_timeout_)) return false;
+    }
+    return true;
+  }
   // A short file ends in a 0 return: a failure, as the length was promised.
   return write_blocking(socket_.native_handle(), write_timeout_, file.count, [&](uint64_t left) {
     return ::sendfile(socket_.native_handle(), file.fd, &offset,

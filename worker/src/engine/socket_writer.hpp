@@ -20,6 +20,7 @@
 #include "engine/event.hpp"
 #include "engine/exchange.hpp"
 #include "engine/outbox.hpp"
+#include "engine/transport.hpp"
 
 namespace greenfork::worker {
 
@@ -32,6 +33,8 @@ class SocketWriter final : public Exchange::InlineIo {
   SocketWriter& operator=(const SocketWriter&) = delete;
 
   Outbox& outbox() { return outbox_; }
+  // From the end of the TLS handshake on, bytes go through `tls`.
+  void use_tls(tls::TlsStream* tls) { tls_ = tls; }
   // A watch_writable() wait is pending.
   bool watching() const { return watching_; }
 
@@ -53,10 +56,17 @@ class SocketWriter final : public Exchange::InlineIo {
   bool send_file_now(const Exchange::FileSlice& file) override;
 
  private:
+  Transport transport() const { return {socket_.native_handle(), tls_}; }
+  // Over TLS a file goes through the outbox (no sendfile): its next piece,
+  // up to kFilePiece bytes read at `offset`; false on a read error or a
+  // file shorter than promised.
+  bool read_piece(const Exchange::FileSlice& file, off_t& offset, uint64_t& left);
+
   asio::generic::stream_protocol::socket& socket_;
   Event& wake_;
   Deadline& deadline_;
   std::chrono::milliseconds write_timeout_;
+  tls::TlsStream* tls_ = nullptr;
   Outbox outbox_;
   bool watching_ = false;
 };

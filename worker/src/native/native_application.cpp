@@ -114,6 +114,7 @@ const gf_api kApi = {
     [](const char* message, size_t len) {
       if (g_host != nullptr) g_host->log_error(std::string_view(message, len));
     },
+    [](const gf_request* r) { return view(r->request->tls_client_subject); },
 };
 
 using InitFn = int (*)(const gf_api*, const char*, gf_app_config*);

@@ -131,6 +131,17 @@ PyObject* EnvironBuilder::build(const PreparedEnviron& p, const worker::Request&
     (void)ec;  // a uint16_t always fits
     ok = set_new(d, k_remote_port_, PyUnicode_FromStringAndSize(port, end - port));
   }
+  // A verified client certificate (TLS with --cert-reqs): Apache mod_ssl's
+  // and nginx's names for it.
+  if (ok && !r.tls_client_subject.empty()) {
+    PyRef dn_key(PyUnicode_InternFromString("SSL_CLIENT_S_DN"));
+    PyRef verify_key(PyUnicode_InternFromString("SSL_CLIENT_VERIFY"));
+    ok = dn_key && verify_key &&
+         set_new(d, dn_key.get(),
+                 PyUnicode_FromStringAndSize(r.tls_client_subject.data(),
+                                             static_cast<Py_ssize_t>(r.tls_client_subject.size()))) &&
+         set_new(d, verify_key.get(), PyUnicode_FromString("SUCCESS"));
+  }
   if (!ok) return nullptr;
   for (const auto& [name, value] : p.headers) {
     PyRef key(header_key(name));

@@ -70,8 +70,12 @@ struct Request {
   std::string server_name;  // the listener's address (host part)
   std::string server_port;  // the listener's port ("" on unix sockets)
   bool unix_socket = false;
-  // "https" only when X-Forwarded-Proto came from a --forwarded-allow-ips peer.
+  // "https" over TLS (--certfile), or when X-Forwarded-Proto came from a
+  // --forwarded-allow-ips peer.
   std::string url_scheme = "http";
+  // Over TLS, the subject of the client certificate verified against
+  // --ca-certs (RFC 2253, as nginx's $ssl_client_s_dn); "" when none.
+  std::string tls_client_subject;
 
   std::chrono::steady_clock::time_point received_at;
   BodyReader* body = nullptr;  // valid during handle()

@@ -102,7 +102,7 @@ typedef struct gf_api {
   int (*header)(const gf_request* r, const char* name, size_t name_len, gf_str* value);
   gf_str (*remote_addr)(const gf_request* r); /* "" on unix sockets */
   int (*remote_port)(const gf_request* r);
-  gf_str (*url_scheme)(const gf_request* r);  /* "http", or "https" from a trusted proxy */
+  gf_str (*url_scheme)(const gf_request* r);  /* "https" over TLS or from a trusted proxy, else "http" */
   /* Content-Length, or -1 when the body is chunked or absent. */
   int64_t (*content_length)(const gf_request* r);
   /* Up to max bytes of the decoded body: > 0 bytes read, 0 at its end,
@@ -126,6 +126,11 @@ typedef struct gf_api {
   /* ---- the worker ---- */
   /* A line in gworker's error log. */
   void (*log_error)(const char* message, size_t len);
+
+  /* ---- appended (check api->size first) ---- */
+  /* Over TLS (--certfile), the subject of the client certificate verified
+   * against --ca-certs, RFC 2253 ("CN=alice,O=example"); "" when none. */
+  gf_str (*tls_client_subject)(const gf_request* r);
 } gf_api;
 
 /* What the library exports (declared here so the compiler checks them). */
