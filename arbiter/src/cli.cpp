@@ -338,6 +338,18 @@ StatusOr<Resolved> resolve(const std::vector<std::string>& args) {
   return r;
 }
 
+// Whether this build's gworker runs worker-side server hooks: the settings
+// table accepts them (post_fork and the others of Process::kWorker).
+bool worker_runs_hooks() {
+  for (const settings::Setting& s : settings::all()) {
+    if (s.type == settings::Type::kCallable && s.process == settings::Process::kWorker &&
+        s.status != settings::Status::kRefused) {
+      return true;
+    }
+  }
+  return false;
+}
+
 StatusOr<Config> config_of(const Resolved& r, const CliOptions& o) {
   if (r.python_file.empty()) return o.config_file.empty() ? config_from_flags(o) : config_from_file(o);
   auto c = config_from_flags(o);
@@ -345,6 +357,13 @@ StatusOr<Config> config_of(const Resolved& r, const CliOptions& o) {
   c->config_file = r.python_file.rfind("python:", 0) == 0
                        ? r.python_file
                        : detail::absolute_path(detail::current_directory(), r.python_file);
+  c->hooks = r.merged.hooks;
+  c->given_settings = r.merged.values;
+  // gworker runs the worker-side hooks from the same file (`gworker --config
+  // FILE`), once the settings table says it can.
+  if (!o.app.empty() && worker_runs_hooks()) {
+    for (PoolConfig& pool : c->pools) pool.command.insert(pool.command.end(), {"--config", c->config_file});
+  }
   return c;
 }
 

@@ -16,7 +16,9 @@
 
 #include "greenfork/arbiter/arbiter.hpp"
 #include "greenfork/arbiter/cli.hpp"
+#include "greenfork/arbiter/hook_host.hpp"
 #include "greenfork/arbiter/listener_set.hpp"
+#include "greenfork/arbiter/master_hooks.hpp"
 #include "greenfork/arbiter/pid_file.hpp"
 #include "greenfork/arbiter/process_title.hpp"
 #include "greenfork/contract.hpp"
@@ -160,6 +162,22 @@ int main(int argc, char** argv) {
     return 1;
   }
   capture_output(config);
+  // Master-side server hooks: a hook host only when the file defines one.
+  // on_starting runs before the listeners open, as in Gunicorn.
+  asio::io_context io;
+  std::unique_ptr<HookHost> hook_host;
+  std::unique_ptr<MasterHooks> hooks;
+  if (MasterHooks::wanted(config)) {
+    HookHostOptions ho;
+    ho.location = config.config_file;
+    ho.chdir = config.chdir;
+    if (!config.pools.empty()) ho.bound = Seconds(config.pools.front().timeout_seconds);
+    auto host = HookHost::start(io, std::move(ho));
+    if (!host.ok()) return fail(host.status().message());
+    hook_host = std::move(*host);
+    hooks = std::make_unique<MasterHooks>(*hook_host, config);
+    if (Status s = hooks->starting(); !s.ok()) return fail(s.message());
+  }
   std::vector<std::string> all_binds;
   for (const auto& pool : config.pools) {
     all_binds.insert(all_binds.end(), pool.binds.begin(), pool.binds.end());
@@ -187,7 +205,6 @@ int main(int argc, char** argv) {
     pid_file = std::move(*pf);
   }
 
-  asio::io_context io;
   auto ops = make_posix_process_ops();
   ArbiterOptions options;
   options.config = config;
@@ -258,7 +275,18 @@ int main(int argc, char** argv) {
 #endif
   ProcessTitle::set("arbiterd: master" + (config.name.empty() ? "" : " [" + config.name + "]"));
 
+  uint64_t hook_feed = 0;
+  if (hooks) {
+    hook_feed = arbiter.subscribe([&hooks](const SupervisorEvent& e) { hooks->on_event(e); });
+    hooks->running([&arbiter] { return arbiter.status(); });
+  }
+
   ArbiterExit exit = arbiter.run();
+
+  if (hooks) {
+    arbiter.unsubscribe(hook_feed);
+    hooks->exiting();
+  }
 
 #ifdef GF_HAVE_CONTROL_SERVER
   for (auto& s : servers) s->shutdown();

@@ -12,6 +12,8 @@ using T = Type;
 using P = Process;
 using S = Status;
 
+constexpr const char* kMasterHook =
+    "runs in arbiterd's hook host (a Python process), which arbiterd does not wait for; see docs/server-hooks.md";
 constexpr const char* kHooks = "server hooks are not supported yet (issue 11); remove it from the file";
 constexpr const char* kDirty = "dirty arbiters are not supported: run the task as its own pool (-c FILE.toml)";
 constexpr const char* kHttp2 = "HTTP/2 is not supported yet: gworker speaks HTTP/1.1; terminate HTTP/2 in a reverse proxy";
@@ -108,19 +110,19 @@ const std::vector<Setting> kTable = {
     {"limit_request_line", "--limit-request-line", T::kInt, "4094", P::kWorker, S::kAccepted, "", &ws::kLimitRequestLine,
      true},
     // Server Hooks
-    {"child_exit", "", T::kCallable, "(function)", P::kArbiter, S::kRefused, kHooks, nullptr, true},
-    {"nworkers_changed", "", T::kCallable, "(function)", P::kArbiter, S::kRefused, kHooks, nullptr, true},
-    {"on_exit", "", T::kCallable, "(function)", P::kArbiter, S::kRefused, kHooks, nullptr, true},
-    {"on_reload", "", T::kCallable, "(function)", P::kArbiter, S::kRefused, kHooks, nullptr, true},
-    {"on_starting", "", T::kCallable, "(function)", P::kArbiter, S::kRefused, kHooks, nullptr, true},
+    {"child_exit", "", T::kCallable, "(function)", P::kArbiter, S::kNote, kMasterHook, nullptr, true},
+    {"nworkers_changed", "", T::kCallable, "(function)", P::kArbiter, S::kNote, kMasterHook, nullptr, true},
+    {"on_exit", "", T::kCallable, "(function)", P::kArbiter, S::kNote, kMasterHook, nullptr, true},
+    {"on_reload", "", T::kCallable, "(function)", P::kArbiter, S::kNote, kMasterHook, nullptr, true},
+    {"on_starting", "", T::kCallable, "(function)", P::kArbiter, S::kNote, kMasterHook, nullptr, true},
     {"post_fork", "", T::kCallable, "(function)", P::kWorker, S::kRefused, kHooks, nullptr, true},
     {"post_request", "", T::kCallable, "(function)", P::kWorker, S::kRefused, kHooks, nullptr, true},
     {"post_worker_init", "", T::kCallable, "(function)", P::kWorker, S::kRefused, kHooks, nullptr, true},
-    {"pre_exec", "", T::kCallable, "(function)", P::kArbiter, S::kRefused, kHooks, nullptr, true},
-    {"pre_fork", "", T::kCallable, "(function)", P::kArbiter, S::kRefused, kHooks, nullptr, true},
+    {"pre_exec", "", T::kCallable, "(function)", P::kArbiter, S::kNote, kMasterHook, nullptr, true},
+    {"pre_fork", "", T::kCallable, "(function)", P::kArbiter, S::kNote, kMasterHook, nullptr, true},
     {"pre_request", "", T::kCallable, "(function)", P::kWorker, S::kRefused, kHooks, nullptr, true},
     {"ssl_context", "", T::kCallable, "(function)", P::kWorker, S::kRefused, kHooks, nullptr, true},
-    {"when_ready", "", T::kCallable, "(function)", P::kArbiter, S::kRefused, kHooks, nullptr, true},
+    {"when_ready", "", T::kCallable, "(function)", P::kArbiter, S::kNote, kMasterHook, nullptr, true},
     {"worker_abort", "", T::kCallable, "(function)", P::kWorker, S::kRefused, kHooks, nullptr, true},
     {"worker_exit", "", T::kCallable, "(function)", P::kWorker, S::kRefused, kHooks, nullptr, true},
     {"worker_int", "", T::kCallable, "(function)", P::kWorker, S::kRefused, kHooks, nullptr, true},

@@ -5,6 +5,7 @@
 
 #include <sys/types.h>
 
+#include <map>
 #include <optional>
 #include <string>
 #include <utility>
@@ -57,6 +58,10 @@ struct PoolConfig {
 
 struct Config {
   std::string config_file;  // empty when everything came from flags
+  std::vector<std::string> hooks;  // server hooks config_file (a gunicorn.conf.py) defines
+  // Gunicorn settings as given (file < GUNICORN_CMD_ARGS < flags), by name:
+  // what the hooks' server.cfg shows. Values as flag text; lists itemized.
+  std::map<std::string, std::vector<std::string>> given_settings;
   std::string name;         // -n: process titles "arbiterd: master [name]"
   std::string pid_file;
   std::string chdir;
