@@ -43,6 +43,7 @@ const std::map<std::string, std::string> kFlagOfKey = {
     {"pid", "--pid"},
     {"error_logfile", "--error-logfile"},
     {"log_level", "--log-level"},
+    {"log_format", "--log-format"},
     {"backlog", "--backlog"},
     {"umask", "--umask"},
     {"name", "-n/--name"},
@@ -89,6 +90,7 @@ Status apply_arbiter_flags(const CliOptions& o, Config& c) {
     c.error_logfile = o.error_logfile == "-" ? "-" : detail::absolute_path(cwd, o.error_logfile);
   }
   if (o.was_given("--log-level")) c.log_level = lower(o.log_level);
+  if (o.was_given("--log-format")) c.log_format = o.log_format;
   if (o.was_given("--backlog")) c.backlog = o.backlog;
   if (o.was_given("--daemon")) c.daemon = o.daemon;
   if (o.was_given("--enable-stdio-inheritance")) c.enable_stdio_inheritance = o.stdio_inheritance;
@@ -203,6 +205,7 @@ StatusOr<Config> config_from_flags(const CliOptions& o) {
       args.insert(args.end(), {"--log-level", c.log_level == "trace" ? "debug" : c.log_level});
     }
     if (o.was_given("--error-logfile")) args.insert(args.end(), {"--error-logfile", c.error_logfile});
+    if (o.was_given("--log-format")) args.insert(args.end(), {"--log-format", c.log_format});
     if (o.was_given("--chdir")) args.insert(args.end(), {"--chdir", c.chdir});
     pool.command = detail::gworker_command(o.app, args);
     if (pool.binds.empty()) pool.binds = detail::default_app_binds();

@@ -127,6 +127,8 @@ StatusOr<CliOptions> parse_cli_options(const std::vector<std::string>& all_args)
   app.add_option(flags("loglevel"), o.log_level, "debug, info, warning, error, critical (info)")
       ->check(CLI::IsMember({"trace", "debug", "info", "warning", "error", "critical"}, CLI::ignore_case));
   app.add_option(flags("errorlog"), o.error_logfile, "error log FILE, '-' for stderr (default)");
+  app.add_option(flags("log_format"), o.log_format, "error log lines: text (Gunicorn's) or json (one object a line)")
+      ->check(CLI::IsMember({"text", "json"}));
   app.add_option(flags("proc_name"), o.name, "process title: arbiterd: master [NAME]");
   app.add_option(flags("control_socket"), o.control_socket, "unix path of the gRPC control socket");
   app.add_option(flags("control_bind"), o.control_bind, "HOST:PORT for a TCP control socket (needs a token)");

@@ -23,7 +23,7 @@ struct CliOptions {
 
   // Arbiter-wide; `given` lists the flags the user gave (their long names),
   // so a config file's values are only overridden by those.
-  std::string name, pid_file, chdir, error_logfile, log_level, umask;
+  std::string name, pid_file, chdir, error_logfile, log_level, umask, log_format = "text";
   std::string control_socket, control_bind, control_token_file;
   int backlog = 2048;
   bool daemon = false, stdio_inheritance = false, capture_output = false, reuse_port = false;

@@ -47,6 +47,7 @@ std::string print_toml_config(const Config& c) {
   add("arbiter.control_token_file", quoted(c.control_token_file));
   add("arbiter.error_logfile", quoted(c.error_logfile));
   add("arbiter.log_level", quoted(c.log_level));
+  add("arbiter.log_format", quoted(c.log_format));
   add("arbiter.name", quoted(c.name));
   add("arbiter.pid", quoted(c.pid_file));
   add("arbiter.umask", umask);

@@ -157,7 +157,9 @@ int main(int argc, char** argv) {
   // also skips a re-exec): forking again would lose the old master's child.
   if (config.daemon && upgrade_parent == 0) daemonize(config.enable_stdio_inheritance);
 
-  if (Status s = setup_error_log("arbiterd", config.error_logfile, config.log_level); !s.ok()) {
+  if (Status s = setup_error_log("arbiterd", config.error_logfile, config.log_level,
+                                 parse_log_format(config.log_format).value_or(LogFormat::kText));
+      !s.ok()) {
     std::cerr << "arbiterd: " << s.message() << "\n";
     return 1;
   }

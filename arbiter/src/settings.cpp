@@ -215,6 +215,7 @@ const std::vector<Setting> kTable = {
     {"no_request_buffering", "--no-request-buffering", T::kBool, "False", P::kWorker, S::kAccepted, "", nullptr, false},
     {"body_buffer_size", "--body-buffer-size", T::kInt, "1048576", P::kWorker, S::kAccepted, "", &ws::kBodyBufferSize,
      false},
+    {"log_format", "--log-format", T::kString, "text", P::kBoth, S::kAccepted, "", nullptr, false},
 };
 
 std::vector<std::string> split_flags(const char* flags) {

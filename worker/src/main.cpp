@@ -85,7 +85,10 @@ int main(int argc, char** argv) {
     const size_t eq = kv.find('=');
     setenv(kv.substr(0, eq).c_str(), kv.substr(eq + 1).c_str(), 1);
   }
-  if (greenfork::Status s = greenfork::setup_error_log("gworker", o.error_logfile, o.log_level); !s.ok()) {
+  if (greenfork::Status s = greenfork::setup_error_log(
+          "gworker", o.error_logfile, o.log_level,
+          greenfork::parse_log_format(o.log_format).value_or(greenfork::LogFormat::kText));
+      !s.ok()) {
     return fail(greenfork::contract::kExitBootError, s.message());
   }
   if (!o.chdir.empty() && ::chdir(o.chdir.c_str()) != 0) {

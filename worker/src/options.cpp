@@ -112,6 +112,9 @@ int parse_options(int argc, char** argv, Options& o, std::string& error) {
   cli.add_option("--access-logformat", o.access_logformat, "Gunicorn access log format");
   cli.add_option("--error-logfile,--log-file", o.error_logfile, "Error log file ('-' = stderr)")
       ->capture_default_str();
+  cli.add_option("--log-format", o.log_format, "Error log lines: text (Gunicorn's) or json")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
   cli.add_option("--log-level", o.log_level, "debug, info, warning, error, critical")
       ->check(CLI::IsMember(settings::choices(settings::kLogLevels)))
       ->capture_default_str();

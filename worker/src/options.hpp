@@ -33,6 +33,7 @@ struct Options {
   std::string access_logformat;        // --access-logformat
   std::string error_logfile = "-";     // --error-logfile ("-" = stderr)
   std::string log_level = "info";      // --log-level
+  std::string log_format = "text";     // --log-format: text or json (error_log.hpp)
   std::vector<std::string> forwarded_allow_ips{"127.0.0.1", "::1"};  // addresses, CIDR, "*"
   std::string proxy_protocol = "off";  // --proxy-protocol off|v1|v2|auto (bare: auto)
   std::vector<std::string> proxy_allow_from{"127.0.0.1", "::1"};  // --proxy-allow-from

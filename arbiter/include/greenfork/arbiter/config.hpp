@@ -67,6 +67,7 @@ struct Config {
   std::string chdir;
   std::string error_logfile = "-";  // "-": stderr
   std::string log_level = "info";
+  std::string log_format = "text";  // error log lines: "text" or "json" (error_log.hpp)
   int backlog = 2048;
   mode_t umask = 0;
   bool daemon = false;                    // -D: detach before binding
