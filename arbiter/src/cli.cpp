@@ -17,6 +17,8 @@
 #include "config_file.hpp"
 #include "greenfork/arbiter/config_loader.hpp"
 #include "greenfork/arbiter/settings.hpp"
+#include "greenfork/arbiter/statsd_gauge.hpp"
+#include "greenfork/syslog_sink.hpp"
 #include "greenfork/worker_settings.hpp"
 
 namespace greenfork::arbiter {
@@ -91,6 +93,23 @@ Status apply_arbiter_flags(const CliOptions& o, Config& c) {
   }
   if (o.was_given("--log-level")) c.log_level = lower(o.log_level);
   if (o.was_given("--log-format")) c.log_format = o.log_format;
+  if (o.was_given("--log-syslog")) c.syslog = o.syslog;
+  if (o.was_given("--log-syslog-to")) c.syslog_addr = o.syslog_addr;
+  if (o.was_given("--log-syslog-facility")) c.syslog_facility = o.syslog_facility;
+  if (o.was_given("--log-syslog-prefix")) c.syslog_prefix = o.syslog_prefix;
+  if (o.was_given("--statsd-host")) {
+    if (Status s = StatsdGauge::check_address(o.statsd_host); !s.ok()) return s;
+    c.statsd_host = o.statsd_host;
+  }
+  if (o.was_given("--statsd-prefix")) c.statsd_prefix = o.statsd_prefix;
+  if (o.was_given("--dogstatsd-tags")) c.dogstatsd_tags = o.dogstatsd_tags;
+  if (c.syslog) {
+    if (Status s = check_syslog(c.syslog_addr, c.syslog_facility); !s.ok()) {
+      return Status::error("--log-syslog-to/--log-syslog-facility: " + s.message());
+    }
+    // Gunicorn's prefix: syslog_prefix, else proc_name (-n, else the APP).
+    if (c.syslog_prefix.empty()) c.syslog_prefix = !c.name.empty() ? c.name : !o.app.empty() ? o.app : "arbiterd";
+  }
   if (o.was_given("--backlog")) c.backlog = o.backlog;
   if (o.was_given("--daemon")) c.daemon = o.daemon;
   if (o.was_given("--enable-stdio-inheritance")) c.enable_stdio_inheritance = o.stdio_inheritance;
@@ -206,6 +225,10 @@ StatusOr<Config> config_from_flags(const CliOptions& o) {
     }
     if (o.was_given("--error-logfile")) args.insert(args.end(), {"--error-logfile", c.error_logfile});
     if (o.was_given("--log-format")) args.insert(args.end(), {"--log-format", c.log_format});
+    if (c.syslog) {
+      args.insert(args.end(), {"--log-syslog", "--log-syslog-to", c.syslog_addr, "--log-syslog-facility",
+                               c.syslog_facility, "--log-syslog-prefix", c.syslog_prefix});
+    }
     if (o.was_given("--chdir")) args.insert(args.end(), {"--chdir", c.chdir});
     pool.command = detail::gworker_command(o.app, args);
     if (pool.binds.empty()) pool.binds = detail::default_app_binds();

@@ -127,6 +127,15 @@ StatusOr<CliOptions> parse_cli_options(const std::vector<std::string>& all_args)
   app.add_option(flags("loglevel"), o.log_level, "debug, info, warning, error, critical (info)")
       ->check(CLI::IsMember({"trace", "debug", "info", "warning", "error", "critical"}, CLI::ignore_case));
   app.add_option(flags("errorlog"), o.error_logfile, "error log FILE, '-' for stderr (default)");
+  app.add_flag(flags("syslog"), o.syslog, "send the error logs to syslog too");
+  app.add_option(flags("syslog_addr"), o.syslog_addr, "udp://HOST:PORT, tcp://HOST:PORT or unix://PATH[#dgram]");
+  app.add_option(flags("syslog_prefix"), o.syslog_prefix, "syslog tag gunicorn.PREFIX.error (default: -n, else APP)");
+  app.add_option(flags("syslog_facility"), o.syslog_facility, "syslog facility (user)");
+  app.add_flag(flags("disable_redirect_access_to_syslog"), o.no_access_to_syslog,
+               "accepted: access lines never go to syslog");
+  app.add_option(flags("statsd_host"), o.statsd_host, "HOST:PORT or unix:PATH of statsd (gunicorn.workers gauge)");
+  app.add_option(flags("statsd_prefix"), o.statsd_prefix, "prefix of the statsd metric names");
+  app.add_option(flags("dogstatsd_tags"), o.dogstatsd_tags, "dogstatsd tags: tag1:v1,tag2");
   app.add_option(flags("log_format"), o.log_format, "error log lines: text (Gunicorn's) or json (one object a line)")
       ->check(CLI::IsMember({"text", "json"}));
   app.add_option(flags("proc_name"), o.name, "process title: arbiterd: master [NAME]");

@@ -27,6 +27,9 @@ struct CliOptions {
   std::string control_socket, control_bind, control_token_file;
   int backlog = 2048;
   bool daemon = false, stdio_inheritance = false, capture_output = false, reuse_port = false;
+  bool syslog = false, no_access_to_syslog = false;
+  std::string statsd_host, statsd_prefix, dogstatsd_tags;
+  std::string syslog_addr = "udp://localhost:514", syslog_prefix, syslog_facility = "user";
   // Accepted and checked, with no effect here (settings.hpp says why).
   bool preload = false;
   std::string worker_tmp_dir, proxy_allow_from, reload_engine;

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <asio/io_context.hpp>
+#include <asio/post.hpp>
 #include <cerrno>
 #include <climits>
 #include <cstdio>
@@ -21,9 +22,11 @@
 #include "greenfork/arbiter/master_hooks.hpp"
 #include "greenfork/arbiter/pid_file.hpp"
 #include "greenfork/arbiter/process_title.hpp"
+#include "greenfork/arbiter/statsd_gauge.hpp"
 #include "greenfork/contract.hpp"
 #include "greenfork/control_address.hpp"
 #include "greenfork/error_log.hpp"
+#include "greenfork/syslog_sink.hpp"
 #include "greenfork/unique_fd.hpp"
 #ifdef GF_HAVE_CONTROL_SERVER
 #include "greenfork/arbiter/config_loader.hpp"
@@ -163,6 +166,12 @@ int main(int argc, char** argv) {
     std::cerr << "arbiterd: " << s.message() << "\n";
     return 1;
   }
+  if (config.syslog) {
+    if (Status s = add_syslog({config.syslog_addr, config.syslog_facility, syslog_tag(config.syslog_prefix)});
+        !s.ok()) {
+      return fail(s.message());
+    }
+  }
   capture_output(config);
   // Master-side server hooks: a hook host only when the file defines one.
   // on_starting runs before the listeners open, as in Gunicorn.
@@ -277,6 +286,21 @@ int main(int argc, char** argv) {
 #endif
   ProcessTitle::set("arbiterd: master" + (config.name.empty() ? "" : " [" + config.name + "]"));
 
+  // Gunicorn's gunicorn.workers gauge, when it changes (after the event's
+  // handler has updated the pools: posted).
+  std::unique_ptr<StatsdGauge> statsd;
+  if (!config.statsd_host.empty()) {
+    auto gauge = StatsdGauge::open(config.statsd_host, config.statsd_prefix, config.dogstatsd_tags);
+    if (!gauge.ok()) return fail(gauge.status().message());
+    statsd = std::move(*gauge);
+    arbiter.subscribe([&](const SupervisorEvent&) {
+      asio::post(io, [&] {
+        unsigned running = 0;
+        for (const PoolSnapshot& p : arbiter.status().pools) running += p.running;
+        statsd->workers(running);
+      });
+    });
+  }
   uint64_t hook_feed = 0;
   if (hooks) {
     hook_feed = arbiter.subscribe([&hooks](const SupervisorEvent& e) { hooks->on_event(e); });

@@ -18,7 +18,6 @@ constexpr const char* kHooks = "server hooks are not supported yet (issue 11); r
 constexpr const char* kDirty = "dirty arbiters are not supported: run the task as its own pool (-c FILE.toml)";
 constexpr const char* kHttp2 = "HTTP/2 is not supported yet: gworker speaks HTTP/1.1; terminate HTTP/2 in a reverse proxy";
 constexpr const char* kTls = "TLS is not supported yet: terminate TLS in a reverse proxy (see deploy/)";
-constexpr const char* kSyslog = "syslog is not supported yet: log to stderr (--error-logfile -) and let journald collect it";
 constexpr const char* kStatsd = "statsd is not supported yet";
 constexpr const char* kLogConfig = "logging configuration is not supported yet: use --error-logfile, --access-logfile and --log-level";
 constexpr const char* kAsgi = "ASGI is not supported yet: gworker runs WSGI apps (-k sync or gthread)";
@@ -70,9 +69,10 @@ const std::vector<Setting> kTable = {
     {"accesslog", "--access-logfile", T::kString, "None", P::kWorker, S::kAccepted, "", nullptr, true},
     {"capture_output", "--capture-output", T::kBool, "False", P::kBoth, S::kNote,
      "with a file --error-logfile, arbiterd points its stdout/stderr at it and every worker inherits them", nullptr, true},
-    {"disable_redirect_access_to_syslog", "--disable-redirect-access-to-syslog", T::kBool, "False", P::kNone, S::kRefused,
-     kSyslog, nullptr, true},
-    {"dogstatsd_tags", "--dogstatsd-tags", T::kString, "", P::kNone, S::kRefused, kStatsd, nullptr, true},
+    {"disable_redirect_access_to_syslog", "--disable-redirect-access-to-syslog", T::kBool, "False", P::kBoth, S::kNote,
+     "accepted; access lines never go to syslog here (as if it were always given): only the error logs do", nullptr,
+     true},
+    {"dogstatsd_tags", "--dogstatsd-tags", T::kString, "", P::kBoth, S::kAccepted, "", nullptr, true},
     {"enable_backlog_metric", "--enable-backlog-metric", T::kBool, "False", P::kNone, S::kRefused, kStatsd, nullptr, true},
     {"enable_stdio_inheritance", "-R,--enable-stdio-inheritance", T::kBool, "False", P::kArbiter, S::kAccepted,
      "", nullptr, true},
@@ -83,12 +83,15 @@ const std::vector<Setting> kTable = {
     {"logger_class", "--logger-class", T::kString, "gunicorn.glogging.Logger", P::kNone, S::kRefused,
      "custom logger classes are not supported: greenfork writes Gunicorn's log formats itself", nullptr, true},
     {"loglevel", "--log-level", T::kString, "info", P::kBoth, S::kAccepted, "", nullptr, true},
-    {"statsd_host", "--statsd-host", T::kString, "None", P::kNone, S::kRefused, kStatsd, nullptr, true},
-    {"statsd_prefix", "--statsd-prefix", T::kString, "", P::kNone, S::kRefused, kStatsd, nullptr, true},
-    {"syslog", "--log-syslog", T::kBool, "False", P::kNone, S::kRefused, kSyslog, nullptr, true},
-    {"syslog_addr", "--log-syslog-to", T::kString, "udp://localhost:514", P::kNone, S::kRefused, kSyslog, nullptr, true},
-    {"syslog_facility", "--log-syslog-facility", T::kString, "user", P::kNone, S::kRefused, kSyslog, nullptr, true},
-    {"syslog_prefix", "--log-syslog-prefix", T::kString, "None", P::kNone, S::kRefused, kSyslog, nullptr, true},
+    {"statsd_host", "--statsd-host", T::kString, "None", P::kBoth, S::kNote,
+     "HOST:PORT (UDP) or unix:PATH; arbiterd sends gunicorn.workers (docs/logging.md)", nullptr, true},
+    {"statsd_prefix", "--statsd-prefix", T::kString, "", P::kBoth, S::kAccepted, "", nullptr, true},
+    {"syslog", "--log-syslog", T::kBool, "False", P::kBoth, S::kAccepted, "", nullptr, true},
+    {"syslog_addr", "--log-syslog-to", T::kString, "udp://localhost:514", P::kBoth, S::kAccepted, "", nullptr, true},
+    {"syslog_facility", "--log-syslog-facility", T::kString, "user", P::kBoth, S::kAccepted, "", nullptr, true},
+    {"syslog_prefix", "--log-syslog-prefix", T::kString, "None", P::kBoth, S::kNote,
+     "the tag is gunicorn.PREFIX.error; PREFIX defaults to -n's NAME, else the APP (':' as '.'), else arbiterd",
+     nullptr, true},
     // Process Naming
     {"default_proc_name", "", T::kString, "gunicorn", P::kArbiter, S::kNote,
      "accepted and unused: processes are titled 'arbiterd: master [NAME]' with -n's NAME", nullptr, true},

@@ -71,6 +71,10 @@ def value_for(name: str, kind: str, tmp: Path, default: str):
         "proxy_protocol": ("v2", '"v2"'),
         "access_log_format": ("%(h)s", '"%(h)s"'),
         "limit_request_field_size": ("100", "100"),
+        "statsd_host": ("127.0.0.1:8125", '"127.0.0.1:8125"'),
+        "syslog_addr": ("udp://127.0.0.1:514", '"udp://127.0.0.1:514"'),
+        "syslog_facility": ("local0", '"local0"'),
+        "log_format": ("json", '"json"'),
     }
     if name in special:
         return special[name]

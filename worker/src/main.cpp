@@ -19,6 +19,7 @@
 #include "engine/server.hpp"
 #include "greenfork/contract.hpp"
 #include "greenfork/error_log.hpp"
+#include "greenfork/syslog_sink.hpp"
 #include "greenfork/sd_notify.hpp"
 #include "greenfork/worker/app.hpp"
 #include "listeners.hpp"
@@ -90,6 +91,13 @@ int main(int argc, char** argv) {
           greenfork::parse_log_format(o.log_format).value_or(greenfork::LogFormat::kText));
       !s.ok()) {
     return fail(greenfork::contract::kExitBootError, s.message());
+  }
+  if (o.syslog) {
+    const std::string prefix = o.syslog_prefix.empty() ? (o.name.empty() ? o.app : o.name) : o.syslog_prefix;
+    if (greenfork::Status s = greenfork::add_syslog({o.syslog_addr, o.syslog_facility, greenfork::syslog_tag(prefix)});
+        !s.ok()) {
+      return fail(kExitUsageError, s.message());
+    }
   }
   if (!o.chdir.empty() && ::chdir(o.chdir.c_str()) != 0) {
     return fail(greenfork::contract::kExitBootError,

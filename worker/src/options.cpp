@@ -112,6 +112,11 @@ int parse_options(int argc, char** argv, Options& o, std::string& error) {
   cli.add_option("--access-logformat", o.access_logformat, "Gunicorn access log format");
   cli.add_option("--error-logfile,--log-file", o.error_logfile, "Error log file ('-' = stderr)")
       ->capture_default_str();
+  cli.add_flag("--log-syslog", o.syslog, "Send the error log to syslog too");
+  cli.add_option("--log-syslog-to", o.syslog_addr, "udp://HOST:PORT, tcp://HOST:PORT or unix://PATH[#dgram]")
+      ->capture_default_str();
+  cli.add_option("--log-syslog-prefix", o.syslog_prefix, "Syslog tag gunicorn.PREFIX.error (default: the APP)");
+  cli.add_option("--log-syslog-facility", o.syslog_facility, "Syslog facility")->capture_default_str();
   cli.add_option("--log-format", o.log_format, "Error log lines: text (Gunicorn's) or json")
       ->check(CLI::IsMember({"text", "json"}))
       ->capture_default_str();

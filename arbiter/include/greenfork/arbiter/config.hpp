@@ -68,6 +68,13 @@ struct Config {
   std::string error_logfile = "-";  // "-": stderr
   std::string log_level = "info";
   std::string log_format = "text";  // error log lines: "text" or "json" (error_log.hpp)
+  bool syslog = false;              // the error logs to syslog too (syslog_sink.hpp)
+  std::string syslog_addr = "udp://localhost:514";
+  std::string syslog_prefix;        // resolved: -n, else the APP, else "arbiterd"
+  std::string syslog_facility = "user";
+  std::string statsd_host;  // HOST:PORT or unix:PATH; empty: no statsd (statsd_gauge.hpp)
+  std::string statsd_prefix;
+  std::string dogstatsd_tags;
   int backlog = 2048;
   mode_t umask = 0;
   bool daemon = false;                    // -D: detach before binding
