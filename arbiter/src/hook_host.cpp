@@ -25,6 +25,7 @@ namespace {
 constexpr unsigned kMaxFailedStarts = 5;
 constexpr std::size_t kMaxQueued = 10000;  // a host that hangs on every call cannot grow arbiterd without end
 constexpr auto kRestartDelay = std::chrono::seconds(1);
+constexpr std::size_t kMaxLine = 4 << 20;  // a log line (a traceback) is far smaller
 
 std::string unescape(const std::string& text) {
   std::string out;
@@ -166,6 +167,10 @@ bool HookHost::drain() {
     ssize_t n = ::read(fd_, buf, sizeof buf);
     if (n > 0) {
       input_.append(buf, static_cast<std::size_t>(n));
+      if (input_.size() > kMaxLine && input_.find('\n') == std::string::npos) {
+        spdlog::error("the hook host sent a line of more than {} bytes", kMaxLine);
+        return false;  // treated as a broken host
+      }
       std::size_t nl;
       while ((nl = input_.find('\n')) != std::string::npos) {
         std::string line = input_.substr(0, nl);
@@ -267,6 +272,14 @@ HookHost::Outcome HookHost::run_now(uint64_t id, const std::string& hook, const 
 
 void HookHost::begin_async() {
   async_ = true;
+  if (pid_ <= 0) {
+    // Killed while starting (on_starting hung): a new host for the loop.
+    if (Status s = spawn(); !s.ok()) {
+      spdlog::error("hook host: {}", s.message());
+      restart_later();
+      return;
+    }
+  }
   if (fd_ >= 0 && !watch_) watch();
   send_next();
 }

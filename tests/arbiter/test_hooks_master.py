@@ -248,3 +248,23 @@ def on_reload(server):
         wait_until(lambda: named(mark_file, "on_reload"), timeout=30, message="server.reload() -> on_reload")
         wait_workers(arb, 1)
         assert "Handling signal: SIGHUP" in arb.stderr_text()
+
+
+def test_on_starting_that_hangs_is_abandoned_and_arbiterd_starts_with_a_new_host(short_tmp):
+    conf, mark_file = write_conf(short_tmp, """
+import time
+
+def on_starting(server):
+    mark("on_starting")
+    time.sleep(3600)
+
+def when_ready(server):
+    mark("when_ready")
+""")
+    with start_arbiterd(short_tmp, ["-c", str(conf), "-w", "1", "-b", f"127.0.0.1:{free_port()}", "-t", "2"],
+                        env=clean_env()) as arb:
+        wait_workers(arb, 1, timeout=30)
+        wait_until(lambda: named(mark_file, "when_ready"), timeout=30, message="when_ready in a new host")
+        assert "on_starting hook did not return within 2s" in arb.stderr_text()
+        assert named(mark_file, "when_ready")[0][1] != named(mark_file, "on_starting")[0][1]
+        assert not pid_alive(int(named(mark_file, "on_starting")[0][1]))
