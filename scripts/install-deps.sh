@@ -14,6 +14,7 @@ test_pkgs=(
   python3-flask python3-django python3-pytest curl wrk nodejs clang libclang-rt-14-dev procps psmisc
   python3-matplotlib
   haproxy
+  python3-pastedeploy
 )
 bench_pkgs=(
   gunicorn python3-gevent uwsgi uwsgi-plugin-python3 wrk nginx-light

@@ -376,7 +376,56 @@ bool worker_runs_hooks() {
   return false;
 }
 
-StatusOr<Config> config_of(const Resolved& r, const CliOptions& o) {
+std::string py_str(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) {
+    if (c == '\'' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "'";
+}
+
+// Gunicorn's --paste FILE[#name]: the ini's app, loaded in gworker through
+// gf_paste.py (next to arbiterd, put on gworker's --pythonpath), as the APP.
+StatusOr<CliOptions> with_paste(const CliOptions& o) {
+  if (o.paste.empty()) {
+    if (!o.paste_global.empty()) return Status::error("--paste-global needs --paste FILE.ini");
+    return o;
+  }
+  if (!o.app.empty() || !o.command.empty()) {
+    return Status::error("--paste " + o.paste + " names the app: give no APP or -- COMMAND with it");
+  }
+  const std::string uri = detail::absolute_path(detail::current_directory(), o.paste);
+  const std::string file = uri.substr(0, uri.find('#'));
+  if (std::error_code ec; !std::filesystem::is_regular_file(file, ec)) {
+    return Status::error("--paste: '" + file + "' not found");
+  }
+  std::string global = "{";
+  for (const std::string& kv : o.paste_global) {
+    auto eq = kv.find('=');
+    if (eq == std::string::npos || eq == 0) return Status::error("--paste-global: '" + kv + "' is not KEY=VALUE");
+    global += (global.size() > 1 ? ", " : "") + py_str(kv.substr(0, eq)) + ": " + py_str(kv.substr(eq + 1));
+  }
+  global += "}";
+  CliOptions p = o;
+  p.app = "gf_paste:load_app(" + py_str("config:" + uri) + ", " + global + ")";
+  const std::string helper_dir = std::filesystem::path(detail::config_helper_path()).parent_path().string();
+  auto it = std::find(p.worker_args.begin(), p.worker_args.end(), "--pythonpath");
+  if (it != p.worker_args.end() && it + 1 != p.worker_args.end()) {
+    *(it + 1) += "," + helper_dir;
+  } else {
+    p.worker_args.insert(p.worker_args.end(), {"--pythonpath", helper_dir});
+  }
+  return p;
+}
+
+StatusOr<Config> config_of(const Resolved& r, const CliOptions& given) {
+  auto pasted = with_paste(given);
+  if (!pasted.ok()) return pasted.status();
+  const CliOptions& o = *pasted;
+  if (!o.paste.empty() && !o.config_file.empty() && r.python_file.empty()) {
+    return Status::error("--paste cannot be used with -c " + o.config_file + " (a TOML file names its pools' apps)");
+  }
   if (r.python_file.empty()) return o.config_file.empty() ? config_from_flags(o) : config_from_file(o);
   auto c = config_from_flags(o);
   if (!c.ok()) return c;

@@ -133,6 +133,10 @@ StatusOr<CliOptions> parse_cli_options(const std::vector<std::string>& all_args)
   app.add_option(flags("syslog_facility"), o.syslog_facility, "syslog facility (user)");
   app.add_flag(flags("disable_redirect_access_to_syslog"), o.no_access_to_syslog,
                "accepted: access lines never go to syslog");
+  app.add_option(flags("paste"), o.paste, "a PasteDeploy ini FILE[#name] whose app gworker runs (instead of APP)");
+  app.add_option(flags("raw_paste_global_conf"), o.paste_global, "K=V for the ini's global_conf (repeatable)")
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
+      ->allow_extra_args(false);
   app.add_option(flags("statsd_host"), o.statsd_host, "HOST:PORT or unix:PATH of statsd (gunicorn.workers gauge)");
   app.add_option(flags("statsd_prefix"), o.statsd_prefix, "prefix of the statsd metric names");
   app.add_option(flags("dogstatsd_tags"), o.dogstatsd_tags, "dogstatsd tags: tag1:v1,tag2");

@@ -29,6 +29,8 @@ struct CliOptions {
   bool daemon = false, stdio_inheritance = false, capture_output = false, reuse_port = false;
   bool syslog = false, no_access_to_syslog = false;
   std::string statsd_host, statsd_prefix, dogstatsd_tags;
+  std::string paste;                    // --paste FILE.ini[#name]
+  std::vector<std::string> paste_global;  // --paste-global K=V
   std::string syslog_addr = "udp://localhost:514", syslog_prefix, syslog_facility = "user";
   // Accepted and checked, with no effect here (settings.hpp says why).
   bool preload = false;

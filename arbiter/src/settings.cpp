@@ -22,7 +22,6 @@ constexpr const char* kStatsd = "statsd is not supported yet";
 constexpr const char* kLogConfig = "logging configuration is not supported yet: use --error-logfile, --access-logfile and --log-level";
 constexpr const char* kAsgi = "ASGI is not supported yet: gworker runs WSGI apps (-k sync or gthread)";
 constexpr const char* kStrict = "not configurable: gworker parses HTTP/1.1 strictly (RFC 9112) and refuses what this would permit";
-constexpr const char* kPaste = "PasteDeploy is not supported yet: give the app as module:variable";
 constexpr const char* kUwsgi = "the uwsgi protocol is not supported yet: gworker speaks HTTP/1.1";
 
 const std::vector<Setting> kTable = {
@@ -143,7 +142,9 @@ const std::vector<Setting> kTable = {
      "not configurable yet: gworker drops headers whose name has '_' (Gunicorn's default, drop)", nullptr, true},
     {"initgroups", "--initgroups", T::kBool, "False", P::kArbiter, S::kRefused,
      "not supported yet: workers get only the primary group of --user/--group", nullptr, true},
-    {"paste", "--paste,--paster", T::kString, "None", P::kNone, S::kRefused, kPaste, nullptr, true},
+    {"paste", "--paste,--paster", T::kString, "None", P::kBoth, S::kNote,
+     "the app of [app:main] (or FILE#name) of a PasteDeploy ini, loaded in gworker; its [loggers] are not applied",
+     nullptr, true},
     {"permit_obsolete_folding", "--permit-obsolete-folding", T::kBool, "False", P::kWorker, S::kRefused, kStrict, nullptr,
      true},
     {"permit_unconventional_http_method", "--permit-unconventional-http-method", T::kBool, "False", P::kWorker,
@@ -161,7 +162,7 @@ const std::vector<Setting> kTable = {
     {"proxy_protocol", "--proxy-protocol", T::kString, "off", P::kWorker, S::kAccepted, "", nullptr, true},
     {"pythonpath", "--pythonpath", T::kString, "None", P::kWorker, S::kAccepted, "", nullptr, true},
     {"raw_env", "-e,--env", T::kList, "[]", P::kBoth, S::kAccepted, "", nullptr, true},
-    {"raw_paste_global_conf", "--paste-global", T::kList, "[]", P::kNone, S::kRefused, kPaste, nullptr, true},
+    {"raw_paste_global_conf", "--paste-global", T::kList, "[]", P::kBoth, S::kAccepted, "", nullptr, true},
     {"reuse_port", "--reuse-port", T::kBool, "False", P::kArbiter, S::kAccepted, "", nullptr, true},
     {"root_path", "--root-path", T::kString, "", P::kWorker, S::kRefused,
      "not supported yet: mount the app under a prefix in the reverse proxy, or set SCRIPT_NAME there", nullptr, true},

@@ -75,6 +75,7 @@ def value_for(name: str, kind: str, tmp: Path, default: str):
         "syslog_addr": ("udp://127.0.0.1:514", '"udp://127.0.0.1:514"'),
         "syslog_facility": ("local0", '"local0"'),
         "log_format": ("json", '"json"'),
+        "raw_paste_global_conf": ("a=1", '["a=1"]'),
     }
     if name in special:
         return special[name]
@@ -120,13 +121,20 @@ def test_setting_as_flag_and_as_config_file_name(short_tmp, name, flags, default
     text, py = value_for(name, kind, short_tmp, default)
     empty = short_tmp / "empty.conf.py"
     empty.write_text("")
+    # --paste names the app itself (a PasteDeploy ini), instead of APP.
+    ini = short_tmp / "app.ini"
+    ini.write_text("[app:main]\npaste.app_factory = app:make\n")
+    app_args = {"paste": [], "raw_paste_global_conf": ["--paste", str(ini)]}.get(name, ["app:app"])
     for flag in flags:
-        args = [flag] if kind == "bool" else [flag, str(empty) if name == "config" else text]
-        result = arbiterd([*args, "--check-config", "app:app"], cwd=short_tmp)
+        args = [flag] if kind == "bool" else [flag, str(empty) if name == "config" else
+                                              str(ini) if name == "paste" else text]
+        result = arbiterd([*args, "--check-config", *app_args], cwd=short_tmp)
         expect(result, name, f"flag {flag}")
     conf = short_tmp / "gunicorn.conf.py"
+    if name == "paste":
+        py = repr(str(ini))
     conf.write_text(f"{name} = {py}\n" if kind != "callable" else f"def {name}(*args):\n    pass\n")
-    app = [] if name == "wsgi_app" else ["app:app"]
+    app = [] if name == "wsgi_app" else app_args
     result = arbiterd(["-c", str(conf), "--check-config", *app], cwd=short_tmp)
     # A hook (callable) is accepted or refused as its row says, like any setting.
     expect(result, name, f"config file {name} = {py}")
