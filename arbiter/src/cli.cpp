@@ -186,6 +186,7 @@ StatusOr<Config> config_from_flags(const CliOptions& o) {
   // Gunicorn takes a numeric uid/gid too: the workers are started by name.
   pool.user = o.user;
   pool.group = o.group;
+  pool.initgroups = o.initgroups;
   if (!pool.user.empty() && pool.user.size() < 10 && pool.user.find_first_not_of("0123456789") == std::string::npos) {
     passwd* pw = ::getpwuid(static_cast<uid_t>(std::stoul(pool.user)));
     if (pw == nullptr) return Status::error("-u/--user: uid " + pool.user + " has no passwd entry");

@@ -111,6 +111,7 @@ StatusOr<CliOptions> parse_cli_options(const std::vector<std::string>& all_args)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
       ->allow_extra_args(false);
   app.add_option(flags("user"), o.user, "run workers as USER (when root)");
+  app.add_flag(flags("initgroups"), o.initgroups, "with --user, workers get all of USER's groups too");
   app.add_option(flags("group"), o.group, "run workers as GROUP (when root)");
   app.add_option(flags("graceful_timeout"), o.graceful_timeout, "seconds a stopping worker gets (30)")
       ->check(CLI::NonNegativeNumber);

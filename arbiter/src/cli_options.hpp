@@ -27,7 +27,7 @@ struct CliOptions {
   std::string control_socket, control_bind, control_token_file;
   int backlog = 2048;
   bool daemon = false, stdio_inheritance = false, capture_output = false, reuse_port = false;
-  bool syslog = false, no_access_to_syslog = false;
+  bool syslog = false, no_access_to_syslog = false, initgroups = false;
   std::string statsd_host, statsd_prefix, dogstatsd_tags;
   std::string paste;                    // --paste FILE.ini[#name]
   std::vector<std::string> paste_global;  // --paste-global K=V

@@ -45,6 +45,7 @@ struct PoolConfig {
   std::string cwd;    // empty: arbiterd's working directory
   std::string user;   // empty: arbiterd's; only honoured when root
   std::string group;
+  bool initgroups = false;  // with user: all of the user's groups (Gunicorn's --initgroups)
   double timeout_seconds = 30.0;          // heartbeat silence that means hung
   double graceful_timeout_seconds = 30.0;
   double boot_timeout_seconds = 60.0;     // spawn -> READY
