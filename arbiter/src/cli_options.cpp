@@ -195,6 +195,13 @@ StatusOr<CliOptions> parse_cli_options(const std::vector<std::string>& all_args)
   worker("body_buffer_size", "request body bytes kept in memory before a temporary file (1048576)", nullptr);
   worker("worker_tmp_dir", "directory for request body temporary files ($TMPDIR or /tmp)", nullptr);
   worker("reload", "restart workers when app source changes (development)", nullptr);
+  // Repeatable (one value per occurrence, each forwarded).
+  std::vector<std::string> reload_extra_files;
+  CLI::Option* extra = app.add_option(flags("reload_extra_files"), reload_extra_files,
+                                      "gworker: with --reload, also watch these files (globs); repeatable")
+                           ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
+                           ->allow_extra_args(false)
+                           ->group("gworker options (with APP)");
 
   std::vector<std::string> reversed(args.rbegin(), args.rend());
   try {
@@ -220,6 +227,8 @@ StatusOr<CliOptions> parse_cli_options(const std::vector<std::string>& all_args)
   for (CLI::Option* opt : app.get_options()) {
     if (opt->count() > 0 && !opt->get_lnames().empty()) o.given.push_back("--" + opt->get_lnames().front());
   }
+  if (extra->count() > 0) o.worker_flags_given.push_back("--reload-extra-file");
+  for (const std::string& pattern : reload_extra_files) o.worker_args.insert(o.worker_args.end(), {"--reload-extra-file", pattern});
   for (const auto& f : worker_flags) {
     if (f->option->count() == 0) continue;
     o.worker_flags_given.push_back(f->long_name);

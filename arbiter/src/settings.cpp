@@ -41,8 +41,7 @@ const std::vector<Setting> kTable = {
     {"reload", "--reload", T::kBool, "False", P::kWorker, S::kAccepted, "", nullptr, true},
     {"reload_engine", "--reload-engine", T::kString, "auto", P::kWorker, S::kNote,
      "auto, poll or inotify are accepted; gworker's reloader picks how it watches", nullptr, true},
-    {"reload_extra_files", "--reload-extra-file", T::kList, "[]", P::kWorker, S::kRefused,
-     "not supported yet: gworker's --reload watches the app's modules only", nullptr, true},
+    {"reload_extra_files", "--reload-extra-file", T::kList, "[]", P::kWorker, S::kAccepted, "", nullptr, true},
     {"spew", "--spew", T::kBool, "False", P::kWorker, S::kRefused,
      "not supported: trace with a debugger or py-spy instead", nullptr, true},
     // Dirty Arbiter Hooks, Dirty Arbiters

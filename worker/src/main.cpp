@@ -134,6 +134,7 @@ int main(int argc, char** argv) {
     if (const char* venv = std::getenv("VIRTUAL_ENV")) app_options.virtualenv = venv;
   }
   app_options.reload = o.reload;
+  app_options.reload_extra_files = o.reload_extra_files;
   app_options.threads = o.app_threads();
   auto app = gw::load_application(app_options, host);
   if (!app.ok()) return fail(greenfork::contract::kExitAppLoadError, app.status().message());

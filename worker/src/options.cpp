@@ -147,6 +147,10 @@ int parse_options(int argc, char** argv, Options& o, std::string& error) {
   cli.add_option("--virtualenv", o.virtualenv, "Virtualenv whose site-packages the app uses");
   cli.add_option("-e,--env", o.env, "KEY=VALUE set in the environment; repeatable");
   cli.add_flag("--reload", o.reload, "Restart when the app's code changes (development)");
+  cli.add_option("--reload-extra-file", o.reload_extra_files,
+                 "With --reload, also watch these files (globs, ** recursive); repeatable")
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
+      ->allow_extra_args(false);
   cli.add_option("-n,--name", o.name, "A name for logs and the process title");
   cli.add_option("--backlog", o.backlog, "listen() backlog for -b")->capture_default_str();
   try {

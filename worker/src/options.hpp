@@ -44,6 +44,7 @@ struct Options {
   std::string virtualenv;
   std::vector<std::string> env;        // -e KEY=VALUE
   bool reload = false;
+  std::vector<std::string> reload_extra_files;  // --reload-extra-file (globs)
   std::string name;                    // -n/--name: process title tag
   unsigned backlog = 2048;             // --backlog (for -b)
 
