@@ -347,12 +347,14 @@ StatusOr<Resolved> resolve(const std::vector<std::string>& args) {
   return r;
 }
 
-// Whether this build's gworker runs worker-side server hooks: the settings
-// table accepts them (post_fork and the others of Process::kWorker).
-bool worker_runs_hooks() {
+// Whether this build's gworker reads the config file itself (`gworker
+// --config FILE`): the settings table says so, by accepting what only the
+// file can carry to it, the worker-side hooks (post_fork ...) or
+// logconfig_dict.
+bool worker_reads_config_file() {
   for (const settings::Setting& s : settings::all()) {
-    if (s.type == settings::Type::kCallable && s.process == settings::Process::kWorker &&
-        s.status != settings::Status::kRefused) {
+    const bool from_file_only = s.type == settings::Type::kCallable || std::string(s.name) == "logconfig_dict";
+    if (from_file_only && s.process == settings::Process::kWorker && s.status != settings::Status::kRefused) {
       return true;
     }
   }
@@ -374,9 +376,9 @@ StatusOr<Config> config_of(const Resolved& r, const CliOptions& given) {
                        : detail::absolute_path(detail::current_directory(), r.python_file);
   c->hooks = r.merged.hooks;
   c->given_settings = r.merged.values;
-  // gworker runs the worker-side hooks from the same file (`gworker --config
-  // FILE`), once the settings table says it can.
-  if (!o.app.empty() && worker_runs_hooks()) {
+  // gworker runs the worker-side hooks (and logconfig_dict) from the same
+  // file (`gworker --config FILE`), once the settings table says it can.
+  if (!o.app.empty() && worker_reads_config_file()) {
     for (PoolConfig& pool : c->pools) pool.command.insert(pool.command.end(), {"--config", c->config_file});
   }
   return c;
