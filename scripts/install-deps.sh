@@ -19,6 +19,7 @@ test_pkgs=(
   python3-prometheus-client prometheus chromium jq
   python3-httpx python3-starlette python3-fastapi python3-uvloop
   openssl
+  python3-pastedeploy
 )
 bench_pkgs=(
   gunicorn python3-gevent uwsgi uwsgi-plugin-python3 wrk nginx-light

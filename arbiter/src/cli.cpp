@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <map>
 
+#include "cli_extras.hpp"
 #include "cli_layers.hpp"
 #include "cli_options.hpp"
 #include "config_file.hpp"
@@ -46,6 +47,7 @@ const std::map<std::string, std::string> kFlagOfKey = {
     {"pid", "--pid"},
     {"error_logfile", "--error-logfile"},
     {"log_level", "--log-level"},
+    {"log_format", "--log-format"},
     {"backlog", "--backlog"},
     {"umask", "--umask"},
     {"name", "-n/--name"},
@@ -94,6 +96,7 @@ Status apply_arbiter_flags(const CliOptions& o, Config& c) {
     c.error_logfile = o.error_logfile == "-" ? "-" : detail::absolute_path(cwd, o.error_logfile);
   }
   if (o.was_given("--log-level")) c.log_level = lower(o.log_level);
+  if (Status s = detail::apply_logging_flags(o, c); !s.ok()) return s;
   if (o.was_given("--backlog")) c.backlog = o.backlog;
   if (o.was_given("--daemon")) c.daemon = o.daemon;
   if (o.was_given("--enable-stdio-inheritance")) c.enable_stdio_inheritance = o.stdio_inheritance;
@@ -192,6 +195,7 @@ StatusOr<Config> config_from_flags(const CliOptions& o) {
   // Gunicorn takes a numeric uid/gid too: the workers are started by name.
   pool.user = o.user;
   pool.group = o.group;
+  pool.initgroups = o.initgroups;
   if (!pool.user.empty() && pool.user.size() < 10 && pool.user.find_first_not_of("0123456789") == std::string::npos) {
     passwd* pw = ::getpwuid(static_cast<uid_t>(std::stoul(pool.user)));
     if (pw == nullptr) return Status::error("-u/--user: uid " + pool.user + " has no passwd entry");
@@ -231,6 +235,17 @@ StatusOr<Config> config_from_flags(const CliOptions& o) {
       args.insert(args.end(), {"--log-level", c.log_level == "trace" ? "debug" : c.log_level});
     }
     if (o.was_given("--error-logfile")) args.insert(args.end(), {"--error-logfile", c.error_logfile});
+    if (o.was_given("--log-format")) args.insert(args.end(), {"--log-format", c.log_format});
+    if (c.syslog) {
+      args.insert(args.end(), {"--log-syslog", "--log-syslog-to", c.syslog_addr, "--log-syslog-facility",
+                               c.syslog_facility, "--log-syslog-prefix", c.syslog_prefix});
+    }
+    // statsd: arbiterd sends gunicorn.workers, each gworker its request metrics.
+    if (!c.statsd_host.empty()) {
+      args.insert(args.end(), {"--statsd-host", c.statsd_host});
+      if (!c.statsd_prefix.empty()) args.insert(args.end(), {"--statsd-prefix", c.statsd_prefix});
+      if (!c.dogstatsd_tags.empty()) args.insert(args.end(), {"--dogstatsd-tags", c.dogstatsd_tags});
+    }
     if (o.was_given("--chdir")) args.insert(args.end(), {"--chdir", c.chdir});
     if (Status tls = detail::check_tls_worker_args(args, detail::current_directory()); !tls.ok()) return tls;
     pool.command = detail::gworker_command(o.app, args);
@@ -367,13 +382,40 @@ StatusOr<Resolved> resolve(const std::vector<std::string>& args) {
   return r;
 }
 
-StatusOr<Config> config_of(const Resolved& r, const CliOptions& o) {
+// Whether this build's gworker reads the config file itself (`gworker
+// --config FILE`): the settings table says so, by accepting what only the
+// file can carry to it, the worker-side hooks (post_fork ...) or
+// logconfig_dict.
+bool worker_reads_config_file() {
+  for (const settings::Setting& s : settings::all()) {
+    const bool from_file_only = s.type == settings::Type::kCallable || std::string(s.name) == "logconfig_dict";
+    if (from_file_only && s.process == settings::Process::kWorker && s.status != settings::Status::kRefused) {
+      return true;
+    }
+  }
+  return false;
+}
+
+StatusOr<Config> config_of(const Resolved& r, const CliOptions& given) {
+  auto pasted = detail::with_paste(given);
+  if (!pasted.ok()) return pasted.status();
+  const CliOptions& o = *pasted;
+  if (!o.paste.empty() && !o.config_file.empty() && r.python_file.empty()) {
+    return Status::error("--paste cannot be used with -c " + o.config_file + " (a TOML file names its pools' apps)");
+  }
   if (r.python_file.empty()) return o.config_file.empty() ? config_from_flags(o) : config_from_file(o);
   auto c = config_from_flags(o);
   if (!c.ok()) return c;
   c->config_file = r.python_file.rfind("python:", 0) == 0
                        ? r.python_file
                        : detail::absolute_path(detail::current_directory(), r.python_file);
+  c->hooks = r.merged.hooks;
+  c->given_settings = r.merged.values;
+  // gworker runs the worker-side hooks (and logconfig_dict) from the same
+  // file (`gworker --config FILE`), once the settings table says it can.
+  if (!o.app.empty() && worker_reads_config_file()) {
+    for (PoolConfig& pool : c->pools) pool.command.insert(pool.command.end(), {"--config", c->config_file});
+  }
   return c;
 }
 

@@ -187,10 +187,12 @@ StatusOr<Layer> layer_from_python(const PyGlobals& globals, const std::string& f
     const Setting* s = settings::by_name(name);
     if (s == nullptr || g.kind == "none") continue;
     if (s->type == Type::kCallable) {
-      if (g.kind == "callable") {
+      if (g.kind != "callable") {
+        if (first_error.ok()) first_error = Status::error(file + ": " + name + ": expected a function, got " + g.kind);
+      } else if (s->status == settings::Status::kRefused) {
+        if (first_error.ok()) first_error = Status::error(file + ": " + settings::refusal(*s));
+      } else {
         layer.hooks.push_back(name);
-      } else if (first_error.ok()) {
-        first_error = Status::error(file + ": " + name + ": expected a function, got " + g.kind);
       }
       continue;
     }
@@ -209,12 +211,6 @@ StatusOr<Layer> layer_from_python(const PyGlobals& globals, const std::string& f
     }
     if (s->type == Type::kBool && values.front() == "false") continue;
     layer.values[name] = values;
-  }
-  if (!layer.hooks.empty()) {
-    std::string names;
-    for (const std::string& h : layer.hooks) names += (names.empty() ? "" : ", ") + h;
-    return Status::error(file + " defines server hooks (" + names +
-                         "): server hooks are not supported yet; remove them to run under arbiterd");
   }
   if (!first_error.ok()) return first_error;
   return layer;

@@ -24,7 +24,7 @@ struct Layer {
   std::vector<std::string> command;  // after "--"
   bool has_dashdash = false;
   std::vector<std::string> unknown;  // flags not in the table, for CLI11's message
-  // Hooks a config file defines (refused until hooks exist).
+  // Server hooks a config file defines (those the settings table accepts).
   std::vector<std::string> hooks;
 };
 

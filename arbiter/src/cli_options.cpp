@@ -111,6 +111,7 @@ StatusOr<CliOptions> parse_cli_options(const std::vector<std::string>& all_args)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
       ->allow_extra_args(false);
   app.add_option(flags("user"), o.user, "run workers as USER (when root)");
+  app.add_flag(flags("initgroups"), o.initgroups, "with --user, workers get all of USER's groups too");
   app.add_option(flags("group"), o.group, "run workers as GROUP (when root)");
   app.add_option(flags("graceful_timeout"), o.graceful_timeout, "seconds a stopping worker gets (30)")
       ->check(CLI::NonNegativeNumber);
@@ -132,6 +133,21 @@ StatusOr<CliOptions> parse_cli_options(const std::vector<std::string>& all_args)
   app.add_option(flags("loglevel"), o.log_level, "debug, info, warning, error, critical (info)")
       ->check(CLI::IsMember({"trace", "debug", "info", "warning", "error", "critical"}, CLI::ignore_case));
   app.add_option(flags("errorlog"), o.error_logfile, "error log FILE, '-' for stderr (default)");
+  app.add_flag(flags("syslog"), o.syslog, "send the error logs to syslog too");
+  app.add_option(flags("syslog_addr"), o.syslog_addr, "udp://HOST:PORT, tcp://HOST:PORT or unix://PATH[#dgram]");
+  app.add_option(flags("syslog_prefix"), o.syslog_prefix, "syslog tag gunicorn.PREFIX.error (default: -n, else APP)");
+  app.add_option(flags("syslog_facility"), o.syslog_facility, "syslog facility (user)");
+  app.add_flag(flags("disable_redirect_access_to_syslog"), o.no_access_to_syslog,
+               "accepted: access lines never go to syslog");
+  app.add_option(flags("paste"), o.paste, "a PasteDeploy ini FILE[#name] whose app gworker runs (instead of APP)");
+  app.add_option(flags("raw_paste_global_conf"), o.paste_global, "K=V for the ini's global_conf (repeatable)")
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
+      ->allow_extra_args(false);
+  app.add_option(flags("statsd_host"), o.statsd_host, "HOST:PORT or unix:PATH of statsd (gunicorn.workers gauge)");
+  app.add_option(flags("statsd_prefix"), o.statsd_prefix, "prefix of the statsd metric names");
+  app.add_option(flags("dogstatsd_tags"), o.dogstatsd_tags, "dogstatsd tags: tag1:v1,tag2");
+  app.add_option(flags("log_format"), o.log_format, "error log lines: text (Gunicorn's) or json (one object a line)")
+      ->check(CLI::IsMember({"text", "json"}));
   app.add_option(flags("proc_name"), o.name, "process title: arbiterd: master [NAME]");
   app.add_option(flags("control_socket"), o.control_socket, "unix path of the gRPC control socket");
   app.add_option(flags("control_bind"), o.control_bind, "HOST:PORT for a TCP control socket (needs a token)");
@@ -199,11 +215,15 @@ StatusOr<CliOptions> parse_cli_options(const std::vector<std::string>& all_args)
   worker("body_buffer_size", "request body bytes kept in memory before a temporary file (1048576)", nullptr);
   worker("worker_tmp_dir", "directory for request body temporary files ($TMPDIR or /tmp)", nullptr);
   worker("reload", "restart workers when app source changes (development)", nullptr);
-  worker("statsd_host", "statsd address HOST:PORT or unix:PATH (per-request metrics)", nullptr);
-  worker("statsd_prefix", "prefix of the statsd metric names", nullptr);
-  worker("dogstatsd_tags", "Datadog tags for every metric (k:v,...)", nullptr);
   worker("logconfig", "Python logging config file (fileConfig ini) applied in each gworker", nullptr);
   worker("logconfig_json", "Python logging dictConfig JSON file applied in each gworker", nullptr);
+  // Repeatable (one value per occurrence, each forwarded).
+  std::vector<std::string> reload_extra_files;
+  CLI::Option* extra = app.add_option(flags("reload_extra_files"), reload_extra_files,
+                                      "gworker: with --reload, also watch these files (globs); repeatable")
+                           ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
+                           ->allow_extra_args(false)
+                           ->group("gworker options (with APP)");
 
   std::vector<std::string> reversed(args.rbegin(), args.rend());
   try {
@@ -229,6 +249,8 @@ StatusOr<CliOptions> parse_cli_options(const std::vector<std::string>& all_args)
   for (CLI::Option* opt : app.get_options()) {
     if (opt->count() > 0 && !opt->get_lnames().empty()) o.given.push_back("--" + opt->get_lnames().front());
   }
+  if (extra->count() > 0) o.worker_flags_given.push_back("--reload-extra-file");
+  for (const std::string& pattern : reload_extra_files) o.worker_args.insert(o.worker_args.end(), {"--reload-extra-file", pattern});
   for (const auto& f : worker_flags) {
     if (f->option->count() == 0) continue;
     o.worker_flags_given.push_back(f->long_name);

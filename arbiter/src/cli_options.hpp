@@ -23,11 +23,16 @@ struct CliOptions {
 
   // Arbiter-wide; `given` lists the flags the user gave (their long names),
   // so a config file's values are only overridden by those.
-  std::string name, pid_file, chdir, error_logfile, log_level, umask;
+  std::string name, pid_file, chdir, error_logfile, log_level, umask, log_format = "text";
   std::string control_socket, control_bind, control_token_file;
   std::string metrics_bind;
   int backlog = 2048;
   bool daemon = false, stdio_inheritance = false, capture_output = false, reuse_port = false;
+  bool syslog = false, no_access_to_syslog = false, initgroups = false;
+  std::string statsd_host, statsd_prefix, dogstatsd_tags;
+  std::string paste;                    // --paste FILE.ini[#name]
+  std::vector<std::string> paste_global;  // --paste-global K=V
+  std::string syslog_addr = "udp://localhost:514", syslog_prefix, syslog_facility = "user";
   // Accepted and checked, with no effect here (settings.hpp says why).
   bool preload = false;
   std::string worker_tmp_dir, proxy_allow_from, reload_engine;

@@ -19,9 +19,8 @@ namespace greenfork::arbiter::detail {
 namespace {
 
 const std::set<std::string> kArbiterKeys = {
-    "name",    "pid",   "chdir",          "error_logfile", "log_level",
-    "backlog", "umask", "control_socket", "control_bind",  "control_token_file",
-    "metrics_bind"};
+    "name",    "pid",   "chdir",          "error_logfile", "log_level",   "log_format",
+    "backlog", "umask", "control_socket", "control_bind",  "control_token_file", "metrics_bind"};
 
 const std::set<std::string> kPoolKeys = {
     "command",         "app",          "workers",         "max_workers",  "bind",
@@ -186,6 +185,11 @@ Status Reader::read_arbiter(const toml::table& t, const std::string& base_dir, C
       s = get(node, path, &c.log_level);
       if (s.ok() && !valid_log_level(c.log_level)) {
         s = error(node, path, "'" + c.log_level + "' is not one of debug, info, warning, error, critical");
+      }
+    } else if (key == "log_format") {
+      s = get(node, path, &c.log_format);
+      if (s.ok() && c.log_format != "text" && c.log_format != "json") {
+        s = error(node, path, "'" + c.log_format + "' is not one of text, json");
       }
     } else if (key == "backlog") {
       long long v = 0;

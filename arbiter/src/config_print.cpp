@@ -48,6 +48,7 @@ std::string print_toml_config(const Config& c) {
   add("arbiter.error_logfile", quoted(c.error_logfile));
   add("arbiter.log_level", quoted(c.log_level));
   add("arbiter.metrics_bind", quoted(c.metrics_bind));
+  add("arbiter.log_format", quoted(c.log_format));
   add("arbiter.name", quoted(c.name));
   add("arbiter.pid", quoted(c.pid_file));
   add("arbiter.umask", umask);

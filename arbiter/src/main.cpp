@@ -5,6 +5,7 @@
 
 #include <asio/io_context.hpp>
 #include <algorithm>
+#include <asio/post.hpp>
 #include <cerrno>
 #include <climits>
 #include <cstdio>
@@ -17,12 +18,16 @@
 
 #include "greenfork/arbiter/arbiter.hpp"
 #include "greenfork/arbiter/cli.hpp"
+#include "greenfork/arbiter/hook_host.hpp"
 #include "greenfork/arbiter/listener_set.hpp"
+#include "greenfork/arbiter/master_hooks.hpp"
 #include "greenfork/arbiter/pid_file.hpp"
 #include "greenfork/arbiter/process_title.hpp"
+#include "greenfork/arbiter/statsd_gauge.hpp"
 #include "greenfork/contract.hpp"
 #include "greenfork/control_address.hpp"
 #include "greenfork/error_log.hpp"
+#include "greenfork/syslog_sink.hpp"
 #include "greenfork/unique_fd.hpp"
 #ifdef GF_HAVE_CONTROL_SERVER
 #include "greenfork/arbiter/config_loader.hpp"
@@ -156,11 +161,35 @@ int main(int argc, char** argv) {
   // also skips a re-exec): forking again would lose the old master's child.
   if (config.daemon && upgrade_parent == 0) daemonize(config.enable_stdio_inheritance);
 
-  if (Status s = setup_error_log("arbiterd", config.error_logfile, config.log_level); !s.ok()) {
+  if (Status s = setup_error_log("arbiterd", config.error_logfile, config.log_level,
+                                 parse_log_format(config.log_format).value_or(LogFormat::kText));
+      !s.ok()) {
     std::cerr << "arbiterd: " << s.message() << "\n";
     return 1;
   }
+  if (config.syslog) {
+    if (Status s = add_syslog({config.syslog_addr, config.syslog_facility, syslog_tag(config.syslog_prefix)});
+        !s.ok()) {
+      return fail(s.message());
+    }
+  }
   capture_output(config);
+  // Master-side server hooks: a hook host only when the file defines one.
+  // on_starting runs before the listeners open, as in Gunicorn.
+  asio::io_context io;
+  std::unique_ptr<HookHost> hook_host;
+  std::unique_ptr<MasterHooks> hooks;
+  if (MasterHooks::wanted(config)) {
+    HookHostOptions ho;
+    ho.location = config.config_file;
+    ho.chdir = config.chdir;
+    if (!config.pools.empty()) ho.bound = Seconds(config.pools.front().timeout_seconds);
+    auto host = HookHost::start(io, std::move(ho));
+    if (!host.ok()) return fail(host.status().message());
+    hook_host = std::move(*host);
+    hooks = std::make_unique<MasterHooks>(*hook_host, config);
+    if (Status s = hooks->starting(); !s.ok()) return fail(s.message());
+  }
   std::vector<std::string> all_binds;
   for (const auto& pool : config.pools) {
     all_binds.insert(all_binds.end(), pool.binds.begin(), pool.binds.end());
@@ -188,7 +217,6 @@ int main(int argc, char** argv) {
     pid_file = std::move(*pf);
   }
 
-  asio::io_context io;
   auto ops = make_posix_process_ops();
   ArbiterOptions options;
   options.config = config;
@@ -287,7 +315,33 @@ int main(int argc, char** argv) {
 #endif
   ProcessTitle::set("arbiterd: master" + (config.name.empty() ? "" : " [" + config.name + "]"));
 
+  // Gunicorn's gunicorn.workers gauge, when it changes (after the event's
+  // handler has updated the pools: posted).
+  std::unique_ptr<StatsdGauge> statsd;
+  if (!config.statsd_host.empty()) {
+    auto gauge = StatsdGauge::open(config.statsd_host, config.statsd_prefix, config.dogstatsd_tags);
+    if (!gauge.ok()) return fail(gauge.status().message());
+    statsd = std::move(*gauge);
+    arbiter.subscribe([&](const SupervisorEvent&) {
+      asio::post(io, [&] {
+        unsigned running = 0;
+        for (const PoolSnapshot& p : arbiter.status().pools) running += p.running;
+        statsd->workers(running);
+      });
+    });
+  }
+  uint64_t hook_feed = 0;
+  if (hooks) {
+    hook_feed = arbiter.subscribe([&hooks](const SupervisorEvent& e) { hooks->on_event(e); });
+    hooks->running([&arbiter] { return arbiter.status(); });
+  }
+
   ArbiterExit exit = arbiter.run();
+
+  if (hooks) {
+    arbiter.unsubscribe(hook_feed);
+    hooks->exiting();
+  }
 
 #ifdef GF_HAVE_CONTROL_SERVER
   for (auto& s : servers) s->shutdown();

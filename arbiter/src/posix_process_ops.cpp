@@ -205,7 +205,10 @@ StatusOr<pid_t> PosixProcessOps::spawn(const SpawnSpec& spec) {
       ::close_range(static_cast<unsigned>(ep + 1), ~0U, 0);  // the temporaries too
     }
     if (cwd != nullptr && ::chdir(cwd) != 0) child_fail(ep, kChdir);
-    if (spec.gid && (::setgroups(1, &*spec.gid) != 0 || ::setgid(*spec.gid) != 0)) child_fail(ep, kSetgid);
+    if (spec.gid) {
+      const int set = spec.groups.empty() ? ::setgroups(1, &*spec.gid) : ::setgroups(spec.groups.size(), spec.groups.data());
+      if (set != 0 || ::setgid(*spec.gid) != 0) child_fail(ep, kSetgid);
+    }
     if (spec.uid && ::setuid(*spec.uid) != 0) child_fail(ep, kSetuid);
     if (listen_pid_digits != nullptr) write_pid_digits(listen_pid_digits, ::getpid());
     sigset_t none;

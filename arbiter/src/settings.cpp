@@ -12,14 +12,14 @@ using T = Type;
 using P = Process;
 using S = Status;
 
-constexpr const char* kHooks = "server hooks are not supported yet (issue 11); remove it from the file";
+constexpr const char* kMasterHook =
+    "runs in arbiterd's hook host (a Python process), which arbiterd does not wait for; see docs/server-hooks.md";
+constexpr const char* kWorkerHook =
+    "runs in each gworker's interpreter (arbiterd passes the file as gworker --config); see docs/gunicorn-worker-side.md";
 constexpr const char* kDirty = "dirty arbiters are not supported: run the task as its own pool (-c FILE.toml)";
 constexpr const char* kHttp2 = "HTTP/2 is not supported yet: gworker speaks HTTP/1.1; terminate HTTP/2 in a reverse proxy";
-constexpr const char* kSyslog = "syslog is not supported yet: log to stderr (--error-logfile -) and let journald collect it";
-constexpr const char* kStatsd = "statsd is not supported yet";
 constexpr const char* kAsgi = "not supported yet by gworker's -k asgi";
 constexpr const char* kStrict = "not configurable: gworker parses HTTP/1.1 strictly (RFC 9112) and refuses what this would permit";
-constexpr const char* kPaste = "PasteDeploy is not supported yet: give the app as module:variable";
 constexpr const char* kUwsgi = "the uwsgi protocol is not supported yet: gworker speaks HTTP/1.1";
 
 const std::vector<Setting> kTable = {
@@ -39,8 +39,7 @@ const std::vector<Setting> kTable = {
     {"reload", "--reload", T::kBool, "False", P::kWorker, S::kAccepted, "", nullptr, true},
     {"reload_engine", "--reload-engine", T::kString, "auto", P::kWorker, S::kNote,
      "auto, poll or inotify are accepted; gworker's reloader picks how it watches", nullptr, true},
-    {"reload_extra_files", "--reload-extra-file", T::kList, "[]", P::kWorker, S::kRefused,
-     "not supported yet: gworker's --reload watches the app's modules only", nullptr, true},
+    {"reload_extra_files", "--reload-extra-file", T::kList, "[]", P::kWorker, S::kAccepted, "", nullptr, true},
     {"spew", "--spew", T::kBool, "False", P::kWorker, S::kRefused,
      "not supported: trace with a debugger or py-spy instead", nullptr, true},
     // Dirty Arbiter Hooks, Dirty Arbiters
@@ -66,10 +65,13 @@ const std::vector<Setting> kTable = {
     {"accesslog", "--access-logfile", T::kString, "None", P::kWorker, S::kAccepted, "", nullptr, true},
     {"capture_output", "--capture-output", T::kBool, "False", P::kBoth, S::kNote,
      "with a file --error-logfile, arbiterd points its stdout/stderr at it and every worker inherits them", nullptr, true},
-    {"disable_redirect_access_to_syslog", "--disable-redirect-access-to-syslog", T::kBool, "False", P::kNone, S::kRefused,
-     kSyslog, nullptr, true},
-    {"dogstatsd_tags", "--dogstatsd-tags", T::kString, "", P::kWorker, S::kAccepted, "", nullptr, true},
-    {"enable_backlog_metric", "--enable-backlog-metric", T::kBool, "False", P::kNone, S::kRefused, kStatsd, nullptr, true},
+    {"disable_redirect_access_to_syslog", "--disable-redirect-access-to-syslog", T::kBool, "False", P::kBoth, S::kNote,
+     "accepted; access lines never go to syslog here (as if it were always given): only the error logs do", nullptr,
+     true},
+    {"dogstatsd_tags", "--dogstatsd-tags", T::kString, "", P::kBoth, S::kAccepted, "", nullptr, true},
+    {"enable_backlog_metric", "--enable-backlog-metric", T::kBool, "False", P::kNone, S::kRefused,
+     "not sent to statsd: every listener's accept queue is greenfork_listen_queue in /metrics (--metrics-bind)", nullptr,
+     true},
     {"enable_stdio_inheritance", "-R,--enable-stdio-inheritance", T::kBool, "False", P::kArbiter, S::kAccepted,
      "", nullptr, true},
     {"errorlog", "--error-logfile,--log-file", T::kString, "-", P::kBoth, S::kAccepted, "", nullptr, true},
@@ -82,12 +84,15 @@ const std::vector<Setting> kTable = {
     {"logger_class", "--logger-class", T::kString, "gunicorn.glogging.Logger", P::kNone, S::kRefused,
      "custom logger classes are not supported: greenfork writes Gunicorn's log formats itself", nullptr, true},
     {"loglevel", "--log-level", T::kString, "info", P::kBoth, S::kAccepted, "", nullptr, true},
-    {"statsd_host", "--statsd-host", T::kString, "None", P::kWorker, S::kAccepted, "", nullptr, true},
-    {"statsd_prefix", "--statsd-prefix", T::kString, "", P::kWorker, S::kAccepted, "", nullptr, true},
-    {"syslog", "--log-syslog", T::kBool, "False", P::kNone, S::kRefused, kSyslog, nullptr, true},
-    {"syslog_addr", "--log-syslog-to", T::kString, "udp://localhost:514", P::kNone, S::kRefused, kSyslog, nullptr, true},
-    {"syslog_facility", "--log-syslog-facility", T::kString, "user", P::kNone, S::kRefused, kSyslog, nullptr, true},
-    {"syslog_prefix", "--log-syslog-prefix", T::kString, "None", P::kNone, S::kRefused, kSyslog, nullptr, true},
+    {"statsd_host", "--statsd-host", T::kString, "None", P::kBoth, S::kNote,
+     "HOST:PORT (UDP) or unix:PATH; arbiterd sends gunicorn.workers (docs/logging.md)", nullptr, true},
+    {"statsd_prefix", "--statsd-prefix", T::kString, "", P::kBoth, S::kAccepted, "", nullptr, true},
+    {"syslog", "--log-syslog", T::kBool, "False", P::kBoth, S::kAccepted, "", nullptr, true},
+    {"syslog_addr", "--log-syslog-to", T::kString, "udp://localhost:514", P::kBoth, S::kAccepted, "", nullptr, true},
+    {"syslog_facility", "--log-syslog-facility", T::kString, "user", P::kBoth, S::kAccepted, "", nullptr, true},
+    {"syslog_prefix", "--log-syslog-prefix", T::kString, "None", P::kBoth, S::kNote,
+     "the tag is gunicorn.PREFIX.error; PREFIX defaults to -n's NAME, else the APP (':' as '.'), else arbiterd",
+     nullptr, true},
     // Process Naming
     {"default_proc_name", "", T::kString, "gunicorn", P::kArbiter, S::kNote,
      "accepted and unused: processes are titled 'arbiterd: master [NAME]' with -n's NAME", nullptr, true},
@@ -119,22 +124,24 @@ const std::vector<Setting> kTable = {
     {"limit_request_line", "--limit-request-line", T::kInt, "4094", P::kWorker, S::kAccepted, "", &ws::kLimitRequestLine,
      true},
     // Server Hooks
-    {"child_exit", "", T::kCallable, "(function)", P::kArbiter, S::kRefused, kHooks, nullptr, true},
-    {"nworkers_changed", "", T::kCallable, "(function)", P::kArbiter, S::kRefused, kHooks, nullptr, true},
-    {"on_exit", "", T::kCallable, "(function)", P::kArbiter, S::kRefused, kHooks, nullptr, true},
-    {"on_reload", "", T::kCallable, "(function)", P::kArbiter, S::kRefused, kHooks, nullptr, true},
-    {"on_starting", "", T::kCallable, "(function)", P::kArbiter, S::kRefused, kHooks, nullptr, true},
-    {"post_fork", "", T::kCallable, "(function)", P::kWorker, S::kRefused, kHooks, nullptr, true},
-    {"post_request", "", T::kCallable, "(function)", P::kWorker, S::kRefused, kHooks, nullptr, true},
-    {"post_worker_init", "", T::kCallable, "(function)", P::kWorker, S::kRefused, kHooks, nullptr, true},
-    {"pre_exec", "", T::kCallable, "(function)", P::kArbiter, S::kRefused, kHooks, nullptr, true},
-    {"pre_fork", "", T::kCallable, "(function)", P::kArbiter, S::kRefused, kHooks, nullptr, true},
-    {"pre_request", "", T::kCallable, "(function)", P::kWorker, S::kRefused, kHooks, nullptr, true},
-    {"ssl_context", "", T::kCallable, "(function)", P::kWorker, S::kRefused, kHooks, nullptr, true},
-    {"when_ready", "", T::kCallable, "(function)", P::kArbiter, S::kRefused, kHooks, nullptr, true},
-    {"worker_abort", "", T::kCallable, "(function)", P::kWorker, S::kRefused, kHooks, nullptr, true},
-    {"worker_exit", "", T::kCallable, "(function)", P::kWorker, S::kRefused, kHooks, nullptr, true},
-    {"worker_int", "", T::kCallable, "(function)", P::kWorker, S::kRefused, kHooks, nullptr, true},
+    {"child_exit", "", T::kCallable, "(function)", P::kArbiter, S::kNote, kMasterHook, nullptr, true},
+    {"nworkers_changed", "", T::kCallable, "(function)", P::kArbiter, S::kNote, kMasterHook, nullptr, true},
+    {"on_exit", "", T::kCallable, "(function)", P::kArbiter, S::kNote, kMasterHook, nullptr, true},
+    {"on_reload", "", T::kCallable, "(function)", P::kArbiter, S::kNote, kMasterHook, nullptr, true},
+    {"on_starting", "", T::kCallable, "(function)", P::kArbiter, S::kNote, kMasterHook, nullptr, true},
+    {"post_fork", "", T::kCallable, "(function)", P::kWorker, S::kNote, kWorkerHook, nullptr, true},
+    {"post_request", "", T::kCallable, "(function)", P::kWorker, S::kNote, kWorkerHook, nullptr, true},
+    {"post_worker_init", "", T::kCallable, "(function)", P::kWorker, S::kNote, kWorkerHook, nullptr, true},
+    {"pre_exec", "", T::kCallable, "(function)", P::kArbiter, S::kNote, kMasterHook, nullptr, true},
+    {"pre_fork", "", T::kCallable, "(function)", P::kArbiter, S::kNote, kMasterHook, nullptr, true},
+    {"pre_request", "", T::kCallable, "(function)", P::kWorker, S::kNote, kWorkerHook, nullptr, true},
+    {"ssl_context", "", T::kCallable, "(function)", P::kWorker, S::kRefused,
+     "the ssl_context hook is not supported yet: use --certfile, --keyfile, --ca-certs, --ciphers and --ssl-version",
+     nullptr, true},
+    {"when_ready", "", T::kCallable, "(function)", P::kArbiter, S::kNote, kMasterHook, nullptr, true},
+    {"worker_abort", "", T::kCallable, "(function)", P::kWorker, S::kNote, kWorkerHook, nullptr, true},
+    {"worker_exit", "", T::kCallable, "(function)", P::kWorker, S::kNote, kWorkerHook, nullptr, true},
+    {"worker_int", "", T::kCallable, "(function)", P::kWorker, S::kNote, kWorkerHook, nullptr, true},
     // Server Mechanics
     {"casefold_http_method", "--casefold-http-method", T::kBool, "False", P::kWorker, S::kRefused, kStrict, nullptr, true},
     {"chdir", "--chdir", T::kString, "(the current directory)", P::kBoth, S::kAccepted, "", nullptr, true},
@@ -147,9 +154,10 @@ const std::vector<Setting> kTable = {
      "a group name or a numeric gid; workers run as it when arbiterd runs as root", nullptr, true},
     {"header_map", "--header-map", T::kString, "drop", P::kWorker, S::kRefused,
      "not configurable yet: gworker drops headers whose name has '_' (Gunicorn's default, drop)", nullptr, true},
-    {"initgroups", "--initgroups", T::kBool, "False", P::kArbiter, S::kRefused,
-     "not supported yet: workers get only the primary group of --user/--group", nullptr, true},
-    {"paste", "--paste,--paster", T::kString, "None", P::kNone, S::kRefused, kPaste, nullptr, true},
+    {"initgroups", "--initgroups", T::kBool, "False", P::kArbiter, S::kAccepted, "", nullptr, true},
+    {"paste", "--paste,--paster", T::kString, "None", P::kBoth, S::kNote,
+     "the app of [app:main] (or FILE#name) of a PasteDeploy ini, loaded in gworker; its [loggers] are not applied",
+     nullptr, true},
     {"permit_obsolete_folding", "--permit-obsolete-folding", T::kBool, "False", P::kWorker, S::kRefused, kStrict, nullptr,
      true},
     {"permit_unconventional_http_method", "--permit-unconventional-http-method", T::kBool, "False", P::kWorker,
@@ -167,7 +175,7 @@ const std::vector<Setting> kTable = {
     {"proxy_protocol", "--proxy-protocol", T::kString, "off", P::kWorker, S::kAccepted, "", nullptr, true},
     {"pythonpath", "--pythonpath", T::kString, "None", P::kWorker, S::kAccepted, "", nullptr, true},
     {"raw_env", "-e,--env", T::kList, "[]", P::kBoth, S::kAccepted, "", nullptr, true},
-    {"raw_paste_global_conf", "--paste-global", T::kList, "[]", P::kNone, S::kRefused, kPaste, nullptr, true},
+    {"raw_paste_global_conf", "--paste-global", T::kList, "[]", P::kBoth, S::kAccepted, "", nullptr, true},
     {"reuse_port", "--reuse-port", T::kBool, "False", P::kArbiter, S::kAccepted, "", nullptr, true},
     {"root_path", "--root-path", T::kString, "", P::kWorker, S::kNote,
      "the ASGI scope's root_path (-k asgi); WSGI apps take SCRIPT_NAME from the environment or the proxy", nullptr,
@@ -231,6 +239,7 @@ const std::vector<Setting> kTable = {
     {"no_request_buffering", "--no-request-buffering", T::kBool, "False", P::kWorker, S::kAccepted, "", nullptr, false},
     {"body_buffer_size", "--body-buffer-size", T::kInt, "1048576", P::kWorker, S::kAccepted, "", &ws::kBodyBufferSize,
      false},
+    {"log_format", "--log-format", T::kString, "text", P::kBoth, S::kAccepted, "", nullptr, false},
 };
 
 std::vector<std::string> split_flags(const char* flags) {

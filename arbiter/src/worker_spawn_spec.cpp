@@ -87,6 +87,22 @@ StatusOr<SpawnSpec> worker_spawn_spec(const PoolConfig& config, const PoolSocket
     if (gr == nullptr) return Status::error("unknown group '" + config.group + "'");
     spec.gid = gr->gr_gid;
   }
+  if (spec.uid && spec.gid && config.initgroups) {
+    // Gunicorn's --initgroups (os.initgroups): the user's groups from the
+    // group database, read here because the child may not (not signal-safe).
+    int n = 64;
+    for (int attempt = 0; attempt < 4; ++attempt) {
+      spec.groups.assign(static_cast<std::size_t>(n), 0);
+      int got = n;
+      if (::getgrouplist(config.user.c_str(), *spec.gid, spec.groups.data(), &got) >= 0) {
+        spec.groups.resize(static_cast<std::size_t>(got));
+        break;
+      }
+      n = got > n ? got : n * 4;
+      spec.groups.clear();
+    }
+    if (spec.groups.empty()) return Status::error("cannot read the groups of user '" + config.user + "'");
+  }
   for (const std::string& kv : environment) {
     if (!is_private_variable(kv)) spec.env.push_back(kv);
   }

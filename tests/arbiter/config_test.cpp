@@ -345,8 +345,9 @@ TEST_F(GunicornCmdArgs, RefusedAndBrokenOnesAreNamed) {
 }
 
 TEST(GunicornFlags, RefusedOnesSayWhyAndAliasesWork) {
-  EXPECT_EQ(config_from_args({"--paste", "x.ini"}).status().message(),
-            "--paste (paste): PasteDeploy is not supported yet: give the app as module:variable");
+  const std::string missing = config_from_args({"--paster", "x.ini"}).status().message();
+  EXPECT_EQ(missing.rfind("--paste: '/", 0), 0u) << missing;
+  EXPECT_NE(missing.find("/x.ini' not found"), std::string::npos) << missing;
   EXPECT_EQ(config_from_args({"--spew", "app:app"}).status().message(),
             "--spew (spew): not supported: trace with a debugger or py-spy instead");
   auto c = config_from_args({"-m", "0o27", "-p", "/tmp/gf.pid", "--log-file", "/tmp/gf.log", "-w4", "-DR",

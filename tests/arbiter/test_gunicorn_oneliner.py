@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import shlex
 import shutil
+import signal
 import socket
 import subprocess
 from pathlib import Path
@@ -239,3 +240,23 @@ def test_bad_worker_option_is_refused_before_forking(short_tmp, flag, value):
     assert code == 2, err
     assert flag in err and value in err, err
     assert len(err.strip().splitlines()) == 1, err
+
+
+# --- The examples' gunicorn.conf.py, run as Gunicorn would run them ---------
+
+@pytest.mark.parametrize("example,ready_line", [
+    ("flask_app", "flask example: ready with 2 workers on 127.0.0.1:"),
+    ("django_project", "django example: ready with 2 workers on 127.0.0.1:"),
+])
+def test_example_gunicorn_conf_py_serves_and_runs_its_hooks(short_tmp, example, ready_line):
+    port = free_port()
+    conf = source(f"examples/{example}/gunicorn.conf.py")
+    argv = [binary("arbiterd"), "--control-socket", str(short_tmp / "ctl.sock"), "-c", conf,
+            "-b", f"127.0.0.1:{port}"]  # the command line over the file's bind
+    with Spawned(argv, env=env_without_systemd(), cwd=str(short_tmp), logdir=short_tmp / "logs") as arb:
+        wait_workers(arb, 2, marker="gworker", timeout=60)
+        wait_until(lambda: http_get(port, "/api/info").status == 200, timeout=60)
+        wait_until(lambda: f"{ready_line}{port}" in arb.stderr_text(), timeout=30, message="when_ready's line")
+        arb.signal(signal.SIGTERM)
+        assert arb.wait(timeout=30) == 0, arb.output()
+        assert f"{example.split('_')[0]} example: stopped" in arb.stderr_text()

@@ -6,6 +6,7 @@
 
 #include <cctype>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -59,18 +60,51 @@ TEST(ErrorLog, WritesGunicornsLineAndReopensAMovedFile) {
   spdlog::error("second");
   const std::string old_text = slurp(moved);
   const std::string new_text = slurp(path);
-  // "[2026-11-30 19:17:15 +00:00] [31001] [warning] first\n"
-  const size_t pid_end = old_text.find("] [warning] first\n");
+  // Gunicorn's: "[2026-11-30 19:17:15 +0000] [31001] [WARNING] first\n"
+  const size_t pid_end = old_text.find("] [WARNING] first\n");
   ASSERT_NE(pid_end, std::string::npos) << old_text;
-  const std::string stamp = old_text.substr(0, 30);
-  EXPECT_TRUE(has_shape(stamp, "[9999-99-99 99:99:99 +99:99] [") || has_shape(stamp, "[9999-99-99 99:99:99 -99:99] ["))
+  const std::string stamp = old_text.substr(0, 29);
+  EXPECT_TRUE(has_shape(stamp, "[9999-99-99 99:99:99 +9999] [") || has_shape(stamp, "[9999-99-99 99:99:99 -9999] ["))
       << old_text;
-  EXPECT_EQ(old_text.size(), pid_end + std::string("] [warning] first\n").size()) << old_text;
-  EXPECT_NE(new_text.find("[error] second"), std::string::npos) << new_text;
+  EXPECT_EQ(old_text.substr(29, pid_end - 29), std::to_string(::getpid())) << old_text;
+  EXPECT_EQ(old_text.size(), pid_end + std::string("] [WARNING] first\n").size()) << old_text;
+  EXPECT_NE(new_text.find("] [ERROR] second\n"), std::string::npos) << new_text;
   EXPECT_EQ(old_text.find("not at warning"), std::string::npos);
   ASSERT_TRUE(greenfork::setup_error_log("t", "-", "info").ok());
   std::remove(path.c_str());
   std::remove(moved.c_str());
+}
+
+TEST(ErrorLog, JsonLinesCarryTimeLevelPidPoolMessageAndTheTraceback) {
+  const std::string path = temp_path("gf_error_log_json_");
+  ::setenv("ARBITER_POOL", "web", 1);
+  ASSERT_TRUE(greenfork::setup_error_log("gworker", path, "info", greenfork::LogFormat::kJson).ok());
+  ::unsetenv("ARBITER_POOL");
+  spdlog::info("plain \"quoted\" \\ tab\t");
+  spdlog::error("Exception in hook:\nTraceback (most recent call last):\n  File \"x.py\", line 1\nKeyError: 'k'\n");
+  const std::string text = slurp(path);
+  const std::string pid = std::to_string(::getpid());
+  const size_t nl = text.find('\n');
+  ASSERT_NE(nl, std::string::npos) << text;
+  const std::string first = text.substr(0, nl);
+  const std::string second = text.substr(nl + 1);
+  // {"time": "2026-11-30T19:17:15.123+00:00", ...
+  ASSERT_GT(first.size(), 40u) << first;
+  EXPECT_TRUE(has_shape(first.substr(0, 40), "{\"time\": \"9999-99-99T99:99:99.999+99:99\"") ||
+              has_shape(first.substr(0, 40), "{\"time\": \"9999-99-99T99:99:99.999-99:99\""))
+      << first;
+  EXPECT_EQ(first.substr(40), ", \"level\": \"INFO\", \"pid\": " + pid +
+                                  ", \"program\": \"gworker\", \"pool\": \"web\", \"message\": "
+                                  "\"plain \\\"quoted\\\" \\\\ tab\\t\", \"exception\": null}")
+      << first;
+  EXPECT_EQ(second.substr(40), ", \"level\": \"ERROR\", \"pid\": " + pid +
+                                   ", \"program\": \"gworker\", \"pool\": \"web\", \"message\": \"Exception in hook:\", "
+                                   "\"exception\": \"Traceback (most recent call last):\\n  File \\\"x.py\\\", line "
+                                   "1\\nKeyError: 'k'\"}\n")
+      << second;
+  EXPECT_FALSE(greenfork::parse_log_format("xml").has_value());
+  ASSERT_TRUE(greenfork::setup_error_log("t", "-", "info").ok());
+  std::remove(path.c_str());
 }
 
 TEST(ErrorLog, AFileThatCannotBeOpenedIsAnError) {

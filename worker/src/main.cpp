@@ -21,6 +21,7 @@
 #include "engine/signal_thread.hpp"
 #include "greenfork/contract.hpp"
 #include "greenfork/error_log.hpp"
+#include "greenfork/syslog_sink.hpp"
 #include "greenfork/sd_notify.hpp"
 #include "greenfork/worker/app.hpp"
 #include "listeners.hpp"
@@ -89,8 +90,18 @@ int main(int argc, char** argv) {
     const size_t eq = kv.find('=');
     setenv(kv.substr(0, eq).c_str(), kv.substr(eq + 1).c_str(), 1);
   }
-  if (greenfork::Status s = greenfork::setup_error_log("gworker", o.error_logfile, o.log_level); !s.ok()) {
+  if (greenfork::Status s = greenfork::setup_error_log(
+          "gworker", o.error_logfile, o.log_level,
+          greenfork::parse_log_format(o.log_format).value_or(greenfork::LogFormat::kText));
+      !s.ok()) {
     return fail(greenfork::contract::kExitBootError, s.message());
+  }
+  if (o.syslog) {
+    const std::string prefix = o.syslog_prefix.empty() ? (o.name.empty() ? o.app : o.name) : o.syslog_prefix;
+    if (greenfork::Status s = greenfork::add_syslog({o.syslog_addr, o.syslog_facility, greenfork::syslog_tag(prefix)});
+        !s.ok()) {
+      return fail(kExitUsageError, s.message());
+    }
   }
   // Read on every start, so a reload rolls workers onto new files; a bad
   // file fails the boot before READY (and a reload is rolled back).
@@ -150,6 +161,7 @@ int main(int argc, char** argv) {
     if (const char* venv = std::getenv("VIRTUAL_ENV")) app_options.virtualenv = venv;
   }
   app_options.reload = o.reload;
+  app_options.reload_extra_files = o.reload_extra_files;
   app_options.threads = o.app_threads();
   app_options.asgi = o.asgi();
   app_options.asgi_loop = o.asgi_loop;

@@ -115,6 +115,14 @@ int parse_options(int argc, char** argv, Options& o, std::string& error) {
   cli.add_option("--access-logformat", o.access_logformat, "Gunicorn access log format");
   cli.add_option("--error-logfile,--log-file", o.error_logfile, "Error log file ('-' = stderr)")
       ->capture_default_str();
+  cli.add_flag("--log-syslog", o.syslog, "Send the error log to syslog too");
+  cli.add_option("--log-syslog-to", o.syslog_addr, "udp://HOST:PORT, tcp://HOST:PORT or unix://PATH[#dgram]")
+      ->capture_default_str();
+  cli.add_option("--log-syslog-prefix", o.syslog_prefix, "Syslog tag gunicorn.PREFIX.error (default: the APP)");
+  cli.add_option("--log-syslog-facility", o.syslog_facility, "Syslog facility")->capture_default_str();
+  cli.add_option("--log-format", o.log_format, "Error log lines: text (Gunicorn's) or json")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
   cli.add_option("--log-level", o.log_level, "debug, info, warning, error, critical")
       ->check(CLI::IsMember(settings::choices(settings::kLogLevels)))
       ->capture_default_str();
@@ -160,6 +168,10 @@ int parse_options(int argc, char** argv, Options& o, std::string& error) {
   cli.add_option("--virtualenv", o.virtualenv, "Virtualenv whose site-packages the app uses");
   cli.add_option("-e,--env", o.env, "KEY=VALUE set in the environment; repeatable");
   cli.add_flag("--reload", o.reload, "Restart when the app's code changes (development)");
+  cli.add_option("--reload-extra-file", o.reload_extra_files,
+                 "With --reload, also watch these files (globs, ** recursive); repeatable")
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
+      ->allow_extra_args(false);
   cli.add_option("-n,--name", o.name, "A name for logs and the process title");
   cli.add_option("--backlog", o.backlog, "listen() backlog for -b")->capture_default_str();
   cli.add_option("-c,--config", o.config,

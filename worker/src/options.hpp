@@ -34,6 +34,9 @@ struct Options {
   std::string access_logformat;        // --access-logformat
   std::string error_logfile = "-";     // --error-logfile ("-" = stderr)
   std::string log_level = "info";      // --log-level
+  std::string log_format = "text";     // --log-format: text or json (error_log.hpp)
+  bool syslog = false;                 // --log-syslog (syslog_sink.hpp) and its settings
+  std::string syslog_addr = "udp://localhost:514", syslog_prefix, syslog_facility = "user";
   std::vector<std::string> forwarded_allow_ips{"127.0.0.1", "::1"};  // addresses, CIDR, "*"
   std::string proxy_protocol = "off";  // --proxy-protocol off|v1|v2|auto (bare: auto)
   std::vector<std::string> proxy_allow_from{"127.0.0.1", "::1"};  // --proxy-allow-from
@@ -43,6 +46,7 @@ struct Options {
   std::string virtualenv;
   std::vector<std::string> env;        // -e KEY=VALUE
   bool reload = false;
+  std::vector<std::string> reload_extra_files;  // --reload-extra-file (globs)
   std::string name;                    // -n/--name: process title tag
   // The Gunicorn side (python_worker.hpp): a gunicorn.conf.py for the
   // worker hooks (PATH or python:module), logging configurations, statsd.

@@ -58,6 +58,7 @@ StatusOr<std::unique_ptr<Application>> load_wsgi_application(const AppOptions& o
     }
     host.log_error("--reload: " + f.message + "; serving the traceback until a file changes");
     auto reloader = std::make_unique<wsgi::Reloader>(host, std::move(f.files));
+    reloader->watch_patterns(options.reload_extra_files);
     release_gil();
     reloader->start();
     return std::unique_ptr<Application>(
@@ -74,7 +75,7 @@ StatusOr<std::unique_ptr<Application>> load_wsgi_application(const AppOptions& o
   app = wsgi::PyRef();
   release_gil();
   if (!made.ok()) return made.status();
-  if (options.reload) (*made)->watch_for_changes();
+  if (options.reload) (*made)->watch_for_changes(options.reload_extra_files);
   return std::unique_ptr<Application>(std::move(*made));
 }
 

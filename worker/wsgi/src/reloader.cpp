@@ -43,6 +43,25 @@ void Reloader::stop() {
 
 std::vector<std::string> Reloader::watched_files() {
   std::vector<std::string> files = extra_files_;
+  for (const std::string& pattern : patterns_) {
+    PyRef glob(PyImport_ImportModule("glob"));
+    PyRef fn(glob ? PyObject_GetAttrString(glob.get(), "glob") : nullptr);
+    PyRef args(Py_BuildValue("(s)", pattern.c_str()));
+    PyRef kwargs(Py_BuildValue("{s:O}", "recursive", Py_True));
+    PyRef found(fn && args && kwargs ? PyObject_Call(fn.get(), args.get(), kwargs.get()) : nullptr);
+    if (!found || !PyList_Check(found.get())) {
+      PyErr_Clear();
+      continue;
+    }
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(found.get()); ++i) {
+      const char* s = PyUnicode_AsUTF8(PyList_GET_ITEM(found.get(), i));
+      if (s) {
+        files.emplace_back(s);
+      } else {
+        PyErr_Clear();
+      }
+    }
+  }
   PyObject* helper = helper_module();
   PyRef list(helper ? PyObject_CallMethod(helper, "module_files", nullptr) : nullptr);
   if (!list || !PyList_Check(list.get())) {

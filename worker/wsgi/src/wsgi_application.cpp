@@ -85,8 +85,9 @@ WsgiApplication::~WsgiApplication() {
   if (reloader_) reloader_->stop();
 }
 
-void WsgiApplication::watch_for_changes() {
+void WsgiApplication::watch_for_changes(std::vector<std::string> patterns) {
   reloader_ = std::make_unique<Reloader>(host_, std::vector<std::string>{});
+  reloader_->watch_patterns(std::move(patterns));
   reloader_->start();
 }
 

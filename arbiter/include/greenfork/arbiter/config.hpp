@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <utility>
@@ -55,6 +56,7 @@ struct PoolConfig {
   std::string cwd;    // empty: arbiterd's working directory
   std::string user;   // empty: arbiterd's; only honoured when root
   std::string group;
+  bool initgroups = false;  // with user: all of the user's groups (Gunicorn's --initgroups)
   double timeout_seconds = 30.0;          // heartbeat silence that means hung
   double graceful_timeout_seconds = 30.0;
   double boot_timeout_seconds = 60.0;     // spawn -> READY
@@ -72,11 +74,23 @@ struct PoolConfig {
 
 struct Config {
   std::string config_file;  // empty when everything came from flags
+  std::vector<std::string> hooks;  // server hooks config_file (a gunicorn.conf.py) defines
+  // Gunicorn settings as given (file < GUNICORN_CMD_ARGS < flags), by name:
+  // what the hooks' server.cfg shows. Values as flag text; lists itemized.
+  std::map<std::string, std::vector<std::string>> given_settings;
   std::string name;         // -n: process titles "arbiterd: master [name]"
   std::string pid_file;
   std::string chdir;
   std::string error_logfile = "-";  // "-": stderr
   std::string log_level = "info";
+  std::string log_format = "text";  // error log lines: "text" or "json" (error_log.hpp)
+  bool syslog = false;              // the error logs to syslog too (syslog_sink.hpp)
+  std::string syslog_addr = "udp://localhost:514";
+  std::string syslog_prefix;        // resolved: -n, else the APP, else "arbiterd"
+  std::string syslog_facility = "user";
+  std::string statsd_host;  // HOST:PORT or unix:PATH; empty: no statsd (statsd_gauge.hpp)
+  std::string statsd_prefix;
+  std::string dogstatsd_tags;
   int backlog = 2048;
   mode_t umask = 0;
   bool daemon = false;                    // -D: detach before binding

@@ -40,6 +40,8 @@ struct SpawnSpec {
   std::string cwd;                // empty: inherit
   std::optional<uid_t> uid;       // set only when running as root
   std::optional<gid_t> gid;
+  // Supplementary groups set with gid (--initgroups); empty: gid alone.
+  std::vector<gid_t> groups;
 };
 
 struct Reaped {

@@ -179,6 +179,7 @@ struct AppOptions {
   std::vector<std::string> pythonpath;
   std::string virtualenv;  // also from $VIRTUAL_ENV
   bool reload = false;     // development mode
+  std::vector<std::string> reload_extra_files;  // --reload-extra-file globs, watched with the modules
   unsigned threads = 1;    // app threads (wsgi.multithread = threads > 1)
   bool multiprocess = true;
   // -k asgi: an ASGI 3 app on an asyncio loop (worker/asgi/).

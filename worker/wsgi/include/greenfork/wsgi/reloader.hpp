@@ -2,6 +2,9 @@
 // the source files of every imported module (plus files named at start,
 // e.g. the one with the syntax error), and asks the engine for a restart
 // (drain and exit 0; arbiterd starts a fresh worker) at the first change.
+// --reload-extra-file patterns (Gunicorn's, globs with ** as in glob.glob
+// recursive) are expanded again at each poll, so a file created later that
+// matches is watched from then on.
 #pragma once
 
 #include <chrono>
@@ -24,6 +27,8 @@ class Reloader {
   Reloader(const Reloader&) = delete;
   Reloader& operator=(const Reloader&) = delete;
 
+  // Before start(): globs whose matches are watched too.
+  void watch_patterns(std::vector<std::string> patterns) { patterns_ = std::move(patterns); }
   // The interpreter must be running; the calling thread may hold the GIL.
   void start();
   // Joins the thread; call before the interpreter is finalized.
@@ -37,6 +42,7 @@ class Reloader {
 
   worker::WorkerHost& host_;
   std::vector<std::string> extra_files_;
+  std::vector<std::string> patterns_;
   std::chrono::milliseconds interval_;
   std::unordered_map<std::string, int64_t> mtimes_;  // ns; -1 = missing
   std::mutex mu_;

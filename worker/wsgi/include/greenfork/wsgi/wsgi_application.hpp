@@ -46,8 +46,9 @@ class WsgiApplication final : public worker::Application {
   // One app thread (the sync worker): requests run on the I/O thread.
   bool runs_inline() const override { return inline_; }
 
-  // --reload: watch imported files from now on. GIL not held.
-  void watch_for_changes();
+  // --reload: watch imported files (and `patterns`' matches) from now on.
+  // GIL not held.
+  void watch_for_changes(std::vector<std::string> patterns = {});
 
  private:
   WsgiApplication(worker::WorkerHost& host, const WsgiSettings& settings);
