@@ -15,6 +15,7 @@ test_pkgs=(
   python3-matplotlib
   haproxy
   python3-prometheus-client prometheus chromium jq
+  python3-yaml
 )
 bench_pkgs=(
   gunicorn python3-gevent uwsgi uwsgi-plugin-python3 wrk nginx-light
