@@ -12,6 +12,8 @@ import json
 import re
 import shutil
 import subprocess
+import urllib.parse
+import urllib.request
 
 import pytest
 import yaml
@@ -21,7 +23,7 @@ from deploy_support import (ADAPTER_VALUES, K8S, SCRAPE_CONFIG, adapter_queries,
                             kustomization_problems, load_dashboard, load_yaml_docs, metrics_port,
                             promql_names, promql_problems, resources, scrape_config_problems,
                             wiring_problems)
-from gftest import binary, wait_until
+from gftest import Spawned, binary, free_port, wait_until
 from live_deployment import from_deployment, probe_problems
 
 BASE = K8S / "base"
@@ -207,3 +209,54 @@ def test_queries_are_valid_promql(tmp_path, adapter, broken):
     out = subprocess.run([promtool, "check", "rules", str(tmp_path / "rules.yaml")],
                          capture_output=True, text=True, timeout=60)
     assert (out.returncode != 0) == broken, out.stdout + out.stderr
+
+
+def _promql(port: int, query: str) -> list:
+    url = f"http://127.0.0.1:{port}/api/v1/query?" + urllib.parse.urlencode({"query": query})
+    with urllib.request.urlopen(url, timeout=10) as r:
+        answer = json.load(r)
+    assert answer["status"] == "success", answer
+    return answer["data"]["result"]
+
+
+def test_queries_return_series_from_a_real_prometheus(objs, live, adapter, tmp_path):
+    """Prometheus scrapes arbiterd where the pod annotations say, with the
+    labels the Kubernetes relabelling adds; every dashboard query and every
+    adapter query then finds series (the label matchers fit), and the
+    adapter's come out per pod as the HPA needs."""
+    prometheus = shutil.which("prometheus")
+    assert prometheus, "prometheus (Debian package prometheus) is needed"
+    ann = objs["Deployment"]["spec"]["template"]["metadata"]["annotations"]
+    target = f"127.0.0.1:{live.ports[int(ann['prometheus.io/port'])]}"
+    config = tmp_path / "prometheus.yml"
+    config.write_text(yaml.safe_dump({
+        "global": {"scrape_interval": "1s", "scrape_timeout": "1s"},
+        "scrape_configs": [{"job_name": "greenfork", "metrics_path": ann.get("prometheus.io/path", "/metrics"),
+                            "static_configs": [{"targets": [target],
+                                                "labels": {"namespace": "default", "pod": "greenfork-0"}}]}]}))
+    port = free_port()
+    argv = [prometheus, f"--config.file={config}", f"--storage.tsdb.path={tmp_path / 'tsdb'}",
+            f"--web.listen-address=127.0.0.1:{port}", "--log.level=warn"]
+    app_port = container_of(objs["Deployment"])["ports"][0]["containerPort"]
+    for _ in range(5):
+        assert live.get(app_port, "/")[0] == 200
+    dash = [q for q in dashboard_queries(load_dashboard()) if not q.startswith("label_values(")]
+    dash = [q.replace("$__rate_interval", "10s").replace("$namespace", "default").replace("$pool", ".*")
+            for q in dash]
+    fill = {"<<.LabelMatchers>>": 'namespace="default",pod=~"greenfork-0"', "<<.GroupBy>>": "pod"}
+    adapter_q = adapter_queries(adapter)[1::2]
+    for k, v in fill.items():
+        adapter_q = [q.replace(k, v) for q in adapter_q]
+    with Spawned(argv, logdir=tmp_path / "logs") as prom:
+        def up():
+            if prom.poll() is not None:
+                raise AssertionError(f"prometheus exited\n{prom.output()}")
+            return [s for s in _promql(port, 'up{job="greenfork"}') if s["value"][1] == "1"]
+        wait_until(up, timeout=60, message="Prometheus to scrape arbiterd")
+        for q in dash:
+            wait_until(lambda: _promql(port, q), timeout=30, message=f"series for {q}")
+        for q in adapter_q:
+            result = wait_until(lambda: _promql(port, q), timeout=30, message=f"series for {q}")
+            assert [s["metric"].get("pod") for s in result] == ["greenfork-0"], result
+        broken = dash[0].replace('namespace="default"', 'namespace="defualt"')
+        assert _promql(port, broken) == []
