@@ -10,7 +10,9 @@ from __future__ import annotations
 import copy
 import json
 import shutil
+import signal
 import subprocess
+import time
 import urllib.parse
 import urllib.request
 
@@ -20,9 +22,9 @@ import yaml
 from deploy_support import (ADAPTER_VALUES, K8S, SCRAPE_CONFIG, adapter_queries, container_of,
                             dashboard_problems, dashboard_queries, grace_problems,
                             kustomization_problems, load_dashboard, load_yaml_docs, metrics_port,
-                            promql_names, promql_problems, resources, scrape_config_problems,
-                            wiring_problems)
-from gftest import Spawned, binary, free_port, wait_until
+                            prestop_seconds, promql_names, promql_problems, resources,
+                            scrape_config_problems, wiring_problems)
+from gftest import Spawned, binary, free_port, pid_alive, wait_until
 from live_deployment import from_deployment, probe_problems
 
 BASE = K8S / "base"
@@ -259,3 +261,22 @@ def test_queries_return_series_from_a_real_prometheus(objs, live, adapter, tmp_p
             assert [s["metric"].get("pod") for s in result] == ["greenfork-0"], result
         broken = dash[0].replace('namespace="default"', 'namespace="defualt"')
         assert _promql(port, broken) == []
+
+
+def test_term_drains_and_exits_inside_the_grace_period(objs):
+    """What the kubelet does after preStop: TERM to PID 1. arbiterd must be
+    gone, with status 0 (not a crash), before the grace period minus the
+    preStop pause runs out; its workers with it."""
+    dep = objs["Deployment"]
+    grace = dep["spec"]["template"]["spec"]["terminationGracePeriodSeconds"]
+    budget = grace - prestop_seconds(container_of(dep))
+    with from_deployment(dep) as arb:
+        arb.wait_workers_ready(metrics_port(dep))
+        workers = arb.spawned.remember_descendants()
+        assert workers
+        started = time.monotonic()
+        arb.spawned.signal(signal.SIGTERM)
+        assert arb.spawned.wait(timeout=budget) == 0, arb.spawned.output()
+        elapsed = time.monotonic() - started
+        assert not [p for p in workers if pid_alive(p)]
+    assert elapsed < budget
