@@ -20,6 +20,7 @@ test_pkgs=(
   python3-httpx python3-starlette python3-fastapi python3-uvloop
   openssl
   python3-pastedeploy
+  python3-yaml
 )
 bench_pkgs=(
   gunicorn python3-gevent uwsgi uwsgi-plugin-python3 wrk nginx-light
