@@ -4,15 +4,26 @@
 
 namespace greenfork::http_token {
 
-bool is_tchar(char c) {
-  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
-  return c != '\0' && std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
-}
+namespace {
+
+// tchar (RFC 9110 5.6.2) by byte value: one load per character.
+constexpr std::array<bool, 256> kTchar = [] {
+  std::array<bool, 256> t{};
+  for (int c = '0'; c <= '9'; ++c) t[c] = true;
+  for (int c = 'a'; c <= 'z'; ++c) t[c] = true;
+  for (int c = 'A'; c <= 'Z'; ++c) t[c] = true;
+  for (const char c : std::string_view("!#$%&'*+-.^_`|~")) t[static_cast<unsigned char>(c)] = true;
+  return t;
+}();
+
+}  // namespace
+
+bool is_tchar(char c) { return kTchar[static_cast<unsigned char>(c)]; }
 
 bool is_token(std::string_view s) {
   if (s.empty()) return false;
   for (const char c : s) {
-    if (!is_tchar(c)) return false;
+    if (!kTchar[static_cast<unsigned char>(c)]) return false;
   }
   return true;
 }
@@ -44,7 +55,13 @@ bool is_hop_by_hop(std::string_view name) {
   static constexpr std::array<std::string_view, 10> kHopByHop = {
       "connection", "keep-alive", "proxy-connection", "proxy-authenticate",
       "proxy-authorization", "te", "trailer", "trailers", "transfer-encoding", "upgrade"};
+  // Every name in the list starts with c, k, p, t or u: most app headers
+  // (Content-Type aside) are out at the first byte.
+  if (name.empty()) return false;
+  const char first = ascii_lower(name.front());
+  if (first != 'c' && first != 'k' && first != 'p' && first != 't' && first != 'u') return false;
   for (const std::string_view h : kHopByHop) {
+    if (h.size() != name.size() || h.front() != first) continue;
     if (iequals(name, h)) return true;
   }
   return false;
