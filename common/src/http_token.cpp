@@ -52,19 +52,18 @@ bool has_token(std::string_view list, std::string_view token) {
 }
 
 bool is_hop_by_hop(std::string_view name) {
-  static constexpr std::array<std::string_view, 10> kHopByHop = {
-      "connection", "keep-alive", "proxy-connection", "proxy-authenticate",
-      "proxy-authorization", "te", "trailer", "trailers", "transfer-encoding", "upgrade"};
-  // Every name in the list starts with c, k, p, t or u: most app headers
-  // (Content-Type aside) are out at the first byte.
-  if (name.empty()) return false;
-  const char first = ascii_lower(name.front());
-  if (first != 'c' && first != 'k' && first != 'p' && first != 't' && first != 'u') return false;
-  for (const std::string_view h : kHopByHop) {
-    if (h.size() != name.size() || h.front() != first) continue;
-    if (iequals(name, h)) return true;
+  // By length, then by name: most app headers are out without a compare.
+  switch (name.size()) {
+    case 2: return iequals(name, "te");
+    case 7: return iequals(name, "trailer") || iequals(name, "upgrade");
+    case 8: return iequals(name, "trailers");
+    case 10: return iequals(name, "connection") || iequals(name, "keep-alive");
+    case 16: return iequals(name, "proxy-connection");
+    case 17: return iequals(name, "transfer-encoding");
+    case 18: return iequals(name, "proxy-authenticate");
+    case 19: return iequals(name, "proxy-authorization");
+    default: return false;
   }
-  return false;
 }
 
 }  // namespace greenfork::http_token

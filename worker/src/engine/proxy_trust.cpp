@@ -25,8 +25,16 @@ bool ProxyTrust::trusts(const std::string& peer, bool unix_socket) const {
 void ProxyTrust::apply(Request& r) const {
   // The headers first: most requests carry neither, and parsing the peer's
   // address to match it costs more than looking.
-  const Header* proto = r.find_header("x-forwarded-proto");
-  const Header* xff = r.find_header("x-forwarded-for");
+  const Header* proto = nullptr;
+  const Header* xff = nullptr;
+  for (const Header& h : r.headers) {  // the first of each, as find_header()
+    if (proto == nullptr && h.name.size() == 17 && http_token::iequals(h.name, "x-forwarded-proto")) {
+      proto = &h;
+    } else if (xff == nullptr && h.name.size() == 15 &&
+               http_token::iequals(h.name, "x-forwarded-for")) {
+      xff = &h;
+    }
+  }
   if ((proto == nullptr && xff == nullptr) || !trusts(r.remote_addr, r.unix_socket)) return;
   if (proto != nullptr) {
     const std::string_view v = http_token::trim(proto->value);

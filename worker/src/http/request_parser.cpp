@@ -347,11 +347,21 @@ int RequestParser::on_headers_complete_checks() {
   head_.headers.resize(n_headers_);
   // The request line must be exactly "METHOD SP target SP HTTP/x.y": llhttp
   // tolerates repeated spaces.
-  const size_t sp1 = request_line_.find(' ');
-  const size_t sp2 = sp1 == std::string::npos ? sp1 : request_line_.find(' ', sp1 + 1);
-  if (sp1 == std::string::npos || sp2 == std::string::npos || sp2 == sp1 + 1 ||
-      request_line_.find(' ', sp2 + 1) != std::string::npos ||
-      request_line_.find('\t') != std::string::npos) {
+  // One pass: exactly two single spaces, no tab.
+  size_t spaces = 0;
+  size_t sp1 = 0;
+  size_t sp2 = 0;
+  bool tab = false;
+  for (size_t i = 0; i < request_line_.size(); ++i) {
+    const char c = request_line_[i];
+    if (c == ' ') {
+      if (++spaces == 1) sp1 = i;
+      if (spaces == 2) sp2 = i;
+    } else if (c == '\t') {
+      tab = true;
+    }
+  }
+  if (spaces != 2 || tab || sp2 == sp1 + 1) {
     return Impl::refuse(p, 400, "malformed request line");
   }
   for (const char c : head_.target) {

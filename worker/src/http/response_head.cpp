@@ -78,15 +78,17 @@ bool status_has_no_body(int status) {
 }
 
 // Filters `headers` in place (no second vector): kept fields are moved
-// down over the dropped ones.
-StatusOr<AppHead> check_app_head(int status, std::string_view reason, std::vector<Header> headers) {
+// down over the dropped ones. `head` is written only on success.
+Status check_app_head(int status, std::string_view reason, std::vector<Header>&& headers,
+                      AppHead& head) {
   if (status < 100 || status > 999) {
     return Status::error("invalid status code " + std::to_string(status));
   }
   if (!is_field_value(reason)) return Status::error("invalid reason phrase");
-  AppHead head;
-  head.status = status;
-  head.reason = reason.empty() ? std::string(reason_phrase(status)) : std::string(reason);
+  bool close = false;
+  bool has_date = false;
+  bool has_server = false;
+  std::optional<uint64_t> content_length;
   size_t kept = 0;
   for (size_t i = 0; i < headers.size(); ++i) {
     Header& h = headers[i];
@@ -96,7 +98,7 @@ StatusOr<AppHead> check_app_head(int status, std::string_view reason, std::vecto
       // The engine owns the connection and the framing, for every app kind;
       // of Connection, only "close" is honoured.
       if (http_token::iequals(h.name, "connection") && http_token::has_token(h.value, "close")) {
-        head.close = true;
+        close = true;
       }
       continue;
     }
@@ -108,20 +110,32 @@ StatusOr<AppHead> check_app_head(int status, std::string_view reason, std::vecto
       if (ec != std::errc() || p != e || h.value.empty()) {
         return Status::error("invalid Content-Length '" + h.value + "'");
       }
-      if (head.content_length && *head.content_length != n) {
+      if (content_length && *content_length != n) {
         return Status::error("conflicting Content-Length headers");
       }
-      if (head.content_length) continue;
-      head.content_length = n;
+      if (content_length) continue;
+      content_length = n;
       continue;  // re-emitted by serialize_head with the framing
     }
-    if (http_token::iequals(h.name, "date")) head.has_date = true;
-    if (http_token::iequals(h.name, "server")) head.has_server = true;
+    if (http_token::iequals(h.name, "date")) has_date = true;
+    if (http_token::iequals(h.name, "server")) has_server = true;
     if (kept != i) headers[kept] = std::move(h);
     ++kept;
   }
   headers.resize(kept);
+  head.status = status;
+  head.reason.assign(reason.empty() ? reason_phrase(status) : reason);
   head.headers = std::move(headers);
+  head.content_length = content_length;
+  head.close = close;
+  head.has_date = has_date;
+  head.has_server = has_server;
+  return {};
+}
+
+StatusOr<AppHead> check_app_head(int status, std::string_view reason, std::vector<Header> headers) {
+  AppHead head;
+  if (Status s = check_app_head(status, reason, std::move(headers), head); !s.ok()) return s;
   return head;
 }
 
