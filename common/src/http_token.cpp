@@ -31,7 +31,10 @@ bool is_token(std::string_view s) {
 bool iequals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   for (size_t i = 0; i < a.size(); ++i) {
-    if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
+    const char x = a[i];
+    const char y = b[i];
+    // Equal bytes are the common case; else only a letter's other case.
+    if (x != y && ascii_lower(x) != ascii_lower(y)) return false;
   }
   return true;
 }

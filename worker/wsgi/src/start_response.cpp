@@ -40,7 +40,10 @@ bool record_headers(AppCall& ex, PyObject* headers) {
   if (!fast) return false;
   const Py_ssize_t n = PySequence_Fast_GET_SIZE(fast.get());
   PyObject** items = PySequence_Fast_ITEMS(fast.get());
-  std::vector<worker::Header> out;
+  // The writer's buffer from an earlier response, when it kept one.
+  std::vector<worker::Header> out = ex.out != nullptr ? ex.out->header_buffer()
+                                                      : std::vector<worker::Header>();
+  out.clear();
   out.reserve(static_cast<size_t>(n));
   std::string name, value;
   for (Py_ssize_t i = 0; i < n; ++i) {
