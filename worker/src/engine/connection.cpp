@@ -151,24 +151,28 @@ asio::awaitable<bool> Connection::send_error(int status, std::string_view reason
 
 void Connection::fill_request(http::RequestHead& head) {
   Request& r = exchange_.request;
-  r.method = std::move(head.method);
-  r.target = std::move(head.target);
+  // Swapped, not moved: the parser reuses the last request's buffers.
+  r.method.swap(head.method);
+  r.target.swap(head.target);
   http::TargetParts parts = http::split_request_target(r.target);
   r.path = std::move(parts.path);
   r.query = std::move(parts.query);
   r.http_major = head.http_major;
   r.http_minor = head.http_minor;
-  r.headers = std::move(head.headers);
+  r.headers.swap(head.headers);
   r.content_length = head.content_length;
   r.chunked = head.chunked;
   r.keep_alive = head.keep_alive;
-  r.remote_addr = peer_;
+  // Compared before assigned: the same on every request of a connection
+  // unless a trusted proxy's headers changed them.
+  if (r.remote_addr != peer_) r.remote_addr = peer_;
   r.remote_port = peer_port_;
-  r.server_name = listener_.host;
-  r.server_port = listener_.port;
+  if (r.server_name != listener_.host) r.server_name = listener_.host;
+  if (r.server_port != listener_.port) r.server_port = listener_.port;
   r.unix_socket = listener_.unix_socket;
-  r.url_scheme = tls_ ? "https" : "http";
-  r.tls_client_subject = tls_subject_;
+  const char* scheme = tls_ ? "https" : "http";
+  if (r.url_scheme != scheme) r.url_scheme = scheme;
+  if (r.tls_client_subject != tls_subject_) r.tls_client_subject = tls_subject_;
   r.received_at = request_started_;
   r.body = &exchange_;
   server_.proxy_trust().apply(r);

@@ -30,7 +30,13 @@ void Exchange::reset(const Context& context, bool inline_mode) {
   body_done_ = body_error_ = false;
   body_error_status_ = 0;
   body_received_ = 0;
-  head_ = http::AppHead{};
+  spare_headers_ = std::move(head_.headers);
+  spare_headers_.clear();
+  head_.status = 200;
+  head_.reason.clear();
+  head_.headers.clear();
+  head_.content_length.reset();
+  head_.close = head_.has_date = head_.has_server = false;
   body_buf_.clear();
   out_.clear();
   body_in_.reset();
@@ -106,9 +112,7 @@ void Exchange::fail_500() {
 
 Status Exchange::start(int status, std::string_view reason, std::vector<Header> headers) {
   if (committed_) return Status::error("response already started");
-  StatusOr<http::AppHead> head = http::check_app_head(status, reason, std::move(headers));
-  if (!head.ok()) return head.status();
-  head_ = std::move(*head);
+  if (Status s = http::check_app_head(status, reason, std::move(headers), head_); !s.ok()) return s;
   started_ = true;
   return {};
 }

@@ -93,6 +93,7 @@ class Exchange final : public ResponseWriter, public BodyReader, public AsyncExc
 
   // ResponseWriter
   Status start(int status, std::string_view reason, std::vector<Header> headers) override;
+  std::vector<Header> header_buffer() override { return std::move(spare_headers_); }
   void write(const char* data, size_t len) override;
   void send_file(int fd, off_t offset, uint64_t count) override;
   void flush() override;
@@ -189,6 +190,7 @@ class Exchange final : public ResponseWriter, public BodyReader, public AsyncExc
   int body_error_status_ = 0;
   uint64_t body_received_ = 0;
   http::AppHead head_;
+  std::vector<Header> spare_headers_;  // the last response's, for header_buffer()
   std::string body_buf_;  // raw body bytes not yet framed
   std::string out_;       // framed bytes ready for the wire
   BodySpool body_in_;     // decoded request body not yet read by the app

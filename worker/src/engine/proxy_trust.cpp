@@ -23,12 +23,24 @@ bool ProxyTrust::trusts(const std::string& peer, bool unix_socket) const {
 }
 
 void ProxyTrust::apply(Request& r) const {
-  if (!trusts(r.remote_addr, r.unix_socket)) return;
-  if (const Header* proto = r.find_header("x-forwarded-proto")) {
+  // The headers first: most requests carry neither, and parsing the peer's
+  // address to match it costs more than looking.
+  const Header* proto = nullptr;
+  const Header* xff = nullptr;
+  for (const Header& h : r.headers) {  // the first of each, as find_header()
+    if (proto == nullptr && h.name.size() == 17 && http_token::iequals(h.name, "x-forwarded-proto")) {
+      proto = &h;
+    } else if (xff == nullptr && h.name.size() == 15 &&
+               http_token::iequals(h.name, "x-forwarded-for")) {
+      xff = &h;
+    }
+  }
+  if ((proto == nullptr && xff == nullptr) || !trusts(r.remote_addr, r.unix_socket)) return;
+  if (proto != nullptr) {
     const std::string_view v = http_token::trim(proto->value);
     if (v == "https" || v == "HTTPS") r.url_scheme = "https";
   }
-  if (const Header* xff = r.find_header("x-forwarded-for")) {
+  if (xff != nullptr) {
     std::string_view v = xff->value;
     const size_t comma = v.rfind(',');
     if (comma != std::string_view::npos) v.remove_prefix(comma + 1);

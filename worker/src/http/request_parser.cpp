@@ -8,6 +8,8 @@
 #include <llhttp.h>
 
 #include <algorithm>
+#include <bit>
+#include <cstring>
 #include <utility>
 
 #include "greenfork/http_token.hpp"
@@ -18,6 +20,26 @@ namespace greenfork::worker::http {
 
 namespace {
 
+// Index of the first CR or LF in data[i, n), or n: eight bytes per step
+// (a head is mostly line bytes between them).
+size_t find_cr_or_lf(const char* data, size_t i, size_t n) {
+  static_assert(std::endian::native == std::endian::little);
+  constexpr uint64_t kOnes = 0x0101010101010101ULL;
+  constexpr uint64_t kHigh = 0x8080808080808080ULL;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t w = 0;
+    std::memcpy(&w, data + i, 8);
+    const uint64_t cr = w ^ (kOnes * '\r');
+    const uint64_t lf = w ^ (kOnes * '\n');
+    // A byte's high bit is set where it is zero (exact for the lowest such
+    // byte, the first in memory on a little-endian host, which is the one
+    // taken).
+    const uint64_t hit = (((cr - kOnes) & ~cr) | ((lf - kOnes) & ~lf)) & kHigh;
+    if (hit != 0) return i + static_cast<size_t>(std::countr_zero(hit)) / 8;
+  }
+  while (i < n && data[i] != '\r' && data[i] != '\n') ++i;
+  return i;
+}
 
 }  // namespace
 
@@ -127,8 +149,18 @@ void RequestParser::start_trailers() {
   line_no_ = 1;  // no request line: the first line is a field line
 }
 
+// Keeps the buffers of the last message (strings, the header vector and
+// its Header strings) for this one: no allocation per request once a
+// connection has seen requests of this size.
 void RequestParser::start_message() {
-  head_ = RequestHead{};
+  head_.method.clear();
+  head_.target.clear();
+  head_.http_major = 1;
+  head_.http_minor = 1;
+  n_headers_ = 0;  // head_.headers is cut to n_headers_ at the head's end
+  head_.keep_alive = true;
+  head_.content_length.reset();
+  head_.chunked = head_.expect_continue = head_.upgrade = false;
   body_.clear();
   trailers_.clear();
   field_.clear();
@@ -155,14 +187,17 @@ bool RequestParser::scan_head(std::string_view data, size_t& stop) {
     pending_reason_ = std::move(reason);
     return false;
   };
+  auto where = [&] { return std::string(in_trailers_ ? " in the trailers" : " in the request head"); };
   const char* what = in_trailers_ ? "trailer" : "header";
-  const std::string where = in_trailers_ ? " in the trailers" : " in the request head";
-  for (size_t i = 0; i < data.size(); ++i) {
+  const size_t n = data.size();
+  size_t i = 0;
+  while (i < n) {
     const char c = data[i];
-    if (prev_cr_ && c != '\n') return refuse(i, 400, "bare CR" + where);
+    if (prev_cr_ && c != '\n') return refuse(i, 400, "bare CR" + where());
     if (c == '\n') {
-      if (!prev_cr_) return refuse(i, 400, "bare LF" + where);
+      if (!prev_cr_) return refuse(i, 400, "bare LF" + where());
       prev_cr_ = false;
+      ++i;
       if (line_len_ == 0) {
         if (line_no_ == 0) continue;  // empty lines before a request: allowed
         return true;  // end of the section; reset when the message completes
@@ -174,31 +209,46 @@ bool RequestParser::scan_head(std::string_view data, size_t& stop) {
     }
     if (c == '\r') {
       prev_cr_ = true;
+      ++i;
       continue;
     }
+    // A run of line bytes [i, j): each limit fires at the byte that
+    // crosses it, exactly as a byte-by-byte scan would.
+    const size_t j = find_cr_or_lf(data.data(), i + 1, n);
+    const size_t run = j - i;
+    const size_t len0 = line_len_;
     if (at_line_start_ && line_no_ >= 1 && (c == ' ' || c == '\t')) {
       return refuse(i, 400, "obsolete line folding (a field line starting with whitespace)");
     }
-    at_line_start_ = false;
-    ++line_len_;
     if (line_no_ == 0) {
-      if (limits_.request_line != 0 && line_len_ > limits_.request_line) {
-        return refuse(i, 414, "request line longer than " + std::to_string(limits_.request_line));
+      const size_t max = limits_.request_line;
+      if (max != 0 && len0 + run > max) {
+        return refuse(i + (max - len0), 414, "request line longer than " + std::to_string(max));
       }
-      request_line_.push_back(c);
-    } else if (line_len_ == 1 && limits_.fields != 0 && line_no_ > limits_.fields) {
-      return refuse(i, 431, "more than " + std::to_string(limits_.fields) + " " + what + " fields");
-    } else if (limits_.field_size != 0 && line_len_ + 2 > limits_.field_size) {
+      request_line_.append(data.data() + i, run);
+    } else {
+      if (len0 == 0 && limits_.fields != 0 && line_no_ > limits_.fields) {
+        return refuse(i, 431, "more than " + std::to_string(limits_.fields) + " " + what + " fields");
+      }
       // Gunicorn counts a field line with its CRLF (message.py:
       // header_length = len(line) + len("\r\n")), the request line without.
-      return refuse(i, 431, std::string(what) + " field line (with its CRLF) longer than " +
-                                std::to_string(limits_.field_size));
+      const size_t fs = limits_.field_size;
+      const size_t max = fs >= 2 ? fs - 2 : 0;
+      if (fs != 0 && len0 + run > max) {
+        return refuse(i + (max - len0), 431,
+                      std::string(what) + " field line (with its CRLF) longer than " +
+                          std::to_string(fs));
+      }
     }
+    at_line_start_ = false;
+    line_len_ = len0 + run;
+    i = j;
   }
   return true;
 }
 
 ParseResult RequestParser::fail(int status, std::string reason, size_t consumed) {
+  head_.headers.resize(std::min(head_.headers.size(), n_headers_));
   error_status_ = status;
   error_reason_ = std::move(reason);
   return {ParseStatus::kError, consumed};
@@ -248,9 +298,13 @@ ParseResult RequestParser::feed(std::string_view data) {
 
 int RequestParser::finish_field() {
   llhttp_t* p = &impl_->parser;
-  std::string name = std::move(field_);
+  // field_ keeps its buffer: cleared below, once `name` is used.
+  const std::string& name = field_;
   std::string_view value = http_token::trim(value_);
-  field_.clear();
+  struct Clear {
+    std::string& s;
+    ~Clear() { s.clear(); }
+  } clear_name{field_};
   if (name.empty()) return Impl::refuse(p, 400, "empty header name");
   const bool underscore = name.find('_') != std::string::npos;
   if (in_trailers_) {  // the raw scanner has counted and measured it
@@ -258,20 +312,31 @@ int RequestParser::finish_field() {
         http_token::iequals(name, "host")) {
       return Impl::refuse(p, 400, "framing header " + name + " in trailers");
     }
-    if (!underscore) trailers_.push_back(Header{std::move(name), std::string(value)});
+    if (!underscore) trailers_.push_back(Header{name, std::string(value)});
     value_.clear();
     return 0;
   }
-  if (http_token::iequals(name, "host")) {
+  // By length first: most names are none of these three.
+  const size_t len = name.size();
+  if (len == 4 && http_token::iequals(name, "host")) {
     if (++host_count_ > 1) return Impl::refuse(p, 400, "more than one Host header");
-  } else if (http_token::iequals(name, "transfer-encoding")) {
+  } else if (len == 17 && http_token::iequals(name, "transfer-encoding")) {
     if (saw_transfer_encoding_) transfer_encoding_ += ',';
     transfer_encoding_.append(value);
     saw_transfer_encoding_ = true;
-  } else if (http_token::iequals(name, "expect")) {
+  } else if (len == 6 && http_token::iequals(name, "expect")) {
     if (http_token::iequals(value, "100-continue")) head_.expect_continue = true;
   }
-  if (!underscore) head_.headers.push_back(Header{std::move(name), std::string(value)});
+  if (!underscore) {
+    std::vector<Header>& headers = head_.headers;
+    if (n_headers_ < headers.size()) {  // reuse the last message's strings
+      headers[n_headers_].name.assign(name);
+      headers[n_headers_].value.assign(value);
+    } else {
+      headers.push_back(Header{name, std::string(value)});
+    }
+    ++n_headers_;
+  }
   value_.clear();
   return 0;
 }
@@ -279,13 +344,24 @@ int RequestParser::finish_field() {
 // Runs once per message when llhttp has the whole head.
 int RequestParser::on_headers_complete_checks() {
   llhttp_t* p = &impl_->parser;
+  head_.headers.resize(n_headers_);
   // The request line must be exactly "METHOD SP target SP HTTP/x.y": llhttp
   // tolerates repeated spaces.
-  const size_t sp1 = request_line_.find(' ');
-  const size_t sp2 = sp1 == std::string::npos ? sp1 : request_line_.find(' ', sp1 + 1);
-  if (sp1 == std::string::npos || sp2 == std::string::npos || sp2 == sp1 + 1 ||
-      request_line_.find(' ', sp2 + 1) != std::string::npos ||
-      request_line_.find('\t') != std::string::npos) {
+  // One pass: exactly two single spaces, no tab.
+  size_t spaces = 0;
+  size_t sp1 = 0;
+  size_t sp2 = 0;
+  bool tab = false;
+  for (size_t i = 0; i < request_line_.size(); ++i) {
+    const char c = request_line_[i];
+    if (c == ' ') {
+      if (++spaces == 1) sp1 = i;
+      if (spaces == 2) sp2 = i;
+    } else if (c == '\t') {
+      tab = true;
+    }
+  }
+  if (spaces != 2 || tab || sp2 == sp1 + 1) {
     return Impl::refuse(p, 400, "malformed request line");
   }
   for (const char c : head_.target) {

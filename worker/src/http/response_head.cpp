@@ -1,6 +1,7 @@
 #include "response_head.hpp"
 
 #include <charconv>
+#include <cstring>
 #include <ctime>
 
 #include "greenfork/http_token.hpp"
@@ -76,23 +77,28 @@ bool status_has_no_body(int status) {
   return (status >= 100 && status < 200) || status == 204 || status == 304;
 }
 
-StatusOr<AppHead> check_app_head(int status, std::string_view reason, std::vector<Header> headers) {
+// Filters `headers` in place (no second vector): kept fields are moved
+// down over the dropped ones. `head` is written only on success.
+Status check_app_head(int status, std::string_view reason, std::vector<Header>&& headers,
+                      AppHead& head) {
   if (status < 100 || status > 999) {
     return Status::error("invalid status code " + std::to_string(status));
   }
   if (!is_field_value(reason)) return Status::error("invalid reason phrase");
-  AppHead head;
-  head.status = status;
-  head.reason = reason.empty() ? std::string(reason_phrase(status)) : std::string(reason);
-  head.headers.reserve(headers.size());
-  for (Header& h : headers) {
+  bool close = false;
+  bool has_date = false;
+  bool has_server = false;
+  std::optional<uint64_t> content_length;
+  size_t kept = 0;
+  for (size_t i = 0; i < headers.size(); ++i) {
+    Header& h = headers[i];
     if (!http_token::is_token(h.name)) return Status::error("invalid header name '" + h.name + "'");
     if (!is_field_value(h.value)) return Status::error("invalid value for header " + h.name);
     if (http_token::is_hop_by_hop(h.name)) {
       // The engine owns the connection and the framing, for every app kind;
       // of Connection, only "close" is honoured.
       if (http_token::iequals(h.name, "connection") && http_token::has_token(h.value, "close")) {
-        head.close = true;
+        close = true;
       }
       continue;
     }
@@ -104,64 +110,103 @@ StatusOr<AppHead> check_app_head(int status, std::string_view reason, std::vecto
       if (ec != std::errc() || p != e || h.value.empty()) {
         return Status::error("invalid Content-Length '" + h.value + "'");
       }
-      if (head.content_length && *head.content_length != n) {
+      if (content_length && *content_length != n) {
         return Status::error("conflicting Content-Length headers");
       }
-      if (head.content_length) continue;
-      head.content_length = n;
+      if (content_length) continue;
+      content_length = n;
       continue;  // re-emitted by serialize_head with the framing
     }
-    if (http_token::iequals(h.name, "date")) head.has_date = true;
-    if (http_token::iequals(h.name, "server")) head.has_server = true;
-    head.headers.push_back(std::move(h));
+    if (http_token::iequals(h.name, "date")) has_date = true;
+    if (http_token::iequals(h.name, "server")) has_server = true;
+    if (kept != i) headers[kept] = std::move(h);
+    ++kept;
   }
+  headers.resize(kept);
+  head.status = status;
+  head.reason.assign(reason.empty() ? reason_phrase(status) : reason);
+  head.headers = std::move(headers);
+  head.content_length = content_length;
+  head.close = close;
+  head.has_date = has_date;
+  head.has_server = has_server;
+  return {};
+}
+
+StatusOr<AppHead> check_app_head(int status, std::string_view reason, std::vector<Header> headers) {
+  AppHead head;
+  if (Status s = check_app_head(status, reason, std::move(headers), head); !s.ok()) return s;
   return head;
 }
 
+// Sized first, then written with one resize of `out`: a dozen appends,
+// each checking capacity, cost more than the copying itself.
 void serialize_head(const AppHead& head, Framing framing, uint64_t length, bool keep_alive,
                     bool http10_keep_alive, std::string& out) {
-  out.append("HTTP/1.1 ");
-  char num[24];
-  auto [end, ec] = std::to_chars(num, num + sizeof num, head.status);
-  (void)ec;
-  out.append(num, end);
-  out.push_back(' ');
-  out.append(head.reason);
-  out.append("\r\n");
-  if (!head.has_server) out.append("Server: greenfork\r\n");
+  using namespace std::string_view_literals;
+  char status[24];
+  const size_t status_len =
+      static_cast<size_t>(std::to_chars(status, status + sizeof status, head.status).ptr - status);
+  char len_text[24];
+  size_t len_len = 0;
+  if (framing == Framing::kContentLength) {
+    len_len = static_cast<size_t>(
+        std::to_chars(len_text, len_text + sizeof len_text, length).ptr - len_text);
+  }
+  constexpr std::string_view kServer = "Server: greenfork\r\n";
+  const std::string_view date = head.has_date ? std::string_view() : http_date();
+  std::string_view connection;
+  if (!keep_alive) {
+    connection = "Connection: close\r\n"sv;
+  } else if (http10_keep_alive) {
+    connection = "Connection: keep-alive\r\n"sv;
+  }
+  size_t total = 9 + status_len + 1 + head.reason.size() + 2 + connection.size() + 2;
+  if (!head.has_server) total += kServer.size();
+  if (!head.has_date) total += 6 + date.size() + 2;
+  for (const Header& h : head.headers) total += h.name.size() + 2 + h.value.size() + 2;
+  if (framing == Framing::kContentLength) total += 16 + len_len + 2;
+  if (framing == Framing::kChunked) total += 28;
+
+  const size_t at = out.size();
+  out.resize(at + total);
+  char* w = out.data() + at;
+  auto put = [&w](std::string_view s) {
+    std::memcpy(w, s.data(), s.size());
+    w += s.size();
+  };
+  put("HTTP/1.1 "sv);
+  put(std::string_view(status, status_len));
+  put(" "sv);
+  put(head.reason);
+  put("\r\n"sv);
+  if (!head.has_server) put(kServer);
   if (!head.has_date) {
-    out.append("Date: ");
-    out.append(http_date());
-    out.append("\r\n");
+    put("Date: "sv);
+    put(date);
+    put("\r\n"sv);
   }
   for (const Header& h : head.headers) {
-    out.append(h.name);
-    out.append(": ");
-    out.append(h.value);
-    out.append("\r\n");
+    put(h.name);
+    put(": "sv);
+    put(h.value);
+    put("\r\n"sv);
   }
   switch (framing) {
-    case Framing::kContentLength: {
-      out.append("Content-Length: ");
-      auto [e2, ec2] = std::to_chars(num, num + sizeof num, length);
-      (void)ec2;
-      out.append(num, e2);
-      out.append("\r\n");
+    case Framing::kContentLength:
+      put("Content-Length: "sv);
+      put(std::string_view(len_text, len_len));
+      put("\r\n"sv);
       break;
-    }
     case Framing::kChunked:
-      out.append("Transfer-Encoding: chunked\r\n");
+      put("Transfer-Encoding: chunked\r\n"sv);
       break;
     case Framing::kUntilClose:
     case Framing::kNone:
       break;
   }
-  if (!keep_alive) {
-    out.append("Connection: close\r\n");
-  } else if (http10_keep_alive) {
-    out.append("Connection: keep-alive\r\n");
-  }
-  out.append("\r\n");
+  put(connection);
+  put("\r\n"sv);
 }
 
 std::string error_response(int status, std::string_view detail, bool head_request) {

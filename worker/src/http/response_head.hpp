@@ -35,6 +35,10 @@ struct AppHead {
   bool has_server = false;
 };
 StatusOr<AppHead> check_app_head(int status, std::string_view reason, std::vector<Header> headers);
+// The same into an existing head (its buffers reused), which is left as it
+// was when the answer is an error.
+Status check_app_head(int status, std::string_view reason, std::vector<Header>&& headers,
+                      AppHead& head);
 
 // Statuses whose responses never carry a body (1xx, 204, 304).
 bool status_has_no_body(int status);

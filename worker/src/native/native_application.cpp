@@ -78,17 +78,16 @@ const gf_api kApi = {
     },
     [](gf_response* w, const char* name, size_t name_len, const char* value,
        size_t value_len) -> int {
-      if (w->started) return -1;
-      std::string n(name, name_len);
-      std::string v(value, value_len);
-      for (const char c : n) {
+      if (w->started || name_len == 0) return -1;
+      for (size_t i = 0; i < name_len; ++i) {
+        const char c = name[i];
         if (c <= 0x20 || c >= 0x7f || c == ':') return -1;
       }
-      for (const char c : v) {
+      for (size_t i = 0; i < value_len; ++i) {
+        const char c = value[i];
         if (c == '\r' || c == '\n' || c == '\0') return -1;
       }
-      if (n.empty()) return -1;
-      w->headers.push_back({std::move(n), std::move(v)});
+      w->headers.push_back({std::string(name, name_len), std::string(value, value_len)});
       return 0;
     },
     [](gf_response* w, const void* data, size_t len) -> int {
@@ -145,7 +144,7 @@ class NativeApplication final : public Application {
 
   void handle(Request& request, ResponseWriter& response) override {
     gf_request req{&request};
-    gf_response res{&response, 200, {}, false, false};
+    gf_response res{&response, 200, response.header_buffer(), false, false};
     const int rc = handle_(ctx_, &req, &res);
     if (res.gone) throw ClientGone("the client went away");
     if (rc != 0) {

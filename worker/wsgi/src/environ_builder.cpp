@@ -65,8 +65,14 @@ bool EnvironBuilder::init(const EnvironConstants& c) {
          set_str(t, "GATEWAY_INTERFACE", "CGI/1.1");
 }
 
-PyObject* EnvironBuilder::header_key(const std::string& key) {
+PyObject* EnvironBuilder::header_key(const std::string& key, Memo& memo) {
+  if (memo.object != nullptr && memo.text == key) {
+    Py_INCREF(memo.object);
+    return memo.object;
+  }
   if (auto it = header_keys_.find(key); it != header_keys_.end()) {
+    memo.text = key;
+    memo.object = it->second;
     Py_INCREF(it->second);
     return it->second;
   }
@@ -81,22 +87,30 @@ PyObject* EnvironBuilder::header_key(const std::string& key) {
   return k;
 }
 
-PyObject* EnvironBuilder::cached_value(std::string_view value, bool* owned) {
+PyObject* EnvironBuilder::cached_value(std::string_view value, bool* owned, Memo& memo) {
   *owned = false;
-  if (auto it = values_.find(value); it != values_.end()) return it->second;
+  if (memo.object != nullptr && memo.text == value) return memo.object;
+  if (auto it = values_.find(value); it != values_.end()) {
+    memo.text = value;
+    memo.object = it->second;
+    return it->second;
+  }
   PyObject* v = latin1(value);
   if (!v) return nullptr;
   if (values_.size() < kCacheLimit) {
     values_.emplace(std::string(value), v);
+    memo.text = value;
+    memo.object = v;
     return v;
   }
   *owned = true;
   return v;
 }
 
-bool EnvironBuilder::set_cached(PyObject* dict, PyObject* key, std::string_view value) {
+bool EnvironBuilder::set_cached(PyObject* dict, PyObject* key, std::string_view value,
+                                Memo& memo) {
   bool owned = false;
-  PyObject* v = cached_value(value, &owned);
+  PyObject* v = cached_value(value, &owned, memo);
   if (!v) return false;
   int rc = PyDict_SetItem(dict, key, v);
   if (owned) Py_DECREF(v);
@@ -114,11 +128,13 @@ PyObject* EnvironBuilder::build(const PreparedEnviron& p, const worker::Request&
     other_protocol = "HTTP/" + std::to_string(r.http_major) + "." + std::to_string(r.http_minor);
     protocol = other_protocol.c_str();
   }
-  bool ok = set_cached(d, k_method_, r.method) && set_cached(d, k_protocol_, protocol) &&
-            set_cached(d, k_scheme_, r.url_scheme) &&
-            set_cached(d, k_server_name_, p.server_name) &&
-            set_cached(d, k_server_port_, p.server_port) &&
-            set_cached(d, k_remote_addr_, r.remote_addr) &&
+  MemoTable& m = value_memo_;
+  bool ok = set_cached(d, k_method_, r.method, m[0]) &&
+            set_cached(d, k_protocol_, protocol, m[1]) &&
+            set_cached(d, k_scheme_, r.url_scheme, m[2]) &&
+            set_cached(d, k_server_name_, p.server_name, m[3]) &&
+            set_cached(d, k_server_port_, p.server_port, m[4]) &&
+            set_cached(d, k_remote_addr_, r.remote_addr, m[5]) &&
             set_new(d, k_path_info_, latin1(p.path_info)) &&
             set_new(d, k_raw_uri_, latin1(r.target)) &&
             PyDict_SetItem(d, k_input_, input) == 0;
@@ -143,8 +159,9 @@ PyObject* EnvironBuilder::build(const PreparedEnviron& p, const worker::Request&
          set_new(d, verify_key.get(), PyUnicode_FromString("SUCCESS"));
   }
   if (!ok) return nullptr;
+  size_t i = 0;
   for (const auto& [name, value] : p.headers) {
-    PyRef key(header_key(name));
+    PyRef key(header_key(name, header_memo_[i++ % kMemoSlots]));
     if (!key || !set_new(d, key.get(), latin1(value))) return nullptr;
   }
   return env.release();

@@ -1,5 +1,7 @@
 #include "greenfork/wsgi/environ_prep.hpp"
 
+#include <cstring>
+
 #include "greenfork/http_token.hpp"
 
 namespace greenfork::wsgi {
@@ -61,12 +63,15 @@ std::string percent_decode(std::string_view s) {
 }
 
 std::string cgi_header_key(std::string_view name) {
-  if (http_token::iequals(name, "content-type")) return "CONTENT_TYPE";
-  if (http_token::iequals(name, "content-length")) return "CONTENT_LENGTH";
-  std::string key;
-  key.reserve(5 + name.size());
-  key = "HTTP_";
-  for (char c : name) key += c == '-' ? '_' : upper(c);
+  if (name.size() == 12 && http_token::iequals(name, "content-type")) return "CONTENT_TYPE";
+  if (name.size() == 14 && http_token::iequals(name, "content-length")) return "CONTENT_LENGTH";
+  std::string key(5 + name.size(), '\0');
+  char* out = key.data();
+  std::memcpy(out, "HTTP_", 5);
+  for (size_t i = 0; i < name.size(); ++i) {
+    const char c = name[i];
+    out[5 + i] = c == '-' ? '_' : upper(c);
+  }
   return key;
 }
 

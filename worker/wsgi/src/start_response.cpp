@@ -40,21 +40,23 @@ bool record_headers(AppCall& ex, PyObject* headers) {
   if (!fast) return false;
   const Py_ssize_t n = PySequence_Fast_GET_SIZE(fast.get());
   PyObject** items = PySequence_Fast_ITEMS(fast.get());
-  std::vector<worker::Header> out;
+  // The writer's buffer from an earlier response, when it kept one.
+  std::vector<worker::Header> out = ex.out != nullptr ? ex.out->header_buffer()
+                                                      : std::vector<worker::Header>();
+  out.clear();
   out.reserve(static_cast<size_t>(n));
-  std::string name, value;
   for (Py_ssize_t i = 0; i < n; ++i) {
     PyObject* item = items[i];
     if (!PyTuple_Check(item) || PyTuple_GET_SIZE(item) != 2) {
       PyErr_Format(PyExc_TypeError, "response header %zd must be a (name, value) tuple", i);
       return false;
     }
-    if (!latin1_of(PyTuple_GET_ITEM(item, 0), name, "a response header name")) return false;
-    if (!latin1_of(PyTuple_GET_ITEM(item, 1), value, "a response header value")) return false;
+    worker::Header& h = out.emplace_back();  // filled in place, no copy
+    if (!latin1_of(PyTuple_GET_ITEM(item, 0), h.name, "a response header name")) return false;
+    if (!latin1_of(PyTuple_GET_ITEM(item, 1), h.value, "a response header value")) return false;
     // Hop-by-hop headers go on: the engine drops them for every app kind
     // alike (PEP 3333 makes them the server's business), honouring close.
-    if (Status st = check_header(name, value); !st.ok()) return reject(ex, st.message());
-    out.push_back({name, value});
+    if (Status st = check_header(h.name, h.value); !st.ok()) return reject(ex, st.message());
   }
   ex.headers = std::move(out);
   return true;

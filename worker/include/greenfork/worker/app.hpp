@@ -93,6 +93,10 @@ class ResponseWriter {
   // name/value with CR, LF, NUL or a bad token: the caller answers 500.
   // May be called again only before the first write (exc_info semantics).
   virtual Status start(int status, std::string_view reason, std::vector<Header> headers) = 0;
+  // An empty vector to fill for start(), with the capacity of an earlier
+  // response's headers when the writer kept one (no allocation per
+  // response). Optional: any vector will do.
+  virtual std::vector<Header> header_buffer() { return {}; }
   // Body bytes; buffered and sent in as few syscalls as possible, with
   // back-pressure for large bodies. Throws ClientGone.
   virtual void write(const char* data, size_t len) = 0;

@@ -179,6 +179,7 @@ class RequestParser {
   std::string field_;
   std::string value_;
   size_t host_count_ = 0;
+  size_t n_headers_ = 0;  // head_.headers in use (the rest: buffers to reuse)
   std::string transfer_encoding_;  // all Transfer-Encoding values, comma-joined
   bool saw_transfer_encoding_ = false;
   uint64_t body_seen_ = 0;

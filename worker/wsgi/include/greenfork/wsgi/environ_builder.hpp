@@ -6,6 +6,7 @@
 
 #include "greenfork/wsgi/py.hpp"
 
+#include <array>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -43,13 +44,22 @@ class EnvironBuilder {
   };
   using Cache = std::unordered_map<std::string, PyObject*, Hash, std::equal_to<>>;
   static constexpr size_t kCacheLimit = 512;
+  // In front of each Cache: the last entry per environ field (per header
+  // position), compared without hashing: the same method, address and
+  // header names come back request after request. Borrowed from the Cache.
+  struct Memo {
+    std::string text;
+    PyObject* object = nullptr;
+  };
+  static constexpr size_t kMemoSlots = 32;
+  using MemoTable = std::array<Memo, kMemoSlots>;
 
   // New reference to an interned key for a header's CGI name.
-  PyObject* header_key(const std::string& key);
+  PyObject* header_key(const std::string& key, Memo& memo);
   // Borrowed reference to a cached latin-1 str (new objects past the limit:
   // then the result is a new reference and *owned is set).
-  PyObject* cached_value(std::string_view value, bool* owned);
-  bool set_cached(PyObject* dict, PyObject* key, std::string_view value);
+  PyObject* cached_value(std::string_view value, bool* owned, Memo& memo);
+  bool set_cached(PyObject* dict, PyObject* key, std::string_view value, Memo& memo);
 
   PyObject* template_ = nullptr;
   PyObject* empty_ = nullptr;
@@ -66,6 +76,8 @@ class EnvironBuilder {
   PyObject* k_input_ = nullptr;
   Cache header_keys_;
   Cache values_;
+  MemoTable header_memo_;
+  MemoTable value_memo_;
 };
 
 }  // namespace greenfork::wsgi
