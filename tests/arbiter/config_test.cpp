@@ -337,9 +337,9 @@ TEST_F(GunicornCmdArgs, CommandLineWinsAndQuotesAreShells) {
 }
 
 TEST_F(GunicornCmdArgs, RefusedAndBrokenOnesAreNamed) {
-  ::setenv("GUNICORN_CMD_ARGS", "--paste x.ini", 1);
+  ::setenv("GUNICORN_CMD_ARGS", "--spew", 1);
   EXPECT_EQ(config_from_args({"--", "true"}).status().message(),
-            "GUNICORN_CMD_ARGS: --paste (paste): PasteDeploy is not supported yet: give the app as module:variable");
+            "GUNICORN_CMD_ARGS: --spew (spew): not supported: trace with a debugger or py-spy instead");
   ::setenv("GUNICORN_CMD_ARGS", "--name 'unclosed", 1);
   EXPECT_EQ(config_from_args({"--", "true"}).status().message(), "GUNICORN_CMD_ARGS: no closing quotation");
 }

@@ -113,9 +113,9 @@ def test_broken_file_shows_its_traceback_and_starts_nothing(short_tmp):
 
 
 def test_gunicorn_cmd_args_refusals_and_mistakes_name_it(short_tmp):
-    r = arbiterd(["--check-config", "app:app"], cwd=short_tmp, GUNICORN_CMD_ARGS="--paste x.ini")
+    r = arbiterd(["--check-config", "app:app"], cwd=short_tmp, GUNICORN_CMD_ARGS="--spew")
     assert r.returncode == 2
-    assert r.stderr.startswith("arbiterd: GUNICORN_CMD_ARGS: --paste (paste): PasteDeploy is not supported yet")
+    assert r.stderr.startswith("arbiterd: GUNICORN_CMD_ARGS: --spew (spew): not supported"), r.stderr
     # TLS files are read before anything starts: a missing one is named.
     r = arbiterd(["--check-config", "app:app"], cwd=short_tmp, GUNICORN_CMD_ARGS="--certfile x.pem")
     assert r.returncode == 2

@@ -79,7 +79,7 @@ def run_one(tmp_path: Path, *args: str, app_log: Path, expect: str) -> str:
         # error_console handler), in gworker's line format.
         wait_until(lambda: "gunicorn.error says /first" in error_log.read_text(), timeout=20)
         line = next(l for l in error_log.read_text().splitlines() if "gunicorn.error says" in l)
-        assert f"[{w.pid}] [warning] gunicorn.error says /first" in line, line
+        assert f"[{w.pid}] [WARNING] gunicorn.error says /first" in line, line
     return text
 
 

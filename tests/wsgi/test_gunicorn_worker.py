@@ -17,7 +17,7 @@ import pytest
 from gftest import Spawned, binary, free_port, http_request, wait_until
 from wsgi_support import serving, worker_pids
 
-# gworker's own error-log line: "[2026-11-30 12:00:00 +0000] [1234] [info] ..."
+# gworker's own error-log line: "[2026-11-30 12:00:00 +0000] [1234] [INFO] ..."
 LINE = re.compile(r"^\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d [+-]\d\d:?\d\d\] \[(\d+)\] \[(\w+)\] (.*)$")
 
 APP = textwrap.dedent('''
@@ -70,9 +70,9 @@ def test_gunicorn_loggers_write_into_the_error_and_access_logs(tmp_path):
                    message="the access line")
     lines = error_lines(errors)
     by_message = {m: (pid, level) for pid, level, m in lines}
-    assert by_message["app warning q=1"] == (pids[0], "warning"), lines
-    assert by_message["recipe error"] == (pids[0], "error"), lines
-    assert by_message["caught it"] == (pids[0], "error"), lines
+    assert by_message["app warning q=1"] == (pids[0], "WARNING"), lines
+    assert by_message["recipe error"] == (pids[0], "ERROR"), lines
+    assert by_message["caught it"] == (pids[0], "ERROR"), lines
     assert not any("below --log-level" in m for _, _, m in lines), lines
     text = errors.read_text()
     assert "Traceback (most recent call last)" in text and "ZeroDivisionError" in text, text
