@@ -100,6 +100,7 @@ const char* event_kind_name(SupervisorEvent::Kind kind) {
     case K::kWorkerReady: return "worker ready";
     case K::kWorkerExited: return "worker exited";
     case K::kWorkerTimedOut: return "worker timed out";
+    case K::kWorkerRestarting: return "worker restarting";
     case K::kPoolScaled: return "pool scaled";
     case K::kPoolReloading: return "pool reloading";
     case K::kPoolReloaded: return "pool reloaded";
