@@ -222,6 +222,13 @@ const std::vector<Setting> kTable = {
     {"no_request_buffering", "--no-request-buffering", T::kBool, "False", P::kWorker, S::kAccepted, "", nullptr, false},
     {"body_buffer_size", "--body-buffer-size", T::kInt, "1048576", P::kWorker, S::kAccepted, "", &ws::kBodyBufferSize,
      false},
+    {"ws_max_size", "--ws-max-size", T::kInt, "16777216", P::kWorker, S::kAccepted, "", &ws::kWsMaxSize, false},
+    {"ws_ping_interval", "--ws-ping-interval", T::kNumber, "20", P::kWorker, S::kAccepted, "", &ws::kWsPingInterval,
+     false},
+    {"ws_ping_timeout", "--ws-ping-timeout", T::kNumber, "20", P::kWorker, S::kAccepted, "", &ws::kWsPingTimeout,
+     false},
+    {"ws_per_message_deflate", "--ws-per-message-deflate", T::kString, "True", P::kWorker, S::kAccepted, "", nullptr,
+     false},
 };
 
 std::vector<std::string> split_flags(const char* flags) {

@@ -76,6 +76,11 @@ struct EngineConfig {
   // off), accepted from the peers in proxy_allow_from only.
   std::optional<proxy::ProxyMode> proxy_protocol;
   std::vector<std::string> proxy_allow_from{"127.0.0.1", "::1"};
+  // WebSockets of async apps (uvicorn's --ws-* meanings).
+  uint64_t ws_max_size = uint64_t{16} << 20;
+  std::chrono::milliseconds ws_ping_interval{20000};  // 0: no keepalive pings
+  std::chrono::milliseconds ws_ping_timeout{20000};
+  bool ws_per_message_deflate = true;
 };
 
 struct EngineStats {
