@@ -1,0 +1,225 @@
+"""WebSockets of -k asgi apps through real arbiterd + gworker, with
+python3-websockets (10.x, asyncio API) as the client: echo of text, binary,
+fragmented and 1 MiB messages, subprotocols and extra headers, the scope,
+close codes both ways, 1009, 403/500 before accept and 1011 after, ping,
+a Starlette endpoint, 200 concurrent connections, and a killed worker."""
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+
+import httpx
+import pytest
+import websockets
+from websockets.exceptions import ConnectionClosed, InvalidStatusCode
+
+from asgi_support import serving
+from gftest import wait_until, worker_pids
+
+DEADLINE = 60  # seconds for a whole async test body (a loaded machine)
+
+
+def run(coro):
+    return asyncio.run(asyncio.wait_for(coro, DEADLINE))
+
+
+def ws_url(base: str, path: str) -> str:
+    return base.replace("http://", "ws://") + path
+
+
+@pytest.fixture(scope="module")
+def echo():
+    with serving("ws_apps:app", "--ws-max-size", "2000000") as (base, arb):
+        yield base
+
+
+def test_echo_text_binary_fragmented_large(echo):
+    async def body():
+        async with websockets.connect(ws_url(echo, "/echo"), max_size=None) as ws:
+            # permessage-deflate was offered (websockets does) and agreed
+            assert "permessage-deflate" in ws.response_headers["sec-websocket-extensions"]
+            await ws.send("héllo")
+            assert await ws.recv() == "héllo"
+            await ws.send(b"\x00\x01\xff")
+            assert await ws.recv() == b"\x00\x01\xff"
+            await ws.send(["frag", "men", "ted"])  # one message in three frames
+            assert await ws.recv() == "fragmented"
+            big = os.urandom(1 << 20)
+            await ws.send(big)
+            assert await ws.recv() == big
+            for i in range(50):  # many small ones, in order
+                await ws.send(str(i))
+            assert [await ws.recv() for _ in range(50)] == [str(i) for i in range(50)]
+    run(body())
+
+
+def test_without_compression(echo):
+    async def body():
+        async with websockets.connect(ws_url(echo, "/echo"), compression=None,
+                                      max_size=None) as ws:
+            assert "sec-websocket-extensions" not in ws.response_headers
+            big = b"x" * (1 << 20)
+            await ws.send(big)
+            assert await ws.recv() == big
+    run(body())
+
+
+def test_subprotocol_headers_and_scope(echo):
+    async def body():
+        async with websockets.connect(ws_url(echo, "/scope?a=1&b=%20"),
+                                      subprotocols=["x", "chat"]) as ws:
+            assert ws.subprotocol == "chat"
+            assert ws.response_headers["x-extra"] == "yes"
+            scope = json.loads(await ws.recv())
+        async with websockets.connect(ws_url(echo, "/echo")) as ws:
+            assert ws.subprotocol is None
+        return scope
+    scope = run(body())
+    assert scope["type"] == "websocket" and scope["scheme"] == "ws"
+    assert scope["asgi"] == {"version": "3.0", "spec_version": "2.4"}
+    assert scope["http_version"] == "1.1" and scope["path"] == "/scope"
+    assert scope["raw_path"] == "/scope" and scope["query"] == "a=1&b=%20"
+    assert scope["subprotocols"] == ["x", "chat"] and scope["root_path"] == ""
+    assert scope["client"][0] == "127.0.0.1" and scope["server"][0] == "127.0.0.1"
+    assert ["upgrade", "websocket"] in scope["headers"]
+    assert scope["method"] is False and scope["state"] is True
+
+
+def test_close_codes_both_ways(echo):
+    async def body():
+        async with websockets.connect(ws_url(echo, "/close")) as ws:
+            with pytest.raises(ConnectionClosed):
+                await ws.recv()
+            assert (ws.close_code, ws.close_reason) == (4001, "bye")
+        async with websockets.connect(ws_url(echo, "/echo")) as ws:
+            await ws.send("close-me")
+            with pytest.raises(ConnectionClosed):
+                await ws.recv()
+            assert (ws.close_code, ws.close_reason) == (4002, "as asked")
+        ws = await websockets.connect(ws_url(echo, "/client-closes"))
+        await ws.close(4003, "client bye")
+    run(body())
+    wait_until(lambda: {"path": "/client-closes", "code": 4003, "reason": "client bye"}
+               in httpx.get(echo + "/events", timeout=5).json(),
+               timeout=15, message="the app's websocket.disconnect with 4003")
+
+
+def test_oversize_message_is_1009(echo):
+    async def body():
+        async with websockets.connect(ws_url(echo, "/echo"), compression=None,
+                                      max_size=None) as ws:
+            await ws.send(b"y" * 2_000_001)  # --ws-max-size 2000000
+            with pytest.raises(ConnectionClosed):
+                await ws.recv()
+            assert ws.close_code == 1009
+    run(body())
+    wait_until(lambda: any(e["path"] == "/echo" and e["code"] == 1009
+                           for e in httpx.get(echo + "/events", timeout=5).json()),
+               timeout=15, message="the app's websocket.disconnect with 1009")
+
+
+def test_refused_and_failing_apps(echo):
+    async def body():
+        with pytest.raises(InvalidStatusCode) as refused:
+            await websockets.connect(ws_url(echo, "/refuse"))
+        assert refused.value.status_code == 403
+        with pytest.raises(InvalidStatusCode) as failed:
+            await websockets.connect(ws_url(echo, "/fail-before"))
+        assert failed.value.status_code == 500
+        async with websockets.connect(ws_url(echo, "/fail-after")) as ws:
+            with pytest.raises(ConnectionClosed):
+                await ws.recv()
+            assert ws.close_code == 1011
+    run(body())
+    # The worker keeps serving.
+    assert httpx.get(echo + "/", timeout=5).status_code == 200
+
+
+def test_bad_upgrade_requests(echo):
+    headers = {"Upgrade": "websocket", "Connection": "Upgrade",
+               "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ=="}
+    r = httpx.get(echo + "/echo", headers={**headers, "Sec-WebSocket-Version": "8"}, timeout=5)
+    assert r.status_code == 426 and r.headers["sec-websocket-version"] == "13"
+    r = httpx.get(echo + "/echo", headers={**headers, "Sec-WebSocket-Key": "short",
+                                          "Sec-WebSocket-Version": "13"}, timeout=5)
+    assert r.status_code == 400
+
+
+def test_ping_answered(echo):
+    async def body():
+        async with websockets.connect(ws_url(echo, "/echo"), ping_interval=None) as ws:
+            for _ in range(3):
+                pong = await ws.ping(b"are you there")
+                await asyncio.wait_for(pong, 10)
+    run(body())
+
+
+def test_server_keepalive_ping():
+    # --ws-ping-interval 0.3: the server pings; websockets answers, and the
+    # connection stays open past several intervals.
+    with serving("ws_apps:app", "--ws-ping-interval", "0.3", "--ws-ping-timeout", "5") as (base, _):
+        async def body():
+            async with websockets.connect(ws_url(base, "/echo"), ping_interval=None) as ws:
+                await asyncio.sleep(1.5)  # several server pings go by (not a synchronisation)
+                await ws.send("still here")
+                assert await ws.recv() == "still here"
+        run(body())
+
+
+def test_starlette_websocket():
+    with serving("ws_apps:starlette_app()", "--asgi-lifespan", "off") as (base, _):
+        async def body():
+            async with websockets.connect(ws_url(base, "/chat/lobby")) as ws:
+                await ws.send("hi")
+                assert json.loads(await ws.recv()) == {"echo": "hi", "room": "lobby"}
+        run(body())
+
+
+def test_200_concurrent_websockets_on_one_worker(echo):
+    async def one(i):
+        async with websockets.connect(ws_url(echo, "/echo"), open_timeout=30) as ws:
+            await ws.send("pid")
+            pid = await ws.recv()
+            for j in range(5):
+                await ws.send(f"{i}-{j}")
+                assert await ws.recv() == f"{i}-{j}"
+            return pid
+
+    async def body():
+        return await asyncio.gather(*(one(i) for i in range(200)))
+    pids = run(body())
+    assert len(pids) == 200 and len(set(pids)) == 1
+
+
+def test_killed_worker_loses_only_its_connections():
+    with serving("ws_apps:app", workers=2) as (base, arb):
+        wait_until(lambda: len(worker_pids(arb.pid)) == 2, timeout=30, message="2 workers")
+
+        async def opened():
+            ws = await websockets.connect(ws_url(base, "/echo"), ping_interval=None,
+                                          open_timeout=30)
+            await ws.send("pid")
+            return ws, int(await ws.recv())
+
+        async def body():
+            conns = []
+            for _ in range(8):  # bursts of connections reach both workers
+                conns += await asyncio.gather(*(opened() for _ in range(25)))
+                if len({p for _, p in conns}) == 2:
+                    break
+            pids = {p for _, p in conns}
+            assert len(pids) == 2, "connections did not reach both workers"
+            victim = min(pids)
+            os.kill(victim, signal.SIGKILL)
+            for ws, pid in conns:
+                if pid == victim:
+                    with pytest.raises(ConnectionClosed):
+                        await asyncio.wait_for(ws.recv(), 20)
+                    assert ws.close_code == 1006
+                else:
+                    await ws.send("alive")
+                    assert await asyncio.wait_for(ws.recv(), 20) == "alive"
+                    await ws.close()
+        run(body())
