@@ -9,6 +9,7 @@ import asyncio
 import json
 import os
 import signal
+import socket
 
 import httpx
 import pytest
@@ -156,16 +157,32 @@ def test_ping_answered(echo):
     run(body())
 
 
-def test_server_keepalive_ping():
-    # --ws-ping-interval 0.3: the server pings; websockets answers, and the
-    # connection stays open past several intervals.
-    with serving("ws_apps:app", "--ws-ping-interval", "0.3", "--ws-ping-timeout", "5") as (base, _):
-        async def body():
-            async with websockets.connect(ws_url(base, "/echo"), ping_interval=None) as ws:
-                await asyncio.sleep(1.5)  # several server pings go by (not a synchronisation)
-                await ws.send("still here")
-                assert await ws.recv() == "still here"
-        run(body())
+def test_server_keepalive_ping_and_timeout():
+    # --ws-ping-interval 0.3 --ws-ping-timeout 0.5, on a raw socket that
+    # never answers: a ping frame comes, then a close frame with 1011.
+    with serving("ws_apps:app", "--ws-ping-interval", "0.3", "--ws-ping-timeout", "0.5") as (base, arb):
+        with socket.create_connection(("127.0.0.1", arb.port), timeout=20) as s:
+            s.sendall(b"GET /echo HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
+                      b"Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                      b"Sec-WebSocket-Version: 13\r\n\r\n")
+            data = b""
+            while b"\r\n\r\n" not in data:
+                chunk = s.recv(4096)
+                assert chunk, "closed during the handshake"
+                data += chunk
+            head, data = data.split(b"\r\n\r\n", 1)
+            assert head.startswith(b"HTTP/1.1 101")
+            frames = []
+            while not any(f[0] == 0x88 for f in frames):
+                while len(data) < 2 or len(data) < 2 + (data[1] & 0x7F):
+                    chunk = s.recv(4096)
+                    assert chunk, f"closed without a close frame after {frames}"
+                    data += chunk
+                n = data[1] & 0x7F
+                frames.append((data[0], data[2:2 + n]))
+                data = data[2 + n:]
+        assert frames[0][0] == 0x89  # FIN + ping
+        assert frames[-1][0] == 0x88 and frames[-1][1][:2] == (1011).to_bytes(2, "big")
 
 
 def test_starlette_websocket():
@@ -223,3 +240,33 @@ def test_killed_worker_loses_only_its_connections():
                     assert await asyncio.wait_for(ws.recv(), 20) == "alive"
                     await ws.close()
         run(body())
+
+
+def test_example():
+    from gftest import source
+    with serving("main:app", chdir=source("examples/websocket_app")) as (base, _):
+        async def body():
+            async with websockets.connect(ws_url(base, "/chat")) as a, \
+                    websockets.connect(ws_url(base, "/chat")) as b:
+                assert httpx.get(base + "/", timeout=5).text == "2 client(s) connected\n"
+                await a.send("hello room")
+                assert await a.recv() == "hello room"
+                assert await b.recv() == "hello room"
+            with pytest.raises(InvalidStatusCode) as refused:
+                await websockets.connect(ws_url(base, "/elsewhere"))
+            assert refused.value.status_code == 403
+        run(body())
+
+
+def test_graceful_stop_closes_with_1001():
+    with serving("ws_apps:app") as (base, arb):
+        async def body():
+            async with websockets.connect(ws_url(base, "/echo"), ping_interval=None) as ws:
+                await ws.send("before")
+                assert await ws.recv() == "before"
+                arb.signal(signal.SIGTERM)
+                with pytest.raises(ConnectionClosed):
+                    await asyncio.wait_for(ws.recv(), 30)
+                assert ws.close_code == 1001
+        run(body())
+        assert arb.wait(timeout=30) == 0
