@@ -270,3 +270,33 @@ def test_graceful_stop_closes_with_1001():
                 assert ws.close_code == 1001
         run(body())
         assert arb.wait(timeout=30) == 0
+
+
+def test_send_waits_for_a_slow_client(echo):
+    # The client reads nothing at first: the app's send() must wait once
+    # the socket buffers and the 256 KiB bound are full, instead of queueing
+    # 100 MiB in the worker; then everything arrives in order.
+    def flood():
+        return httpx.get(echo + "/flood", timeout=5).json()
+
+    async def body():
+        async with websockets.connect(ws_url(echo, "/flood"), compression=None,
+                                      max_size=None, ping_interval=None, max_queue=1) as ws:
+            await asyncio.to_thread(wait_until, lambda: flood()["sent"] >= 1, 15,
+                                    0.02, "the app to start sending")
+            await asyncio.sleep(1)  # time to run ahead, were it unbounded
+            assert flood()["sent"] < 40
+            got = 0
+            while got < 100:
+                assert len(await ws.recv()) == 1 << 20
+                got += 1
+        assert flood() == {"sent": 100, "done": True}
+    run(body())
+
+
+def test_subprotocol_not_offered_is_500(echo):
+    async def body():
+        with pytest.raises(InvalidStatusCode) as bad:
+            await websockets.connect(ws_url(echo, "/bad-subprotocol"), subprotocols=["chat"])
+        assert bad.value.status_code == 500
+    run(body())

@@ -4,6 +4,7 @@ import json
 import os
 
 DISCONNECTS = []  # websocket.disconnect messages the echo app saw
+FLOOD = {"sent": 0, "done": False}  # /flood's progress
 
 
 async def _lifespan(receive, send):
@@ -18,7 +19,8 @@ async def app(scope, receive, send):
     if scope["type"] == "lifespan":
         return await _lifespan(receive, send)
     if scope["type"] == "http":
-        body = json.dumps(DISCONNECTS if scope["path"] == "/events" else "ok").encode()
+        body = json.dumps(DISCONNECTS if scope["path"] == "/events" else
+                          FLOOD if scope["path"] == "/flood" else "ok").encode()
         await send({"type": "http.response.start", "status": 200,
                     "headers": [(b"content-type", b"application/json")]})
         await send({"type": "http.response.body", "body": body})
@@ -30,6 +32,9 @@ async def app(scope, receive, send):
         return
     if path == "/fail-before":
         raise RuntimeError("failing before websocket.accept")
+    if path == "/bad-subprotocol":
+        await send({"type": "websocket.accept", "subprotocol": "never-offered"})
+        return
     chosen = "chat" if "chat" in scope["subprotocols"] else None
     await send({"type": "websocket.accept", "subprotocol": chosen,
                 "headers": [(b"x-extra", b"yes")]})
@@ -45,6 +50,12 @@ async def app(scope, receive, send):
         await send({"type": "websocket.close", "code": 4001, "reason": "bye"})
     elif path == "/fail-after":
         raise RuntimeError("failing after websocket.accept")
+    elif path == "/flood":  # 1 MiB messages as fast as send() lets it
+        chunk = os.urandom(1 << 20)
+        for _ in range(100):
+            await send({"type": "websocket.send", "bytes": chunk})
+            FLOOD["sent"] += 1
+        FLOOD["done"] = True
     while True:
         message = await receive()
         if message["type"] == "websocket.disconnect":
