@@ -300,3 +300,23 @@ def test_subprotocol_not_offered_is_500(echo):
             await websockets.connect(ws_url(echo, "/bad-subprotocol"), subprotocols=["chat"])
         assert bad.value.status_code == 500
     run(body())
+
+
+def test_reading_pauses_while_the_app_does_not_receive(echo):
+    # The app takes no message until GET /go: gworker stops reading after
+    # a few dozen queued messages, so the client cannot send 32 MiB; after
+    # /go everything arrives, in order and counted.
+    async def body():
+        async with websockets.connect(ws_url(echo, "/lazy"), compression=None,
+                                      ping_interval=None) as ws:
+            async def send_all():
+                for _ in range(500):
+                    await ws.send(b"z" * 65536)
+            sender = asyncio.create_task(send_all())
+            done, _ = await asyncio.wait({sender}, timeout=2)
+            assert not done, "32 MiB went into a worker whose app receives nothing"
+            await asyncio.to_thread(httpx.get, echo + "/go", timeout=5)
+            await asyncio.wait_for(sender, 30)
+            await ws.send("end")
+            assert await ws.recv() == "500"
+    run(body())

@@ -1,10 +1,12 @@
 """WebSocket apps for tests/asgi/test_websocket.py: a raw ASGI app whose
 path picks the behaviour, and a Starlette WebSocket endpoint."""
+import asyncio
 import json
 import os
 
 DISCONNECTS = []  # websocket.disconnect messages the echo app saw
 FLOOD = {"sent": 0, "done": False}  # /flood's progress
+GO = []  # /lazy's asyncio.Event, set by GET /go
 
 
 async def _lifespan(receive, send):
@@ -18,6 +20,8 @@ async def _lifespan(receive, send):
 async def app(scope, receive, send):
     if scope["type"] == "lifespan":
         return await _lifespan(receive, send)
+    if scope["type"] == "http" and scope["path"] == "/go":
+        GO[0].set()
     if scope["type"] == "http":
         body = json.dumps(DISCONNECTS if scope["path"] == "/events" else
                           FLOOD if scope["path"] == "/flood" else "ok").encode()
@@ -50,6 +54,13 @@ async def app(scope, receive, send):
         await send({"type": "websocket.close", "code": 4001, "reason": "bye"})
     elif path == "/fail-after":
         raise RuntimeError("failing after websocket.accept")
+    elif path == "/lazy":  # receives nothing until GET /go, then counts
+        GO.append(asyncio.Event())
+        await GO[0].wait()
+        count = 0
+        while (await receive()).get("text") != "end":
+            count += 1
+        await send({"type": "websocket.send", "text": str(count)})
     elif path == "/flood":  # 1 MiB messages as fast as send() lets it
         chunk = os.urandom(1 << 20)
         for _ in range(100):
