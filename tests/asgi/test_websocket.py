@@ -114,7 +114,10 @@ def test_oversize_message_is_1009(echo):
             await ws.send(b"y" * 2_000_001)  # --ws-max-size 2000000
             with pytest.raises(ConnectionClosed):
                 await ws.recv()
-            assert ws.close_code == 1009
+            # 1009 as a rule; 1006 when gworker's close after the 1009
+            # frame resets the connection while the client still writes
+            # the rest of its message (the app's 1009 below is certain).
+            assert ws.close_code in (1009, 1006)
     run(body())
     wait_until(lambda: any(e["path"] == "/echo" and e["code"] == 1009
                            for e in httpx.get(echo + "/events", timeout=5).json()),
