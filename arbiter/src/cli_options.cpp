@@ -185,6 +185,11 @@ StatusOr<CliOptions> parse_cli_options(const std::vector<std::string>& all_args)
   worker("asgi_loop", "-k asgi's event loop: auto, asyncio or uvloop", &asgi_loop);
   worker("asgi_lifespan", "-k asgi's lifespan protocol: auto, on or off", &lifespan);
   worker("root_path", "-k asgi: the scope's root_path", nullptr);
+  const CLI::Validator boolean = CLI::IsMember(worker_settings::choices(worker_settings::kBooleans));
+  worker("ws_max_size", "-k asgi: largest WebSocket message in bytes (16 MiB); larger: close 1009", nullptr);
+  worker("ws_ping_interval", "-k asgi: seconds between WebSocket keepalive pings (20; 0: none)", nullptr);
+  worker("ws_ping_timeout", "-k asgi: seconds a WebSocket pong may take (20)", nullptr);
+  worker("ws_per_message_deflate", "-k asgi: permessage-deflate when the client offers it (true)", &boolean);
   worker("threads", "app threads per worker", nullptr);
   worker("keepalive", "seconds an idle keep-alive connection stays", nullptr);
   worker("max_requests", "restart a worker after N requests", nullptr);

@@ -240,6 +240,13 @@ const std::vector<Setting> kTable = {
     {"body_buffer_size", "--body-buffer-size", T::kInt, "1048576", P::kWorker, S::kAccepted, "", &ws::kBodyBufferSize,
      false},
     {"log_format", "--log-format", T::kString, "text", P::kBoth, S::kAccepted, "", nullptr, false},
+    {"ws_max_size", "--ws-max-size", T::kInt, "16777216", P::kWorker, S::kAccepted, "", &ws::kWsMaxSize, false},
+    {"ws_ping_interval", "--ws-ping-interval", T::kNumber, "20", P::kWorker, S::kAccepted, "", &ws::kWsPingInterval,
+     false},
+    {"ws_ping_timeout", "--ws-ping-timeout", T::kNumber, "20", P::kWorker, S::kAccepted, "", &ws::kWsPingTimeout,
+     false},
+    {"ws_per_message_deflate", "--ws-per-message-deflate", T::kString, "True", P::kWorker, S::kAccepted, "", nullptr,
+     false},
 };
 
 std::vector<std::string> split_flags(const char* flags) {

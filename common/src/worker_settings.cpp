@@ -23,7 +23,8 @@ const std::map<std::string, const NumericRange*>& numeric_by_flag() {
     for (const NumericRange* r :
          {&kThreads, &kWorkerConnections, &kKeepAlive, &kTimeout, &kGracefulTimeout, &kMaxRequests,
           &kMaxRequestsJitter, &kLimitRequestLine, &kLimitRequestFields, &kLimitRequestFieldSize,
-          &kHeaderTimeout, &kBodyTimeout, &kWriteTimeout, &kBodyBufferSize}) {
+          &kHeaderTimeout, &kBodyTimeout, &kWriteTimeout, &kBodyBufferSize, &kWsMaxSize,
+          &kWsPingInterval, &kWsPingTimeout}) {
       t[r->flag] = r;
     }
     t["-t"] = &kTimeout;
@@ -74,6 +75,8 @@ std::string check_worker_args(const std::vector<std::string>& args) {
       why = not_one_of(value, kWorkerClasses);
     } else if (flag == "--log-level") {
       why = not_one_of(value, kLogLevels);
+    } else if (flag == "--ws-per-message-deflate") {
+      why = not_one_of(value, kBooleans);
     } else if (flag == "--asgi-loop") {
       why = not_one_of(value, kAsgiLoops);
     } else if (flag == "--lifespan" || flag == "--asgi-lifespan") {

@@ -215,6 +215,11 @@ int main(int argc, char** argv) {
   if (o.proxy_protocol == "auto") config.proxy_protocol = gw::proxy::ProxyMode::kAuto;
   config.tls = tls;
   config.max_requests = o.max_requests;
+  config.ws_max_size = o.ws_max_size;
+  config.ws_ping_interval = millis(o.ws_ping_interval);
+  config.ws_ping_timeout = millis(o.ws_ping_timeout);
+  config.ws_per_message_deflate = o.ws_per_message_deflate == "true" || o.ws_per_message_deflate == "True" ||
+                                  o.ws_per_message_deflate == "1";
   if (o.max_requests != 0 && o.max_requests_jitter != 0) {
     std::mt19937_64 rng(std::random_device{}());
     config.max_requests += rng() % (o.max_requests_jitter + 1);

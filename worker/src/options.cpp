@@ -193,6 +193,19 @@ int parse_options(int argc, char** argv, Options& o, std::string& error) {
       ->check(CLI::IsMember(settings::choices(settings::kLifespans)))
       ->capture_default_str();
   cli.add_option("--root-path", o.root_path, "-k asgi: the scope's root_path (the app's mount point)");
+  cli.add_option("--ws-max-size", o.ws_max_size, "-k asgi: largest WebSocket message (bytes); larger: 1009")
+      ->check(range(settings::kWsMaxSize))
+      ->capture_default_str();
+  cli.add_option("--ws-ping-interval", o.ws_ping_interval, "-k asgi: seconds between keepalive pings (0: none)")
+      ->check(range(settings::kWsPingInterval))
+      ->capture_default_str();
+  cli.add_option("--ws-ping-timeout", o.ws_ping_timeout, "-k asgi: seconds a pong may take")
+      ->check(range(settings::kWsPingTimeout))
+      ->capture_default_str();
+  cli.add_option("--ws-per-message-deflate", o.ws_per_message_deflate,
+                 "-k asgi: permessage-deflate when the client offers it: true or false")
+      ->check(CLI::IsMember(settings::choices(settings::kBooleans)))
+      ->capture_default_str();
   try {
     cli.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

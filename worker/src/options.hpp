@@ -61,6 +61,10 @@ struct Options {
   std::string asgi_loop = "auto";      // --asgi-loop auto|asyncio|uvloop (-k asgi)
   std::string lifespan = "auto";       // --lifespan auto|on|off (-k asgi)
   std::string root_path;               // --root-path: the ASGI scope's root_path
+  uint64_t ws_max_size = uint64_t{16} << 20;  // --ws-max-size (bytes)
+  double ws_ping_interval = 20;               // --ws-ping-interval (s; 0: none)
+  double ws_ping_timeout = 20;                // --ws-ping-timeout (s)
+  std::string ws_per_message_deflate = "true";  // --ws-per-message-deflate true|false
 
   bool asgi() const { return worker_class == "asgi"; }
 

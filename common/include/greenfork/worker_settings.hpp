@@ -37,6 +37,11 @@ inline constexpr NumericRange kLimitRequestFieldSize{"--limit-request-field_size
 inline constexpr NumericRange kHeaderTimeout{"--header-timeout", 0.1, 3600, false};
 inline constexpr NumericRange kBodyTimeout{"--body-timeout", 0.1, 3600, false};
 inline constexpr NumericRange kWriteTimeout{"--write-timeout", 0.1, 3600, false};
+// -k asgi's WebSockets (uvicorn's flags; 0 disables the keepalive pings).
+inline constexpr NumericRange kWsMaxSize{"--ws-max-size", 1, 1099511627776.0, true};
+inline constexpr NumericRange kWsPingInterval{"--ws-ping-interval", 0, 86400, false};
+inline constexpr NumericRange kWsPingTimeout{"--ws-ping-timeout", 0, 86400, false};
+inline constexpr const char* kBooleans[] = {"true", "false", "True", "False", "1", "0"};
 inline constexpr NumericRange kBodyBufferSize{"--body-buffer-size", 1, 1099511627776.0, true};  // 1 TiB
 
 // gworker's -k and --log-level choices. The uvicorn worker classes people

@@ -104,6 +104,14 @@ void AsgiApplication::disconnected(worker::AsyncExchange& exchange) {
   queue_.push({LoopEvent::kDisconnected, &exchange, true});
 }
 
+void AsgiApplication::ws_connect(worker::AsyncWebSocket& ws) {
+  queue_.push({LoopEvent::kWsConnect, nullptr, true, &ws});
+}
+
+void AsgiApplication::ws_wake(worker::AsyncWebSocket& ws) {
+  queue_.push({LoopEvent::kWsWake, nullptr, true, &ws});
+}
+
 PyObject* AsgiApplication::take_events() {
   queue_.take(batch_);
   wsgi::PyRef list(PyList_New(0));
@@ -114,9 +122,16 @@ PyObject* AsgiApplication::take_events() {
       handle = exchange_handle_new(e.exchange);
       if (handle == nullptr) return nullptr;
       live_[e.exchange] = handle;  // the map's reference
+    } else if (e.kind == LoopEvent::kWsConnect) {
+      handle = websocket_handle_new(e.ws);
+      if (handle == nullptr) return nullptr;
+      live_[e.ws] = handle;
     } else if (e.kind != LoopEvent::kStop) {
-      // A disconnect may come after the app's last call on the exchange.
-      auto it = live_.find(e.exchange);
+      // A disconnect may come after the app's last call on the exchange
+      // (and a WebSocket's wake after its done()).
+      const void* key = e.kind == LoopEvent::kWsWake ? static_cast<const void*>(e.ws)
+                                                      : static_cast<const void*>(e.exchange);
+      auto it = live_.find(key);
       if (it == live_.end()) continue;
       handle = it->second;
     }
@@ -127,7 +142,7 @@ PyObject* AsgiApplication::take_events() {
   return list.release();
 }
 
-void AsgiApplication::forget(worker::AsyncExchange* exchange) {
+void AsgiApplication::forget(const void* exchange) {
   auto it = live_.find(exchange);
   if (it == live_.end()) return;
   PyObject* handle = it->second;

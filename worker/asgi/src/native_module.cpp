@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,7 @@ struct Handle {
   PyObject_HEAD
   worker::AsyncExchange* exchange;  // null after the last call
   PyObject* owner;                  // the protocol's per-request object
+  worker::AsyncWebSocket* ws;       // a WebSocket's handle instead; null after done()
 };
 
 bool live(Handle* h) {
@@ -28,10 +30,18 @@ bool live(Handle* h) {
   return false;
 }
 
+bool ws_live(Handle* h) {
+  if (h->ws != nullptr) return true;
+  PyErr_SetString(PyExc_RuntimeError, "the WebSocket is already done");
+  return false;
+}
+
 // The last call on a handle: the exchange belongs to the engine again.
 void release(Handle* h) {
-  worker::AsyncExchange* x = h->exchange;
+  const void* x = h->exchange != nullptr ? static_cast<const void*>(h->exchange)
+                                         : static_cast<const void*>(h->ws);
   h->exchange = nullptr;
+  h->ws = nullptr;
   // No event reaches the owner any more: break the handle <-> Cycle cycle
   // so both go by reference counting, not by the cyclic GC.
   Py_CLEAR(h->owner);
@@ -89,34 +99,41 @@ bool header_bytes(PyObject* o, std::string& out) {
   return true;
 }
 
+// [[name, value], ...] of bytes -> Headers (false: exception set).
+bool header_list(PyObject* headers, std::vector<worker::Header>& list);
+
 PyObject* handle_start(Handle* h, PyObject* args) {
   int status = 0;
   PyObject* headers = nullptr;
   if (!PyArg_ParseTuple(args, "iO", &status, &headers) || !live(h)) return nullptr;
   std::vector<worker::Header> list;
-  wsgi::PyRef it(PyObject_GetIter(headers));
-  if (!it) return nullptr;
-  while (PyObject* item = PyIter_Next(it.get())) {
-    wsgi::PyRef pair(PySequence_Fast(item, "an ASGI header must be a [name, value] pair"));
-    Py_DECREF(item);
-    if (!pair) return nullptr;
-    if (PySequence_Fast_GET_SIZE(pair.get()) != 2) {
-      PyErr_SetString(PyExc_ValueError, "an ASGI header must be a [name, value] pair");
-      return nullptr;
-    }
-    worker::Header header;
-    if (!header_bytes(PySequence_Fast_GET_ITEM(pair.get(), 0), header.name) ||
-        !header_bytes(PySequence_Fast_GET_ITEM(pair.get(), 1), header.value)) {
-      return nullptr;
-    }
-    list.push_back(std::move(header));
-  }
-  if (PyErr_Occurred()) return nullptr;
+  if (!header_list(headers, list)) return nullptr;
   if (Status s = h->exchange->start(status, std::move(list)); !s.ok()) {
     PyErr_SetString(PyExc_ValueError, s.message().c_str());
     return nullptr;
   }
   Py_RETURN_NONE;
+}
+
+bool header_list(PyObject* headers, std::vector<worker::Header>& list) {
+  wsgi::PyRef it(PyObject_GetIter(headers));
+  if (!it) return false;
+  while (PyObject* item = PyIter_Next(it.get())) {
+    wsgi::PyRef pair(PySequence_Fast(item, "an ASGI header must be a [name, value] pair"));
+    Py_DECREF(item);
+    if (!pair) return false;
+    if (PySequence_Fast_GET_SIZE(pair.get()) != 2) {
+      PyErr_SetString(PyExc_ValueError, "an ASGI header must be a [name, value] pair");
+      return false;
+    }
+    worker::Header header;
+    if (!header_bytes(PySequence_Fast_GET_ITEM(pair.get(), 0), header.name) ||
+        !header_bytes(PySequence_Fast_GET_ITEM(pair.get(), 1), header.value)) {
+      return false;
+    }
+    list.push_back(std::move(header));
+  }
+  return PyErr_Occurred() == nullptr;
 }
 
 PyObject* handle_send(Handle* h, PyObject* arg) {
@@ -154,6 +171,97 @@ PyObject* handle_abort(Handle* h, PyObject*) {
   Py_RETURN_NONE;
 }
 
+// ---- WebSocket handles ----
+
+PyObject* ws_scope(Handle* h, PyObject* state) {
+  if (!ws_live(h)) return nullptr;
+  return build_websocket_scope(h->ws->head(), h->ws->subprotocols(), g_app->scope_constants(),
+                               state == Py_None ? nullptr : state);
+}
+
+PyObject* ws_accept(Handle* h, PyObject* args) {
+  PyObject* subprotocol = nullptr;
+  PyObject* headers = nullptr;
+  if (!PyArg_ParseTuple(args, "OO", &subprotocol, &headers) || !ws_live(h)) return nullptr;
+  std::optional<std::string> chosen;
+  if (subprotocol != Py_None) {
+    const char* s = PyUnicode_AsUTF8(subprotocol);
+    if (s == nullptr) return nullptr;
+    chosen = s;
+  }
+  std::vector<worker::Header> list;
+  if (!header_list(headers, list)) return nullptr;
+  h->ws->accept(std::move(chosen), std::move(list));
+  Py_RETURN_NONE;
+}
+
+PyObject* ws_send(Handle* h, PyObject* data) {
+  if (!ws_live(h)) return nullptr;
+  if (PyUnicode_Check(data)) {
+    Py_ssize_t n = 0;
+    const char* s = PyUnicode_AsUTF8AndSize(data, &n);
+    if (s == nullptr) return nullptr;
+    h->ws->send_message(true, std::string(s, static_cast<size_t>(n)));
+    Py_RETURN_NONE;
+  }
+  Py_buffer view;
+  if (PyObject_GetBuffer(data, &view, PyBUF_SIMPLE) != 0) return nullptr;
+  h->ws->send_message(false, std::string(static_cast<const char*>(view.buf),
+                                         static_cast<size_t>(view.len)));
+  PyBuffer_Release(&view);
+  Py_RETURN_NONE;
+}
+
+PyObject* ws_blocked(Handle* h, PyObject*) {
+  if (!ws_live(h)) return nullptr;
+  return PyLong_FromLong(h->ws->send_state());
+}
+
+PyObject* ws_take(Handle* h, PyObject*) {
+  if (!ws_live(h)) return nullptr;
+  worker::AsyncWebSocket::Message m = h->ws->take_message();
+  const Py_ssize_t n = static_cast<Py_ssize_t>(m.data.size());
+  switch (m.kind) {
+    case worker::AsyncWebSocket::Message::kText:
+      return Py_BuildValue("(iN)", 1, PyUnicode_DecodeUTF8(m.data.data(), n, "replace"));
+    case worker::AsyncWebSocket::Message::kBinary:
+      return Py_BuildValue("(iN)", 2, PyBytes_FromStringAndSize(m.data.data(), n));
+    case worker::AsyncWebSocket::Message::kClosed:
+      return Py_BuildValue("(i(iN))", 3, static_cast<int>(m.code),
+                           PyUnicode_DecodeUTF8(m.reason.data(),
+                                                static_cast<Py_ssize_t>(m.reason.size()), "replace"));
+    default:
+      return Py_BuildValue("(iO)", 0, Py_None);
+  }
+}
+
+PyObject* ws_want(Handle* h, PyObject*) {
+  if (!ws_live(h)) return nullptr;
+  h->ws->want_message();
+  Py_RETURN_NONE;
+}
+
+PyObject* ws_close(Handle* h, PyObject* args) {
+  int code = 1000;
+  const char* reason = "";
+  if (!PyArg_ParseTuple(args, "is", &code, &reason) || !ws_live(h)) return nullptr;
+  h->ws->close(static_cast<uint16_t>(code), reason);
+  Py_RETURN_NONE;
+}
+
+PyObject* ws_fail(Handle* h, PyObject*) {
+  if (!ws_live(h)) return nullptr;
+  h->ws->fail();
+  Py_RETURN_NONE;
+}
+
+PyObject* ws_done(Handle* h, PyObject*) {
+  if (!ws_live(h)) return nullptr;
+  h->ws->done();
+  release(h);
+  Py_RETURN_NONE;
+}
+
 void handle_dealloc(Handle* h) {
   PyTypeObject* type = Py_TYPE(h);
   PyObject_GC_UnTrack(h);
@@ -182,6 +290,15 @@ PyMethodDef handle_methods[] = {
     {"finish", wsgi::as_method(handle_finish), METH_O, "last: the response is complete"},
     {"fail", wsgi::as_method(handle_fail), METH_NOARGS, "last: 500, or close if committed"},
     {"abort", wsgi::as_method(handle_abort), METH_NOARGS, "last: close the connection"},
+    {"ws_scope", wsgi::as_method(ws_scope), METH_O, "the websocket scope, with a copy of state"},
+    {"ws_accept", wsgi::as_method(ws_accept), METH_VARARGS, "(subprotocol, headers): the 101"},
+    {"ws_send", wsgi::as_method(ws_send), METH_O, "str: text message, bytes: binary"},
+    {"ws_blocked", wsgi::as_method(ws_blocked), METH_NOARGS, "0 go on, 1 wait for a wake, 2 closed"},
+    {"ws_take", wsgi::as_method(ws_take), METH_NOARGS, "(kind, data): 0 none, 1 text, 2 bytes, 3 closed"},
+    {"ws_want", wsgi::as_method(ws_want), METH_NOARGS, "a wake when a message comes"},
+    {"ws_close", wsgi::as_method(ws_close), METH_VARARGS, "(code, reason)"},
+    {"ws_fail", wsgi::as_method(ws_fail), METH_NOARGS, "500 before accept, 1011 after"},
+    {"ws_done", wsgi::as_method(ws_done), METH_NOARGS, "last: the app is done"},
     {nullptr, nullptr, 0, nullptr}};
 
 PyMemberDef handle_members[] = {
@@ -254,6 +371,17 @@ PyObject* exchange_handle_new(worker::AsyncExchange* exchange) {
   if (h == nullptr) return nullptr;
   h->exchange = exchange;
   h->owner = nullptr;
+  h->ws = nullptr;
+  PyObject_GC_Track(h);
+  return reinterpret_cast<PyObject*>(h);
+}
+
+PyObject* websocket_handle_new(worker::AsyncWebSocket* ws) {
+  Handle* h = PyObject_GC_New(Handle, g_handle_type);
+  if (h == nullptr) return nullptr;
+  h->exchange = nullptr;
+  h->owner = nullptr;
+  h->ws = ws;
   PyObject_GC_Track(h);
   return reinterpret_cast<PyObject*>(h);
 }

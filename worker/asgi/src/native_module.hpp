@@ -12,6 +12,8 @@
 //     start(status, headers)                raises TypeError/ValueError
 //     send(data)                            posts; io_done follows
 //     finish(data) / fail() / abort()       the last call
+//     ws_scope, ws_accept, ws_send, ws_blocked, ws_take, ws_want,
+//     ws_close, ws_fail, ws_done (last)     a WebSocket's (AsyncWebSocket)
 #pragma once
 
 #include "greenfork/wsgi/py.hpp"
@@ -27,5 +29,7 @@ PyObject* native_module(AsgiApplication* app);
 
 // GIL held. A new handle for `exchange` (a new reference).
 PyObject* exchange_handle_new(worker::AsyncExchange* exchange);
+// GIL held. A new handle for a WebSocket (its ws_* methods).
+PyObject* websocket_handle_new(worker::AsyncWebSocket* ws);
 
 }  // namespace greenfork::asgi

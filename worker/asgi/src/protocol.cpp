@@ -1,5 +1,7 @@
 #include "protocol.hpp"
 
+#include <string>
+
 namespace greenfork::asgi {
 namespace {
 
@@ -189,6 +191,11 @@ def _drain():
             h.owner.io_done(ok)
         elif kind == 2:
             h.owner.disconnected()
+        elif kind == 4:
+            _ws_connect(h)
+        elif kind == 5:
+            if h.owner is not None:
+                h.owner.wake()
         else:
             task = _loop.create_task(_stop())
             _tasks.add(task)
@@ -331,12 +338,14 @@ def serve(app, efd, loop_kind, lifespan_mode):
 )PY";
 
 PyObject* g_module = nullptr;
+// The source of the module: the HTTP part, then the WebSocket part.
+std::string module_source() { return std::string(kSource) + kWebSocketSource; }
 
 }  // namespace
 
 PyObject* protocol_module() {
   if (g_module) return g_module;
-  wsgi::PyRef code(Py_CompileString(kSource, "<greenfork/asgi/protocol>", Py_file_input));
+  wsgi::PyRef code(Py_CompileString(module_source().c_str(), "<greenfork/asgi/protocol>", Py_file_input));
   if (!code) return nullptr;
   g_module = PyImport_ExecCodeModule("_greenfork_asgi", code.get());
   return g_module;

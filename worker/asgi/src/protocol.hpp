@@ -15,4 +15,7 @@ namespace greenfork::asgi {
 // GIL held. The module (borrowed, cached), or nullptr with an exception.
 PyObject* protocol_module();
 
+// The WebSocket part of the module's source (ws_protocol.cpp).
+extern const char* const kWebSocketSource;
+
 }  // namespace greenfork::asgi

@@ -68,16 +68,33 @@ std::string percent_decode(std::string_view text) {
   return out;
 }
 
-PyObject* build_http_scope(const worker::Request& r, const ScopeConstants& constants,
-                           PyObject* state) {
+namespace {
+
+PyObject* build_scope(const worker::Request& r, const ScopeConstants& constants, PyObject* state,
+                      const std::vector<std::string>* subprotocols) {
   wsgi::PyRef scope(PyDict_New());
   if (!scope) return nullptr;
   PyObject* d = scope.get();
+  if (subprotocols == nullptr) {
+    if (!put(d, "type", PyUnicode_FromString("http")) || !put(d, "method", str_of(r.method))) {
+      return nullptr;
+    }
+  } else {
+    wsgi::PyRef list(PyList_New(0));
+    if (!list) return nullptr;
+    for (const std::string& s : *subprotocols) {
+      wsgi::PyRef item(str_of(s));
+      if (!item || PyList_Append(list.get(), item.get()) != 0) return nullptr;
+    }
+    if (!put(d, "type", PyUnicode_FromString("websocket")) ||
+        !put(d, "subprotocols", list.release())) {
+      return nullptr;
+    }
+  }
   const bool ok =
-      put(d, "type", PyUnicode_FromString("http")) &&
       put(d, "asgi", Py_BuildValue("{ssss}", "version", "3.0", "spec_version", "2.4")) &&
       put(d, "http_version", PyUnicode_FromString(r.http_minor == 0 ? "1.0" : "1.1")) &&
-      put(d, "method", str_of(r.method)) && put(d, "scheme", str_of(r.url_scheme)) &&
+      put(d, "scheme", str_of(r.url_scheme)) &&
       put(d, "path", str_of(percent_decode(r.path))) && put(d, "raw_path", bytes_of(r.path)) &&
       put(d, "query_string", bytes_of(r.query)) &&
       PyDict_SetItemString(d, "root_path", constants.root_path.get()) == 0 &&
@@ -96,6 +113,19 @@ PyObject* build_http_scope(const worker::Request& r, const ScopeConstants& const
   if (!put(d, "client", client) || !put(d, "server", server)) return nullptr;
   if (state != nullptr && !put(d, "state", PyDict_Copy(state))) return nullptr;
   return scope.release();
+}
+
+}  // namespace
+
+PyObject* build_http_scope(const worker::Request& r, const ScopeConstants& constants,
+                           PyObject* state) {
+  return build_scope(r, constants, state, nullptr);
+}
+
+PyObject* build_websocket_scope(const worker::Request& r,
+                                const std::vector<std::string>& subprotocols,
+                                const ScopeConstants& constants, PyObject* state) {
+  return build_scope(r, constants, state, &subprotocols);
 }
 
 }  // namespace greenfork::asgi

@@ -13,6 +13,8 @@
 
 #include "greenfork/http_token.hpp"
 #include "greenfork/worker/http/request_target.hpp"
+#include "websocket/handshake.hpp"
+#include "websocket/session.hpp"
 
 namespace greenfork::worker {
 
@@ -122,6 +124,7 @@ void Connection::close() {
   if (tls_) tls_->shutdown();
   asio::error_code ignored;
   socket_.close(ignored);  // also cancels a pending operation
+  going_away();            // a WebSocket's socket is its session's
 }
 
 void Connection::wake(void* self) {
@@ -346,6 +349,11 @@ asio::awaitable<void> Connection::run() {
     if (r.status == http::ParseStatus::kError) {
       state_ = State::kWrite;
       if (co_await send_error(parser_.error_status(), parser_.error_reason())) co_await linger();
+      co_return;
+    }
+    // An async app's WebSocket (WSGI and native apps see a plain request).
+    if (async != nullptr && websocket::is_websocket_upgrade(parser_.head())) {
+      co_await serve_websocket();
       co_return;
     }
 

@@ -33,6 +33,10 @@
 #include "greenfork/worker/http/request_parser.hpp"
 #include "tls/tls_stream.hpp"
 
+namespace greenfork::worker::websocket {
+class WsSession;
+}
+
 namespace greenfork::worker {
 
 class Connection final {
@@ -66,12 +70,14 @@ class Connection final {
   bool busy() const { return state_ == State::kBusy || state_ == State::kBody || state_ == State::kWrite; }
   Clock::time_point request_started() const { return request_started_; }
   void close();
+  // A graceful stop: an open WebSocket is closed with 1001 (going away).
+  void going_away();
   void shorten_deadline(Clock::time_point t) { deadline_.shorten(t); }
 
   const std::string& peer() const { return peer_; }
 
  private:
-  enum class State { kIdle, kHead, kBusy, kBody, kWrite, kLinger };
+  enum class State { kIdle, kHead, kBusy, kBody, kWrite, kLinger, kWebSocket };
 
   asio::awaitable<void> run();
   asio::awaitable<bool> read_more();
@@ -93,6 +99,9 @@ class Connection final {
   // unusable. discard: drop them (draining after the response).
   asio::awaitable<bool> read_body(bool until_complete, bool discard);
   asio::awaitable<bool> serve_app();
+  // An async app's WebSocket upgrade request (connection_ws.cpp): the
+  // connection's last use.
+  asio::awaitable<void> serve_websocket();
   // Async apps: sets the wake-up Event once the socket is readable, so that
   // a client closing while the app holds its request is seen (http.disconnect).
   void watch_peer();
@@ -126,6 +135,7 @@ class Connection final {
   bool closed_ = false;
   bool peer_watch_ = false;     // a watch_peer() wait is pending
   bool peer_readable_ = false;  // it fired since serve_app() last looked
+  std::shared_ptr<websocket::WsSession> ws_session_;  // owns the socket after a 101
 };
 
 }  // namespace greenfork::worker

@@ -292,6 +292,7 @@ void Server::begin_stop(const std::string& reason) {
   const auto last_call = std::chrono::steady_clock::now() + config_.keep_alive;
   for (Connection* c : connections_) {
     if (c->idle()) c->shorten_deadline(last_call);
+    c->going_away();
   }
   stop_timer_.expires_after(config_.graceful_timeout);
   stop_timer_.async_wait([this](const asio::error_code& ec) {

@@ -83,6 +83,11 @@ struct EngineConfig {
   // --certfile: every listener speaks TLS with this context (after the
   // PROXY header, if any).
   std::shared_ptr<asio::ssl::context> tls;
+  // WebSockets of async apps (uvicorn's --ws-* meanings).
+  uint64_t ws_max_size = uint64_t{16} << 20;
+  std::chrono::milliseconds ws_ping_interval{20000};  // 0: no keepalive pings
+  std::chrono::milliseconds ws_ping_timeout{20000};
+  bool ws_per_message_deflate = true;
 };
 
 struct EngineStats {

@@ -164,6 +164,49 @@ class AsyncExchange {
   ~AsyncExchange() = default;  // owned by the engine, never deleted through this
 };
 
+// A WebSocket offered to an async app (the ASGI websocket scope). The app's
+// thread calls these and none blocks: what needs the socket is posted to
+// the I/O thread. AsyncApplication::ws_wake() is only a hint that the state
+// changed (a message came, the connection closed, queued bytes drained):
+// the app looks again with take_message() / send_blocked(). done() is the
+// last call; until then the engine keeps the object alive.
+//
+//   ws.accept(std::nullopt, {});  ws.send_message(true, "hi");
+//   AsyncWebSocket::Message m = ws.take_message();   // kNone: want_message(), wait for a wake
+class AsyncWebSocket {
+ public:
+  struct Message {
+    enum Kind { kNone, kText, kBinary, kClosed };
+    Kind kind = kNone;
+    std::string data;       // kText / kBinary
+    uint16_t code = 0;      // kClosed: the close code (1006 without a closing handshake)
+    std::string reason;     // kClosed
+  };
+  virtual const Request& head() const = 0;
+  // The client's Sec-WebSocket-Protocol offers, in order.
+  virtual const std::vector<std::string>& subprotocols() const = 0;
+  // Sends the 101 (a chosen subprotocol the client did not offer: 500).
+  virtual void accept(std::optional<std::string> subprotocol, std::vector<Header> headers) = 0;
+  // Queues a message (dropped once the connection is closing).
+  virtual void send_message(bool text, std::string data) = 0;
+  // 0: go on; 1: more than the send bound is queued (a wake follows the
+  // drain); 2: the connection is closed (what is sent is dropped).
+  virtual int send_state() = 0;
+  // The next received message, kClosed once closed and all were taken.
+  virtual Message take_message() = 0;
+  // Asks for a wake when a message arrives or the connection closes.
+  virtual void want_message() = 0;
+  // Before accept: 403 (the app refused); after: the closing handshake.
+  virtual void close(uint16_t code, std::string reason) = 0;
+  // The app failed: 500 before accept, close 1011 after.
+  virtual void fail() = 0;
+  // Last: the app is done with the connection (closed with 1000 if open).
+  virtual void done() = 0;
+
+ protected:
+  ~AsyncWebSocket() = default;
+};
+
 // The engine's side of an async app kind (Application::async()). Every
 // call is on the I/O thread and must return at once (queue and wake).
 class AsyncApplication {
@@ -175,6 +218,10 @@ class AsyncApplication {
   virtual void io_done(AsyncExchange& exchange, bool ok) = 0;
   // The client closed the connection while the app held the request.
   virtual void disconnected(AsyncExchange& exchange) = 0;
+  // A WebSocket upgrade request (websocket.connect); any thread may call
+  // ws_wake() (a hint, see AsyncWebSocket).
+  virtual void ws_connect(AsyncWebSocket& ws) = 0;
+  virtual void ws_wake(AsyncWebSocket& ws) = 0;
 };
 
 struct AppOptions {

@@ -61,13 +61,15 @@ class AsgiApplication final : public worker::Application, public worker::AsyncAp
   void submit(worker::AsyncExchange& exchange) override;
   void io_done(worker::AsyncExchange& exchange, bool ok) override;
   void disconnected(worker::AsyncExchange& exchange) override;
+  void ws_connect(worker::AsyncWebSocket& ws) override;
+  void ws_wake(worker::AsyncWebSocket& ws) override;
 
   // ---- for the native module (loop thread, GIL held) ----
   // The batch as [(kind, handle, ok)]; events of exchanges already
   // finished are dropped.
   PyObject* take_events();
   // A handle's last call: the exchange is forgotten.
-  void forget(worker::AsyncExchange* exchange);
+  void forget(const void* exchange_or_ws);
   void report_started(bool ok, std::string message);
   worker::WorkerHost& host() { return host_; }
   const ScopeConstants& scope_constants() const { return scope_constants_; }
@@ -88,7 +90,7 @@ class AsgiApplication final : public worker::Application, public worker::AsyncAp
   bool started_reported_ = false;
   std::atomic<bool> running_{false};
   std::vector<LoopEvent> batch_;                                   // loop thread
-  std::unordered_map<worker::AsyncExchange*, PyObject*> live_;     // loop thread
+  std::unordered_map<const void*, PyObject*> live_;  // exchanges and WebSockets (loop thread)
 };
 
 }  // namespace greenfork::asgi

@@ -21,10 +21,11 @@
 namespace greenfork::asgi {
 
 struct LoopEvent {
-  enum Kind { kSubmit, kIoDone, kDisconnected, kStop };
+  enum Kind { kSubmit, kIoDone, kDisconnected, kStop, kWsConnect, kWsWake };
   Kind kind = kSubmit;
-  worker::AsyncExchange* exchange = nullptr;  // null for kStop
+  worker::AsyncExchange* exchange = nullptr;  // null for kStop and the kWs kinds
   bool ok = true;                             // kIoDone's outcome
+  worker::AsyncWebSocket* ws = nullptr;       // kWsConnect, kWsWake
 };
 
 class EventQueue {

@@ -6,6 +6,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "greenfork/worker/app.hpp"
 
@@ -28,5 +29,12 @@ struct ScopeConstants {
 // an exception set on failure.
 PyObject* build_http_scope(const worker::Request& request, const ScopeConstants& constants,
                            PyObject* state);
+
+// GIL held. The websocket scope: as the HTTP one with type "websocket",
+// scheme ws/wss (the request's url_scheme), no method, and `subprotocols`
+// (the client's Sec-WebSocket-Protocol offers, in order).
+PyObject* build_websocket_scope(const worker::Request& request,
+                                const std::vector<std::string>& subprotocols,
+                                const ScopeConstants& constants, PyObject* state);
 
 }  // namespace greenfork::asgi

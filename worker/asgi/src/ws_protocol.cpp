@@ -1,0 +1,116 @@
+// The ASGI websocket scope's cycle, appended to protocol.cpp's module
+// source (it uses that module's _loop, _tasks, _state, native, _format,
+// ClientDisconnected). The engine's events for a WebSocket are wake-ups
+// only: receive() and send() look at the handle again (AsyncWebSocket).
+#include "protocol.hpp"
+
+namespace greenfork::asgi {
+
+const char* const kWebSocketSource = R"PY(
+
+class WebSocketCycle:
+    """One WebSocket: websocket.connect first, then the client's messages,
+    then websocket.disconnect; the app accepts, sends and closes."""
+
+    __slots__ = ("h", "waiter", "state", "connect_sent")
+    CONNECTING, OPEN, CLOSED = 0, 1, 2  # CLOSED: the app sent websocket.close
+
+    def __init__(self, h):
+        self.h = h
+        self.waiter = None
+        self.state = self.CONNECTING
+        self.connect_sent = False
+
+    def wake(self):
+        w, self.waiter = self.waiter, None
+        if w is not None and not w.done():
+            w.set_result(None)
+
+    async def _wait(self):
+        if self.waiter is None:
+            self.waiter = _loop.create_future()
+        await asyncio.shield(self.waiter)
+
+    async def receive(self):
+        if not self.connect_sent:
+            self.connect_sent = True
+            return {"type": "websocket.connect"}
+        while True:
+            kind, data = self.h.ws_take()
+            if kind == 1:
+                return {"type": "websocket.receive", "text": data}
+            if kind == 2:
+                return {"type": "websocket.receive", "bytes": data}
+            if kind == 3:
+                return {"type": "websocket.disconnect", "code": data[0], "reason": data[1]}
+            self.h.ws_want()
+            await self._wait()
+
+    async def send(self, message):
+        kind = message["type"]
+        if kind == "websocket.accept":
+            if self.state != self.CONNECTING:
+                raise RuntimeError("Unexpected ASGI message 'websocket.accept' sent, "
+                                   "after the connection was accepted or closed.")
+            self.h.ws_accept(message.get("subprotocol"), message.get("headers") or ())
+            self.state = self.OPEN
+        elif kind == "websocket.send":
+            if self.state != self.OPEN:
+                raise RuntimeError("Unexpected ASGI message 'websocket.send' sent, %s." % (
+                    "before 'websocket.accept'" if self.state == self.CONNECTING
+                    else "after 'websocket.close'"))
+            if self.h.ws_blocked() == 2:
+                raise ClientDisconnected("the client went away")
+            text, data = message.get("text"), message.get("bytes")
+            if text is not None:
+                if not isinstance(text, str):
+                    raise TypeError("websocket.send 'text' must be str")
+                self.h.ws_send(text)
+            elif data is not None:
+                if not isinstance(data, (bytes, bytearray, memoryview)):
+                    raise TypeError("websocket.send 'bytes' must be bytes")
+                self.h.ws_send(data)
+            else:
+                raise RuntimeError("websocket.send needs 'text' or 'bytes'")
+            while self.h.ws_blocked() == 1:
+                await self._wait()
+        elif kind == "websocket.close":
+            if self.state == self.CLOSED:
+                raise RuntimeError("Unexpected ASGI message 'websocket.close' sent, "
+                                   "after 'websocket.close'.")
+            code = message.get("code")
+            self.h.ws_close(1000 if code is None else int(code), message.get("reason") or "")
+            self.state = self.CLOSED
+        else:
+            raise RuntimeError("Unexpected ASGI message '%s' sent." % kind)
+
+
+async def _run_ws(cycle, scope):
+    h = cycle.h
+    try:
+        await _app(scope, cycle.receive, cycle.send)
+    except BaseException as exc:
+        if not isinstance(exc, ClientDisconnected):
+            native.log(ERROR, "Exception in ASGI application\n" + _format(exc))
+        h.ws_fail()
+        if not isinstance(exc, Exception):
+            raise
+    finally:
+        h.ws_done()
+
+
+def _ws_connect(h):
+    try:
+        scope = h.ws_scope(_state)
+    except Exception as exc:
+        native.log(ERROR, "Cannot build the ASGI scope\n" + _format(exc))
+        h.ws_fail()
+        h.ws_done()
+        return
+    cycle = h.owner = WebSocketCycle(h)
+    task = _loop.create_task(_run_ws(cycle, scope))
+    _tasks.add(task)
+    task.add_done_callback(_done)
+)PY";
+
+}  // namespace greenfork::asgi
