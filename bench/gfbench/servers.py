@@ -14,7 +14,7 @@ import signal
 import subprocess
 import time
 from pathlib import Path
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 from .procs import Proc, cmdline
 
@@ -90,6 +90,8 @@ class Server:
     stop_signal = signal.SIGINT
     can_scale = False
     tls = False          # can serve the TLS rows (start(..., tls=True))
+    statsd = False       # has the statsd row: start(..., extra=["--statsd-host", H:P])
+    can_autoscale = False  # has start_autoscaled(ctx, app, port, min, max)
 
     def unavailable(self, ctx: Context) -> Optional[str]:
         return None
@@ -184,6 +186,22 @@ class UWSGI(Server):
                 "--disable-logging", "--die-on-term"]
         return self._spawn(ctx, argv)
 
+    can_autoscale = True
+
+    def start_autoscaled(self, ctx: Context, app: str, port: int, lo: int, hi: int) -> Proc:
+        """The cheaper subsystem's `spare` algorithm (uWSGI's default one),
+        starting with lo workers, one more at a time, its default
+        --cheaper-overload (3 s)."""
+        appdir, spec = ctx.wsgi_app(app)
+        # --http-socket (not http11): one request per connection, so every one
+        # of the step's connections waits its turn in the listen queue.
+        argv = ["uwsgi", "--plugin", "python3", "--http-socket", f"127.0.0.1:{port}",
+                "--master", "--processes", str(hi), "--cheaper", str(lo),
+                "--cheaper-initial", str(lo), "--cheaper-algo", "spare", "--cheaper-step", "1",
+                "--listen", str(BACKLOG), "--chdir", str(appdir), "--module", spec,
+                "--need-app", "--disable-logging", "--die-on-term"]
+        return self._spawn(ctx, argv)
+
     def version(self, ctx: Context) -> str:
         return "uWSGI " + _out(["uwsgi", "--version"]) + " (http11-socket, plugin python3)"
 
@@ -266,6 +284,7 @@ class Greenfork(Server):
         self.threads = threads
         self.name = ("greenfork-native" if native else
                      "greenfork-gthread" if threads else "greenfork")
+        self.statsd = self.can_autoscale = not native and not threads
         self._help: Optional[str] = None
 
     def supports(self, app: str) -> bool:
@@ -293,13 +312,16 @@ class Greenfork(Server):
             self._help = res.stdout + res.stderr
         return self._help
 
-    def start(self, ctx: Context, app: str, port: int, tls: bool = False) -> Proc:
+    def start(self, ctx: Context, app: str, port: int, tls: bool = False,
+              extra: Sequence[str] = (), workers: int = WORKERS) -> Proc:
+        """extra: arbiterd options added before the app (e.g. --statsd-host)."""
         d = ctx.fresh_dir(self.name + "-run")
         tls_args: List[str] = []
         if tls:
             cert, key = ctx.tls_files()
             tls_args = ["--certfile", str(cert), "--keyfile", str(key), "--ciphers", TLS_CIPHERS]
-        argv = [str(self._bin(ctx, "arbiterd")), "-w", str(WORKERS), "-b", f"127.0.0.1:{port}"]
+        argv = [str(self._bin(ctx, "arbiterd")), "-w", str(workers), "-b", f"127.0.0.1:{port}",
+                *extra]
         if "--control-socket" in self._arbiter_help(ctx):
             argv += ["--control-socket", str(d / "control.sock")]
         if "--backlog" in self._arbiter_help(ctx):
@@ -315,6 +337,11 @@ class Greenfork(Server):
         proc = self._spawn(ctx, argv)
         proc.control_socket = d / "control.sock"  # type: ignore[attr-defined]
         return proc
+
+    def start_autoscaled(self, ctx: Context, app: str, port: int, lo: int, hi: int) -> Proc:
+        """--autoscale lo:hi --autoscale-cooldown 5, starting with lo workers."""
+        return self.start(ctx, app, port, workers=lo,
+                          extra=["--autoscale", f"{lo}:{hi}", "--autoscale-cooldown", "5"])
 
     def _gctl(self, ctx: Context, proc: Proc, args: List[str]) -> Optional[str]:
         """Runs gctl against this arbiterd; None on success, else why not."""
