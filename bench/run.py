@@ -103,6 +103,8 @@ def raise_fd_limit() -> None:
 
 def startup_only(ctx: Context, servers, startups: Dict[str, List[float]]) -> None:
     for server in servers:
+        if server.name == "uwsgi-busyness":  # uwsgi's start-up, with one more plugin
+            continue
         why = server.unavailable(ctx)
         if why:
             print(f"  {server.name}: not available: {why}", file=sys.stderr)

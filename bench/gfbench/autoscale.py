@@ -1,7 +1,7 @@
 """The `autoscale` scenario (issue 17): a step of load on a pool that scales
 itself, greenfork's `--autoscale 1:4 --autoscale-cooldown 5` against
 uWSGI's cheaper mode (`--cheaper-algo spare --cheaper 1 --cheaper-initial 1
---processes 4`).
+--processes 4`, and the same with `--cheaper-algo busyness`).
 
 The app sleeps 50 ms per request (bench/apps/app.py `sleep50`), so one
 sync worker serves about 20 requests a second. Each server starts with one
@@ -121,5 +121,5 @@ def table(rows) -> List[str]:
     notes += [f"- {r.server}: its {r.result.read:,} read errors are not failed requests: "
               "`--http-socket` answers HTTP/1.1 without `Connection: close` and then closes, "
               "which wrk counts as a read error after the complete answer"
-              for r in rows if r.server == "uwsgi" and r.result is not None and r.result.read]
+              for r in rows if r.server.startswith("uwsgi") and r.result is not None and r.result.read]
     return lines + ([""] + notes if notes else [])

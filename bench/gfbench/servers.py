@@ -172,9 +172,22 @@ class Gunicorn(Server):
 class UWSGI(Server):
     name = "uwsgi"
 
+    def __init__(self, cheaper_algo: str = "spare"):
+        """cheaper_algo: the autoscale row's algorithm; "busyness" (its own
+        plugin) makes the uwsgi-busyness server, which has only that row."""
+        self.cheaper_algo = cheaper_algo
+        if cheaper_algo != "spare":
+            self.name = f"uwsgi-{cheaper_algo}"
+
+    def supports(self, app: str) -> bool:
+        return super().supports(app) and (self.cheaper_algo == "spare" or app == "sleep50")
+
+    def _plugins(self) -> str:
+        return "python3" if self.cheaper_algo == "spare" else f"python3,cheaper_{self.cheaper_algo}"
+
     def unavailable(self, ctx: Context) -> Optional[str]:
-        res = subprocess.run(["uwsgi", "--plugin", "python3", "--version"], capture_output=True,
-                             text=True, timeout=20)
+        res = subprocess.run(["uwsgi", "--plugin", self._plugins(), "--version"],
+                             capture_output=True, text=True, timeout=20)
         return None if res.returncode == 0 else (res.stdout + res.stderr).strip()[-200:]
 
     def start(self, ctx: Context, app: str, port: int) -> Proc:
@@ -189,20 +202,24 @@ class UWSGI(Server):
     can_autoscale = True
 
     def start_autoscaled(self, ctx: Context, app: str, port: int, lo: int, hi: int) -> Proc:
-        """The cheaper subsystem's `spare` algorithm (uWSGI's default one),
-        starting with lo workers, one more at a time, its default
-        --cheaper-overload (3 s)."""
+        """The cheaper subsystem (`spare`, uWSGI's default algorithm, or
+        `busyness`), starting with lo workers, one more at a time, the
+        algorithm's defaults otherwise (--cheaper-overload 3 s)."""
         appdir, spec = ctx.wsgi_app(app)
         # --http-socket (not http11): one request per connection, so every one
         # of the step's connections waits its turn in the listen queue.
-        argv = ["uwsgi", "--plugin", "python3", "--http-socket", f"127.0.0.1:{port}",
+        argv = ["uwsgi", "--plugin", self._plugins(), "--http-socket", f"127.0.0.1:{port}",
                 "--master", "--processes", str(hi), "--cheaper", str(lo),
-                "--cheaper-initial", str(lo), "--cheaper-algo", "spare", "--cheaper-step", "1",
+                "--cheaper-initial", str(lo), "--cheaper-algo", self.cheaper_algo,
+                "--cheaper-step", "1",
                 "--listen", str(BACKLOG), "--chdir", str(appdir), "--module", spec,
                 "--need-app", "--disable-logging", "--die-on-term"]
         return self._spawn(ctx, argv)
 
     def version(self, ctx: Context) -> str:
+        if self.cheaper_algo != "spare":
+            return "uWSGI " + _out(["uwsgi", "--version"]) + \
+                f" (http-socket, plugins {self._plugins()}, autoscale row only)"
         return "uWSGI " + _out(["uwsgi", "--version"]) + " (http11-socket, plugin python3)"
 
 
@@ -485,5 +502,6 @@ def build_revision(build: Path, binaries: Optional[Path] = None) -> str:
 
 def all_servers() -> List[Server]:
     return [Gunicorn("sync"), Gunicorn("gthread", threads=4), Gunicorn("gevent"), UWSGI(),
+            UWSGI(cheaper_algo="busyness"),
             Nginx(), Greenfork(), Greenfork(threads=GTHREADS), Greenfork(native=True),
             Uvicorn(), GreenforkAsgi()]

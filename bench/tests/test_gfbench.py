@@ -198,3 +198,14 @@ def test_statsd_target_is_judged_on_the_median_round_ratio():
     row.extra["summary"] = statsd.summarize([mk(100)] * 3, [mk(99), mk(80), mk(90)])
     line = next(x for x in targets.check({"statsd": [row]}) if "statsd on" in x)
     assert line.endswith("| missed |")
+
+
+def test_new_rows_go_to_the_servers_that_have_them():
+    from gfbench.scenarios import SCENARIOS, applies
+    from gfbench.servers import all_servers
+    by_id = {s.id: s for s in SCENARIOS}
+    names = lambda sc: [s.name for s in all_servers() if applies(by_id[sc], s)]  # noqa: E731
+    assert names("statsd") == ["greenfork"]
+    assert names("autoscale") == ["uwsgi", "uwsgi-busyness", "greenfork"]
+    assert "uwsgi-busyness" not in names("hello-keepalive") + names("sleep-10ms")
+    assert "uwsgi" in names("hello-keepalive")
