@@ -5,6 +5,7 @@
     echo   -> 200 with the request body back    (1 MiB POST echo)
     sleep  -> sleeps 10 ms, then 200 "slept\\n"  (sleep 10 ms; under gevent
               time.sleep is monkey-patched by gunicorn, so it yields)
+    sleep50 -> sleeps 50 ms, then 200 "slept\\n" (autoscale step)
 
 Each server is pointed at `app:<name>` with this folder as its working
 directory. The Flask hello is examples/flask_app/app.py, as greenfork ships it.
@@ -57,3 +58,12 @@ def sleep(environ, start_response):
 
 
 app = hello
+
+
+def sleep50(environ, start_response):
+    """The autoscale scenario's app: 50 ms of waiting per request."""
+    time.sleep(0.050)
+    body = b"slept\n"
+    start_response("200 OK", [("Content-Type", "text/plain"),
+                              ("Content-Length", str(len(body)))])
+    return [body]

@@ -166,4 +166,10 @@ def scenario_section(sc: Scenario, rows: List[Row], rss_requests: int) -> List[s
         lines += failure_table(rows, "respawned", "replaced in")
     elif sc.kind == "rss":
         lines += rss_table(rows)
+    elif sc.kind == "statsd":
+        from . import statsd
+        lines += statsd.table(rows)
+    elif sc.kind == "autoscale":
+        from . import autoscale
+        lines += autoscale.table(rows)
     return lines + [""]

@@ -31,7 +31,8 @@ class Scenario:
     app: str = "hello"
     connections: int = 64
     headers: Sequence[str] = ()
-    kind: str = "throughput"  # throughput | slowloris | reload | scale | kill9 | rss
+    kind: str = "throughput"  # throughput | slowloris | reload | scale | kill9 | rss |
+    #                           statsd | autoscale
     tls: bool = False  # https, servers with Server.tls only
 
 
@@ -54,6 +55,10 @@ SCENARIOS = [
     Scenario("kill9", "Requests failed when one worker is killed with SIGKILL under load",
              kind="kill9"),
     Scenario("rss", "RSS of a worker after {rss_requests:,} hello requests", kind="rss"),
+    Scenario("statsd", "Hello world, keep-alive, 64 connections, `--statsd-host` on vs off "
+             "(rounds alternating; issue 11)", kind="statsd"),
+    Scenario("autoscale", "A step from idle to 32 connections on a 50 ms app, pools of 1 to 4 "
+             "workers scaling themselves (issue 17)", app="sleep50", kind="autoscale"),
     Scenario("asgi-hello", "Raw ASGI hello world, keep-alive, 64 connections (ASGI servers)",
              app="asgi-hello"),
     Scenario("fastapi", "FastAPI JSON hello, keep-alive, 64 connections (ASGI servers)",
@@ -74,6 +79,9 @@ class Settings:
     idle_connections: int = 1000
     rss_requests: int = 100_000
     rss_cap_seconds: float = 60.0
+    repeat: int = 3                  # rounds of the statsd scenario
+    step_seconds: float = 15.0       # the autoscale step
+    idle_after_seconds: float = 20.0  # sampling after the step
 
 
 @dataclass
@@ -95,7 +103,8 @@ def _check_answer(port: int, path: str, app: str, tls: bool = False) -> Optional
             ok = status == 200 and got == body
         else:
             status, got = procs.http_get(port, path, timeout=10, tls=tls)
-            want = {"hello": HELLO_BODY, "big": None, "sleep": b"slept\n"}.get(app)
+            want = {"hello": HELLO_BODY, "big": None, "sleep": b"slept\n",
+                    "sleep50": b"slept\n"}.get(app)
             if app in ("hello", "flask", "asgi-hello"):  # the native hello: no trailing newline
                 ok = status == 200 and got.strip() == HELLO_BODY.strip()
             elif app == "big":
@@ -188,7 +197,8 @@ def _settled_workers(proc: procs.Proc, timeout: float = 10.0) -> int:
 def applies(sc: Scenario, server: Server) -> bool:
     """Whether the scenario has a row for this server at all."""
     return server.supports(sc.app) and (sc.kind != "scale" or server.can_scale) and \
-        (not sc.tls or server.tls)
+        (not sc.tls or server.tls) and (sc.kind != "statsd" or server.statsd) and \
+        (sc.kind != "autoscale" or server.can_autoscale)
 
 
 def run_one(ctx: Context, sc: Scenario, server: Server, st: Settings,
@@ -198,6 +208,16 @@ def run_one(ctx: Context, sc: Scenario, server: Server, st: Settings,
     why = server.unavailable(ctx) or server.app_missing(ctx, sc.app)
     if why:
         row.note = f"not available: {why}"
+        return row
+    if sc.kind in ("statsd", "autoscale"):  # servers started their own way, in their modules
+        from . import autoscale, statsd
+        try:
+            (statsd if sc.kind == "statsd" else autoscale).run_row(ctx, sc, server, st,
+                                                                    startups, row)
+        except KeyboardInterrupt:
+            raise
+        except Exception as exc:  # noqa: BLE001 - one failure is one table cell
+            row.note += f"failed: {exc}"
         return row
     port = procs.free_port()
     path = server.path(sc.app)

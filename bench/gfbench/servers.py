@@ -14,7 +14,7 @@ import signal
 import subprocess
 import time
 from pathlib import Path
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 from .procs import Proc, cmdline
 
@@ -90,6 +90,8 @@ class Server:
     stop_signal = signal.SIGINT
     can_scale = False
     tls = False          # can serve the TLS rows (start(..., tls=True))
+    statsd = False       # has the statsd row: start(..., extra=["--statsd-host", H:P])
+    can_autoscale = False  # has start_autoscaled(ctx, app, port, min, max)
 
     def unavailable(self, ctx: Context) -> Optional[str]:
         return None
@@ -170,9 +172,22 @@ class Gunicorn(Server):
 class UWSGI(Server):
     name = "uwsgi"
 
+    def __init__(self, cheaper_algo: str = "spare"):
+        """cheaper_algo: the autoscale row's algorithm; "busyness" (its own
+        plugin) makes the uwsgi-busyness server, which has only that row."""
+        self.cheaper_algo = cheaper_algo
+        if cheaper_algo != "spare":
+            self.name = f"uwsgi-{cheaper_algo}"
+
+    def supports(self, app: str) -> bool:
+        return super().supports(app) and (self.cheaper_algo == "spare" or app == "sleep50")
+
+    def _plugins(self) -> str:
+        return "python3" if self.cheaper_algo == "spare" else f"python3,cheaper_{self.cheaper_algo}"
+
     def unavailable(self, ctx: Context) -> Optional[str]:
-        res = subprocess.run(["uwsgi", "--plugin", "python3", "--version"], capture_output=True,
-                             text=True, timeout=20)
+        res = subprocess.run(["uwsgi", "--plugin", self._plugins(), "--version"],
+                             capture_output=True, text=True, timeout=20)
         return None if res.returncode == 0 else (res.stdout + res.stderr).strip()[-200:]
 
     def start(self, ctx: Context, app: str, port: int) -> Proc:
@@ -184,7 +199,27 @@ class UWSGI(Server):
                 "--disable-logging", "--die-on-term"]
         return self._spawn(ctx, argv)
 
+    can_autoscale = True
+
+    def start_autoscaled(self, ctx: Context, app: str, port: int, lo: int, hi: int) -> Proc:
+        """The cheaper subsystem (`spare`, uWSGI's default algorithm, or
+        `busyness`), starting with lo workers, one more at a time, the
+        algorithm's defaults otherwise (--cheaper-overload 3 s)."""
+        appdir, spec = ctx.wsgi_app(app)
+        # --http-socket (not http11): one request per connection, so every one
+        # of the step's connections waits its turn in the listen queue.
+        argv = ["uwsgi", "--plugin", self._plugins(), "--http-socket", f"127.0.0.1:{port}",
+                "--master", "--processes", str(hi), "--cheaper", str(lo),
+                "--cheaper-initial", str(lo), "--cheaper-algo", self.cheaper_algo,
+                "--cheaper-step", "1",
+                "--listen", str(BACKLOG), "--chdir", str(appdir), "--module", spec,
+                "--need-app", "--disable-logging", "--die-on-term"]
+        return self._spawn(ctx, argv)
+
     def version(self, ctx: Context) -> str:
+        if self.cheaper_algo != "spare":
+            return "uWSGI " + _out(["uwsgi", "--version"]) + \
+                f" (http-socket, plugins {self._plugins()}, autoscale row only)"
         return "uWSGI " + _out(["uwsgi", "--version"]) + " (http11-socket, plugin python3)"
 
 
@@ -266,6 +301,7 @@ class Greenfork(Server):
         self.threads = threads
         self.name = ("greenfork-native" if native else
                      "greenfork-gthread" if threads else "greenfork")
+        self.statsd = self.can_autoscale = not native and not threads
         self._help: Optional[str] = None
 
     def supports(self, app: str) -> bool:
@@ -293,13 +329,16 @@ class Greenfork(Server):
             self._help = res.stdout + res.stderr
         return self._help
 
-    def start(self, ctx: Context, app: str, port: int, tls: bool = False) -> Proc:
+    def start(self, ctx: Context, app: str, port: int, tls: bool = False,
+              extra: Sequence[str] = (), workers: int = WORKERS) -> Proc:
+        """extra: arbiterd options added before the app (e.g. --statsd-host)."""
         d = ctx.fresh_dir(self.name + "-run")
         tls_args: List[str] = []
         if tls:
             cert, key = ctx.tls_files()
             tls_args = ["--certfile", str(cert), "--keyfile", str(key), "--ciphers", TLS_CIPHERS]
-        argv = [str(self._bin(ctx, "arbiterd")), "-w", str(WORKERS), "-b", f"127.0.0.1:{port}"]
+        argv = [str(self._bin(ctx, "arbiterd")), "-w", str(workers), "-b", f"127.0.0.1:{port}",
+                *extra]
         if "--control-socket" in self._arbiter_help(ctx):
             argv += ["--control-socket", str(d / "control.sock")]
         if "--backlog" in self._arbiter_help(ctx):
@@ -315,6 +354,11 @@ class Greenfork(Server):
         proc = self._spawn(ctx, argv)
         proc.control_socket = d / "control.sock"  # type: ignore[attr-defined]
         return proc
+
+    def start_autoscaled(self, ctx: Context, app: str, port: int, lo: int, hi: int) -> Proc:
+        """--autoscale lo:hi --autoscale-cooldown 5, starting with lo workers."""
+        return self.start(ctx, app, port, workers=lo,
+                          extra=["--autoscale", f"{lo}:{hi}", "--autoscale-cooldown", "5"])
 
     def _gctl(self, ctx: Context, proc: Proc, args: List[str]) -> Optional[str]:
         """Runs gctl against this arbiterd; None on success, else why not."""
@@ -458,5 +502,6 @@ def build_revision(build: Path, binaries: Optional[Path] = None) -> str:
 
 def all_servers() -> List[Server]:
     return [Gunicorn("sync"), Gunicorn("gthread", threads=4), Gunicorn("gevent"), UWSGI(),
+            UWSGI(cheaper_algo="busyness"),
             Nginx(), Greenfork(), Greenfork(threads=GTHREADS), Greenfork(native=True),
             Uvicorn(), GreenforkAsgi()]

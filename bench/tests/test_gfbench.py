@@ -6,6 +6,7 @@ from __future__ import annotations
 import socket
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -124,3 +125,87 @@ def test_chart_writes_svg_and_png(tmp_path):
     assert chart.draw(rep, tmp_path / "headline", "test") is None
     assert (tmp_path / "headline.svg").stat().st_size > 1000
     assert (tmp_path / "headline.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_plateau_is_the_last_unbroken_run_of_the_final_count():
+    from gfbench import autoscale
+    assert autoscale.plateau([]) is None
+    assert autoscale.plateau([(0.0, 1), (1.0, 2), (2.0, 4), (3.0, 4)]) == (4, 2.0)
+    # a dip and back: reached for good only at the last change
+    assert autoscale.plateau([(0.0, 1), (1.0, 4), (2.0, 3), (3.0, 4), (4.0, 4)]) == (4, 3.0)
+    assert autoscale.plateau([(0.5, 1), (1.0, 1)]) == (1, 0.5)   # never moved
+    s = [(0.0, 1), (0.2, 1), (0.4, 2), (0.6, 3), (0.8, 2)]
+    assert autoscale.first_change(s) == 0.4 and autoscale.changes(s) == 3
+    assert autoscale.first_change([(0.0, 1), (1.0, 1)]) is None
+
+
+def test_autoscale_table_reports_plateau_and_after():
+    from gfbench import autoscale
+    row = Row(server="greenfork", peer=False,
+              result=wrk.WrkResult(requests=800, seconds=10, rps=80.0, p99_us=250_000))
+    step = [(0.0, 1), (1.5, 2), (3.5, 3), (5.5, 4), (9.0, 4)]
+    row.extra.update(before=1, step=step, after=[(0.0, 4), (6.0, 3), (17.0, 1)], idle_s=20,
+                     plateau=autoscale.plateau(step), first_change=1.5, changes=3, peak=4,
+                     after_end=1, back_to_min=17.0)
+    line = autoscale.table([row])[2]
+    assert line.startswith("| greenfork | 1 | 1.5 s | 4 (5.5 s) | 4 | 3 | 80 | 250.00 ms |")
+    assert line.endswith("| 1 (20 s idle) | 17.0 s |")
+
+
+def test_statsd_lines_cpu_ticks_and_round_ratios():
+    from gfbench import statsd
+    assert statsd.count_lines(b"gunicorn.request.duration:1.2|ms\ngunicorn.requests:40|c|@1.0\n"
+                              b"x.gunicorn.request.duration:0.5|ms") == (3, 2)
+    stat = "123 (gworker: a) b) S 1 123 123 0 -1 4194560 10 0 0 0 250 50 0 0 20 0 3 0 99"
+    assert statsd.cpu_ticks(stat) == 300
+    assert statsd.cpu_per_request({1: 100, 2: 50}, {1: 200, 2: 150}, 1000, 100) == 2000.0
+    assert statsd.cpu_per_request({1: 100, 2: 50}, {1: 200}, 1000, 100) is None  # one died
+    mk = lambda rps, cpu: statsd.Sample(rps=rps, p99_us=1.0, errors=0, requests=1,  # noqa: E731
+                                        cpu_us_per_request=cpu)
+    summ = statsd.summarize([mk(100, 10.0), None, mk(200, 10.0)],
+                            [mk(97, 10.5), mk(50, 1.0), mk(180, 11.0)])
+    assert summ["rounds"] == 2 and summ["rps_ratios"] == [0.97, 0.9]
+    assert summ["rps_ratio"] == pytest.approx(0.935) and summ["met"] is False
+    assert summ["cpu_ratio"] == pytest.approx(1.075)
+    assert statsd.summarize([mk(100, 1.0)], [mk(96, 1.0)])["met"] is True
+
+
+def test_statsd_sink_counts_real_datagrams():
+    from gfbench import statsd
+    sink = statsd.Sink()
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            for _ in range(5):
+                s.sendto(b"gunicorn.request.duration:1|ms\ngunicorn.requests:1|c",
+                         ("127.0.0.1", sink.port))
+        deadline = time.monotonic() + 10
+        while sink.counts()[0] < 5 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert sink.counts() == (5, 10, 5)
+    finally:
+        sink.close()
+
+
+def test_statsd_target_is_judged_on_the_median_round_ratio():
+    from gfbench import statsd, targets
+    mk = lambda rps: statsd.Sample(rps=rps, p99_us=1.0, errors=0, requests=1,  # noqa: E731
+                                   cpu_us_per_request=2.0)
+    row = Row(server="greenfork", peer=False, result=wrk.WrkResult(requests=1, rps=1.0))
+    row.extra["summary"] = statsd.summarize([mk(100), mk(100), mk(100)],
+                                            [mk(99), mk(80), mk(96)])
+    line = next(x for x in targets.check({"statsd": [row]}) if "statsd on" in x)
+    assert "| 0.96× over 3 rounds, worker CPU/request on/off 1.00× | met |" in line
+    row.extra["summary"] = statsd.summarize([mk(100)] * 3, [mk(99), mk(80), mk(90)])
+    line = next(x for x in targets.check({"statsd": [row]}) if "statsd on" in x)
+    assert line.endswith("| missed |")
+
+
+def test_new_rows_go_to_the_servers_that_have_them():
+    from gfbench.scenarios import SCENARIOS, applies
+    from gfbench.servers import all_servers
+    by_id = {s.id: s for s in SCENARIOS}
+    names = lambda sc: [s.name for s in all_servers() if applies(by_id[sc], s)]  # noqa: E731
+    assert names("statsd") == ["greenfork"]
+    assert names("autoscale") == ["uwsgi", "uwsgi-busyness", "greenfork"]
+    assert "uwsgi-busyness" not in names("hello-keepalive") + names("sleep-10ms")
+    assert "uwsgi" in names("hello-keepalive")
