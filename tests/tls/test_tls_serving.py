@@ -252,3 +252,32 @@ def test_sessions_resume_on_every_worker(pki, tmp_path):
             if len(pids) == 2:
                 break
         assert len(pids) == 2, "one worker served every connection"
+
+
+ASGI_APP = '''
+async def app(scope, receive, send):
+    if scope["type"] == "lifespan":
+        return
+    if scope["type"] == "websocket":
+        await receive()
+        await send({"type": "websocket.accept"})
+        return
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    await send({"type": "http.response.body", "body": scope["scheme"].encode()})
+'''
+
+
+def test_asgi_over_tls_serves_https_and_refuses_wss_with_501(pki, tmp_path):
+    """-k asgi over TLS: the scheme is https; a WebSocket upgrade gets a clear
+    501 (wss:// is not served yet) instead of a broken handshake."""
+    srv = TlsArbiter(tmp_path, pki, "-k", "asgi", app="asgiapp:app")
+    (srv.appdir / "asgiapp.py").write_text(ASGI_APP)
+    with srv, tls_connect(srv.port, client_context(pki)) as s:
+        s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        head, body, rest = read_response(s)
+        assert head.startswith(b"HTTP/1.1 200") and body == b"https"
+        s.sendall(b"GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                  b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+        head, body, rest = read_response(s, rest)
+        assert head.startswith(b"HTTP/1.1 501"), head
+        assert b"wss://" in body
