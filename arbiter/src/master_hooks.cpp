@@ -11,6 +11,7 @@
 #include <spdlog/spdlog.h>
 
 #include "greenfork/arbiter/settings.hpp"
+#include "greenfork/json_text.hpp"
 
 namespace greenfork::arbiter {
 namespace {
@@ -63,27 +64,7 @@ std::string setting_json(const settings::Setting& s, const std::vector<std::stri
 
 }  // namespace
 
-std::string json_quote(const std::string& text) {
-  std::string out = "\"";
-  for (unsigned char c : text) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-  return out + "\"";
-}
+std::string json_quote(const std::string& text) { return json_string(text); }
 
 bool MasterHooks::is_master_hook(const std::string& name) {
   return std::any_of(std::begin(kMasterHooks), std::end(kMasterHooks), [&](const char* h) { return name == h; });

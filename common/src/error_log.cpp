@@ -13,6 +13,7 @@
 #include <mutex>
 
 #include "greenfork/contract.hpp"
+#include "greenfork/json_text.hpp"
 
 namespace greenfork {
 
@@ -31,27 +32,6 @@ const char* level_name(spdlog::level::level_enum lvl) {
   }
 }
 
-void json_string(std::string& out, std::string_view text) {
-  out += '"';
-  for (unsigned char c : text) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-  out += '"';
-}
 
 // One line of the error log, text or JSON (error_log.hpp).
 class LineFormat {
@@ -98,24 +78,24 @@ class LineFormat {
       while (!exception.empty() && exception.back() == '\n') exception.remove_suffix(1);
     }
     out += "{\"time\": ";
-    json_string(out, time_text);
+    append_json_string(out, time_text);
     out += ", \"level\": ";
-    json_string(out, level_name(msg.level));
+    append_json_string(out, level_name(msg.level));
     out += ", \"pid\": " + pid + ", \"program\": ";
-    json_string(out, program_);
+    append_json_string(out, program_);
     out += ", \"pool\": ";
     if (pool_.empty()) {
       out += "null";
     } else {
-      json_string(out, pool_);
+      append_json_string(out, pool_);
     }
     out += ", \"message\": ";
-    json_string(out, message);
+    append_json_string(out, message);
     out += ", \"exception\": ";
     if (exception.empty()) {
       out += "null";
     } else {
-      json_string(out, exception);
+      append_json_string(out, exception);
     }
     out += "}\n";
   }

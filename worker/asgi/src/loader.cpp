@@ -26,20 +26,8 @@ StatusOr<std::unique_ptr<Application>> load_asgi_application(const AppOptions& o
   interp.pythonpath = options.pythonpath;
   interp.virtualenv = options.virtualenv;
   interp.argv = {"gworker", options.spec};
-  // gworker's Gunicorn side (python_worker.hpp) may have started it already.
-  const bool running = Py_IsInitialized();
-  PyGILState_STATE gil_state = running ? PyGILState_Ensure() : PyGILState_UNLOCKED;
-  auto release_gil = [&] {
-    if (running) {
-      PyGILState_Release(gil_state);
-    } else {
-      PyEval_SaveThread();
-    }
-  };
-  if (Status st = wsgi::start_interpreter(interp); !st.ok()) {
-    if (running) release_gil();
-    return st;
-  }
+  wsgi::AppLoadGil gil;
+  if (Status st = gil.start(interp); !st.ok()) return st;
   // From here this thread holds the GIL until the loop thread starts.
 
   PyObject* helper = wsgi::helper_module();
@@ -50,7 +38,7 @@ StatusOr<std::unique_ptr<Application>> load_asgi_application(const AppOptions& o
     wsgi::LoadFailure f = wsgi::describe_load_failure(helper, options.spec);
     std::fprintf(stderr, "%s\n%s\n", f.traceback.c_str(), f.message.c_str());
     std::fflush(stderr);
-    release_gil();
+    gil.release();
     return Status::error(f.message);
   }
   asgi::AsgiSettings settings;
@@ -60,7 +48,7 @@ StatusOr<std::unique_ptr<Application>> load_asgi_application(const AppOptions& o
   StatusOr<std::unique_ptr<asgi::AsgiApplication>> made =
       asgi::AsgiApplication::create(app.get(), settings, host);
   app = wsgi::PyRef();
-  release_gil();
+  gil.release();
   if (!made.ok()) return made.status();
   if (Status s = (*made)->start(); !s.ok()) return s;
   return std::unique_ptr<Application>(std::move(*made));

@@ -113,4 +113,21 @@ Status start_interpreter(const InterpreterOptions& o) {
   return extend_sys_path(o);
 }
 
+AppLoadGil::AppLoadGil()
+    : running_(Py_IsInitialized() != 0), state_(running_ ? PyGILState_Ensure() : PyGILState_UNLOCKED) {}
+
+Status AppLoadGil::start(const InterpreterOptions& options) {
+  Status st = start_interpreter(options);
+  if (!st.ok() && running_) release();
+  return st;
+}
+
+void AppLoadGil::release() {
+  if (running_) {
+    PyGILState_Release(state_);
+  } else {
+    PyEval_SaveThread();
+  }
+}
+
 }  // namespace greenfork::wsgi

@@ -28,20 +28,8 @@ StatusOr<std::unique_ptr<Application>> load_wsgi_application(const AppOptions& o
   interp.pythonpath = options.pythonpath;
   interp.virtualenv = options.virtualenv;
   interp.argv = {"gworker", options.spec};
-  // A second load in one process (tests) finds the interpreter running.
-  const bool running = Py_IsInitialized();
-  PyGILState_STATE gil_state = running ? PyGILState_Ensure() : PyGILState_UNLOCKED;
-  auto release_gil = [&] {
-    if (running) {
-      PyGILState_Release(gil_state);
-    } else {
-      PyEval_SaveThread();
-    }
-  };
-  if (Status st = wsgi::start_interpreter(interp); !st.ok()) {
-    if (running) release_gil();
-    return st;
-  }
+  wsgi::AppLoadGil gil;
+  if (Status st = gil.start(interp); !st.ok()) return st;
   // From here this thread holds the GIL until the app is returned.
 
   PyObject* helper = wsgi::helper_module();
@@ -53,13 +41,13 @@ StatusOr<std::unique_ptr<Application>> load_wsgi_application(const AppOptions& o
     std::fprintf(stderr, "%s\n%s\n", f.traceback.c_str(), f.message.c_str());
     std::fflush(stderr);
     if (!options.reload) {
-      release_gil();
+      gil.release();
       return Status::error(f.message);
     }
     host.log_error("--reload: " + f.message + "; serving the traceback until a file changes");
     auto reloader = std::make_unique<wsgi::Reloader>(host, std::move(f.files));
     reloader->watch_patterns(options.reload_extra_files);
-    release_gil();
+    gil.release();
     reloader->start();
     return std::unique_ptr<Application>(
         new wsgi::ErrorApplication(f.traceback + "\n\n" + f.message, std::move(reloader)));
@@ -73,7 +61,7 @@ StatusOr<std::unique_ptr<Application>> load_wsgi_application(const AppOptions& o
   StatusOr<std::unique_ptr<wsgi::WsgiApplication>> made =
       wsgi::WsgiApplication::create(app.get(), settings, host);
   app = wsgi::PyRef();
-  release_gil();
+  gil.release();
   if (!made.ok()) return made.status();
   if (options.reload) (*made)->watch_for_changes(options.reload_extra_files);
   return std::unique_ptr<Application>(std::move(*made));

@@ -6,6 +6,8 @@
 // owns signals).
 #pragma once
 
+#include "greenfork/wsgi/py.hpp"
+
 #include <string>
 #include <vector>
 
@@ -26,5 +28,28 @@ StatusOr<std::string> python_executable(const std::string& virtualenv);
 // Once per process, on the thread that will load the app. Returns with the
 // GIL held by the calling thread. A second call only adjusts sys.path.
 Status start_interpreter(const InterpreterOptions& options);
+
+// The GIL on the thread that loads an app. The interpreter may run already
+// (gworker's Gunicorn side starts it for hooks and logging; tests load
+// twice): the GIL is then taken from it; else start() leaves this thread
+// holding it, as start_interpreter() does.
+//
+//   AppLoadGil gil;
+//   if (Status st = gil.start(options); !st.ok()) return st;  // nothing held
+//   ... import the app ...
+//   gil.release();
+class AppLoadGil {
+ public:
+  AppLoadGil();
+  AppLoadGil(const AppLoadGil&) = delete;
+  AppLoadGil& operator=(const AppLoadGil&) = delete;
+
+  Status start(const InterpreterOptions& options);
+  void release();
+
+ private:
+  bool running_;
+  PyGILState_STATE state_;
+};
 
 }  // namespace greenfork::wsgi
