@@ -94,3 +94,138 @@ def test_hup_gives_new_workers_the_new_logconfig_dict_and_a_broken_one_keeps_the
         assert arb.poll() is None
         arb.signal(signal.SIGTERM)
         assert arb.wait(timeout=30) == 0, arb.output()
+
+
+HELLO_APP = ("def app(environ, start_response):\n"
+             "    start_response('200 OK', [('Content-Length', '2')])\n    return [b'ok']\n")
+
+
+def json_lines(path, start=0):
+    out = []
+    for line in path.read_text()[start:].splitlines():
+        if line.startswith("{"):
+            out.append(json.loads(line))
+    return out
+
+
+def test_hup_sets_arbiterds_own_error_log_up_again_and_a_bad_value_keeps_the_old(short_tmp):
+    from arbiter_e2e_support import wait_workers
+    tmp = short_tmp
+    (tmp / "hello.py").write_text(HELLO_APP)
+    port = free_port()
+    log1, log2 = tmp / "one.log", tmp / "two.log"
+    conf = tmp / "gunicorn.conf.py"
+
+    def write(**settings):
+        lines = [f"bind = '127.0.0.1:{port}'", "workers = 1", "wsgi_app = 'hello:app'",
+                 f"chdir = {str(tmp)!r}", f"control_socket = {str(tmp / 'ctl.sock')!r}"]
+        conf.write_text("\n".join(lines + [f"{k} = {v!r}" for k, v in settings.items()]) + "\n")
+
+    write(errorlog=str(log1), loglevel="info")
+    with Spawned([binary("arbiterd")], cwd=str(tmp), env=env(), logdir=tmp / "logs") as arb:
+        wait_until(lambda: log1.exists() and "All pools ready" in log1.read_text(), timeout=60,
+                   message=arb.output())
+        assert http_get(port).status == 200
+        first = wait_workers(arb, 1, marker="gworker", timeout=60)
+
+        # 1. A new errorlog and log_format: arbiterd's own lines go to the
+        # new file, as JSON, from the reload on (so do the new workers').
+        write(errorlog=str(log2), loglevel="info", log_format="json")
+        arb.signal(signal.SIGHUP)
+        wait_until(lambda: log2.exists() and any(
+            j["program"] == "arbiterd" and "reloaded (generation 1)" in j["message"] for j in json_lines(log2)),
+            timeout=60, message=log1.read_text())
+        text1 = log1.read_text()
+        assert "reloaded (generation 1)" not in text1, text1
+        assert "take effect on restart" not in text1 + log2.read_text()
+        assert all(l.startswith("{") for l in log2.read_text().splitlines()), log2.read_text()
+        assert any(j["program"] == "gworker" for j in json_lines(log2)), log2.read_text()
+        second = wait_workers(arb, 1, marker="gworker", exclude=first, timeout=60)
+
+        # 2. loglevel warning: arbiterd's INFO lines stop.
+        start = len(log2.read_text())
+        write(errorlog=str(log2), loglevel="warning", log_format="json")
+        arb.signal(signal.SIGHUP)
+        wait_workers(arb, 1, marker="gworker", exclude=second, timeout=60)
+        assert http_get(port).status == 200
+        mine = [j for j in json_lines(log2, start) if j["program"] == "arbiterd"]
+        assert not [j for j in mine if j["level"] == "INFO" and "Handling signal" not in j["message"]], mine
+
+        # 3. An errorlog that cannot be opened: arbiterd keeps its log and
+        # says why; the new workers cannot open it either, so the reload is
+        # rolled back and the running worker keeps serving.
+        third = wait_workers(arb, 1, marker="gworker", timeout=60)
+        write(errorlog=str(tmp / "no-such-dir" / "x.log"), loglevel="warning", log_format="json")
+        arb.signal(signal.SIGHUP)
+        wait_until(lambda: any("reload rolled back" in j["message"] for j in json_lines(log2, start)),
+                   timeout=60, message=log2.read_text())
+        errors = [j["message"] for j in json_lines(log2, start) if j["level"] == "ERROR"]
+        assert any("error log unchanged" in m and "no-such-dir" in m for m in errors), errors
+        assert workers_alive(arb) == third
+        assert http_get(port).status == 200
+
+        # 4. A bad loglevel: the whole reload is refused with the reason.
+        write(errorlog=str(log2), loglevel="loud", log_format="json")
+        arb.signal(signal.SIGHUP)
+        wait_until(lambda: any("loud" in j["message"] and "keeping the running configuration" in j["message"]
+                           for j in json_lines(log2, start)),
+                   timeout=60, message=log2.read_text())
+        assert workers_alive(arb) == third
+        assert arb.poll() is None
+        arb.signal(signal.SIGTERM)
+        assert arb.wait(timeout=30) == 0, arb.output()
+
+
+def workers_alive(arb):
+    from arbiter_e2e_support import workers_of
+    return workers_of(arb, "gworker")
+
+
+def test_hup_turns_syslog_on_and_an_unreachable_one_keeps_the_old(short_tmp):
+    import re
+    import socket
+    from arbiter_e2e_support import wait_workers
+    line = re.compile(rb"^<(\d+)>([^:]+): \[(\d+)\] (.*)\x00$", re.S)
+    tmp = short_tmp
+    (tmp / "hello.py").write_text(HELLO_APP)
+    port = free_port()
+    log = tmp / "error.log"
+    conf = tmp / "gunicorn.conf.py"
+    closed = free_port()  # nothing listens there: a tcp syslog cannot connect
+
+    def write(**settings):
+        lines = [f"bind = '127.0.0.1:{port}'", "workers = 1", "wsgi_app = 'hello:app'",
+                 f"chdir = {str(tmp)!r}", f"control_socket = {str(tmp / 'ctl.sock')!r}",
+                 f"errorlog = {str(log)!r}", "proc_name = 'hupsys'"]
+        conf.write_text("\n".join(lines + [f"{k} = {v!r}" for k, v in settings.items()]) + "\n")
+
+    got: list[bytes] = []
+
+    def messages(pid):
+        while True:
+            try:
+                got.append(sink.recv(65536))
+            except BlockingIOError:
+                break
+        return [m.group(4).decode() for m in map(line.match, got) if m and int(m.group(3)) == pid]
+
+    sink = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sink.bind(("127.0.0.1", 0))
+    sink.setblocking(False)
+    write()
+    with sink, Spawned([binary("arbiterd")], cwd=str(tmp), env=env(), logdir=tmp / "logs") as arb:
+        wait_until(lambda: log.exists() and "All pools ready" in log.read_text(), timeout=60, message=arb.output())
+        wait_workers(arb, 1, marker="gworker", timeout=60)
+        write(syslog=True, syslog_addr=f"udp://127.0.0.1:{sink.getsockname()[1]}")
+        arb.signal(signal.SIGHUP)
+        wait_until(lambda: any("reloaded (generation 1)" in m for m in messages(arb.pid)), timeout=60,
+                   message=log.read_text())
+        write(syslog=True, syslog_addr=f"tcp://127.0.0.1:{closed}")
+        arb.signal(signal.SIGHUP)
+        wait_until(lambda: "error log unchanged" in log.read_text(), timeout=60, message=log.read_text())
+        # The old syslog keeps getting arbiterd's lines after the refusal.
+        wait_until(lambda: any("rolled back" in m or "reloaded (generation 2)" in m for m in messages(arb.pid)),
+                   timeout=60, message=f"{log.read_text()}\n{messages(arb.pid)}")
+        assert any("error log unchanged" in m for m in messages(arb.pid)), messages(arb.pid)
+        arb.signal(signal.SIGTERM)
+        assert arb.wait(timeout=30) == 0, arb.output()
