@@ -69,14 +69,11 @@ def test_hup_gives_new_workers_the_new_logconfig_dict_and_a_broken_one_keeps_the
     write_conf(tmp, port, dict_config(app_log, "V1"), errorlog=str(error_log))
     with Spawned([binary("arbiterd")], cwd=str(tmp), env=env(), logdir=tmp / "logs") as arb:
         n = [0]
-        first = {}
-        wait_until(lambda: first.setdefault("pid", served_by(port, app_log, "V1", n)) or first.pop("pid"),
-                   timeout=60, message=f"a V1 line\n{arb.output()}")
+        wait_until(lambda: served_by(port, app_log, "V1", n), timeout=60, message=f"a V1 line\n{arb.output()}")
         write_conf(tmp, port, dict_config(app_log, "V2"), errorlog=str(error_log))
         arb.signal(signal.SIGHUP)
-        new = {}
-        wait_until(lambda: new.setdefault("pid", served_by(port, app_log, "V2", n)) or new.pop("pid"),
-                   timeout=60, message=f"a V2 line from a new worker\n{error_log.read_text()}")
+        new_pid = wait_until(lambda: served_by(port, app_log, "V2", n), timeout=60,
+                             message=f"a V2 line from a new worker\n{error_log.read_text()}")
         wait_until(lambda: "reloaded (generation" in error_log.read_text(), timeout=60)
         broken = dict_config(app_log, "V3")
         broken["handlers"]["appfile"]["class"] = "no_such_module.NoSuchHandler"
@@ -89,9 +86,64 @@ def test_hup_gives_new_workers_the_new_logconfig_dict_and_a_broken_one_keeps_the
         assert "no_such_module" in "\n".join(rolled) or "NoSuchHandler" in "\n".join(rolled), text
         # The V2 worker still serves every request, with the V2 format.
         for _ in range(5):
-            assert served_by(port, app_log, "V2", n) == new["pid"], app_log.read_text()
+            assert served_by(port, app_log, "V2", n) == new_pid, app_log.read_text()
         assert "V3 " not in app_log.read_text()
         assert arb.poll() is None
+        arb.signal(signal.SIGTERM)
+        assert arb.wait(timeout=30) == 0, arb.output()
+
+
+INI = textwrap.dedent('''
+    [loggers]
+    keys = root, myapp
+
+    [handlers]
+    keys = appfile
+
+    [formatters]
+    keys = plain
+
+    [logger_root]
+    level = WARNING
+    handlers =
+
+    [logger_myapp]
+    level = INFO
+    handlers = appfile
+    propagate = 0
+    qualname = myapp
+
+    [handler_appfile]
+    class = FileHandler
+    formatter = plain
+    args = ('%(here)s/app.log', 'a')
+
+    [formatter_plain]
+    format = TAG %(name)s %(message)s
+''')
+
+
+def test_hup_rereads_the_logconfig_ini_file_the_conf_names(short_tmp):
+    tmp = short_tmp
+    (tmp / "logapp.py").write_text(APP)
+    port = free_port()
+    app_log, error_log, ini = tmp / "app.log", tmp / "error.log", tmp / "logging.ini"
+    ini.write_text(INI.replace("TAG", "INI1"))
+    (tmp / "gunicorn.conf.py").write_text("\n".join([
+        f"bind = '127.0.0.1:{port}'", "workers = 1", "wsgi_app = 'logapp:app'", f"chdir = {str(tmp)!r}",
+        f"control_socket = {str(tmp / 'ctl.sock')!r}", f"errorlog = {str(error_log)!r}",
+        f"logconfig = {str(ini)!r}"]) + "\n")
+    with Spawned([binary("arbiterd")], cwd=str(tmp), env=env(), logdir=tmp / "logs") as arb:
+        n = [0]
+        wait_until(lambda: served_by(port, app_log, "INI1", n), timeout=60, message=arb.output())
+        ini.write_text(INI.replace("TAG", "INI2"))  # the same path, new contents
+        arb.signal(signal.SIGHUP)
+        wait_until(lambda: served_by(port, app_log, "INI2", n), timeout=60,
+                   message=f"an INI2 line from a new worker\n{error_log.read_text()}")
+        ini.write_text("[loggers]\nkeys = root\n")  # no [logger_root]: fileConfig fails
+        arb.signal(signal.SIGHUP)
+        wait_until(lambda: "reload rolled back" in error_log.read_text(), timeout=60, message=error_log.read_text())
+        assert served_by(port, app_log, "INI2", n)
         arb.signal(signal.SIGTERM)
         assert arb.wait(timeout=30) == 0, arb.output()
 
