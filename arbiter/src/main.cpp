@@ -13,6 +13,7 @@
 #include <cstring>
 #include <iostream>
 #include <memory>
+#include <optional>
 
 #include <spdlog/spdlog.h>
 
@@ -129,6 +130,29 @@ void capture_output(const Config& config) {
   ::dup2(file.get(), 1);
   ::dup2(file.get(), 2);
   if (file.get() <= 2) (void)file.release();  // it is one of the standard fds now
+}
+
+// HUP: arbiterd's error log set up again from the re-read file, as Gunicorn's
+// reload sets its logging up again. Validated before anything changes; a
+// syslog that cannot be reached puts the old setup back.
+Status set_up_logging_again(const Config& fresh, const Config& old) {
+  std::optional<LogFormat> format = parse_log_format(fresh.log_format);
+  if (!format) return Status::error("log_format '" + fresh.log_format + "': expected text or json");
+  if (fresh.syslog) {
+    if (Status s = check_syslog(fresh.syslog_addr, fresh.syslog_facility); !s.ok()) return s;
+  }
+  if (Status s = setup_error_log("arbiterd", fresh.error_logfile, fresh.log_level, *format); !s.ok()) return s;
+  if (fresh.syslog) {
+    if (Status s = add_syslog({fresh.syslog_addr, fresh.syslog_facility, syslog_tag(fresh.syslog_prefix)});
+        !s.ok()) {
+      (void)setup_error_log("arbiterd", old.error_logfile, old.log_level,
+                            parse_log_format(old.log_format).value_or(LogFormat::kText));
+      if (old.syslog) (void)add_syslog({old.syslog_addr, old.syslog_facility, syslog_tag(old.syslog_prefix)});
+      return s;
+    }
+  }
+  capture_output(fresh);
+  return {};
 }
 
 int fail(const std::string& message) {
@@ -254,9 +278,16 @@ int main(int argc, char** argv) {
     }
     listeners->close_except(in_use, /*unlink_unix_files=*/true);
   };
-  options.reopen_logs = [config] {
+  // What the error log is set up with now: a HUP may change it.
+  auto logging = std::make_shared<Config>(config);
+  options.reopen_logs = [logging] {
     if (Status s = reopen_error_log(); !s.ok()) spdlog::error("{}", s.message());
-    capture_output(config);
+    capture_output(*logging);
+  };
+  options.apply_logging = [logging](const Config& fresh) -> Status {
+    if (Status s = set_up_logging_again(fresh, *logging); !s.ok()) return s;
+    *logging = fresh;
+    return {};
   };
   options.self_exe = exe;
   options.self_argv = original_argv;

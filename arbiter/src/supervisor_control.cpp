@@ -188,6 +188,7 @@ void Supervisor::reload(const std::string& pool_name, bool wait,
     rolled.push_back(c.pool);
   }
   if (wait) reloads_.wait(rolled, names, std::move(done));
+  if (fresh && pool_name.empty()) reapply_logging(*fresh);
   apply_pool_changes(std::move(*changes));
   if (!wait) done(Status(), names);
 }

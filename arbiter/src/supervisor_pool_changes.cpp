@@ -52,9 +52,12 @@ StatusOr<Supervisor::PoolChanges> Supervisor::plan_pool_changes(const std::optio
   }
   if (fresh && every_pool) {
     const Config& now_running = options_.config;
+    // The error log settings are set up again (reapply_logging) when main
+    // gives apply_logging.
+    const bool logging_changed = !options_.apply_logging && (fresh->error_logfile != now_running.error_logfile ||
+                                                             fresh->log_level != now_running.log_level);
     if (fresh->control_socket != now_running.control_socket || fresh->control_bind != now_running.control_bind ||
-        fresh->pid_file != now_running.pid_file || fresh->error_logfile != now_running.error_logfile ||
-        fresh->log_level != now_running.log_level || fresh->backlog != now_running.backlog) {
+        fresh->pid_file != now_running.pid_file || logging_changed || fresh->backlog != now_running.backlog) {
       spdlog::warn("reload: [arbiter] settings changed in the file take effect on restart or upgrade (USR2)");
     }
     for (const auto& pc : fresh->pools) {

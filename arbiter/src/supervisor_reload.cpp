@@ -25,7 +25,33 @@ void Supervisor::reload_from_signal() {
     spdlog::error("reload: {}; keeping the running configuration", changes.status().message());
     return;
   }
+  if (fresh) reapply_logging(*fresh);
   apply_pool_changes(std::move(*changes));
+}
+
+void Supervisor::reapply_logging(const Config& fresh) {
+  if (!options_.apply_logging) return;
+  Config& now = options_.config;
+  const bool changed = fresh.error_logfile != now.error_logfile || fresh.log_level != now.log_level ||
+                       fresh.log_format != now.log_format || fresh.syslog != now.syslog ||
+                       fresh.syslog_addr != now.syslog_addr || fresh.syslog_facility != now.syslog_facility ||
+                       fresh.syslog_prefix != now.syslog_prefix || fresh.capture_output != now.capture_output;
+  if (Status s = options_.apply_logging(fresh); !s.ok()) {
+    spdlog::error("reload: arbiterd's error log unchanged: {}; keeping the old logging setup", s.message());
+    return;
+  }
+  now.error_logfile = fresh.error_logfile;
+  now.log_level = fresh.log_level;
+  now.log_format = fresh.log_format;
+  now.syslog = fresh.syslog;
+  now.syslog_addr = fresh.syslog_addr;
+  now.syslog_facility = fresh.syslog_facility;
+  now.syslog_prefix = fresh.syslog_prefix;
+  now.capture_output = fresh.capture_output;
+  if (changed) {
+    spdlog::info("reload: arbiterd's error log set up again (errorlog {}, loglevel {}, log_format {}{})",
+                 now.error_logfile, now.log_level, now.log_format, now.syslog ? ", syslog " + now.syslog_addr : "");
+  }
 }
 
 Status Supervisor::start_reload(WorkerPool& pool, std::optional<PoolConfig> next,

@@ -39,6 +39,7 @@ class SupervisorTest : public ::testing::Test {
     o.sockets = sockets;
     o.open_listeners = open_listeners;
     o.close_listeners_except = close_listeners_except;
+    o.apply_logging = apply_logging;
     for (const PoolSockets& ps : sockets) ops.open_listeners.insert(ps.fds.begin(), ps.fds.end());
     sup = std::make_unique<Supervisor>(io, ops, std::move(o));
     ASSERT_TRUE(sup->start());
@@ -84,6 +85,7 @@ class SupervisorTest : public ::testing::Test {
   // A reload's listener hooks (ArbiterOptions); null: none.
   std::function<StatusOr<PoolSockets>(const std::vector<std::string>&)> open_listeners;
   std::function<void(const std::vector<std::string>&)> close_listeners_except;
+  std::function<Status(const Config&)> apply_logging;  // ArbiterOptions; null: none
   asio::io_context io;
   FakeOps ops;
   std::unique_ptr<Supervisor> sup;

@@ -149,5 +149,48 @@ TEST_F(PoolChangesTest, AFileWhoseListenersCannotOpenChangesNothing) {
       << result.message();
 }
 
+// HUP and a Reload of the whole file set arbiterd's error log up again with
+// the file's values; one that cannot be applied keeps the old setup and the
+// workers still roll. A Reload of one pool leaves the error log alone.
+TEST_F(PoolChangesTest, AReloadOfTheFileSetsTheErrorLogUpAgainAndAFailureDoesNotStopTheRoll) {
+  std::vector<Config> applied;
+  apply_logging = [&applied](const Config& c) -> Status {
+    applied.push_back(c);
+    if (c.error_logfile == "/no/such/dir/x.log") return Status::error("open error log /no/such/dir/x.log");
+    return {};
+  };
+  file.pools = {web()};
+  file.log_level = "debug";
+  file.log_format = "json";
+  start({web()}, [this]() -> StatusOr<Config> { return file; });
+  beat(100);
+  reload_file();
+  ASSERT_EQ(applied.size(), 1u);
+  EXPECT_EQ(applied[0].log_level, "debug");
+  EXPECT_EQ(applied[0].log_format, "json");
+  ASSERT_EQ(ops.spawned.size(), 2u);  // web rolls (101)
+  beat(101);
+  advance(0);
+
+  file.error_logfile = "/no/such/dir/x.log";
+  reload_file();
+  ASSERT_EQ(applied.size(), 2u);
+  EXPECT_EQ(applied[1].error_logfile, "/no/such/dir/x.log");
+  EXPECT_EQ(ops.spawned.size(), 3u);  // the workers roll all the same (102)
+  beat(102);
+  advance(0);
+
+  Status result;
+  sup->reload("web", false, [&](Status o, std::vector<std::string>) { result = o; });
+  EXPECT_TRUE(result.ok()) << result.message();
+  EXPECT_EQ(applied.size(), 2u);
+  ASSERT_EQ(ops.spawned.size(), 4u);  // web rolls (103), the error log stays
+  beat(103);
+  advance(0);
+  sup->reload("", false, [&](Status o, std::vector<std::string>) { result = o; });
+  EXPECT_TRUE(result.ok()) << result.message();
+  EXPECT_EQ(applied.size(), 3u);
+}
+
 }  // namespace
 }  // namespace greenfork::arbiter

@@ -133,7 +133,14 @@ def setup_logging(loglevel, access, logconfig, logconfig_dict, logconfig_json):
     except ConfigError:
         raise
     except Exception as exc:  # Gunicorn turns these into RuntimeError
-        raise ConfigError("logging configuration: %s: %s" % (type(exc).__name__, exc)) from exc
+        # dictConfig's "Unable to configure handler 'x'" hides why: its
+        # causes (the missing module, the unopenable file) go in the reason.
+        reason = "%s: %s" % (type(exc).__name__, exc)
+        cause, seen = exc.__cause__ or exc.__context__, 0
+        while cause is not None and seen < 4:
+            reason += " (%s: %s)" % (type(cause).__name__, cause)
+            cause, seen = cause.__cause__ or cause.__context__, seen + 1
+        raise ConfigError("logging configuration: " + reason) from exc
 
 
 def load_config(location):

@@ -37,6 +37,11 @@ struct ArbiterOptions {
   std::function<void(const std::vector<std::string>& in_use)> close_listeners_except;
   // USR1: reopen arbiterd's own log files.
   std::function<void()> reopen_logs;
+  // HUP / Reload of the whole file: sets arbiterd's own error log up again
+  // from the re-read configuration (loglevel, errorlog reopened, log_format,
+  // syslog*, capture_output), as Gunicorn does on HUP. On error the old
+  // setup stays and the Status says why. Null: they change on a restart.
+  std::function<Status(const Config& fresh)> apply_logging;
   // After a failed binary upgrade: take the control socket and the pid
   // file back (the failed new master removed them).
   std::function<void()> reclaim_control_socket;

@@ -154,6 +154,8 @@ class Supervisor final : public ControlTarget {
 
   // supervisor_reload.cpp
   void reload_from_signal();
+  // arbiterd's own error log from a re-read file (options_.apply_logging).
+  void reapply_logging(const Config& fresh);
   Status start_reload(WorkerPool& pool, std::optional<PoolConfig> next,
                       std::optional<PoolSockets> sockets = std::nullopt);
   void finish_reload(WorkerPool& pool);
