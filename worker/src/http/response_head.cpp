@@ -172,6 +172,7 @@ void serialize_head(const AppHead& head, Framing framing, uint64_t length, bool 
   out.resize(at + total);
   char* w = out.data() + at;
   auto put = [&w](std::string_view s) {
+    if (s.empty()) return;  // an empty view's data() may be null: no memcpy
     std::memcpy(w, s.data(), s.size());
     w += s.size();
   };
