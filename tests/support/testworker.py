@@ -51,11 +51,6 @@ import time  # noqa: E402
 import urllib.parse  # noqa: E402
 
 STATE = {"grandchild": None, "hung": False}
-# Open client connections: on TERM their read side is shut, so an idle
-# keep-alive connection ends at once while a request in flight still gets its
-# answer (server_close() then waits for that one only).
-CONNECTIONS: set = set()
-CONNECTIONS_LOCK = threading.Lock()
 
 
 def notify(message: str) -> None:
@@ -76,16 +71,6 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def log_message(self, fmt, *args):  # quiet; unix peers have no address
         pass
-
-    def setup(self) -> None:
-        super().setup()
-        with CONNECTIONS_LOCK:
-            CONNECTIONS.add(self.connection)
-
-    def finish(self) -> None:
-        with CONNECTIONS_LOCK:
-            CONNECTIONS.discard(self.connection)
-        super().finish()
 
     def _send(self, status: int, body: bytes, ctype: str = "text/plain") -> None:
         self.send_response(status)
@@ -207,12 +192,6 @@ def main() -> int:
     notify("STOPPING=1")
     for s in servers:
         s.shutdown()
-    with CONNECTIONS_LOCK:
-        for conn in CONNECTIONS:
-            try:
-                conn.shutdown(socket.SHUT_RD)
-            except OSError:
-                pass
     for s in servers:
         s.server_close()
     return 0
