@@ -15,7 +15,11 @@ from gftest import PYTHON, RequestLoop, Spawned, binary, free_port, http_get, wa
 
 def pool_toml(name, port, workers=1):
     return (f'[pools.{name}]\ncommand = ["{PYTHON}", "{TESTWORKER}", "--watchdog", "0.5"]\n'
-            f'workers = {workers}\nbind = ["127.0.0.1:{port}"]\nheartbeat = "notify"\n')
+            f'workers = {workers}\nbind = ["127.0.0.1:{port}"]\nheartbeat = "notify"\n'
+            # A removed pool's worker can hold TERM until graceful_timeout
+            # (the test worker waits for its open connections): bound it well
+            # inside the test's 30 s waits.
+            'graceful_timeout = 5\n')
 
 
 def gctl(tmp, *args):
