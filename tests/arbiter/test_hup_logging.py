@@ -191,7 +191,9 @@ def test_hup_sets_arbiterds_own_error_log_up_again_and_a_bad_value_keeps_the_old
         assert "reloaded (generation 1)" not in text1, text1
         assert "take effect on restart" not in text1 + log2.read_text()
         assert all(l.startswith("{") for l in log2.read_text().splitlines()), log2.read_text()
-        assert any(j["program"] == "gworker" for j in json_lines(log2)), log2.read_text()
+        # The new worker writes its own lines there too (it may log after its READY).
+        wait_until(lambda: any(j["program"] == "gworker" for j in json_lines(log2)),
+                   timeout=30, message=log2.read_text())
         second = wait_workers(arb, 1, marker="gworker", exclude=first, timeout=60)
 
         # 2. loglevel warning: arbiterd's INFO lines stop.
