@@ -83,7 +83,8 @@ def test_every_master_hook_runs_in_the_hook_host_at_its_event(short_tmp):
     port = free_port()
     conf, mark_file = write_conf(short_tmp, ALL_HOOKS, "workers = 1\nbacklog = 100\ntimeout = 20\n")
     env = clean_env(GUNICORN_CMD_ARGS="-w 2 --backlog 200")
-    with start_arbiterd(short_tmp, ["-c", str(conf), "-b", f"127.0.0.1:{port}", "--timeout", "25"],
+    with start_arbiterd(short_tmp, ["-c", str(conf), "-b", f"127.0.0.1:{port}", "--timeout", "25",
+                                     "--graceful-timeout", "5"],
                         env=env) as arb:
         first = wait_workers(arb, 2)
         wait_until(lambda: len(named(mark_file, "pre_fork")) == 2, timeout=30, message="2 pre_fork")

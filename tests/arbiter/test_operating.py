@@ -5,6 +5,7 @@ and --autoscale grows a busy pool and shrinks it after the load."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import threading
 import time
@@ -90,12 +91,22 @@ def test_reload_keeps_the_scaled_count_until_the_files_workers_change(short_tmp)
         assert "workers changed in the file (1 -> 2)" in arb.stderr_text()
 
 
+def rss_mib(pid: int) -> float:
+    with open(f"/proc/{pid}/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / (1 << 20)
+
+
 def test_a_worker_past_max_worker_memory_is_replaced_successor_first(short_tmp):
     (short_tmp / "leak.py").write_text(LEAK_APP)
     port = free_port()
     argv = [binary("arbiterd"), "--control-socket", short_tmp / "ctl.sock", "-w", "2",
-            "-b", f"127.0.0.1:{port}", "--pythonpath", short_tmp, "--max-worker-memory", "100M",
-            "leak:app"]
+            "-b", f"127.0.0.1:{port}", "--pythonpath", short_tmp, "leak:app"]
+    # The limit sits 72 MiB above an idle worker's RSS (larger in sanitizer
+    # builds): one 48 MiB request stays under it, a second one passes it.
+    with Spawned(argv, env=env_without_systemd(), logdir=short_tmp / "probe-logs") as probe:
+        idle = max(rss_mib(pid) for pid in wait_workers(probe, 2, marker="gworker", timeout=30))
+    limit = f"{int(idle) + 72}M"
+    argv[-1:-1] = ["--max-worker-memory", limit]
     with Spawned(argv, env=env_without_systemd(), logdir=short_tmp / "logs") as arb:
         old = wait_workers(arb, 2, marker="gworker", timeout=30)
         wait_until(lambda: http_get(port).status == 200, timeout=20)
