@@ -5,9 +5,9 @@
 
 #include <atomic>
 #include <iostream>
-#include <thread>
 
 #include "control_channel.hpp"
+#include "interrupt.hpp"
 #include "render.hpp"
 #include "top.hpp"
 
@@ -70,27 +70,16 @@ int finish(const Invocation& inv, const ControlChannel& conn, const grpc::Status
 std::atomic<grpc::ClientContext*> g_watch_context{nullptr};
 std::atomic<bool> g_interrupted{false};
 
-// Waits for SIGINT/SIGTERM and cancels the watch; the process exits soon after.
-void start_signal_thread() {
-  std::thread([] {
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    int sig = 0;
-    if (sigwait(&set, &sig) != 0) return;
-    g_interrupted = true;
-    if (auto* context = g_watch_context.load()) context->TryCancel();
-  }).detach();
-}
-
 int watch(const Invocation& inv, const ControlChannel& conn) {
   v1::WatchRequest request;
   request.set_pool(inv.pool);
   // Never freed: the signal thread may still hold it while the process exits.
   grpc::ClientContext* context = conn.context(inv.timeout_seconds.value_or(0)).release();
   g_watch_context = context;
-  start_signal_thread();
+  on_interrupt([] {
+    g_interrupted = true;
+    if (auto* watching = g_watch_context.load()) watching->TryCancel();
+  });
   auto reader = conn.stub().Watch(context, request);
   reader->WaitForInitialMetadata();
   if (!g_interrupted) {

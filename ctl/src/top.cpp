@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "greenfork/ctl/gctl.hpp"
+#include "interrupt.hpp"
 #include "render.hpp"
 #include "top_view.hpp"
 
@@ -74,21 +75,6 @@ class EventTail {
 
 int stop_pipe[2] = {-1, -1};
 
-// SIGINT/SIGTERM (blocked in every thread, gctl.cpp) end the loop through a
-// pipe the frame wait polls.
-void start_signal_thread() {
-  std::thread([] {
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    int sig = 0;
-    if (sigwait(&set, &sig) != 0) return;
-    const char c = 's';
-    (void)!::write(stop_pipe[1], &c, 1);
-  }).detach();
-}
-
 double now_seconds() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
@@ -123,7 +109,11 @@ int top(const Invocation& inv, const ControlChannel& conn) {
     std::cerr << "gctl: top: pipe failed\n";
     return kExitFailed;
   }
-  start_signal_thread();
+  // SIGINT/SIGTERM end the loop through a pipe the frame wait polls.
+  on_interrupt([] {
+    const char c = 's';
+    (void)!::write(stop_pipe[1], &c, 1);
+  });
   const bool tty = ::isatty(STDOUT_FILENO) == 1;
   const bool live = tty && !inv.top.frames;  // -n: frames stay on the screen
 

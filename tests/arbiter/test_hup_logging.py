@@ -11,7 +11,7 @@ import signal
 import textwrap
 
 from arbiter_e2e_support import env_without_systemd, short_tmp  # noqa: F401
-from gftest import Spawned, binary, free_port, http_get, wait_until
+from gftest import Spawned, binary, file_logging_ini, free_port, http_get, wait_until
 
 APP = textwrap.dedent('''
     import logging, os
@@ -93,34 +93,7 @@ def test_hup_gives_new_workers_the_new_logconfig_dict_and_a_broken_one_keeps_the
         assert arb.wait(timeout=30) == 0, arb.output()
 
 
-INI = textwrap.dedent('''
-    [loggers]
-    keys = root, myapp
-
-    [handlers]
-    keys = appfile
-
-    [formatters]
-    keys = plain
-
-    [logger_root]
-    level = WARNING
-    handlers =
-
-    [logger_myapp]
-    level = INFO
-    handlers = appfile
-    propagate = 0
-    qualname = myapp
-
-    [handler_appfile]
-    class = FileHandler
-    formatter = plain
-    args = ('%(here)s/app.log', 'a')
-
-    [formatter_plain]
-    format = TAG %(name)s %(message)s
-''')
+INI = file_logging_ini("TAG %(name)s %(message)s")
 
 
 def test_hup_rereads_the_logconfig_ini_file_the_conf_names(short_tmp):

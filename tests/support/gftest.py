@@ -379,3 +379,36 @@ class RequestLoop:
     def stop(self) -> None:
         self._stop.set()
         self._thread.join(timeout=30)
+
+
+def file_logging_ini(fmt: str) -> str:
+    """A logging.config.fileConfig ini: the "myapp" logger (INFO) writes
+    app.log beside the ini with format `fmt`; root stays quiet."""
+    return f'''
+[loggers]
+keys = root, myapp
+
+[handlers]
+keys = appfile
+
+[formatters]
+keys = plain
+
+[logger_root]
+level = WARNING
+handlers =
+
+[logger_myapp]
+level = INFO
+handlers = appfile
+propagate = 0
+qualname = myapp
+
+[handler_appfile]
+class = FileHandler
+formatter = plain
+args = ('%(here)s/app.log', 'a')
+
+[formatter_plain]
+format = {fmt}
+'''

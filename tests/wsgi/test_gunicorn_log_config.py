@@ -7,7 +7,7 @@ import json
 import textwrap
 from pathlib import Path
 
-from gftest import Spawned, binary, free_port, http_request, wait_until
+from gftest import Spawned, binary, file_logging_ini, free_port, http_request, wait_until
 from wsgi_support import serving
 
 APP = textwrap.dedent('''
@@ -20,34 +20,7 @@ APP = textwrap.dedent('''
         return [b"ok"]
 ''')
 
-INI = textwrap.dedent('''
-    [loggers]
-    keys = root, myapp
-
-    [handlers]
-    keys = appfile
-
-    [formatters]
-    keys = plain
-
-    [logger_root]
-    level = WARNING
-    handlers =
-
-    [logger_myapp]
-    level = INFO
-    handlers = appfile
-    propagate = 0
-    qualname = myapp
-
-    [handler_appfile]
-    class = FileHandler
-    formatter = plain
-    args = ('%(here)s/app.log', 'a')
-
-    [formatter_plain]
-    format = INI %(name)s %(levelname)s %(message)s
-''')
+INI = file_logging_ini("INI %(name)s %(levelname)s %(message)s")
 
 
 def dict_config(log_path: Path, tag: str) -> dict:

@@ -26,13 +26,14 @@ whichever way the bytes are split (whole, byte by byte, random cuts).
 
 from __future__ import annotations
 
-import json
 import struct
 import sys
 import zlib
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+from case_files import write_cases  # noqa: E402
 KEY = b"\x37\xfa\x21\x3d"  # RFC 6455 5.7's example mask key
 TEXT, BINARY, CLOSE, PING, PONG, CONT = 1, 2, 8, 9, 10, 0
 
@@ -230,32 +231,7 @@ for code in (0, 999, 1004, 1005, 1006, 1015, 1016, 2999, 5000, 65535):
 
 
 def main() -> int:
-    check = sys.argv[1:] == ["--check"]
-    stale = []
-    for folder, cases in (("valid", VALID), ("invalid", INVALID)):
-        d = HERE / folder
-        wanted = set()
-        for name, (data, expect) in sorted(cases.items()):
-            files = {f"{name}.bin": data,
-                     f"{name}.json": (json.dumps(expect, indent=1) + "\n").encode()}
-            for fname, content in files.items():
-                wanted.add(fname)
-                path = d / fname
-                if path.exists() and path.read_bytes() == content:
-                    continue
-                stale.append(str(path))
-                if not check:
-                    d.mkdir(parents=True, exist_ok=True)
-                    path.write_bytes(content)
-        for extra in d.glob("*") if d.exists() else []:
-            if extra.name not in wanted:
-                stale.append(str(extra))
-                if not check:
-                    extra.unlink()
-    if check and stale:
-        print("stale WebSocket cases (rerun make_cases.py):", *stale, sep="\n  ")
-        return 1
-    return 0
+    return write_cases(HERE, {"valid": VALID, "invalid": INVALID}, "WebSocket")
 
 
 if __name__ == "__main__":
