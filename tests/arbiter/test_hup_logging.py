@@ -168,6 +168,9 @@ def test_hup_sets_arbiterds_own_error_log_up_again_and_a_bad_value_keeps_the_old
         wait_until(lambda: any(j["program"] == "gworker" for j in json_lines(log2)),
                    timeout=30, message=log2.read_text())
         second = wait_workers(arb, 1, marker="gworker", exclude=first, timeout=60)
+        # The old worker's exit is logged (INFO) just after it is reaped.
+        wait_until(lambda: all(f"Worker exited (pid: {p})" in log2.read_text() for p in first),
+                   timeout=30, message=log2.read_text())
 
         # 2. loglevel warning: arbiterd's INFO lines stop.
         start = len(log2.read_text())
