@@ -210,6 +210,8 @@ int main(int argc, char** argv) {
   config.app_threads = o.asgi() ? 0 : o.app_threads();
   config.forwarded_allow_ips = o.forwarded_allow_ips;
   config.proxy_allow_from = o.proxy_allow_from;
+  config.uwsgi = o.protocol == "uwsgi";
+  config.uwsgi_allow_from = o.uwsgi_allow_from;
   if (o.proxy_protocol == "v1") config.proxy_protocol = gw::proxy::ProxyMode::kV1;
   if (o.proxy_protocol == "v2") config.proxy_protocol = gw::proxy::ProxyMode::kV2;
   if (o.proxy_protocol == "auto") config.proxy_protocol = gw::proxy::ProxyMode::kAuto;

@@ -45,6 +45,8 @@ std::vector<std::pair<std::string, Value>> cfg_settings(const Options& o) {
       {"dogstatsd_tags", o.dogstatsd_tags},
       {"forwarded_allow_ips", o.forwarded_allow_ips},
       {"proxy_allow_ips", o.proxy_allow_from},
+      {"protocol", o.protocol},
+      {"uwsgi_allow_ips", o.uwsgi_allow_from},
       {"pythonpath", o.pythonpath},
       {"raw_env", o.env},
       {"reload", o.reload},
