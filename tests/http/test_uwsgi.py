@@ -308,3 +308,30 @@ def test_early_hints_are_not_sent_over_uwsgi(gworker):
     status, _, body = split(exchange(server.port, packet([("REQUEST_URI", "/"),
                                                           ("SERVER_PROTOCOL", "HTTP/1.1")])))
     assert status == "HTTP/1.1 200 OK" and body == b"final"
+
+
+def _arbiterd(tmp_path, *args):
+    from gftest import binary
+    port = free_port()
+    ctl = tmp_path / "ctl.sock"
+    proc = Spawned([binary("arbiterd"), "--control-socket", str(ctl), "-w", "1",
+                    "-b", f"127.0.0.1:{port}", "--chdir", str(APPS), *args], logdir=tmp_path)
+    proc.port = port
+    return proc
+
+
+def test_arbiterd_forwards_protocol_flag(tmp_path):
+    with _arbiterd(tmp_path, "--protocol", "uwsgi", "echo_wsgi:app") as arb:
+        wait_until(lambda: arb.poll() is None and answers(arb.port), timeout=30,
+                   message=f"arbiterd --protocol uwsgi serving\n{arb.output()}")
+
+
+def test_arbiterd_config_file_protocol_and_allow_list(tmp_path):
+    conf = tmp_path / "gunicorn.conf.py"
+    conf.write_text('protocol = "uwsgi"\nuwsgi_allow_ips = "10.0.0.0/8"\n')
+    with _arbiterd(tmp_path, "-c", str(conf), "echo_wsgi:app") as arb:
+        wait_until(lambda: "Booted" in arb.output(), timeout=30,
+                   message=f"arbiterd's worker booted\n{arb.output()}")
+        assert exchange(arb.port, packet([("REQUEST_URI", "/")])) == b""
+        wait_until(lambda: "not in --uwsgi-allow-from" in arb.output(), timeout=10,
+                   message="the refusal logged")

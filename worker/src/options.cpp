@@ -147,7 +147,7 @@ int parse_options(int argc, char** argv, Options& o, std::string& error) {
   cli.add_option("--protocol", o.protocol,
                  "What the listeners speak: http, or uwsgi (the uwsgi binary protocol of "
                  "nginx's uwsgi_pass)")
-      ->check(CLI::IsMember({"http", "uwsgi"}))
+      ->check(CLI::IsMember(settings::choices(settings::kProtocols)))
       ->capture_default_str();
   std::string uwsgi_allow = "127.0.0.1,::1";
   cli.add_option("--uwsgi-allow-from", uwsgi_allow,
