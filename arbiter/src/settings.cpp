@@ -134,8 +134,9 @@ const std::vector<Setting> kTable = {
     {"pre_exec", "", T::kCallable, "(function)", P::kArbiter, S::kNote, kMasterHook, nullptr, true},
     {"pre_fork", "", T::kCallable, "(function)", P::kArbiter, S::kNote, kMasterHook, nullptr, true},
     {"pre_request", "", T::kCallable, "(function)", P::kWorker, S::kNote, kWorkerHook, nullptr, true},
-    {"ssl_context", "", T::kCallable, "(function)", P::kWorker, S::kRefused,
-     "the ssl_context hook is not supported yet: use --certfile, --keyfile, --ca-certs, --ciphers and --ssl-version",
+    {"ssl_context", "", T::kCallable, "(function)", P::kWorker, S::kNote,
+     "runs in each gworker's interpreter at boot (with --certfile): the ssl.SSLContext it returns is the one "
+     "served with; gworker's ALPN and session settings are applied on top; sni_callback is not supported",
      nullptr, true},
     {"when_ready", "", T::kCallable, "(function)", P::kArbiter, S::kNote, kMasterHook, nullptr, true},
     {"worker_abort", "", T::kCallable, "(function)", P::kWorker, S::kNote, kWorkerHook, nullptr, true},
