@@ -125,3 +125,24 @@ def test_asgi_advertises_the_extension_and_takes_gunicorns_message(gworker):
         assert hints.header_all("link") == [STYLE]
         final = w.response()
         assert final.body == b"final ext=1"
+
+
+def test_native_app_early_hints(gworker):
+    from gftest import BUILD_DIR
+    lib = BUILD_DIR / "tests/http/libnative_hints.so"
+    if not lib.exists():
+        pytest.fail(f"{lib} is not built (target native_hints)")
+    server = gworker(app=f"native:{lib}", wait=False)
+    wait_until(lambda: answers(server.port), timeout=30, message="gworker answering")
+    with Wire(server.port) as w:
+        w.send(request("GET", "/"))
+        hints = w.response()
+        assert hints.status == 103 and hints.header_all("Link") == [STYLE, SCRIPT]
+        assert w.response().body == b"final rc=1"
+        w.send(request("GET", "/bad"))
+        r = w.response()
+        assert r.status == 200 and r.body == b"final rc=-1"
+    with Wire(server.port) as w:
+        w.send(request("GET", "/", version="HTTP/1.0"))
+        data = w.read_until_close(15)
+        assert b" 103 " not in data and data.endswith(b"final rc=0")
