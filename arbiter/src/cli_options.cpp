@@ -201,6 +201,9 @@ StatusOr<CliOptions> parse_cli_options(const std::vector<std::string>& all_args)
   worker("proxy_protocol", "PROXY protocol header first: off, v1, v2 or auto (the flag alone: auto)", &proxy_protocol);
   worker_flags.back()->option->expected(0, 1)->default_str("auto");  // Gunicorn's nargs='?', const 'auto'
   worker("proxy_allow_ips", "peers allowed to send a PROXY header (addresses, CIDR ranges, '*'; 127.0.0.1,::1)", nullptr);
+  const CLI::Validator protocol = CLI::IsMember(worker_settings::choices(worker_settings::kProtocols));
+  worker("protocol", "what the listeners speak: http, or uwsgi (nginx's uwsgi_pass)", &protocol);
+  worker("uwsgi_allow_ips", "with --protocol uwsgi, peers allowed to send requests (addresses, CIDR ranges, '*'; 127.0.0.1,::1)", nullptr);
   worker("certfile", "PEM certificate (chain): every listener serves TLS", nullptr);
   worker("keyfile", "PEM private key (default: in --certfile)", nullptr);
   worker("ca_certs", "PEM CAs that client certificates are verified against", nullptr);

@@ -20,7 +20,6 @@ constexpr const char* kDirty = "dirty arbiters are not supported: run the task a
 constexpr const char* kHttp2 = "HTTP/2 is not supported yet: gworker speaks HTTP/1.1; terminate HTTP/2 in a reverse proxy";
 constexpr const char* kAsgi = "not supported yet by gworker's -k asgi";
 constexpr const char* kStrict = "not configurable: gworker parses HTTP/1.1 strictly (RFC 9112) and refuses what this would permit";
-constexpr const char* kUwsgi = "the uwsgi protocol is not supported yet: gworker speaks HTTP/1.1";
 
 const std::vector<Setting> kTable = {
     // Config File
@@ -135,8 +134,9 @@ const std::vector<Setting> kTable = {
     {"pre_exec", "", T::kCallable, "(function)", P::kArbiter, S::kNote, kMasterHook, nullptr, true},
     {"pre_fork", "", T::kCallable, "(function)", P::kArbiter, S::kNote, kMasterHook, nullptr, true},
     {"pre_request", "", T::kCallable, "(function)", P::kWorker, S::kNote, kWorkerHook, nullptr, true},
-    {"ssl_context", "", T::kCallable, "(function)", P::kWorker, S::kRefused,
-     "the ssl_context hook is not supported yet: use --certfile, --keyfile, --ca-certs, --ciphers and --ssl-version",
+    {"ssl_context", "", T::kCallable, "(function)", P::kWorker, S::kNote,
+     "runs in each gworker's interpreter at boot (with --certfile): the ssl.SSLContext it returns is the one "
+     "served with; gworker's ALPN and session settings are applied on top; sni_callback is not supported",
      nullptr, true},
     {"when_ready", "", T::kCallable, "(function)", P::kArbiter, S::kNote, kMasterHook, nullptr, true},
     {"worker_abort", "", T::kCallable, "(function)", P::kWorker, S::kNote, kWorkerHook, nullptr, true},
@@ -169,7 +169,7 @@ const std::vector<Setting> kTable = {
      "accepted with no effect: each gworker embeds its own interpreter and loads the app itself, so there is no "
      "master copy to share; an app that fails to load still stops arbiterd (a pool failure, exit 4)",
      nullptr, true},
-    {"protocol", "--protocol", T::kString, "http", P::kNone, S::kRefused, kUwsgi, nullptr, true},
+    {"protocol", "--protocol", T::kString, "http", P::kWorker, S::kAccepted, "", nullptr, true},
     {"proxy_allow_ips", "--proxy-allow-from", T::kString, "127.0.0.1,::1", P::kWorker, S::kAccepted, "", nullptr,
      true},
     {"proxy_protocol", "--proxy-protocol", T::kString, "off", P::kWorker, S::kAccepted, "", nullptr, true},
@@ -192,7 +192,7 @@ const std::vector<Setting> kTable = {
      "octal or decimal; applied to the unix socket files arbiterd creates", nullptr, true},
     {"user", "-u,--user", T::kString, "0", P::kArbiter, S::kNote,
      "a user name or a numeric uid with a passwd entry; workers run as it when arbiterd runs as root", nullptr, true},
-    {"uwsgi_allow_ips", "--uwsgi-allow-from", T::kString, "127.0.0.1,::1", P::kNone, S::kRefused, kUwsgi, nullptr, true},
+    {"uwsgi_allow_ips", "--uwsgi-allow-from", T::kString, "127.0.0.1,::1", P::kWorker, S::kAccepted, "", nullptr, true},
     {"worker_tmp_dir", "--worker-tmp-dir", T::kString, "None", P::kWorker, S::kNote,
      "where gworker spills request bodies past --body-buffer-size; workers prove liveness over the notify "
      "socket, not by touching a file here",

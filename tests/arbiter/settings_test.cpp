@@ -82,9 +82,8 @@ TEST(Settings, EveryGunicornSettingIsDeclaredOnceWithGunicornsFlags) {
 }
 
 TEST(Settings, RefusalsNameTheFlagAndSayWhy) {
-  EXPECT_EQ(refusal(*by_name("ssl_context")),
-            "ssl_context: the ssl_context hook is not supported yet: use --certfile, --keyfile, --ca-certs, --ciphers "
-            "and --ssl-version");
+  EXPECT_EQ(refusal(*by_name("tmp_upload_dir")),
+            "tmp_upload_dir: use --worker-tmp-dir: gworker spills request bodies past --body-buffer-size there");
   EXPECT_EQ(refusal(*by_name("dirty_post_fork")).rfind("dirty_post_fork: dirty arbiters are not supported", 0), 0u);
   EXPECT_EQ(display(*by_name("limit_request_field_size")), "--limit-request-field_size");
   // gworker's ranges come from common/worker_settings, not from here.

@@ -106,15 +106,19 @@ int main(int argc, char** argv) {
   // Read on every start, so a reload rolls workers onto new files; a bad
   // file fails the boot before READY (and a reload is rolled back).
   std::shared_ptr<asio::ssl::context> tls;
+  const char* ticket_keys_env = std::getenv(greenfork::contract::kTlsTicketKeys);
+  const std::string ticket_keys = ticket_keys_env != nullptr ? ticket_keys_env : "";
+  auto use_ticket_keys = [&ticket_keys](asio::ssl::context& context) {
+    if (ticket_keys.empty()) return;
+    if (greenfork::Status s = greenfork::tls::use_ticket_keys(context, ticket_keys); !s.ok()) {
+      spdlog::warn("{}: this worker keeps its own ticket keys", s.message());
+    }
+  };
   if (o.tls.enabled()) {
     auto built = greenfork::tls::build_context(o.tls);
     if (!built.ok()) return fail(greenfork::contract::kExitBootError, built.status().message());
     tls = std::move(*built);
-    if (const char* keys = std::getenv(greenfork::contract::kTlsTicketKeys)) {
-      if (greenfork::Status s = greenfork::tls::use_ticket_keys(*tls, keys); !s.ok()) {
-        spdlog::warn("{}: this worker keeps its own ticket keys", s.message());
-      }
-    }
+    use_ticket_keys(*tls);
   }
   // A secret: the app and its subprocesses do not inherit it.
   ::unsetenv(greenfork::contract::kTlsTicketKeys);
@@ -180,6 +184,18 @@ int main(int argc, char** argv) {
     access_log = gw::AccessLog::to_sink(o.access_logformat,
                                         [&python](std::string_view line) { python.access_line(line); });
   }
+  // Gunicorn's ssl_context hook replaces the context built from the flags.
+  if (tls) {
+    auto hooked = python.ssl_context(o.tls);
+    if (!hooked.ok()) {
+      python.worker_exit();
+      return fail(greenfork::contract::kExitBootError, hooked.status().message());
+    }
+    if (*hooked) {
+      tls = std::move(*hooked);
+      use_ticket_keys(*tls);
+    }
+  }
   if (greenfork::Status s = python.post_fork(); !s.ok()) {
     python.worker_exit();
     return fail(greenfork::contract::kExitBootError, s.message());
@@ -210,6 +226,8 @@ int main(int argc, char** argv) {
   config.app_threads = o.asgi() ? 0 : o.app_threads();
   config.forwarded_allow_ips = o.forwarded_allow_ips;
   config.proxy_allow_from = o.proxy_allow_from;
+  config.uwsgi = o.protocol == "uwsgi";
+  config.uwsgi_allow_from = o.uwsgi_allow_from;
   if (o.proxy_protocol == "v1") config.proxy_protocol = gw::proxy::ProxyMode::kV1;
   if (o.proxy_protocol == "v2") config.proxy_protocol = gw::proxy::ProxyMode::kV2;
   if (o.proxy_protocol == "auto") config.proxy_protocol = gw::proxy::ProxyMode::kAuto;

@@ -144,6 +144,16 @@ int parse_options(int argc, char** argv, Options& o, std::string& error) {
                  "Peers allowed to send a PROXY header: addresses and CIDR ranges, "
                  "comma-separated ('*' = all)")
       ->capture_default_str();
+  cli.add_option("--protocol", o.protocol,
+                 "What the listeners speak: http, or uwsgi (the uwsgi binary protocol of "
+                 "nginx's uwsgi_pass)")
+      ->check(CLI::IsMember(settings::choices(settings::kProtocols)))
+      ->capture_default_str();
+  std::string uwsgi_allow = "127.0.0.1,::1";
+  cli.add_option("--uwsgi-allow-from", uwsgi_allow,
+                 "With --protocol uwsgi, peers allowed to send requests: addresses and CIDR "
+                 "ranges, comma-separated ('*' = all)")
+      ->capture_default_str();
   // TLS (Gunicorn's names): every listener speaks TLS when --certfile is given.
   cli.add_option("--certfile", o.tls.certfile, "PEM certificate (chain): serve TLS on every listener");
   cli.add_option("--keyfile", o.tls.keyfile, "PEM private key (default: in --certfile)");
@@ -215,8 +225,10 @@ int parse_options(int argc, char** argv, Options& o, std::string& error) {
   }
   o.forwarded_allow_ips = split_commas(forwarded);
   o.proxy_allow_from = split_commas(proxy_allow);
+  o.uwsgi_allow_from = split_commas(uwsgi_allow);
   if (!check_allow_list("--forwarded-allow-ips", o.forwarded_allow_ips, error) ||
-      !check_allow_list("--proxy-allow-from", o.proxy_allow_from, error)) {
+      !check_allow_list("--proxy-allow-from", o.proxy_allow_from, error) ||
+      !check_allow_list("--uwsgi-allow-from", o.uwsgi_allow_from, error)) {
     return 2;
   }
   o.request_buffering = !no_request_buffering;

@@ -40,6 +40,8 @@ struct Options {
   std::vector<std::string> forwarded_allow_ips{"127.0.0.1", "::1"};  // addresses, CIDR, "*"
   std::string proxy_protocol = "off";  // --proxy-protocol off|v1|v2|auto (bare: auto)
   std::vector<std::string> proxy_allow_from{"127.0.0.1", "::1"};  // --proxy-allow-from
+  std::string protocol = "http";       // --protocol http|uwsgi
+  std::vector<std::string> uwsgi_allow_from{"127.0.0.1", "::1"};  // --uwsgi-allow-from
   tls::TlsSettings tls;                // --certfile, --keyfile, --ca-certs, --cert-reqs, ...
   std::string chdir;
   std::vector<std::string> pythonpath;

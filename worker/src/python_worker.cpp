@@ -45,6 +45,14 @@ std::vector<std::pair<std::string, Value>> cfg_settings(const Options& o) {
       {"dogstatsd_tags", o.dogstatsd_tags},
       {"forwarded_allow_ips", o.forwarded_allow_ips},
       {"proxy_allow_ips", o.proxy_allow_from},
+      {"protocol", o.protocol},
+      {"uwsgi_allow_ips", o.uwsgi_allow_from},
+      {"certfile", text_or_none(o.tls.certfile)},
+      {"keyfile", text_or_none(o.tls.keyfile)},
+      {"ca_certs", text_or_none(o.tls.ca_certs)},
+      {"ciphers", text_or_none(o.tls.ciphers)},
+      {"cert_reqs", static_cast<long long>(o.tls.cert_reqs)},
+      {"is_ssl", o.tls.enabled()},
       {"pythonpath", o.pythonpath},
       {"raw_env", o.env},
       {"reload", o.reload},
@@ -115,6 +123,14 @@ void PythonWorker::access_line(std::string_view line) {
 bool PythonWorker::handles_abort() const {
   return booted() && (impl_->worker->has("worker_abort") || impl_->worker->has("worker_exit"));
 }
+StatusOr<std::shared_ptr<asio::ssl::context>> PythonWorker::ssl_context(const tls::TlsSettings& s) {
+  if (!booted() || !impl_->worker->has("ssl_context")) return std::shared_ptr<asio::ssl::context>();
+  wsgi::GunicornWorker::TlsFiles files{s.certfile, s.keyfile, s.ca_certs, s.ciphers,
+                                       static_cast<int>(s.cert_reqs), s.min_version, s.max_version};
+  StatusOr<void*> native = impl_->worker->ssl_context(files);
+  if (!native.ok()) return native.status();
+  return tls::adopt_context(*native, s);
+}
 
 #else  // a gworker without Python: only native apps, no hooks
 
@@ -138,6 +154,9 @@ void PythonWorker::worker_exit() {}
 bool PythonWorker::forwards_access() const { return false; }
 void PythonWorker::access_line(std::string_view) {}
 bool PythonWorker::handles_abort() const { return false; }
+StatusOr<std::shared_ptr<asio::ssl::context>> PythonWorker::ssl_context(const tls::TlsSettings&) {
+  return std::shared_ptr<asio::ssl::context>();
+}
 
 #endif
 

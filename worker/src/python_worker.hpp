@@ -10,6 +10,7 @@
 
 #include "greenfork/status.hpp"
 #include "options.hpp"
+#include "tls/tls_context.hpp"
 
 namespace greenfork::worker {
 
@@ -40,6 +41,10 @@ class PythonWorker {
   // A worker_abort or worker_exit hook wants ABRT handled (otherwise its
   // default action stands).
   bool handles_abort() const;
+  // With --certfile: the TLS context of the config file's ssl_context hook
+  // (Gunicorn's), nullptr without one; an error (exit 3) when the hook
+  // raised or returned no usable ssl.SSLContext.
+  StatusOr<std::shared_ptr<asio::ssl::context>> ssl_context(const tls::TlsSettings& settings);
 
  private:
   struct Impl;

@@ -58,6 +58,8 @@ inline constexpr const char* kLifespans[] = {"auto", "on", "off"};
 inline constexpr const char* kLogLevels[] = {"debug", "info", "warning", "error", "critical"};
 // --proxy-protocol's values (Gunicorn 26.1); the flag alone means "auto".
 inline constexpr const char* kProxyProtocols[] = {"off", "v1", "v2", "auto"};
+// --protocol's values (Gunicorn 24+): what the listeners speak.
+inline constexpr const char* kProtocols[] = {"http", "uwsgi"};
 
 // "sync", "gthread" or "asgi" for any name in kWorkerClasses.
 inline std::string canonical_worker_class(const std::string& name) {

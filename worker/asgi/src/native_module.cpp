@@ -146,6 +146,22 @@ PyObject* handle_send(Handle* h, PyObject* arg) {
   Py_RETURN_NONE;
 }
 
+// (headers) -> True when a 103 was posted (io_done follows), False when
+// nothing is sent (HTTP/1.0, uwsgi); ValueError for a bad header.
+PyObject* handle_early_hints(Handle* h, PyObject* headers) {
+  std::vector<worker::Header> list;
+  if (!live(h) || !header_list(headers, list)) return nullptr;
+  StatusOr<bool> posted = false;
+  try {
+    posted = h->exchange->early_hints(std::move(list));
+  } catch (const worker::ClientGone& e) {
+    PyErr_SetString(PyExc_ConnectionError, e.what());
+    return nullptr;
+  }
+  if (!posted.ok()) return PyErr_Format(PyExc_ValueError, "%s", posted.status().message().c_str());
+  return PyBool_FromLong(*posted);
+}
+
 PyObject* handle_finish(Handle* h, PyObject* arg) {
   if (!live(h)) return nullptr;
   Py_buffer view;
@@ -287,6 +303,7 @@ PyMethodDef handle_methods[] = {
     {"want_body", wsgi::as_method(handle_want_body), METH_NOARGS, "post: read more body"},
     {"start", wsgi::as_method(handle_start), METH_VARARGS, "status and headers"},
     {"send", wsgi::as_method(handle_send), METH_O, "post: body bytes"},
+    {"early_hints", wsgi::as_method(handle_early_hints), METH_O, "post: a 103; False: not sent"},
     {"finish", wsgi::as_method(handle_finish), METH_O, "last: the response is complete"},
     {"fail", wsgi::as_method(handle_fail), METH_NOARGS, "last: 500, or close if committed"},
     {"abort", wsgi::as_method(handle_abort), METH_NOARGS, "last: close the connection"},

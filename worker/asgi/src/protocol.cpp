@@ -131,8 +131,38 @@ class Cycle:
                 self.complete = True
                 self.h.finish(body)
                 self._wake()
+        elif kind == "http.response.early_hint" or kind == "http.response.informational":
+            await self._early_hint(message)
         else:
             raise RuntimeError("Unexpected ASGI message '%s' sent." % kind)
+
+    async def _early_hint(self, message):
+        """103 Early Hints: the ASGI extension's {"links": [bytes]} or
+        Gunicorn's http.response.informational {"status": 103, "headers"}.
+        Nothing is sent to HTTP/1.0 clients."""
+        kind = message["type"]
+        if kind == "http.response.informational":
+            if message.get("status") != 103:
+                raise RuntimeError("Unexpected ASGI message 'http.response.informational' sent: "
+                                   "only status 103 is supported.")
+            headers = message.get("headers") or ()
+        else:
+            links = message.get("links")
+            if links is None or isinstance(links, (bytes, str)):
+                raise RuntimeError("ASGI message 'http.response.early_hint' needs 'links', "
+                                   "a list of bytes.")
+            headers = [(b"link", link) for link in links]
+        if self.started:
+            raise RuntimeError("Unexpected ASGI message '%s' sent, after response already "
+                               "started." % kind)
+        if self.gone:
+            raise ClientDisconnected("the client went away")
+        if self.op is not None:
+            await self._idle()
+        if self.h.early_hints(headers):
+            fut = self.op = _loop.create_future()
+            if not await asyncio.shield(fut):
+                raise ClientDisconnected("the client went away")
 
     async def close_failed(self):
         """The app ended without a complete response: 500 before
@@ -177,6 +207,7 @@ def _submit(h):
         native.log(ERROR, "Cannot build the ASGI scope\n" + _format(exc))
         h.fail()
         return
+    scope.setdefault("extensions", {})["http.response.early_hint"] = {}
     cycle = h.owner = Cycle(h)
     task = _loop.create_task(_run(cycle, scope))
     _tasks.add(task)

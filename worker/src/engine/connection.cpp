@@ -308,6 +308,10 @@ asio::awaitable<void> Connection::run() {
                                   &writer_, async};
   if (config.proxy_protocol && !co_await read_proxy_header()) co_return;
   if (config.tls && !co_await start_tls()) co_return;
+  if (config.uwsgi) {
+    co_await serve_uwsgi(context);
+    co_return;
+  }
   for (;;) {
     // 1. A request head (the keep-alive wait included).
     http::ParseResult r{http::ParseStatus::kNeedMore, 0};

@@ -90,6 +90,9 @@ class Connection final {
   asio::awaitable<bool> start_tls();
   // read_more() over TLS.
   asio::awaitable<bool> read_tls();
+  // --protocol uwsgi (connection_uwsgi.cpp): one request packet, its body,
+  // the app, the response; then the connection closes.
+  asio::awaitable<void> serve_uwsgi(const Exchange::Context& context);
   // Closing while the client may still be sending (an unread body, a
   // pipelined request) would reset the connection and can destroy the
   // response in the client's kernel: send FIN first and read what comes

@@ -136,7 +136,7 @@ void Exchange::commit(bool final) {
     length = body_buf_.size();
   } else if (head_only_) {
     framing = http::Framing::kNone;
-  } else if (request.http_minor >= 1) {
+  } else if (request.http_minor >= 1 && !uwsgi_) {
     framing = http::Framing::kChunked;
     chunked_ = true;
   } else {

@@ -100,6 +100,8 @@ class Exchange final : public ResponseWriter, public BodyReader, public AsyncExc
   void finish() override;
   bool committed() const override { return committed_; }
   void abort() noexcept override;
+  // 103 Early Hints over HTTP/1.1 (exchange_hints.cpp).
+  StatusOr<bool> send_early_hints(std::vector<Header> headers) override;
   // BodyReader
   size_t read(char* dst, size_t max) override;
   // AsyncExchange (async mode)
@@ -112,6 +114,7 @@ class Exchange final : public ResponseWriter, public BodyReader, public AsyncExc
   void finish(std::string_view data) override;
   void fail() override;
   void abort_response() override;
+  StatusOr<bool> early_hints(std::vector<Header> headers) override;
 
   // ---- I/O side ----
   Op take_op();
@@ -142,6 +145,9 @@ class Exchange final : public ResponseWriter, public BodyReader, public AsyncExc
   void set_expects_continue(bool on) { request_expects_ = on; }
   void set_body_done() { body_done_ = true; }
   void set_inline(bool on) { inline_ = on; }
+  // The uwsgi protocol (kept across reset()): the response runs to the
+  // connection's close (no chunked framing) and carries no 1xx responses.
+  void set_uwsgi(bool on) { uwsgi_ = on; }
   bool has_unread_body() const { return body_in_.has_unread(); }
   bool body_done() const { return body_done_; }
   bool expect_continue_pending() const { return request_expects_ && !sent_100_ && !committed_; }
@@ -163,9 +169,13 @@ class Exchange final : public ResponseWriter, public BodyReader, public AsyncExc
   void commit(bool final);
   void frame_pending_body();
   void fail_500();
+  // Checks the hints and appends their 103 head to out_; false when this
+  // request cannot take one (see ResponseWriter::send_early_hints).
+  StatusOr<bool> frame_early_hints(std::vector<Header> headers);
 
   Context ctx_{};
   bool inline_ = false;
+  bool uwsgi_ = false;
 
   std::mutex mu_;
   std::condition_variable cv_;

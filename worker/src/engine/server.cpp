@@ -53,6 +53,7 @@ Server::Server(EngineConfig config, Application& app, WorkerHost& host,
   // The lists were checked when the options were parsed.
   std::string ignored;
   proxy::AddressAllowList::parse(config_.proxy_allow_from, proxy_allow_from_, ignored);
+  proxy::AddressAllowList::parse(config_.uwsgi_allow_from, uwsgi_allow_from_, ignored);
   for (const Listener& l : listeners_) {
     const int protocol = l.unix_socket ? 0 : IPPROTO_TCP;
     auto acceptor = std::make_unique<GenericAcceptor>(io_);

@@ -80,6 +80,10 @@ struct EngineConfig {
   // off), accepted from the peers in proxy_allow_from only.
   std::optional<proxy::ProxyMode> proxy_protocol;
   std::vector<std::string> proxy_allow_from{"127.0.0.1", "::1"};
+  // --protocol uwsgi: every connection carries one uwsgi request packet
+  // (nginx's uwsgi_pass), from the peers in uwsgi_allow_from only.
+  bool uwsgi = false;
+  std::vector<std::string> uwsgi_allow_from{"127.0.0.1", "::1"};
   // --certfile: every listener speaks TLS with this context (after the
   // PROXY header, if any).
   std::shared_ptr<asio::ssl::context> tls;
@@ -153,6 +157,7 @@ class Server {
   const std::atomic<bool>& closing() const { return closing_; }
   const ProxyTrust& proxy_trust() const { return proxy_trust_; }
   const proxy::AddressAllowList& proxy_allow_from() const { return proxy_allow_from_; }
+  const proxy::AddressAllowList& uwsgi_allow_from() const { return uwsgi_allow_from_; }
   void add(Connection* connection);
   // A closing connection gave back big buffers: the reaper trims malloc.
   void memory_freed() { trim_wanted_ = true; }
@@ -192,6 +197,7 @@ class Server {
   AccessLog* access_log_;
   ProxyTrust proxy_trust_;
   proxy::AddressAllowList proxy_allow_from_;
+  proxy::AddressAllowList uwsgi_allow_from_;
   asio::io_context io_{1};
   std::vector<std::unique_ptr<GenericAcceptor>> acceptors_;
   AppPool pool_;

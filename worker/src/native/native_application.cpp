@@ -114,6 +114,24 @@ const gf_api kApi = {
       if (g_host != nullptr) g_host->log_error(std::string_view(message, len));
     },
     [](const gf_request* r) { return view(r->request->tls_client_subject); },
+    [](gf_response* w, const gf_str* names, const gf_str* values, size_t count) -> int {
+      if (w->gone) return -1;
+      if (w->started) return 0;
+      std::vector<Header> hints;
+      hints.reserve(count);
+      for (size_t i = 0; i < count; ++i) {
+        hints.push_back({std::string(names[i].data, names[i].len),
+                         std::string(values[i].data, values[i].len)});
+      }
+      try {
+        const StatusOr<bool> sent = w->writer->send_early_hints(std::move(hints));
+        if (!sent.ok()) return -1;
+        return *sent ? 1 : 0;
+      } catch (const std::exception&) {
+        w->gone = true;
+        return -1;
+      }
+    },
 };
 
 using InitFn = int (*)(const gf_api*, const char*, gf_app_config*);

@@ -53,6 +53,30 @@ int select_alpn(SSL*, const unsigned char** out, unsigned char* outlen, const un
   return SSL_TLSEXT_ERR_ALERT_FATAL;
 }
 
+// What the engine's TLS stream relies on, whoever built the context.
+void apply_engine_settings(SSL_CTX* c, const TlsSettings& s) {
+  uint64_t options = SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_COMPRESSION;
+  if (s.suppress_ragged_eofs) options |= SSL_OP_IGNORE_UNEXPECTED_EOF;
+  SSL_CTX_set_options(c, options);
+  // Partial writes: the outbox sends what the socket takes, and may grow
+  // (move) between a blocked SSL_write and its retry. Idle keep-alive
+  // connections give their record buffers back.
+  SSL_CTX_set_mode(c, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
+                          SSL_MODE_RELEASE_BUFFERS);
+  // One read() takes what the socket has, not a record header then its
+  // body (half the reads of a handshake; nginx does the same). The bytes
+  // read ahead count in SSL_has_pending(), which the connection checks.
+  SSL_CTX_set_read_ahead(c, 1);
+  // Resumption through tickets only (stateless; OpenSSL's default, keys per
+  // worker process): a server-side cache would cost a lookup and an insert
+  // per handshake and hold every session in memory. A session id context
+  // is required to resume a session whose client certificate was verified.
+  static const unsigned char kSessionContext[] = "greenfork";
+  SSL_CTX_set_session_id_context(c, kSessionContext, sizeof kSessionContext - 1);
+  SSL_CTX_set_session_cache_mode(c, SSL_SESS_CACHE_OFF);
+  SSL_CTX_set_alpn_select_cb(c, select_alpn, nullptr);
+}
+
 }  // namespace
 
 StatusOr<CertReqs> parse_cert_reqs(std::string_view text) {
@@ -127,18 +151,6 @@ StatusOr<std::shared_ptr<asio::ssl::context>> build_context(const TlsSettings& s
   SSL_CTX* c = ctx->native_handle();
   SSL_CTX_set_min_proto_version(c, s.min_version != 0 ? s.min_version : TLS1_2_VERSION);
   if (s.max_version != 0) SSL_CTX_set_max_proto_version(c, s.max_version);
-  uint64_t options = SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_COMPRESSION;
-  if (s.suppress_ragged_eofs) options |= SSL_OP_IGNORE_UNEXPECTED_EOF;
-  SSL_CTX_set_options(c, options);
-  // Partial writes: the outbox sends what the socket takes, and may grow
-  // (move) between a blocked SSL_write and its retry. Idle keep-alive
-  // connections give their record buffers back.
-  SSL_CTX_set_mode(c, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
-                          SSL_MODE_RELEASE_BUFFERS);
-  // One read() takes what the socket has, not a record header then its
-  // body (half the reads of a handshake; nginx does the same). The bytes
-  // read ahead count in SSL_has_pending(), which the connection checks.
-  SSL_CTX_set_read_ahead(c, 1);
 
   if (Status st = check_readable("--certfile", s.certfile); !st.ok()) return st;
   if (SSL_CTX_use_certificate_chain_file(c, s.certfile.c_str()) != 1) {
@@ -173,14 +185,22 @@ StatusOr<std::shared_ptr<asio::ssl::context>> build_context(const TlsSettings& s
   if (!s.ciphers.empty() && SSL_CTX_set_cipher_list(c, s.ciphers.c_str()) != 1) {
     return Status::error("--ciphers '" + s.ciphers + "': " + openssl_error("no cipher matches"));
   }
-  // Resumption through tickets only (stateless; OpenSSL's default, keys per
-  // worker process): a server-side cache would cost a lookup and an insert
-  // per handshake and hold every session in memory. A session id context
-  // is required to resume a session whose client certificate was verified.
-  static const unsigned char kSessionContext[] = "greenfork";
-  SSL_CTX_set_session_id_context(c, kSessionContext, sizeof kSessionContext - 1);
-  SSL_CTX_set_session_cache_mode(c, SSL_SESS_CACHE_OFF);
-  SSL_CTX_set_alpn_select_cb(c, select_alpn, nullptr);
+  apply_engine_settings(c, s);
+  ERR_clear_error();
+  return ctx;
+}
+
+StatusOr<std::shared_ptr<asio::ssl::context>> adopt_context(void* native, const TlsSettings& s) {
+  SSL_CTX* c = static_cast<SSL_CTX*>(native);
+  if (c == nullptr) return Status::error("the ssl_context hook's context is unusable");
+  if (SSL_CTX_get0_certificate(c) == nullptr || SSL_CTX_check_private_key(c) != 1) {
+    ERR_clear_error();
+    return Status::error("the ssl_context hook's context has no certificate and matching key "
+                         "(call default_ssl_context_factory() or load_cert_chain())");
+  }
+  SSL_CTX_up_ref(c);  // the asio context owns this reference
+  auto ctx = std::make_shared<asio::ssl::context>(c);
+  apply_engine_settings(c, s);
   ERR_clear_error();
   return ctx;
 }

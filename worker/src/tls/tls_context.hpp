@@ -61,6 +61,13 @@ std::string openssl_error(std::string_view fallback);
 // option, the path and the reason.
 StatusOr<std::shared_ptr<asio::ssl::context>> build_context(const TlsSettings& settings);
 
+// A context the config file's ssl_context hook built (an OpenSSL SSL_CTX*,
+// from Python's ssl.SSLContext), with what the engine needs applied on top
+// (partial writes, read-ahead, ALPN, tickets-only resumption); the hook's
+// versions, ciphers and verify mode stay. Takes a reference of its own.
+// An error when it has no certificate and key.
+StatusOr<std::shared_ptr<asio::ssl::context>> adopt_context(void* ssl_ctx, const TlsSettings& settings);
+
 // Session tickets encrypted with these keys (160 hex digits: the 80 bytes of
 // key name, HMAC and AES keys OpenSSL takes), shared by the workers of one
 // arbiterd; without, each process has its own random keys.

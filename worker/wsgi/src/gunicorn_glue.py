@@ -23,7 +23,7 @@ LOG_LEVELS = {"critical": logging.CRITICAL, "error": logging.ERROR,
 # name -> the positional arguments Gunicorn passes (its validate_callable).
 HOOK_ARITY = {"post_fork": 2, "post_worker_init": 1, "worker_int": 1,
               "worker_abort": 1, "pre_request": 2, "post_request": 4,
-              "worker_exit": 2}
+              "worker_exit": 2, "ssl_context": 2}
 
 # What Gunicorn logs when a hook raises.
 HOOK_FAILURE = {"post_fork": "Exception in worker process",
@@ -397,3 +397,39 @@ def post_request(req, environ, resp):
         HOOKS["post_request"](WORKER, req, environ, resp)
     except Exception:
         WORKER.log.exception(HOOK_FAILURE["post_request"])
+
+
+def make_ssl_context(certfile, keyfile, ca_certs, ciphers, cert_reqs, min_version, max_version):
+    """Gunicorn's ssl_context(config, default_ssl_context_factory) hook: the
+    factory builds an ssl.SSLContext from gworker's TLS settings; the hook's
+    SSLContext is what gworker serves with (its OpenSSL context). Callbacks
+    that Python runs with its own socket objects cannot work there."""
+    import ssl
+
+    def default_ssl_context_factory():
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.minimum_version = ssl.TLSVersion(min_version)
+        if max_version:
+            context.maximum_version = ssl.TLSVersion(max_version)
+        context.load_cert_chain(certfile=certfile, keyfile=keyfile or None)
+        context.verify_mode = ssl.VerifyMode(cert_reqs)
+        if ca_certs:
+            context.load_verify_locations(cafile=ca_certs)
+        if ciphers:
+            context.set_ciphers(ciphers)
+        return context
+
+    try:
+        context = HOOKS["ssl_context"](WORKER.cfg, default_ssl_context_factory)
+    except Exception as exc:
+        WORKER.log.exception("Exception in ssl_context hook")
+        raise ConfigError("the ssl_context hook raised %s: %s" % (type(exc).__name__, exc)) from None
+    if not isinstance(context, ssl.SSLContext):
+        raise ConfigError("the ssl_context hook must return an ssl.SSLContext, not %s"
+                          % type(context).__name__)
+    if context.sni_callback is not None:
+        raise ConfigError("the ssl_context hook's context has an sni_callback: not supported "
+                          "(gworker's TLS connections are not Python sockets)")
+    if context.keylog_filename:
+        raise ConfigError("the ssl_context hook's context has a keylog_filename: not supported")
+    return context

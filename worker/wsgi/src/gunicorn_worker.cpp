@@ -249,4 +249,29 @@ void GunicornWorker::post_request(PyObject* req, PyObject* environ, const std::s
   }
 }
 
+namespace {
+// CPython 3.11's PySSLContext (Modules/_ssl.c) begins with its OpenSSL context.
+struct PySslContextHead {
+  PyObject_HEAD
+  void* ctx;
+};
+}  // namespace
+
+StatusOr<void*> GunicornWorker::ssl_context(const TlsFiles& f) {
+  PyGILState_STATE gil = PyGILState_Ensure();
+  PyRef context(PyObject_CallMethod(glue_, "make_ssl_context", "ssssiii", f.certfile.c_str(),
+                                    f.keyfile.c_str(), f.ca_certs.c_str(), f.ciphers.c_str(),
+                                    f.cert_reqs, f.min_version != 0 ? f.min_version : 0x0303,
+                                    f.max_version));
+  StatusOr<void*> out = Status::error("the ssl_context hook's context is unusable");
+  if (!context) {
+    out = Status::error(describe_failure(""));
+  } else if (void* ctx = reinterpret_cast<PySslContextHead*>(context.get())->ctx; ctx != nullptr) {
+    out = ctx;
+    (void)context.release();  // kept: the SSL_CTX's callbacks may point into it
+  }
+  PyGILState_Release(gil);
+  return out;
+}
+
 }  // namespace greenfork::wsgi

@@ -8,6 +8,7 @@
 #include <exception>
 
 #include "engine_call.hpp"
+#include "greenfork/wsgi/early_hints.hpp"
 #include "greenfork/wsgi/error_stream.hpp"
 #include "greenfork/wsgi/gunicorn_worker.hpp"
 #include "greenfork/wsgi/helper_module.hpp"
@@ -25,6 +26,7 @@ struct ThreadSlot {
   bool owned = false;  // created by us (not the loading thread's)
   PyObject* input = nullptr;
   PyObject* start_response = nullptr;
+  PyObject* early_hints = nullptr;  // environ["wsgi.early_hints"]
 };
 
 thread_local ThreadSlot t_slot;
@@ -50,7 +52,8 @@ StatusOr<std::unique_ptr<WsgiApplication>> WsgiApplication::create(
     PyErr_Print();
     return Status::error(std::string("cannot set up the WSGI gateway: ") + what);
   };
-  if (!input_stream_init_type() || !error_stream_init_type() || !start_response_init_types()) {
+  if (!input_stream_init_type() || !error_stream_init_type() || !start_response_init_types() ||
+      !early_hints_init_type()) {
     return python_error("types");
   }
   PyObject* helper = helper_module();
@@ -110,6 +113,7 @@ void WsgiApplication::thread_stopping() {
   PyEval_RestoreThread(t_slot.tstate);
   Py_CLEAR(t_slot.input);
   Py_CLEAR(t_slot.start_response);
+  Py_CLEAR(t_slot.early_hints);
   if (t_slot.owned) {
     PyThreadState_Clear(t_slot.tstate);
     PyThreadState_DeleteCurrent();  // releases the GIL
@@ -145,16 +149,23 @@ void WsgiApplication::serve(worker::Request& request, const PreparedEnviron& pre
                             AppCall& ex) {
   if (!t_slot.input) t_slot.input = input_stream_new();
   if (!t_slot.start_response) t_slot.start_response = start_response_new();
+  if (!t_slot.early_hints) t_slot.early_hints = early_hints_new();
   PyObject* input = t_slot.input;
   PyObject* sr = t_slot.start_response;
-  if (!input || !sr) {
+  PyObject* hints = t_slot.early_hints;
+  if (!input || !sr || !hints) {
     fail(request, ex);
     return;
   }
   input_stream_attach(input, request.body, &ex, body_bound(request));
   start_response_attach(sr, &ex);
+  early_hints_attach(hints, &ex);
   {
     PyRef environ(builder_.build(prepared, request, input));
+    static PyObject* const hints_key = PyUnicode_InternFromString("wsgi.early_hints");
+    if (environ && (!hints_key || PyDict_SetItem(environ.get(), hints_key, hints) != 0)) {
+      environ = PyRef();
+    }
     PyRef result;
     PyRef req;
     if (hooks_ != nullptr) {
@@ -179,9 +190,11 @@ void WsgiApplication::serve(worker::Request& request, const PreparedEnviron& pre
   }
   input_stream_detach(input);
   start_response_detach(sr);
+  early_hints_attach(hints, nullptr);
   // Kept by the app (a stashed environ, a thread): let it go, make new ones.
   if (Py_REFCNT(input) != 1) Py_CLEAR(t_slot.input);
   if (!start_response_reusable(sr)) Py_CLEAR(t_slot.start_response);
+  if (Py_REFCNT(hints) != 1) Py_CLEAR(t_slot.early_hints);
 }
 
 bool WsgiApplication::send_result(PyObject* result, AppCall& ex) {

@@ -115,6 +115,17 @@ class ResponseWriter {
   virtual bool committed() const = 0;
   // Give up on this response: the connection is closed without completing.
   virtual void abort() noexcept = 0;
+  // 103 Early Hints (RFC 8297): an informational response carrying these
+  // headers (typically Link), sent now, ahead of the final response; the
+  // app goes on as for a flush. Each protocol implements it (HTTP/1.1 in
+  // the engine's Exchange). true: sent; false: nothing sent, and nothing to
+  // do about it (an HTTP/1.0 client, a protocol without 1xx responses, the
+  // response already started, or a writer without the feature); an error
+  // (nothing sent) for a bad header name or value. Throws ClientGone.
+  virtual StatusOr<bool> send_early_hints(std::vector<Header> headers) {
+    (void)headers;
+    return false;
+  }
 };
 
 // Services the engine offers an application.
@@ -159,6 +170,12 @@ class AsyncExchange {
   virtual void fail() = 0;
   // Last: the connection is closed, the response left incomplete.
   virtual void abort_response() = 0;
+  // 103 Early Hints, as ResponseWriter::send_early_hints but posted: true
+  // when posted (io_done follows), false when nothing is sent (no io_done).
+  virtual StatusOr<bool> early_hints(std::vector<Header> headers) {
+    (void)headers;
+    return false;
+  }
 
  protected:
   ~AsyncExchange() = default;  // owned by the engine, never deleted through this

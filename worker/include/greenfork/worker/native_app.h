@@ -131,6 +131,12 @@ typedef struct gf_api {
   /* Over TLS (--certfile), the subject of the client certificate verified
    * against --ca-certs, RFC 2253 ("CN=alice,O=example"); "" when none. */
   gf_str (*tls_client_subject)(const gf_request* r);
+  /* 103 Early Hints (RFC 8297): an informational response with these
+   * `count` headers (typically Link), sent now, ahead of the final one.
+   * 1 sent; 0 nothing sent and nothing to do (an HTTP/1.0 client,
+   * --protocol uwsgi, or after the first write); -1 a bad name or value
+   * (nothing sent) or the client went away. */
+  int (*early_hints)(gf_response* w, const gf_str* names, const gf_str* values, size_t count);
 } gf_api;
 
 /* What the library exports (declared here so the compiler checks them). */

@@ -66,6 +66,20 @@ class GunicornWorker {
 
   bool has(const char* hook) const;
 
+  // The config file's ssl_context hook (Gunicorn's ssl_context(config,
+  // default_ssl_context_factory)), called with worker.cfg and a factory that
+  // builds an ssl.SSLContext from these settings. Returns the OpenSSL
+  // SSL_CTX of the ssl.SSLContext it returned (the Python object is kept
+  // for the process); an error when the hook raised (its traceback logged)
+  // or returned something else.
+  struct TlsFiles {
+    std::string certfile, keyfile, ca_certs, ciphers;
+    int cert_reqs = 0;    // ssl.CERT_NONE/OPTIONAL/REQUIRED
+    int min_version = 0;  // OpenSSL's (and ssl.TLSVersion's) numbers; 0: TLS 1.2
+    int max_version = 0;  // 0: no maximum
+  };
+  StatusOr<void*> ssl_context(const TlsFiles& files);
+
   // Gunicorn logs access lines through gunicorn.access when a logging
   // config is given: true when one was and there is no --access-logfile.
   bool forwards_access() const { return forward_access_; }
