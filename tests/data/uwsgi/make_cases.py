@@ -27,12 +27,13 @@ shorter prefix of its packet. The parser limits are the defaults
 
 from __future__ import annotations
 
-import json
 import struct
 import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+from case_files import write_cases  # noqa: E402
 
 
 def block(pairs) -> bytes:
@@ -155,32 +156,7 @@ INVALID = {
 
 
 def main() -> int:
-    check = sys.argv[1:] == ["--check"]
-    stale = []
-    for folder, cases in (("valid", VALID), ("invalid", INVALID)):
-        d = HERE / folder
-        wanted = set()
-        for name, (data, expect) in sorted(cases.items()):
-            files = {f"{name}.bin": data,
-                     f"{name}.json": (json.dumps(expect, indent=1) + "\n").encode()}
-            for fname, content in files.items():
-                wanted.add(fname)
-                path = d / fname
-                if path.exists() and path.read_bytes() == content:
-                    continue
-                stale.append(str(path))
-                if not check:
-                    d.mkdir(parents=True, exist_ok=True)
-                    path.write_bytes(content)
-        for extra in d.glob("*") if d.exists() else []:
-            if extra.name not in wanted:
-                stale.append(str(extra))
-                if not check:
-                    extra.unlink()
-    if check and stale:
-        print("stale uwsgi cases (rerun make_cases.py):", *stale, sep="\n  ")
-        return 1
-    return 0
+    return write_cases(HERE, {"valid": VALID, "invalid": INVALID}, "uwsgi")
 
 
 if __name__ == "__main__":
