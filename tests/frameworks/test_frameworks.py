@@ -3,6 +3,7 @@ server on gworker's sockets, with gworker's worker contract around it."""
 from __future__ import annotations
 
 import hashlib
+import http.client
 import json
 import os
 import re
@@ -199,3 +200,20 @@ def test_usr1_reopens_the_access_log(tmp_path, worker_class, spec):
         wait_until(lambda: [m for m in access_lines(log) if m["r"] == "GET /pid HTTP/1.1"],
                    timeout=10, message="the line in the new file")
         assert len(access_lines(tmp_path / "access.log.1")) == 1
+
+
+@pytest.mark.parametrize("worker_class,spec", FLAVOURS, ids=FLAVOUR_IDS)
+def test_app_errors_reach_the_error_log_in_its_format(worker_class, spec):
+    with gworker(worker_class, spec) as (proc, port, _, _d):
+        if spec.endswith("wsgi_app"):
+            # Tornado 6.2's WSGIContainer lets the exception end the
+            # connection without a response (Tornado's behaviour).
+            with pytest.raises(http.client.RemoteDisconnected):
+                http_get(port, "/boom")
+        else:
+            assert http_get(port, "/boom").status == 500
+        error_line = re.compile(r"^\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d [+-]\d{4}\] "
+                                rf"\[{proc.pid}\] \[ERROR\] ", re.M)
+        wait_until(lambda: error_line.search(proc.stderr_text())
+                   and "ZeroDivisionError" in proc.stderr_text(), timeout=10,
+                   message="the app's exception in the error log")

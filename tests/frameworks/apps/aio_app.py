@@ -51,6 +51,10 @@ async def block(request):
     return web.Response(text="unblocked")
 
 
+async def boom(request):
+    return web.Response(text=str(1 / 0))
+
+
 async def pid(request):
     return web.Response(text=str(os.getpid()))
 
@@ -74,6 +78,7 @@ def build():
     app.router.add_get("/slow", slow)
     app.router.add_get("/block", block)
     app.router.add_get("/pid", pid)
+    app.router.add_get("/boom", boom)
     app.router.add_get("/started", started)
     return app
 

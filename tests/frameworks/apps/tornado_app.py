@@ -54,6 +54,11 @@ class Block(tornado.web.RequestHandler):
         self.write("unblocked")
 
 
+class Boom(tornado.web.RequestHandler):
+    def get(self):
+        self.write(str(1 / 0))
+
+
 class Pid(tornado.web.RequestHandler):
     def get(self):
         self.write(str(os.getpid()))
@@ -62,7 +67,7 @@ class Pid(tornado.web.RequestHandler):
 def make_app():
     return tornado.web.Application([
         (r"/", Hello), (r"/json", EchoJson), (r"/upload", Upload), (r"/stream", Stream),
-        (r"/slow", Slow), (r"/block", Block), (r"/pid", Pid),
+        (r"/slow", Slow), (r"/block", Block), (r"/pid", Pid), (r"/boom", Boom),
     ])
 
 
@@ -95,6 +100,8 @@ def wsgi_app(environ, start_response):
     elif path == "/block":
         time.sleep(float(query.get("s", "2")))
         out = b"unblocked"
+    elif path == "/boom":
+        out = str(1 / 0).encode()
     elif path == "/pid":
         out = str(os.getpid()).encode()
     else:

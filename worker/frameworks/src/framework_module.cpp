@@ -150,7 +150,7 @@ EngineStats FrameworkState::snapshot() {
   integrate(*this, now);
   s.requests_served = served;
   s.in_flight = static_cast<uint32_t>(in_flight.size());
-  s.connections = s.in_flight;
+  // X_CONNECTIONS stays 0: the framework owns its connections, unseen here.
   if (!in_flight.empty()) {
     auto oldest = in_flight.begin()->second;  // tokens grow with time
     s.oldest_request_age_seconds = std::chrono::duration<double>(now - oldest).count();

@@ -127,6 +127,19 @@ bool is_framework_class(const std::string& worker_class) {
 
 int run_framework_worker(const Options& o, const std::vector<Listener>& listeners,
                          AccessLog* access_log, const FailFn& fail) {
+  // What the framework-native classes leave out, said once at boot rather
+  // than silently ignored (a gunicorn.conf.py always comes as --config).
+  if (!o.config.empty()) {
+    spdlog::warn("-k {}: the worker-side server hooks of {} (post_fork, post_worker_init, pre_request, "
+                 "worker_exit, ...) are not run by the framework-native worker classes", o.worker_class, o.config);
+  }
+  if (!o.log_config.empty() || !o.log_config_dict.empty() || !o.log_config_json.empty()) {
+    spdlog::warn("-k {}: --log-config* is not applied; Python's log records go to gworker's error log",
+                 o.worker_class);
+  }
+  if (!o.statsd_host.empty()) spdlog::warn("-k {}: --statsd-host is not supported; no metrics are sent", o.worker_class);
+  if (o.reload) spdlog::warn("-k {}: --reload is not supported; the code is not watched", o.worker_class);
+
   wsgi::InterpreterOptions io;
   io.pythonpath = o.pythonpath;
   io.virtualenv = o.virtualenv;
