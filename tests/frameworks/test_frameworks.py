@@ -217,3 +217,17 @@ def test_app_errors_reach_the_error_log_in_its_format(worker_class, spec):
         wait_until(lambda: error_line.search(proc.stderr_text())
                    and "ZeroDivisionError" in proc.stderr_text(), timeout=10,
                    message="the app's exception in the error log")
+
+
+def test_engine_only_options_are_refused_not_ignored():
+    code, output, statuses = run_gworker_to_exit("aiohttp", "aio_app:application",
+                                                 "--proxy-protocol", "v1")
+    assert code == 2, output
+    assert any("--proxy-protocol is not supported" in s for s in statuses), statuses
+
+
+def test_what_is_left_out_is_said_at_boot():
+    with gworker("tornado", "tornado_app:application", "--max-requests", "0",
+                 "--reload") as (proc, port, _, _d):
+        assert http_get(port, "/").status == 200
+        assert "--reload is not supported" in proc.output()

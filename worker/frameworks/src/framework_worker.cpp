@@ -30,6 +30,9 @@ namespace {
 
 using Clock = FrameworkState::Clock;
 
+// gworker's exit code for arguments it cannot honour (as for bad flags).
+constexpr int kExitUsageError = 2;
+
 // The loop ticks every 0.2 s; older than this, it is taken as blocked and
 // the beats wait for it (arbiterd's --timeout then applies to the loop).
 constexpr auto kTickStale = std::chrono::milliseconds(1000);
@@ -127,6 +130,16 @@ bool is_framework_class(const std::string& worker_class) {
 
 int run_framework_worker(const Options& o, const std::vector<Listener>& listeners,
                          AccessLog* access_log, const FailFn& fail) {
+  // Refused rather than ignored: plain HTTP where TLS was asked for, or a
+  // framework parsing PROXY headers as requests, would be worse than no start.
+  if (o.tls.enabled()) {
+    return fail(kExitUsageError, "-k " + o.worker_class + " serves with the framework's own HTTP server: "
+                "--certfile/--keyfile (TLS) are not supported; terminate TLS in a proxy in front");
+  }
+  if (o.proxy_protocol != "off") {
+    return fail(kExitUsageError, "-k " + o.worker_class + " serves with the framework's own HTTP server: "
+                "--proxy-protocol is not supported");
+  }
   // What the framework-native classes leave out, said once at boot rather
   // than silently ignored (a gunicorn.conf.py always comes as --config).
   if (!o.config.empty()) {
