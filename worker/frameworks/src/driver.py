@@ -129,6 +129,11 @@ class Worker:
         self.loop = loop
         self.opts = opts
         self.stop_requested = asyncio.Event()
+        # Once stopping: every response says Connection: close. Idle
+        # keep-alive connections are not closed at once (their client may
+        # have a request on the wire, which a close would reset): it is
+        # served with Connection: close, or the keep-alive timeout ends them.
+        self.draining = False
         self.stop_reason = ""
         self.max_requests = opts["max_requests"]
         loop.add_reader(_fw.signal_fd(), self._on_signal)
@@ -212,6 +217,12 @@ async def serve_aiohttp(worker, spec, fds):
             _fw.end(token)
 
     async def count_body(request, response):
+        if worker.draining:
+            # aiohttp has chosen the head's keep-alive before this hook
+            # runs: say close here too, or the client would reuse a
+            # connection the server closes after this response.
+            response.force_close()
+            response.headers["Connection"] = "close"
         # The body bytes the app hands over (Gunicorn's %(b)s): aiohttp's
         # own body_length also counts the head and chunk framing.
         writer = response._payload_writer
@@ -265,6 +276,13 @@ async def serve_aiohttp(worker, spec, fds):
         server = getattr(site, "_server", None)
         if server is not None:
             server.close()
+    worker.draining = True
+    deadline = worker.deadline()
+    # asyncio registers a just-accepted connection a few loop turns later;
+    # let those arrive before counting.
+    await asyncio.sleep(0.1)
+    while runner.server.connections and worker.loop.time() < deadline:
+        await asyncio.sleep(0.05)
     await runner.cleanup()
     return 0
 
@@ -286,8 +304,6 @@ def serve_tornado_classes():
 
         def headers_received(self, start_line, headers):
             self.token = _fw.begin()
-            self.tracker.active[self.conn.server_conn] = \
-                self.tracker.active.get(self.conn.server_conn, 0) + 1
             self.conn.request = (start_line, headers, self.tracker.worker.loop.time())
             self.conn.on_done = self.done
             return self.inner.headers_received(start_line, headers)
@@ -306,11 +322,6 @@ def serve_tornado_classes():
             if self.token is not None:
                 _fw.end(self.token)
                 self.token = None
-                n = self.tracker.active.get(self.conn.server_conn, 1) - 1
-                if n > 0:
-                    self.tracker.active[self.conn.server_conn] = n
-                else:
-                    self.tracker.active.pop(self.conn.server_conn, None)
 
     class ResponseSpy:
         """Tornado's HTTP1Connection for one request, passed through."""
@@ -325,6 +336,10 @@ def serve_tornado_classes():
             return getattr(self._inner, name)
 
         def write_headers(self, start_line, headers, chunk=None):
+            if self.tracker.worker.draining:
+                # Read before stopping, answered after: close once done
+                # (HTTP1Connection then says Connection: close).
+                self._inner._disconnect_on_finish = True
             self.status = start_line.code
             self.headers = list(headers.get_all())
             self.nbytes += len(chunk) if chunk else 0
@@ -381,24 +396,21 @@ async def serve_tornado(worker, spec, fds):
     server = server_class(app, no_keep_alive=keep_alive <= 0,
                           idle_connection_timeout=keep_alive if keep_alive > 0 else None)
     server.worker = worker
-    server.active = {}
     server.add_sockets(listening_sockets(fds))
     _fw.ready()
     await worker.stop_requested.wait()
     log.info("Worker stopping (%s)", worker.stop_reason)
     server.stop()  # no more accepting
-    # Requests in flight finish, then their connections close; idle
-    # keep-alive connections close now.
+    # Requests in flight finish and their connections close; the next
+    # request on an idle keep-alive connection is answered with
+    # Connection: close, or the idle timeout (--keep-alive) ends it.
+    worker.draining = True
     server.conn_params.no_keep_alive = True
-    for conn in list(server._connections):
-        if not server.active.get(conn):
-            conn.stream.close()
     deadline = worker.deadline()
-    while server.active and worker.loop.time() < deadline:
+    while server._connections and worker.loop.time() < deadline:
         await asyncio.sleep(0.05)
-    if server.active:
-        log.warning("Graceful timeout: closing %d connection(s) with a request in flight",
-                    len(server.active))
+    if server._connections:
+        log.warning("Graceful timeout: closing %d connection(s)", len(server._connections))
     try:
         await asyncio.wait_for(server.close_all_connections(), 1.0)
     except asyncio.TimeoutError:
