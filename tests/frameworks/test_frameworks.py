@@ -193,6 +193,7 @@ def test_arbiterd_stops_on_a_bad_app_with_its_message():
     ("aiohttp.GunicornWebWorker", "aio_app:make_app_async"),
     ("aiohttp.worker.GunicornWebWorker", "aio_app:application"),
     ("gunicorn.workers.gtornado.TornadoWorker", "tornado_app:make_app()"),
+    ("tornado", "tornado_app:make_app"),  # a factory: it takes no arguments, a WSGI app two
 ])
 def test_gunicorn_class_names_and_factories(worker_class, spec):
     with gworker(worker_class, spec) as (proc, port, notify, _):

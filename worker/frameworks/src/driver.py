@@ -381,9 +381,37 @@ def tornado_app(obj, spec):
     if isinstance(obj, (tornado.web.Application, httputil.HTTPServerConnectionDelegate)):
         return obj
     if callable(obj) and not isinstance(obj, type):
+        if takes_no_arguments(obj):
+            # app:make_app, a factory (a WSGI app takes two arguments).
+            try:
+                made = obj()
+            except Exception as e:
+                log.exception("The app factory %s failed", spec)
+                raise AppLoadError(f"{spec} raised {type(e).__name__}: {e}") from None
+            if isinstance(made, (tornado.web.Application, httputil.HTTPServerConnectionDelegate)):
+                return made
+            raise AppLoadError(f"{spec} returned {type(made).__name__}, not a "
+                               "tornado.web.Application")
         return tornado.wsgi.WSGIContainer(obj)
     raise AppLoadError(f"{spec} is {type(obj).__name__}, not a tornado.web.Application "
                        "or a WSGI callable")
+
+
+def takes_no_arguments(fn):
+    try:
+        sig = inspect.signature(fn)
+    except (TypeError, ValueError):
+        return False
+    try:
+        sig.bind({}, None)
+        return False
+    except TypeError:
+        pass
+    try:
+        sig.bind()
+        return True
+    except TypeError:
+        return False
 
 
 async def serve_tornado(worker, spec, fds):
