@@ -244,3 +244,20 @@ def test_what_is_left_out_is_said_at_boot():
                  "--reload") as (proc, port, _, _d):
         assert http_get(port, "/").status == 200
         assert "--reload is not supported" in proc.output()
+
+
+@pytest.mark.parametrize("worker_class,spec", FLAVOURS[:2], ids=FLAVOUR_IDS[:2])
+def test_a_blocked_loop_gets_the_worker_replaced_on_timeout(worker_class, spec):
+    with arbiter(worker_class, spec, "--timeout", "2", workers=1) as (arb, port, _):
+        old = int(http_get(port, "/pid").body)
+
+        def blocked():
+            try:
+                http_get(port, "/block?s=30", timeout=60)
+            except OSError:
+                pass  # the worker is killed under it
+        threading.Thread(target=blocked, daemon=True).start()
+        wait_until(lambda: f"WORKER TIMEOUT (pid:{old})" in arb.output(), timeout=30,
+                   message="arbiterd to time the blocked worker out")
+        wait_until(lambda: int(http_get(port, "/pid", timeout=5).body) != old, timeout=30,
+                   message="a new worker serving")
