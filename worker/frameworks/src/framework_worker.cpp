@@ -24,7 +24,10 @@
 
 namespace greenfork::worker {
 
-extern const char* const kFrameworkDriverSource;  // driver.py, generated
+// driver.py, aiohttp_server.py, tornado_server.py (generated).
+extern const char* const kFrameworkDriverSource;
+extern const char* const kAiohttpServerSource;
+extern const char* const kTornadoServerSource;
 
 namespace {
 
@@ -122,6 +125,12 @@ std::string take_exception_text(bool* is_boot_error, PyObject* driver) {
   return text;
 }
 
+// Runs `source` as module `name` (in sys.modules); null with the error set.
+wsgi::PyRef exec_module(const char* name, const char* source, const std::string& file) {
+  wsgi::PyRef code(Py_CompileString(source, ("<greenfork/frameworks/" + file + ">").c_str(), Py_file_input));
+  return wsgi::PyRef(code ? PyImport_ExecCodeModule(name, code.get()) : nullptr);
+}
+
 }  // namespace
 
 bool is_framework_class(const std::string& worker_class) {
@@ -182,9 +191,10 @@ int run_framework_worker(const Options& o, const std::vector<Listener>& listener
     PyErr_Print();
     return fail(contract::kExitBootError, "cannot install gworker's Python modules");
   }
-  wsgi::PyRef code(Py_CompileString(kFrameworkDriverSource, "<greenfork/frameworks/driver.py>", Py_file_input));
-  wsgi::PyRef driver(code ? PyImport_ExecCodeModule("_greenfork_frameworks", code.get()) : nullptr);
-  if (!driver) {
+  wsgi::PyRef driver = exec_module("_greenfork_frameworks", kFrameworkDriverSource, "driver.py");
+  const bool servers = driver && exec_module("_greenfork_fw_aiohttp", kAiohttpServerSource, "aiohttp_server.py") &&
+                       exec_module("_greenfork_fw_tornado", kTornadoServerSource, "tornado_server.py");
+  if (!servers) {
     PyErr_Print();
     return fail(contract::kExitBootError, "cannot load gworker's framework driver");
   }
@@ -250,7 +260,6 @@ int run_framework_worker(const Options& o, const std::vector<Listener>& listener
   opts = wsgi::PyRef();
   fds = wsgi::PyRef();
   driver = wsgi::PyRef();
-  code = wsgi::PyRef();
   if (Py_FinalizeEx() < 0) spdlog::warn("Python finalization reported an error");
   ::close(signal_write_fd);
   ::close(state.signal_read_fd);
