@@ -261,3 +261,18 @@ def test_a_blocked_loop_gets_the_worker_replaced_on_timeout(worker_class, spec):
                    message="arbiterd to time the blocked worker out")
         wait_until(lambda: int(http_get(port, "/pid", timeout=5).body) != old, timeout=30,
                    message="a new worker serving")
+
+
+@pytest.mark.parametrize("worker_class,spec", FLAVOURS[:2], ids=FLAVOUR_IDS[:2])
+def test_quit_exits_at_once_even_with_a_request_in_flight(worker_class, spec):
+    with gworker(worker_class, spec, "--graceful-timeout", "30") as (proc, port, _, d):
+        t = threading.Thread(target=lambda: pytest.raises(OSError, http_get, port,
+                                                          "/slow?s=20&id=q", timeout=30))
+        t.start()
+        wait_until(lambda: os.path.exists(os.path.join(d, "q")), timeout=15,
+                   message="the slow request to start")
+        quit_at = time.monotonic()
+        proc.signal(signal.SIGQUIT)
+        assert proc.wait(timeout=10) == 0, proc.output()
+        assert time.monotonic() - quit_at < 5
+        t.join(30)
