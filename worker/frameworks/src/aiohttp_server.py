@@ -57,6 +57,8 @@ async def serve(worker, spec, fds):
             # connection the server closes after this response.
             response.force_close()
             response.headers["Connection"] = "close"
+        if not worker.access_log:
+            return
         # The body bytes the app hands over (Gunicorn's %(b)s): aiohttp's
         # own body_length also counts the head and chunk framing.
         writer = response._payload_writer
@@ -79,6 +81,9 @@ async def serve(worker, spec, fds):
 
     class AccessLogger(AbstractAccessLogger):
         def log(self, request, response, time):
+            if not worker.access_log:  # the counters only
+                worker.served("", "", "", 1, response.status, 0, (), (), time)
+                return
             counted = request.get("_greenfork_body_bytes")
             worker.served(request.remote, request.method, request.raw_path,
                           request.version.minor, response.status,

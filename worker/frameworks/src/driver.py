@@ -135,6 +135,7 @@ class Worker:
         self.draining = False
         self.stop_reason = ""
         self.max_requests = opts["max_requests"]
+        self.access_log = opts["access_log"]  # else served() feeds the counters only
         loop.add_reader(_fw.signal_fd(), self._on_signal)
         self._tick()
 

@@ -232,9 +232,10 @@ int run_framework_worker(const Options& o, const std::vector<Listener>& listener
     wsgi::PyRef fd(PyLong_FromLong(l.fd));
     PyList_Append(fds.get(), fd.get());
   }
-  wsgi::PyRef opts(Py_BuildValue("{s:d,s:K,s:d,s:i}", "graceful_timeout", o.graceful_timeout,
+  wsgi::PyRef opts(Py_BuildValue("{s:d,s:K,s:d,s:i,s:O}", "graceful_timeout", o.graceful_timeout,
                                  "max_requests", static_cast<unsigned long long>(max_requests),
-                                 "keep_alive", o.keep_alive, "log_level", level_number(o.log_level)));
+                                 "keep_alive", o.keep_alive, "log_level", level_number(o.log_level),
+                                 "access_log", access_log != nullptr ? Py_True : Py_False));
   wsgi::PyRef rc(PyObject_CallMethod(driver.get(), "run", "ssOO", o.worker_class.c_str(), o.app.c_str(),
                                      fds.get(), opts.get()));
   int exit_code = 0;

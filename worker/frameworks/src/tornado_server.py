@@ -61,7 +61,8 @@ def tracked_server_class():
                 # (HTTP1Connection then says Connection: close).
                 self._inner._disconnect_on_finish = True
             self.status = start_line.code
-            self.headers = list(headers.get_all())
+            if self.tracker.worker.access_log:
+                self.headers = list(headers.get_all())
             self.nbytes += len(chunk) if chunk else 0
             return self._inner.write_headers(start_line, headers, chunk)
 
@@ -78,7 +79,7 @@ def tracked_server_class():
                 self.tracker.worker.served(
                     remote if isinstance(remote, str) else "", start_line.method,
                     start_line.path, minor, self.status, self.nbytes,
-                    list(headers.get_all()), self.headers,
+                    list(headers.get_all()) if self.tracker.worker.access_log else (), self.headers,
                     self.tracker.worker.loop.time() - started)
             if self.on_done is not None:
                 self.on_done()
