@@ -8,6 +8,7 @@ import json
 import os
 import re
 import signal
+import socket
 import threading
 import time
 
@@ -109,6 +110,20 @@ def test_term_finishes_the_request_in_flight_and_exits_0(worker_class, spec):
                    message="the slow request to start")
         term_at = time.monotonic()
         proc.signal(signal.SIGTERM)
+
+        def refused():
+            in_flight = t.is_alive()
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            except ConnectionRefusedError:
+                return "while draining" if in_flight else "after"
+            return False
+        # Alone (-b), the worker's socket closes: new connections are
+        # refused while the slow request is still being served (a WSGI app
+        # blocks Tornado's loop, so there the TERM is seen after it).
+        when = wait_until(refused, timeout=20, message="new connections refused")
+        if not spec.endswith("wsgi_app"):
+            assert when == "while draining"
         code = proc.wait(timeout=30)
         t.join(30)
         assert code == 0, proc.output()

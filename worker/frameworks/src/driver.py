@@ -110,11 +110,13 @@ def load_object(spec):
 
 
 def listening_sockets(fds):
-    """The inherited sockets, duplicated: the framework closes its copies
-    when it stops accepting; gworker's (and arbiterd's) stay open."""
+    """The worker's listening sockets, owned by the framework from here: it
+    closes them when it stops accepting (arbiterd keeps its own copies, so
+    no connection is refused under it; a gworker that bound -b itself then
+    refuses new connections while it drains)."""
     socks = []
     for fd in fds:
-        s = socket.socket(fileno=os.dup(fd))
+        s = socket.socket(fileno=fd)
         s.setblocking(False)
         socks.append(s)
     return socks
