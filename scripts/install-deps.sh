@@ -22,6 +22,7 @@ test_pkgs=(
   python3-pastedeploy
   python3-yaml
   nginx-light
+  python3-tornado python3-aiohttp
 )
 bench_pkgs=(
   gunicorn python3-gevent uwsgi uwsgi-plugin-python3 wrk nginx-light

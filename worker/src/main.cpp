@@ -29,6 +29,9 @@
 #include "python_worker.hpp"
 #include "readiness.hpp"
 #include "statsd.hpp"
+#ifdef GF_HAVE_FRAMEWORKS
+#include "framework_worker.hpp"
+#endif
 
 namespace gw = greenfork::worker;
 
@@ -146,6 +149,12 @@ int main(int argc, char** argv) {
     access_log = std::move(*opened);
   }
 
+#ifdef GF_HAVE_FRAMEWORKS
+  // -k tornado / -k aiohttp: the framework's own HTTP server (worker/frameworks/).
+  if (gw::is_framework_class(o.worker_class)) {
+    return gw::run_framework_worker(o, *listeners, access_log.get(), fail);
+  }
+#endif
   std::unique_ptr<gw::StatsdClient> statsd;
   if (!o.statsd_host.empty()) {
     auto opened = gw::StatsdClient::open(o.statsd_host, o.statsd_prefix, o.dogstatsd_tags);

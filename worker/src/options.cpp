@@ -53,7 +53,8 @@ int parse_options(int argc, char** argv, Options& o, std::string& error) {
                  "Address to listen on when not given sockets (LISTEN_FDS); repeatable");
   cli.add_option("-k,--worker-class", o.worker_class,
                  "sync (1 app thread), gthread, or asgi (an asyncio loop; "
-                 "uvicorn.workers.UvicornWorker means asgi)")
+                 "uvicorn.workers.UvicornWorker means asgi), tornado or aiohttp (the framework's own "
+                 "HTTP server; gaiohttp and Gunicorn's class names mean these)")
       ->check(CLI::IsMember(settings::choices(settings::kWorkerClasses)))
       ->capture_default_str();
   cli.add_option("--threads", o.threads, "App threads for gthread")

@@ -51,7 +51,14 @@ inline constexpr const char* kWorkerClasses[] = {"sync",
                                                  "asgi",
                                                  "uvicorn.workers.UvicornWorker",
                                                  "uvicorn.workers.UvicornH11Worker",
-                                                 "uvicorn_worker.UvicornWorker"};
+                                                 "uvicorn_worker.UvicornWorker",
+                                                 // framework-native servers (worker/frameworks/)
+                                                 "tornado",
+                                                 "gunicorn.workers.gtornado.TornadoWorker",
+                                                 "aiohttp",
+                                                 "gaiohttp",
+                                                 "aiohttp.GunicornWebWorker",
+                                                 "aiohttp.worker.GunicornWebWorker"};
 // -k asgi's --asgi-loop and --lifespan (uvicorn's meanings).
 inline constexpr const char* kAsgiLoops[] = {"auto", "asyncio", "uvloop"};
 inline constexpr const char* kLifespans[] = {"auto", "on", "off"};
@@ -61,9 +68,11 @@ inline constexpr const char* kProxyProtocols[] = {"off", "v1", "v2", "auto"};
 // --protocol's values (Gunicorn 24+): what the listeners speak.
 inline constexpr const char* kProtocols[] = {"http", "uwsgi"};
 
-// "sync", "gthread" or "asgi" for any name in kWorkerClasses.
+// "sync", "gthread", "asgi", "tornado" or "aiohttp" for any name in kWorkerClasses.
 inline std::string canonical_worker_class(const std::string& name) {
   if (name.rfind("uvicorn", 0) == 0) return "asgi";
+  if (name == "gunicorn.workers.gtornado.TornadoWorker") return "tornado";
+  if (name == "gaiohttp" || name.rfind("aiohttp.", 0) == 0) return "aiohttp";
   return name;
 }
 

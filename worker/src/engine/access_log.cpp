@@ -58,9 +58,9 @@ void append_or_dash(std::string& line, std::string_view v) {
 }
 
 // One atom's text, as the text format writes it.
-void append_atom(std::string& line, const AccessLog::Atom& a, const Exchange& exchange,
-                 int64_t micros) {
-  const Request& req = exchange.request;
+void append_atom(std::string& line, const AccessLog::Atom& a, const AccessLog::Record& r) {
+  const Request& req = *r.request;
+  const int64_t micros = r.micros;
   switch (a.kind) {
     case 0: line.append(a.text); break;
     case 'h': append_or_dash(line, req.remote_addr); break;
@@ -79,17 +79,17 @@ void append_atom(std::string& line, const AccessLog::Atom& a, const Exchange& ex
       line.append(req.method).append(" ").append(req.target);
       line.append(req.http_minor == 0 ? " HTTP/1.0" : " HTTP/1.1");
       break;
-    case 's': line.append(std::to_string(exchange.status())); break;
+    case 's': line.append(std::to_string(r.status)); break;
     case 'm': line.append(req.method); break;
     case 'U': line.append(req.path); break;
     case 'q': line.append(req.query); break;
     case 'H': line.append(req.http_minor == 0 ? "HTTP/1.0" : "HTTP/1.1"); break;
-    case 'B': line.append(std::to_string(exchange.body_bytes_sent())); break;
+    case 'B': line.append(std::to_string(r.body_bytes)); break;
     case 'b':
-      if (exchange.body_bytes_sent() == 0) {
+      if (r.body_bytes == 0) {
         line.push_back('-');
       } else {
-        line.append(std::to_string(exchange.body_bytes_sent()));
+        line.append(std::to_string(r.body_bytes));
       }
       break;
     case 'f': {
@@ -119,7 +119,7 @@ void append_atom(std::string& line, const AccessLog::Atom& a, const Exchange& ex
     }
     case 'o': {
       std::string_view value;
-      for (const Header& h : exchange.response_head().headers) {
+      for (const Header& h : *r.response_headers) {
         if (strcasecmp(h.name.c_str(), a.text.c_str()) == 0) {
           value = h.value;
           break;
@@ -286,6 +286,11 @@ Status AccessLog::reopen() {
 void AccessLog::log(const Exchange& exchange) {
   const auto elapsed = std::chrono::steady_clock::now() - exchange.request.received_at;
   const int64_t micros = std::chrono::duration_cast<std::chrono::microseconds>(elapsed).count();
+  log(Record{&exchange.request, exchange.status(), exchange.body_bytes_sent(),
+             &exchange.response_head().headers, micros});
+}
+
+void AccessLog::log(const Record& record) {
   line_.clear();
   if (json_) {
     // Every atom as a field, under its Gunicorn letter; numbers as numbers;
@@ -297,7 +302,7 @@ void AccessLog::log(const Exchange& exchange) {
     for (const char* kinds : {kStrings, kNumbers}) {
       for (const char* k = kinds; *k != '\0'; ++k) {
         value.clear();
-        append_atom(value, Atom{*k, {}}, exchange, micros);
+        append_atom(value, Atom{*k, {}}, record);
         if (line_.size() > 1) line_.push_back(',');
         line_.push_back('"');
         line_.push_back(*k);
@@ -310,12 +315,12 @@ void AccessLog::log(const Exchange& exchange) {
       }
     }
     line_.append(",\"i\":");
-    append_headers_object(line_, exchange.request.headers);
+    append_headers_object(line_, record.request->headers);
     line_.append(",\"o\":");
-    append_headers_object(line_, exchange.response_head().headers);
+    append_headers_object(line_, *record.response_headers);
     line_.push_back('}');
   } else {
-    for (const Atom& a : atoms_) append_atom(line_, a, exchange, micros);
+    for (const Atom& a : atoms_) append_atom(line_, a, record);
   }
   if (sink_) {
     sink_(line_);

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "greenfork/status.hpp"
+#include "greenfork/worker/app.hpp"
 
 namespace greenfork::worker {
 
@@ -38,6 +39,17 @@ class AccessLog {
   ~AccessLog();
 
   void log(const Exchange& exchange);
+  // One request served by something other than the engine (a framework's
+  // own HTTP server, worker/frameworks/), written from the same facts. Not
+  // thread-safe against log() of another thread: one writer thread.
+  struct Record {
+    const Request* request = nullptr;
+    int status = 0;
+    uint64_t body_bytes = 0;
+    const std::vector<Header>* response_headers = nullptr;
+    int64_t micros = 0;
+  };
+  void log(const Record& record);
   // One line from elsewhere (Python's gunicorn.access logger); any thread.
   void write_line(std::string_view line);
   void flush();
