@@ -1,8 +1,8 @@
 // Connection's WebSocket path (async apps only): the upgrade request goes
 // to the app as an AsyncWebSocket (ASGI websocket.connect); the app's
-// decision is answered here (101 and a WsSession over the socket, 403 when
-// it closed first, 500 when it failed), then the session serves the
-// connection until it closes and the app is done with it.
+// decision is answered here (101 and a WsSession over the socket or its TLS
+// stream, 403 when it closed first, 500 when it failed), then the session
+// serves the connection until it closes and the app is done with it.
 #include <spdlog/spdlog.h>
 
 #include "engine/connection.hpp"
@@ -41,12 +41,6 @@ asio::awaitable<void> Connection::serve_websocket() {
   websocket::UpgradeCheck check = websocket::check_upgrade_request(parser_.head());
   state_ = State::kWrite;
   deadline_.clear();
-  if (check.ok() && tls_) {
-    // WsSession reads and writes the plain socket: no wss:// yet.
-    check.status = 501;
-    check.reason = "WebSockets over TLS (wss://) are not supported yet: terminate TLS in a reverse proxy";
-    check.headers.clear();
-  }
   if (!check.ok()) {
     if (co_await writer_.write_all(refusal(check.status, check.reason, check.headers))) {
       co_await linger();
@@ -101,8 +95,11 @@ asio::awaitable<void> Connection::serve_websocket() {
     options.write_timeout = config.write_timeout;
     std::string already_read(input_.unread());
     input_.consume(already_read.size());
+    // wss://: the TLS stream goes with the socket (the writer no longer
+    // uses either).
+    writer_.use_tls(nullptr);
     ws_session_ = websocket::WsSession::create(std::move(socket_), *bridge, options,
-                                               std::move(already_read));
+                                               std::move(already_read), std::move(tls_));
     bridge->attach(ws_session_);
     if (server_.stopping().load()) ws_session_->close(websocket::close_code::kGoingAway);
     co_await ws_session_->run();
