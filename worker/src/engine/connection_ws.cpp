@@ -5,6 +5,8 @@
 // serves the connection until it closes and the app is done with it.
 #include <spdlog/spdlog.h>
 
+#include <cstdlib>
+
 #include "engine/connection.hpp"
 #include "engine/ws_bridge.hpp"
 #include "http/response_head.hpp"
@@ -28,6 +30,27 @@ std::string refusal(int status, std::string_view reason, const std::vector<Heade
   for (const Header& h : headers) extra += h.name + ": " + h.value + "\r\n";
   response.insert(response.find("\r\n") + 2, extra);
   return response;
+}
+
+// The status, header lines and body size of a response we wrote (for the
+// access log).
+void describe_response(std::string_view response, int& status, std::vector<Header>& headers,
+                       uint64_t& body_bytes) {
+  status = response.size() > 12 ? std::atoi(std::string(response.substr(9, 3)).c_str()) : 0;
+  const size_t end = response.find("\r\n\r\n");
+  body_bytes = end == std::string_view::npos ? 0 : response.size() - end - 4;
+  size_t at = response.find("\r\n");
+  while (at != std::string_view::npos && at < end) {
+    const size_t next = response.find("\r\n", at + 2);
+    const std::string_view line = response.substr(at + 2, next - at - 2);
+    const size_t colon = line.find(':');
+    if (colon != std::string_view::npos) {
+      const size_t value = line.find_first_not_of(' ', colon + 1);
+      headers.push_back(Header{std::string(line.substr(0, colon)),
+                               std::string(value == std::string_view::npos ? "" : line.substr(value))});
+    }
+    at = next;
+  }
 }
 
 }  // namespace
@@ -85,6 +108,18 @@ asio::awaitable<void> Connection::serve_websocket() {
       break;
   }
   const bool upgraded = response.rfind("HTTP/1.1 101", 0) == 0;
+  // The app answered: one request for --max-requests (the one that reaches
+  // it starts the drain, which closes open WebSockets with 1001, as TERM),
+  // logged when the connection ends (uvicorn's and Gunicorn's access line:
+  // 101 and the session's duration).
+  server_.request_started();
+  {
+    int status = 0;
+    std::vector<Header> headers;
+    uint64_t body_bytes = 0;
+    describe_response(response, status, headers, body_bytes);
+    exchange_.note_response(status, std::move(headers), body_bytes);
+  }
   const bool written = co_await writer_.write_all(response);
   if (upgraded && written && !closed_) {
     websocket::WsSessionOptions options;
@@ -109,6 +144,7 @@ asio::awaitable<void> Connection::serve_websocket() {
   // The app hears websocket.disconnect (1006 when it never opened).
   bridge->end(websocket::close_code::kAbnormal);
   while (!bridge->app_done) co_await bridge->event.wait();
+  server_.request_finished(exchange_);
 }
 
 }  // namespace greenfork::worker

@@ -151,6 +151,13 @@ class Exchange final : public ResponseWriter, public BodyReader, public AsyncExc
   bool aborted() const { return aborted_; }
   bool keep_alive() const { return keep_alive_; }
   bool head_only() const { return head_only_; }
+  // A response the connection wrote itself (a WebSocket's 101, or its
+  // refusal): what the access log and the counters see.
+  void note_response(int status, std::vector<Header> headers, uint64_t body_bytes) {
+    head_.status = status;
+    head_.headers = std::move(headers);
+    body_sent_ = body_bytes;
+  }
   int status() const { return head_.status; }
   uint64_t body_bytes_sent() const { return body_sent_; }
   const http::AppHead& response_head() const { return head_; }
