@@ -7,10 +7,9 @@ from __future__ import annotations
 
 import asyncio
 import http.client
+import json
 import os
-import re
 import socket
-import time
 
 import pytest
 import websockets
@@ -30,6 +29,15 @@ def run(coro):
 
 def ws_url(base: str, path: str) -> str:
     return base.replace("http://", "ws://") + path
+
+
+def http_get(port: int, path: str) -> str:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        conn.request("GET", path)
+        return conn.getresponse().read().decode()
+    finally:
+        conn.close()
 
 
 def pid_alive(pid: int) -> bool:
@@ -80,3 +88,68 @@ def test_sessions_are_access_logged_and_count_toward_max_requests(tmp_path):
         assert sessions, mine
         assert int(sessions[0][4]) >= 500_000, sessions  # microseconds: the whole session
         assert all(l[1] in ("101", "200") for l in mine), mine
+
+
+@pytest.fixture(scope="module")
+def denial():
+    with serving("ws_denial_apps:app") as (base, arb):
+        yield base, arb.port
+
+
+def raw_upgrade(port: int, path: str) -> bytes:
+    """Everything the server sends for an upgrade request, until it closes."""
+    with socket.create_connection(("127.0.0.1", port), timeout=20) as s:
+        s.sendall(b"GET " + path.encode() + b" HTTP/1.1\r\nHost: x\r\n" + UPGRADE + b"\r\n")
+        data = b""
+        while chunk := s.recv(65536):
+            data += chunk
+        return data
+
+
+def test_denial_response_reaches_the_client(denial):
+    base, port = denial
+    data = raw_upgrade(port, "/deny")
+    head, _, body = data.partition(b"\r\n\r\n")
+    lines = head.split(b"\r\n")
+    assert lines[0] == b"HTTP/1.1 401 Unauthorized", data
+    assert b"www-authenticate: Bearer" in lines and b"content-type: text/plain" in lines
+    assert b"Content-Length: 8" in lines and b"Connection: close" in lines
+    assert body == b"no entry"  # both body messages, then the close
+    # http.client sees the same response.
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=20)
+    conn.request("GET", "/deny", headers=dict(l.split(": ", 1) for l in
+                                              UPGRADE.decode().strip().split("\r\n")))
+    r = conn.getresponse()
+    assert (r.status, r.getheader("www-authenticate"), r.read()) == (401, "Bearer", b"no entry")
+    conn.close()
+    # After its answer, the app's receive() says the client is gone.
+    wait_until(lambda: ["/deny", "websocket.disconnect"] in
+               json.loads(http_get(port, "/events")), timeout=15,
+               message="the app's websocket.disconnect after its denial")
+
+
+def test_denial_and_refusal_seen_by_a_websocket_client(denial):
+    base, port = denial
+
+    async def body():
+        with pytest.raises(InvalidStatusCode) as denied:
+            await websockets.connect(ws_url(base, "/deny"), open_timeout=20)
+        assert denied.value.status_code == 401
+        assert denied.value.headers["www-authenticate"] == "Bearer"
+        with pytest.raises(InvalidStatusCode) as empty:
+            await websockets.connect(ws_url(base, "/deny-empty"), open_timeout=20)
+        assert empty.value.status_code == 404
+        with pytest.raises(InvalidStatusCode) as refused:  # websocket.close first: 403
+            await websockets.connect(ws_url(base, "/close-first"), open_timeout=20)
+        assert refused.value.status_code == 403
+        with pytest.raises(InvalidStatusCode) as broken:  # accept after a denial start
+            await websockets.connect(ws_url(base, "/deny-then-accept"), open_timeout=20)
+        assert broken.value.status_code == 500
+        async with websockets.connect(ws_url(base, "/open"), open_timeout=20) as ws:
+            assert ws.open  # the same worker still accepts
+    run(body())
+    data = raw_upgrade(port, "/close-first")
+    assert data.startswith(b"HTTP/1.1 403 "), data
+    data = raw_upgrade(port, "/deny-empty")
+    assert data.startswith(b"HTTP/1.1 404 ") and b"\r\nContent-Length: 0\r\n" in data, data
+    assert data.endswith(b"\r\n\r\n"), data

@@ -249,6 +249,20 @@ PyObject* ws_close(Handle* h, PyObject* args) {
   Py_RETURN_NONE;
 }
 
+PyObject* ws_deny(Handle* h, PyObject* args) {
+  int status = 0;
+  PyObject* headers = nullptr;
+  Py_buffer body;
+  if (!PyArg_ParseTuple(args, "iOy*", &status, &headers, &body)) return nullptr;
+  std::string bytes(static_cast<const char*>(body.buf), static_cast<size_t>(body.len));
+  PyBuffer_Release(&body);
+  if (!ws_live(h)) return nullptr;
+  std::vector<worker::Header> list;
+  if (!header_list(headers, list)) return nullptr;
+  h->ws->deny(status, std::move(list), std::move(bytes));
+  Py_RETURN_NONE;
+}
+
 PyObject* ws_fail(Handle* h, PyObject*) {
   if (!ws_live(h)) return nullptr;
   h->ws->fail();
@@ -297,6 +311,7 @@ PyMethodDef handle_methods[] = {
     {"ws_take", wsgi::as_method(ws_take), METH_NOARGS, "(kind, data): 0 none, 1 text, 2 bytes, 3 closed"},
     {"ws_want", wsgi::as_method(ws_want), METH_NOARGS, "a wake when a message comes"},
     {"ws_close", wsgi::as_method(ws_close), METH_VARARGS, "(code, reason)"},
+    {"ws_deny", wsgi::as_method(ws_deny), METH_VARARGS, "(status, headers, body): an HTTP response instead of the 101"},
     {"ws_fail", wsgi::as_method(ws_fail), METH_NOARGS, "500 before accept, 1011 after"},
     {"ws_done", wsgi::as_method(ws_done), METH_NOARGS, "last: the app is done"},
     {nullptr, nullptr, 0, nullptr}};

@@ -87,7 +87,8 @@ PyObject* build_scope(const worker::Request& r, const ScopeConstants& constants,
       if (!item || PyList_Append(list.get(), item.get()) != 0) return nullptr;
     }
     if (!put(d, "type", PyUnicode_FromString("websocket")) ||
-        !put(d, "subprotocols", list.release())) {
+        !put(d, "subprotocols", list.release()) ||
+        !put(d, "extensions", Py_BuildValue("{s{}}", "websocket.http.response"))) {
       return nullptr;
     }
   }

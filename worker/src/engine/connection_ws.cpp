@@ -53,6 +53,26 @@ void describe_response(std::string_view response, int& status, std::vector<Heade
   }
 }
 
+// The app's websocket.http.response (instead of accepting): its status,
+// headers and body, with Content-Length, and the connection closes.
+std::string denial(WsBridge::Decision& decision, WorkerHost& host) {
+  std::string response;
+  if (decision.status < 200) {
+    host.log_error("websocket.http.response.start: status " + std::to_string(decision.status) +
+                   " is not a final status (200-999)");
+    return http::error_response(500, "the application's websocket.http.response was invalid");
+  }
+  StatusOr<http::AppHead> head = http::check_app_head(decision.status, "", std::move(decision.headers));
+  if (!head.ok()) {
+    host.log_error("websocket.http.response.start refused: " + head.status().message());
+    return http::error_response(500, "the application's websocket.http.response was invalid");
+  }
+  if (http::status_has_no_body(decision.status)) decision.body.clear();
+  http::serialize_head(*head, http::Framing::kContentLength, decision.body.size(), false, false, response);
+  response += decision.body;
+  return response;
+}
+
 }  // namespace
 
 void Connection::going_away() {
@@ -100,6 +120,9 @@ asio::awaitable<void> Connection::serve_websocket() {
       }
       break;
     }
+    case WsBridge::Decision::kDeny:
+      response = denial(bridge->decision, server_.host());
+      break;
     case WsBridge::Decision::kFail:
       response = http::error_response(500, "the application failed");
       break;

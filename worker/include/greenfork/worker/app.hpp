@@ -198,6 +198,9 @@ class AsyncWebSocket {
   virtual void want_message() = 0;
   // Before accept: 403 (the app refused); after: the closing handshake.
   virtual void close(uint16_t code, std::string reason) = 0;
+  // Before accept, instead of it: this HTTP response goes to the client
+  // and the connection closes (ASGI's websocket.http.response extension).
+  virtual void deny(int status, std::vector<Header> headers, std::string body) = 0;
   // The app failed: 500 before accept, close 1011 after.
   virtual void fail() = 0;
   // Last: the app is done with the connection (closed with 1000 if open).

@@ -32,7 +32,8 @@ PyObject* build_http_scope(const worker::Request& request, const ScopeConstants&
 
 // GIL held. The websocket scope: as the HTTP one with type "websocket",
 // scheme ws/wss (the request's url_scheme), no method, and `subprotocols`
-// (the client's Sec-WebSocket-Protocol offers, in order).
+// (the client's Sec-WebSocket-Protocol offers, in order), and `extensions`
+// {"websocket.http.response": {}} (the denial response).
 PyObject* build_websocket_scope(const worker::Request& request,
                                 const std::vector<std::string>& subprotocols,
                                 const ScopeConstants& constants, PyObject* state);
