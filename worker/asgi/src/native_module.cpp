@@ -157,6 +157,40 @@ PyObject* handle_finish(Handle* h, PyObject* arg) {
   Py_RETURN_NONE;
 }
 
+PyObject* handle_pathsend(Handle* h, PyObject* args) {
+  int fd = -1;
+  unsigned long long size = 0;
+  if (!PyArg_ParseTuple(args, "iK", &fd, &size) || !live(h)) return nullptr;
+  if (Status s = h->exchange->pathsend(fd, size); !s.ok()) {
+    PyErr_SetString(PyExc_RuntimeError, s.message().c_str());
+    return nullptr;
+  }
+  Py_RETURN_NONE;
+}
+
+PyObject* handle_declare_trailers(Handle* h, PyObject* names) {
+  if (!live(h)) return nullptr;
+  std::string text;
+  if (!header_bytes(names, text)) return nullptr;
+  if (Status s = h->exchange->declare_trailers(text); !s.ok()) {
+    PyErr_SetString(PyExc_ValueError, s.message().c_str());
+    return nullptr;
+  }
+  Py_RETURN_NONE;
+}
+
+PyObject* handle_finish_trailers(Handle* h, PyObject* headers) {
+  if (!live(h)) return nullptr;
+  std::vector<worker::Header> list;
+  if (!header_list(headers, list)) return nullptr;
+  if (Status s = h->exchange->finish_trailers(std::move(list)); !s.ok()) {
+    PyErr_SetString(PyExc_ValueError, s.message().c_str());
+    return nullptr;
+  }
+  release(h);
+  Py_RETURN_NONE;
+}
+
 PyObject* handle_fail(Handle* h, PyObject*) {
   if (!live(h)) return nullptr;
   h->exchange->fail();
@@ -302,6 +336,9 @@ PyMethodDef handle_methods[] = {
     {"start", wsgi::as_method(handle_start), METH_VARARGS, "status and headers"},
     {"send", wsgi::as_method(handle_send), METH_O, "post: body bytes"},
     {"finish", wsgi::as_method(handle_finish), METH_O, "last: the response is complete"},
+    {"pathsend", wsgi::as_method(handle_pathsend), METH_VARARGS, "post: (fd, size) the body, by sendfile"},
+    {"declare_trailers", wsgi::as_method(handle_declare_trailers), METH_O, "the Trailer header's value"},
+    {"finish_trailers", wsgi::as_method(handle_finish_trailers), METH_O, "last: the trailer fields"},
     {"fail", wsgi::as_method(handle_fail), METH_NOARGS, "last: 500, or close if committed"},
     {"abort", wsgi::as_method(handle_abort), METH_NOARGS, "last: close the connection"},
     {"ws_scope", wsgi::as_method(ws_scope), METH_O, "the websocket scope, with a copy of state"},

@@ -7,6 +7,7 @@ namespace {
 
 constexpr const char* kSource = R"PY(
 import asyncio
+import os
 import traceback
 
 import _greenfork_asgi_native as native
@@ -32,7 +33,8 @@ class Cycle:
     """One HTTP request/response. At most one posted operation (a body read
     or a body write) is outstanding: `op` is its future."""
 
-    __slots__ = ("h", "op", "waiter", "gone", "body_done", "started", "complete")
+    __slots__ = ("h", "op", "waiter", "gone", "body_done", "started", "complete",
+                 "streamed", "trailers", "body_sent", "trailer_fields")
 
     def __init__(self, h):
         self.h = h
@@ -42,6 +44,10 @@ class Cycle:
         self.body_done = False
         self.started = False
         self.complete = False
+        self.streamed = False  # body bytes were sent
+        self.trailers = False  # http.response.start said trailers: True
+        self.body_sent = False  # ... and the body is over: trailers come next
+        self.trailer_fields = None
 
     # ---- events from the I/O thread ----
     def io_done(self, ok):
@@ -110,29 +116,90 @@ class Cycle:
                                    "after response already started.")
             if self.gone:
                 raise ClientDisconnected("the client went away")
-            self.h.start(message["status"], message.get("headers") or ())
+            headers = message.get("headers") or ()
+            self.h.start(message["status"], headers)
             self.started = True
+            self.trailers = bool(message.get("trailers", False))
+            if self.trailers:
+                for name, value in headers:
+                    if name.lower() == b"trailer":
+                        self.h.declare_trailers(value)
         elif kind == "http.response.body":
             if not self.started:
                 raise RuntimeError("Unexpected ASGI message 'http.response.body' sent, "
                                    "before 'http.response.start'.")
-            if self.complete:
+            if self.complete or self.body_sent:
                 raise RuntimeError("Unexpected ASGI message 'http.response.body' sent, "
                                    "after response already completed.")
             if self.gone:
                 raise ClientDisconnected("the client went away")
             body = message.get("body", b"")
-            if message.get("more_body", False):
+            if message.get("more_body", False) or self.trailers:
+                self.streamed = self.streamed or bool(body)
                 if body and not await self._post(self.h.send, body):
                     raise ClientDisconnected("the client went away")
+                if not message.get("more_body", False):
+                    self.body_sent = True  # http.response.trailers completes it
             else:
                 if self.op is not None:
                     await self._idle()
                 self.complete = True
                 self.h.finish(body)
                 self._wake()
+        elif kind == "http.response.pathsend":
+            await self._pathsend(message)
+        elif kind == "http.response.trailers":
+            if not self.trailers or not self.body_sent or self.complete:
+                raise RuntimeError("Unexpected ASGI message 'http.response.trailers' sent, %s." % (
+                    "without 'trailers': True in 'http.response.start'" if not self.trailers
+                    else "after response already completed" if self.complete
+                    else "before the response body was complete"))
+            if self.trailer_fields is None:
+                self.trailer_fields = []
+            self.trailer_fields.extend(message.get("headers") or ())
+            if not message.get("more_trailers", False):
+                if self.op is not None:
+                    await self._idle()
+                if self.gone:
+                    raise ClientDisconnected("the client went away")
+                self.h.finish_trailers(self.trailer_fields)
+                self.complete = True
+                self._wake()
         else:
             raise RuntimeError("Unexpected ASGI message '%s' sent." % kind)
+
+    async def _pathsend(self, message):
+        """The body is a file, sent by sendfile on the I/O thread."""
+        if not self.started or self.complete or self.body_sent or self.streamed:
+            raise RuntimeError("Unexpected ASGI message 'http.response.pathsend' sent, %s." % (
+                "before 'http.response.start'" if not self.started
+                else "after body bytes or a completed response"))
+        path = message["path"]
+        if not isinstance(path, str) or not os.path.isabs(path):
+            raise ValueError("http.response.pathsend: 'path' must be an absolute path, not %r"
+                             % (path,))
+        if self.gone:
+            raise ClientDisconnected("the client went away")
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        try:
+            size = os.fstat(fd).st_size
+            ok = await self._post(lambda: self.h.pathsend(fd, size))
+        except BaseException:
+            if self.op is not None:  # cancelled: the I/O thread may still read fd
+                self.op.add_done_callback(lambda _: os.close(fd))
+                fd = -1
+            raise
+        finally:
+            if fd >= 0:
+                os.close(fd)  # the op completed: the I/O thread is done with it
+        if not ok:
+            raise ClientDisconnected("the client went away")
+        if self.trailers:
+            self.body_sent = True
+            return
+        self.complete = True
+        self.h.finish(b"")
+        self._wake()
 
     async def close_failed(self):
         """The app ended without a complete response: 500 before

@@ -76,7 +76,9 @@ PyObject* build_scope(const worker::Request& r, const ScopeConstants& constants,
   if (!scope) return nullptr;
   PyObject* d = scope.get();
   if (subprotocols == nullptr) {
-    if (!put(d, "type", PyUnicode_FromString("http")) || !put(d, "method", str_of(r.method))) {
+    if (!put(d, "type", PyUnicode_FromString("http")) || !put(d, "method", str_of(r.method)) ||
+        !put(d, "extensions", Py_BuildValue("{s{}s{}}", "http.response.pathsend",
+                                            "http.response.trailers"))) {
       return nullptr;
     }
   } else {

@@ -110,6 +110,9 @@ class Exchange final : public ResponseWriter, public BodyReader, public AsyncExc
   Status start(int status, std::vector<Header> headers) override;
   void send(std::string_view data) override;
   void finish(std::string_view data) override;
+  Status pathsend(int fd, uint64_t size) override;
+  Status declare_trailers(std::string_view names) override;
+  Status finish_trailers(std::vector<Header> trailers) override;
   void fail() override;
   void abort_response() override;
 
@@ -170,6 +173,8 @@ class Exchange final : public ResponseWriter, public BodyReader, public AsyncExc
   void commit(bool final);
   void frame_pending_body();
   void fail_500();
+  // The request takes trailer fields: HTTP/1.1 with "TE: trailers".
+  bool trailers_wanted() const;
 
   Context ctx_{};
   bool inline_ = false;

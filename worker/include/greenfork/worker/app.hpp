@@ -155,6 +155,19 @@ class AsyncExchange {
   virtual void send(std::string_view data) = 0;
   // Last: the response is complete, `data` its last bytes.
   virtual void finish(std::string_view data) = 0;
+  // Posts the response's body: `size` bytes of `fd` from its start, with
+  // sendfile on the I/O thread (ASGI's http.response.pathsend); Content-Length
+  // is `size` unless the app gave one. Only before any body bytes; `fd`
+  // stays open until io_done. finish() follows.
+  virtual Status pathsend(int fd, uint64_t size) = 0;
+  // After start(), before any body: the response will end with trailer
+  // fields named in `names` (the app's Trailer header, which start() drops
+  // as hop-by-hop): announced when the request takes trailers.
+  virtual Status declare_trailers(std::string_view names) = 0;
+  // Last, after the body (ASGI's http.response.trailers): the response ends
+  // with these trailer fields when the request took them (HTTP/1.1 with
+  // `TE: trailers`, a chunked body); else they are dropped.
+  virtual Status finish_trailers(std::vector<Header> trailers) = 0;
   // Last: 500 when nothing was sent yet, else the connection is closed.
   virtual void fail() = 0;
   // Last: the connection is closed, the response left incomplete.
