@@ -14,6 +14,7 @@ import _greenfork_asgi_native as native
 
 DEBUG, INFO, WARNING, ERROR = 0, 1, 2, 3
 BODY_CHUNK = 1 << 20
+SEND_AHEAD = 256 * 1024
 
 _app = None
 _loop = None
@@ -34,7 +35,7 @@ class Cycle:
     or a body write) is outstanding: `op` is its future."""
 
     __slots__ = ("h", "op", "waiter", "gone", "body_done", "started", "complete",
-                 "streamed", "trailers", "body_sent", "trailer_fields")
+                 "streamed", "trailers", "body_sent", "trailer_fields", "ahead", "ahead_bytes")
 
     def __init__(self, h):
         self.h = h
@@ -48,15 +49,29 @@ class Cycle:
         self.trailers = False  # http.response.start said trailers: True
         self.body_sent = False  # ... and the body is over: trailers come next
         self.trailer_fields = None
+        # Body blocks the app sent while a write was outstanding: posted as
+        # one write when it completes; the app waits only past SEND_AHEAD.
+        self.ahead = []
+        self.ahead_bytes = 0
 
     # ---- events from the I/O thread ----
     def io_done(self, ok):
         fut, self.op = self.op, None
         if not ok:
             self.gone = True
+            self.ahead.clear()
             self._wake()
         if fut is not None and not fut.done():
             fut.set_result(ok)
+        if self.ahead and self.op is None:
+            self._send_ahead()
+
+    def _send_ahead(self):
+        data = self.ahead[0] if len(self.ahead) == 1 else b"".join(self.ahead)
+        self.ahead.clear()
+        self.ahead_bytes = 0
+        self.op = _loop.create_future()
+        self.h.send(data)
 
     def disconnected(self):
         self.gone = True
@@ -69,6 +84,8 @@ class Cycle:
 
     # ---- posted operations ----
     async def _idle(self):
+        """Until no write is outstanding or waiting (a completed write
+        posts what waited behind it)."""
         while self.op is not None:
             await asyncio.shield(self.op)
 
@@ -136,13 +153,25 @@ class Cycle:
             body = message.get("body", b"")
             if message.get("more_body", False) or self.trailers:
                 self.streamed = self.streamed or bool(body)
-                if body and not await self._post(self.h.send, body):
-                    raise ClientDisconnected("the client went away")
+                if body:
+                    # Handed over without waiting for the write (the app
+                    # goes on, as with uvicorn's transport.write()), unless
+                    # SEND_AHEAD bytes already wait behind it.
+                    self.ahead.append(bytes(body))
+                    self.ahead_bytes += len(body)
+                    if self.op is None:
+                        self._send_ahead()
+                    while self.ahead_bytes > SEND_AHEAD and not self.gone:
+                        await self._idle()
+                    if self.gone:
+                        raise ClientDisconnected("the client went away")
                 if not message.get("more_body", False):
                     self.body_sent = True  # http.response.trailers completes it
             else:
                 if self.op is not None:
                     await self._idle()
+                if self.gone:
+                    raise ClientDisconnected("the client went away")
                 self.complete = True
                 self.h.finish(body)
                 self._wake()
@@ -158,8 +187,7 @@ class Cycle:
                 self.trailer_fields = []
             self.trailer_fields.extend(message.get("headers") or ())
             if not message.get("more_trailers", False):
-                if self.op is not None:
-                    await self._idle()
+                await self._idle()
                 if self.gone:
                     raise ClientDisconnected("the client went away")
                 self.h.finish_trailers(self.trailer_fields)

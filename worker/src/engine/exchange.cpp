@@ -1,5 +1,6 @@
 #include "engine/exchange.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cstring>
 
@@ -158,29 +159,29 @@ void Exchange::commit(bool final) {
 }
 
 void Exchange::frame_pending_body() {
-  if (body_buf_.empty()) return;
-  if (no_body_ || head_only_) {
-    body_buf_.clear();
-    return;
-  }
+  frame_body(body_buf_);
+  body_buf_.clear();
+}
+
+void Exchange::frame_body(std::string_view data) {
+  if (data.empty() || no_body_ || head_only_) return;
   if (remaining_) {
-    if (body_buf_.size() > *remaining_) body_buf_.resize(*remaining_);
-    *remaining_ -= body_buf_.size();
-    if (body_buf_.empty()) return;
+    data = data.substr(0, std::min<uint64_t>(data.size(), *remaining_));
+    *remaining_ -= data.size();
+    if (data.empty()) return;
   }
   if (chunked_) {
     char hex[24];
-    auto [end, ec] = std::to_chars(hex, hex + sizeof hex, body_buf_.size(), 16);
+    auto [end, ec] = std::to_chars(hex, hex + sizeof hex, data.size(), 16);
     (void)ec;
     out_.append(hex, end);
     out_.append("\r\n");
-    out_.append(body_buf_);
+    out_.append(data);
     out_.append("\r\n");
   } else {
-    out_.append(body_buf_);
+    out_.append(data);
   }
-  body_sent_ += body_buf_.size();
-  body_buf_.clear();
+  body_sent_ += data.size();
 }
 
 void Exchange::write(const char* data, size_t len) {
@@ -322,9 +323,9 @@ Status Exchange::start(int status, std::vector<Header> headers) {
 
 void Exchange::send(std::string_view data) {
   started_ = true;
-  body_buf_.append(data);
   commit(false);
   frame_pending_body();
+  frame_body(data);  // straight into the wire buffer: one copy fewer per block
   request_op(Op::kFlush, false);
 }
 

@@ -172,6 +172,8 @@ class Exchange final : public ResponseWriter, public BodyReader, public AsyncExc
   void deliver(Op op);
   void commit(bool final);
   void frame_pending_body();
+  // Frames `data` as body bytes into out_ (Content-Length budget, chunks).
+  void frame_body(std::string_view data);
   void fail_500();
   // The request takes trailer fields: HTTP/1.1 with "TE: trailers".
   bool trailers_wanted() const;
