@@ -134,8 +134,8 @@ asio::awaitable<void> Connection::serve_websocket() {
   // The app answered: one request for --max-requests (the one that reaches
   // it starts the drain, which closes open WebSockets with 1001, as TERM),
   // logged when the connection ends (uvicorn's and Gunicorn's access line:
-  // 101 and the session's duration).
-  server_.request_started();
+  // 101 and the session's duration); not a request in flight meanwhile.
+  server_.request_started(false);
   {
     int status = 0;
     std::vector<Header> headers;
@@ -167,7 +167,7 @@ asio::awaitable<void> Connection::serve_websocket() {
   // The app hears websocket.disconnect (1006 when it never opened).
   bridge->end(websocket::close_code::kAbnormal);
   while (!bridge->app_done) co_await bridge->event.wait();
-  server_.request_finished(exchange_);
+  server_.request_finished(exchange_, false);
 }
 
 }  // namespace greenfork::worker
