@@ -172,4 +172,7 @@ def scenario_section(sc: Scenario, rows: List[Row], rss_requests: int) -> List[s
     elif sc.kind == "autoscale":
         from . import autoscale
         lines += autoscale.table(rows)
+    elif sc.kind == "ws-echo":
+        from . import wsload
+        lines += wsload.table(rows)
     return lines + [""]

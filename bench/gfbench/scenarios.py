@@ -32,7 +32,7 @@ class Scenario:
     connections: int = 64
     headers: Sequence[str] = ()
     kind: str = "throughput"  # throughput | slowloris | reload | scale | kill9 | rss |
-    #                           statsd | autoscale
+    #                           statsd | autoscale | ws-echo
     tls: bool = False  # https, servers with Server.tls only
 
 
@@ -63,6 +63,12 @@ SCENARIOS = [
              app="asgi-hello"),
     Scenario("fastapi", "FastAPI JSON hello, keep-alive, 64 connections (ASGI servers)",
              app="fastapi"),
+    Scenario("asgi-stream-1m", "1 MiB streamed response (16 ASGI body messages of 64 KiB), "
+             "keep-alive, 64 connections (ASGI servers)", app="asgi-download"),
+    Scenario("asgi-upload-1m", "1 MiB POST read by the app through `receive()`, keep-alive, "
+             "64 connections (ASGI servers)", app="asgi-upload"),
+    Scenario("ws-echo", "WebSocket echo of 32-byte text messages, 64 connections, 8 messages "
+             "in flight on each (ASGI servers)", app="asgi-ws", kind="ws-echo"),
     Scenario("tls-hello-keepalive", "Hello world over TLS (same certificate and ciphers), "
              "keep-alive, 64 connections", tls=True),
     Scenario("tls-handshakes", "New TLS connection per request (`Connection: close`: a TLS "
@@ -97,10 +103,10 @@ class Row:
 def _check_answer(port: int, path: str, app: str, tls: bool = False) -> Optional[str]:
     """None if the app answers as it should, else what was wrong."""
     try:
-        if app == "echo":
+        if app in ("echo", "asgi-upload"):
             body = bytes(range(256)) * (POST_SIZE // 256)
             status, got = procs.http_get(port, path, timeout=10, method="POST", body=body)
-            ok = status == 200 and got == body
+            ok = status == 200 and got == (body if app == "echo" else str(POST_SIZE).encode())
         else:
             status, got = procs.http_get(port, path, timeout=10, tls=tls)
             want = {"hello": HELLO_BODY, "big": None, "sleep": b"slept\n",
@@ -109,6 +115,10 @@ def _check_answer(port: int, path: str, app: str, tls: bool = False) -> Optional
                 ok = status == 200 and got.strip() == HELLO_BODY.strip()
             elif app == "big":
                 ok = status == 200 and len(got) == BIG_SIZE
+            elif app == "asgi-download":
+                ok = status == 200 and got == b"x" * POST_SIZE
+            elif app == "asgi-ws":
+                ok = status == 200 and got == b"ok\n"
             elif app == "fastapi":
                 ok = status == 200 and got == b'{"message":"Hello, World!"}'
             elif want is not None:
@@ -234,7 +244,8 @@ def run_one(ctx: Context, sc: Scenario, server: Server, st: Settings,
         if bad:
             row.note += f"not available: {bad}"
             return row
-        script = wrk.post_script(ctx.tmpdir, POST_SIZE) if sc.app == "echo" else None
+        script = wrk.post_script(ctx.tmpdir, POST_SIZE) if sc.app in ("echo", "asgi-upload") \
+            else None
         if st.warmup > 0 and sc.kind in ("throughput", "slowloris"):
             wrk.run(url, sc.connections, st.warmup, sc.headers, script)
         _measure(ctx, sc, server, st, proc, port, url, script, row)
@@ -256,7 +267,7 @@ def _measure(ctx: Context, sc: Scenario, server: Server, st: Settings, proc: pro
         path = url.split(str(port), 1)[1]
         row.result = wrk.run(url, sc.connections, st.duration, sc.headers, script,
                              during=lambda: probe(port, path, st.duration * 0.5 + 2.0, sc.tls)
-                             if sc.app != "echo" else None)
+                             if sc.app not in ("echo", "asgi-upload") else None)
     elif sc.kind == "slowloris":
         base = wrk.run(url, sc.connections, st.duration)
         held, failed = hold_idle(port, st.idle_connections)
@@ -314,6 +325,10 @@ def _measure(ctx: Context, sc: Scenario, server: Server, st: Settings, proc: pro
         if "respawned" not in row.extra:
             back = procs.wait_workers(proc, WORKERS, 10)
             row.extra["respawned"] = "later" if back else "no"
+    elif sc.kind == "ws-echo":
+        from . import wsload
+        row.extra.update(wsload.measure(port, url.split(str(port), 1)[1], sc.connections,
+                                        st.warmup, st.duration))
     elif sc.kind == "rss":
         row.result = wrk.run_until(url, sc.connections, st.rss_requests, st.rss_cap_seconds)
         values = [v for v in (procs.rss_kib(p) for p in proc.workers()) if v is not None]

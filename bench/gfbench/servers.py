@@ -66,6 +66,9 @@ class Context:
             return self.root / "bench" / "apps", "asgi_hello:hello"
         if app == "fastapi":
             return self.root / "bench" / "apps", "fastapi_hello:app"
+        if app in ("asgi-download", "asgi-upload", "asgi-ws"):
+            return self.root / "bench" / "apps", "asgi_stream:" + {
+                "asgi-download": "download", "asgi-upload": "upload", "asgi-ws": "ws_echo"}[app]
         return self.root / "bench" / "apps", f"app:{app}"
 
 
@@ -79,7 +82,7 @@ def _out(argv: List[str]) -> str:
 
 
 # The ASGI apps: only ASGI servers (uvicorn, greenfork -k asgi) serve them.
-ASGI_APPS = ("asgi-hello", "fastapi")
+ASGI_APPS = ("asgi-hello", "fastapi", "asgi-download", "asgi-upload", "asgi-ws")
 
 
 class Server:

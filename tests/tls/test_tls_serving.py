@@ -3,10 +3,12 @@ curl, Python's ssl and `openssl s_client`: the scheme, keep-alive,
 pipelining, chunked uploads, file responses, ALPN, the TLS 1.2 floor,
 --ciphers, a stalled handshake closed at --header-timeout while others are
 served, garbage instead of a ClientHello, PROXY v1 then TLS, native apps,
-and a graceful stop with a request in flight."""
+a graceful stop with a request in flight, and
+WebSockets over TLS (wss://) with python3-websockets."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -16,6 +18,8 @@ import subprocess
 import time
 
 import pytest
+import websockets
+from websockets.exceptions import ConnectionClosed
 
 from gftest import wait_until
 from tls_support import (TlsArbiter, client_context, closed_within, https_get, native_app,
@@ -261,23 +265,61 @@ async def app(scope, receive, send):
     if scope["type"] == "websocket":
         await receive()
         await send({"type": "websocket.accept"})
-        return
+        await send({"type": "websocket.send", "text": scope["scheme"]})
+        while True:
+            m = await receive()
+            if m["type"] == "websocket.disconnect":
+                return
+            if m.get("text") == "close":
+                await send({"type": "websocket.close", "code": 4000, "reason": "as asked"})
+                return
+            await send({"type": "websocket.send", **{k: m[k] for k in ("text", "bytes") if m.get(k) is not None}})
     await send({"type": "http.response.start", "status": 200, "headers": []})
     await send({"type": "http.response.body", "body": scope["scheme"].encode()})
 '''
 
 
-def test_asgi_over_tls_serves_https_and_refuses_wss_with_501(pki, tmp_path):
-    """-k asgi over TLS: the scheme is https; a WebSocket upgrade gets a clear
-    501 (wss:// is not served yet) instead of a broken handshake."""
-    srv = TlsArbiter(tmp_path, pki, "-k", "asgi", app="asgiapp:app")
+def test_asgi_over_tls_serves_https_and_wss(pki, tmp_path):
+    """-k asgi over TLS: the scheme is https, and WebSockets are served over
+    the TLS stream (wss://): echo of small, large and fragmented messages
+    (with and without permessage-deflate), many in a row, and the closing
+    handshake both ways."""
+    srv = TlsArbiter(tmp_path, pki, "-k", "asgi", "--ws-max-size", "20000000", app="asgiapp:app")
     (srv.appdir / "asgiapp.py").write_text(ASGI_APP)
     with srv, tls_connect(srv.port, client_context(pki)) as s:
         s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
         head, body, rest = read_response(s)
         assert head.startswith(b"HTTP/1.1 200") and body == b"https"
-        s.sendall(b"GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                  b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
-        head, body, rest = read_response(s, rest)
-        assert head.startswith(b"HTTP/1.1 501"), head
-        assert b"wss://" in body
+        url = f"wss://localhost:{srv.port}/ws"
+        ctx = client_context(pki)
+
+        async def session(compression):
+            async with websockets.connect(url, ssl=ctx, max_size=None, compression=compression,
+                                          open_timeout=30) as ws:
+                assert await ws.recv() == "wss"  # the scope's scheme
+                await ws.send("héllo")
+                assert await ws.recv() == "héllo"
+                big = os.urandom(5 << 20)  # 5 MiB in 40 frames of 128 KiB
+                await ws.send(big[i:i + (128 << 10)] for i in range(0, len(big), 128 << 10))
+                assert await ws.recv() == big
+                for i in range(300):  # many small ones, in order
+                    await ws.send(str(i))
+                assert [await ws.recv() for _ in range(300)] == [str(i) for i in range(300)]
+                pong = await ws.ping(b"x")
+                await asyncio.wait_for(pong, 10)
+                await ws.send("close")  # the app closes with 4000
+                with pytest.raises(ConnectionClosed):
+                    await ws.recv()
+                assert (ws.close_code, ws.close_reason) == (4000, "as asked")
+            # The client closes: a clean closing handshake (1000 both ways).
+            ws = await websockets.connect(url, ssl=ctx, compression=compression, open_timeout=30)
+            assert await ws.recv() == "wss"
+            await ws.close(1000, "bye")
+            assert ws.close_code == 1000
+
+        async def body():
+            await session("deflate")
+            await session(None)
+        asyncio.run(asyncio.wait_for(body(), 90))
+        # HTTPS goes on beside them.
+        assert https_get(srv.port, "/", ctx)[:2] == (200, b"https")

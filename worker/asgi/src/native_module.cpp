@@ -173,6 +173,40 @@ PyObject* handle_finish(Handle* h, PyObject* arg) {
   Py_RETURN_NONE;
 }
 
+PyObject* handle_pathsend(Handle* h, PyObject* args) {
+  int fd = -1;
+  unsigned long long size = 0;
+  if (!PyArg_ParseTuple(args, "iK", &fd, &size) || !live(h)) return nullptr;
+  if (Status s = h->exchange->pathsend(fd, size); !s.ok()) {
+    PyErr_SetString(PyExc_RuntimeError, s.message().c_str());
+    return nullptr;
+  }
+  Py_RETURN_NONE;
+}
+
+PyObject* handle_declare_trailers(Handle* h, PyObject* names) {
+  if (!live(h)) return nullptr;
+  std::string text;
+  if (!header_bytes(names, text)) return nullptr;
+  if (Status s = h->exchange->declare_trailers(text); !s.ok()) {
+    PyErr_SetString(PyExc_ValueError, s.message().c_str());
+    return nullptr;
+  }
+  Py_RETURN_NONE;
+}
+
+PyObject* handle_finish_trailers(Handle* h, PyObject* headers) {
+  if (!live(h)) return nullptr;
+  std::vector<worker::Header> list;
+  if (!header_list(headers, list)) return nullptr;
+  if (Status s = h->exchange->finish_trailers(std::move(list)); !s.ok()) {
+    PyErr_SetString(PyExc_ValueError, s.message().c_str());
+    return nullptr;
+  }
+  release(h);
+  Py_RETURN_NONE;
+}
+
 PyObject* handle_fail(Handle* h, PyObject*) {
   if (!live(h)) return nullptr;
   h->exchange->fail();
@@ -265,6 +299,20 @@ PyObject* ws_close(Handle* h, PyObject* args) {
   Py_RETURN_NONE;
 }
 
+PyObject* ws_deny(Handle* h, PyObject* args) {
+  int status = 0;
+  PyObject* headers = nullptr;
+  Py_buffer body;
+  if (!PyArg_ParseTuple(args, "iOy*", &status, &headers, &body)) return nullptr;
+  std::string bytes(static_cast<const char*>(body.buf), static_cast<size_t>(body.len));
+  PyBuffer_Release(&body);
+  if (!ws_live(h)) return nullptr;
+  std::vector<worker::Header> list;
+  if (!header_list(headers, list)) return nullptr;
+  h->ws->deny(status, std::move(list), std::move(bytes));
+  Py_RETURN_NONE;
+}
+
 PyObject* ws_fail(Handle* h, PyObject*) {
   if (!ws_live(h)) return nullptr;
   h->ws->fail();
@@ -305,6 +353,9 @@ PyMethodDef handle_methods[] = {
     {"send", wsgi::as_method(handle_send), METH_O, "post: body bytes"},
     {"early_hints", wsgi::as_method(handle_early_hints), METH_O, "post: a 103; False: not sent"},
     {"finish", wsgi::as_method(handle_finish), METH_O, "last: the response is complete"},
+    {"pathsend", wsgi::as_method(handle_pathsend), METH_VARARGS, "post: (fd, size) the body, by sendfile"},
+    {"declare_trailers", wsgi::as_method(handle_declare_trailers), METH_O, "the Trailer header's value"},
+    {"finish_trailers", wsgi::as_method(handle_finish_trailers), METH_O, "last: the trailer fields"},
     {"fail", wsgi::as_method(handle_fail), METH_NOARGS, "last: 500, or close if committed"},
     {"abort", wsgi::as_method(handle_abort), METH_NOARGS, "last: close the connection"},
     {"ws_scope", wsgi::as_method(ws_scope), METH_O, "the websocket scope, with a copy of state"},
@@ -314,6 +365,7 @@ PyMethodDef handle_methods[] = {
     {"ws_take", wsgi::as_method(ws_take), METH_NOARGS, "(kind, data): 0 none, 1 text, 2 bytes, 3 closed"},
     {"ws_want", wsgi::as_method(ws_want), METH_NOARGS, "a wake when a message comes"},
     {"ws_close", wsgi::as_method(ws_close), METH_VARARGS, "(code, reason)"},
+    {"ws_deny", wsgi::as_method(ws_deny), METH_VARARGS, "(status, headers, body): an HTTP response instead of the 101"},
     {"ws_fail", wsgi::as_method(ws_fail), METH_NOARGS, "500 before accept, 1011 after"},
     {"ws_done", wsgi::as_method(ws_done), METH_NOARGS, "last: the app is done"},
     {nullptr, nullptr, 0, nullptr}};

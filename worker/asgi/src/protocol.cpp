@@ -7,12 +7,14 @@ namespace {
 
 constexpr const char* kSource = R"PY(
 import asyncio
+import os
 import traceback
 
 import _greenfork_asgi_native as native
 
 DEBUG, INFO, WARNING, ERROR = 0, 1, 2, 3
 BODY_CHUNK = 1 << 20
+SEND_AHEAD = 256 * 1024
 
 _app = None
 _loop = None
@@ -32,7 +34,8 @@ class Cycle:
     """One HTTP request/response. At most one posted operation (a body read
     or a body write) is outstanding: `op` is its future."""
 
-    __slots__ = ("h", "op", "waiter", "gone", "body_done", "started", "complete")
+    __slots__ = ("h", "op", "waiter", "gone", "body_done", "started", "complete",
+                 "streamed", "trailers", "body_sent", "trailer_fields", "ahead", "ahead_bytes")
 
     def __init__(self, h):
         self.h = h
@@ -42,15 +45,33 @@ class Cycle:
         self.body_done = False
         self.started = False
         self.complete = False
+        self.streamed = False  # body bytes were sent
+        self.trailers = False  # http.response.start said trailers: True
+        self.body_sent = False  # ... and the body is over: trailers come next
+        self.trailer_fields = None
+        # Body blocks the app sent while a write was outstanding: posted as
+        # one write when it completes; the app waits only past SEND_AHEAD.
+        self.ahead = []
+        self.ahead_bytes = 0
 
     # ---- events from the I/O thread ----
     def io_done(self, ok):
         fut, self.op = self.op, None
         if not ok:
             self.gone = True
+            self.ahead.clear()
             self._wake()
         if fut is not None and not fut.done():
             fut.set_result(ok)
+        if self.ahead and self.op is None:
+            self._send_ahead()
+
+    def _send_ahead(self):
+        data = self.ahead[0] if len(self.ahead) == 1 else b"".join(self.ahead)
+        self.ahead.clear()
+        self.ahead_bytes = 0
+        self.op = _loop.create_future()
+        self.h.send(data)
 
     def disconnected(self):
         self.gone = True
@@ -63,6 +84,8 @@ class Cycle:
 
     # ---- posted operations ----
     async def _idle(self):
+        """Until no write is outstanding or waiting (a completed write
+        posts what waited behind it)."""
         while self.op is not None:
             await asyncio.shield(self.op)
 
@@ -110,29 +133,68 @@ class Cycle:
                                    "after response already started.")
             if self.gone:
                 raise ClientDisconnected("the client went away")
-            self.h.start(message["status"], message.get("headers") or ())
+            headers = message.get("headers") or ()
+            self.h.start(message["status"], headers)
             self.started = True
+            self.trailers = bool(message.get("trailers", False))
+            if self.trailers:
+                for name, value in headers:
+                    if name.lower() == b"trailer":
+                        self.h.declare_trailers(value)
         elif kind == "http.response.body":
             if not self.started:
                 raise RuntimeError("Unexpected ASGI message 'http.response.body' sent, "
                                    "before 'http.response.start'.")
-            if self.complete:
+            if self.complete or self.body_sent:
                 raise RuntimeError("Unexpected ASGI message 'http.response.body' sent, "
                                    "after response already completed.")
             if self.gone:
                 raise ClientDisconnected("the client went away")
             body = message.get("body", b"")
-            if message.get("more_body", False):
-                if body and not await self._post(self.h.send, body):
-                    raise ClientDisconnected("the client went away")
+            if message.get("more_body", False) or self.trailers:
+                self.streamed = self.streamed or bool(body)
+                if body:
+                    # Handed over without waiting for the write (the app
+                    # goes on, as with uvicorn's transport.write()), unless
+                    # SEND_AHEAD bytes already wait behind it.
+                    self.ahead.append(bytes(body))
+                    self.ahead_bytes += len(body)
+                    if self.op is None:
+                        self._send_ahead()
+                    while self.ahead_bytes > SEND_AHEAD and not self.gone:
+                        await self._idle()
+                    if self.gone:
+                        raise ClientDisconnected("the client went away")
+                if not message.get("more_body", False):
+                    self.body_sent = True  # http.response.trailers completes it
             else:
                 if self.op is not None:
                     await self._idle()
+                if self.gone:
+                    raise ClientDisconnected("the client went away")
                 self.complete = True
                 self.h.finish(body)
                 self._wake()
         elif kind == "http.response.early_hint" or kind == "http.response.informational":
             await self._early_hint(message)
+        elif kind == "http.response.pathsend":
+            await self._pathsend(message)
+        elif kind == "http.response.trailers":
+            if not self.trailers or not self.body_sent or self.complete:
+                raise RuntimeError("Unexpected ASGI message 'http.response.trailers' sent, %s." % (
+                    "without 'trailers': True in 'http.response.start'" if not self.trailers
+                    else "after response already completed" if self.complete
+                    else "before the response body was complete"))
+            if self.trailer_fields is None:
+                self.trailer_fields = []
+            self.trailer_fields.extend(message.get("headers") or ())
+            if not message.get("more_trailers", False):
+                await self._idle()
+                if self.gone:
+                    raise ClientDisconnected("the client went away")
+                self.h.finish_trailers(self.trailer_fields)
+                self.complete = True
+                self._wake()
         else:
             raise RuntimeError("Unexpected ASGI message '%s' sent." % kind)
 
@@ -163,6 +225,39 @@ class Cycle:
             fut = self.op = _loop.create_future()
             if not await asyncio.shield(fut):
                 raise ClientDisconnected("the client went away")
+
+    async def _pathsend(self, message):
+        """The body is a file, sent by sendfile on the I/O thread."""
+        if not self.started or self.complete or self.body_sent or self.streamed:
+            raise RuntimeError("Unexpected ASGI message 'http.response.pathsend' sent, %s." % (
+                "before 'http.response.start'" if not self.started
+                else "after body bytes or a completed response"))
+        path = message["path"]
+        if not isinstance(path, str) or not os.path.isabs(path):
+            raise ValueError("http.response.pathsend: 'path' must be an absolute path, not %r"
+                             % (path,))
+        if self.gone:
+            raise ClientDisconnected("the client went away")
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        try:
+            size = os.fstat(fd).st_size
+            ok = await self._post(lambda: self.h.pathsend(fd, size))
+        except BaseException:
+            if self.op is not None:  # cancelled: the I/O thread may still read fd
+                self.op.add_done_callback(lambda _: os.close(fd))
+                fd = -1
+            raise
+        finally:
+            if fd >= 0:
+                os.close(fd)  # the op completed: the I/O thread is done with it
+        if not ok:
+            raise ClientDisconnected("the client went away")
+        if self.trailers:
+            self.body_sent = True
+            return
+        self.complete = True
+        self.h.finish(b"")
+        self._wake()
 
     async def close_failed(self):
         """The app ended without a complete response: 500 before
@@ -232,89 +327,6 @@ def _drain():
             _tasks.add(task)
 
 
-class Lifespan:
-    """The lifespan protocol with uvicorn's --lifespan meanings: auto runs
-    it and goes on without it if the app raises before startup completes;
-    on makes that fatal; a startup.failed message is fatal in both."""
-
-    def __init__(self, mode):
-        self.mode = mode
-        self.queue = asyncio.Queue()
-        self.startup_done = _loop.create_future()
-        self.shutdown_done = _loop.create_future()
-        self.failed_message = None
-        self.error = None
-        self.task = None
-
-    async def receive(self):
-        return await self.queue.get()
-
-    async def send(self, message):
-        kind = message["type"]
-        if kind in ("lifespan.startup.complete", "lifespan.startup.failed"):
-            if self.startup_done.done():
-                raise RuntimeError("Unexpected ASGI message '%s' sent." % kind)
-            if kind.endswith("failed"):
-                self.failed_message = message.get("message", "") or "lifespan.startup.failed"
-            self.startup_done.set_result(None)
-        elif kind in ("lifespan.shutdown.complete", "lifespan.shutdown.failed"):
-            if not self.startup_done.done() or self.shutdown_done.done():
-                raise RuntimeError("Unexpected ASGI message '%s' sent." % kind)
-            if kind.endswith("failed"):
-                self.failed_message = message.get("message", "") or "lifespan.shutdown.failed"
-            self.shutdown_done.set_result(None)
-        else:
-            raise RuntimeError("Unexpected ASGI message '%s' sent." % kind)
-
-    async def main(self):
-        scope = {"type": "lifespan", "asgi": {"version": "3.0", "spec_version": "2.0"},
-                 "state": _state}
-        try:
-            await _app(scope, self.receive, self.send)
-        except BaseException as exc:
-            self.error = exc
-            if self.failed_message is None:
-                if self.mode == "auto" and not self.startup_done.done():
-                    native.log(INFO, "ASGI 'lifespan' protocol appears unsupported.")
-                else:
-                    native.log(ERROR, "Exception in 'lifespan' protocol\n" + _format(exc))
-        finally:
-            for fut in (self.startup_done, self.shutdown_done):
-                if not fut.done():
-                    fut.set_result(None)
-
-    async def startup(self):
-        """(ok, message)"""
-        self.task = _loop.create_task(self.main())
-        await self.queue.put({"type": "lifespan.startup"})
-        await self.startup_done
-        if self.failed_message is not None:
-            return False, "Application startup failed: " + self.failed_message
-        if self.error is not None and self.mode == "on":
-            return False, "Application startup failed: %s: %s" % (
-                type(self.error).__name__, self.error)
-        if self.error is None:
-            native.log(INFO, "Application startup complete.")
-        return True, ""
-
-    async def shutdown(self):
-        if self.error is not None:
-            return
-        await self.queue.put({"type": "lifespan.shutdown"})
-        await self.shutdown_done
-        if self.failed_message is not None:
-            native.log(ERROR, "Application shutdown failed: " + self.failed_message)
-        elif self.error is not None:
-            native.log(ERROR, "Application shutdown failed.")
-        else:
-            native.log(INFO, "Application shutdown complete.")
-
-    async def cancel(self):
-        if self.task is not None and not self.task.done():
-            self.task.cancel()
-            await asyncio.gather(self.task, return_exceptions=True)
-
-
 _lifespan = None
 
 
@@ -369,8 +381,9 @@ def serve(app, efd, loop_kind, lifespan_mode):
 )PY";
 
 PyObject* g_module = nullptr;
-// The source of the module: the HTTP part, then the WebSocket part.
-std::string module_source() { return std::string(kSource) + kWebSocketSource; }
+// The source of the module: the HTTP part, then the lifespan and WebSocket
+// parts.
+std::string module_source() { return std::string(kSource) + kLifespanSource + kWebSocketSource; }
 
 }  // namespace
 

@@ -15,7 +15,9 @@ namespace greenfork::asgi {
 // GIL held. The module (borrowed, cached), or nullptr with an exception.
 PyObject* protocol_module();
 
-// The WebSocket part of the module's source (ws_protocol.cpp).
+// The lifespan and WebSocket parts of the module's source
+// (lifespan_protocol.cpp, ws_protocol.cpp).
+extern const char* const kLifespanSource;
 extern const char* const kWebSocketSource;
 
 }  // namespace greenfork::asgi

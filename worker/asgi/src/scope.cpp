@@ -76,7 +76,9 @@ PyObject* build_scope(const worker::Request& r, const ScopeConstants& constants,
   if (!scope) return nullptr;
   PyObject* d = scope.get();
   if (subprotocols == nullptr) {
-    if (!put(d, "type", PyUnicode_FromString("http")) || !put(d, "method", str_of(r.method))) {
+    if (!put(d, "type", PyUnicode_FromString("http")) || !put(d, "method", str_of(r.method)) ||
+        !put(d, "extensions", Py_BuildValue("{s{}s{}}", "http.response.pathsend",
+                                            "http.response.trailers"))) {
       return nullptr;
     }
   } else {
@@ -87,7 +89,8 @@ PyObject* build_scope(const worker::Request& r, const ScopeConstants& constants,
       if (!item || PyList_Append(list.get(), item.get()) != 0) return nullptr;
     }
     if (!put(d, "type", PyUnicode_FromString("websocket")) ||
-        !put(d, "subprotocols", list.release())) {
+        !put(d, "subprotocols", list.release()) ||
+        !put(d, "extensions", Py_BuildValue("{s{}}", "websocket.http.response"))) {
       return nullptr;
     }
   }

@@ -12,14 +12,17 @@ class WebSocketCycle:
     """One WebSocket: websocket.connect first, then the client's messages,
     then websocket.disconnect; the app accepts, sends and closes."""
 
-    __slots__ = ("h", "waiter", "state", "connect_sent")
-    CONNECTING, OPEN, CLOSED = 0, 1, 2  # CLOSED: the app sent websocket.close
+    __slots__ = ("h", "waiter", "state", "connect_sent", "denial")
+    # CLOSED: the app sent websocket.close; RESPONDING: it began a denial
+    # response (websocket.http.response.start), DENIED: it completed one.
+    CONNECTING, OPEN, CLOSED, RESPONDING, DENIED = 0, 1, 2, 3, 4
 
     def __init__(self, h):
         self.h = h
         self.waiter = None
         self.state = self.CONNECTING
         self.connect_sent = False
+        self.denial = None  # [status, headers, [body parts]] while RESPONDING
 
     def wake(self):
         w, self.waiter = self.waiter, None
@@ -74,7 +77,32 @@ class WebSocketCycle:
                 raise RuntimeError("websocket.send needs 'text' or 'bytes'")
             while self.h.ws_blocked() == 1:
                 await self._wait()
+        elif kind == "websocket.http.response.start":
+            if self.state != self.CONNECTING:
+                raise RuntimeError("Unexpected ASGI message 'websocket.http.response.start' sent, "
+                                   "after the connection was accepted, closed or answered.")
+            status = message["status"]
+            if not isinstance(status, int) or not 200 <= status <= 999:
+                raise ValueError("websocket.http.response.start: invalid status %r" % (status,))
+            self.denial = [status, list(message.get("headers") or ()), []]
+            self.state = self.RESPONDING
+        elif kind == "websocket.http.response.body":
+            if self.state != self.RESPONDING:
+                raise RuntimeError("Unexpected ASGI message 'websocket.http.response.body' sent, "
+                                   "without 'websocket.http.response.start' before it.")
+            body = message.get("body", b"")
+            if not isinstance(body, (bytes, bytearray, memoryview)):
+                raise TypeError("websocket.http.response.body 'body' must be bytes")
+            self.denial[2].append(bytes(body))
+            if not message.get("more_body", False):
+                status, headers, parts = self.denial
+                self.denial = None
+                self.state = self.DENIED
+                self.h.ws_deny(status, headers, b"".join(parts))
         elif kind == "websocket.close":
+            if self.state in (self.RESPONDING, self.DENIED):
+                raise RuntimeError("Unexpected ASGI message 'websocket.close' sent, "
+                                   "after 'websocket.http.response.start'.")
             if self.state == self.CLOSED:
                 raise RuntimeError("Unexpected ASGI message 'websocket.close' sent, "
                                    "after 'websocket.close'.")

@@ -1,9 +1,11 @@
 // Connection's WebSocket path (async apps only): the upgrade request goes
 // to the app as an AsyncWebSocket (ASGI websocket.connect); the app's
-// decision is answered here (101 and a WsSession over the socket, 403 when
-// it closed first, 500 when it failed), then the session serves the
-// connection until it closes and the app is done with it.
+// decision is answered here (101 and a WsSession over the socket or its TLS
+// stream, 403 when it closed first, 500 when it failed), then the session
+// serves the connection until it closes and the app is done with it.
 #include <spdlog/spdlog.h>
+
+#include <cstdlib>
 
 #include "engine/connection.hpp"
 #include "engine/ws_bridge.hpp"
@@ -30,6 +32,47 @@ std::string refusal(int status, std::string_view reason, const std::vector<Heade
   return response;
 }
 
+// The status, header lines and body size of a response we wrote (for the
+// access log).
+void describe_response(std::string_view response, int& status, std::vector<Header>& headers,
+                       uint64_t& body_bytes) {
+  status = response.size() > 12 ? std::atoi(std::string(response.substr(9, 3)).c_str()) : 0;
+  const size_t end = response.find("\r\n\r\n");
+  body_bytes = end == std::string_view::npos ? 0 : response.size() - end - 4;
+  size_t at = response.find("\r\n");
+  while (at != std::string_view::npos && at < end) {
+    const size_t next = response.find("\r\n", at + 2);
+    const std::string_view line = response.substr(at + 2, next - at - 2);
+    const size_t colon = line.find(':');
+    if (colon != std::string_view::npos) {
+      const size_t value = line.find_first_not_of(' ', colon + 1);
+      headers.push_back(Header{std::string(line.substr(0, colon)),
+                               std::string(value == std::string_view::npos ? "" : line.substr(value))});
+    }
+    at = next;
+  }
+}
+
+// The app's websocket.http.response (instead of accepting): its status,
+// headers and body, with Content-Length, and the connection closes.
+std::string denial(WsBridge::Decision& decision, WorkerHost& host) {
+  std::string response;
+  if (decision.status < 200) {
+    host.log_error("websocket.http.response.start: status " + std::to_string(decision.status) +
+                   " is not a final status (200-999)");
+    return http::error_response(500, "the application's websocket.http.response was invalid");
+  }
+  StatusOr<http::AppHead> head = http::check_app_head(decision.status, "", std::move(decision.headers));
+  if (!head.ok()) {
+    host.log_error("websocket.http.response.start refused: " + head.status().message());
+    return http::error_response(500, "the application's websocket.http.response was invalid");
+  }
+  if (http::status_has_no_body(decision.status)) decision.body.clear();
+  http::serialize_head(*head, http::Framing::kContentLength, decision.body.size(), false, false, response);
+  response += decision.body;
+  return response;
+}
+
 }  // namespace
 
 void Connection::going_away() {
@@ -41,12 +84,6 @@ asio::awaitable<void> Connection::serve_websocket() {
   websocket::UpgradeCheck check = websocket::check_upgrade_request(parser_.head());
   state_ = State::kWrite;
   deadline_.clear();
-  if (check.ok() && tls_) {
-    // WsSession reads and writes the plain socket: no wss:// yet.
-    check.status = 501;
-    check.reason = "WebSockets over TLS (wss://) are not supported yet: terminate TLS in a reverse proxy";
-    check.headers.clear();
-  }
   if (!check.ok()) {
     if (co_await writer_.write_all(refusal(check.status, check.reason, check.headers))) {
       co_await linger();
@@ -83,6 +120,9 @@ asio::awaitable<void> Connection::serve_websocket() {
       }
       break;
     }
+    case WsBridge::Decision::kDeny:
+      response = denial(bridge->decision, server_.host());
+      break;
     case WsBridge::Decision::kFail:
       response = http::error_response(500, "the application failed");
       break;
@@ -91,6 +131,18 @@ asio::awaitable<void> Connection::serve_websocket() {
       break;
   }
   const bool upgraded = response.rfind("HTTP/1.1 101", 0) == 0;
+  // The app answered: one request for --max-requests (the one that reaches
+  // it starts the drain, which closes open WebSockets with 1001, as TERM),
+  // logged when the connection ends (uvicorn's and Gunicorn's access line:
+  // 101 and the session's duration); not a request in flight meanwhile.
+  server_.request_started(false);
+  {
+    int status = 0;
+    std::vector<Header> headers;
+    uint64_t body_bytes = 0;
+    describe_response(response, status, headers, body_bytes);
+    exchange_.note_response(status, std::move(headers), body_bytes);
+  }
   const bool written = co_await writer_.write_all(response);
   if (upgraded && written && !closed_) {
     websocket::WsSessionOptions options;
@@ -101,8 +153,11 @@ asio::awaitable<void> Connection::serve_websocket() {
     options.write_timeout = config.write_timeout;
     std::string already_read(input_.unread());
     input_.consume(already_read.size());
+    // wss://: the TLS stream goes with the socket (the writer no longer
+    // uses either).
+    writer_.use_tls(nullptr);
     ws_session_ = websocket::WsSession::create(std::move(socket_), *bridge, options,
-                                               std::move(already_read));
+                                               std::move(already_read), std::move(tls_));
     bridge->attach(ws_session_);
     if (server_.stopping().load()) ws_session_->close(websocket::close_code::kGoingAway);
     co_await ws_session_->run();
@@ -112,6 +167,7 @@ asio::awaitable<void> Connection::serve_websocket() {
   // The app hears websocket.disconnect (1006 when it never opened).
   bridge->end(websocket::close_code::kAbnormal);
   while (!bridge->app_done) co_await bridge->event.wait();
+  server_.request_finished(exchange_, false);
 }
 
 }  // namespace greenfork::worker

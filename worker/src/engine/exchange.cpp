@@ -1,7 +1,10 @@
 #include "engine/exchange.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cstring>
+
+#include "greenfork/http_token.hpp"
 
 namespace greenfork::worker {
 
@@ -156,29 +159,29 @@ void Exchange::commit(bool final) {
 }
 
 void Exchange::frame_pending_body() {
-  if (body_buf_.empty()) return;
-  if (no_body_ || head_only_) {
-    body_buf_.clear();
-    return;
-  }
+  frame_body(body_buf_);
+  body_buf_.clear();
+}
+
+void Exchange::frame_body(std::string_view data) {
+  if (data.empty() || no_body_ || head_only_) return;
   if (remaining_) {
-    if (body_buf_.size() > *remaining_) body_buf_.resize(*remaining_);
-    *remaining_ -= body_buf_.size();
-    if (body_buf_.empty()) return;
+    data = data.substr(0, std::min<uint64_t>(data.size(), *remaining_));
+    *remaining_ -= data.size();
+    if (data.empty()) return;
   }
   if (chunked_) {
     char hex[24];
-    auto [end, ec] = std::to_chars(hex, hex + sizeof hex, body_buf_.size(), 16);
+    auto [end, ec] = std::to_chars(hex, hex + sizeof hex, data.size(), 16);
     (void)ec;
     out_.append(hex, end);
     out_.append("\r\n");
-    out_.append(body_buf_);
+    out_.append(data);
     out_.append("\r\n");
   } else {
-    out_.append(body_buf_);
+    out_.append(data);
   }
-  body_sent_ += body_buf_.size();
-  body_buf_.clear();
+  body_sent_ += data.size();
 }
 
 void Exchange::write(const char* data, size_t len) {
@@ -320,9 +323,9 @@ Status Exchange::start(int status, std::vector<Header> headers) {
 
 void Exchange::send(std::string_view data) {
   started_ = true;
-  body_buf_.append(data);
   commit(false);
   frame_pending_body();
+  frame_body(data);  // straight into the wire buffer: one copy fewer per block
   request_op(Op::kFlush, false);
 }
 
@@ -330,6 +333,71 @@ void Exchange::finish(std::string_view data) {
   body_buf_.append(data);
   finish();
   request_op(Op::kFinish, false);
+}
+
+Status Exchange::pathsend(int fd, uint64_t size) {
+  if (committed_ || !body_buf_.empty()) return Status::error("http.response.pathsend after body bytes");
+  started_ = true;
+  if (!head_.content_length) head_.content_length = size;
+  commit(false);  // Content-Length framing: the file is the whole body
+  uint64_t count = size;
+  if (remaining_) {
+    count = std::min(count, *remaining_);
+    *remaining_ -= count;
+  }
+  if (no_body_ || head_only_ || count == 0) {
+    request_op(Op::kFlush, false);  // the head alone; io_done all the same
+    return {};
+  }
+  file_ = FileSlice{fd, 0, count};
+  body_sent_ += count;
+  request_op(Op::kSendFile, false);
+  return {};
+}
+
+bool Exchange::trailers_wanted() const {
+  const Header* te = request.find_header("te");
+  return request.http_major == 1 && request.http_minor >= 1 && te != nullptr &&
+         http_token::has_token(te->value, "trailers");
+}
+
+Status Exchange::declare_trailers(std::string_view names) {
+  if (committed_) return Status::error("the response head is already sent");
+  std::string_view rest = names;
+  while (!rest.empty()) {  // a list of field names
+    const size_t comma = rest.find(',');
+    std::string_view name = rest.substr(0, comma);
+    while (!name.empty() && (name.front() == ' ' || name.front() == '\t')) name.remove_prefix(1);
+    while (!name.empty() && (name.back() == ' ' || name.back() == '\t')) name.remove_suffix(1);
+    if (!name.empty() && !http_token::is_token(name)) {
+      return Status::error("invalid Trailer header '" + std::string(names) + "'");
+    }
+    rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+  }
+  if (trailers_wanted() && !head_.content_length) head_.headers.push_back({"Trailer", std::string(names)});
+  return {};
+}
+
+Status Exchange::finish_trailers(std::vector<Header> trailers) {
+  // The one filter for app fields: names, values, no hop-by-hop or framing.
+  StatusOr<http::AppHead> checked = http::check_app_head(200, "", std::move(trailers));
+  if (!checked.ok()) return Status::error("http.response.trailers: " + checked.status().message());
+  const bool wanted = trailers_wanted();
+  started_ = true;
+  // A body not yet framed is chunked when trailers are to follow it.
+  if (wanted && !committed_ && !head_.content_length) commit(false);
+  if (wanted && chunked_ && !head_only_ && !no_body_) {
+    frame_pending_body();
+    out_.append("0\r\n");
+    for (const Header& h : checked->headers) {
+      out_.append(h.name).append(": ").append(h.value).append("\r\n");
+    }
+    out_.append("\r\n");
+    chunked_ = false;  // the last chunk is written: finish() adds none
+  }
+  finish();
+  request_op(Op::kFinish, false);
+  return {};
 }
 
 void Exchange::fail() {

@@ -112,6 +112,9 @@ class Exchange final : public ResponseWriter, public BodyReader, public AsyncExc
   Status start(int status, std::vector<Header> headers) override;
   void send(std::string_view data) override;
   void finish(std::string_view data) override;
+  Status pathsend(int fd, uint64_t size) override;
+  Status declare_trailers(std::string_view names) override;
+  Status finish_trailers(std::vector<Header> trailers) override;
   void fail() override;
   void abort_response() override;
   StatusOr<bool> early_hints(std::vector<Header> headers) override;
@@ -157,6 +160,13 @@ class Exchange final : public ResponseWriter, public BodyReader, public AsyncExc
   bool aborted() const { return aborted_; }
   bool keep_alive() const { return keep_alive_; }
   bool head_only() const { return head_only_; }
+  // A response the connection wrote itself (a WebSocket's 101, or its
+  // refusal): what the access log and the counters see.
+  void note_response(int status, std::vector<Header> headers, uint64_t body_bytes) {
+    head_.status = status;
+    head_.headers = std::move(headers);
+    body_sent_ = body_bytes;
+  }
   int status() const { return head_.status; }
   uint64_t body_bytes_sent() const { return body_sent_; }
   const http::AppHead& response_head() const { return head_; }
@@ -168,10 +178,14 @@ class Exchange final : public ResponseWriter, public BodyReader, public AsyncExc
   void deliver(Op op);
   void commit(bool final);
   void frame_pending_body();
+  // Frames `data` as body bytes into out_ (Content-Length budget, chunks).
+  void frame_body(std::string_view data);
   void fail_500();
   // Checks the hints and appends their 103 head to out_; false when this
   // request cannot take one (see ResponseWriter::send_early_hints).
   StatusOr<bool> frame_early_hints(std::vector<Header> headers);
+  // The request takes trailer fields: HTTP/1.1 with "TE: trailers".
+  bool trailers_wanted() const;
 
   Context ctx_{};
   bool inline_ = false;

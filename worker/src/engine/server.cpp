@@ -129,9 +129,9 @@ void Server::count_request_seconds() {
   in_flight_changed_at_ = now;
 }
 
-void Server::request_started() {
+void Server::request_started(bool in_flight) {
   count_request_seconds();
-  ++in_flight_;
+  if (in_flight) ++in_flight_;
   if (config_.max_requests != 0 && ++admitted_ >= config_.max_requests && !stopping_) {
     spdlog::info("Autorestarting worker after current request (max requests {})",
                  config_.max_requests);
@@ -139,9 +139,9 @@ void Server::request_started() {
   }
 }
 
-void Server::request_finished(const Exchange& exchange) {
+void Server::request_finished(const Exchange& exchange, bool in_flight) {
   count_request_seconds();
-  --in_flight_;
+  if (in_flight) --in_flight_;
   ++served_;
   const auto elapsed = std::chrono::steady_clock::now() - exchange.request.received_at;
   counters_.record(exchange.status(), std::chrono::duration<double>(elapsed).count());

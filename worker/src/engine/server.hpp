@@ -166,9 +166,11 @@ class Server {
   // the connection limit, the accept loop may now close it for a new one.
   void connection_idle();
   // Counts a request in; the max-requests'th starts the drain, so that its
-  // response already says Connection: close.
-  void request_started();
-  void request_finished(const Exchange& exchange);
+  // response already says Connection: close. A WebSocket session counts
+  // with in_flight = false: an idle session is not a request in flight
+  // (X_REQUESTS_IN_FLIGHT, the autoscaler's request seconds).
+  void request_started(bool in_flight = true);
+  void request_finished(const Exchange& exchange, bool in_flight = true);
 
  private:
   asio::awaitable<void> accept_loop(GenericAcceptor& acceptor,

@@ -126,6 +126,17 @@ void WsBridge::close(uint16_t code, std::string reason) {
   });
 }
 
+void WsBridge::deny(int status, std::vector<Header> headers, std::string body) {
+  post([status, headers = std::move(headers), body = std::move(body)](WsBridge& b) mutable {
+    if (b.decision.kind != Decision::kNone) return;
+    b.decision.kind = Decision::kDeny;
+    b.decision.status = status;
+    b.decision.headers = std::move(headers);
+    b.decision.body = std::move(body);
+    b.event.set();
+  });
+}
+
 void WsBridge::fail() {
   post([](WsBridge& b) {
     if (b.session_) {

@@ -33,10 +33,12 @@ class WsBridge final : public AsyncWebSocket,
  public:
   // What the app decided before the 101 (I/O thread).
   struct Decision {
-    enum Kind { kNone, kAccept, kClose, kFail, kDone };
+    enum Kind { kNone, kAccept, kClose, kFail, kDone, kDeny };
     Kind kind = kNone;
     std::optional<std::string> subprotocol;
-    std::vector<Header> headers;
+    std::vector<Header> headers;  // kAccept's extra ones, kDeny's response's
+    int status = 0;               // kDeny
+    std::string body;             // kDeny
   };
 
   WsBridge(asio::io_context& io, AsyncApplication& app, Request request,
@@ -51,6 +53,7 @@ class WsBridge final : public AsyncWebSocket,
   Message take_message() override;
   void want_message() override;
   void close(uint16_t code, std::string reason) override;
+  void deny(int status, std::vector<Header> headers, std::string body) override;
   void fail() override;
   void done() override;
 

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "tls/tls_stream.hpp"
 #include "websocket/frame_writer.hpp"
 
 namespace greenfork::worker::websocket {
@@ -16,6 +17,9 @@ namespace greenfork::worker::websocket {
 namespace {
 
 constexpr auto kAwait = asio::experimental::as_tuple(asio::use_awaitable);
+// Over TLS, frames smaller than a record are joined up to this size before
+// SSL_write (one record and one send for many small messages).
+constexpr size_t kTlsJoin = 16 * 1024;
 
 AssemblerOptions assembler_options(const WsSessionOptions& o) {
   AssemblerOptions a;
@@ -28,12 +32,15 @@ AssemblerOptions assembler_options(const WsSessionOptions& o) {
 }  // namespace
 
 std::shared_ptr<WsSession> WsSession::create(Socket socket, WsHandler& handler, WsSessionOptions options,
-                                             std::string already_read) {
-  return std::make_shared<WsSession>(std::move(socket), handler, std::move(options), std::move(already_read));
+                                             std::string already_read, std::unique_ptr<tls::TlsStream> tls) {
+  return std::make_shared<WsSession>(std::move(socket), handler, std::move(options), std::move(already_read),
+                                     std::move(tls));
 }
 
-WsSession::WsSession(Socket socket, WsHandler& handler, WsSessionOptions options, std::string already_read)
+WsSession::WsSession(Socket socket, WsHandler& handler, WsSessionOptions options, std::string already_read,
+                     std::unique_ptr<tls::TlsStream> tls)
     : socket_(std::move(socket)),
+      tls_(std::move(tls)),
       handler_(handler),
       options_(std::move(options)),
       pending_input_(std::move(already_read)),
@@ -47,6 +54,8 @@ WsSession::WsSession(Socket socket, WsHandler& handler, WsSessionOptions options
                                                   options_.deflate->mem_level);
   }
 }
+
+WsSession::~WsSession() = default;
 
 asio::awaitable<void> WsSession::run() {
   using namespace asio::experimental::awaitable_operators;
@@ -161,7 +170,7 @@ asio::awaitable<void> WsSession::read_loop() {
       continue;
     }
     if (data.empty()) {
-      auto [ec, n] = co_await socket_.async_read_some(asio::buffer(buffer), kAwait);
+      auto [ec, n] = co_await read_some(buffer.data(), buffer.size());
       if (ec) break;  // EOF, reset, or the socket was closed by finish()
       data = std::string_view(buffer).substr(0, n);
     }
@@ -219,7 +228,7 @@ asio::awaitable<void> WsSession::write_loop() {
           if (!ec) self->finish(close_code::kAbnormal, "the client took nothing for the write timeout");
         });
       }
-      auto [ec, n] = co_await socket_.async_write_some(buffers, kAwait);
+      auto [ec, n] = co_await write_some(buffers);
       if (ec) {
         guard.cancel();
         finish(close_code::kAbnormal, "write failed: " + ec.message());
@@ -251,6 +260,7 @@ asio::awaitable<void> WsSession::linger() {
   // in flight until its EOF (bounded), so closing does not reset the
   // connection under a close frame the client has yet to read.
   if (reading_) co_return;  // failing while the reader runs (ping timeout): just close
+  if (tls_) tls_->shutdown();  // close_notify, then the FIN
   std::error_code ignored;
   socket_.shutdown(Socket::shutdown_send, ignored);
   asio::steady_timer guard(socket_.get_executor());
@@ -267,6 +277,70 @@ asio::awaitable<void> WsSession::linger() {
     if (ec) break;
   }
   guard.cancel();
+}
+
+asio::awaitable<std::error_code> WsSession::wait_socket(bool readable) {
+  auto [ec] = co_await socket_.async_wait(readable ? Socket::wait_read : Socket::wait_write, kAwait);
+  // finish() closed the socket after this wait completed: its fd number
+  // may already be another connection's.
+  if (!ec && state_ == State::kDone) ec = asio::error::operation_aborted;
+  co_return ec;
+}
+
+asio::awaitable<WsSession::IoResult> WsSession::read_some(char* data, size_t len) {
+  if (!tls_) co_return co_await socket_.async_read_some(asio::buffer(data, len), kAwait);
+  for (;;) {
+    if (state_ == State::kDone) co_return IoResult{asio::error::operation_aborted, 0};
+    size_t n = 0;
+    const tls::TlsStream::Io io = tls_->read(data, len, n);
+    switch (io) {
+      case tls::TlsStream::Io::kDone: co_return IoResult{std::error_code(), n};
+      case tls::TlsStream::Io::kClosed: co_return IoResult{asio::error::eof, 0};
+      case tls::TlsStream::Io::kFailed: co_return IoResult{asio::error::connection_reset, 0};
+      case tls::TlsStream::Io::kWantRead:
+      case tls::TlsStream::Io::kWantWrite:
+        if (std::error_code ec = co_await wait_socket(io == tls::TlsStream::Io::kWantRead)) {
+          co_return IoResult{ec, 0};
+        }
+        break;
+    }
+  }
+}
+
+asio::awaitable<WsSession::IoResult> WsSession::write_some(const std::vector<asio::const_buffer>& buffers) {
+  if (!tls_) co_return co_await socket_.async_write_some(buffers, kAwait);
+  // A big frame goes as it is; small ones are joined (a copy) so that each
+  // message does not cost a record and a send of its own.
+  const char* data = static_cast<const char*>(buffers.front().data());
+  size_t len = buffers.front().size();
+  if (len < kTlsJoin && buffers.size() > 1) {
+    tls_scratch_.clear();
+    for (const asio::const_buffer& b : buffers) {
+      const size_t take = std::min(b.size(), kTlsJoin * 4 - tls_scratch_.size());
+      tls_scratch_.append(static_cast<const char*>(b.data()), take);
+      if (tls_scratch_.size() >= kTlsJoin * 4) break;
+    }
+    data = tls_scratch_.data();
+    len = tls_scratch_.size();
+  }
+  // Partial writes are on (tls_context.cpp): a retry after a wait may be
+  // given the same bytes again at the same place.
+  for (;;) {
+    if (state_ == State::kDone) co_return IoResult{asio::error::operation_aborted, 0};
+    size_t n = 0;
+    const tls::TlsStream::Io io = tls_->write(data, len, n);
+    switch (io) {
+      case tls::TlsStream::Io::kDone: co_return IoResult{std::error_code(), n};
+      case tls::TlsStream::Io::kClosed:
+      case tls::TlsStream::Io::kFailed: co_return IoResult{asio::error::broken_pipe, 0};
+      case tls::TlsStream::Io::kWantRead:
+      case tls::TlsStream::Io::kWantWrite:
+        if (std::error_code ec = co_await wait_socket(io == tls::TlsStream::Io::kWantRead)) {
+          co_return IoResult{ec, 0};
+        }
+        break;
+    }
+  }
 }
 
 asio::awaitable<void> WsSession::ping_loop() {

@@ -23,9 +23,15 @@
 //   close_timeout  after our close frame, how long to wait for the peer's
 // Everything runs on the socket's executor: send() and close() must be
 // called there (an app thread posts to it).
+//
+// Over TLS (wss://) the session is given the connection's TlsStream after
+// the 101: frames are read and written through it, waiting on the socket
+// for what OpenSSL asks (readable or writable), and the closing handshake
+// sends close_notify before the FIN.
 #pragma once
 
 #include <asio/awaitable.hpp>
+#include <asio/buffer.hpp>
 #include <asio/generic/stream_protocol.hpp>
 #include <asio/steady_timer.hpp>
 
@@ -35,7 +41,10 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <tuple>
+#include <vector>
 
+#include "tls/tls_stream.hpp"
 #include "websocket/message_assembler.hpp"
 #include "websocket/permessage_deflate.hpp"
 
@@ -67,9 +76,11 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
   using Socket = asio::generic::stream_protocol::socket;
 
   // `already_read`: bytes the HTTP layer read past the upgrade request's
-  // head (a client may send frames right behind it).
+  // head (a client may send frames right behind it), decrypted when `tls`
+  // is given (the connection's TLS stream over `socket`, handshake done).
   static std::shared_ptr<WsSession> create(Socket socket, WsHandler& handler, WsSessionOptions options,
-                                           std::string already_read = {});
+                                           std::string already_read = {},
+                                           std::unique_ptr<tls::TlsStream> tls = nullptr);
 
   // Serves the connection until its socket is closed and on_closed() ran.
   // The handler must outlive it.
@@ -95,7 +106,11 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
   // Open: no close frame sent or received yet.
   bool open() const { return state_ == State::kOpen; }
 
-  WsSession(Socket socket, WsHandler& handler, WsSessionOptions options, std::string already_read);
+  WsSession(Socket socket, WsHandler& handler, WsSessionOptions options, std::string already_read,
+            std::unique_ptr<tls::TlsStream> tls);
+  ~WsSession();
+  WsSession(const WsSession&) = delete;
+  WsSession& operator=(const WsSession&) = delete;
 
  private:
   enum class State { kOpen, kClosing, kDone };
@@ -104,6 +119,13 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
   asio::awaitable<void> write_loop();
   asio::awaitable<void> ping_loop();
   asio::awaitable<void> linger();
+  // One read or gathered write through the socket or the TLS stream, with
+  // the socket's contract: (error, bytes > 0).
+  using IoResult = std::tuple<std::error_code, size_t>;
+  asio::awaitable<IoResult> read_some(char* data, size_t len);
+  asio::awaitable<IoResult> write_some(const std::vector<asio::const_buffer>& buffers);
+  // TLS: waits for what OpenSSL asked for (readable: true, writable: false).
+  asio::awaitable<std::error_code> wait_socket(bool readable);
   void handle(WsEvent& event);
   void queue(std::string frame);
   // Sends a close frame (unless one was sent), then closes the socket once
@@ -113,6 +135,8 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
   void finish(uint16_t code, const std::string& reason);
 
   Socket socket_;
+  std::unique_ptr<tls::TlsStream> tls_;
+  std::string tls_scratch_;  // small frames joined into one TLS record
   WsHandler& handler_;
   WsSessionOptions options_;
   std::string pending_input_;

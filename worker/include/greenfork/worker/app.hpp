@@ -166,6 +166,19 @@ class AsyncExchange {
   virtual void send(std::string_view data) = 0;
   // Last: the response is complete, `data` its last bytes.
   virtual void finish(std::string_view data) = 0;
+  // Posts the response's body: `size` bytes of `fd` from its start, with
+  // sendfile on the I/O thread (ASGI's http.response.pathsend); Content-Length
+  // is `size` unless the app gave one. Only before any body bytes; `fd`
+  // stays open until io_done. finish() follows.
+  virtual Status pathsend(int fd, uint64_t size) = 0;
+  // After start(), before any body: the response will end with trailer
+  // fields named in `names` (the app's Trailer header, which start() drops
+  // as hop-by-hop): announced when the request takes trailers.
+  virtual Status declare_trailers(std::string_view names) = 0;
+  // Last, after the body (ASGI's http.response.trailers): the response ends
+  // with these trailer fields when the request took them (HTTP/1.1 with
+  // `TE: trailers`, a chunked body); else they are dropped.
+  virtual Status finish_trailers(std::vector<Header> trailers) = 0;
   // Last: 500 when nothing was sent yet, else the connection is closed.
   virtual void fail() = 0;
   // Last: the connection is closed, the response left incomplete.
@@ -215,6 +228,9 @@ class AsyncWebSocket {
   virtual void want_message() = 0;
   // Before accept: 403 (the app refused); after: the closing handshake.
   virtual void close(uint16_t code, std::string reason) = 0;
+  // Before accept, instead of it: this HTTP response goes to the client
+  // and the connection closes (ASGI's websocket.http.response extension).
+  virtual void deny(int status, std::vector<Header> headers, std::string body) = 0;
   // The app failed: 500 before accept, close 1011 after.
   virtual void fail() = 0;
   // Last: the app is done with the connection (closed with 1000 if open).

@@ -25,14 +25,16 @@ struct ScopeConstants {
 // http_version, method, scheme, path (percent-decoded, UTF-8 with
 // replacement), raw_path, query_string, root_path, headers (lowercase
 // names, in order, as (bytes, bytes) tuples), client, server, and `state`
-// (a shallow copy of the lifespan state; omitted when null). nullptr with
+// (a shallow copy of the lifespan state; omitted when null), `extensions`
+// {"http.response.pathsend": {}, "http.response.trailers": {}}. nullptr with
 // an exception set on failure.
 PyObject* build_http_scope(const worker::Request& request, const ScopeConstants& constants,
                            PyObject* state);
 
 // GIL held. The websocket scope: as the HTTP one with type "websocket",
 // scheme ws/wss (the request's url_scheme), no method, and `subprotocols`
-// (the client's Sec-WebSocket-Protocol offers, in order).
+// (the client's Sec-WebSocket-Protocol offers, in order), and `extensions`
+// {"websocket.http.response": {}} (the denial response).
 PyObject* build_websocket_scope(const worker::Request& request,
                                 const std::vector<std::string>& subprotocols,
                                 const ScopeConstants& constants, PyObject* state);
