@@ -42,7 +42,8 @@ def test_scope_offers_the_extensions(ext):
     conn = http.client.HTTPConnection("127.0.0.1", ext, timeout=20)
     conn.request("GET", "/extensions")
     assert json.loads(conn.getresponse().read()) == {"http.response.pathsend": {},
-                                                     "http.response.trailers": {}}
+                                                     "http.response.trailers": {},
+                                                     "http.response.early_hint": {}}
     conn.close()
 
 

@@ -302,7 +302,6 @@ def _submit(h):
         native.log(ERROR, "Cannot build the ASGI scope\n" + _format(exc))
         h.fail()
         return
-    scope.setdefault("extensions", {})["http.response.early_hint"] = {}
     cycle = h.owner = Cycle(h)
     task = _loop.create_task(_run(cycle, scope))
     _tasks.add(task)

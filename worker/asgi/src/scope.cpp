@@ -77,8 +77,8 @@ PyObject* build_scope(const worker::Request& r, const ScopeConstants& constants,
   PyObject* d = scope.get();
   if (subprotocols == nullptr) {
     if (!put(d, "type", PyUnicode_FromString("http")) || !put(d, "method", str_of(r.method)) ||
-        !put(d, "extensions", Py_BuildValue("{s{}s{}}", "http.response.pathsend",
-                                            "http.response.trailers"))) {
+        !put(d, "extensions", Py_BuildValue("{s{}s{}s{}}", "http.response.pathsend",
+                                            "http.response.trailers", "http.response.early_hint"))) {
       return nullptr;
     }
   } else {
