@@ -9,7 +9,6 @@ server is accepting, and stops on b"T" from the signal pipe (TERM): stop
 accepting, let in-flight requests finish within graceful_timeout, exit 0.
 """
 
-import ast
 import asyncio
 import importlib
 import logging
@@ -18,6 +17,7 @@ import socket
 import sys
 
 import _greenfork_log
+import _greenfork_wsgi as _wsgi_helper
 import _gworker_fw as _fw
 
 TICK_SECONDS = 0.2
@@ -60,41 +60,25 @@ log = logging.getLogger("gunicorn.error")
 
 
 def load_object(spec):
-    """Gunicorn's module:expression; the expression is a name, an
-    attribute chain, or a call of one with literal arguments."""
+    """Gunicorn's module:expression (parsed as the WSGI loader does): the
+    expression is a name, an attribute chain, or a call of one with
+    literal arguments."""
     module_name, _, expr = spec.partition(":")
     expr = expr or "application"
     if not module_name:
         raise AppLoadError(f"bad app spec {spec!r}: expected module:variable")
     try:
-        node = ast.parse(expr.strip(), mode="eval").body
-    except SyntaxError:
-        raise AppLoadError(f"bad app spec {spec!r}: {expr!r} is not a name, "
-                           "an attribute or a call") from None
-    call = None
-    if isinstance(node, ast.Call):
-        try:
-            call = ([ast.literal_eval(a) for a in node.args],
-                    {k.arg: ast.literal_eval(k.value) for k in node.keywords})
-        except ValueError:
-            raise AppLoadError(f"bad app spec {spec!r}: the arguments of "
-                               "the call must be literals") from None
-        node = node.func
-    names = []
-    while isinstance(node, ast.Attribute):
-        names.append(node.attr)
-        node = node.value
-    if not isinstance(node, ast.Name):
-        raise AppLoadError(f"bad app spec {spec!r}: {expr!r} is not a name, "
-                           "an attribute or a call")
-    names.append(node.id)
+        names, args, kwargs = _wsgi_helper.parse_expression(expr)
+    except _wsgi_helper.AppLoadError as e:
+        raise AppLoadError(f"bad app spec {spec!r}: {e}") from None
+    call = (args, kwargs) if args is not None else None
     try:
         obj = importlib.import_module(module_name)
     except Exception as e:
         log.exception("Failed to import %s", module_name)
         raise AppLoadError(f"Failed to import {module_name!r}: "
                            f"{type(e).__name__}: {e}") from None
-    for name in reversed(names):
+    for name in names:
         try:
             obj = getattr(obj, name)
         except AttributeError:

@@ -18,6 +18,7 @@
 #include "framework_state.hpp"
 #include "greenfork/contract.hpp"
 #include "greenfork/error_log.hpp"
+#include "greenfork/wsgi/helper_module.hpp"
 #include "greenfork/wsgi/interpreter.hpp"
 #include "greenfork/wsgi/log_bridge.hpp"
 #include "readiness.hpp"
@@ -187,7 +188,8 @@ int run_framework_worker(const Options& o, const std::vector<Listener>& listener
   };
   wsgi::AccessLineWriter access_lines;
   if (access_log != nullptr) access_lines = [access_log](std::string_view l) { access_log->write_line(l); };
-  if (!wsgi::log_bridge_install(access_lines) || !install_framework_module(&state)) {
+  if (!wsgi::log_bridge_install(access_lines) || !install_framework_module(&state) ||
+      wsgi::helper_module() == nullptr) {
     PyErr_Print();
     return fail(contract::kExitBootError, "cannot install gworker's Python modules");
   }
