@@ -54,7 +54,7 @@ Status BodySpool::append(std::string& bytes) {
     mem_pos_ = 0;
   }
   if (mem_.empty() && mem_.capacity() < bytes.size()) {
-    mem_.swap(bytes);
+    mem_.swap(bytes);  // a whole body gathered by the caller: no copy
   } else {
     mem_.append(bytes);
   }
@@ -108,13 +108,6 @@ size_t BodySpool::read(char* dst, size_t max) {
     file_pos_ += static_cast<uint64_t>(n);
     return static_cast<size_t>(n);
   }
-}
-
-void BodySpool::reserve(uint64_t length) {
-  // Capped: a client can claim a length it never sends.
-  constexpr uint64_t kMaxReserve = 8 * 1024 * 1024;
-  if (fd_ || length > limit_ || length > kMaxReserve || length <= mem_.capacity()) return;
-  mem_.reserve(static_cast<size_t>(length));
 }
 
 bool BodySpool::release_memory(size_t keep) {

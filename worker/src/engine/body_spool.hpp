@@ -32,9 +32,6 @@ class BodySpool {
   // Takes `bytes` (left empty). Fails when the temporary file cannot be
   // created or written (the spool is then unusable until reset()).
   Status append(std::string& bytes);
-  // A body of `length` bytes is coming: one buffer for it when it is to be
-  // kept in memory (no regrowing, each a copy of what came so far).
-  void reserve(uint64_t length);
   // Up to `max` unread bytes; 0 when everything was read. Throws
   // std::runtime_error when the temporary file cannot be read.
   size_t read(char* dst, size_t max);

@@ -131,11 +131,7 @@ class Exchange final : public ResponseWriter, public BodyReader, public AsyncExc
   // Before the body is read: the whole body will be read before the app
   // runs, held in memory up to `memory_limit` bytes, past it in an
   // unlinked file in `dir` (empty: $TMPDIR or /tmp).
-  // `length`: the Content-Length, when there is one.
-  void spool_body(uint64_t memory_limit, const std::string* dir, std::optional<uint64_t> length) {
-    body_in_.reset(memory_limit, dir);
-    if (length) body_in_.reserve(*length);
-  }
+  void spool_body(uint64_t memory_limit, const std::string* dir) { body_in_.reset(memory_limit, dir); }
   // After the response: closes a spilled body's file at once.
   void drop_body() { body_in_.reset(); }
   // status: what the client gets if nothing was sent yet (400, 413); 0 when
