@@ -429,15 +429,18 @@ asio::awaitable<void> Connection::run() {
     // connection (64 keep-alive clients of a 1 MiB echo held 150 MiB per
     // worker); malloc hands the same memory to the next big request.
     // The reaper trims malloc (at most every 200 ms) after such a request.
+    // Looked at only after a big body either way (a hello costs nothing).
     body_hold_ = 0;
-    bool released = exchange_.release_buffers();
-    released = writer_.outbox().release_memory(kKeptOutbox) || released;
-    if (parser_.body().capacity() > kKeptOutbox) {
-      std::string().swap(parser_.body());
-      released = true;
-    }
-    if (released) {
-      server_.memory_freed();
+    const Request& done = exchange_.request;
+    if (done.chunked || done.content_length.value_or(0) > kKeptOutbox ||
+        exchange_.body_bytes_sent() > kKeptOutbox) {
+      bool released = exchange_.release_buffers();
+      released = writer_.outbox().release_memory(kKeptOutbox) || released;
+      if (parser_.body().capacity() > kKeptOutbox) {
+        std::string().swap(parser_.body());
+        released = true;
+      }
+      if (released) server_.memory_freed();
     }
     ++requests_;
     server_.request_finished(exchange_);
