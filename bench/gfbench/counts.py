@@ -27,7 +27,7 @@ from typing import Callable, Dict, List, Optional, Tuple
 from . import client, procs
 from .servers import Context, Nginx, find_libhello
 
-TARGETS = ("nginx", "greenfork-native", "greenfork")
+TARGETS = ("nginx", "greenfork-native", "greenfork", "greenfork-gthread")
 TOP_FUNCTIONS = 12
 START_TIMEOUT = 240.0   # Python start-up under callgrind is slow on a loaded machine
 STOP_TIMEOUT = 120.0    # callgrind writes its profile at exit
@@ -55,7 +55,8 @@ def _argv(ctx: Context, target: str, port: int, d: Path) -> Tuple[List[str], Opt
     if target == "greenfork-native":
         return [gworker, "-b", f"127.0.0.1:{port}", f"native:{find_libhello(ctx.build)}"], None
     appdir, spec = ctx.wsgi_app("hello")
-    return [gworker, "-b", f"127.0.0.1:{port}", "--chdir", str(appdir), spec], str(appdir)
+    threads = ["-k", "gthread", "--threads", "4"] if target == "greenfork-gthread" else []
+    return [gworker, "-b", f"127.0.0.1:{port}", *threads, "--chdir", str(appdir), spec], str(appdir)
 
 
 def unavailable(ctx: Context, target: str, tool: str) -> Optional[str]:

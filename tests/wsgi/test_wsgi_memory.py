@@ -1,5 +1,5 @@
 """200,000 requests to the hello example leave the worker's RSS flat, and big
-bodies do not stay behind in idle connections."""
+bodies do not stay behind in connections, idle or busy."""
 from __future__ import annotations
 
 import http.client
@@ -75,6 +75,35 @@ def test_idle_keep_alive_connections_do_not_hold_big_body_buffers():
         # Kept per connection, the buffers would be >= 16 x 4 MiB.
         wait_until(lambda: rss_kib(worker) - before < 16 * 1024, timeout=10,
                    message=f"RSS back near {before} KiB with the connections idle")
+        assert worker_pids(arb) == [worker], "the worker was replaced"
+        for conn in conns:
+            conn.close()
+
+
+@pytest.mark.skipif(os.environ.get("GF_SANITIZED") == "1",
+                    reason="ASan's quarantine keeps freed memory resident")
+def test_busy_keep_alive_connections_do_not_each_keep_big_body_buffers():
+    """16 keep-alive connections take turns echoing 1 MiB (the in-memory body
+    limit), none of them idle long enough for the idle release: each
+    request's buffers go back after it, so the worker holds about one
+    request's worth, not one per connection (>= 16 x 3 MiB when kept)."""
+    with serving("gateway_app:app", "--keep-alive", "60", chdir=source("tests/wsgi/apps"),
+                 workers=1) as (port, arb):
+        worker = worker_pids(arb)[0]
+        conns = [http.client.HTTPConnection("127.0.0.1", port, timeout=30) for _ in range(16)]
+        body = os.urandom(1 << 20)
+        conns[0].request("POST", "/echo", body=body)  # warm up the allocator
+        assert conns[0].getresponse().read() == body
+        before = rss_kib(worker)
+        peak = before
+        deadline = time.monotonic() + 120
+        for _ in range(3):
+            for conn in conns:
+                assert time.monotonic() < deadline, "echoes too slow"
+                conn.request("POST", "/echo", body=body)
+                assert conn.getresponse().read() == body
+                peak = max(peak, rss_kib(worker))
+        assert peak - before < 16 * 1024, f"RSS grew {before} -> {peak} KiB under load"
         assert worker_pids(arb) == [worker], "the worker was replaced"
         for conn in conns:
             conn.close()

@@ -53,8 +53,8 @@ Status BodySpool::append(std::string& bytes) {
     mem_.clear();
     mem_pos_ = 0;
   }
-  if (mem_.empty()) {
-    mem_.swap(bytes);
+  if (mem_.empty() && mem_.capacity() < bytes.size()) {
+    mem_.swap(bytes);  // a whole body gathered by the caller: no copy
   } else {
     mem_.append(bytes);
   }

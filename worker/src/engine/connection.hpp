@@ -138,6 +138,7 @@ class Connection final {
   bool closed_ = false;
   bool peer_watch_ = false;     // a watch_peer() wait is pending
   bool peer_readable_ = false;  // it fired since serve_app() last looked
+  size_t body_hold_ = 0;        // read_body(): body bytes kept in the parser until whole
   std::shared_ptr<websocket::WsSession> ws_session_;  // owns the socket after a 101
 };
 

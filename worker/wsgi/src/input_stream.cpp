@@ -102,7 +102,13 @@ Py_ssize_t size_arg(PyObject* const* args, Py_ssize_t nargs, const char* name, b
   return v;
 }
 
+PyObject* read_sized(InputState& st, size_t size);
+
 PyObject* read_all(InputState& st) {
+  // Known length: filled in place, one copy (read_sized below).
+  if (st.remaining) {
+    return read_sized(st, st.buffered() + static_cast<size_t>(*st.remaining));
+  }
   std::string out;
   if (st.remaining) out.reserve(st.buffered() + static_cast<size_t>(*st.remaining));
   out.append(st.buf, st.pos);
