@@ -58,7 +58,7 @@ def test_one_liner_app_load_error_stops_arbiterd_with_the_message(short_tmp):
 
 DOC_FILES = ["README.md", "examples/hello/README.md", "examples/flask_app/README.md",
              "examples/django_project/README.md", "examples/workers/README.md",
-             "examples/fastapi_app/README.md"]
+             "examples/fastapi_app/README.md", "examples/frameworks/README.md"]
 
 # Gunicorn's documentation's command lines (docs/source/run.rst, settings.rst),
 # gunicorn replaced by arbiterd and test:app by myapp:app.
@@ -111,7 +111,8 @@ def documented_lines() -> list[str]:
 
 
 def app_dir(tmp: Path) -> Path:
-    """myproject/wsgi.py, app.py (create_app), myapp.py, main.py (ASGI) and examples/."""
+    """myproject/wsgi.py, app.py (create_app), myapp.py, main.py (ASGI), examples/ and
+    examples/frameworks/*.py."""
     d = tmp / "apps"
     (d / "myproject").mkdir(parents=True)
     (d / "myproject" / "__init__.py").write_text("")
@@ -121,6 +122,8 @@ def app_dir(tmp: Path) -> Path:
     (d / "app.py").write_text("from myapp import app, create_app  # noqa: F401\n")
     (d / "examples").symlink_to(source("examples"))
     (d / "workers").symlink_to(source("examples/workers"))
+    for example in Path(source("examples/frameworks")).glob("*.py"):
+        (d / example.name).symlink_to(example)
     return d
 
 
