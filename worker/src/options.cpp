@@ -52,8 +52,8 @@ int parse_options(int argc, char** argv, Options& o, std::string& error) {
   cli.add_option("-b,--bind", o.bind,
                  "Address to listen on when not given sockets (LISTEN_FDS); repeatable");
   cli.add_option("-k,--worker-class", o.worker_class,
-                 "sync (1 app thread), gthread, or asgi (an asyncio loop; "
-                 "uvicorn.workers.UvicornWorker means asgi)")
+                 "sync (1 app thread), gthread, asgi (an asyncio loop; "
+                 "uvicorn.workers.UvicornWorker means asgi), gevent or eventlet (WSGI on green threads)")
       ->check(CLI::IsMember(settings::choices(settings::kWorkerClasses)))
       ->capture_default_str();
   cli.add_option("--threads", o.threads, "App threads for gthread")

@@ -51,7 +51,14 @@ inline constexpr const char* kWorkerClasses[] = {"sync",
                                                  "asgi",
                                                  "uvicorn.workers.UvicornWorker",
                                                  "uvicorn.workers.UvicornH11Worker",
-                                                 "uvicorn_worker.UvicornWorker"};
+                                                 "uvicorn_worker.UvicornWorker",
+                                                 // WSGI on green threads (worker/green/)
+                                                 "gevent",
+                                                 "eventlet",
+                                                 "gunicorn.workers.ggevent.GeventWorker",
+                                                 "gunicorn.workers.geventlet.EventletWorker",
+                                                 "egg:gunicorn#gevent",
+                                                 "egg:gunicorn#eventlet"};
 // -k asgi's --asgi-loop and --lifespan (uvicorn's meanings).
 inline constexpr const char* kAsgiLoops[] = {"auto", "asyncio", "uvloop"};
 inline constexpr const char* kLifespans[] = {"auto", "on", "off"};
@@ -59,9 +66,11 @@ inline constexpr const char* kLogLevels[] = {"debug", "info", "warning", "error"
 // --proxy-protocol's values (Gunicorn 26.1); the flag alone means "auto".
 inline constexpr const char* kProxyProtocols[] = {"off", "v1", "v2", "auto"};
 
-// "sync", "gthread" or "asgi" for any name in kWorkerClasses.
+// "sync", "gthread", "asgi", "gevent" or "eventlet" for any name in kWorkerClasses.
 inline std::string canonical_worker_class(const std::string& name) {
   if (name.rfind("uvicorn", 0) == 0) return "asgi";
+  if (name == "gunicorn.workers.ggevent.GeventWorker" || name == "egg:gunicorn#gevent") return "gevent";
+  if (name == "gunicorn.workers.geventlet.EventletWorker" || name == "egg:gunicorn#eventlet") return "eventlet";
   return name;
 }
 
