@@ -21,6 +21,7 @@ test_pkgs=(
   openssl
   python3-pastedeploy
   python3-yaml
+  python3-gevent python3-eventlet
 )
 bench_pkgs=(
   gunicorn python3-gevent uwsgi uwsgi-plugin-python3 wrk nginx-light
