@@ -27,14 +27,14 @@ KINDS = ["gevent", "eventlet"]
 
 @contextlib.contextmanager
 def serving(worker_class: str, *args: str, spec: str = "green_app:app", chdir=APPS,
-            workers: int = 1, timeout: float = 60):
+            workers: int = 1, timeout: float = 60, extra_env: dict | None = None):
     """arbiterd -w N -k CLASS on an app; yields (base_url, arbiterd) once it answers."""
     port = free_port()
     d = tempfile.mkdtemp(prefix="gfgreen", dir="/tmp")
     try:
         with Spawned([binary("arbiterd"), "--control-socket", f"{d}/ctl.sock", "-w", str(workers),
                       "-k", worker_class, "-b", f"127.0.0.1:{port}", "--chdir", str(chdir),
-                      *args, spec]) as arb:
+                      *args, spec], extra_env=extra_env) as arb:
             base = f"http://127.0.0.1:{port}"
 
             def ready():
@@ -162,6 +162,52 @@ def test_errors(green):
     wait_until(lambda: "boom mid-stream" in arb.output(), timeout=10,
                message="the app's traceback in the error log")
     assert "RuntimeError: boom before start_response" in arb.output()
+
+
+def test_reason_phrase_is_kept(green):
+    _, base, arb = green
+    with socket.create_connection(("127.0.0.1", arb.port), timeout=10) as c:
+        c.sendall(b"GET /reason HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        reply = b""
+        while chunk := c.recv(65536):
+            reply += chunk
+    assert reply.startswith(b"HTTP/1.1 202 Accepted Later\r\n"), reply
+    assert reply.endswith(b"later")
+
+
+HOOKS_CONF = """
+import os
+LOG = os.environ["GF_HOOK_LOG"]
+
+def _line(text):
+    with open(LOG, "a") as f:
+        f.write(text + "\\n")
+
+def pre_request(worker, req):
+    _line("pre %s %s" % (req.method, req.path))
+    if req.path == "/refused":
+        raise PermissionError("pre_request says no")
+
+def post_request(worker, req, environ, resp):
+    _line("post %s %s %d %s" % (req.path, resp.status, resp.sent,
+                                environ["PATH_INFO"] if environ else "-"))
+"""
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_pre_and_post_request_hooks(kind, tmp_path):
+    conf = tmp_path / "gunicorn.conf.py"
+    conf.write_text(HOOKS_CONF)
+    log = tmp_path / "hooks.log"
+    with serving(kind, "-c", str(conf), extra_env={"GF_HOOK_LOG": str(log)}) as (base, _):
+        assert httpx.get(base + "/reason", timeout=10).status_code == 202
+        assert httpx.get(base + "/refused", timeout=10).status_code == 500
+        wait_until(lambda: "post /refused" in log.read_text(), timeout=10,
+                   message="post_request for /refused")
+    lines = log.read_text().splitlines()
+    assert "pre GET /reason" in lines and "post /reason 202 Accepted Later 5 /reason" in lines, lines
+    assert "pre GET /refused" in lines, lines
+    assert any(line.startswith("post /refused ") for line in lines), lines
 
 
 def test_websocket_upgrade_is_refused(green):

@@ -97,6 +97,9 @@ def app(environ, start_response):
         write = start_response("200 OK", [("Content-Type", "text/plain")])
         write(b"written ")
         return [b"returned"]
+    if path == "/reason":
+        start_response("202 Accepted Later", [("Content-Type", "text/plain")])
+        return [b"later"]
     if path == "/error":
         raise RuntimeError("boom before start_response")
     if path == "/error-late":

@@ -20,6 +20,7 @@ JOIN_LIMIT = 1 << 20  # a list/tuple response up to this size goes in one write
 
 _lib = None
 _kind = "gevent"
+_hooks = (False, False)  # the --config file's pre_request, post_request
 _connections = 1000
 native = None
 gnative = None
@@ -110,7 +111,7 @@ class Cycle:
     posted operation at a time (`event` is its acknowledgement)."""
 
     __slots__ = ("h", "event", "ok", "gone", "status", "headers", "started", "complete",
-                 "buf", "eof")
+                 "buf", "eof", "sent")
 
     def __init__(self, h):
         self.h = h
@@ -123,6 +124,7 @@ class Cycle:
         self.complete = False
         self.buf = b""
         self.eof = False
+        self.sent = 0  # body bytes handed to the engine (post_request's resp.sent)
 
     # ---- events from the I/O thread (the dispatcher green thread) ----
     def io_done(self, ok):
@@ -162,23 +164,16 @@ class Cycle:
             raise AssertionError("start_response() called twice without exc_info")
         if type(status) is not str:
             raise TypeError("status must be a str, not %s" % type(status).__name__)
-        code = status.split(" ", 1)[0]
-        if len(code) != 3 or not code.isdigit():
-            raise ValueError("status %r does not start with a 3-digit code" % status)
-        wire = []
-        for item in headers:
-            name, value = item
-            if type(name) is not str or type(value) is not str:
-                raise TypeError("header names and values must be str: %r" % (item,))
-            wire.append((name.encode("latin-1"), value.encode("latin-1")))
-        self.status = int(code)
-        self.headers = wire
+        if type(headers) is not list:
+            raise TypeError("headers must be a list, not %s" % type(headers).__name__)
+        self.status = status
+        self.headers = headers
         return self.write
 
     def _start(self):
         if self.status is None:
             raise AssertionError("the WSGI app returned a body before calling start_response()")
-        self.h.start(self.status, self.headers)
+        gnative.start(self.h, self.status, self.headers)
         self.started = True
 
     def write(self, data):
@@ -195,6 +190,7 @@ class Cycle:
             self._start()
         if data and not self._post(self.h.send, data):
             raise ClientGone("the client went away")
+        self.sent += len(data)
 
     def finish(self, data=b""):
         while self.event is not None:
@@ -204,6 +200,7 @@ class Cycle:
         if not self.started:
             self._start()
         self.complete = True
+        self.sent += len(data)
         self.h.finish(data)
 
     def send_result(self, result):
@@ -317,6 +314,16 @@ class Input:
         return line
 
 
+def _declared_length(headers):
+    for name, value in headers or ():
+        if name.lower() == "content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return None
+    return None
+
+
 def _handle(app, cycle):
     try:
         environ = gnative.environ(cycle.h, Input(cycle))
@@ -324,8 +331,13 @@ def _handle(app, cycle):
         native.log(ERROR, "Cannot build the WSGI environ\n" + _format(exc))
         cycle.close_failed()
         return
+    # Gunicorn's order: pre_request, the app, post_request (also after a
+    # failure); a raising pre_request fails the request like the app.
+    req = gnative.make_request(cycle.h) if _hooks[0] or _hooks[1] else None
     result = None
     try:
+        if req is not None and _hooks[0]:
+            gnative.pre_request(req)
         result = app(environ, cycle.start_response)
         cycle.send_result(result)
     except BaseException as exc:
@@ -342,6 +354,11 @@ def _handle(app, cycle):
                 close()
             except Exception as exc:
                 native.log(ERROR, "Error closing the WSGI response\n" + _format(exc))
+        if req is not None and _hooks[1]:
+            started = cycle.started
+            gnative.post_request(req, environ, cycle.status if started else None,
+                                 cycle.headers if started else None, cycle.sent,
+                                 _declared_length(cycle.headers) if started else None)
 
 
 def _refuse_websocket(h):
@@ -351,10 +368,11 @@ def _refuse_websocket(h):
 
 
 def serve(app, efd, loop_kind, lifespan_mode):
-    global native, gnative, _lib
+    global native, gnative, _lib, _hooks
     import _greenfork_asgi_native
     import _greenfork_green_native
     native, gnative = _greenfork_asgi_native, _greenfork_green_native
+    _hooks = gnative.hooks()
     try:
         _lib = _Gevent() if _kind == "gevent" else _Eventlet()
         pool = _lib.pool(_connections)
