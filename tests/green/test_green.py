@@ -210,6 +210,17 @@ def test_pre_and_post_request_hooks(kind, tmp_path):
     assert any(line.startswith("post /refused ") for line in lines), lines
 
 
+def test_half_closed_client_gets_its_answer(green):
+    _, base, arb = green
+    with socket.create_connection(("127.0.0.1", arb.port), timeout=10) as c:
+        c.sendall(b"GET /sleep?0.5 HTTP/1.1\r\nHost: x\r\n\r\n")
+        c.shutdown(socket.SHUT_WR)
+        reply = b""
+        while chunk := c.recv(65536):
+            reply += chunk
+    assert reply.startswith(b"HTTP/1.1 200 OK\r\n") and b'"slept": 0.5' in reply, reply
+
+
 def test_websocket_upgrade_is_refused(green):
     _, base, _ = green
     r = httpx.get(base + "/", headers={"Upgrade": "websocket", "Connection": "Upgrade",
@@ -272,6 +283,13 @@ def test_missing_app_fails_the_pool(kind):
             assert "no_such_module" in arb.stderr_text() + arb.stdout_text()
     finally:
         shutil.rmtree(d, ignore_errors=True)
+
+
+def test_gworker_refuses_a_native_app_on_green_threads():
+    proc = subprocess.run([binary("gworker"), "-k", "gevent", "native:/nowhere/libapp.so"],
+                          capture_output=True, timeout=30)
+    assert proc.returncode == 2
+    assert b"needs -k sync or -k gthread" in proc.stderr
 
 
 def test_gworker_refuses_an_unknown_class():

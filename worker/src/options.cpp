@@ -227,6 +227,11 @@ int parse_options(int argc, char** argv, Options& o, std::string& error) {
     }
   }
   o.worker_class = settings::canonical_worker_class(o.worker_class);
+  if (o.green() && o.app.rfind("native:", 0) == 0) {
+    error = "-k " + o.worker_class + " runs Python WSGI apps on green threads; '" + o.app +
+            "' needs -k sync or -k gthread";
+    return 2;
+  }
   for (const std::string& kv : o.env) {
     if (kv.find('=') == std::string::npos || kv.front() == '=') {
       error = "--env expects KEY=VALUE, got '" + kv + "'";

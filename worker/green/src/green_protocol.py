@@ -136,7 +136,10 @@ class Cycle:
             _lib.set(event)
 
     def disconnected(self):
-        self.gone = True
+        # WSGI has no way to tell the app. The response is still written:
+        # a client that only half-closed gets it (as under -k sync), and
+        # one that is gone fails the next write (io_done not ok).
+        pass
 
     # ---- posted operations ----
     def _post(self, fn, arg=None):
