@@ -90,6 +90,13 @@ def test_monkey_patching_is_in_effect(green):
     assert httpx.get(base + "/threads", timeout=10).json() == {"out": ["ran"]}
 
 
+def test_subprocess_under_monkey_patching(green):
+    # gevent: child watchers need libev's default loop, which the hub on
+    # gworker's app thread therefore uses.
+    _, base, _ = green
+    assert httpx.get(base + "/subprocess", timeout=30).json() == {"out": "from a child\n"}
+
+
 def test_environ(green):
     kind, base, _ = green
     env = httpx.get(base + "/environ/a%20b?x=1", headers={"X-Custom": "v"}, timeout=10).json()

@@ -97,6 +97,10 @@ def app(environ, start_response):
         write = start_response("200 OK", [("Content-Type", "text/plain")])
         write(b"written ")
         return [b"returned"]
+    if path == "/subprocess":
+        import subprocess
+        out = subprocess.run(["echo", "from a child"], capture_output=True, timeout=20).stdout
+        return _json(start_response, {"out": out.decode()})
     if path == "/reason":
         start_response("202 Accepted Later", [("Content-Type", "text/plain")])
         return [b"later"]

@@ -34,7 +34,11 @@ class _Gevent:
         import gevent.hub
         import gevent.pool
         self.Event = gevent.event.Event
-        self.hub = gevent.hub.get_hub()
+        # The hub runs on gworker's app thread, not the main one, where
+        # gevent would make a non-default loop: libev's default loop is the
+        # one with child watchers (subprocess, os.waitpid under patching).
+        self.hub = gevent.hub.Hub(default=True)
+        gevent.hub.set_hub(self.hub)
         self._pool = gevent.pool.Pool
         self._watcher = None
 
