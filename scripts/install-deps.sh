@@ -23,6 +23,7 @@ test_pkgs=(
   python3-yaml
   nginx-light
   python3-tornado python3-aiohttp
+  python3-gevent python3-eventlet
 )
 bench_pkgs=(
   gunicorn python3-gevent uwsgi uwsgi-plugin-python3 wrk nginx-light

@@ -181,7 +181,7 @@ StatusOr<CliOptions> parse_cli_options(const std::vector<std::string>& all_args)
   const CLI::Validator proxy_protocol = CLI::IsMember(worker_settings::choices(worker_settings::kProxyProtocols));
   const CLI::Validator asgi_loop = CLI::IsMember(worker_settings::choices(worker_settings::kAsgiLoops));
   const CLI::Validator lifespan = CLI::IsMember(worker_settings::choices(worker_settings::kLifespans));
-  worker("worker_class", "sync, gthread, asgi (or uvicorn.workers.UvicornWorker), tornado or aiohttp", &worker_class);
+  worker("worker_class", "sync, gthread, asgi (or uvicorn.workers.UvicornWorker), gevent, eventlet, tornado or aiohttp", &worker_class);
   worker("asgi_loop", "-k asgi's event loop: auto, asyncio or uvloop", &asgi_loop);
   worker("asgi_lifespan", "-k asgi's lifespan protocol: auto, on or off", &lifespan);
   worker("root_path", "-k asgi: the scope's root_path", nullptr);

@@ -217,9 +217,11 @@ const std::vector<Setting> kTable = {
     {"timeout", "-t,--timeout", T::kNumber, "30", P::kBoth, S::kAccepted, "", &ws::kTimeout, true},
     {"worker_class", "-k,--worker-class", T::kString, "sync", P::kWorker, S::kNote,
      "sync, gthread or asgi (uvicorn.workers.UvicornWorker, uvicorn.workers.UvicornH11Worker and "
-     "uvicorn_worker.UvicornWorker mean asgi), tornado or aiohttp (gaiohttp, aiohttp.GunicornWebWorker, "
-     "aiohttp.worker.GunicornWebWorker, gunicorn.workers.gtornado.TornadoWorker; the framework's own HTTP "
-     "server); other classes are refused", nullptr, true},
+     "uvicorn_worker.UvicornWorker mean asgi), gevent or eventlet (gunicorn.workers.ggevent.GeventWorker, "
+     "gunicorn.workers.geventlet.EventletWorker, egg:gunicorn#gevent and egg:gunicorn#eventlet mean "
+     "them), tornado or aiohttp (gaiohttp, aiohttp.GunicornWebWorker, aiohttp.worker.GunicornWebWorker, "
+     "gunicorn.workers.gtornado.TornadoWorker; the framework's own HTTP server); other classes are refused",
+     nullptr, true},
     {"worker_connections", "--worker-connections", T::kInt, "1000", P::kWorker, S::kAccepted, "",
      &ws::kWorkerConnections, true},
     {"workers", "-w,--workers", T::kInt, "1", P::kArbiter, S::kAccepted, "", nullptr, true},

@@ -69,6 +69,12 @@ SCENARIOS = [
              "64 connections (ASGI servers)", app="asgi-upload"),
     Scenario("ws-echo", "WebSocket echo of 32-byte text messages, 64 connections, 8 messages "
              "in flight on each (ASGI servers)", app="asgi-ws", kind="ws-echo"),
+    Scenario("gevent-sleep-10ms", "App sleeps 10 ms on gevent green threads, keep-alive, "
+             "256 connections (greenfork -k gevent vs gunicorn -k gevent)", app="gevent-sleep",
+             connections=256),
+    Scenario("eventlet-sleep-10ms", "App sleeps 10 ms on eventlet green threads, keep-alive, "
+             "256 connections (greenfork -k eventlet vs gunicorn -k eventlet)",
+             app="eventlet-sleep", connections=256),
     Scenario("tls-hello-keepalive", "Hello world over TLS (same certificate and ciphers), "
              "keep-alive, 64 connections", tls=True),
     Scenario("tls-handshakes", "New TLS connection per request (`Connection: close`: a TLS "
@@ -110,7 +116,8 @@ def _check_answer(port: int, path: str, app: str, tls: bool = False) -> Optional
         else:
             status, got = procs.http_get(port, path, timeout=10, tls=tls)
             want = {"hello": HELLO_BODY, "big": None, "sleep": b"slept\n",
-                    "sleep50": b"slept\n"}.get(app)
+                    "sleep50": b"slept\n", "gevent-sleep": b"slept\n",
+                    "eventlet-sleep": b"slept\n"}.get(app)
             if app in ("hello", "flask", "asgi-hello"):  # the native hello: no trailing newline
                 ok = status == 200 and got.strip() == HELLO_BODY.strip()
             elif app == "big":

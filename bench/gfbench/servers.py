@@ -69,6 +69,8 @@ class Context:
         if app in ("asgi-download", "asgi-upload", "asgi-ws"):
             return self.root / "bench" / "apps", "asgi_stream:" + {
                 "asgi-download": "download", "asgi-upload": "upload", "asgi-ws": "ws_echo"}[app]
+        if app in GREEN_APPS:  # the sleep app, on one library's green threads
+            return self.root / "bench" / "apps", "app:sleep"
         return self.root / "bench" / "apps", f"app:{app}"
 
 
@@ -83,6 +85,9 @@ def _out(argv: List[str]) -> str:
 
 # The ASGI apps: only ASGI servers (uvicorn, greenfork -k asgi) serve them.
 ASGI_APPS = ("asgi-hello", "fastapi", "asgi-download", "asgi-upload", "asgi-ws")
+# The green-thread rows' apps and the worker class that serves each: only
+# the servers of that class (gunicorn -k X, greenfork -k X) run them.
+GREEN_APPS = {"gevent-sleep": "gevent", "eventlet-sleep": "eventlet"}
 
 
 class Server:
@@ -108,7 +113,7 @@ class Server:
         return None if f.is_file() else f"{f} does not exist"
 
     def supports(self, app: str) -> bool:
-        return self.wsgi and app not in ASGI_APPS
+        return self.wsgi and app not in ASGI_APPS and app not in GREEN_APPS
 
     def path(self, app: str) -> str:
         return "/hello" if app == "flask" else "/"
@@ -140,12 +145,18 @@ class Server:
 class Gunicorn(Server):
     can_scale = True
 
-    def __init__(self, worker_class: str, threads: int = 0):
-        self.worker_class, self.threads = worker_class, threads
+    def __init__(self, worker_class: str, threads: int = 0, green_only: bool = False):
+        """green_only: only its class's green-thread row (gunicorn-eventlet)."""
+        self.worker_class, self.threads, self.green_only = worker_class, threads, green_only
         self.name = f"gunicorn-{worker_class}"
 
+    def supports(self, app: str) -> bool:
+        if app in GREEN_APPS:
+            return GREEN_APPS[app] == self.worker_class
+        return not self.green_only and super().supports(app)
+
     def unavailable(self, ctx: Context) -> Optional[str]:
-        mod = "gevent" if self.worker_class == "gevent" else "gunicorn"
+        mod = self.worker_class if self.worker_class in ("gevent", "eventlet") else "gunicorn"
         res = subprocess.run([PYTHON, "-c", f"import gunicorn, {mod}"], capture_output=True,
                              text=True, timeout=20)
         return None if res.returncode == 0 else res.stderr.strip().splitlines()[-1]
@@ -165,8 +176,9 @@ class Gunicorn(Server):
 
     def version(self, ctx: Context) -> str:
         v = "gunicorn " + _out([PYTHON, "-c", "import gunicorn; print(gunicorn.__version__)"])
-        if self.worker_class == "gevent":
-            v += ", gevent " + _out([PYTHON, "-c", "import gevent; print(gevent.__version__)"])
+        if self.worker_class in ("gevent", "eventlet"):
+            lib = self.worker_class
+            v += f", {lib} " + _out([PYTHON, "-c", f"import {lib}; print({lib}.__version__)"])
         if self.threads:
             v += f" (--threads {self.threads})"
         return v
@@ -308,7 +320,7 @@ class Greenfork(Server):
         self._help: Optional[str] = None
 
     def supports(self, app: str) -> bool:
-        return app == "hello" if self.native else app not in ASGI_APPS
+        return app == "hello" if self.native else app not in ASGI_APPS and app not in GREEN_APPS
 
     def _bin(self, ctx: Context, name: str) -> Path:
         return ctx.build / "bin" / name
@@ -456,6 +468,34 @@ class GreenforkAsgi(Greenfork):
         return super().version(ctx) + ", -k asgi"
 
 
+class GreenforkGreen(Greenfork):
+    """greenfork -k gevent / -k eventlet: its class's green-thread row only."""
+
+    def __init__(self, worker_class: str):
+        super().__init__()
+        self.worker_class = worker_class
+        self.name = f"greenfork-{worker_class}"
+        self.statsd = self.can_autoscale = False
+
+    def supports(self, app: str) -> bool:
+        return GREEN_APPS.get(app) == self.worker_class
+
+    def start(self, ctx: Context, app: str, port: int) -> Proc:
+        appdir, spec = ctx.wsgi_app(app)
+        d = ctx.fresh_dir(self.name + "-run")
+        argv = [str(self._bin(ctx, "arbiterd")), "-w", str(WORKERS), "-b", f"127.0.0.1:{port}",
+                "--control-socket", str(d / "control.sock"), "--backlog", str(BACKLOG),
+                "-k", self.worker_class, "--chdir", str(appdir), spec]
+        proc = self._spawn(ctx, argv)
+        proc.control_socket = d / "control.sock"  # type: ignore[attr-defined]
+        return proc
+
+    def version(self, ctx: Context) -> str:
+        lib = self.worker_class
+        return super().version(ctx) + f", -k {lib} ({lib} " + \
+            _out([PYTHON, "-c", f"import {lib}; print({lib}.__version__)"]) + ")"
+
+
 def snapshot_build(build: Path, dest: Path, wait_s: float = 120.0) -> Path:
     """Copies the binaries the bench runs (arbiterd finds gworker next to
     itself) out of a build dir that others may rebuild during the run, once
@@ -507,4 +547,5 @@ def all_servers() -> List[Server]:
     return [Gunicorn("sync"), Gunicorn("gthread", threads=4), Gunicorn("gevent"), UWSGI(),
             UWSGI(cheaper_algo="busyness"),
             Nginx(), Greenfork(), Greenfork(threads=GTHREADS), Greenfork(native=True),
-            Uvicorn(), GreenforkAsgi()]
+            Uvicorn(), GreenforkAsgi(),
+            Gunicorn("eventlet", green_only=True), GreenforkGreen("gevent"), GreenforkGreen("eventlet")]

@@ -47,6 +47,10 @@ def check(results: Results) -> List[str]:
                       _row(results, "hello-keepalive", "nginx"), 0.9)))
     out.append(("Flask hello ≥ 1.5× best Gunicorn",
                 *_cmp(gf("flask"), _best(results, "flask", "gunicorn-"), 1.5)))
+    for lib in ("gevent", "eventlet"):
+        out.append((f"{lib} app sleeping 10 ms, 256 connections ≥ 1.5× gunicorn -k {lib}",
+                    *_cmp(_row(results, f"{lib}-sleep-10ms", f"greenfork-{lib}"),
+                          _row(results, f"{lib}-sleep-10ms", f"gunicorn-{lib}"), 1.5)))
     for sc, rows in results.items():
         if sc in ("rss", "startup", "statsd"):
             continue

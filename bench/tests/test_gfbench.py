@@ -209,3 +209,8 @@ def test_new_rows_go_to_the_servers_that_have_them():
     assert names("autoscale") == ["uwsgi", "uwsgi-busyness", "greenfork"]
     assert "uwsgi-busyness" not in names("hello-keepalive") + names("sleep-10ms")
     assert "uwsgi" in names("hello-keepalive")
+    # The green-thread rows: each library's classes only, and only there.
+    assert names("gevent-sleep-10ms") == ["gunicorn-gevent", "greenfork-gevent"]
+    assert names("eventlet-sleep-10ms") == ["gunicorn-eventlet", "greenfork-eventlet"]
+    for sc in ("hello-keepalive", "sleep-10ms", "flask"):
+        assert not {"gunicorn-eventlet", "greenfork-gevent", "greenfork-eventlet"} & set(names(sc))

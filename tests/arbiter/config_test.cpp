@@ -179,7 +179,7 @@ TEST(CommandLine, Mistakes) {
             "command: command 'no-such-program-gf' not found on PATH");
   EXPECT_NE(from_args({"node", "server.js"}).status().message().find("put it after '--'"),
             std::string::npos);
-  EXPECT_NE(from_args({"-k", "eventlet", "app:app"}).status().message().find("--worker-class"),
+  EXPECT_NE(from_args({"-k", "nosuchclass", "app:app"}).status().message().find("--worker-class"),
             std::string::npos);
   // A Python config file is evaluated (its traceback goes to stderr).
   EXPECT_EQ(from_args({"-c", "/nonexistent/x.py"}).status().message(),
@@ -256,7 +256,7 @@ TEST(CommandLine, WorkerOptionsOutOfGworkersRangeAreRefused) {
       {"--header-timeout", "0"},
       {"--body-timeout", "3601"},
       {"--write-timeout", "0.05"},
-      {"--worker-class", "eventlet"},
+      {"--worker-class", "nosuchclass"},
       {"--timeout", "86401"},
       {"--graceful-timeout", "86401"},
   };
@@ -288,7 +288,7 @@ TEST_F(ConfigFile, WorkerArgsOutOfGworkersRangeAreRefused) {
            {R"(["--threads", "0"])", "--threads: '0' is out of range (1 to 1024)"},
            {R"(["-k", "gthread", "--threads=2000"])", "--threads: '2000' is out of range (1 to 1024)"},
            {R"(["--keep-alive", "soon"])", "--keep-alive: 'soon' is out of range (0 to 3600)"},
-           {R"(["-k", "eventlet"])", "-k: 'eventlet' is not one of sync, gthread"},
+           {R"(["-k", "nosuchclass"])", "-k: 'nosuchclass' is not one of sync, gthread"},
            {R"(["--limit-request-field-size", "-1"])", "--limit-request-field-size: '-1' is not a whole number"},
            {R"(["--write-timeout", "0"])", "--write-timeout: '0' is out of range (0.1 to 3600)"}}) {
     std::string path = write("w.toml", "[pools.web]\napp = \"hello:app\"\nworker_args = " + args + "\n");

@@ -226,7 +226,7 @@ BAD_WORKER_OPTIONS = [
     ("--keep-alive", "3601"), ("--max-requests", "-1"), ("--max-requests-jitter", "1.5"),
     ("--limit-request-line", "8191"), ("--limit-request-fields", "32769"),
     ("--limit-request-field_size", "x"), ("--header-timeout", "0"),
-    ("--body-timeout", "3601"), ("--write-timeout", "0.01"), ("--worker-class", "eventlet"),
+    ("--body-timeout", "3601"), ("--write-timeout", "0.01"), ("--worker-class", "nosuchclass"),
     ("--timeout", "86401"), ("--graceful-timeout", "86401"),
 ]
 

@@ -11,6 +11,14 @@ StatusOr<std::unique_ptr<Application>> load_application(const AppOptions& option
   if (options.spec.rfind(kNative, 0) == 0) {
     return load_native_application(options.spec.substr(kNative.size()), host);
   }
+  if (!options.green.empty()) {
+#ifdef GF_HAVE_GREEN
+    return load_green_application(options, host);
+#else
+    return Status::error("cannot load '" + options.spec + "': -k " + options.green +
+                         " not built into this gworker (gf_green missing)");
+#endif
+  }
   if (options.asgi) {
 #ifdef GF_HAVE_ASGI
     return load_asgi_application(options, host);

@@ -180,6 +180,8 @@ int main(int argc, char** argv) {
   app_options.asgi_loop = o.asgi_loop;
   app_options.lifespan = o.lifespan;
   app_options.root_path = o.root_path;
+  if (o.green()) app_options.green = o.worker_class;
+  app_options.green_connections = o.worker_connections;
   // Gunicorn's order: post_fork, the app, post_worker_init; worker_exit
   // whatever happens after post_fork.
   gw::PythonWorker python;
@@ -232,7 +234,7 @@ int main(int argc, char** argv) {
   config.body_buffer_size = o.body_buffer_size;
   config.worker_tmp_dir = o.worker_tmp_dir;
   // An ASGI app runs on its own loop thread, not on app threads.
-  config.app_threads = o.asgi() ? 0 : o.app_threads();
+  config.app_threads = o.asgi() || o.green() ? 0 : o.app_threads();
   config.forwarded_allow_ips = o.forwarded_allow_ips;
   config.proxy_allow_from = o.proxy_allow_from;
   config.uwsgi = o.protocol == "uwsgi";
@@ -298,9 +300,9 @@ int main(int argc, char** argv) {
 
   std::string joined;
   for (const std::string& n : names) joined += (joined.empty() ? "" : ", ") + n;
-  if (o.asgi()) {
-    spdlog::info("Booted gworker (pid {}) serving ASGI app {} on {}{} (readiness: {})", getpid(), o.app,
-                 joined, tls ? " over TLS" : "", ready->kind());
+  if (o.asgi() || o.green()) {
+    spdlog::info("Booted gworker (pid {}) serving {} app {} on {}{} (readiness: {})", getpid(),
+                 o.asgi() ? "ASGI" : o.worker_class, o.app, joined, tls ? " over TLS" : "", ready->kind());
   } else {
     spdlog::info("Booted gworker (pid {}) serving {} on {}{} ({} app thread{}, readiness: {})",
                  getpid(), o.app, joined, tls ? " over TLS" : "", config.app_threads,

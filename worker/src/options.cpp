@@ -52,9 +52,10 @@ int parse_options(int argc, char** argv, Options& o, std::string& error) {
   cli.add_option("-b,--bind", o.bind,
                  "Address to listen on when not given sockets (LISTEN_FDS); repeatable");
   cli.add_option("-k,--worker-class", o.worker_class,
-                 "sync (1 app thread), gthread, or asgi (an asyncio loop; "
-                 "uvicorn.workers.UvicornWorker means asgi), tornado or aiohttp (the framework's own "
-                 "HTTP server; gaiohttp and Gunicorn's class names mean these)")
+                 "sync (1 app thread), gthread, asgi (an asyncio loop; "
+                 "uvicorn.workers.UvicornWorker means asgi), gevent or eventlet (WSGI on green threads), "
+                 "tornado or aiohttp (the framework's own HTTP server; gaiohttp and Gunicorn's class names "
+                 "mean these)")
       ->check(CLI::IsMember(settings::choices(settings::kWorkerClasses)))
       ->capture_default_str();
   cli.add_option("--threads", o.threads, "App threads for gthread")
@@ -240,6 +241,11 @@ int parse_options(int argc, char** argv, Options& o, std::string& error) {
     }
   }
   o.worker_class = settings::canonical_worker_class(o.worker_class);
+  if (o.green() && o.app.rfind("native:", 0) == 0) {
+    error = "-k " + o.worker_class + " runs Python WSGI apps on green threads; '" + o.app +
+            "' needs -k sync or -k gthread";
+    return 2;
+  }
   for (const std::string& kv : o.env) {
     if (kv.find('=') == std::string::npos || kv.front() == '=') {
       error = "--env expects KEY=VALUE, got '" + kv + "'";

@@ -69,6 +69,8 @@ struct Options {
   std::string ws_per_message_deflate = "true";  // --ws-per-message-deflate true|false
 
   bool asgi() const { return worker_class == "asgi"; }
+  // -k gevent / -k eventlet: WSGI on green threads (worker/green/).
+  bool green() const { return worker_class == "gevent" || worker_class == "eventlet"; }
 
   unsigned app_threads() const { return worker_class == "gthread" ? threads : 1; }
 };

@@ -58,7 +58,14 @@ inline constexpr const char* kWorkerClasses[] = {"sync",
                                                  "aiohttp",
                                                  "gaiohttp",
                                                  "aiohttp.GunicornWebWorker",
-                                                 "aiohttp.worker.GunicornWebWorker"};
+                                                 "aiohttp.worker.GunicornWebWorker",
+                                                 // WSGI on green threads (worker/green/)
+                                                 "gevent",
+                                                 "eventlet",
+                                                 "gunicorn.workers.ggevent.GeventWorker",
+                                                 "gunicorn.workers.geventlet.EventletWorker",
+                                                 "egg:gunicorn#gevent",
+                                                 "egg:gunicorn#eventlet"};
 // -k asgi's --asgi-loop and --lifespan (uvicorn's meanings).
 inline constexpr const char* kAsgiLoops[] = {"auto", "asyncio", "uvloop"};
 inline constexpr const char* kLifespans[] = {"auto", "on", "off"};
@@ -68,9 +75,12 @@ inline constexpr const char* kProxyProtocols[] = {"off", "v1", "v2", "auto"};
 // --protocol's values (Gunicorn 24+): what the listeners speak.
 inline constexpr const char* kProtocols[] = {"http", "uwsgi"};
 
-// "sync", "gthread", "asgi", "tornado" or "aiohttp" for any name in kWorkerClasses.
+// "sync", "gthread", "asgi", "gevent", "eventlet", "tornado" or "aiohttp" for any
+// name in kWorkerClasses.
 inline std::string canonical_worker_class(const std::string& name) {
   if (name.rfind("uvicorn", 0) == 0) return "asgi";
+  if (name == "gunicorn.workers.ggevent.GeventWorker" || name == "egg:gunicorn#gevent") return "gevent";
+  if (name == "gunicorn.workers.geventlet.EventletWorker" || name == "egg:gunicorn#eventlet") return "eventlet";
   if (name == "gunicorn.workers.gtornado.TornadoWorker") return "tornado";
   if (name == "gaiohttp" || name.rfind("aiohttp.", 0) == 0) return "aiohttp";
   return name;

@@ -17,7 +17,7 @@ StatusOr<std::unique_ptr<AsgiApplication>> AsgiApplication::create(PyObject* app
     return Status::error(std::string("cannot set up the ASGI gateway: ") + what);
   };
   if (native_module(self.get()) == nullptr) return python_error("native module");
-  self->protocol_ = protocol_module();
+  self->protocol_ = settings.protocol != nullptr ? settings.protocol : protocol_module();
   if (self->protocol_ == nullptr) return python_error("protocol module");
   self->scope_constants_.root_path = wsgi::PyRef(PyUnicode_DecodeUTF8(
       settings.root_path.data(), static_cast<Py_ssize_t>(settings.root_path.size()), "replace"));

@@ -455,4 +455,13 @@ PyObject* websocket_handle_new(worker::AsyncWebSocket* ws) {
   return reinterpret_cast<PyObject*>(h);
 }
 
+worker::AsyncExchange* exchange_of(PyObject* handle) {
+  if (g_handle_type == nullptr || !PyObject_TypeCheck(handle, g_handle_type)) {
+    PyErr_SetString(PyExc_TypeError, "not an exchange handle");
+    return nullptr;
+  }
+  Handle* h = reinterpret_cast<Handle*>(handle);
+  return live(h) ? h->exchange : nullptr;
+}
+
 }  // namespace greenfork::asgi

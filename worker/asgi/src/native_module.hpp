@@ -31,5 +31,8 @@ PyObject* native_module(AsgiApplication* app);
 PyObject* exchange_handle_new(worker::AsyncExchange* exchange);
 // GIL held. A new handle for a WebSocket (its ws_* methods).
 PyObject* websocket_handle_new(worker::AsyncWebSocket* ws);
+// GIL held. The exchange behind an Exchange handle, or nullptr with an
+// exception set (not a handle, or its response is complete).
+worker::AsyncExchange* exchange_of(PyObject* handle);
 
 }  // namespace greenfork::asgi

@@ -271,6 +271,10 @@ struct AppOptions {
   std::string asgi_loop = "auto";  // auto|asyncio|uvloop
   std::string lifespan = "auto";   // auto|on|off (uvicorn's)
   std::string root_path;           // scope["root_path"]
+  // -k gevent / -k eventlet: a WSGI app on that library's green threads
+  // (worker/green/), at most `green_connections` at once; "" otherwise.
+  std::string green;
+  unsigned green_connections = 1000;
 };
 
 class Application {
@@ -314,5 +318,10 @@ StatusOr<std::unique_ptr<Application>> load_wsgi_application(const AppOptions& o
 // startup before it returns (a failure is the load's failure).
 StatusOr<std::unique_ptr<Application>> load_asgi_application(const AppOptions& options,
                                                               WorkerHost& host);
+
+// The green-thread WSGI loader (worker/green/, library gf_green): monkey
+// patches with options.green's library, then imports the app.
+StatusOr<std::unique_ptr<Application>> load_green_application(const AppOptions& options,
+                                                               WorkerHost& host);
 
 }  // namespace greenfork::worker

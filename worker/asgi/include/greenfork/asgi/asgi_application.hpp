@@ -37,6 +37,10 @@ struct AsgiSettings {
   std::string loop = "auto";      // --asgi-loop auto|asyncio|uvloop
   std::string lifespan = "auto";  // --lifespan auto|on|off
   std::string root_path;          // --root-path
+  // Another protocol module with the same serve(app, efd, loop, lifespan)
+  // and native-module contract (worker/green/'s WSGI on green threads);
+  // borrowed; null: the ASGI protocol.
+  PyObject* protocol = nullptr;
 };
 
 class AsgiApplication final : public worker::Application, public worker::AsyncApplication {

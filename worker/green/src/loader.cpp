@@ -1,0 +1,113 @@
+// load_green_application(): the interpreter, the library's monkey patching,
+// then the app import (gf_wsgi's), then the hub on gf_asgi's app thread.
+#include "greenfork/wsgi/py.hpp"
+
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <string>
+
+#include "green_modules.hpp"
+#include "greenfork/asgi/asgi_application.hpp"
+#include "greenfork/wsgi/app_spec.hpp"
+#include "greenfork/wsgi/environ_prep.hpp"
+#include "greenfork/wsgi/helper_module.hpp"
+#include "greenfork/wsgi/interpreter.hpp"
+#include "greenfork/wsgi/load_failure.hpp"
+#include "greenfork/worker/app.hpp"
+
+namespace greenfork::worker {
+namespace {
+
+// The pending Python exception as "Type: message" (cleared), with its
+// traceback on stderr.
+std::string python_failure() {
+  PyObject *type = nullptr, *value = nullptr, *tb = nullptr;
+  PyErr_Fetch(&type, &value, &tb);
+  PyErr_NormalizeException(&type, &value, &tb);
+  wsgi::PyRef t(type), v(value), trace(tb);
+  std::string text = "unknown error";
+  if (v) {
+    PyErr_Restore(Py_NewRef(t.get()), Py_NewRef(v.get()), trace ? Py_NewRef(trace.get()) : nullptr);
+    PyErr_Print();
+    wsgi::PyRef s(PyObject_Str(v.get()));
+    const char* c = s ? PyUnicode_AsUTF8(s.get()) : nullptr;
+    text = std::string(reinterpret_cast<PyTypeObject*>(t.get())->tp_name) + ": " + (c ? c : "?");
+  }
+  PyErr_Clear();
+  return text;
+}
+
+}  // namespace
+
+StatusOr<std::unique_ptr<Application>> load_green_application(const AppOptions& options,
+                                                               WorkerHost& host) {
+  StatusOr<wsgi::AppSpec> spec = wsgi::split_app_spec(options.spec);
+  if (!spec.ok()) return spec.status();
+  if (options.reload) return Status::error("--reload is not supported with -k " + options.green + " yet");
+
+  wsgi::InterpreterOptions interp;
+  interp.chdir = options.chdir;
+  interp.pythonpath = options.pythonpath;
+  interp.virtualenv = options.virtualenv;
+  interp.argv = {"gworker", options.spec};
+  wsgi::AppLoadGil gil;
+  if (Status st = gil.start(interp); !st.ok()) return st;
+  // From here this thread holds the GIL until the hub's thread starts.
+
+  PyObject* protocol = green::protocol_module();
+  if (protocol == nullptr) {
+    const std::string why = python_failure();
+    gil.release();
+    return Status::error("cannot set up -k " + options.green + ": " + why);
+  }
+  // Before the app's import, so that the modules it imports see green
+  // sockets, sleeps and locks (Gunicorn's workers patch in init_process).
+  wsgi::PyRef patched(PyObject_CallMethod(protocol, "patch", "s", options.green.c_str()));
+  if (!patched) {
+    const std::string why = python_failure();
+    gil.release();
+    return Status::error("-k " + options.green + ": cannot import or monkey-patch with " +
+                         options.green + " (" + why + "); install python3-" + options.green);
+  }
+  wsgi::PyRef configured(PyObject_CallMethod(protocol, "configure", "sI", options.green.c_str(),
+                                             options.green_connections));
+  if (!configured) {
+    const std::string why = python_failure();
+    gil.release();
+    return Status::error("cannot set up -k " + options.green + ": " + why);
+  }
+
+  PyObject* helper = wsgi::helper_module();
+  wsgi::PyRef app(helper ? PyObject_CallMethod(helper, "load", "ss", spec->module.c_str(),
+                                               spec->expression.c_str())
+                         : nullptr);
+  if (!app) {
+    wsgi::LoadFailure f = wsgi::describe_load_failure(helper, options.spec);
+    std::fprintf(stderr, "%s\n%s\n", f.traceback.c_str(), f.message.c_str());
+    std::fflush(stderr);
+    gil.release();
+    return Status::error(f.message);
+  }
+  if (!PyCallable_Check(app.get())) {
+    gil.release();
+    return Status::error("'" + options.spec + "' is not a callable WSGI application");
+  }
+  const char* script_name = std::getenv("SCRIPT_NAME");
+  if (!green::environ_module_init(host, wsgi::normalize_script_name(script_name ? script_name : ""))) {
+    const std::string why = python_failure();
+    gil.release();
+    return Status::error("cannot set up the WSGI environ: " + why);
+  }
+  asgi::AsgiSettings settings;
+  settings.protocol = protocol;
+  StatusOr<std::unique_ptr<asgi::AsgiApplication>> made =
+      asgi::AsgiApplication::create(app.get(), settings, host);
+  app = wsgi::PyRef();
+  gil.release();
+  if (!made.ok()) return made.status();
+  if (Status s = (*made)->start(); !s.ok()) return s;
+  return std::unique_ptr<Application>(std::move(*made));
+}
+
+}  // namespace greenfork::worker
