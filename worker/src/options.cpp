@@ -144,6 +144,9 @@ int parse_options(int argc, char** argv, Options& o, std::string& error) {
                  "Peers allowed to send a PROXY header: addresses and CIDR ranges, "
                  "comma-separated ('*' = all)")
       ->capture_default_str();
+  cli.add_option("--http-protocols", o.http_protocols,
+                 "HTTP versions served, a comma list of h1 and h2 (default: h1 on plain "
+                 "listeners, h1,h2 over TLS; h2 on plain listeners is h2c with prior knowledge)");
   // TLS (Gunicorn's names): every listener speaks TLS when --certfile is given.
   cli.add_option("--certfile", o.tls.certfile, "PEM certificate (chain): serve TLS on every listener");
   cli.add_option("--keyfile", o.tls.keyfile, "PEM private key (default: in --certfile)");
@@ -247,6 +250,15 @@ int parse_options(int argc, char** argv, Options& o, std::string& error) {
     error = "--keyfile and --ca-certs need --certfile";
     return 2;
   }
+  settings::HttpProtocols protocols{true, o.tls.enabled()};
+  if (!o.http_protocols.empty()) {
+    error = settings::parse_http_protocols(o.http_protocols, protocols);
+    if (!error.empty()) return 2;
+  }
+  o.http1 = protocols.h1;
+  o.http2 = protocols.h2;
+  o.tls.alpn_http11 = protocols.h1;
+  o.tls.alpn_h2 = protocols.h2;
   return -1;
 }
 

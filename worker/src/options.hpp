@@ -40,6 +40,9 @@ struct Options {
   std::vector<std::string> forwarded_allow_ips{"127.0.0.1", "::1"};  // addresses, CIDR, "*"
   std::string proxy_protocol = "off";  // --proxy-protocol off|v1|v2|auto (bare: auto)
   std::vector<std::string> proxy_allow_from{"127.0.0.1", "::1"};  // --proxy-allow-from
+  std::string http_protocols;         // --http-protocols h1,h2 ("": by listener kind)
+  bool http1 = true;                  // ... parsed
+  bool http2 = false;
   tls::TlsSettings tls;                // --certfile, --keyfile, --ca-certs, --cert-reqs, ...
   std::string chdir;
   std::vector<std::string> pythonpath;

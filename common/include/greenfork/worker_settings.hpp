@@ -59,6 +59,38 @@ inline constexpr const char* kLogLevels[] = {"debug", "info", "warning", "error"
 // --proxy-protocol's values (Gunicorn 26.1); the flag alone means "auto".
 inline constexpr const char* kProxyProtocols[] = {"off", "v1", "v2", "auto"};
 
+// --http-protocols (Gunicorn 25): a comma list of h1 and h2, in any order
+// (h3 is Gunicorn's too, but not served here). Unset: h1 on plain
+// listeners, h1,h2 over TLS.
+struct HttpProtocols {
+  bool h1 = false;
+  bool h2 = false;
+};
+// "" when `text` is valid (and `out` set), else why not.
+inline std::string parse_http_protocols(const std::string& text, HttpProtocols& out) {
+  HttpProtocols p;
+  size_t start = 0;
+  for (;;) {
+    const size_t comma = text.find(',', start);
+    std::string item = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    while (!item.empty() && item.front() == ' ') item.erase(item.begin());
+    while (!item.empty() && item.back() == ' ') item.pop_back();
+    if (item == "h1") {
+      p.h1 = true;
+    } else if (item == "h2") {
+      p.h2 = true;
+    } else if (item == "h3") {
+      return "--http-protocols: h3 (HTTP/3 over QUIC) is not supported; use h1 and/or h2";
+    } else {
+      return "--http-protocols: '" + item + "' is not h1 or h2 (a comma list, e.g. h1,h2)";
+    }
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  out = p;
+  return "";
+}
+
 // "sync", "gthread" or "asgi" for any name in kWorkerClasses.
 inline std::string canonical_worker_class(const std::string& name) {
   if (name.rfind("uvicorn", 0) == 0) return "asgi";

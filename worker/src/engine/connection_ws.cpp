@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include "engine/connection.hpp"
+#include "http2/h2_connection.hpp"
 #include "engine/ws_bridge.hpp"
 #include "http/response_head.hpp"
 #include "websocket/handshake.hpp"
@@ -34,6 +35,7 @@ std::string refusal(int status, std::string_view reason, const std::vector<Heade
 
 void Connection::going_away() {
   if (ws_session_) ws_session_->close(websocket::close_code::kGoingAway);
+  if (h2_ != nullptr) h2_->going_away();
 }
 
 asio::awaitable<void> Connection::serve_websocket() {

@@ -34,22 +34,32 @@ Status file_error(const char* option, const std::string& path, std::string_view 
   return Status::error(std::string(option) + " " + path + ": " + openssl_error(fallback));
 }
 
-// ALPN (RFC 7301): http/1.1 when the client offers it. A client that offers
-// only other protocols (h2 alone) is refused with no_application_protocol,
-// as the RFC asks, instead of being answered in a protocol it did not ask for.
-int select_alpn(SSL*, const unsigned char** out, unsigned char* outlen, const unsigned char* in,
-                unsigned int inlen, void*) {
-  static const unsigned char kHttp11[] = {'h', 't', 't', 'p', '/', '1', '.', '1'};
+// ALPN (RFC 7301): h2 when HTTP/2 is on (--http-protocols) and the client
+// offers it, else http/1.1 when the client offers it and HTTP/1.1 is on. A
+// client that offers neither is refused with no_application_protocol, as
+// the RFC asks, instead of being answered in a protocol it did not ask for.
+bool offers(const unsigned char* in, unsigned int inlen, std::string_view protocol,
+            const unsigned char** out, unsigned char* outlen) {
   for (unsigned int i = 0; i < inlen;) {
     const unsigned int len = in[i];
     if (i + 1 + len > inlen) break;
-    if (len == sizeof kHttp11 && std::memcmp(in + i + 1, kHttp11, len) == 0) {
+    if (len == protocol.size() && std::memcmp(in + i + 1, protocol.data(), len) == 0) {
       *out = in + i + 1;
       *outlen = static_cast<unsigned char>(len);
-      return SSL_TLSEXT_ERR_OK;
+      return true;
     }
     i += 1 + len;
   }
+  return false;
+}
+
+int select_alpn(SSL*, const unsigned char** out, unsigned char* outlen, const unsigned char* in,
+                unsigned int inlen, void* arg) {
+  const auto* settings = static_cast<const TlsSettings*>(arg);
+  const bool h2 = settings != nullptr && settings->alpn_h2;
+  const bool h1 = settings == nullptr || settings->alpn_http11;
+  if (h2 && offers(in, inlen, "h2", out, outlen)) return SSL_TLSEXT_ERR_OK;
+  if (h1 && offers(in, inlen, "http/1.1", out, outlen)) return SSL_TLSEXT_ERR_OK;
   return SSL_TLSEXT_ERR_ALERT_FATAL;
 }
 
@@ -180,7 +190,16 @@ StatusOr<std::shared_ptr<asio::ssl::context>> build_context(const TlsSettings& s
   static const unsigned char kSessionContext[] = "greenfork";
   SSL_CTX_set_session_id_context(c, kSessionContext, sizeof kSessionContext - 1);
   SSL_CTX_set_session_cache_mode(c, SSL_SESS_CACHE_OFF);
-  SSL_CTX_set_alpn_select_cb(c, select_alpn, nullptr);
+  // The choice depends on two flags only: kept in a static per value.
+  static const TlsSettings kAlpn[4] = {
+      [] { TlsSettings t; t.alpn_http11 = false; t.alpn_h2 = false; return t; }(),
+      [] { TlsSettings t; t.alpn_http11 = true; t.alpn_h2 = false; return t; }(),
+      [] { TlsSettings t; t.alpn_http11 = false; t.alpn_h2 = true; return t; }(),
+      [] { TlsSettings t; t.alpn_http11 = true; t.alpn_h2 = true; return t; }(),
+  };
+  SSL_CTX_set_alpn_select_cb(
+      c, select_alpn,
+      const_cast<TlsSettings*>(&kAlpn[(s.alpn_http11 ? 1 : 0) + (s.alpn_h2 ? 2 : 0)]));
   ERR_clear_error();
   return ctx;
 }
