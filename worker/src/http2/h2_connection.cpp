@@ -54,6 +54,12 @@ bool H2Connection::read_available() {
       if (io == tls::TlsStream::Io::kDone) {
         c_.input_.commit(n);
         if (!c_.tls_->pending()) return true;
+        if (round == 3) {
+          // Decrypted bytes still wait in OpenSSL: the socket will not say
+          // so, the loop comes back for them.
+          readable_ = true;
+          c_.wake_.set();
+        }
         continue;
       }
       if (io == tls::TlsStream::Io::kWantRead || io == tls::TlsStream::Io::kWantWrite) return true;
@@ -161,14 +167,17 @@ asio::awaitable<void> H2Connection::run() {
       collect();
       sent_data_ = false;
       if (!produce()) break;
+      const size_t queued = c_.writer_.outbox().size();
       const Outbox::Send sent = c_.writer_.pump();
       if (sent == Outbox::Send::kFailed) break;
+      // The client took bytes (a zero window lets nothing through: no DATA).
+      const bool progressed = sent_data_ || c_.writer_.outbox().size() < queued;
       if (!nghttp2_session_want_read(session_) && !nghttp2_session_want_write(session_) &&
           c_.writer_.outbox().empty()) {
         break;  // after GOAWAY with no stream left, or a terminated session
       }
       if (goaway_sent_ && streams_.empty() && c_.writer_.outbox().empty()) break;
-      set_deadline(sent_data_ || sent == Outbox::Send::kDone);
+      set_deadline(progressed);
       // Reading stops while the client leaves our output unread.
       if (c_.writer_.outbox().size() <= Outbox::kBound && nghttp2_session_want_read(session_)) {
         watch_readable();
