@@ -201,6 +201,11 @@ StatusOr<CliOptions> parse_cli_options(const std::vector<std::string>& all_args)
   worker("proxy_protocol", "PROXY protocol header first: off, v1, v2 or auto (the flag alone: auto)", &proxy_protocol);
   worker_flags.back()->option->expected(0, 1)->default_str("auto");  // Gunicorn's nargs='?', const 'auto'
   worker("proxy_allow_ips", "peers allowed to send a PROXY header (addresses, CIDR ranges, '*'; 127.0.0.1,::1)", nullptr);
+  const CLI::Validator http_protocols([](std::string& value) {
+    worker_settings::HttpProtocols parsed;
+    return worker_settings::parse_http_protocols(value, parsed);
+  }, "h1,h2");
+  worker("http_protocols", "HTTP versions: a comma list of h1, h2 (h1 plain, h1,h2 over TLS)", &http_protocols);
   worker("certfile", "PEM certificate (chain): every listener serves TLS", nullptr);
   worker("keyfile", "PEM private key (default: in --certfile)", nullptr);
   worker("ca_certs", "PEM CAs that client certificates are verified against", nullptr);

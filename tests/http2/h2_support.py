@@ -17,9 +17,11 @@ import textwrap
 import time
 from pathlib import Path
 
-import h2.config
-import h2.connection
-import h2.events
+import contextlib
+
+import hpack
+from hyperframe.frame import (DataFrame, Frame, GoAwayFrame, HeadersFrame, RstStreamFrame,
+                              SettingsFrame)
 
 from gftest import BUILD_DIR, Spawned, binary, free_port, wait_until
 
@@ -184,62 +186,87 @@ def h2load_counts(output: str) -> dict[str, int]:
 
 
 class RawH2:
-    """An h2c client with prior knowledge on a plain socket (python3-h2):
-    frames go out as the test writes them, events come back as parsed."""
+    """A hand-driven h2c client (prior knowledge) for hostile sequences:
+    frames built with hyperframe and HPACK-encoded with hpack (python3-h2's
+    own parts), sent exactly as the test says; frames read back parsed."""
 
-    def __init__(self, port: int, settings: dict | None = None, timeout: float = 10.0):
+    PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+
+    def __init__(self, port: int, settings: dict | None = None, timeout: float = 10.0,
+                 preface: bool = True):
         self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
-        config = h2.config.H2Configuration(client_side=True, header_encoding="utf-8")
-        self.conn = h2.connection.H2Connection(config=config)
-        self.conn.initiate_connection()
-        if settings:
-            self.conn.update_settings(settings)
-        self.flush()
+        self.encoder = hpack.Encoder()
+        self.decoder = hpack.Decoder()
+        self.buf = b""
+        self.frames: list = []
+        self.eof = False
+        if preface:
+            self.send(self.PREFACE + SettingsFrame(0, settings=settings or {}).serialize())
 
-    def flush(self) -> None:
-        data = self.conn.data_to_send()
-        if data:
-            self.sock.sendall(data)
-
-    def send_raw(self, data: bytes) -> None:
+    def send(self, data: bytes) -> None:
         self.sock.sendall(data)
 
-    def events(self, until, timeout: float = 10.0) -> list:
-        """Reads until until(all events so far) is true, EOF, or the deadline."""
-        got: list = []
+    def headers(self, stream_id: int, path: str, end_stream: bool = True, extra=(),
+                method: str = "GET") -> None:
+        block = self.encoder.encode(request_headers(path, method, extra))
+        flags = ["END_HEADERS"] + (["END_STREAM"] if end_stream else [])
+        self.send(HeadersFrame(stream_id, data=block, flags=flags).serialize())
+
+    def read(self, until, timeout: float = 10.0) -> list:
+        """Reads frames until until(frames so far) is true, EOF or the deadline;
+        acks the server's SETTINGS. Returns every frame read so far."""
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and not until(got):
+        while time.monotonic() < deadline and not until(self.frames) and not self.eof:
             self.sock.settimeout(max(0.05, deadline - time.monotonic()))
             try:
                 data = self.sock.recv(65536)
             except (socket.timeout, TimeoutError):
                 break
             except OSError:
-                got.append("closed")
-                break
+                data = b""
             if not data:
-                got.append("closed")
+                self.eof = True
                 break
-            try:
-                got.extend(self.conn.receive_data(data))
-            except Exception as e:  # a frame python3-h2 refuses (after GOAWAY, ...)
-                got.append(e)
-            self.flush()
-        return got
+            self.buf += data
+            while len(self.buf) >= 9:
+                frame, length = Frame.parse_frame_header(memoryview(self.buf[:9]))
+                if len(self.buf) < 9 + length:
+                    break
+                frame.parse_body(memoryview(self.buf[9:9 + length]))
+                self.buf = self.buf[9 + length:]
+                if isinstance(frame, SettingsFrame) and "ACK" not in frame.flags:
+                    with contextlib.suppress(OSError):
+                        self.send(SettingsFrame(0, flags=["ACK"]).serialize())
+                if isinstance(frame, HeadersFrame):
+                    frame.decoded = self.decoder.decode(frame.data)
+                self.frames.append(frame)
+        return self.frames
+
+    def status(self, stream_id: int) -> str | None:
+        for f in self.frames:
+            if isinstance(f, HeadersFrame) and f.stream_id == stream_id:
+                return dict(f.decoded).get(":status")
+        return None
+
+    def goaway(self):
+        return next((f for f in self.frames if isinstance(f, GoAwayFrame)), None)
+
+    def resets(self, stream_id: int | None = None) -> list:
+        return [f for f in self.frames if isinstance(f, RstStreamFrame)
+                and (stream_id is None or f.stream_id == stream_id)]
+
+    def ended(self, stream_id: int) -> bool:
+        return any(f.stream_id == stream_id and "END_STREAM" in f.flags for f in self.frames
+                   if isinstance(f, (HeadersFrame, DataFrame))) or bool(self.resets(stream_id))
 
     def close(self) -> None:
         self.sock.close()
 
+    def __enter__(self) -> "RawH2":
+        return self
 
-def goaway(events: list):
-    for e in events:
-        if isinstance(e, h2.events.ConnectionTerminated):
-            return e
-    return None
-
-
-def closed(events: list) -> bool:
-    return "closed" in events or goaway(events) is not None
+    def __exit__(self, *exc) -> None:
+        self.close()
 
 
 def request_headers(path: str, method: str = "GET", extra=()) -> list[tuple[str, str]]:

@@ -136,14 +136,15 @@ void H2Connection::set_deadline(bool progressed) {
     c_.state_ = Connection::State::kBusy;
     return;
   }
-  // Idle: --keep-alive (or --header-timeout before any request).
+  // Idle: --keep-alive (or --header-timeout before any request), counted
+  // from when the last stream ended (PINGs do not keep a connection).
   if (c_.state_ != Connection::State::kIdle) {
     c_.state_ = Connection::State::kIdle;
     c_.idle_since_ = Connection::Clock::now();
-    c_.deadline_.waiting_for_request(streams_served_ == 0 && !c_.server_.stopping().load(),
-                                     c_.idle_since_);
     if (streams_served_ > 0) c_.server_.connection_idle();
   }
+  c_.deadline_.waiting_for_request(streams_served_ == 0 && !c_.server_.stopping().load(),
+                                   c_.idle_since_);
 }
 
 asio::awaitable<void> H2Connection::run() {
