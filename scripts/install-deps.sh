@@ -10,6 +10,7 @@ build_pkgs=(
   libasio-dev libspdlog-dev libfmt-dev libgtest-dev libgmock-dev
   node-llhttp libcli11-dev libtomlplusplus-dev python3-dev
   libssl-dev zlib1g-dev
+  libnghttp2-dev
 )
 test_pkgs=(
   python3-flask python3-django python3-pytest curl wrk nodejs clang libclang-rt-14-dev procps psmisc
@@ -21,6 +22,7 @@ test_pkgs=(
   openssl
   python3-pastedeploy
   python3-yaml
+  nghttp2-client python3-h2
 )
 bench_pkgs=(
   gunicorn python3-gevent uwsgi uwsgi-plugin-python3 wrk nginx-light

@@ -203,7 +203,9 @@ StatusOr<CliOptions> parse_cli_options(const std::vector<std::string>& all_args)
   worker("proxy_allow_ips", "peers allowed to send a PROXY header (addresses, CIDR ranges, '*'; 127.0.0.1,::1)", nullptr);
   const CLI::Validator http_protocols([](std::string& value) {
     worker_settings::HttpProtocols parsed;
-    return worker_settings::parse_http_protocols(value, parsed);
+    std::string why = worker_settings::parse_http_protocols(value, parsed);
+    const std::string prefix = "--http-protocols: ";  // CLI11 names the option itself
+    return why.rfind(prefix, 0) == 0 ? why.substr(prefix.size()) : why;
   }, "h1,h2");
   worker("http_protocols", "HTTP versions: a comma list of h1, h2 (h1 plain, h1,h2 over TLS)", &http_protocols);
   worker("certfile", "PEM certificate (chain): every listener serves TLS", nullptr);

@@ -20,8 +20,8 @@ from pathlib import Path
 import contextlib
 
 import hpack
-from hyperframe.frame import (DataFrame, Frame, GoAwayFrame, HeadersFrame, RstStreamFrame,
-                              SettingsFrame)
+from hyperframe.frame import (DataFrame, Frame, GoAwayFrame, HeadersFrame, PingFrame,
+                              RstStreamFrame, SettingsFrame)
 
 from gftest import BUILD_DIR, Spawned, binary, free_port, wait_until
 
@@ -200,6 +200,7 @@ class RawH2:
         self.buf = b""
         self.frames: list = []
         self.eof = False
+        self.ack_pings = True
         if preface:
             self.send(self.PREFACE + SettingsFrame(0, settings=settings or {}).serialize())
 
@@ -237,6 +238,9 @@ class RawH2:
                 if isinstance(frame, SettingsFrame) and "ACK" not in frame.flags:
                     with contextlib.suppress(OSError):
                         self.send(SettingsFrame(0, flags=["ACK"]).serialize())
+                if isinstance(frame, PingFrame) and "ACK" not in frame.flags and self.ack_pings:
+                    with contextlib.suppress(OSError):
+                        self.send(PingFrame(0, opaque_data=frame.opaque_data, flags=["ACK"]).serialize())
                 if isinstance(frame, HeadersFrame):
                     frame.decoded = self.decoder.decode(frame.data)
                 self.frames.append(frame)

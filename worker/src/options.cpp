@@ -144,7 +144,7 @@ int parse_options(int argc, char** argv, Options& o, std::string& error) {
                  "Peers allowed to send a PROXY header: addresses and CIDR ranges, "
                  "comma-separated ('*' = all)")
       ->capture_default_str();
-  cli.add_option("--http-protocols", o.http_protocols,
+  CLI::Option* http_protocols = cli.add_option("--http-protocols", o.http_protocols,
                  "HTTP versions served, a comma list of h1 and h2 (default: h1 on plain "
                  "listeners, h1,h2 over TLS; h2 on plain listeners is h2c with prior knowledge)");
   // TLS (Gunicorn's names): every listener speaks TLS when --certfile is given.
@@ -251,7 +251,7 @@ int parse_options(int argc, char** argv, Options& o, std::string& error) {
     return 2;
   }
   settings::HttpProtocols protocols{true, o.tls.enabled()};
-  if (!o.http_protocols.empty()) {
+  if (http_protocols->count() > 0) {
     error = settings::parse_http_protocols(o.http_protocols, protocols);
     if (!error.empty()) return 2;
   }

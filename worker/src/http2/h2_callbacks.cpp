@@ -155,12 +155,7 @@ int H2Connection::on_frame_recv(const nghttp2_frame& frame) {
     case NGHTTP2_PING:
       // The client has seen the GOAWAY notice sent before this PING: new
       // streams after the last one now are refused for certain.
-      if ((frame.hd.flags & NGHTTP2_FLAG_ACK) != 0 && notice_sent_ && !goaway_sent_) {
-        goaway_sent_ = true;
-        nghttp2_submit_goaway(session_, NGHTTP2_FLAG_NONE,
-                              nghttp2_session_get_last_proc_stream_id(session_), NGHTTP2_NO_ERROR,
-                              nullptr, 0);
-      }
+      if ((frame.hd.flags & NGHTTP2_FLAG_ACK) != 0 && notice_sent_) final_goaway();
       break;
     case NGHTTP2_RST_STREAM:
       count_reset();

@@ -12,7 +12,8 @@
 
 namespace greenfork::worker::http2 {
 
-H2Connection::H2Connection(Connection& connection) : c_(connection) {}
+H2Connection::H2Connection(Connection& connection)
+    : c_(connection), grace_(connection.server_.io()) {}
 
 H2Connection::~H2Connection() {
   if (session_ != nullptr) nghttp2_session_del(session_);
@@ -30,7 +31,21 @@ void H2Connection::going_away() {
   // id once a PING round trip shows the client has seen it.
   nghttp2_submit_shutdown_notice(session_);
   nghttp2_submit_ping(session_, NGHTTP2_FLAG_NONE, nullptr);
+  grace_pending_ = true;
+  grace_.expires_after(kGoawayGrace);
+  grace_.async_wait([this](const asio::error_code&) {
+    grace_pending_ = false;
+    final_goaway();
+    c_.wake_.set();
+  });
   c_.wake_.set();
+}
+
+void H2Connection::final_goaway() {
+  if (goaway_sent_ || session_ == nullptr) return;
+  goaway_sent_ = true;
+  nghttp2_submit_goaway(session_, NGHTTP2_FLAG_NONE, nghttp2_session_get_last_proc_stream_id(session_),
+                        NGHTTP2_NO_ERROR, nullptr, 0);
 }
 
 void H2Connection::watch_readable() {
@@ -193,6 +208,7 @@ asio::awaitable<void> H2Connection::run() {
   // The end: no byte more; app threads still holding streams are told and
   // waited for (their Exchanges live here).
   c_.close();
+  grace_.cancel();
   for (;;) {
     for (auto& [id, s] : streams_) {
       s->closed = true;
@@ -200,7 +216,7 @@ asio::awaitable<void> H2Connection::run() {
     }
     serve_ops();
     collect();
-    if (streams_.empty() && !reading_) break;
+    if (streams_.empty() && !reading_ && !grace_pending_) break;
     co_await c_.wake_.wait();
   }
 }

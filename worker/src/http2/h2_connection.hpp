@@ -18,13 +18,15 @@
 // --limit-request-*, HPACK tables, Rapid Reset, CONTINUATION and
 // PING/SETTINGS floods; timeouts from the connection's Deadline.
 // A graceful stop (TERM, --max-requests) sends GOAWAY: first a notice, then,
-// once a PING round trip shows the client saw it, the last stream id;
-// streams up to it finish, then the connection closes.
+// once a PING round trip shows the client saw it (or after kGoawayGrace
+// for a client that does not answer PINGs), the last stream id; streams
+// up to it finish, then the connection closes.
 #pragma once
 
 #include <nghttp2/nghttp2.h>
 
 #include <asio/awaitable.hpp>
+#include <asio/steady_timer.hpp>
 
 #include <chrono>
 #include <cstdint>
@@ -47,6 +49,7 @@ class H2Connection {
  public:
   static constexpr int32_t kStreamWindow = 256 * 1024;
   static constexpr int32_t kConnectionWindow = 1024 * 1024;
+  static constexpr std::chrono::seconds kGoawayGrace{1};
 
   explicit H2Connection(Connection& connection);
   ~H2Connection();
@@ -99,6 +102,8 @@ class H2Connection {
   void finished(Stream& s);
   void set_deadline(bool progressed);
   void count_reset();
+  // The last stream id: GOAWAY with no new stream taken after it.
+  void final_goaway();
 
   Connection& c_;
   nghttp2_session* session_ = nullptr;
@@ -111,6 +116,8 @@ class H2Connection {
   bool notice_sent_ = false;    // GOAWAY notice + PING sent
   bool goaway_sent_ = false;    // the final GOAWAY was submitted
   bool sent_data_ = false;      // DATA went out since the deadline was set
+  asio::steady_timer grace_;    // kGoawayGrace after the notice
+  bool grace_pending_ = false;
   uint64_t streams_served_ = 0;
   // Rapid Reset (CVE-2023-44487): a token bucket of client resets.
   double reset_tokens_ = 0;
