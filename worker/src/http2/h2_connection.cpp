@@ -117,8 +117,14 @@ bool H2Connection::feed() {
 bool H2Connection::produce() {
   Outbox& outbox = c_.writer_.outbox();
   // Stops at the outbox's bound: a client that does not read does not make
-  // the worker buffer without limit (nghttp2 keeps the rest queued).
-  while (outbox.size() <= Outbox::kBound) {
+  // the worker buffer without limit (nghttp2 keeps the rest queued, and
+  // the loop comes back for it once the outbox drained below the bound).
+  capped_ = false;
+  for (;;) {
+    if (outbox.size() > Outbox::kBound) {
+      capped_ = true;
+      break;
+    }
     const uint8_t* data = nullptr;
     const ssize_t n = nghttp2_session_mem_send(session_, &data);
     if (n < 0) return false;
@@ -199,6 +205,8 @@ asio::awaitable<void> H2Connection::run() {
         watch_readable();
       }
       if (!c_.writer_.outbox().empty()) c_.writer_.watch_writable();
+      // The socket took what was capped: nghttp2 has more to give at once.
+      if (capped_ && c_.writer_.outbox().size() <= Outbox::kBound) c_.wake_.set();
       co_await c_.wake_.wait();
       if (c_.closed_) break;
     }

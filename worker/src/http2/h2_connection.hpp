@@ -115,6 +115,7 @@ class H2Connection {
   bool peer_gone_ = false;      // EOF or a read error
   bool notice_sent_ = false;    // GOAWAY notice + PING sent
   bool goaway_sent_ = false;    // the final GOAWAY was submitted
+  bool capped_ = false;         // produce() stopped at the outbox's bound
   bool sent_data_ = false;      // DATA went out since the deadline was set
   asio::steady_timer grace_;    // kGoawayGrace after the notice
   bool grace_pending_ = false;
