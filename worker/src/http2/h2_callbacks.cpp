@@ -49,6 +49,13 @@ int stream_close_cb(nghttp2_session*, int32_t id, uint32_t, void* ud) {
   return self(ud).on_stream_close(id);
 }
 
+int frame_send_cb(nghttp2_session*, const nghttp2_frame* frame, void* ud) {
+  if (frame->hd.type == NGHTTP2_PING && (frame->hd.flags & NGHTTP2_FLAG_ACK) == 0) {
+    self(ud).ping_sent();
+  }
+  return 0;
+}
+
 int error_cb(nghttp2_session*, int, const char* msg, size_t len, void*) {
   spdlog::debug("HTTP/2: {}", std::string_view(msg, len));
   return 0;
@@ -69,6 +76,7 @@ bool H2Connection::create_session() {
   nghttp2_session_callbacks_set_on_frame_recv_callback(cbs, frame_recv_cb);
   nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cbs, data_chunk_cb);
   nghttp2_session_callbacks_set_on_stream_close_callback(cbs, stream_close_cb);
+  nghttp2_session_callbacks_set_on_frame_send_callback(cbs, frame_send_cb);
   nghttp2_session_callbacks_set_error_callback2(cbs, [](nghttp2_session* s, int code, const char* m,
                                                        size_t n, void* ud) { return error_cb(s, code, m, n, ud); });
   nghttp2_option* opt = nullptr;
@@ -153,9 +161,7 @@ int H2Connection::on_frame_recv(const nghttp2_frame& frame) {
       settings_seen_ = true;
       break;
     case NGHTTP2_PING:
-      // The client has seen the GOAWAY notice sent before this PING: new
-      // streams after the last one now are refused for certain.
-      if ((frame.hd.flags & NGHTTP2_FLAG_ACK) != 0 && notice_sent_) final_goaway();
+      if ((frame.hd.flags & NGHTTP2_FLAG_ACK) != 0) ping_acked();
       break;
     case NGHTTP2_RST_STREAM:
       count_reset();

@@ -27,18 +27,36 @@ Stream* H2Connection::find(int32_t id) {
 void H2Connection::going_away() {
   if (session_ == nullptr || notice_sent_ || goaway_sent_) return;
   notice_sent_ = true;
-  // RFC 9113 6.8: a notice first (no new streams, please), the last stream
-  // id once a PING round trip shows the client has seen it.
-  nghttp2_submit_shutdown_notice(session_);
+  // A client that reads a stream's end and then a GOAWAY in one batch may
+  // have queued its next request before it saw the GOAWAY: nghttp2-based
+  // clients then fail it unsent. So first a PING alone, with responses held
+  // back until its ack (the client has read all it had); then the GOAWAY
+  // notice (RFC 9113 6.8), ahead of any response; the last stream id once a
+  // second PING shows the client wrote what it queued before the notice.
   nghttp2_submit_ping(session_, NGHTTP2_FLAG_NONE, nullptr);
+  frozen_ = true;
   grace_pending_ = true;
   grace_.expires_after(kGoawayGrace);
   grace_.async_wait([this](const asio::error_code&) {
     grace_pending_ = false;
+    // A client that does not answer PINGs.
+    if (ping_acks_ == 0 && !goaway_sent_) nghttp2_submit_shutdown_notice(session_);
+    frozen_ = false;
     final_goaway();
     c_.wake_.set();
   });
   c_.wake_.set();
+}
+
+void H2Connection::ping_acked() {
+  if (!notice_sent_) return;
+  if (++ping_acks_ == 1) {
+    if (!goaway_sent_) nghttp2_submit_shutdown_notice(session_);
+    nghttp2_submit_ping(session_, NGHTTP2_FLAG_NONE, nullptr);
+    frozen_ = false;
+  } else {
+    final_goaway();
+  }
 }
 
 void H2Connection::final_goaway() {
@@ -121,6 +139,7 @@ bool H2Connection::produce() {
   // the loop comes back for it once the outbox drained below the bound).
   capped_ = false;
   for (;;) {
+    if (frozen_ && ping_out_) break;  // going_away(): nothing after the PING
     if (outbox.size() > Outbox::kBound) {
       capped_ = true;
       break;

@@ -17,10 +17,10 @@
 // Limits (h2_limits.hpp): concurrent streams, header list size from
 // --limit-request-*, HPACK tables, Rapid Reset, CONTINUATION and
 // PING/SETTINGS floods; timeouts from the connection's Deadline.
-// A graceful stop (TERM, --max-requests) sends GOAWAY: first a notice, then,
-// once a PING round trip shows the client saw it (or after kGoawayGrace
-// for a client that does not answer PINGs), the last stream id; streams
-// up to it finish, then the connection closes.
+// A graceful stop (TERM, --max-requests) sends GOAWAY (going_away() says
+// how, so that no client loses a request): the last stream id comes after
+// PING round trips (or kGoawayGrace for a client that does not answer
+// PINGs); streams up to it finish, then the connection closes.
 #pragma once
 
 #include <nghttp2/nghttp2.h>
@@ -68,6 +68,10 @@ class H2Connection {
   int on_frame_recv(const nghttp2_frame& frame);
   int on_data(int32_t id, const uint8_t* data, size_t len);
   int on_stream_close(int32_t id);
+  void ping_acked();
+  void ping_sent() {
+    if (frozen_) ping_out_ = true;
+  }
   ssize_t read_body(int32_t id, uint8_t* buf, size_t len, uint32_t* flags);
 
  private:
@@ -114,6 +118,9 @@ class H2Connection {
   bool readable_ = false;       // it fired
   bool peer_gone_ = false;      // EOF or a read error
   bool notice_sent_ = false;    // GOAWAY notice + PING sent
+  int ping_acks_ = 0;           // PING acks since going_away()
+  bool frozen_ = false;         // responses held until the first PING ack
+  bool ping_out_ = false;       // ... and that PING was serialised
   bool goaway_sent_ = false;    // the final GOAWAY was submitted
   bool capped_ = false;         // produce() stopped at the outbox's bound
   bool sent_data_ = false;      // DATA went out since the deadline was set
