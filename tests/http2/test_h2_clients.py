@@ -59,6 +59,14 @@ def test_h2c_prior_knowledge_with_curl(tmp_path, kind):
         else:
             assert out.stdout == f"len={len(blob)} sum={sum(blob) % 65536}".encode()
 
+        # A body of unknown length (curl -T -: no Content-Length over HTTP/2).
+        small = bytes(range(256)) * 300
+        run = __import__("subprocess").run(
+            ["curl", "-sS", "--max-time", "30", "--http2-prior-knowledge", "-X", "POST", "-T", "-",
+             srv.url(upload_path(kind))], input=small, capture_output=True, timeout=60)
+        assert run.returncode == 0, run.stderr
+        assert f"{len(small)}".encode() in run.stdout, run.stdout
+
         # A response larger than every window: back-pressure through DATA.
         out = curl("--http2-prior-knowledge", srv.url(big_path(kind, 5_000_000)))
         assert out.returncode == 0, out.stderr

@@ -81,7 +81,9 @@ void H2Connection::fill_request(Stream& s) {
     uint64_t n = 0;
     if (std::sscanf(cl->value.c_str(), "%lu", &n) == 1) r.content_length = n;
   }
-  r.chunked = false;
+  // A body without Content-Length: its length is known at END_STREAM only,
+  // as an HTTP/1.1 chunked body's is (apps read it to the end).
+  r.chunked = !r.content_length && (!s.body_end || s.exchange.has_unread_body());
   r.keep_alive = true;
   r.remote_addr = c_.peer_;
   r.remote_port = c_.peer_port_;
