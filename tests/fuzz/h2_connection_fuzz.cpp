@@ -10,7 +10,10 @@
 // whatever the server wrote starts with a SETTINGS frame.
 //
 // Built as a plain program too (GF_FUZZ off): `h2_connection_replay FILE...`
-// runs the inputs once, for the regression seeds in tests/data/http2/.
+// runs the inputs once (the regression seeds in tests/data/http2/), and
+// `--mutate SECONDS FILE...` is a bounded fuzz run without libFuzzer:
+// Debian 12's clang 14 cannot compile Asio's coroutines against GCC 12's
+// libstdc++, so the libFuzzer build needs clang 17 or later.
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -27,6 +30,8 @@
 #include <fstream>
 #include <iterator>
 #include <memory>
+#include <random>
+#include <vector>
 #include <string>
 
 #include "engine/connection.hpp"
@@ -158,12 +163,79 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 }
 
 #ifndef GF_FUZZ_ENGINE
+namespace {
+
+// Without libFuzzer: random mutations of the seeds (byte flips, inserts,
+// cuts, repeats, splices), deterministic from a fixed PRNG seed.
+std::string mutate(const std::vector<std::string>& seeds, std::mt19937& rng) {
+  auto pick = [&rng](size_t n) { return n == 0 ? size_t{0} : std::uniform_int_distribution<size_t>(0, n - 1)(rng); };
+  std::string s = seeds[pick(seeds.size())];
+  const size_t rounds = 1 + pick(8);
+  for (size_t r = 0; r < rounds; ++r) {
+    switch (pick(6)) {
+      case 0:
+        if (!s.empty()) s[pick(s.size())] ^= static_cast<char>(1u << pick(8));
+        break;
+      case 1:
+        s.insert(pick(s.size() + 1), 1, static_cast<char>(pick(256)));
+        break;
+      case 2:
+        if (!s.empty()) {
+          const size_t at = pick(s.size());
+          s.erase(at, pick(s.size() - at) + 1);
+        }
+        break;
+      case 3:
+        if (!s.empty() && s.size() < 32768) {
+          const size_t at = pick(s.size());
+          const std::string piece = s.substr(at, pick(64) + 1);
+          for (size_t k = pick(50) + 1; k > 0; --k) s.insert(at, piece);
+        }
+        break;
+      case 4: {
+        const std::string& other = seeds[pick(seeds.size())];
+        s = s.substr(0, pick(s.size() + 1)) + other.substr(pick(other.size() + 1));
+        break;
+      }
+      default:
+        if (!s.empty()) s[pick(s.size())] = static_cast<char>(pick(256));
+        break;
+    }
+  }
+  return s;
+}
+
+}  // namespace
+
+// h2_connection_replay FILE...                 each input once
+// h2_connection_replay --mutate SECONDS FILE... mutations of them for SECONDS
 int main(int argc, char** argv) {
-  for (int i = 1; i < argc; ++i) {
+  int first = 1;
+  double seconds = 0;
+  if (argc > 2 && std::string(argv[1]) == "--mutate") {
+    seconds = std::atof(argv[2]);
+    first = 3;
+  }
+  std::vector<std::string> seeds;
+  for (int i = first; i < argc; ++i) {
     std::ifstream in(argv[i], std::ios::binary);
-    const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    const size_t total = run_one(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
-    std::printf("%s: ok, %zu bytes back\n", argv[i], total);
+    seeds.emplace_back((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (seconds == 0) {
+      const std::string& bytes = seeds.back();
+      const size_t total = run_one(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
+      std::printf("%s: ok, %zu bytes back\n", argv[i], total);
+    }
+  }
+  if (seconds > 0 && !seeds.empty()) {
+    std::mt19937 rng(20231010);
+    const auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+    size_t runs = 0;
+    while (std::chrono::steady_clock::now() < end) {
+      const std::string input = mutate(seeds, rng);
+      run_one(reinterpret_cast<const uint8_t*>(input.data()), input.size());
+      ++runs;
+    }
+    std::printf("h2_connection_replay: %zu mutated inputs in %.0f s, all ended cleanly\n", runs, seconds);
   }
   return 0;
 }
