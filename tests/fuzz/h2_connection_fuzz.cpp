@@ -118,9 +118,9 @@ asio::awaitable<void> client(Socket& socket, std::string bytes, ClientState& st)
 asio::awaitable<void> closer(Socket& socket, ClientState& st) {
   asio::steady_timer timer(co_await asio::this_coro::executor);
   while (!st.done) {
-    timer.expires_after(std::chrono::milliseconds(10));
+    timer.expires_after(std::chrono::milliseconds(2));
     (void)co_await timer.async_wait(kNoThrow);
-    if (std::chrono::steady_clock::now() - st.last > std::chrono::milliseconds(30)) {
+    if (std::chrono::steady_clock::now() - st.last > std::chrono::milliseconds(8)) {
       asio::error_code ignored;
       socket.shutdown(asio::socket_base::shutdown_send, ignored);
       break;

@@ -8,8 +8,8 @@ from __future__ import annotations
 import time
 
 import pytest
-from hyperframe.frame import (ContinuationFrame, HeadersFrame, PingFrame, RstStreamFrame,
-                              WindowUpdateFrame)
+from hyperframe.frame import (ContinuationFrame, DataFrame, HeadersFrame, PingFrame,
+                              RstStreamFrame, WindowUpdateFrame)
 
 from h2_support import H2Server, RawH2, curl, request_headers
 
@@ -23,7 +23,7 @@ def server(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("hostile")
     with H2Server(tmp, "native", "--write-timeout", "2", "--header-timeout", "2",
                   "--keep-alive", "2", "--limit-request-field_size", "200",
-                  "--limit-request-fields", "20") as srv:
+                  "--limit-request-fields", "20", "--limit-request-body", "100000") as srv:
         yield srv
 
 
@@ -191,3 +191,15 @@ def test_ping_flood_is_bounded(server):
         assert stopped, "two million PINGs taken while their acks were never read"
         c.sock.setblocking(True)
     still_serves(server)
+
+
+def test_body_over_limit_request_body_gets_413(server):
+    with RawH2(server.port) as c:
+        c.headers(1, "/bodylen", method="POST", end_stream=False)
+        c.send(DataFrame(1, data=b"y" * 16000).serialize() * 8)  # 128 KB > 100,000
+        c.read(lambda f: c.ended(1))
+        assert c.status(1) == "413"
+        c.headers(3, "/bodylen", method="POST", end_stream=False)
+        c.send(DataFrame(3, data=b"y" * 1000, flags=["END_STREAM"]).serialize())
+        c.read(lambda f: c.ended(3))
+        assert c.status(3) == "200"

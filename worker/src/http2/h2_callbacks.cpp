@@ -195,6 +195,22 @@ int H2Connection::on_data(int32_t id, const uint8_t* data, size_t len) {
     nghttp2_session_consume(session_, id, len);
     return 0;
   }
+  // --limit-request-body: 413 before the app runs, else its read fails
+  // (the app's error answer is then the 413).
+  const uint64_t limit = c_.server_.config().limits.body;
+  s->body_bytes += len;
+  if (limit != 0 && s->body_bytes > limit) {
+    nghttp2_session_consume(session_, id, len);
+    if (!s->dispatched) {
+      s->reject_status = 413;
+      submit_error(*s, 413);
+    } else {
+      s->body_refused = true;
+      s->exchange.set_body_error(413);
+      settle_wait(*s);
+    }
+    return 0;
+  }
   std::string bytes(reinterpret_cast<const char*>(data), len);
   if (Status st = s->exchange.add_body(bytes); !st.ok()) {
     c_.server_.host().log_error(st.message());

@@ -47,6 +47,8 @@ struct Stream {
   // ---- the request body ----
   bool body_end = false;     // END_STREAM received
   size_t unconsumed = 0;     // received bytes whose window is not reopened yet
+  uint64_t body_bytes = 0;   // received in all (--limit-request-body)
+  bool body_refused = false; // past the limit while the app reads it
 
   // ---- the response ----
   bool head_sent = false;

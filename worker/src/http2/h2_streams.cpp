@@ -6,6 +6,7 @@
 #include <asio/post.hpp>
 
 #include <algorithm>
+#include <charconv>
 #include <cerrno>
 #include <cstring>
 
@@ -79,7 +80,8 @@ void H2Connection::fill_request(Stream& s) {
   r.content_length.reset();
   if (const Header* cl = r.find_header("content-length")) {
     uint64_t n = 0;
-    if (std::sscanf(cl->value.c_str(), "%lu", &n) == 1) r.content_length = n;
+    const char* end = cl->value.data() + cl->value.size();
+    if (std::from_chars(cl->value.data(), end, n).ptr == end) r.content_length = n;
   }
   // A body without Content-Length: its length is known at END_STREAM only,
   // as an HTTP/1.1 chunked body's is (apps read it to the end).
@@ -226,7 +228,7 @@ void H2Connection::settle_wait(Stream& s) {
       if (s.file.count > 0) return;
       break;
     case Stream::Waiting::kBody:
-      if (!s.exchange.has_unread_body() && !s.body_end) return;
+      if (!s.exchange.has_unread_body() && !s.body_end && !s.body_refused) return;
       break;
   }
   s.waiting = Stream::Waiting::kNone;
