@@ -129,3 +129,21 @@ def test_nghttp_and_h2load(tmp_path, kind):
             ["nghttp", "-n", "-s", "-m", "8", srv.url("/slow")], capture_output=True, text=True,
             timeout=120)
         assert run.returncode == 0, run.stdout + run.stderr
+
+
+def test_alpn_choices(tmp_path):
+    """ALPN: h2 first when on; http/1.1 for a client without h2; h2-only
+    servers refuse a client without h2 (RFC 7301 no_application_protocol)."""
+    import subprocess
+
+    def alpn(port: int, offer: str) -> subprocess.CompletedProcess:
+        return subprocess.run(["openssl", "s_client", "-connect", f"127.0.0.1:{port}",
+                               "-alpn", offer], input="", capture_output=True, text=True,
+                              errors="replace",
+                              timeout=30)
+    with H2Server(tmp_path, "native", tls=True, protocols=None) as srv:
+        assert "ALPN protocol: h2" in alpn(srv.port, "http/1.1,h2").stdout
+        assert "ALPN protocol: http/1.1" in alpn(srv.port, "http/1.1").stdout
+    with H2Server(tmp_path, "native", tls=True, protocols="h2") as srv:
+        r = alpn(srv.port, "http/1.1")
+        assert r.returncode != 0 and "no application protocol" in r.stderr, r.stderr
