@@ -104,6 +104,7 @@ class H2Connection {
   // Erases streams nobody holds any more.
   void collect();
   void finished(Stream& s);
+  void release_window(Stream& s);
   void set_deadline(bool progressed);
   void count_reset();
   // The last stream id: GOAWAY with no new stream taken after it.

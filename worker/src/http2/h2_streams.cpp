@@ -310,6 +310,7 @@ void H2Connection::serve_op(Stream& s) {
     case Exchange::Op::kFinish:
       s.app_done = true;
       s.pooled.reset();
+      release_window(s);
       if (!gone) {
         take_output();
         s.out_eof = true;
@@ -321,9 +322,18 @@ void H2Connection::serve_op(Stream& s) {
     case Exchange::Op::kAbort:
       s.app_done = true;
       s.pooled.reset();
+      release_window(s);
       if (!gone) nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, s.id, NGHTTP2_INTERNAL_ERROR);
       if (s.closed) finished(s);
       return;
+  }
+}
+
+void H2Connection::release_window(Stream& s) {
+  // What the app will never read: the client may send the rest (or others).
+  if (s.unconsumed > 0 && session_ != nullptr) {
+    nghttp2_session_consume(session_, s.id, s.unconsumed);
+    s.unconsumed = 0;
   }
 }
 
