@@ -109,6 +109,7 @@ def value_for(name: str, kind: str, tmp: Path, default: str):
         "syslog_facility": ("local0", '"local0"'),
         "log_format": ("json", '"json"'),
         "raw_paste_global_conf": ("a=1", '["a=1"]'),
+        "http_protocols": ("h1,h2", '"h1,h2"'),
     }
     if name in special:
         return special[name]
