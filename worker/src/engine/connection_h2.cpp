@@ -17,7 +17,7 @@ asio::awaitable<bool> Connection::speaks_http2() {
   for (;;) {
     const std::string_view in = input_.unread();
     const size_t n = std::min(in.size(), preface.size());
-    if (std::memcmp(in.data(), preface.data(), n) != 0) co_return false;
+    if (n > 0 && std::memcmp(in.data(), preface.data(), n) != 0) co_return false;
     if (n == preface.size()) co_return true;
     // A client that sent a part of a request and waits: its request line
     // still reaches the HTTP/1.1 parser when the connection closes.
