@@ -7,7 +7,7 @@ from __future__ import annotations
 import signal
 import socket
 import subprocess
-import time
+import threading
 
 import pytest
 from hyperframe.frame import DataFrame, GoAwayFrame
@@ -62,27 +62,48 @@ def test_max_requests_sends_goaway_and_answers_every_stream(tmp_path):
 
 
 def test_rolling_reload_under_h2load_fails_no_stream(tmp_path):
-    with H2Server(tmp_path, "native", arbiter=True, workers=2) as srv:
+    # h2load does not reconnect after a GOAWAY (its connections just end), so
+    # the load is h2load runs back to back, each over the reloads it meets:
+    # every stream each run started must succeed, on old workers and new.
+    with H2Server(tmp_path, "native", "--access-logformat", "%(p)s %(s)s",
+                  arbiter=True, workers=2) as srv:
         wait_until(lambda: len(worker_pids(srv.proc.pid)) == 2, timeout=30)
-        load = subprocess.Popen(["h2load", "-D", "10", "-c", "4", "-m", "16",
-                                 srv.url("/text")], stdout=subprocess.PIPE,
-                                stderr=subprocess.STDOUT, text=True)
+        first = set(worker_pids(srv.proc.pid))
+        outputs: list[str] = []
+        stop = threading.Event()
+
+        def load() -> None:
+            while not stop.is_set():
+                outputs.append(subprocess.run(
+                    ["h2load", "-D", "1", "-c", "4", "-m", "16", srv.url("/text")],
+                    capture_output=True, text=True, timeout=60).stdout)
+
+        loader = threading.Thread(target=load)
+        loader.start()
         try:
             for _ in range(2):
-                time.sleep(2)  # let load build up on the current workers
+                runs = len(outputs)
+                wait_until(lambda: len(outputs) > runs, timeout=60, message="an h2load run")
                 before = set(worker_pids(srv.proc.pid))
                 srv.proc.signal(signal.SIGHUP)
                 wait_until(lambda: len(set(worker_pids(srv.proc.pid)) & before) == 0
                            and len(worker_pids(srv.proc.pid)) == 2, timeout=60,
                            message="HUP replaced both workers")
-            out, _ = load.communicate(timeout=60)
+            runs = len(outputs)
+            wait_until(lambda: len(outputs) > runs + 1, timeout=60, message="h2load after the reloads")
         finally:
-            if load.poll() is None:
-                load.kill()
-                load.wait()
-        counts = h2load_counts(out)
-        assert counts["succeeded"] > 1000, out
-        assert counts["failed"] == 0 and counts["errored"] == 0, out
+            stop.set()
+            loader.join(timeout=120)
+        last = set(worker_pids(srv.proc.pid))
+        total = 0
+        for out in outputs:
+            counts = h2load_counts(out)
+            assert counts["failed"] == 0 and counts["errored"] == 0, out
+            total += counts["succeeded"]
+        assert total > 1000
+        served_by = {line.split()[0].strip("<>") for line in srv.proc.stdout_text().splitlines()
+                     if line.endswith(" 200")}
+        assert {str(p) for p in first} & served_by and {str(p) for p in last} & served_by
 
 
 def raw_exchange(port: int, data: bytes) -> bytes:
