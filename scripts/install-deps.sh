@@ -10,6 +10,7 @@ build_pkgs=(
   libasio-dev libspdlog-dev libfmt-dev libgtest-dev libgmock-dev
   node-llhttp libcli11-dev libtomlplusplus-dev python3-dev
   libssl-dev zlib1g-dev
+  libnghttp2-dev
 )
 test_pkgs=(
   python3-flask python3-django python3-pytest curl wrk nodejs clang libclang-rt-14-dev procps psmisc
@@ -24,6 +25,7 @@ test_pkgs=(
   nginx-light
   python3-tornado python3-aiohttp
   python3-gevent python3-eventlet
+  nghttp2-client python3-h2
 )
 bench_pkgs=(
   gunicorn python3-gevent uwsgi uwsgi-plugin-python3 wrk nginx-light

@@ -204,6 +204,13 @@ StatusOr<CliOptions> parse_cli_options(const std::vector<std::string>& all_args)
   const CLI::Validator protocol = CLI::IsMember(worker_settings::choices(worker_settings::kProtocols));
   worker("protocol", "what the listeners speak: http, or uwsgi (nginx's uwsgi_pass)", &protocol);
   worker("uwsgi_allow_ips", "with --protocol uwsgi, peers allowed to send requests (addresses, CIDR ranges, '*'; 127.0.0.1,::1)", nullptr);
+  const CLI::Validator http_protocols([](std::string& value) {
+    worker_settings::HttpProtocols parsed;
+    std::string why = worker_settings::parse_http_protocols(value, parsed);
+    const std::string prefix = "--http-protocols: ";  // CLI11 names the option itself
+    return why.rfind(prefix, 0) == 0 ? why.substr(prefix.size()) : why;
+  }, "h1,h2");
+  worker("http_protocols", "HTTP versions: a comma list of h1, h2 (h1 plain, h1,h2 over TLS)", &http_protocols);
   worker("certfile", "PEM certificate (chain): every listener serves TLS", nullptr);
   worker("keyfile", "PEM private key (default: in --certfile)", nullptr);
   worker("ca_certs", "PEM CAs that client certificates are verified against", nullptr);

@@ -17,7 +17,7 @@ constexpr const char* kMasterHook =
 constexpr const char* kWorkerHook =
     "runs in each gworker's interpreter (arbiterd passes the file as gworker --config); see docs/gunicorn-worker-side.md";
 constexpr const char* kDirty = "dirty arbiters are not supported: run the task as its own pool (-c FILE.toml)";
-constexpr const char* kHttp2 = "HTTP/2 is not supported yet: gworker speaks HTTP/1.1; terminate HTTP/2 in a reverse proxy";
+constexpr const char* kHttp2 = "not configurable: gworker's HTTP/2 (--http-protocols) has fixed limits: 100 concurrent streams, a 256 KiB stream window, 16 KiB frames, a header list bounded by --limit-request-fields and --limit-request-field_size";
 constexpr const char* kAsgi = "not supported yet by gworker's -k asgi";
 constexpr const char* kStrict = "not configurable: gworker parses HTTP/1.1 strictly (RFC 9112) and refuses what this would permit";
 
@@ -57,7 +57,7 @@ const std::vector<Setting> kTable = {
     {"http2_max_concurrent_streams", "--http2-max-concurrent-streams", T::kInt, "100", P::kNone, S::kRefused, kHttp2, nullptr, true},
     {"http2_max_frame_size", "--http2-max-frame-size", T::kInt, "16384", P::kNone, S::kRefused, kHttp2, nullptr, true},
     {"http2_max_header_list_size", "--http2-max-header-list-size", T::kInt, "65536", P::kNone, S::kRefused, kHttp2, nullptr, true},
-    {"http_protocols", "--http-protocols", T::kString, "h1", P::kNone, S::kRefused, kHttp2, nullptr, true},
+    {"http_protocols", "--http-protocols", T::kString, "h1", P::kWorker, S::kAccepted, "", nullptr, true},
     // Logging
     {"access_log_format", "--access-logformat", T::kString, "%(h)s %(l)s %(u)s %(t)s \"%(r)s\" %(s)s %(b)s \"%(f)s\" \"%(a)s\"",
      P::kWorker, S::kAccepted, "", nullptr, true},

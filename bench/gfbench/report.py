@@ -154,7 +154,7 @@ def startup_table(startups: Dict[str, List[float]]) -> List[str]:
 
 def scenario_section(sc: Scenario, rows: List[Row], rss_requests: int) -> List[str]:
     lines = [f"## {sc.id}: {sc.title.format(rss_requests=rss_requests)}", ""]
-    if sc.kind == "throughput":
+    if sc.kind in ("throughput", "h2"):  # h2: h2load's numbers in the same table
         lines += throughput_table(rows)
     elif sc.kind == "slowloris":
         lines += slowloris_table(rows)

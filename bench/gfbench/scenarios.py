@@ -32,7 +32,7 @@ class Scenario:
     connections: int = 64
     headers: Sequence[str] = ()
     kind: str = "throughput"  # throughput | slowloris | reload | scale | kill9 | rss |
-    #                           statsd | autoscale | ws-echo
+    #                           statsd | autoscale | ws-echo | h2 (h2load instead of wrk)
     tls: bool = False  # https, servers with Server.tls only
 
 
@@ -80,6 +80,8 @@ SCENARIOS = [
     Scenario("tls-handshakes", "New TLS connection per request (`Connection: close`: a TLS "
              "handshake each, wrk resuming its session where the server lets it), 64 connections",
              headers=("Connection: close",), tls=True),
+    Scenario("tls-h2-hello", "Hello world over HTTP/2 (TLS, ALPN h2), h2load: 64 streams on "
+             "4 connections", kind="h2", tls=True),
 ]
 SCENARIO_IDS = [s.id for s in SCENARIOS] + ["startup"]
 
@@ -241,8 +243,12 @@ def run_one(ctx: Context, sc: Scenario, server: Server, st: Settings,
     url = f"{'https' if sc.tls else 'http'}://127.0.0.1:{port}{path}"
     proc = None
     try:
-        proc = server.start(ctx, sc.app, port, tls=True) if sc.tls else \
-            server.start(ctx, sc.app, port)
+        if sc.kind == "h2":
+            proc = server.start(ctx, sc.app, port, tls=True, h2=True)
+        elif sc.tls:
+            proc = server.start(ctx, sc.app, port, tls=True)
+        else:
+            proc = server.start(ctx, sc.app, port)
         startups.setdefault(server.name, []).append(
             procs.wait_first_200(proc, port, path, 60, tls=sc.tls))
         if not procs.wait_workers(proc, WORKERS, 15):
@@ -275,6 +281,9 @@ def _measure(ctx: Context, sc: Scenario, server: Server, st: Settings, proc: pro
         row.result = wrk.run(url, sc.connections, st.duration, sc.headers, script,
                              during=lambda: probe(port, path, st.duration * 0.5 + 2.0, sc.tls)
                              if sc.app not in ("echo", "asgi-upload") else None)
+    elif sc.kind == "h2":
+        from . import h2load
+        row.result = h2load.run(url, st.duration, st.warmup)
     elif sc.kind == "slowloris":
         base = wrk.run(url, sc.connections, st.duration)
         held, failed = hold_idle(port, st.idle_connections)

@@ -251,10 +251,12 @@ class Nginx(Server):
         return "/big" if app == "big" else "/"
 
     def write_conf(self, d: Path, port: int, single: bool = False,
-                   tls: Optional[Tuple[Path, Path]] = None) -> Path:
+                   tls: Optional[Tuple[Path, Path]] = None, h2: bool = False) -> Path:
         """nginx.conf in d (and its www/). single: one process, no master
         (`master_process off`) and no keep-alive request limit, as the
-        instruction and syscall counts run it."""
+        instruction and syscall counts run it. h2: HTTP/2 on the listener,
+        with no limit on requests per connection (nginx's default of 1,000
+        ends each h2load connection early)."""
         (d / "www").mkdir()
         (d / "www" / "big").write_bytes(b"x" * BIG_SIZE)
         user = f"user {getpass.getuser()};\n" if os.geteuid() == 0 else ""
@@ -263,7 +265,7 @@ class Nginx(Server):
                         for k in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
         modes = "master_process off;\nworker_processes 1;\n" if single else \
             f"master_process on;\nworker_processes {WORKERS};\n"
-        limit = "  keepalive_requests 1000000;\n" if single else ""
+        limit = "  keepalive_requests 1000000;\n" if single or h2 else ""
         ssl = ""
         if tls:
             ssl = (f"    ssl_certificate {tls[0]};\n    ssl_certificate_key {tls[1]};\n"
@@ -275,16 +277,17 @@ class Nginx(Server):
             f"pid {d}/nginx.pid;\nerror_log {d}/error.log warn;\n"
             "events { worker_connections 4096; }\n"
             "http {\n  access_log off;\n" + temps + limit +
-            f"  server {{\n    listen 127.0.0.1:{port} backlog={BACKLOG}{' ssl' if tls else ''};\n"
+            f"  server {{\n    listen 127.0.0.1:{port} backlog={BACKLOG}{' ssl' if tls else ''}{' http2' if h2 else ''};\n"
             + ssl +
             f"    location = /big {{ root {d}/www; default_type application/octet-stream; }}\n"
             f"    location / {{ default_type text/plain; return 200 \"{hello}\"; }}\n"
             "  }\n}\n")
         return conf
 
-    def start(self, ctx: Context, app: str, port: int, tls: bool = False) -> Proc:
+    def start(self, ctx: Context, app: str, port: int, tls: bool = False,
+              h2: bool = False) -> Proc:
         d = ctx.fresh_dir(self.name + "-conf")
-        conf = self.write_conf(d, port, tls=ctx.tls_files() if tls else None)
+        conf = self.write_conf(d, port, tls=ctx.tls_files() if tls else None, h2=h2)
         return self._spawn(ctx, ["nginx", "-p", str(d), "-e", str(d / "error.log"),
                                  "-c", str(conf)])
 
@@ -345,13 +348,16 @@ class Greenfork(Server):
         return self._help
 
     def start(self, ctx: Context, app: str, port: int, tls: bool = False,
-              extra: Sequence[str] = (), workers: int = WORKERS) -> Proc:
-        """extra: arbiterd options added before the app (e.g. --statsd-host)."""
+              extra: Sequence[str] = (), workers: int = WORKERS, h2: bool = False) -> Proc:
+        """extra: arbiterd options added before the app (e.g. --statsd-host).
+        h2: HTTP/2 as well (over TLS already gworker's default, said explicitly)."""
         d = ctx.fresh_dir(self.name + "-run")
         tls_args: List[str] = []
         if tls:
             cert, key = ctx.tls_files()
             tls_args = ["--certfile", str(cert), "--keyfile", str(key), "--ciphers", TLS_CIPHERS]
+        if h2:
+            tls_args += ["--http-protocols", "h1,h2"]
         argv = [str(self._bin(ctx, "arbiterd")), "-w", str(workers), "-b", f"127.0.0.1:{port}",
                 *extra]
         if "--control-socket" in self._arbiter_help(ctx):

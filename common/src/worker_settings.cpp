@@ -87,4 +87,28 @@ std::string check_worker_args(const std::vector<std::string>& args) {
   return "";
 }
 
+std::string parse_http_protocols(const std::string& text, HttpProtocols& out) {
+  HttpProtocols p;
+  size_t start = 0;
+  for (;;) {
+    const size_t comma = text.find(',', start);
+    std::string item = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    while (!item.empty() && item.front() == ' ') item.erase(item.begin());
+    while (!item.empty() && item.back() == ' ') item.pop_back();
+    if (item == "h1") {
+      p.h1 = true;
+    } else if (item == "h2") {
+      p.h2 = true;
+    } else if (item == "h3") {
+      return "--http-protocols: h3 (HTTP/3 over QUIC) is not supported; use h1 and/or h2";
+    } else {
+      return "--http-protocols: '" + item + "' is not h1 or h2 (a comma list, e.g. h1,h2)";
+    }
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  out = p;
+  return "";
+}
+
 }  // namespace greenfork::worker_settings

@@ -110,6 +110,7 @@ def value_for(name: str, kind: str, tmp: Path, default: str):
         "log_format": ("json", '"json"'),
         "raw_paste_global_conf": ("a=1", '["a=1"]'),
         "protocol": ("uwsgi", '"uwsgi"'),
+        "http_protocols": ("h1,h2", '"h1,h2"'),
     }
     if name in special:
         return special[name]

@@ -9,7 +9,8 @@
 #
 # --fuzzer ws_frame_fuzz fuzzes the WebSocket receive path instead, seeded
 # from tests/data/websocket/*/*.bin (each behind an option byte: plain and
-# with permessage-deflate).
+# with permessage-deflate); --fuzzer h2_connection_fuzz the HTTP/2
+# connection, seeded from tests/data/http2/*.bin.
 set -euo pipefail
 
 src=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -66,6 +67,10 @@ if [[ $fuzzer == ws_frame_fuzz ]]; then
     { printf '\x00'; cat "$f"; } > "$seeds/$n.plain"
     { printf '\x02'; cat "$f"; } > "$seeds/$n.deflate"
   done
+elif [[ $fuzzer == h2_connection_fuzz ]]; then
+  dict="$src/tests/fuzz/h2.dict"
+  max_len=65536
+  cp "$src"/tests/data/http2/*.bin "$seeds"/
 else
   cp "$src"/tests/data/http/valid/*.http "$src"/tests/data/http/invalid/*.http "$seeds"/
 fi

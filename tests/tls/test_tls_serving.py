@@ -34,8 +34,9 @@ def test_curl_and_python_get_https_with_keep_alive(pki, tmp_path):
                            capture_output=True, text=True, timeout=30)
         assert r.returncode == 0, r.stderr
         first, second = r.stdout.strip().splitlines()
-        assert first == "https|-|-|127.0.0.1|/a 1.1 1"
-        assert second == "https|-|-|127.0.0.1|/b 1.1 0"  # the same connection again
+        # curl offers h2 by ALPN, which TLS listeners speak by default (--http-protocols).
+        assert first == "https|-|-|127.0.0.1|/a 2 1"
+        assert second == "https|-|-|127.0.0.1|/b 2 0"  # the same connection again
         # Plain HTTP to the TLS port is not served.
         plain = subprocess.run(["curl", "-sS", f"http://127.0.0.1:{srv.port}/"],
                                capture_output=True, text=True, timeout=30)
@@ -79,7 +80,9 @@ def test_file_response_goes_through_tls(pki, tmp_path):
 
 
 def test_alpn_floor_and_ciphers(pki, tmp_path):
-    with TlsArbiter(tmp_path, pki, "--ciphers", "ECDHE-ECDSA-AES128-GCM-SHA256") as srv:
+    # HTTP/1.1 only (over TLS the default is h1,h2: tests/http2 checks h2 by ALPN).
+    with TlsArbiter(tmp_path, pki, "--ciphers", "ECDHE-ECDSA-AES128-GCM-SHA256",
+                    "--http-protocols", "h1") as srv:
         ca = ["-CAfile", pki.path("ca.pem"), "-verify_return_error"]
         r = s_client(srv.port, *ca, "-alpn", "h2,http/1.1")
         assert r.returncode == 0 and "ALPN protocol: http/1.1" in r.stdout, r.stdout + r.stderr

@@ -243,6 +243,8 @@ int main(int argc, char** argv) {
   if (o.proxy_protocol == "v2") config.proxy_protocol = gw::proxy::ProxyMode::kV2;
   if (o.proxy_protocol == "auto") config.proxy_protocol = gw::proxy::ProxyMode::kAuto;
   config.tls = tls;
+  config.http1 = o.http1;
+  config.http2 = o.http2;
   config.max_requests = o.max_requests;
   config.ws_max_size = o.ws_max_size;
   config.ws_ping_interval = millis(o.ws_ping_interval);

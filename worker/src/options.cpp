@@ -156,6 +156,9 @@ int parse_options(int argc, char** argv, Options& o, std::string& error) {
                  "With --protocol uwsgi, peers allowed to send requests: addresses and CIDR "
                  "ranges, comma-separated ('*' = all)")
       ->capture_default_str();
+  CLI::Option* http_protocols = cli.add_option("--http-protocols", o.http_protocols,
+                 "HTTP versions served, a comma list of h1 and h2 (default: h1 on plain "
+                 "listeners, h1,h2 over TLS; h2 on plain listeners is h2c with prior knowledge)");
   // TLS (Gunicorn's names): every listener speaks TLS when --certfile is given.
   cli.add_option("--certfile", o.tls.certfile, "PEM certificate (chain): serve TLS on every listener");
   cli.add_option("--keyfile", o.tls.keyfile, "PEM private key (default: in --certfile)");
@@ -266,6 +269,15 @@ int parse_options(int argc, char** argv, Options& o, std::string& error) {
     error = "--keyfile and --ca-certs need --certfile";
     return 2;
   }
+  settings::HttpProtocols protocols{true, o.tls.enabled()};
+  if (http_protocols->count() > 0) {
+    error = settings::parse_http_protocols(o.http_protocols, protocols);
+    if (!error.empty()) return 2;
+  }
+  o.http1 = protocols.h1;
+  o.http2 = protocols.h2;
+  o.tls.alpn_http11 = protocols.h1;
+  o.tls.alpn_h2 = protocols.h2;
   return -1;
 }
 

@@ -42,6 +42,9 @@ struct Options {
   std::vector<std::string> proxy_allow_from{"127.0.0.1", "::1"};  // --proxy-allow-from
   std::string protocol = "http";       // --protocol http|uwsgi
   std::vector<std::string> uwsgi_allow_from{"127.0.0.1", "::1"};  // --uwsgi-allow-from
+  std::string http_protocols;         // --http-protocols h1,h2 ("": by listener kind)
+  bool http1 = true;                  // ... parsed
+  bool http2 = false;
   tls::TlsSettings tls;                // --certfile, --keyfile, --ca-certs, --cert-reqs, ...
   std::string chdir;
   std::vector<std::string> pythonpath;

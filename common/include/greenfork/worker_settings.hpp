@@ -75,6 +75,16 @@ inline constexpr const char* kProxyProtocols[] = {"off", "v1", "v2", "auto"};
 // --protocol's values (Gunicorn 24+): what the listeners speak.
 inline constexpr const char* kProtocols[] = {"http", "uwsgi"};
 
+// --http-protocols (Gunicorn 25): a comma list of h1 and h2, in any order
+// (h3 is Gunicorn's too, but not served here). Unset: h1 on plain
+// listeners, h1,h2 over TLS.
+struct HttpProtocols {
+  bool h1 = false;
+  bool h2 = false;
+};
+// "" when `text` is valid (and `out` set), else why not.
+std::string parse_http_protocols(const std::string& text, HttpProtocols& out);
+
 // "sync", "gthread", "asgi", "gevent", "eventlet", "tornado" or "aiohttp" for any
 // name in kWorkerClasses.
 inline std::string canonical_worker_class(const std::string& name) {

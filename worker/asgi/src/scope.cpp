@@ -96,7 +96,7 @@ PyObject* build_scope(const worker::Request& r, const ScopeConstants& constants,
   }
   const bool ok =
       put(d, "asgi", Py_BuildValue("{ssss}", "version", "3.0", "spec_version", "2.4")) &&
-      put(d, "http_version", PyUnicode_FromString(r.http_minor == 0 ? "1.0" : "1.1")) &&
+      put(d, "http_version", PyUnicode_FromString(r.http_major == 2 ? "2" : r.http_minor == 0 ? "1.0" : "1.1")) &&
       put(d, "scheme", str_of(r.url_scheme)) &&
       put(d, "path", str_of(percent_decode(r.path))) && put(d, "raw_path", bytes_of(r.path)) &&
       put(d, "query_string", bytes_of(r.query)) &&

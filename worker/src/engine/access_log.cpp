@@ -77,13 +77,13 @@ void append_atom(std::string& line, const AccessLog::Atom& a, const AccessLog::R
     case 't': line.append(clf_time()); break;
     case 'r':
       line.append(req.method).append(" ").append(req.target);
-      line.append(req.http_minor == 0 ? " HTTP/1.0" : " HTTP/1.1");
+      line.append(req.http_major == 2 ? " HTTP/2.0" : req.http_minor == 0 ? " HTTP/1.0" : " HTTP/1.1");
       break;
     case 's': line.append(std::to_string(r.status)); break;
     case 'm': line.append(req.method); break;
     case 'U': line.append(req.path); break;
     case 'q': line.append(req.query); break;
-    case 'H': line.append(req.http_minor == 0 ? "HTTP/1.0" : "HTTP/1.1"); break;
+    case 'H': line.append(req.http_major == 2 ? "HTTP/2.0" : req.http_minor == 0 ? "HTTP/1.0" : "HTTP/1.1"); break;
     case 'B': line.append(std::to_string(r.body_bytes)); break;
     case 'b':
       if (r.body_bytes == 0) {

@@ -321,6 +321,15 @@ asio::awaitable<void> Connection::run() {
     co_await serve_uwsgi(context);
     co_return;
   }
+  if (config.http2 && co_await speaks_http2()) {
+    co_await serve_http2();
+    co_return;
+  }
+  if (!config.http1) {
+    // --http-protocols h2 only: an HTTP/1.x client is answered once.
+    if (!closed_ && co_await send_error(400, "this server speaks HTTP/2 only")) co_await linger();
+    co_return;
+  }
   for (;;) {
     // 1. A request head (the keep-alive wait included).
     http::ParseResult r{http::ParseStatus::kNeedMore, 0};

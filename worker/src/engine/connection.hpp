@@ -36,6 +36,9 @@
 namespace greenfork::worker::websocket {
 class WsSession;
 }
+namespace greenfork::worker::http2 {
+class H2Connection;
+}
 
 namespace greenfork::worker {
 
@@ -93,6 +96,11 @@ class Connection final {
   // --protocol uwsgi (connection_uwsgi.cpp): one request packet, its body,
   // the app, the response; then the connection closes.
   asio::awaitable<void> serve_uwsgi(const Exchange::Context& context);
+  // --http-protocols with h2 (connection_h2.cpp): h2 chosen by ALPN, or an
+  // h2c client preface first on a plain listener (read by the first
+  // request's own read: no extra syscall for HTTP/1.1).
+  asio::awaitable<bool> speaks_http2();
+  asio::awaitable<void> serve_http2();
   // Closing while the client may still be sending (an unread body, a
   // pipelined request) would reset the connection and can destroy the
   // response in the client's kernel: send FIN first and read what comes
@@ -140,6 +148,9 @@ class Connection final {
   bool peer_readable_ = false;  // it fired since serve_app() last looked
   size_t body_hold_ = 0;        // read_body(): body bytes kept in the parser until whole
   std::shared_ptr<websocket::WsSession> ws_session_;  // owns the socket after a 101
+  http2::H2Connection* h2_ = nullptr;  // while the connection speaks HTTP/2
+
+  friend class http2::H2Connection;
 };
 
 }  // namespace greenfork::worker

@@ -8,6 +8,7 @@
 #include <cstdlib>
 
 #include "engine/connection.hpp"
+#include "http2/h2_connection.hpp"
 #include "engine/ws_bridge.hpp"
 #include "http/response_head.hpp"
 #include "websocket/handshake.hpp"
@@ -77,6 +78,7 @@ std::string denial(WsBridge::Decision& decision, WorkerHost& host) {
 
 void Connection::going_away() {
   if (ws_session_) ws_session_->close(websocket::close_code::kGoingAway);
+  if (h2_ != nullptr) h2_->going_away();
 }
 
 asio::awaitable<void> Connection::serve_websocket() {

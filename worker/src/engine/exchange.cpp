@@ -125,6 +125,12 @@ void Exchange::commit(bool final) {
   committed_ = true;
   no_body_ = http::status_has_no_body(head_.status);
   head_only_ = request.method == "HEAD";
+  if (request.http_major == 2) {
+    // An HTTP/2 stream: its layer (worker/src/http2/) sends the head as a
+    // HEADERS frame and the body unframed in DATA frames.
+    if (head_.content_length) remaining_ = *head_.content_length;
+    return;
+  }
   keep_alive_ = request.keep_alive && !head_.close && !ctx_.stopping->load(std::memory_order_relaxed);
   http::Framing framing = http::Framing::kNone;
   uint64_t length = 0;

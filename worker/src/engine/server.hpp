@@ -87,6 +87,10 @@ struct EngineConfig {
   // --certfile: every listener speaks TLS with this context (after the
   // PROXY header, if any).
   std::shared_ptr<asio::ssl::context> tls;
+  // --http-protocols: HTTP/1.x and HTTP/2 (h2 by ALPN over TLS, h2c with
+  // prior knowledge on plain listeners).
+  bool http1 = true;
+  bool http2 = false;
   // WebSockets of async apps (uvicorn's --ws-* meanings).
   uint64_t ws_max_size = uint64_t{16} << 20;
   std::chrono::milliseconds ws_ping_interval{20000};  // 0: no keepalive pings

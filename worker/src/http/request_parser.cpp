@@ -290,6 +290,9 @@ ParseResult RequestParser::feed(std::string_view data) {
       paused_ = true;
       return {impl_->pause_status, consumed};
     }
+    case HPE_PAUSED_H2_UPGRADE:
+      // "PRI * HTTP/2.0": an h2c client with prior knowledge.
+      return fail(400, "an HTTP/2 client preface: HTTP/2 is off here (--http-protocols h1,h2)", 0);
     default:
       if (impl_->cb_status != 0) return fail(impl_->cb_status, impl_->cb_reason, 0);
       return fail(400, llhttp_get_error_reason(p), 0);

@@ -43,7 +43,8 @@ const gf_api kApi = {
     [](const gf_request* r) { return view(r->request->target); },
     [](const gf_request* r) { return view(r->request->path); },
     [](const gf_request* r) { return view(r->request->query); },
-    [](const gf_request* r) { return r->request->http_minor; },
+    // HTTP/2 reads as 1: a modern client (the framing is the engine's).
+    [](const gf_request* r) { return r->request->http_major == 2 ? 1 : r->request->http_minor; },
     [](const gf_request* r) { return r->request->headers.size(); },
     [](const gf_request* r, size_t i, gf_str* name, gf_str* value) -> int {
       if (i >= r->request->headers.size()) return -1;

@@ -34,22 +34,38 @@ Status file_error(const char* option, const std::string& path, std::string_view 
   return Status::error(std::string(option) + " " + path + ": " + openssl_error(fallback));
 }
 
-// ALPN (RFC 7301): http/1.1 when the client offers it. A client that offers
-// only other protocols (h2 alone) is refused with no_application_protocol,
-// as the RFC asks, instead of being answered in a protocol it did not ask for.
-int select_alpn(SSL*, const unsigned char** out, unsigned char* outlen, const unsigned char* in,
-                unsigned int inlen, void*) {
-  static const unsigned char kHttp11[] = {'h', 't', 't', 'p', '/', '1', '.', '1'};
+// ALPN (RFC 7301): h2 when HTTP/2 is on (--http-protocols) and the client
+// offers it, else http/1.1 when the client offers it and HTTP/1.1 is on. A
+// client that offers neither is refused with no_application_protocol, as
+// the RFC asks, instead of being answered in a protocol it did not ask for.
+bool offers(const unsigned char* in, unsigned int inlen, std::string_view protocol,
+            const unsigned char** out, unsigned char* outlen) {
   for (unsigned int i = 0; i < inlen;) {
     const unsigned int len = in[i];
     if (i + 1 + len > inlen) break;
-    if (len == sizeof kHttp11 && std::memcmp(in + i + 1, kHttp11, len) == 0) {
+    if (len == protocol.size() && std::memcmp(in + i + 1, protocol.data(), len) == 0) {
       *out = in + i + 1;
       *outlen = static_cast<unsigned char>(len);
-      return SSL_TLSEXT_ERR_OK;
+      return true;
     }
     i += 1 + len;
   }
+  return false;
+}
+
+// What ALPN may choose for a listener (--http-protocols).
+struct AlpnChoice {
+  bool http11;
+  bool h2;
+};
+
+int select_alpn(SSL*, const unsigned char** out, unsigned char* outlen, const unsigned char* in,
+                unsigned int inlen, void* arg) {
+  const auto* choice = static_cast<const AlpnChoice*>(arg);
+  const bool h2 = choice != nullptr && choice->h2;
+  const bool h1 = choice == nullptr || choice->http11;
+  if (h2 && offers(in, inlen, "h2", out, outlen)) return SSL_TLSEXT_ERR_OK;
+  if (h1 && offers(in, inlen, "http/1.1", out, outlen)) return SSL_TLSEXT_ERR_OK;
   return SSL_TLSEXT_ERR_ALERT_FATAL;
 }
 
@@ -74,7 +90,10 @@ void apply_engine_settings(SSL_CTX* c, const TlsSettings& s) {
   static const unsigned char kSessionContext[] = "greenfork";
   SSL_CTX_set_session_id_context(c, kSessionContext, sizeof kSessionContext - 1);
   SSL_CTX_set_session_cache_mode(c, SSL_SESS_CACHE_OFF);
-  SSL_CTX_set_alpn_select_cb(c, select_alpn, nullptr);
+  // The choice depends on two flags only: one static per combination.
+  static const AlpnChoice kChoices[4] = {{false, false}, {true, false}, {false, true}, {true, true}};
+  SSL_CTX_set_alpn_select_cb(c, select_alpn,
+                             const_cast<AlpnChoice*>(&kChoices[(s.alpn_http11 ? 1 : 0) + (s.alpn_h2 ? 2 : 0)]));
 }
 
 }  // namespace

@@ -10,8 +10,8 @@
 //   // "--certfile /etc/app/cert.pem: PEM_read_bio: no start line"
 //
 // The context offers TLS 1.2 and 1.3 (TLS 1.2 is the floor unless
-// --ssl-version pins one version), ALPN "http/1.1" only (no h2 until
-// HTTP/2 exists), session tickets, and client certificates as
+// --ssl-version pins one version), ALPN "h2" (when HTTP/2 is on) and
+// "http/1.1", session tickets, and client certificates as
 // --cert-reqs asks (verified against --ca-certs).
 #pragma once
 
@@ -39,6 +39,9 @@ struct TlsSettings {
   // A client closing without close_notify ends the connection as an EOF
   // (Gunicorn's default); off, it is reported as a TLS error.
   bool suppress_ragged_eofs = true;
+  // ALPN offers (--http-protocols): h2 first when on, then http/1.1.
+  bool alpn_h2 = false;
+  bool alpn_http11 = true;
 
   bool enabled() const { return !certfile.empty(); }
 };

@@ -104,4 +104,11 @@ std::string TlsStream::peer_subject() const {
 
 std::string TlsStream::version() const { return SSL_get_version(ssl_); }
 
+std::string_view TlsStream::alpn() const {
+  const unsigned char* data = nullptr;
+  unsigned int len = 0;
+  SSL_get0_alpn_selected(ssl_, &data, &len);
+  return {reinterpret_cast<const char*>(data), data != nullptr ? len : 0};
+}
+
 }  // namespace greenfork::tls

@@ -45,6 +45,8 @@ class TlsStream {
   // The verified client certificate's subject (RFC 2253), "" when none.
   std::string peer_subject() const;
   std::string version() const;
+  // The protocol ALPN chose ("h2", "http/1.1"), "" when none.
+  std::string_view alpn() const;
 
  private:
   Io result(int ret, const char* what);

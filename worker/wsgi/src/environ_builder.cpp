@@ -24,6 +24,7 @@ bool set_str(PyObject* dict, const char* key, const char* value) {
 const char* protocol_of(const worker::Request& r) {
   if (r.http_major == 1 && r.http_minor == 1) return "HTTP/1.1";
   if (r.http_major == 1 && r.http_minor == 0) return "HTTP/1.0";
+  if (r.http_major == 2) return "HTTP/2";
   return nullptr;
 }
 

@@ -94,7 +94,7 @@ typedef struct gf_api {
   gf_str (*target)(const gf_request* r);      /* raw request-target "/a%20b?x=1" */
   gf_str (*path)(const gf_request* r);        /* target up to '?', percent-encoded */
   gf_str (*query)(const gf_request* r);       /* after '?', without it */
-  int (*http_minor)(const gf_request* r);     /* 0 or 1 (HTTP/1.x) */
+  int (*http_minor)(const gf_request* r);     /* 0 or 1 (HTTP/1.x; HTTP/2 reads as 1) */
   size_t (*header_count)(const gf_request* r);
   /* The index-th header in arrival order; 0 on success, -1 past the end. */
   int (*header_at)(const gf_request* r, size_t index, gf_str* name, gf_str* value);
