@@ -8,9 +8,14 @@ has started; a header with CR/LF is refused and nothing of it is sent."""
 from __future__ import annotations
 
 import shutil
+import socket
 import subprocess
+import time
 from pathlib import Path
 
+import h2.config
+import h2.connection
+import h2.events
 import pytest
 
 from gftest import wait_until
@@ -146,3 +151,56 @@ def test_native_app_early_hints(gworker):
         w.send(request("GET", "/", version="HTTP/1.0"))
         data = w.read_until_close(15)
         assert b" 103 " not in data and data.endswith(b"final rc=0")
+
+
+def h2c_exchange(port: int, path: str, timeout: float = 20.0):
+    """One GET over h2c (prior knowledge) with python3-h2's client: the
+    informational (1xx) header lists, the final headers and the body."""
+    conn = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True))
+    conn.initiate_connection()
+    conn.send_headers(1, [(":method", "GET"), (":path", path), (":scheme", "http"),
+                          (":authority", "localhost")], end_stream=True)
+    informational, final, body, ended = [], None, b"", False
+    deadline = time.monotonic() + timeout
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
+        sock.sendall(conn.data_to_send())
+        while not ended and time.monotonic() < deadline:
+            data = sock.recv(65536)
+            if not data:
+                break
+            for event in conn.receive_data(data):
+                if isinstance(event, h2.events.InformationalResponseReceived):
+                    informational.append(event.headers)
+                elif isinstance(event, h2.events.ResponseReceived):
+                    final = event.headers
+                elif isinstance(event, h2.events.DataReceived):
+                    body += event.data
+                    conn.acknowledge_received_data(event.flow_controlled_length, event.stream_id)
+                elif isinstance(event, h2.events.StreamEnded):
+                    ended = True
+            sock.sendall(conn.data_to_send())
+    assert ended, (informational, final, body)
+    return informational, final, body
+
+
+@pytest.fixture(params=sorted(KINDS))
+def h2srv(request, gworker):
+    flags, app = KINDS[request.param]
+    server = gworker(*flags, "--http-protocols", "h1,h2", "--chdir", str(APPS), app=app, wait=False)
+    wait_until(lambda: answers(server.port), timeout=30,
+               message=f"gworker {request.param} answering")
+    return server
+
+
+def test_103_over_http2_is_a_non_final_headers_frame_before_the_response(h2srv):
+    informational, final, body = h2c_exchange(h2srv.port, "/")
+    assert len(informational) == 1, informational
+    hints = informational[0]
+    assert (b":status", b"103") in hints
+    assert [v for k, v in hints if k == b"link"] == [STYLE.encode(), SCRIPT.encode()]
+    assert (b":status", b"200") in final
+    assert body.startswith(b"final")
+    # Once the response has started nothing is sent, over HTTP/2 too.
+    informational, final, body = h2c_exchange(h2srv.port, "/late")
+    assert informational == [], informational
+    assert (b":status", b"200") in final

@@ -32,6 +32,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "engine/body_spool.hpp"
 #include "greenfork/worker/app.hpp"
@@ -171,6 +173,9 @@ class Exchange final : public ResponseWriter, public BodyReader, public AsyncExc
   int status() const { return head_.status; }
   uint64_t body_bytes_sent() const { return body_sent_; }
   const http::AppHead& response_head() const { return head_; }
+  // HTTP/2: the 103 Early Hints fields the app gave since the last op, for
+  // the stream layer to send as a non-final HEADERS frame (left empty).
+  std::vector<Header> take_early_hints() { return std::exchange(h2_hints_, {}); }
 
  private:
   void request_op(Op op, bool wait);
@@ -201,6 +206,7 @@ class Exchange final : public ResponseWriter, public BodyReader, public AsyncExc
 
   bool started_ = false;
   bool committed_ = false;
+  std::vector<Header> h2_hints_;  // take_early_hints()
   bool finished_ = false;
   bool aborted_ = false;
   bool gone_ = false;  // an I/O op failed: reads and writes throw ClientGone

@@ -1,5 +1,6 @@
-// 103 Early Hints (RFC 8297) over HTTP/1.1: an informational head written
-// ahead of the final response, through the same path as a flush. HTTP/1.0
+// 103 Early Hints (RFC 8297): over HTTP/1.1 an informational head written
+// ahead of the final response, through the same path as a flush; over
+// HTTP/2 the fields are handed to the stream layer on that flush. HTTP/1.0
 // has no 1xx responses (RFC 9110 15.2: a server must not send one to an
 // HTTP/1.0 client), nor does the uwsgi protocol: there the call sends
 // nothing, as in Gunicorn.
@@ -15,6 +16,12 @@ StatusOr<bool> Exchange::frame_early_hints(std::vector<Header> headers) {
     return s;
   }
   if (started_ || committed_ || finished_ || uwsgi_) return false;
+  if (request.http_major == 2) {
+    // The stream layer sends them as a non-final HEADERS frame
+    // (http2/h2_streams.cpp), on the flush that follows.
+    for (Header& h : hints.headers) h2_hints_.push_back(std::move(h));
+    return true;
+  }
   if (request.http_major != 1 || request.http_minor < 1) return false;
   out_.append("HTTP/1.1 103 Early Hints\r\n");
   for (const Header& h : hints.headers) {

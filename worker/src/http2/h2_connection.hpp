@@ -95,6 +95,7 @@ class H2Connection {
   void serve_ops();
   void serve_op(Stream& s);
   void submit_head(Stream& s);
+  void submit_early_hints(Stream& s);
   void submit_error(Stream& s, int status);
   void resume(Stream& s);
   // Acks the op the app waits for when its condition holds.

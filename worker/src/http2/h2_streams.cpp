@@ -166,6 +166,28 @@ void H2Connection::submit_head(Stream& s) {
   nghttp2_submit_response(session_, s.id, nv.data(), nv.size(), empty ? nullptr : &provider);
 }
 
+// 103 Early Hints (RFC 8297 over RFC 9113 8.1): a HEADERS frame with a 1xx
+// :status and no END_STREAM, before the final response's HEADERS.
+void H2Connection::submit_early_hints(Stream& s) {
+  std::vector<Header> hints = s.exchange.take_early_hints();
+  if (hints.empty() || s.head_sent || s.closed) return;
+  std::vector<nghttp2_nv> nv;
+  nv.reserve(hints.size() + 1);
+  static const std::string_view kStatus = ":status", k103 = "103";
+  auto add = [&nv](std::string_view name, std::string_view value) {
+    nv.push_back({reinterpret_cast<uint8_t*>(const_cast<char*>(name.data())),
+                  reinterpret_cast<uint8_t*>(const_cast<char*>(value.data())), name.size(),
+                  value.size(), NGHTTP2_NV_FLAG_NONE});
+  };
+  add(kStatus, k103);
+  for (Header& h : hints) {
+    for (char& ch : h.name) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    add(h.name, h.value);
+  }
+  // nghttp2 copies the fields: `hints` may go when this returns.
+  nghttp2_submit_headers(session_, NGHTTP2_FLAG_NONE, s.id, nullptr, nv.data(), nv.size(), nullptr);
+}
+
 void H2Connection::resume(Stream& s) {
   if (s.deferred && !s.closed) {
     s.deferred = false;
@@ -276,7 +298,8 @@ void H2Connection::serve_op(Stream& s) {
         return;
       }
       take_output();
-      submit_head(s);
+      submit_early_hints(s);
+      if (s.exchange.committed()) submit_head(s);  // else a flush of hints only
       resume(s);
       s.waiting = Stream::Waiting::kFlush;
       settle_wait(s);
