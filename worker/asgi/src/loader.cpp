@@ -2,15 +2,12 @@
 // thread and the lifespan startup.
 #include "greenfork/wsgi/py.hpp"
 
-#include <cstdio>
 #include <memory>
 #include <string>
 
 #include "greenfork/asgi/asgi_application.hpp"
+#include "greenfork/wsgi/app_import.hpp"
 #include "greenfork/wsgi/app_spec.hpp"
-#include "greenfork/wsgi/helper_module.hpp"
-#include "greenfork/wsgi/interpreter.hpp"
-#include "greenfork/wsgi/load_failure.hpp"
 #include "greenfork/worker/app.hpp"
 
 namespace greenfork::worker {
@@ -21,23 +18,13 @@ StatusOr<std::unique_ptr<Application>> load_asgi_application(const AppOptions& o
   if (!spec.ok()) return spec.status();
   if (options.reload) return Status::error("--reload is not supported with -k asgi yet");
 
-  wsgi::InterpreterOptions interp;
-  interp.chdir = options.chdir;
-  interp.pythonpath = options.pythonpath;
-  interp.virtualenv = options.virtualenv;
-  interp.argv = {"gworker", options.spec};
   wsgi::AppLoadGil gil;
-  if (Status st = gil.start(interp); !st.ok()) return st;
+  if (Status st = wsgi::start_app_interpreter(options, gil); !st.ok()) return st;
   // From here this thread holds the GIL until the loop thread starts.
 
-  PyObject* helper = wsgi::helper_module();
-  wsgi::PyRef app(helper ? PyObject_CallMethod(helper, "load", "ss", spec->module.c_str(),
-                                               spec->expression.c_str())
-                         : nullptr);
+  wsgi::LoadFailure f;
+  wsgi::PyRef app = wsgi::import_app(*spec, options.spec, f);
   if (!app) {
-    wsgi::LoadFailure f = wsgi::describe_load_failure(helper, options.spec);
-    std::fprintf(stderr, "%s\n%s\n", f.traceback.c_str(), f.message.c_str());
-    std::fflush(stderr);
     gil.release();
     return Status::error(f.message);
   }

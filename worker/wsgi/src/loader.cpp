@@ -1,18 +1,15 @@
 // load_wsgi_application(): interpreter, import, and the application object.
 #include "greenfork/wsgi/py.hpp"
 
-#include <cstdio>
 #include <cstdlib>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "greenfork/wsgi/app_import.hpp"
 #include "greenfork/wsgi/app_spec.hpp"
 #include "greenfork/wsgi/environ_prep.hpp"
 #include "greenfork/wsgi/error_application.hpp"
-#include "greenfork/wsgi/helper_module.hpp"
-#include "greenfork/wsgi/interpreter.hpp"
-#include "greenfork/wsgi/load_failure.hpp"
 #include "greenfork/wsgi/wsgi_application.hpp"
 #include "greenfork/worker/app.hpp"
 
@@ -23,23 +20,13 @@ StatusOr<std::unique_ptr<Application>> load_wsgi_application(const AppOptions& o
   StatusOr<wsgi::AppSpec> spec = wsgi::split_app_spec(options.spec);
   if (!spec.ok()) return spec.status();
 
-  wsgi::InterpreterOptions interp;
-  interp.chdir = options.chdir;
-  interp.pythonpath = options.pythonpath;
-  interp.virtualenv = options.virtualenv;
-  interp.argv = {"gworker", options.spec};
   wsgi::AppLoadGil gil;
-  if (Status st = gil.start(interp); !st.ok()) return st;
+  if (Status st = wsgi::start_app_interpreter(options, gil); !st.ok()) return st;
   // From here this thread holds the GIL until the app is returned.
 
-  PyObject* helper = wsgi::helper_module();
-  wsgi::PyRef app(helper ? PyObject_CallMethod(helper, "load", "ss", spec->module.c_str(),
-                                               spec->expression.c_str())
-                         : nullptr);
+  wsgi::LoadFailure f;
+  wsgi::PyRef app = wsgi::import_app(*spec, options.spec, f);
   if (!app) {
-    wsgi::LoadFailure f = wsgi::describe_load_failure(helper, options.spec);
-    std::fprintf(stderr, "%s\n%s\n", f.traceback.c_str(), f.message.c_str());
-    std::fflush(stderr);
     if (!options.reload) {
       gil.release();
       return Status::error(f.message);
