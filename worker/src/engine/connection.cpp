@@ -237,6 +237,25 @@ asio::awaitable<bool> Connection::read_body(bool until_complete, bool discard) {
   }
 }
 
+bool Connection::run_app_inline() {
+  server_.request_started();
+  exchange_.run(server_.app());
+  if (!exchange_.finished()) return false;
+  writer_.outbox().append(exchange_.out());
+  return true;
+}
+
+asio::awaitable<bool> Connection::run_app_pooled() {
+  server_.request_started();
+  const Server::PooledRequest pooled(server_);
+  if (AsyncApplication* async = server_.app().async(); async != nullptr) {
+    async->submit(exchange_);
+  } else {
+    server_.pool().submit(&exchange_);
+  }
+  co_return co_await serve_app();
+}
+
 asio::awaitable<bool> Connection::serve_app() {
   bool ok = true;
   bool ack_owed = false;  // a flush waits for the outbox to drop to its bound
@@ -420,21 +439,7 @@ asio::awaitable<void> Connection::run() {
     exchange_.set_inline(run_inline);
 
     // 3. The app, then the response.
-    server_.request_started();
-    bool ok = true;
-    if (run_inline) {
-      exchange_.run(server_.app());
-      ok = exchange_.finished();
-      if (ok) writer_.outbox().append(exchange_.out());
-    } else if (async != nullptr) {
-      const Server::PooledRequest pooled(server_);
-      async->submit(exchange_);
-      ok = co_await serve_app();
-    } else {
-      const Server::PooledRequest pooled(server_);
-      server_.pool().submit(&exchange_);
-      ok = co_await serve_app();
-    }
+    bool ok = run_inline ? run_app_inline() : co_await run_app_pooled();
     // The app is done (its thread free): the loop writes what is left.
     ok = ok && co_await writer_.drain();
     exchange_.drop_body();

@@ -109,6 +109,12 @@ class Connection final {
   // Moves body bytes from the socket into the exchange; false = connection
   // unusable. discard: drop them (draining after the response).
   asio::awaitable<bool> read_body(bool until_complete, bool discard);
+  // The exchange's request through the app, inline on this thread (no
+  // coroutine frame on the hot path), or handed to the app's threads or
+  // loop and served (serve_app) until its last op; false = the connection
+  // is unusable.
+  bool run_app_inline();
+  asio::awaitable<bool> run_app_pooled();
   asio::awaitable<bool> serve_app();
   // An async app's WebSocket upgrade request (connection_ws.cpp): the
   // connection's last use.

@@ -119,22 +119,7 @@ asio::awaitable<void> Connection::serve_uwsgi(const Exchange::Context& context) 
   exchange_.set_inline(run_inline);
 
   // 4. The app, then the response; the connection closes after it.
-  server_.request_started();
-  AsyncApplication* async = server_.app().async();
-  bool ok = true;
-  if (run_inline) {
-    exchange_.run(server_.app());
-    ok = exchange_.finished();
-    if (ok) writer_.outbox().append(exchange_.out());
-  } else if (async != nullptr) {
-    const Server::PooledRequest pooled(server_);
-    async->submit(exchange_);
-    ok = co_await serve_app();
-  } else {
-    const Server::PooledRequest pooled(server_);
-    server_.pool().submit(&exchange_);
-    ok = co_await serve_app();
-  }
+  const bool ok = run_inline ? run_app_inline() : co_await run_app_pooled();
   if (ok) co_await writer_.drain();
   exchange_.drop_body();
   ++requests_;
