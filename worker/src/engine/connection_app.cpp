@@ -3,8 +3,6 @@
 // or loop, serving the ops it posts until its last one).
 #include "engine/connection.hpp"
 
-#include <asio/post.hpp>
-
 namespace greenfork::worker {
 namespace {
 
@@ -13,6 +11,7 @@ namespace {
 constexpr uint64_t kDrainBytes = 256 * 1024;
 
 }  // namespace
+
 asio::awaitable<bool> Connection::read_body(bool until_complete, bool discard) {
   uint64_t drained = 0;
   for (;;) {
