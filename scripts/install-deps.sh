@@ -26,6 +26,7 @@ test_pkgs=(
   python3-tornado python3-aiohttp
   python3-gevent python3-eventlet
   nghttp2-client python3-h2
+  python3-quart
 )
 bench_pkgs=(
   gunicorn python3-gevent uwsgi uwsgi-plugin-python3 wrk nginx-light

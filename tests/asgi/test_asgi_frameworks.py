@@ -1,9 +1,12 @@
 """Real ASGI frameworks on gworker -k asgi: Starlette, FastAPI
-(examples/fastapi_app), Django's ASGI handler (examples/django_project)."""
+(examples/fastapi_app), Quart, Django's ASGI handler (examples/django_project)."""
 from __future__ import annotations
+
+import asyncio
 
 import httpx
 import pytest
+import websockets
 
 from asgi_support import serving
 from gftest import source
@@ -20,6 +23,12 @@ def fastapi():
     # Gunicorn users' worker class name works as it is.
     with serving("main:app", chdir=source("examples/fastapi_app"), workers=2,
                  worker_class="uvicorn.workers.UvicornWorker") as (base, arb):
+        yield base
+
+
+@pytest.fixture(scope="module")
+def quart():
+    with serving("framework_apps:quart_app()") as (base, arb):
         yield base
 
 
@@ -52,6 +61,23 @@ def test_fastapi(fastapi):
         r = c.get("/stream?n=4")
         assert r.text == "".join(f"line {i}\n" for i in range(4))
         assert r.headers["transfer-encoding"] == "chunked"
+
+
+def test_quart(quart):
+    r = httpx.get(quart + "/", timeout=10)
+    assert r.status_code == 200 and r.text == "hello from quart"
+    r = httpx.post(quart + "/echo?q=a%20b", content=b"x" * 100000, timeout=10)
+    assert r.json() == {"len": 100000, "q": "a b", "started": True}
+    assert httpx.get(quart + "/missing", timeout=10).status_code == 404
+
+    async def chat():
+        async with websockets.connect(quart.replace("http://", "ws://") + "/ws") as ws:
+            replies = []
+            for text in ("one", "two"):
+                await ws.send(text)
+                replies.append(await asyncio.wait_for(ws.recv(), 10))
+            return replies
+    assert asyncio.run(chat()) == ["quart: one", "quart: two"]
 
 
 def test_django_asgi(django):

@@ -1,4 +1,4 @@
-"""Starlette and Django ASGI apps for tests/asgi/test_asgi_frameworks.py."""
+"""Starlette, Quart and Django ASGI apps for tests/asgi/test_asgi_frameworks.py."""
 import contextlib
 import os
 
@@ -29,6 +29,34 @@ def starlette_app():
 
     return Starlette(routes=[Route("/", home), Route("/echo", echo, methods=["POST"]),
                              Route("/stream", stream)], lifespan=lifespan)
+
+
+def quart_app():
+    from quart import Quart, request, websocket
+
+    app = Quart("greenfork_test")
+    app.config["started"] = False
+
+    @app.before_serving
+    async def startup():
+        app.config["started"] = True
+
+    @app.route("/")
+    async def home():
+        return "hello from quart"
+
+    @app.route("/echo", methods=["POST"])
+    async def echo():
+        body = await request.get_data()
+        return {"len": len(body), "q": request.args.get("q"), "started": app.config["started"]}
+
+    @app.websocket("/ws")
+    async def ws():
+        while True:
+            message = await websocket.receive()
+            await websocket.send("quart: " + message)
+
+    return app
 
 
 def django_app():
