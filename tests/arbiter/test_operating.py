@@ -104,7 +104,12 @@ def test_a_worker_past_max_worker_memory_is_replaced_successor_first(short_tmp):
     # The limit sits 72 MiB above an idle worker's RSS (larger in sanitizer
     # builds): one 48 MiB request stays under it, a second one passes it.
     with Spawned(argv, env=env_without_systemd(), logdir=short_tmp / "probe-logs") as probe:
-        idle = max(rss_mib(pid) for pid in wait_workers(probe, 2, marker="gworker", timeout=30))
+        pids = wait_workers(probe, 2, marker="gworker", timeout=30)
+        # Measured once both have loaded the app (a worker just forked is
+        # a few MiB, before its interpreter starts).
+        wait_until(lambda: pool_status(short_tmp)["ready"] == 2, timeout=30)
+        wait_until(lambda: http_get(port).status == 200, timeout=20)
+        idle = max(rss_mib(pid) for pid in pids)
     limit = f"{int(idle) + 72}M"
     argv[-1:-1] = ["--max-worker-memory", limit]
     with Spawned(argv, env=env_without_systemd(), logdir=short_tmp / "logs") as arb:

@@ -412,3 +412,9 @@ args = ('%(here)s/app.log', 'a')
 [formatter_plain]
 format = {fmt}
 '''
+
+
+def sanitizer_env() -> dict[str, str]:
+    """The sanitizer settings of this run (LSAN_OPTIONS' suppressions...),
+    for a child started with an environment of its own."""
+    return {k: v for k, v in os.environ.items() if k.startswith(("ASAN_", "LSAN_", "UBSAN_", "TSAN_"))}

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from gftest import binary, free_port
+from gftest import binary, free_port, sanitizer_env
 from tls_support import TlsArbiter, client_context, https_get, native_app, tls_connect
 
 
@@ -106,7 +106,7 @@ def run_gworker(pki, tmp_path, body: str):
                               "--certfile", pki.path("server.pem"), "--keyfile", pki.path("server.key"),
                               "--config", conf(tmp_path, body), "--chdir", str(appdir), "app:app"],
                              capture_output=True, text=True, timeout=60,
-                             env={"NOTIFY_SOCKET": str(notify), "PATH": "/usr/bin:/bin"})
+                             env={**sanitizer_env(), "NOTIFY_SOCKET": str(notify), "PATH": "/usr/bin:/bin"})
         statuses = []
         try:
             while True:
