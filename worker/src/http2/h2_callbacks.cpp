@@ -177,7 +177,9 @@ int H2Connection::on_frame_recv(const nghttp2_frame& frame) {
         head_complete(*s);
       } else if (end && !s->body_end) {
         s->body_end = true;
-        s->exchange.set_body_done();
+        // A running app owns its exchange until it asks for more body:
+        // then (serve_op, kReadBody) it learns of the end.
+        if (!s->dispatched || s->waiting == Stream::Waiting::kBody) take_held_body(*s);
         if (!s->dispatched && s->head_done && s->reject_status == 0) dispatch(*s);
         settle_wait(*s);
       }
@@ -206,9 +208,17 @@ int H2Connection::on_data(int32_t id, const uint8_t* data, size_t len) {
       submit_error(*s, 413);
     } else {
       s->body_refused = true;
-      s->exchange.set_body_error(413);
+      if (s->waiting == Stream::Waiting::kBody) take_held_body(*s);
       settle_wait(*s);
     }
+    return 0;
+  }
+  if (s->dispatched && s->waiting != Stream::Waiting::kBody) {
+    // The app thread may be reading the exchange's body right now: these
+    // bytes reach it at its next body read (serve_op, kReadBody), when the
+    // I/O thread owns the exchange again. Their window stays closed until then.
+    s->held.append(reinterpret_cast<const char*>(data), len);
+    s->unconsumed += len;
     return 0;
   }
   std::string bytes(reinterpret_cast<const char*>(data), len);

@@ -96,6 +96,9 @@ class H2Connection {
   void serve_op(Stream& s);
   void submit_head(Stream& s);
   void submit_early_hints(Stream& s);
+  // DATA, END_STREAM or a refusal that came while the app ran, handed to
+  // its exchange (the I/O thread owns it: the app waits on a body read).
+  void take_held_body(Stream& s);
   void submit_error(Stream& s, int status);
   void resume(Stream& s);
   // Acks the op the app waits for when its condition holds.

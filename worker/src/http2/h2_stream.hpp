@@ -49,6 +49,7 @@ struct Stream {
   size_t unconsumed = 0;     // received bytes whose window is not reopened yet
   uint64_t body_bytes = 0;   // received in all (--limit-request-body)
   bool body_refused = false; // past the limit while the app reads it
+  std::string held;          // DATA received while the app runs (take_held_body)
 
   // ---- the response ----
   bool head_sent = false;

@@ -257,9 +257,26 @@ void H2Connection::settle_wait(Stream& s) {
   s.exchange.ack(true);
 }
 
+void H2Connection::take_held_body(Stream& s) {
+  if (!s.held.empty()) {
+    if (Status st = s.exchange.add_body(s.held); !st.ok()) {
+      c_.server_.host().log_error(st.message());
+      s.body_refused = true;
+    }
+    s.held.clear();
+  }
+  if (s.body_refused) {
+    s.exchange.set_body_error(413);
+  } else if (s.body_end) {
+    s.exchange.set_body_done();
+  }
+}
+
 void H2Connection::fail_stream(Stream& s) {
-  s.exchange.set_body_error();
+  // Only while the app waits on an op does the I/O thread own its
+  // exchange; a running app finds the stream gone at its next op.
   if (s.waiting != Stream::Waiting::kNone) {
+    s.exchange.set_body_error();
     s.waiting = Stream::Waiting::kNone;
     s.exchange.ack(false);
   } else if (AsyncApplication* async = c_.server_.app().async(); async != nullptr) {
@@ -322,6 +339,7 @@ void H2Connection::serve_op(Stream& s) {
         s.exchange.ack(false);
         return;
       }
+      take_held_body(s);
       // The app has read all it was given: the client may send more.
       if (s.unconsumed > 0) {
         nghttp2_session_consume(session_, s.id, s.unconsumed);
