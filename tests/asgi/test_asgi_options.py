@@ -25,12 +25,6 @@ def test_asgi_loop_choice(loop):
         assert f"ASGI loop: {want}" in arb.output(), arb.output()
 
 
-def test_reload_is_refused_with_asgi():
-    code, output = run_to_exit("lifespan_apps:no_lifespan", "--reload")
-    assert code != 0
-    assert "--reload is not supported with -k asgi yet" in output, output
-
-
 def test_a_missing_asgi_module_stops_arbiterd_with_the_import_error():
     code, output = run_to_exit("no_such_asgi_module:app")
     assert code != 0

@@ -254,11 +254,25 @@ def test_engine_only_options_are_refused_not_ignored():
     assert any("--proxy-protocol is not supported" in s for s in statuses), statuses
 
 
-def test_what_is_left_out_is_said_at_boot():
-    with gworker("tornado", "tornado_app:application", "--max-requests", "0",
-                 "--reload") as (proc, port, _, _d):
-        assert http_get(port, "/").status == 200
-        assert "--reload is not supported" in proc.output()
+@pytest.mark.parametrize("worker_class,spec", FLAVOURS[:2], ids=FLAVOUR_IDS[:2])
+def test_reload_restarts_the_worker_when_a_watched_file_changes(tmp_path, worker_class, spec):
+    marker = tmp_path / "settings.ini"
+    marker.write_text("v1\n")
+    with arbiter(worker_class, spec, "--reload", "--reload-extra-file", str(marker),
+                 workers=1) as (arb, port, _):
+        first = int(http_get(port, "/pid", timeout=30).body)
+        wait_until(lambda: "Booted gworker" in arb.output(), timeout=30, message="boot line")
+        before = marker.stat().st_mtime_ns
+        marker.write_text("v2\n")
+        os.utime(marker, ns=(before + 2_000_000_000, before + 2_000_000_000))
+
+        def replaced():
+            try:
+                return int(http_get(port, "/pid", timeout=5).body) != first
+            except OSError:
+                return False
+        wait_until(replaced, timeout=60, message="a fresh worker after the change")
+        assert "settings.ini changed, reloading" in arb.output(), arb.output()
 
 
 @pytest.mark.parametrize("worker_class,spec", FLAVOURS[:2], ids=FLAVOUR_IDS[:2])

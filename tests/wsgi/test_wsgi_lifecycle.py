@@ -59,12 +59,21 @@ def write_app(path, text):
     os.utime(path, ns=(before + 2_000_000_000, before + 2_000_000_000)) if before else None
 
 
-def test_reload_picks_up_an_edited_file(tmp_path):
+ASGI_V1 = 'async def app(scope, receive, send):\n' \
+          '    if scope["type"] != "http":\n' \
+          '        return\n' \
+          '    await send({"type": "http.response.start", "status": 200, "headers": []})\n' \
+          '    await send({"type": "http.response.body", "body": b"%s"})\n'
+
+
+@pytest.mark.parametrize("worker_class", ["sync", "asgi", "gevent", "eventlet"])
+def test_reload_picks_up_an_edited_file(tmp_path, worker_class):
+    template = ASGI_V1 if worker_class == "asgi" else V1
     app = tmp_path / "live_app.py"
-    write_app(app, V1 % b"version one".decode())
-    with serving("live_app:app", "--reload", chdir=tmp_path) as (port, arb):
+    write_app(app, template % "version one")
+    with serving("live_app:app", "--reload", "-k", worker_class, chdir=tmp_path) as (port, arb):
         assert get(port, "/").body == b"version one"
-        write_app(app, V1 % "version two")
+        write_app(app, template % "version two")
         wait_until(lambda: get(port, "/").body == b"version two", timeout=30,
                    message="the edited app served")
         # A syntax error while editing: a 500 page with the traceback, no exit.
@@ -72,7 +81,7 @@ def test_reload_picks_up_an_edited_file(tmp_path):
         wait_until(lambda: get(port, "/").status == 500 and b"SyntaxError" in get(port, "/").body,
                    timeout=30, message="the syntax error page")
         assert arb.poll() is None
-        write_app(app, V1 % "version three")
+        write_app(app, template % "version three")
         wait_until(lambda: get(port, "/").body == b"version three", timeout=30,
                    message="recovery after the fix")
 

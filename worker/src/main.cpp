@@ -233,8 +233,9 @@ int main(int argc, char** argv) {
   config.request_buffering = o.request_buffering;
   config.body_buffer_size = o.body_buffer_size;
   config.worker_tmp_dir = o.worker_tmp_dir;
-  // An ASGI app runs on its own loop thread, not on app threads.
-  config.app_threads = o.asgi() || o.green() ? 0 : o.app_threads();
+  // An async app runs on its own loop thread, not on app threads (the
+  // --reload error page of a broken async app is a plain app, on one).
+  config.app_threads = (*app)->async() != nullptr ? 0 : o.app_threads();
   config.forwarded_allow_ips = o.forwarded_allow_ips;
   config.proxy_allow_from = o.proxy_allow_from;
   config.uwsgi = o.protocol == "uwsgi";

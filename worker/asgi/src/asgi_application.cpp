@@ -27,7 +27,26 @@ StatusOr<std::unique_ptr<AsgiApplication>> AsgiApplication::create(PyObject* app
   return self;
 }
 
+StatusOr<std::unique_ptr<worker::Application>> AsgiApplication::launch(
+    wsgi::PyRef app, const AsgiSettings& settings, const worker::AppOptions& options,
+    worker::WorkerHost& host, wsgi::AppLoadGil& gil) {
+  StatusOr<std::unique_ptr<AsgiApplication>> made = create(app.get(), settings, host);
+  app = wsgi::PyRef();
+  gil.release();
+  if (!made.ok()) return made.status();
+  if (Status s = (*made)->start(); !s.ok()) return s;
+  if (options.reload) {
+    // Started after the lifespan startup, so that the modules it imported
+    // are watched too.
+    (*made)->reloader_ = std::make_unique<wsgi::Reloader>(host, std::vector<std::string>{});
+    (*made)->reloader_->watch_patterns(options.reload_extra_files);
+    (*made)->reloader_->start();
+  }
+  return std::unique_ptr<worker::Application>(std::move(*made));
+}
+
 AsgiApplication::~AsgiApplication() {
+  if (reloader_) reloader_->stop();
   // The loop thread holds Python objects: it must have ended (shutdown()),
   // or the process is exiting without joining it (a forced stop).
   if (loop_thread_.joinable()) loop_thread_.detach();
@@ -86,6 +105,7 @@ void AsgiApplication::handle(worker::Request&, worker::ResponseWriter& response)
 }
 
 void AsgiApplication::shutdown() {
+  if (reloader_) reloader_->stop();
   if (!running_) return;
   running_ = false;
   queue_.push({LoopEvent::kStop, nullptr, true});

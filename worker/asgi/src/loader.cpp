@@ -16,7 +16,6 @@ StatusOr<std::unique_ptr<Application>> load_asgi_application(const AppOptions& o
                                                               WorkerHost& host) {
   StatusOr<wsgi::AppSpec> spec = wsgi::split_app_spec(options.spec);
   if (!spec.ok()) return spec.status();
-  if (options.reload) return Status::error("--reload is not supported with -k asgi yet");
 
   wsgi::AppLoadGil gil;
   if (Status st = wsgi::start_app_interpreter(options, gil); !st.ok()) return st;
@@ -24,21 +23,12 @@ StatusOr<std::unique_ptr<Application>> load_asgi_application(const AppOptions& o
 
   wsgi::LoadFailure f;
   wsgi::PyRef app = wsgi::import_app(*spec, options.spec, f);
-  if (!app) {
-    gil.release();
-    return Status::error(f.message);
-  }
+  if (!app) return wsgi::import_failed(options, host, f, gil);
   asgi::AsgiSettings settings;
   settings.loop = options.asgi_loop;
   settings.lifespan = options.lifespan;
   settings.root_path = options.root_path;
-  StatusOr<std::unique_ptr<asgi::AsgiApplication>> made =
-      asgi::AsgiApplication::create(app.get(), settings, host);
-  app = wsgi::PyRef();
-  gil.release();
-  if (!made.ok()) return made.status();
-  if (Status s = (*made)->start(); !s.ok()) return s;
-  return std::unique_ptr<Application>(std::move(*made));
+  return asgi::AsgiApplication::launch(std::move(app), settings, options, host, gil);
 }
 
 }  // namespace greenfork::worker

@@ -5,8 +5,9 @@ sockets gworker inherited, on one asyncio loop. gworker (C++) keeps the
 worker contract around it through _gworker_fw (framework_state.hpp): this
 module ticks the loop's liveness, reports requests in flight and served
 (the access log is written by gworker's formatter), says ready once the
-server is accepting, and stops on b"T" from the signal pipe (TERM): stop
-accepting, let in-flight requests finish within graceful_timeout, exit 0.
+server is accepting, and stops on b"T" from the signal pipe (TERM; b"R":
+--reload saw a change): stop accepting, let in-flight requests finish
+within graceful_timeout, exit 0.
 """
 
 import asyncio
@@ -136,6 +137,9 @@ class Worker:
             return
         if b"T" in data:
             self.stop("TERM")
+        elif b"R" in data:  # --reload: a watched file changed
+            _fw.stopping()
+            self.stop("reload")
 
     def stop(self, reason):
         if not self.stop_requested.is_set():

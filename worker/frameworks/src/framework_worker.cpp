@@ -21,6 +21,7 @@
 #include "greenfork/wsgi/helper_module.hpp"
 #include "greenfork/wsgi/interpreter.hpp"
 #include "greenfork/wsgi/log_bridge.hpp"
+#include "greenfork/wsgi/reloader.hpp"
 #include "readiness.hpp"
 
 namespace greenfork::worker {
@@ -48,6 +49,22 @@ double heartbeat_seconds(const Options& o) {
   }
   return o.timeout > 0 ? std::max(0.5, o.timeout / 2) : 1.0;
 }
+
+// --reload's restarts: the loop drains and ends (as for --max-requests)
+// on b"R" from the signal pipe, and arbiterd starts a fresh worker.
+class ReloadHost final : public WorkerHost {
+ public:
+  explicit ReloadHost(int signal_write_fd) : fd_(signal_write_fd) {}
+  void request_restart(const std::string& reason) override {
+    spdlog::info("{}", reason);
+    const char r = 'R';
+    (void)!::write(fd_, &r, 1);
+  }
+  void log_error(std::string_view message) override { spdlog::error("{}", message); }
+
+ private:
+  int fd_;
+};
 
 // Beats while the Python loop is alive: a C++ thread, so a loop that blocks
 // (a sync WSGI app under WSGIContainer, a handler that never yields) sends
@@ -161,7 +178,6 @@ int run_framework_worker(const Options& o, const std::vector<Listener>& listener
                  o.worker_class);
   }
   if (!o.statsd_host.empty()) spdlog::warn("-k {}: --statsd-host is not supported; no metrics are sent", o.worker_class);
-  if (o.reload) spdlog::warn("-k {}: --reload is not supported; the code is not watched", o.worker_class);
 
   wsgi::InterpreterOptions io;
   io.pythonpath = o.pythonpath;
@@ -238,8 +254,21 @@ int run_framework_worker(const Options& o, const std::vector<Listener>& listener
                                  "max_requests", static_cast<unsigned long long>(max_requests),
                                  "keep_alive", o.keep_alive, "log_level", level_number(o.log_level),
                                  "access_log", access_log != nullptr ? Py_True : Py_False));
+  ReloadHost reload_host(signal_write_fd);
+  std::unique_ptr<wsgi::Reloader> reloader;
+  if (o.reload) {
+    reloader = std::make_unique<wsgi::Reloader>(reload_host, std::vector<std::string>{});
+    reloader->watch_patterns(o.reload_extra_files);
+    reloader->start();
+  }
   wsgi::PyRef rc(PyObject_CallMethod(driver.get(), "run", "ssOO", o.worker_class.c_str(), o.app.c_str(),
                                      fds.get(), opts.get()));
+  if (reloader) {
+    // Not while this thread holds the GIL the reloader's poll may wait for.
+    Py_BEGIN_ALLOW_THREADS
+    reloader->stop();
+    Py_END_ALLOW_THREADS
+  }
   int exit_code = 0;
   if (!rc) {
     bool boot_error = false;

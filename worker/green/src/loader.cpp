@@ -41,7 +41,6 @@ StatusOr<std::unique_ptr<Application>> load_green_application(const AppOptions& 
                                                                WorkerHost& host) {
   StatusOr<wsgi::AppSpec> spec = wsgi::split_app_spec(options.spec);
   if (!spec.ok()) return spec.status();
-  if (options.reload) return Status::error("--reload is not supported with -k " + options.green + " yet");
 
   wsgi::AppLoadGil gil;
   if (Status st = wsgi::start_app_interpreter(options, gil); !st.ok()) return st;
@@ -72,10 +71,7 @@ StatusOr<std::unique_ptr<Application>> load_green_application(const AppOptions& 
 
   wsgi::LoadFailure f;
   wsgi::PyRef app = wsgi::import_app(*spec, options.spec, f);
-  if (!app) {
-    gil.release();
-    return Status::error(f.message);
-  }
+  if (!app) return wsgi::import_failed(options, host, f, gil);
   if (!PyCallable_Check(app.get())) {
     gil.release();
     return Status::error("'" + options.spec + "' is not a callable WSGI application");
@@ -88,13 +84,7 @@ StatusOr<std::unique_ptr<Application>> load_green_application(const AppOptions& 
   }
   asgi::AsgiSettings settings;
   settings.protocol = protocol;
-  StatusOr<std::unique_ptr<asgi::AsgiApplication>> made =
-      asgi::AsgiApplication::create(app.get(), settings, host);
-  app = wsgi::PyRef();
-  gil.release();
-  if (!made.ok()) return made.status();
-  if (Status s = (*made)->start(); !s.ok()) return s;
-  return std::unique_ptr<Application>(std::move(*made));
+  return asgi::AsgiApplication::launch(std::move(app), settings, options, host, gil);
 }
 
 }  // namespace greenfork::worker

@@ -1,8 +1,11 @@
 #include "greenfork/wsgi/app_import.hpp"
 
 #include <cstdio>
+#include <utility>
 
+#include "greenfork/wsgi/error_application.hpp"
 #include "greenfork/wsgi/helper_module.hpp"
+#include "greenfork/wsgi/reloader.hpp"
 
 namespace greenfork::wsgi {
 
@@ -25,6 +28,22 @@ PyRef import_app(const AppSpec& spec, const std::string& text, LoadFailure& fail
     std::fflush(stderr);
   }
   return app;
+}
+
+StatusOr<std::unique_ptr<worker::Application>> import_failed(const worker::AppOptions& options,
+                                                             worker::WorkerHost& host,
+                                                             LoadFailure& failure, AppLoadGil& gil) {
+  if (!options.reload) {
+    gil.release();
+    return Status::error(failure.message);
+  }
+  host.log_error("--reload: " + failure.message + "; serving the traceback until a file changes");
+  auto reloader = std::make_unique<Reloader>(host, std::move(failure.files));
+  reloader->watch_patterns(options.reload_extra_files);
+  gil.release();
+  reloader->start();
+  return std::unique_ptr<worker::Application>(
+      new ErrorApplication(failure.traceback + "\n\n" + failure.message, std::move(reloader)));
 }
 
 }  // namespace greenfork::wsgi

@@ -9,7 +9,6 @@
 #include "greenfork/wsgi/app_import.hpp"
 #include "greenfork/wsgi/app_spec.hpp"
 #include "greenfork/wsgi/environ_prep.hpp"
-#include "greenfork/wsgi/error_application.hpp"
 #include "greenfork/wsgi/wsgi_application.hpp"
 #include "greenfork/worker/app.hpp"
 
@@ -26,19 +25,7 @@ StatusOr<std::unique_ptr<Application>> load_wsgi_application(const AppOptions& o
 
   wsgi::LoadFailure f;
   wsgi::PyRef app = wsgi::import_app(*spec, options.spec, f);
-  if (!app) {
-    if (!options.reload) {
-      gil.release();
-      return Status::error(f.message);
-    }
-    host.log_error("--reload: " + f.message + "; serving the traceback until a file changes");
-    auto reloader = std::make_unique<wsgi::Reloader>(host, std::move(f.files));
-    reloader->watch_patterns(options.reload_extra_files);
-    gil.release();
-    reloader->start();
-    return std::unique_ptr<Application>(
-        new wsgi::ErrorApplication(f.traceback + "\n\n" + f.message, std::move(reloader)));
-  }
+  if (!app) return wsgi::import_failed(options, host, f, gil);
 
   wsgi::WsgiSettings settings;
   settings.threads = options.threads;

@@ -29,6 +29,8 @@
 #include "greenfork/asgi/event_queue.hpp"
 #include "greenfork/asgi/scope.hpp"
 #include "greenfork/status.hpp"
+#include "greenfork/wsgi/interpreter.hpp"
+#include "greenfork/wsgi/reloader.hpp"
 #include "greenfork/worker/app.hpp"
 
 namespace greenfork::asgi {
@@ -49,6 +51,15 @@ class AsgiApplication final : public worker::Application, public worker::AsyncAp
   static StatusOr<std::unique_ptr<AsgiApplication>> create(PyObject* app, const AsgiSettings& settings,
                                                            worker::WorkerHost& host);
   ~AsgiApplication() override;
+
+  // The tail every loop-thread class (-k asgi, gevent/eventlet) shares: the
+  // app for `app` (the GIL held through `gil`, released here), started,
+  // and with --reload restarting the worker when an imported file changes.
+  static StatusOr<std::unique_ptr<worker::Application>> launch(wsgi::PyRef app,
+                                                               const AsgiSettings& settings,
+                                                               const worker::AppOptions& options,
+                                                               worker::WorkerHost& host,
+                                                               wsgi::AppLoadGil& gil);
 
   // GIL not held. Starts the loop thread and waits until the lifespan
   // startup is over; its failure ("Application startup failed: ...") is
@@ -90,6 +101,7 @@ class AsgiApplication final : public worker::Application, public worker::AsyncAp
   PyObject* protocol_ = nullptr;  // the embedded protocol module
   ScopeConstants scope_constants_;
   std::thread loop_thread_;
+  std::unique_ptr<wsgi::Reloader> reloader_;  // --reload
   std::promise<Status> started_;
   bool started_reported_ = false;
   std::atomic<bool> running_{false};

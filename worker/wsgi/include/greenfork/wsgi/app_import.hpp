@@ -5,6 +5,7 @@
 
 #include "greenfork/wsgi/py.hpp"
 
+#include <memory>
 #include <string>
 
 #include "greenfork/status.hpp"
@@ -23,5 +24,12 @@ Status start_app_interpreter(const worker::AppOptions& options, AppLoadGil& gil)
 // The object `spec` names, imported (the GIL held). Null on failure, with
 // `failure` filled and its traceback and message written to stderr.
 PyRef import_app(const AppSpec& spec, const std::string& text, LoadFailure& failure);
+
+// After import_app() failed: with --reload, an app that answers every
+// request with the traceback (500) until a file changes (the GIL released);
+// otherwise the failure itself (the GIL released too).
+StatusOr<std::unique_ptr<worker::Application>> import_failed(const worker::AppOptions& options,
+                                                             worker::WorkerHost& host,
+                                                             LoadFailure& failure, AppLoadGil& gil);
 
 }  // namespace greenfork::wsgi
