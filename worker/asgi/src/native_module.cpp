@@ -5,36 +5,32 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <optional>
 #include <string>
 #include <vector>
 
 #include "greenfork/asgi/asgi_application.hpp"
+#include "handle.hpp"
 
 namespace greenfork::asgi {
-namespace {
 
 AsgiApplication* g_app = nullptr;
+
+namespace {
+
 PyTypeObject* g_handle_type = nullptr;
 
-struct Handle {
-  PyObject_HEAD
-  worker::AsyncExchange* exchange;  // null after the last call
-  PyObject* owner;                  // the protocol's per-request object
-  worker::AsyncWebSocket* ws;       // a WebSocket's handle instead; null after done()
-};
-
-bool live(Handle* h) {
-  if (h->exchange != nullptr) return true;
-  PyErr_SetString(PyExc_RuntimeError, "the response is already complete");
-  return false;
+// A header name or value, which must be bytes (false: exception set).
+bool header_bytes(PyObject* o, std::string& out) {
+  if (!PyBytes_Check(o)) {
+    PyErr_Format(PyExc_TypeError, "ASGI header names and values must be bytes, not %s",
+                 Py_TYPE(o)->tp_name);
+    return false;
+  }
+  out.assign(PyBytes_AS_STRING(o), static_cast<size_t>(PyBytes_GET_SIZE(o)));
+  return true;
 }
 
-bool ws_live(Handle* h) {
-  if (h->ws != nullptr) return true;
-  PyErr_SetString(PyExc_RuntimeError, "the WebSocket is already done");
-  return false;
-}
+}  // namespace
 
 // The last call on a handle: the exchange belongs to the engine again.
 void release(Handle* h) {
@@ -46,6 +42,35 @@ void release(Handle* h) {
   // so both go by reference counting, not by the cyclic GC.
   Py_CLEAR(h->owner);
   g_app->forget(x);  // drops the map's reference (h stays alive: the caller holds one)
+}
+
+bool header_list(PyObject* headers, std::vector<worker::Header>& list) {
+  wsgi::PyRef it(PyObject_GetIter(headers));
+  if (!it) return false;
+  while (PyObject* item = PyIter_Next(it.get())) {
+    wsgi::PyRef pair(PySequence_Fast(item, "an ASGI header must be a [name, value] pair"));
+    Py_DECREF(item);
+    if (!pair) return false;
+    if (PySequence_Fast_GET_SIZE(pair.get()) != 2) {
+      PyErr_SetString(PyExc_ValueError, "an ASGI header must be a [name, value] pair");
+      return false;
+    }
+    worker::Header header;
+    if (!header_bytes(PySequence_Fast_GET_ITEM(pair.get(), 0), header.name) ||
+        !header_bytes(PySequence_Fast_GET_ITEM(pair.get(), 1), header.value)) {
+      return false;
+    }
+    list.push_back(std::move(header));
+  }
+  return PyErr_Occurred() == nullptr;
+}
+
+namespace {
+
+bool live(Handle* h) {
+  if (h->exchange != nullptr) return true;
+  PyErr_SetString(PyExc_RuntimeError, "the response is already complete");
+  return false;
 }
 
 PyObject* handle_scope(Handle* h, PyObject* state) {
@@ -89,18 +114,6 @@ PyObject* handle_want_body(Handle* h, PyObject*) {
   Py_RETURN_NONE;
 }
 
-bool header_bytes(PyObject* o, std::string& out) {
-  if (!PyBytes_Check(o)) {
-    PyErr_Format(PyExc_TypeError, "ASGI header names and values must be bytes, not %s",
-                 Py_TYPE(o)->tp_name);
-    return false;
-  }
-  out.assign(PyBytes_AS_STRING(o), static_cast<size_t>(PyBytes_GET_SIZE(o)));
-  return true;
-}
-
-// [[name, value], ...] of bytes -> Headers (false: exception set).
-bool header_list(PyObject* headers, std::vector<worker::Header>& list);
 
 PyObject* handle_start(Handle* h, PyObject* args) {
   int status = 0;
@@ -113,27 +126,6 @@ PyObject* handle_start(Handle* h, PyObject* args) {
     return nullptr;
   }
   Py_RETURN_NONE;
-}
-
-bool header_list(PyObject* headers, std::vector<worker::Header>& list) {
-  wsgi::PyRef it(PyObject_GetIter(headers));
-  if (!it) return false;
-  while (PyObject* item = PyIter_Next(it.get())) {
-    wsgi::PyRef pair(PySequence_Fast(item, "an ASGI header must be a [name, value] pair"));
-    Py_DECREF(item);
-    if (!pair) return false;
-    if (PySequence_Fast_GET_SIZE(pair.get()) != 2) {
-      PyErr_SetString(PyExc_ValueError, "an ASGI header must be a [name, value] pair");
-      return false;
-    }
-    worker::Header header;
-    if (!header_bytes(PySequence_Fast_GET_ITEM(pair.get(), 0), header.name) ||
-        !header_bytes(PySequence_Fast_GET_ITEM(pair.get(), 1), header.value)) {
-      return false;
-    }
-    list.push_back(std::move(header));
-  }
-  return PyErr_Occurred() == nullptr;
 }
 
 PyObject* handle_send(Handle* h, PyObject* arg) {
@@ -217,111 +209,6 @@ PyObject* handle_fail(Handle* h, PyObject*) {
 PyObject* handle_abort(Handle* h, PyObject*) {
   if (!live(h)) return nullptr;
   h->exchange->abort_response();
-  release(h);
-  Py_RETURN_NONE;
-}
-
-// ---- WebSocket handles ----
-
-PyObject* ws_scope(Handle* h, PyObject* state) {
-  if (!ws_live(h)) return nullptr;
-  return build_websocket_scope(h->ws->head(), h->ws->subprotocols(), g_app->scope_constants(),
-                               state == Py_None ? nullptr : state);
-}
-
-PyObject* ws_accept(Handle* h, PyObject* args) {
-  PyObject* subprotocol = nullptr;
-  PyObject* headers = nullptr;
-  if (!PyArg_ParseTuple(args, "OO", &subprotocol, &headers) || !ws_live(h)) return nullptr;
-  std::optional<std::string> chosen;
-  if (subprotocol != Py_None) {
-    const char* s = PyUnicode_AsUTF8(subprotocol);
-    if (s == nullptr) return nullptr;
-    chosen = s;
-  }
-  std::vector<worker::Header> list;
-  if (!header_list(headers, list)) return nullptr;
-  h->ws->accept(std::move(chosen), std::move(list));
-  Py_RETURN_NONE;
-}
-
-PyObject* ws_send(Handle* h, PyObject* data) {
-  if (!ws_live(h)) return nullptr;
-  if (PyUnicode_Check(data)) {
-    Py_ssize_t n = 0;
-    const char* s = PyUnicode_AsUTF8AndSize(data, &n);
-    if (s == nullptr) return nullptr;
-    h->ws->send_message(true, std::string(s, static_cast<size_t>(n)));
-    Py_RETURN_NONE;
-  }
-  Py_buffer view;
-  if (PyObject_GetBuffer(data, &view, PyBUF_SIMPLE) != 0) return nullptr;
-  h->ws->send_message(false, std::string(static_cast<const char*>(view.buf),
-                                         static_cast<size_t>(view.len)));
-  PyBuffer_Release(&view);
-  Py_RETURN_NONE;
-}
-
-PyObject* ws_blocked(Handle* h, PyObject*) {
-  if (!ws_live(h)) return nullptr;
-  return PyLong_FromLong(h->ws->send_state());
-}
-
-PyObject* ws_take(Handle* h, PyObject*) {
-  if (!ws_live(h)) return nullptr;
-  worker::AsyncWebSocket::Message m = h->ws->take_message();
-  const Py_ssize_t n = static_cast<Py_ssize_t>(m.data.size());
-  switch (m.kind) {
-    case worker::AsyncWebSocket::Message::kText:
-      return Py_BuildValue("(iN)", 1, PyUnicode_DecodeUTF8(m.data.data(), n, "replace"));
-    case worker::AsyncWebSocket::Message::kBinary:
-      return Py_BuildValue("(iN)", 2, PyBytes_FromStringAndSize(m.data.data(), n));
-    case worker::AsyncWebSocket::Message::kClosed:
-      return Py_BuildValue("(i(iN))", 3, static_cast<int>(m.code),
-                           PyUnicode_DecodeUTF8(m.reason.data(),
-                                                static_cast<Py_ssize_t>(m.reason.size()), "replace"));
-    default:
-      return Py_BuildValue("(iO)", 0, Py_None);
-  }
-}
-
-PyObject* ws_want(Handle* h, PyObject*) {
-  if (!ws_live(h)) return nullptr;
-  h->ws->want_message();
-  Py_RETURN_NONE;
-}
-
-PyObject* ws_close(Handle* h, PyObject* args) {
-  int code = 1000;
-  const char* reason = "";
-  if (!PyArg_ParseTuple(args, "is", &code, &reason) || !ws_live(h)) return nullptr;
-  h->ws->close(static_cast<uint16_t>(code), reason);
-  Py_RETURN_NONE;
-}
-
-PyObject* ws_deny(Handle* h, PyObject* args) {
-  int status = 0;
-  PyObject* headers = nullptr;
-  Py_buffer body;
-  if (!PyArg_ParseTuple(args, "iOy*", &status, &headers, &body)) return nullptr;
-  std::string bytes(static_cast<const char*>(body.buf), static_cast<size_t>(body.len));
-  PyBuffer_Release(&body);
-  if (!ws_live(h)) return nullptr;
-  std::vector<worker::Header> list;
-  if (!header_list(headers, list)) return nullptr;
-  h->ws->deny(status, std::move(list), std::move(bytes));
-  Py_RETURN_NONE;
-}
-
-PyObject* ws_fail(Handle* h, PyObject*) {
-  if (!ws_live(h)) return nullptr;
-  h->ws->fail();
-  Py_RETURN_NONE;
-}
-
-PyObject* ws_done(Handle* h, PyObject*) {
-  if (!ws_live(h)) return nullptr;
-  h->ws->done();
   release(h);
   Py_RETURN_NONE;
 }
