@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "greenfork/wsgi/py_error.hpp"
 #include "native_module.hpp"
 #include "protocol.hpp"
 
@@ -70,13 +71,9 @@ void AsgiApplication::run_loop() {
                                          settings_.loop.c_str(), settings_.lifespan.c_str()));
   std::string failure;
   if (!result) {
-    PyObject *type = nullptr, *value = nullptr, *tb = nullptr;
-    PyErr_Fetch(&type, &value, &tb);
-    wsgi::PyRef t(type), v(value), trace(tb);
-    wsgi::PyRef text(v ? PyObject_Str(v.get()) : nullptr);
-    const char* c = text ? PyUnicode_AsUTF8(text.get()) : nullptr;
-    failure = std::string("the ASGI event loop failed: ") + (c ? c : "unknown error");
-    PyErr_Clear();
+    wsgi::PyRef exc = wsgi::take_exception();
+    const std::string why = wsgi::exception_str(exc.get());
+    failure = "the ASGI event loop failed: " + (why.empty() ? std::string("unknown error") : why);
   }
   PyGILState_Release(gil);
   if (!started_reported_) {

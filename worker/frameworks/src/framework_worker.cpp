@@ -21,6 +21,7 @@
 #include "greenfork/wsgi/helper_module.hpp"
 #include "greenfork/wsgi/interpreter.hpp"
 #include "greenfork/wsgi/log_bridge.hpp"
+#include "greenfork/wsgi/py_error.hpp"
 #include "greenfork/wsgi/reloader.hpp"
 #include "readiness.hpp"
 
@@ -127,20 +128,12 @@ int level_number(const std::string& level) {
 
 // The pending exception's message ("" when none), cleared.
 std::string take_exception_text(bool* is_boot_error, PyObject* driver) {
-  PyObject *type = nullptr, *value = nullptr, *tb = nullptr;
-  PyErr_Fetch(&type, &value, &tb);
-  PyErr_NormalizeException(&type, &value, &tb);
-  wsgi::PyRef t(type), v(value), trace(tb);
-  std::string text = "unknown error";
-  if (v) {
-    wsgi::PyRef boot(PyObject_GetAttrString(driver, "BootError"));
-    *is_boot_error = boot && PyObject_IsInstance(v.get(), boot.get()) == 1;
-    wsgi::PyRef s(PyObject_Str(v.get()));
-    const char* c = s ? PyUnicode_AsUTF8(s.get()) : nullptr;
-    if (c != nullptr) text = c;
-  }
+  wsgi::PyRef v = wsgi::take_exception();
+  if (!v) return "unknown error";
+  wsgi::PyRef boot(PyObject_GetAttrString(driver, "BootError"));
+  *is_boot_error = boot && PyObject_IsInstance(v.get(), boot.get()) == 1;
   PyErr_Clear();
-  return text;
+  return wsgi::exception_str(v.get());
 }
 
 // Runs `source` as module `name` (in sys.modules); null with the error set.

@@ -11,6 +11,7 @@
 #include "greenfork/wsgi/app_import.hpp"
 #include "greenfork/wsgi/app_spec.hpp"
 #include "greenfork/wsgi/environ_prep.hpp"
+#include "greenfork/wsgi/py_error.hpp"
 #include "greenfork/worker/app.hpp"
 
 namespace greenfork::worker {
@@ -19,20 +20,9 @@ namespace {
 // The pending Python exception as "Type: message" (cleared), with its
 // traceback on stderr.
 std::string python_failure() {
-  PyObject *type = nullptr, *value = nullptr, *tb = nullptr;
-  PyErr_Fetch(&type, &value, &tb);
-  PyErr_NormalizeException(&type, &value, &tb);
-  wsgi::PyRef t(type), v(value), trace(tb);
-  std::string text = "unknown error";
-  if (v) {
-    PyErr_Restore(Py_NewRef(t.get()), Py_NewRef(v.get()), trace ? Py_NewRef(trace.get()) : nullptr);
-    PyErr_Print();
-    wsgi::PyRef s(PyObject_Str(v.get()));
-    const char* c = s ? PyUnicode_AsUTF8(s.get()) : nullptr;
-    text = std::string(reinterpret_cast<PyTypeObject*>(t.get())->tp_name) + ": " + (c ? c : "?");
-  }
-  PyErr_Clear();
-  return text;
+  wsgi::PyRef exc = wsgi::take_exception();
+  wsgi::print_exception(exc.get());
+  return wsgi::exception_line(exc.get());
 }
 
 }  // namespace

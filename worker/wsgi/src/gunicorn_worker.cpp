@@ -6,6 +6,7 @@
 #include <cctype>
 
 #include "greenfork/wsgi/helper_module.hpp"
+#include "greenfork/wsgi/py_error.hpp"
 
 namespace greenfork::wsgi {
 
@@ -40,21 +41,14 @@ PyObject* latin1(const std::string& s) {
 
 // The pending exception as a one-line message; its traceback to the log.
 std::string describe_failure(const std::string& config) {
-  PyObject *type = nullptr, *value = nullptr, *tb = nullptr;
-  PyErr_Fetch(&type, &value, &tb);
-  PyErr_NormalizeException(&type, &value, &tb);
-  if (value && tb) PyException_SetTraceback(value, tb);
-  PyRef t(type), v(value), trace(tb);
+  PyRef v = take_exception();
   PyObject* helper = helper_module();
   PyRef text(helper && v ? PyObject_CallMethod(helper, "format_exception", "O", v.get()) : nullptr);
   const char* tb_text = text ? PyUnicode_AsUTF8(text.get()) : nullptr;
   PyErr_Clear();
-  PyRef str(v ? PyObject_Str(v.get()) : nullptr);
-  const char* what = str ? PyUnicode_AsUTF8(str.get()) : nullptr;
-  PyErr_Clear();
-  const std::string name = t ? reinterpret_cast<PyTypeObject*>(t.get())->tp_name : "error";
+  const std::string name = v ? Py_TYPE(v.get())->tp_name : "error";
   if (tb_text != nullptr && name != "ConfigError") spdlog::error("{}", tb_text);
-  std::string message = what != nullptr ? what : "";
+  std::string message = exception_str(v.get());
   if (name == "ConfigError") return message;
   if (config.empty()) return "cannot set up gworker's Python side: " + name + ": " + message;
   return "Failed to read config file " + config + ": " + name + ": " + message;

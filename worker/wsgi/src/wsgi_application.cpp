@@ -13,6 +13,7 @@
 #include "greenfork/wsgi/gunicorn_worker.hpp"
 #include "greenfork/wsgi/helper_module.hpp"
 #include "greenfork/wsgi/input_stream.hpp"
+#include "greenfork/wsgi/py_error.hpp"
 #include "greenfork/http_token.hpp"
 #include "greenfork/wsgi/start_response.hpp"
 
@@ -321,11 +322,7 @@ void WsgiApplication::log_exception(const std::string& context, PyObject* exc) {
 }
 
 void WsgiApplication::fail(worker::Request& request, AppCall& ex) {
-  PyObject *type = nullptr, *value = nullptr, *tb = nullptr;
-  PyErr_Fetch(&type, &value, &tb);
-  PyErr_NormalizeException(&type, &value, &tb);
-  if (value && tb) PyException_SetTraceback(value, tb);
-  PyRef t(type), v(value), trace(tb);
+  PyRef v = take_exception();
   if (ex.client_gone) return;  // the exception only says the client left
   log_exception("Error handling request " + request.method + " " + request.target, v.get());
   if (ex.wrote_body || ex.out->committed()) {
@@ -365,11 +362,7 @@ void WsgiApplication::close_result(PyObject* result, worker::Request& request, A
   }
   PyRef rc(PyObject_CallNoArgs(close.get()));
   if (rc) return;
-  PyObject *type = nullptr, *value = nullptr, *tb = nullptr;
-  PyErr_Fetch(&type, &value, &tb);
-  PyErr_NormalizeException(&type, &value, &tb);
-  if (value && tb) PyException_SetTraceback(value, tb);
-  PyRef t(type), v(value), trace(tb);
+  PyRef v = take_exception();
   if (!ex.client_gone) {
     log_exception("Error closing the response of " + request.method + " " + request.target, v.get());
   }
