@@ -9,6 +9,7 @@
 #include "greenfork/arbiter/settings.hpp"
 #include "greenfork/contract.hpp"
 #include "greenfork/worker_settings.hpp"
+#include "greenfork/worker/proxy/address_allow_list.hpp"
 
 namespace greenfork::arbiter::detail {
 namespace {
@@ -197,13 +198,30 @@ StatusOr<CliOptions> parse_cli_options(const std::vector<std::string>& all_args)
   worker("accesslog", "access log FILE ('-': stdout)", nullptr);
   worker("access_log_format", "Gunicorn access log format", nullptr);
   worker("pythonpath", "comma-separated dirs added to sys.path", nullptr);
-  worker("forwarded_allow_ips", "proxies trusted for X-Forwarded-* (addresses, CIDR ranges, '*')", nullptr);
+  // The address lists gworker checks at start, checked here too, so that
+  // --check-config (and a reload's config) reports a bad entry up front.
+  const CLI::Validator allow_list([](std::string& value) {
+    std::vector<std::string> entries;
+    size_t start = 0;
+    while (start <= value.size()) {
+      const size_t comma = std::min(value.find(',', start), value.size());
+      std::string item = value.substr(start, comma - start);
+      item.erase(0, item.find_first_not_of(' '));
+      item.erase(item.find_last_not_of(' ') + 1);
+      if (!item.empty()) entries.push_back(std::move(item));
+      start = comma + 1;
+    }
+    greenfork::worker::proxy::AddressAllowList list;
+    std::string error;
+    return greenfork::worker::proxy::AddressAllowList::parse(entries, list, error) ? std::string() : error;
+  }, "ADDRESSES");
+  worker("forwarded_allow_ips", "proxies trusted for X-Forwarded-* (addresses, CIDR ranges, '*')", &allow_list);
   worker("proxy_protocol", "PROXY protocol header first: off, v1, v2 or auto (the flag alone: auto)", &proxy_protocol);
   worker_flags.back()->option->expected(0, 1)->default_str("auto");  // Gunicorn's nargs='?', const 'auto'
-  worker("proxy_allow_ips", "peers allowed to send a PROXY header (addresses, CIDR ranges, '*'; 127.0.0.1,::1)", nullptr);
+  worker("proxy_allow_ips", "peers allowed to send a PROXY header (addresses, CIDR ranges, '*'; 127.0.0.1,::1)", &allow_list);
   const CLI::Validator protocol = CLI::IsMember(worker_settings::choices(worker_settings::kProtocols));
   worker("protocol", "what the listeners speak: http, or uwsgi (nginx's uwsgi_pass)", &protocol);
-  worker("uwsgi_allow_ips", "with --protocol uwsgi, peers allowed to send requests (addresses, CIDR ranges, '*'; 127.0.0.1,::1)", nullptr);
+  worker("uwsgi_allow_ips", "with --protocol uwsgi, peers allowed to send requests (addresses, CIDR ranges, '*'; 127.0.0.1,::1)", &allow_list);
   const CLI::Validator http_protocols([](std::string& value) {
     worker_settings::HttpProtocols parsed;
     std::string why = worker_settings::parse_http_protocols(value, parsed);

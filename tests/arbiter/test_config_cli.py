@@ -105,6 +105,13 @@ def test_check_config_validates_and_starts_nothing(short_tmp):
     assert (r.returncode, r.stdout.strip()) == (0, "config OK: 1 pool")
     r = run([binary("arbiterd"), "--check-config", "-b", "127.0.0.1:x", "--", "true"])
     assert r.returncode != 0 and "-b/--bind: bad address '127.0.0.1:x'" in r.stderr
+    # gworker's address lists, checked before any worker starts.
+    for flag in ("--forwarded-allow-ips", "--proxy-allow-from", "--uwsgi-allow-from"):
+        r = run([binary("arbiterd"), "--check-config", flag, "10.0.0.0/8, 10.0.0.300", "app:app"])
+        assert r.returncode == 2, (flag, r.stdout, r.stderr)
+        assert f"{flag}: '10.0.0.300' is not an IP address or CIDR range" in r.stderr, r.stderr
+        r = run([binary("arbiterd"), "--check-config", flag, "10.0.0.0/8, ::1, 127.0.0.1", "app:app"])
+        assert (r.returncode, r.stdout.strip()) == (0, "config OK: 1 pool"), (flag, r.stderr)
 
 
 def test_command_line_mistakes_and_help(short_tmp):
