@@ -8,6 +8,7 @@ from __future__ import annotations
 import concurrent.futures
 import contextlib
 import hashlib
+import json
 import shutil
 import signal
 import socket
@@ -228,12 +229,27 @@ def test_half_closed_client_gets_its_answer(green):
     assert reply.startswith(b"HTTP/1.1 200 OK\r\n") and b'"slept": 0.5' in reply, reply
 
 
-def test_websocket_upgrade_is_refused(green):
-    _, base, _ = green
-    r = httpx.get(base + "/", headers={"Upgrade": "websocket", "Connection": "Upgrade",
-                                       "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
-                                       "Sec-WebSocket-Version": "13"}, timeout=10)
-    assert r.status_code == 500
+def test_websocket_upgrade_reaches_the_wsgi_app(green):
+    # WSGI has no WebSocket scope: as under -k sync (and Gunicorn's gevent
+    # worker), an upgrade request is a plain request the app answers (a 400,
+    # Engine.IO's long-polling fallback...).
+    _, base, arb = green
+    with socket.create_connection(("127.0.0.1", arb.port), timeout=10) as c:
+        c.sendall(b"GET /environ HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
+                  b"Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                  b"Sec-WebSocket-Version: 13\r\n\r\n")
+        reply = b""
+        while b"\r\n\r\n" not in reply or len(reply.split(b"\r\n\r\n", 1)[1]) < int(
+                reply.lower().split(b"content-length: ", 1)[1].split(b"\r\n", 1)[0]):
+            chunk = c.recv(65536)
+            assert chunk, reply
+            reply += chunk
+    head, body = reply.split(b"\r\n\r\n", 1)
+    assert head.startswith(b"HTTP/1.1 200 OK\r\n"), head
+    environ = json.loads(body)
+    assert environ["HTTP_UPGRADE"] == "websocket", environ
+    assert environ["HTTP_SEC_WEBSOCKET_KEY"] == "dGhlIHNhbXBsZSBub25jZQ==", environ
+    assert environ["PATH_INFO"] == "/environ", environ
 
 
 @pytest.mark.parametrize("kind", KINDS)

@@ -19,6 +19,12 @@ StatusOr<std::unique_ptr<AsgiApplication>> AsgiApplication::create(PyObject* app
   if (native_module(self.get()) == nullptr) return python_error("native module");
   self->protocol_ = settings.protocol != nullptr ? settings.protocol : protocol_module();
   if (self->protocol_ == nullptr) return python_error("protocol module");
+  if (PyObject_HasAttrString(self->protocol_, "WEBSOCKETS")) {
+    wsgi::PyRef flag(PyObject_GetAttrString(self->protocol_, "WEBSOCKETS"));
+    const int takes = flag ? PyObject_IsTrue(flag.get()) : -1;
+    if (takes < 0) return python_error("protocol module's WEBSOCKETS");
+    self->websockets_ = takes != 0;
+  }
   self->scope_constants_.root_path = wsgi::PyRef(PyUnicode_DecodeUTF8(
       settings.root_path.data(), static_cast<Py_ssize_t>(settings.root_path.size()), "replace"));
   if (!self->scope_constants_.root_path) return python_error("root_path");

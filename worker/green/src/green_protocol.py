@@ -15,6 +15,9 @@ import sys
 import traceback
 
 DEBUG, INFO, WARNING, ERROR = 0, 1, 2, 3
+# WSGI has no WebSocket scope: the engine hands an upgrade request to the
+# app as a plain request (Gunicorn's gevent worker does the same).
+WEBSOCKETS = False
 BODY_CHUNK = 1 << 20
 JOIN_LIMIT = 1 << 20  # a list/tuple response up to this size goes in one write
 
@@ -368,12 +371,6 @@ def _handle(app, cycle):
                                  _declared_length(cycle.headers) if started else None)
 
 
-def _refuse_websocket(h):
-    # WSGI has no WebSocket scope: the upgrade is answered 500.
-    h.ws_fail()
-    h.ws_done()
-
-
 def serve(app, efd, loop_kind, lifespan_mode):
     global native, gnative, _lib, _hooks
     import _greenfork_asgi_native
@@ -401,5 +398,3 @@ def serve(app, efd, loop_kind, lifespan_mode):
             elif kind == 3:
                 # The engine has answered every request it will: done.
                 return
-            elif kind == 4:
-                _refuse_websocket(h)

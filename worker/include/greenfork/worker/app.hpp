@@ -255,6 +255,9 @@ class AsyncApplication {
   // ws_wake() (a hint, see AsyncWebSocket).
   virtual void ws_connect(AsyncWebSocket& ws) = 0;
   virtual void ws_wake(AsyncWebSocket& ws) = 0;
+  // False: the app has no WebSocket scope (WSGI on green threads), so an
+  // upgrade request reaches it as a plain request (submit), as under -k sync.
+  virtual bool takes_websockets() const { return true; }
 };
 
 struct AppOptions {

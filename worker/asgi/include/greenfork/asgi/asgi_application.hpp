@@ -67,6 +67,9 @@ class AsgiApplication final : public worker::Application, public worker::AsyncAp
   void disconnected(worker::AsyncExchange& exchange) override;
   void ws_connect(worker::AsyncWebSocket& ws) override;
   void ws_wake(worker::AsyncWebSocket& ws) override;
+  // The protocol module's WEBSOCKETS (True when it has none): the green
+  // WSGI protocol says False.
+  bool takes_websockets() const override { return websockets_; }
 
   // ---- for the native module (loop thread, GIL held) ----
   // The batch as [(kind, handle, ok)]; events of exchanges already
@@ -91,6 +94,7 @@ class AsgiApplication final : public worker::Application, public worker::AsyncAp
   ScopeConstants scope_constants_;
   std::thread loop_thread_;
   std::promise<Status> started_;
+  bool websockets_ = true;
   bool started_reported_ = false;
   std::atomic<bool> running_{false};
   std::vector<LoopEvent> batch_;                                   // loop thread
