@@ -82,6 +82,23 @@ def test_100_sleeping_requests_overlap_on_one_worker(green):
     assert stats["max_in_flight"] >= 25, stats
 
 
+@pytest.mark.parametrize("kind", KINDS)
+def test_worker_connections_caps_the_green_threads(kind):
+    # HTTP/2 streams of one connection: more requests at once than
+    # --worker-connections; the rest wait for a green thread, none is lost.
+    with serving(kind, "--worker-connections", "2", "--http-protocols", "h1,h2") as (base, _):
+        httpx.get(base + "/reset", timeout=10)
+        start = time.monotonic()
+        # h2load: one connection, 6 streams at once (h2c, prior knowledge).
+        out = subprocess.run(["h2load", "-n", "6", "-c", "1", "-m", "6", base + "/sleep?0.5"],
+                             capture_output=True, text=True, timeout=90)
+        elapsed = time.monotonic() - start
+        assert out.returncode == 0, out.stdout + out.stderr
+        assert "6 succeeded, 0 failed" in out.stdout and "status codes: 6 2xx" in out.stdout, out.stdout
+        assert httpx.get(base + "/stats", timeout=10).json()["max_in_flight"] == 2
+        assert elapsed >= 1.4, f"6 x 0.5 s on 2 green threads took {elapsed:.2f} s"
+
+
 def test_monkey_patching_is_in_effect(green):
     kind, base, _ = green
     report = httpx.get(base + "/patched", timeout=10).json()

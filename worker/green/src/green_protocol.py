@@ -2,8 +2,9 @@
 #
 # gworker's I/O thread owns the sockets; it hands each request to this
 # module's dispatcher through gf_asgi's EventQueue (an eventfd the hub
-# watches: one wake-up per batch). The dispatcher spawns a green thread per
-# request from a pool of --worker-connections; the app's blocking calls
+# watches: one wake-up per batch). The dispatcher, on the hub, hands each
+# request to a green thread (up to --worker-connections of them, each
+# serving one request after another); the app's blocking calls
 # (wsgi.input reads, response writes) post one operation to the I/O thread
 # and wait on a library Event that the operation's acknowledgement sets, so
 # only that green thread waits, never the hub.
@@ -11,7 +12,7 @@
 #   patch("gevent")                       main thread, before the app import
 #   configure("gevent", 1000)             pool size
 #   serve(app, efd, "", "")               the loop thread's whole life
-import sys
+import collections
 import traceback
 
 DEBUG, INFO, WARNING, ERROR = 0, 1, 2, 3
@@ -27,6 +28,7 @@ _hooks = (False, False)  # the --config file's pre_request, post_request
 _connections = 1000
 native = None
 gnative = None
+_getcurrent = _GreenletExit = _Context = None
 
 
 class _Gevent:
@@ -35,23 +37,23 @@ class _Gevent:
     def __init__(self):
         import gevent.event
         import gevent.hub
-        import gevent.pool
         self.Event = gevent.event.Event
         # The hub runs on gworker's app thread, not the main one, where
         # gevent would make a non-default loop: libev's default loop is the
         # one with child watchers (subprocess, os.waitpid under patching).
         self.hub = gevent.hub.Hub(default=True)
         gevent.hub.set_hub(self.hub)
-        self._pool = gevent.pool.Pool
+        self.hub_greenlet = self.hub
+        self.switch_to_hub = self.hub.switch
         self._watcher = None
 
-    def pool(self, size):
-        return self._pool(size)
+    def watch(self, fd, callback):
+        """callback() on the hub whenever fd is readable."""
+        self._watcher = self.hub.loop.io(fd, 1)
+        self._watcher.start(callback)
 
-    def wait_read(self, fd):
-        if self._watcher is None:
-            self._watcher = self.hub.loop.io(fd, 1)
-        self.hub.wait(self._watcher)
+    def unwatch(self):
+        self._watcher.stop()
 
     def new_event(self):
         return self.Event()
@@ -65,18 +67,21 @@ class _Eventlet:
     name = "eventlet"
 
     def __init__(self):
-        import eventlet
         import eventlet.event
         import eventlet.hubs
-        self._pool = eventlet.GreenPool
         self.Event = eventlet.event.Event
-        self._trampoline = eventlet.hubs.trampoline
+        self.hub = eventlet.hubs.get_hub()
+        self.hub.ensure_greenlet()
+        self.hub_greenlet = self.hub.greenlet
+        self.switch_to_hub = self.hub.switch
+        self._listener = None
 
-    def pool(self, size):
-        return self._pool(size)
+    def watch(self, fd, callback):
+        self._listener = self.hub.add(self.hub.READ, fd, lambda _fd: callback(),
+                                      lambda _exc: None, None)
 
-    def wait_read(self, fd):
-        self._trampoline(fd, read=True)
+    def unwatch(self):
+        self.hub.remove(self._listener)
 
     def new_event(self):
         return self.Event()
@@ -371,30 +376,95 @@ def _handle(app, cycle):
                                  _declared_length(cycle.headers) if started else None)
 
 
-def serve(app, efd, loop_kind, lifespan_mode):
-    global native, gnative, _lib, _hooks
-    import _greenfork_asgi_native
-    import _greenfork_green_native
-    native, gnative = _greenfork_asgi_native, _greenfork_green_native
-    _hooks = gnative.hooks()
-    try:
-        _lib = _Gevent() if _kind == "gevent" else _Eventlet()
-        pool = _lib.pool(_connections)
-    except Exception as exc:
-        native.started(False, "cannot start the %s hub: %s" % (_kind, exc))
-        return
-    native.log(DEBUG, "%s hub on the app thread, pool of %d" % (_lib.name, _connections))
-    native.started(True, "")
-    while True:
-        _lib.wait_read(efd)
+class _Dispatcher:
+    """Runs on the hub, called when the event queue's eventfd is readable:
+    each new request goes straight to an idle green thread (a switch from
+    the hub, as a library Waiter does), or to a new one while fewer than
+    --worker-connections exist, else waits in a backlog. A green thread
+    serves requests one after another until the worker stops: no green
+    thread, Python frame stack or pool entry is made per request (Gunicorn's
+    async workers keep a green thread per keep-alive connection)."""
+
+    def __init__(self, app, greenlet_type):
+        self.app = app
+        self.greenlet = greenlet_type
+        self.idle = []
+        self.backlog = collections.deque()
+        self.count = 0
+        self.stopped = _lib.new_event()
+        self.fatal = None  # a SystemExit/KeyboardInterrupt from the app, re-raised by serve()
+
+    def __call__(self):
+        try:
+            self.dispatch()
+        except BaseException as exc:  # never into the hub (eventlet would drop the fd)
+            native.log(ERROR, "green dispatcher failed\n" + _format(exc))
+            self.fatal = exc
+            _lib.set(self.stopped)
+
+    def dispatch(self):
         for kind, h, ok in native.take_events():
             if kind == 0:
                 cycle = h.owner = Cycle(h)
-                pool.spawn(_handle, app, cycle)
+                if self.idle:
+                    self.idle.pop().switch(cycle)
+                elif self.count < _connections:
+                    self.count += 1
+                    self.greenlet(self.run, parent=_lib.hub_greenlet).switch(cycle)
+                else:
+                    self.backlog.append(cycle)
             elif kind == 1:
                 h.owner.io_done(ok)
             elif kind == 2:
                 h.owner.disconnected()
             elif kind == 3:
                 # The engine has answered every request it will: done.
-                return
+                _lib.set(self.stopped)
+
+    def run(self, cycle):
+        """A green thread's life; it parks in `idle` between requests."""
+        app, idle, backlog, hub = self.app, self.idle, self.backlog, _lib.switch_to_hub
+        current = _getcurrent()
+        try:
+            while True:
+                # Each request in a fresh context, as on a new green thread.
+                _Context().run(_handle, app, cycle)
+                cycle = None
+                if backlog:
+                    cycle = backlog.popleft()
+                else:
+                    idle.append(current)
+                    cycle = hub()
+        except BaseException as exc:
+            self.count -= 1
+            if current in idle:
+                idle.remove(current)
+            if not isinstance(exc, _GreenletExit):
+                self.fatal = exc
+                _lib.set(self.stopped)
+
+
+def serve(app, efd, loop_kind, lifespan_mode):
+    global native, gnative, _lib, _hooks, _getcurrent, _GreenletExit, _Context
+    import contextvars
+    import greenlet
+    import _greenfork_asgi_native
+    import _greenfork_green_native
+    native, gnative = _greenfork_asgi_native, _greenfork_green_native
+    _getcurrent, _GreenletExit, _Context = greenlet.getcurrent, greenlet.GreenletExit, contextvars.Context
+    _hooks = gnative.hooks()
+    try:
+        _lib = _Gevent() if _kind == "gevent" else _Eventlet()
+        dispatcher = _Dispatcher(app, greenlet.greenlet)
+        _lib.watch(efd, dispatcher)
+    except Exception as exc:
+        native.started(False, "cannot start the %s hub: %s" % (_kind, exc))
+        return
+    native.log(DEBUG, "%s hub on the app thread, up to %d green threads" % (_lib.name, _connections))
+    native.started(True, "")
+    try:
+        dispatcher.stopped.wait()
+    finally:
+        _lib.unwatch()
+    if dispatcher.fatal is not None:
+        raise dispatcher.fatal
