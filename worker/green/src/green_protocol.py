@@ -19,6 +19,9 @@ DEBUG, INFO, WARNING, ERROR = 0, 1, 2, 3
 # WSGI has no WebSocket scope: the engine hands an upgrade request to the
 # app as a plain request (Gunicorn's gevent worker does the same).
 WEBSOCKETS = False
+# Nor a way to tell the app the client left (Cycle.disconnected): the
+# engine need not watch the client while the app runs.
+DISCONNECT = False
 BODY_CHUNK = 1 << 20
 JOIN_LIMIT = 1 << 20  # a list/tuple response up to this size goes in one write
 
