@@ -269,6 +269,18 @@ def test_websocket_upgrade_reaches_the_wsgi_app(green):
     assert environ["PATH_INFO"] == "/environ", environ
 
 
+def test_a_leaked_timeout_does_not_stop_the_worker(green):
+    # Green threads serve one request after another: a Timeout an earlier
+    # request left running fires into an idle one, which ignores it.
+    kind, base, arb = green
+    pid = httpx.get(base + "/stats", timeout=10).json()["pid"]
+    assert httpx.get(base + f"/leak-timeout?{kind}", timeout=10).json() == {"leaked": kind}
+    wait_until(lambda: "an idle green thread was woken" in arb.output(), timeout=30,
+               message="the stray Timeout logged")
+    assert httpx.get(base + "/stats", timeout=10).json()["pid"] == pid
+    assert httpx.get(base + "/sleep?0.1", timeout=10).json()["pid"] == pid
+
+
 @pytest.mark.parametrize("kind", KINDS)
 def test_graceful_term_finishes_requests_in_flight(kind):
     with serving(kind, "--graceful-timeout", "20") as (base, arb):

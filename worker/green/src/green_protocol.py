@@ -424,6 +424,24 @@ class _Dispatcher:
                 # The engine has answered every request it will: done.
                 _lib.set(self.stopped)
 
+    @staticmethod
+    def park(hub):
+        """Waits in `idle` for the dispatcher's next request. Anything else
+        that wakes the green thread (a library Timeout an earlier request
+        started and never cancelled) is logged and ignored."""
+        while True:
+            try:
+                cycle = hub()
+            except _GreenletExit:
+                raise
+            except BaseException as exc:
+                native.log(WARNING, "an idle green thread was woken by %r (left over from an "
+                           "earlier request?); ignored" % (exc,))
+                continue
+            if type(cycle) is Cycle:
+                return cycle
+            native.log(WARNING, "an idle green thread was woken with %r; ignored" % (cycle,))
+
     def run(self, cycle):
         """A green thread's life; it parks in `idle` between requests."""
         app, idle, backlog, hub = self.app, self.idle, self.backlog, _lib.switch_to_hub
@@ -437,7 +455,7 @@ class _Dispatcher:
                     cycle = backlog.popleft()
                 else:
                     idle.append(current)
-                    cycle = hub()
+                    cycle = self.park(hub)
         except BaseException as exc:
             self.count -= 1
             if current in idle:
