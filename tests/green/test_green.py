@@ -8,6 +8,7 @@ from __future__ import annotations
 import concurrent.futures
 import contextlib
 import hashlib
+import json
 import shutil
 import signal
 import socket
@@ -79,6 +80,23 @@ def test_100_sleeping_requests_overlap_on_one_worker(green):
     # The clients overlap in the app (how many at once depends on how fast
     # the test opens its 100 connections).
     assert stats["max_in_flight"] >= 25, stats
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_worker_connections_caps_the_green_threads(kind):
+    # HTTP/2 streams of one connection: more requests at once than
+    # --worker-connections; the rest wait for a green thread, none is lost.
+    with serving(kind, "--worker-connections", "2", "--http-protocols", "h1,h2") as (base, _):
+        httpx.get(base + "/reset", timeout=10)
+        start = time.monotonic()
+        # h2load: one connection, 6 streams at once (h2c, prior knowledge).
+        out = subprocess.run(["h2load", "-n", "6", "-c", "1", "-m", "6", base + "/sleep?0.5"],
+                             capture_output=True, text=True, timeout=90)
+        elapsed = time.monotonic() - start
+        assert out.returncode == 0, out.stdout + out.stderr
+        assert "6 succeeded, 0 failed" in out.stdout and "status codes: 6 2xx" in out.stdout, out.stdout
+        assert httpx.get(base + "/stats", timeout=10).json()["max_in_flight"] == 2
+        assert elapsed >= 1.4, f"6 x 0.5 s on 2 green threads took {elapsed:.2f} s"
 
 
 def test_monkey_patching_is_in_effect(green):
@@ -228,12 +246,39 @@ def test_half_closed_client_gets_its_answer(green):
     assert reply.startswith(b"HTTP/1.1 200 OK\r\n") and b'"slept": 0.5' in reply, reply
 
 
-def test_websocket_upgrade_is_refused(green):
-    _, base, _ = green
-    r = httpx.get(base + "/", headers={"Upgrade": "websocket", "Connection": "Upgrade",
-                                       "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
-                                       "Sec-WebSocket-Version": "13"}, timeout=10)
-    assert r.status_code == 500
+def test_websocket_upgrade_reaches_the_wsgi_app(green):
+    # WSGI has no WebSocket scope: as under -k sync (and Gunicorn's gevent
+    # worker), an upgrade request is a plain request the app answers (a 400,
+    # Engine.IO's long-polling fallback...).
+    _, base, arb = green
+    with socket.create_connection(("127.0.0.1", arb.port), timeout=10) as c:
+        c.sendall(b"GET /environ HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
+                  b"Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                  b"Sec-WebSocket-Version: 13\r\n\r\n")
+        reply = b""
+        while b"\r\n\r\n" not in reply or len(reply.split(b"\r\n\r\n", 1)[1]) < int(
+                reply.lower().split(b"content-length: ", 1)[1].split(b"\r\n", 1)[0]):
+            chunk = c.recv(65536)
+            assert chunk, reply
+            reply += chunk
+    head, body = reply.split(b"\r\n\r\n", 1)
+    assert head.startswith(b"HTTP/1.1 200 OK\r\n"), head
+    environ = json.loads(body)
+    assert environ["HTTP_UPGRADE"] == "websocket", environ
+    assert environ["HTTP_SEC_WEBSOCKET_KEY"] == "dGhlIHNhbXBsZSBub25jZQ==", environ
+    assert environ["PATH_INFO"] == "/environ", environ
+
+
+def test_a_leaked_timeout_does_not_stop_the_worker(green):
+    # Green threads serve one request after another: a Timeout an earlier
+    # request left running fires into an idle one, which ignores it.
+    kind, base, arb = green
+    pid = httpx.get(base + "/stats", timeout=10).json()["pid"]
+    assert httpx.get(base + f"/leak-timeout?{kind}", timeout=10).json() == {"leaked": kind}
+    wait_until(lambda: "an idle green thread was woken" in arb.output(), timeout=30,
+               message="the stray Timeout logged")
+    assert httpx.get(base + "/stats", timeout=10).json()["pid"] == pid
+    assert httpx.get(base + "/sleep?0.1", timeout=10).json()["pid"] == pid
 
 
 @pytest.mark.parametrize("kind", KINDS)

@@ -125,6 +125,16 @@ def app(environ, start_response):
             start_response("503 Service Unavailable", [("Content-Type", "text/plain")],
                            sys.exc_info())
         return [b"unavailable"]
+    if path == "/leak-timeout":
+        # A library Timeout started and never cancelled: it fires after the
+        # response, into the green thread that served it.
+        if query == "gevent":
+            import gevent
+            gevent.Timeout(0.2).start()
+        else:
+            import eventlet
+            eventlet.Timeout(0.2)
+        return _json(start_response, {"leaked": query})
     if path == "/threads":
         # threading is patched too: a "thread" is a green thread.
         out = []

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <utility>
+
 #include "greenfork/wsgi/py_error.hpp"
 #include "native_module.hpp"
 #include "protocol.hpp"
@@ -20,6 +22,15 @@ StatusOr<std::unique_ptr<AsgiApplication>> AsgiApplication::create(PyObject* app
   if (native_module(self.get()) == nullptr) return python_error("native module");
   self->protocol_ = settings.protocol != nullptr ? settings.protocol : protocol_module();
   if (self->protocol_ == nullptr) return python_error("protocol module");
+  // The protocol module's optional flags (the green WSGI protocol's False).
+  for (auto [name, flag] : {std::pair{"WEBSOCKETS", &self->websockets_},
+                            std::pair{"DISCONNECT", &self->disconnect_}}) {
+    if (!PyObject_HasAttrString(self->protocol_, name)) continue;
+    wsgi::PyRef value(PyObject_GetAttrString(self->protocol_, name));
+    const int set = value ? PyObject_IsTrue(value.get()) : -1;
+    if (set < 0) return python_error(name);
+    *flag = set != 0;
+  }
   self->scope_constants_.root_path = wsgi::PyRef(PyUnicode_DecodeUTF8(
       settings.root_path.data(), static_cast<Py_ssize_t>(settings.root_path.size()), "replace"));
   if (!self->scope_constants_.root_path) return python_error("root_path");

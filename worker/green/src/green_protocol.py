@@ -2,8 +2,9 @@
 #
 # gworker's I/O thread owns the sockets; it hands each request to this
 # module's dispatcher through gf_asgi's EventQueue (an eventfd the hub
-# watches: one wake-up per batch). The dispatcher spawns a green thread per
-# request from a pool of --worker-connections; the app's blocking calls
+# watches: one wake-up per batch). The dispatcher, on the hub, hands each
+# request to a green thread (up to --worker-connections of them, each
+# serving one request after another); the app's blocking calls
 # (wsgi.input reads, response writes) post one operation to the I/O thread
 # and wait on a library Event that the operation's acknowledgement sets, so
 # only that green thread waits, never the hub.
@@ -11,10 +12,19 @@
 #   patch("gevent")                       main thread, before the app import
 #   configure("gevent", 1000)             pool size
 #   serve(app, efd, "", "")               the loop thread's whole life
-import sys
+#
+# The hub side (the library adapters, the dispatcher, serve) is in
+# green_hub.py, appended to this file into one module at build time.
+import collections
 import traceback
 
 DEBUG, INFO, WARNING, ERROR = 0, 1, 2, 3
+# WSGI has no WebSocket scope: the engine hands an upgrade request to the
+# app as a plain request (Gunicorn's gevent worker does the same).
+WEBSOCKETS = False
+# Nor a way to tell the app the client left (Cycle.disconnected): the
+# engine need not watch the client while the app runs.
+DISCONNECT = False
 BODY_CHUNK = 1 << 20
 JOIN_LIMIT = 1 << 20  # a list/tuple response up to this size goes in one write
 
@@ -24,64 +34,7 @@ _hooks = (False, False)  # the --config file's pre_request, post_request
 _connections = 1000
 native = None
 gnative = None
-
-
-class _Gevent:
-    name = "gevent"
-
-    def __init__(self):
-        import gevent.event
-        import gevent.hub
-        import gevent.pool
-        self.Event = gevent.event.Event
-        # The hub runs on gworker's app thread, not the main one, where
-        # gevent would make a non-default loop: libev's default loop is the
-        # one with child watchers (subprocess, os.waitpid under patching).
-        self.hub = gevent.hub.Hub(default=True)
-        gevent.hub.set_hub(self.hub)
-        self._pool = gevent.pool.Pool
-        self._watcher = None
-
-    def pool(self, size):
-        return self._pool(size)
-
-    def wait_read(self, fd):
-        if self._watcher is None:
-            self._watcher = self.hub.loop.io(fd, 1)
-        self.hub.wait(self._watcher)
-
-    def new_event(self):
-        return self.Event()
-
-    @staticmethod
-    def set(event):
-        event.set()
-
-
-class _Eventlet:
-    name = "eventlet"
-
-    def __init__(self):
-        import eventlet
-        import eventlet.event
-        import eventlet.hubs
-        self._pool = eventlet.GreenPool
-        self.Event = eventlet.event.Event
-        self._trampoline = eventlet.hubs.trampoline
-
-    def pool(self, size):
-        return self._pool(size)
-
-    def wait_read(self, fd):
-        self._trampoline(fd, read=True)
-
-    def new_event(self):
-        return self.Event()
-
-    @staticmethod
-    def set(event):
-        if not event.ready():
-            event.send(True)
+_getcurrent = _GreenletExit = _Context = None
 
 
 def patch(kind):
@@ -366,40 +319,3 @@ def _handle(app, cycle):
             gnative.post_request(req, environ, cycle.status if started else None,
                                  cycle.headers if started else None, cycle.sent,
                                  _declared_length(cycle.headers) if started else None)
-
-
-def _refuse_websocket(h):
-    # WSGI has no WebSocket scope: the upgrade is answered 500.
-    h.ws_fail()
-    h.ws_done()
-
-
-def serve(app, efd, loop_kind, lifespan_mode):
-    global native, gnative, _lib, _hooks
-    import _greenfork_asgi_native
-    import _greenfork_green_native
-    native, gnative = _greenfork_asgi_native, _greenfork_green_native
-    _hooks = gnative.hooks()
-    try:
-        _lib = _Gevent() if _kind == "gevent" else _Eventlet()
-        pool = _lib.pool(_connections)
-    except Exception as exc:
-        native.started(False, "cannot start the %s hub: %s" % (_kind, exc))
-        return
-    native.log(DEBUG, "%s hub on the app thread, pool of %d" % (_lib.name, _connections))
-    native.started(True, "")
-    while True:
-        _lib.wait_read(efd)
-        for kind, h, ok in native.take_events():
-            if kind == 0:
-                cycle = h.owner = Cycle(h)
-                pool.spawn(_handle, app, cycle)
-            elif kind == 1:
-                h.owner.io_done(ok)
-            elif kind == 2:
-                h.owner.disconnected()
-            elif kind == 3:
-                # The engine has answered every request it will: done.
-                return
-            elif kind == 4:
-                _refuse_websocket(h)

@@ -245,8 +245,10 @@ asio::awaitable<void> Connection::run() {
       if (co_await send_error(parser_.error_status(), parser_.error_reason())) co_await linger();
       co_return;
     }
-    // An async app's WebSocket (WSGI and native apps see a plain request).
-    if (async != nullptr && websocket::is_websocket_upgrade(parser_.head())) {
+    // An async app's WebSocket (WSGI apps, green ones included, and native
+    // apps see a plain request).
+    if (async != nullptr && async->takes_websockets() &&
+        websocket::is_websocket_upgrade(parser_.head())) {
       co_await serve_websocket();
       co_return;
     }

@@ -91,7 +91,9 @@ asio::awaitable<bool> Connection::serve_app() {
   for (;;) {
     // An async app's request may run as long as it likes: the client going
     // away is news for it (the body read and writes see it themselves).
-    if (async != nullptr && !peer_settled && exchange_.body_done()) watch_peer();
+    if (async != nullptr && !peer_settled && exchange_.body_done() && async->wants_disconnect()) {
+      watch_peer();
+    }
     co_await wake_.wait();
     if (peer_readable_) {
       peer_readable_ = false;

@@ -255,6 +255,14 @@ class AsyncApplication {
   // ws_wake() (a hint, see AsyncWebSocket).
   virtual void ws_connect(AsyncWebSocket& ws) = 0;
   virtual void ws_wake(AsyncWebSocket& ws) = 0;
+  // False: the app has no WebSocket scope (WSGI on green threads), so an
+  // upgrade request reaches it as a plain request (submit), as under -k sync.
+  virtual bool takes_websockets() const { return true; }
+  // False: disconnected() would be news for nobody (WSGI has no way to tell
+  // the app), so the engine does not watch the client while the app holds
+  // a request (an epoll re-arm and a wake-up fewer per request); a client
+  // that went away still fails the app's next write.
+  virtual bool wants_disconnect() const { return true; }
 };
 
 struct AppOptions {

@@ -78,6 +78,11 @@ class AsgiApplication final : public worker::Application, public worker::AsyncAp
   void disconnected(worker::AsyncExchange& exchange) override;
   void ws_connect(worker::AsyncWebSocket& ws) override;
   void ws_wake(worker::AsyncWebSocket& ws) override;
+  // The protocol module's WEBSOCKETS (True when it has none): the green
+  // WSGI protocol says False.
+  bool takes_websockets() const override { return websockets_; }
+  // The protocol module's DISCONNECT (True when it has none).
+  bool wants_disconnect() const override { return disconnect_; }
 
   // ---- for the native module (loop thread, GIL held) ----
   // The batch as [(kind, handle, ok)]; events of exchanges already
@@ -103,6 +108,8 @@ class AsgiApplication final : public worker::Application, public worker::AsyncAp
   std::thread loop_thread_;
   std::unique_ptr<wsgi::Reloader> reloader_;  // --reload
   std::promise<Status> started_;
+  bool websockets_ = true;
+  bool disconnect_ = true;
   bool started_reported_ = false;
   std::atomic<bool> running_{false};
   std::vector<LoopEvent> batch_;                                   // loop thread
