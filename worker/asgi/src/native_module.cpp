@@ -22,7 +22,12 @@ struct Handle {
   worker::AsyncExchange* exchange;  // null after the last call
   PyObject* owner;                  // the protocol's per-request object
   worker::AsyncWebSocket* ws;       // a WebSocket's handle instead; null after done()
+  PyObject* body_buf;               // bytes a posted body read fills (want_body_into)
 };
+
+// The largest body block read straight into a bytes object: one
+// http.request message, one hand-off to the loop.
+constexpr size_t kDirectBlock = 256 * 1024;
 
 bool live(Handle* h) {
   if (h->exchange != nullptr) return true;
@@ -42,6 +47,7 @@ void release(Handle* h) {
                                          : static_cast<const void*>(h->ws);
   h->exchange = nullptr;
   h->ws = nullptr;
+  Py_CLEAR(h->body_buf);  // no read is outstanding after the last call
   // No event reaches the owner any more: break the handle <-> Cycle cycle
   // so both go by reference counting, not by the cyclic GC.
   Py_CLEAR(h->owner);
@@ -54,8 +60,36 @@ PyObject* handle_scope(Handle* h, PyObject* state) {
                           state == Py_None ? nullptr : state);
 }
 
+// The block a want_body_into() read filled, as (bytes, end); null with no
+// error set when it got nothing.
+PyObject* take_direct(Handle* h) {
+  PyObject* b = h->body_buf;
+  h->body_buf = nullptr;
+  const size_t n = h->exchange->take_direct();
+  if (n == 0) {
+    Py_DECREF(b);
+    return nullptr;
+  }
+  if (n != static_cast<size_t>(PyBytes_GET_SIZE(b)) &&
+      _PyBytes_Resize(&b, static_cast<Py_ssize_t>(n)) != 0) {
+    return nullptr;
+  }
+  bool end = false;
+  if (h->exchange->body_ready() == 0) {
+    try {
+      (void)h->exchange->take_body(nullptr, 0, end);
+    } catch (const worker::ClientGone&) {
+      end = false;  // the next read reports it, after these bytes
+    }
+  }
+  return Py_BuildValue("(NO)", b, end ? Py_True : Py_False);
+}
+
 PyObject* handle_take_body(Handle* h, PyObject* arg) {
   if (!live(h)) return nullptr;
+  if (h->body_buf != nullptr) {
+    if (PyObject* got = take_direct(h); got != nullptr || PyErr_Occurred()) return got;
+  }
   Py_ssize_t max = PyLong_AsSsize_t(arg);
   if (max < 0) {
     if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "max must be >= 0");
@@ -85,6 +119,14 @@ PyObject* handle_take_body(Handle* h, PyObject* arg) {
 
 PyObject* handle_want_body(Handle* h, PyObject*) {
   if (!live(h)) return nullptr;
+  if (const size_t room = h->exchange->direct_body_room(kDirectBlock); room > 0) {
+    // The bytes object the app gets, filled by the I/O thread's recv().
+    PyObject* buf = PyBytes_FromStringAndSize(nullptr, static_cast<Py_ssize_t>(room));
+    if (buf == nullptr) return nullptr;
+    Py_XSETREF(h->body_buf, buf);
+    h->exchange->want_body_into(PyBytes_AS_STRING(buf), room);
+    Py_RETURN_NONE;
+  }
   h->exchange->want_body();
   Py_RETURN_NONE;
 }
@@ -330,6 +372,7 @@ void handle_dealloc(Handle* h) {
   PyTypeObject* type = Py_TYPE(h);
   PyObject_GC_UnTrack(h);
   Py_CLEAR(h->owner);
+  Py_CLEAR(h->body_buf);
   PyObject_GC_Del(h);
   Py_DECREF(type);
 }
@@ -441,6 +484,7 @@ PyObject* exchange_handle_new(worker::AsyncExchange* exchange) {
   h->exchange = exchange;
   h->owner = nullptr;
   h->ws = nullptr;
+  h->body_buf = nullptr;
   PyObject_GC_Track(h);
   return reinterpret_cast<PyObject*>(h);
 }
@@ -451,6 +495,7 @@ PyObject* websocket_handle_new(worker::AsyncWebSocket* ws) {
   h->exchange = nullptr;
   h->owner = nullptr;
   h->ws = ws;
+  h->body_buf = nullptr;
   PyObject_GC_Track(h);
   return reinterpret_cast<PyObject*>(h);
 }
