@@ -189,3 +189,19 @@ def test_limit_request_body_413():
         r = httpx.post(base + "/digest", content=iter([b"y" * 60000, b"y" * 60000]), timeout=20)
         assert r.status_code == 413
         assert httpx.post(base + "/digest", content=b"x" * 100000, timeout=20).json()["length"] == 100000
+
+
+def test_stalled_body_times_out_as_http_disconnect():
+    """A client that stops sending mid-body while the app waits in receive()
+    is dropped after --body-timeout; the app gets http.disconnect."""
+    with gworker("--body-timeout", "1") as base:
+        with socket.create_connection(("127.0.0.1", _port(base)), timeout=30) as c:
+            c.sendall(b"POST /digest HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\n\r\n")
+            c.sendall(b"s" * 5000)
+            c.settimeout(20)
+            assert c.recv(65536) == b""  # closed by the server, nothing answered
+        wait_until(lambda: any(e.get("digest", {}).get("disconnected") for e in events(base)),
+                   timeout=15, message="http.disconnect after the body timeout")
+        seen = [e["digest"] for e in events(base) if "digest" in e]
+        assert seen[-1] == {"sha256": hashlib.sha256(b"s" * 5000).hexdigest(), "length": 5000,
+                            "messages": seen[-1]["messages"], "disconnected": True}

@@ -129,7 +129,12 @@ asio::awaitable<bool> Connection::read_body_into() {
     // Never past the body: the next request's bytes belong to input_.
     const size_t want = static_cast<size_t>(
         std::min<uint64_t>(cap - filled, exchange_.body_left() - filled));
-    const ssize_t n = closed_ ? -1 : ::recv(socket_.native_handle(), dst + filled, want, MSG_DONTWAIT);
+    if (closed_) {
+      exchange_.set_body_error();
+      ok = false;
+      break;
+    }
+    const ssize_t n = ::recv(socket_.native_handle(), dst + filled, want, MSG_DONTWAIT);
     if (n > 0) {
       // The parser counts them (and sees the body's end) without a copy.
       parser_.keep_body(false);
@@ -150,7 +155,7 @@ asio::awaitable<bool> Connection::read_body_into() {
       continue;
     }
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && !closed_) {
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
       if (filled > 0) break;  // the app gets what came; the rest on its next read
       state_ = State::kBody;
       deadline_.reading_body();
