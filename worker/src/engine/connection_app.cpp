@@ -129,6 +129,7 @@ asio::awaitable<bool> Connection::read_body_into() {
     // Never past the body: the next request's bytes belong to input_.
     const size_t want = static_cast<size_t>(
         std::min<uint64_t>(cap - filled, exchange_.body_left() - filled));
+    if (want == 0) break;  // (the parser has seen the end already)
     if (closed_) {
       exchange_.set_body_error();
       ok = false;
