@@ -18,6 +18,7 @@ struct Handle {
   worker::AsyncExchange* exchange;  // null after the last call
   PyObject* owner;                  // the protocol's per-request object
   worker::AsyncWebSocket* ws;       // a WebSocket's handle instead; null after done()
+  PyObject* body_buf;               // bytes a posted body read fills (want_body_into)
 };
 
 // The app the module is bound to (native_module()).

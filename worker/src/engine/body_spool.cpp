@@ -53,8 +53,8 @@ Status BodySpool::append(std::string& bytes) {
     mem_.clear();
     mem_pos_ = 0;
   }
-  if (mem_.empty() && mem_.capacity() < bytes.size()) {
-    mem_.swap(bytes);  // a whole body gathered by the caller: no copy
+  if (mem_.empty()) {
+    mem_.swap(bytes);  // a block gathered by the caller: no copy (it gets our buffer)
   } else {
     mem_.append(bytes);
   }

@@ -263,11 +263,17 @@ asio::awaitable<void> Connection::run() {
     const bool expect = parser_.head().expect_continue;
     const std::optional<uint64_t> length = parser_.head().content_length;
     fill_request(parser_.head());
+    exchange_.allow_direct_body(async != nullptr && !tls_ && !exchange_.request.chunked &&
+                                exchange_.request.content_length.has_value());
     body_error_status_ = 0;
+    // An async app's body is streamed to it (its receive() pulls, the
+    // socket is read a block ahead at most): waiting for a slow client
+    // holds no thread there, and buffering would hold each body whole.
+    const bool buffer_body = config.request_buffering && async == nullptr;
     if (r.status == http::ParseStatus::kComplete) {
       exchange_.set_body_done();
-    } else if (config.request_buffering || (!expect && length && *length <= kPrebufferBytes)) {
-      if (config.request_buffering) {
+    } else if (buffer_body || (!expect && length && *length <= kPrebufferBytes)) {
+      if (buffer_body) {
         exchange_.spool_body(config.body_buffer_size, &config.worker_tmp_dir);
         // One buffer for a body of known length kept in memory (capped: a
         // client can claim a length it never sends).

@@ -109,6 +109,17 @@ class Connection final {
   // Moves body bytes from the socket into the exchange; false = connection
   // unusable. discard: drop them (draining after the response).
   asio::awaitable<bool> read_body(bool until_complete, bool discard);
+  // read_body(): moves the bytes into the exchange; false (the 503 set)
+  // when a spilled body cannot be written.
+  bool hand_body(std::string& bytes);
+  // A read that does not wait (plain sockets): false when the socket has
+  // nothing right now.
+  bool read_now();
+  // read_body() for the exchange's want_body_into(): a Content-Length body
+  // read straight into the app's buffer (input_'s bytes first, through
+  // the parser), up to its size, returning once the socket has no more
+  // right now; false as read_body().
+  asio::awaitable<bool> read_body_into();
   // The exchange's request through the app, inline on this thread (no
   // coroutine frame on the hot path), or handed to the app's threads or
   // loop and served (serve_app) until its last op; false = the connection

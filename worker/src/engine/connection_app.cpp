@@ -3,17 +3,51 @@
 // or loop, serving the ops it posts until its last one).
 #include "engine/connection.hpp"
 
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <cstring>
+
 namespace greenfork::worker {
 namespace {
 
 // After the response, at most this much unread request body is skipped to
 // keep the connection; beyond it the connection closes.
 constexpr uint64_t kDrainBytes = 256 * 1024;
+// A streamed body's read-ahead: the socket is read while it has bytes,
+// until this much waits for the app (one http.request message, one
+// hand-off to the app's loop).
+constexpr size_t kStreamBlock = 256 * 1024;
+constexpr auto kNoThrowWait = asio::experimental::as_tuple(asio::use_awaitable);
 
 }  // namespace
 
+bool Connection::hand_body(std::string& bytes) {
+  if (Status s = exchange_.add_body(bytes); !s.ok()) {
+    server_.host().log_error(s.message());
+    body_error_status_ = 503;
+    body_error_reason_ = "the request body could not be buffered";
+    exchange_.set_body_error(body_error_status_);
+    return false;
+  }
+  return true;
+}
+
+bool Connection::read_now() {
+  if (closed_ || tls_) return false;
+  size_t room = 0;
+  char* space = input_.space(room);
+  const ssize_t n = ::recv(socket_.native_handle(), space, room, MSG_DONTWAIT);
+  if (n <= 0) return false;  // nothing now, or the next read_more() sees why
+  input_.commit(static_cast<size_t>(n));
+  return true;
+}
+
 asio::awaitable<bool> Connection::read_body(bool until_complete, bool discard) {
   uint64_t drained = 0;
+  // A streamed body (the app waits for *some* bytes) gathers in the
+  // parser's buffer up to a block, a buffered one up to body_hold_.
+  const size_t hold = until_complete ? body_hold_ : kStreamBlock;
   for (;;) {
     if (!input_.empty()) {
       const http::ParseResult r = parser_.feed(input_.unread());
@@ -23,18 +57,9 @@ asio::awaitable<bool> Connection::read_body(bool until_complete, bool discard) {
         drained += bytes.size();
         bytes.clear();
         if (drained > kDrainBytes) co_return false;
-      } else if (!bytes.empty() &&
-                 (!until_complete || r.status != http::ParseStatus::kNeedMore ||
-                  bytes.size() >= body_hold_)) {
-        // A buffered body up to body_hold_ stays in the parser's buffer
-        // until it is whole, then moves to the exchange without a copy.
-        if (Status s = exchange_.add_body(bytes); !s.ok()) {
-          server_.host().log_error(s.message());
-          body_error_status_ = 503;
-          body_error_reason_ = "the request body could not be buffered";
-          exchange_.set_body_error(body_error_status_);
-          co_return false;
-        }
+      } else if (!bytes.empty() && (r.status != http::ParseStatus::kNeedMore || bytes.size() >= hold)) {
+        // Moved to the exchange without a copy when it has nothing unread.
+        if (!hand_body(bytes)) co_return false;
       }
       if (r.status == http::ParseStatus::kError) {
         body_error_status_ = parser_.error_status();
@@ -48,8 +73,13 @@ asio::awaitable<bool> Connection::read_body(bool until_complete, bool discard) {
       }
     }
     if (!until_complete && !discard) {
-      // The app waits for *some* bytes: return as soon as there are any.
-      if (exchange_.has_unread_body()) co_return true;
+      // The app waits for *some* bytes: it gets them once the socket has no
+      // more right now, or a block is gathered (the read-ahead's bound).
+      std::string& held = parser_.body();
+      if (!held.empty() || exchange_.has_unread_body()) {
+        if (held.size() + exchange_.body_ready() < kStreamBlock && read_now()) continue;
+        co_return hand_body(held);
+      }
     }
     state_ = State::kBody;
     deadline_.reading_body();
@@ -61,6 +91,86 @@ asio::awaitable<bool> Connection::read_body(bool until_complete, bool discard) {
       co_return false;
     }
   }
+}
+
+asio::awaitable<bool> Connection::read_body_into() {
+  char* const dst = exchange_.direct_dst();
+  const size_t cap = exchange_.direct_cap();
+  size_t filled = 0;
+  bool ok = true;
+  for (;;) {
+    if (!input_.empty()) {
+      // Bytes read with the head (or before): through the parser's buffer.
+      const http::ParseResult r = parser_.feed(input_.unread());
+      input_.consume(r.consumed);
+      std::string& bytes = parser_.body();
+      const size_t n = std::min(bytes.size(), cap - filled);
+      std::memcpy(dst + filled, bytes.data(), n);
+      filled += n;
+      bytes.erase(0, n);
+      if (!bytes.empty() && !hand_body(bytes)) {  // past the buffer: the next read's
+        ok = false;
+        break;
+      }
+      if (r.status == http::ParseStatus::kError) {
+        body_error_status_ = parser_.error_status();
+        body_error_reason_ = parser_.error_reason();
+        exchange_.set_body_error(body_error_status_);
+        ok = false;
+        break;
+      }
+      if (r.status == http::ParseStatus::kComplete) {
+        exchange_.set_body_done();
+        break;
+      }
+      continue;
+    }
+    if (filled == cap) break;
+    // Never past the body: the next request's bytes belong to input_.
+    const size_t want = static_cast<size_t>(
+        std::min<uint64_t>(cap - filled, exchange_.body_left() - filled));
+    if (want == 0) break;  // (the parser has seen the end already)
+    if (closed_) {
+      exchange_.set_body_error();
+      ok = false;
+      break;
+    }
+    const ssize_t n = ::recv(socket_.native_handle(), dst + filled, want, MSG_DONTWAIT);
+    if (n > 0) {
+      // The parser counts them (and sees the body's end) without a copy.
+      parser_.keep_body(false);
+      const http::ParseResult r = parser_.feed(std::string_view(dst + filled, static_cast<size_t>(n)));
+      parser_.keep_body(true);
+      filled += static_cast<size_t>(n);
+      if (r.status == http::ParseStatus::kError) {
+        body_error_status_ = parser_.error_status();
+        body_error_reason_ = parser_.error_reason();
+        exchange_.set_body_error(body_error_status_);
+        ok = false;
+        break;
+      }
+      if (r.status == http::ParseStatus::kComplete) {
+        exchange_.set_body_done();
+        break;
+      }
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      if (filled > 0) break;  // the app gets what came; the rest on its next read
+      state_ = State::kBody;
+      deadline_.reading_body();
+      auto [ec] = co_await socket_.async_wait(asio::socket_base::wait_read, kNoThrowWait);
+      deadline_.clear();
+      state_ = State::kBusy;
+      if (!ec) continue;
+    }
+    exchange_.set_body_error();  // closed, reset or timed out
+    ok = false;
+    break;
+  }
+  exchange_.filled_direct(filled);
+  co_return ok;
 }
 
 bool Connection::run_app_inline() {
@@ -142,7 +252,15 @@ asio::awaitable<bool> Connection::serve_app() {
           ok = co_await writer_.write_all("HTTP/1.1 100 Continue\r\n\r\n");
           exchange_.mark_100_sent();
         }
-        if (ok) co_await read_body(false, false);
+        if (exchange_.direct_dst() != nullptr) {
+          if (ok) {
+            co_await read_body_into();
+          } else {
+            exchange_.filled_direct(0);
+          }
+        } else if (ok) {
+          co_await read_body(false, false);
+        }
         // A body error is the app's ClientGone through read(); the ack
         // only fails when the socket itself is unusable.
         exchange_.ack(ok);

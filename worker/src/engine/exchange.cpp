@@ -33,6 +33,9 @@ void Exchange::reset(const Context& context, bool inline_mode) {
   body_done_ = body_error_ = false;
   body_error_status_ = 0;
   body_received_ = 0;
+  direct_ok_ = false;
+  direct_dst_ = nullptr;
+  direct_cap_ = direct_filled_ = 0;
   spare_headers_ = std::move(head_.headers);
   spare_headers_.clear();
   head_.status = 200;

@@ -25,6 +25,7 @@
 
 #include <sys/types.h>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
@@ -112,6 +113,17 @@ class Exchange final : public ResponseWriter, public BodyReader, public AsyncExc
   size_t take_body(char* dst, size_t max, bool& end) override;
   uint64_t body_ready() const override { return body_in_.unread(); }
   void want_body() override { request_op(Op::kReadBody, false); }
+  size_t direct_body_room(size_t block) const override {
+    if (!direct_ok_ || body_done_ || body_error_ || gone_ || body_in_.has_unread()) return 0;
+    return static_cast<size_t>(std::min<uint64_t>(block, body_left()));
+  }
+  void want_body_into(char* dst, size_t cap) override {
+    direct_dst_ = dst;
+    direct_cap_ = cap;
+    direct_filled_ = 0;
+    request_op(Op::kReadBody, false);
+  }
+  size_t take_direct() override { return std::exchange(direct_filled_, 0); }
   Status start(int status, std::vector<Header> headers) override;
   void send(std::string_view data) override;
   void finish(std::string_view data) override;
@@ -150,6 +162,20 @@ class Exchange final : public ResponseWriter, public BodyReader, public AsyncExc
   }
   void set_expects_continue(bool on) { request_expects_ = on; }
   void set_body_done() { body_done_ = true; }
+  // A Content-Length body of an HTTP/1.1 connection on a plain socket:
+  // an async app may have it read straight into its own buffer.
+  void allow_direct_body(bool on) { direct_ok_ = on; }
+  // The buffer of a pending want_body_into() (null: none), and its size;
+  // `n` bytes were put there, taking it (its size stays for take_direct()).
+  char* direct_dst() const { return direct_dst_; }
+  size_t direct_cap() const { return direct_cap_; }
+  void filled_direct(size_t n) {
+    direct_filled_ = n;
+    body_received_ += n;
+    direct_dst_ = nullptr;
+  }
+  // Content-Length body bytes not yet received.
+  uint64_t body_left() const { return request.content_length.value_or(0) - body_received_; }
   void set_inline(bool on) { inline_ = on; }
   // The uwsgi protocol (kept across reset()): the response runs to the
   // connection's close (no chunked framing) and carries no 1xx responses.
@@ -220,6 +246,10 @@ class Exchange final : public ResponseWriter, public BodyReader, public AsyncExc
   bool body_error_ = false;
   int body_error_status_ = 0;
   uint64_t body_received_ = 0;
+  bool direct_ok_ = false;
+  char* direct_dst_ = nullptr;  // want_body_into()
+  size_t direct_cap_ = 0;
+  size_t direct_filled_ = 0;
   http::AppHead head_;
   std::vector<Header> spare_headers_;  // the last response's, for header_buffer()
   std::string body_buf_;  // raw body bytes not yet framed

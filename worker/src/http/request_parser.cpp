@@ -100,7 +100,7 @@ struct RequestParser::Impl {
     if (s.limits_.body != 0 && s.body_seen_ > s.limits_.body) {
       return refuse(p, 413, "request body larger than the limit");
     }
-    s.body_.append(at, len);
+    if (s.keep_body_) s.body_.append(at, len);
     return 0;
   }
   static int on_message_complete(llhttp_t* p) {

@@ -159,6 +159,21 @@ class AsyncExchange {
   virtual uint64_t body_ready() const = 0;
   // Posts: read more of the body (sending "100 Continue" first if asked).
   virtual void want_body() = 0;
+  // The size of a buffer want_body_into() can fill straight from the
+  // socket (the kernel's copy is the only one), at most `block`; 0 when
+  // this exchange reads into its own buffer only (chunked, TLS, HTTP/2).
+  virtual size_t direct_body_room(size_t block) const {
+    (void)block;
+    return 0;
+  }
+  // Posts as want_body(), the bytes going to `dst` (which must stay valid
+  // until io_done); then take_direct() says how many (0: see take_body()).
+  virtual void want_body_into(char* dst, size_t cap) {
+    (void)dst;
+    (void)cap;
+    want_body();
+  }
+  virtual size_t take_direct() { return 0; }
   // Status and headers, sent with the first body bytes (as ResponseWriter::start).
   virtual Status start(int status, std::vector<Header> headers) = 0;
   // Posts body bytes (Content-Length budget or chunked framing applied);

@@ -136,6 +136,10 @@ class RequestParser {
   bool idle() const { return !message_started_; }
   // True after kHead until kComplete: the body is being read.
   bool in_body() const { return in_body_; }
+  // Off: body bytes are checked and counted but not copied to body() (the
+  // caller fed bytes it already holds where it wants them: a
+  // Content-Length body read straight into the app's buffer).
+  void keep_body(bool on) { keep_body_ = on; }
   // After kError: the refused message is a HEAD request (as far as it was
   // read), so its error response must carry no body (RFC 9110 9.3.2).
   bool failed_head_request() const { return message_started_ && head_method_; }
@@ -161,6 +165,7 @@ class RequestParser {
   std::string error_reason_;
   bool message_started_ = false;
   bool in_body_ = false;
+  bool keep_body_ = true;
   bool head_done_ = false;
   bool in_trailers_ = false;  // after the last chunk: the scanner watches trailers
   bool head_method_ = false;  // the current message's method is HEAD
