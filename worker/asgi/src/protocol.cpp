@@ -151,6 +151,9 @@ class Cycle:
             if self.gone:
                 raise ClientDisconnected("the client went away")
             body = message.get("body", b"")
+            if not isinstance(body, (bytes, bytearray, memoryview)):
+                raise TypeError("http.response.body 'body' must be bytes, not %s"
+                                % type(body).__name__)
             if message.get("more_body", False) or self.trailers:
                 self.streamed = self.streamed or bool(body)
                 if body:

@@ -65,6 +65,9 @@ class WebSocketCycle:
             if self.h.ws_blocked() == 2:
                 raise ClientDisconnected("the client went away")
             text, data = message.get("text"), message.get("bytes")
+            if text is not None and data is not None:
+                raise RuntimeError("websocket.send needs exactly one of 'text' and 'bytes' "
+                                   "that is not None")
             if text is not None:
                 if not isinstance(text, str):
                     raise TypeError("websocket.send 'text' must be str")
@@ -117,6 +120,11 @@ async def _run_ws(cycle, scope):
     h = cycle.h
     try:
         await _app(scope, cycle.receive, cycle.send)
+        if cycle.state == cycle.CONNECTING:
+            # No websocket.accept, close or denial: an app error (uvicorn's
+            # and hypercorn's 500), not a refusal.
+            native.log(ERROR, "ASGI callable returned without sending handshake.")
+            h.ws_fail()
     except BaseException as exc:
         if not isinstance(exc, ClientDisconnected):
             native.log(ERROR, "Exception in ASGI application\n" + _format(exc))
