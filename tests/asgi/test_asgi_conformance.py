@@ -152,3 +152,27 @@ def test_unix_socket_scope(tmp_path):
             s = c.get("/scope", timeout=10).json()["scope"]
     assert s["client"] is None
     assert s["server"] == [path, None]
+
+
+def test_head_answered_by_the_app_and_its_own_headers(spec):
+    _, port, _ = spec
+    # An app that answers HEAD itself (the length, no body): the length stays.
+    reply = exchange(port, b"HEAD /head-empty HTTP/1.1\r\nHost: x\r\n\r\n"
+                           b"GET /own-headers HTTP/1.1\r\nHost: x\r\n\r\n")
+    head, _, rest = reply.partition(b"\r\n\r\n")
+    assert b"content-length: 5" in head.lower()
+    # The app's Server and Date replace the server's; its Connection: close
+    # is honoured.
+    head, _, body = rest.partition(b"\r\n\r\n")
+    lines = [line.lower() for line in head.split(b"\r\n")]
+    assert [x for x in lines if x.startswith(b"server:")] == [b"server: myapp"]
+    assert len([x for x in lines if x.startswith(b"date:")]) == 1
+    assert b"connection: close" in lines and body == b"mine"
+
+
+def test_absolute_form_target(spec):
+    _, port, _ = spec
+    reply = exchange(port, b"GET http://x/scope?q=%20 HTTP/1.1\r\nHost: x\r\n"
+                           b"Connection: close\r\n\r\n")
+    s = json.loads(reply.partition(b"\r\n\r\n")[2])
+    assert (s["path"], s["raw_path"], s["query_string"]) == ("/scope", "/scope", "q=%20")

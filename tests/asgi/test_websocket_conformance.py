@@ -230,3 +230,17 @@ def test_upgrade_over_http_10_and_wrong_version(spec):
     assert reply.startswith(b"HTTP/1.1 426"), reply
     assert b"sec-websocket-version: 13" in reply.lower()
 
+
+
+def test_client_gone_before_accept_is_a_disconnect(spec):
+    # The app waits in receive() after websocket.connect; the client
+    # leaves: it hears websocket.disconnect (1006) at once, not when it
+    # decides (uvicorn's behaviour), and accepting then is harmless.
+    base, port, _ = spec
+    c = socket.create_connection(("127.0.0.1", port), timeout=10)
+    c.sendall(upgrade_request("/ws-slow-accept"))
+    c.close()
+    # The app's own deadline for that receive() is 10 s.
+    wait_for_event(base, {"ws_before_accept": [["code", 1006], ["reason", ""],
+                                               ["type", "websocket.disconnect"]]}, timeout=8)
+    wait_for_event(base, {"ws_accept_after_gone": None})

@@ -106,10 +106,9 @@ async def http(scope, receive, send):
             "headers": [[k.decode("latin-1"), v.decode("latin-1")] for k, v in scope["headers"]],
             "client": type(scope["client"]).__name__, "server": type(scope["server"]).__name__,
         }).encode())
-    elif path == "/self-chunked":  # the app frames its own body
-        await send({"type": "http.response.start", "status": 200,
-                    "headers": [(b"transfer-encoding", b"chunked")]})
-        await send({"type": "http.response.body", "body": b"5\r\nhello\r\n0\r\n\r\n"})
+    elif path == "/head-empty":  # a HEAD answered as HEAD: the length, no body
+        await _ok(send, b"" if scope["method"] == "HEAD" else b"12345",
+                  [(b"content-length", b"5")])
     elif path == "/own-headers":  # Server, Date and Connection from the app
         await _ok(send, b"mine", [(b"server", b"myapp"), (b"date", b"Thu, 01 Jan 2026 00:00:00 GMT"),
                                   (b"connection", b"close")])
@@ -125,6 +124,12 @@ async def websocket(scope, receive, send):
     path = scope["path"]
     assert (await receive())["type"] == "websocket.connect"
     if path == "/ws-return-before-accept":
+        return
+    if path == "/ws-slow-accept":  # the client may be gone before the accept
+        m = await asyncio.wait_for(receive(), 10)
+        EVENTS.append({"ws_before_accept": sorted(m.items())})
+        EVENTS.append({"ws_accept_after_gone": await _error_of(
+            send({"type": "websocket.accept"}))})
         return
     if path == "/ws-protocol-header":
         await send({"type": "websocket.accept", "subprotocol": None,
