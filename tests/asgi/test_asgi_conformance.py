@@ -115,6 +115,15 @@ def test_bodiless_status_sends_no_body(spec, status):
     assert rest.startswith(b"HTTP/1.1 200"), reply
 
 
+@pytest.mark.parametrize("status", [100, 101, 103])
+def test_informational_status_is_not_a_final_response(spec, status):
+    # A 1xx in http.response.start would leave the client waiting for the
+    # final response: the app's error, a 500.
+    _, port, _ = spec
+    reply = exchange(port, b"GET /status?%d HTTP/1.1\r\nHost: x\r\n\r\n" % status)
+    assert reply.startswith(b"HTTP/1.1 500"), reply
+
+
 def test_receive_after_the_body(spec):
     base, _, _ = spec
     r = httpx.post(base + "/receive-after-body", content=b"xyz", timeout=10)

@@ -244,3 +244,24 @@ def test_client_gone_before_accept_is_a_disconnect(spec):
     wait_for_event(base, {"ws_before_accept": [["code", 1006], ["reason", ""],
                                                ["type", "websocket.disconnect"]]}, timeout=8)
     wait_for_event(base, {"ws_accept_after_gone": None})
+
+
+@pytest.mark.parametrize("code", [999, 1005, 1006, 1015, 2999, 5000, 66536])
+def test_close_code_an_endpoint_may_not_send_is_the_apps_error(spec, code):
+    # RFC 6455 7.4: the app's error (raised in send, as the websockets
+    # library does under uvicorn); the app catches it and returns, so the
+    # connection ends with 1000, never with a code the RFC forbids.
+    base, port, _ = spec
+    ws = RawWs(port, f"/ws-close-code?{code}")
+    assert ws.close_code() == 1000
+    ws.close()
+    wait_for_event(base, {"ws_close_code": code, "error": "ValueError"})
+
+
+@pytest.mark.parametrize("code", [1000, 1008, 1014, 3000, 4999])
+def test_close_code_sent_as_given(spec, code):
+    base, port, _ = spec
+    ws = RawWs(port, f"/ws-close-code?{code}")
+    assert ws.close_code() == code
+    ws.close()
+    wait_for_event(base, {"ws_close_code": code, "error": None})

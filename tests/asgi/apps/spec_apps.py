@@ -149,6 +149,11 @@ async def websocket(scope, receive, send):
         EVENTS.append({"ws_long_reason": await _error_of(
             send({"type": "websocket.close", "code": 1000, "reason": "r" * 200}))})
         await send({"type": "websocket.close", "code": 4000, "reason": "short"})
+    elif path == "/ws-close-code":  # ?code: websocket.close with that code
+        code = int(scope["query_string"])
+        EVENTS.append({"ws_close_code": code, "error": await _error_of(
+            send({"type": "websocket.close", "code": code}))})
+        return
     elif path == "/ws-close-then-receive":
         await send({"type": "websocket.close", "code": 4004})
         m = await asyncio.wait_for(receive(), 10)

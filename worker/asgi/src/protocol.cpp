@@ -134,7 +134,10 @@ class Cycle:
             if self.gone:
                 raise ClientDisconnected("the client went away")
             headers = message.get("headers") or ()
-            self.h.start(message["status"], headers)
+            status = message["status"]
+            if isinstance(status, int) and 100 <= status < 200:
+                raise ValueError("http.response.start: %d is not a final status" % status)
+            self.h.start(status, headers)
             self.started = True
             self.trailers = bool(message.get("trailers", False))
             if self.trailers:

@@ -110,7 +110,14 @@ class WebSocketCycle:
                 raise RuntimeError("Unexpected ASGI message 'websocket.close' sent, "
                                    "after 'websocket.close'.")
             code = message.get("code")
-            self.h.ws_close(1000 if code is None else int(code), message.get("reason") or "")
+            code = 1000 if code is None else code
+            # RFC 6455 7.4: what an endpoint may put in a close frame (not
+            # 1005/1006/1015, nothing unassigned); as the websockets library
+            # under uvicorn, another code is the app's error.
+            if not isinstance(code, int) or not (1000 <= code <= 1003 or 1007 <= code <= 1014
+                                                 or 3000 <= code <= 4999):
+                raise ValueError("websocket.close: invalid close code %r" % (code,))
+            self.h.ws_close(code, message.get("reason") or "")
             self.state = self.CLOSED
         else:
             raise RuntimeError("Unexpected ASGI message '%s' sent." % kind)
