@@ -185,3 +185,15 @@ def test_absolute_form_target(spec):
                            b"Connection: close\r\n\r\n")
     s = json.loads(reply.partition(b"\r\n\r\n")[2])
     assert (s["path"], s["raw_path"], s["query_string"]) == ("/scope", "/scope", "q=%20")
+
+
+@pytest.mark.parametrize("spec_name,body", [
+    ("spec_apps:Asgi2App", b"asgi2 class /x"),
+    ("spec_apps:asgi2_function", b"asgi2 function /x"),
+    ("spec_apps:asgi3_object", b"ok"),
+])
+def test_asgi2_apps_are_called_as_asgi2(spec_name, body):
+    # uvicorn's --interface auto: a legacy (double callable) app works.
+    with serving(spec_name) as (base, arb):
+        assert httpx.get(base + "/x", timeout=10).content == body
+        assert "Application startup complete." in arb.output()

@@ -183,3 +183,35 @@ async def app(scope, receive, send):
     if scope["type"] == "http":
         return await http(scope, receive, send)
     return await websocket(scope, receive, send)
+
+
+class Asgi2App:
+    """An ASGI 2 app (the spec's "Legacy Applications"): instantiated with
+    the scope, then awaited with receive and send."""
+
+    def __init__(self, scope):
+        self.scope = scope
+
+    async def __call__(self, receive, send):
+        if self.scope["type"] == "lifespan":
+            return await _lifespan(self.scope, receive, send)
+        await _ok(send, b"asgi2 class " + self.scope["path"].encode())
+
+
+def asgi2_function(scope):
+    async def instance(receive, send):
+        if scope["type"] == "lifespan":
+            return await _lifespan(scope, receive, send)
+        await _ok(send, b"asgi2 function " + scope["path"].encode())
+    return instance
+
+
+class Asgi3Object:
+    """ASGI 3 through a plain (not async) __call__ that returns the
+    coroutine, as some middlewares do: not mistaken for ASGI 2."""
+
+    def __call__(self, scope, receive, send):
+        return app(scope, receive, send)
+
+
+asgi3_object = Asgi3Object()

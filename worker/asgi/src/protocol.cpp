@@ -358,7 +358,7 @@ def _make_loop(kind):
 
 def serve(app, efd, loop_kind, lifespan_mode):
     global _app, _loop, _lifespan
-    _app = app
+    _app = _single_callable(app)
     try:
         _loop = _make_loop(loop_kind)
     except Exception as exc:
@@ -386,9 +386,11 @@ def serve(app, efd, loop_kind, lifespan_mode):
 )PY";
 
 PyObject* g_module = nullptr;
-// The source of the module: the HTTP part, then the lifespan and WebSocket
-// parts.
-std::string module_source() { return std::string(kSource) + kLifespanSource + kWebSocketSource; }
+// The source of the module: the HTTP part, then the lifespan, WebSocket
+// and ASGI 2 parts.
+std::string module_source() {
+  return std::string(kSource) + kLifespanSource + kWebSocketSource + kAsgi2Source;
+}
 
 }  // namespace
 
