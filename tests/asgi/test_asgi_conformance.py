@@ -12,7 +12,7 @@ import socket
 import httpx
 import pytest
 
-from asgi_support import events, serving, wait_for_event
+from asgi_support import serving, wait_for_event
 
 
 @pytest.fixture(scope="module")
