@@ -206,6 +206,9 @@ def test_app_returning_before_or_after_accept(spec):
         with pytest.raises(InvalidStatusCode) as refused:
             await websockets.connect(ws_url(base, "/ws-return-before-accept"))
         assert refused.value.status_code == 500  # an app error, as uvicorn says
+        with pytest.raises(InvalidStatusCode) as unfinished:
+            await websockets.connect(ws_url(base, "/ws-deny-incomplete"))
+        assert unfinished.value.status_code == 500
         async with websockets.connect(ws_url(base, "/ws-return-after-accept")) as ws:
             with pytest.raises(ConnectionClosed):
                 await ws.recv()

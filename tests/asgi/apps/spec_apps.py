@@ -125,6 +125,10 @@ async def websocket(scope, receive, send):
     assert (await receive())["type"] == "websocket.connect"
     if path == "/ws-return-before-accept":
         return
+    if path == "/ws-deny-incomplete":  # a denial response begun, never ended
+        await send({"type": "websocket.http.response.start", "status": 401, "headers": []})
+        await send({"type": "websocket.http.response.body", "body": b"part", "more_body": True})
+        return
     if path == "/ws-slow-accept":  # the client may be gone before the accept
         m = await asyncio.wait_for(receive(), 10)
         EVENTS.append({"ws_before_accept": sorted(m.items())})

@@ -127,10 +127,12 @@ async def _run_ws(cycle, scope):
     h = cycle.h
     try:
         await _app(scope, cycle.receive, cycle.send)
-        if cycle.state == cycle.CONNECTING:
-            # No websocket.accept, close or denial: an app error (uvicorn's
-            # and hypercorn's 500), not a refusal.
-            native.log(ERROR, "ASGI callable returned without sending handshake.")
+        if cycle.state in (cycle.CONNECTING, cycle.RESPONDING):
+            # No websocket.accept, close or (complete) denial: an app error
+            # (uvicorn's and hypercorn's 500), not a refusal.
+            native.log(ERROR, "ASGI callable returned without %s." % (
+                "sending handshake" if cycle.state == cycle.CONNECTING
+                else "completing the websocket.http.response"))
             h.ws_fail()
     except BaseException as exc:
         if not isinstance(exc, ClientDisconnected):
