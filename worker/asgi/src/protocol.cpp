@@ -134,7 +134,10 @@ class Cycle:
             if self.gone:
                 raise ClientDisconnected("the client went away")
             headers = message.get("headers") or ()
-            self.h.start(message["status"], headers)
+            status = message["status"]
+            if isinstance(status, int) and 100 <= status < 200:
+                raise ValueError("http.response.start: %d is not a final status" % status)
+            self.h.start(status, headers)
             self.started = True
             self.trailers = bool(message.get("trailers", False))
             if self.trailers:
@@ -151,6 +154,9 @@ class Cycle:
             if self.gone:
                 raise ClientDisconnected("the client went away")
             body = message.get("body", b"")
+            if not isinstance(body, (bytes, bytearray, memoryview)):
+                raise TypeError("http.response.body 'body' must be bytes, not %s"
+                                % type(body).__name__)
             if message.get("more_body", False) or self.trailers:
                 self.streamed = self.streamed or bool(body)
                 if body:
@@ -352,7 +358,7 @@ def _make_loop(kind):
 
 def serve(app, efd, loop_kind, lifespan_mode):
     global _app, _loop, _lifespan
-    _app = app
+    _app = _single_callable(app)
     try:
         _loop = _make_loop(loop_kind)
     except Exception as exc:
@@ -380,9 +386,11 @@ def serve(app, efd, loop_kind, lifespan_mode):
 )PY";
 
 PyObject* g_module = nullptr;
-// The source of the module: the HTTP part, then the lifespan and WebSocket
-// parts.
-std::string module_source() { return std::string(kSource) + kLifespanSource + kWebSocketSource; }
+// The source of the module: the HTTP part, then the lifespan, WebSocket
+// and ASGI 2 parts.
+std::string module_source() {
+  return std::string(kSource) + kLifespanSource + kWebSocketSource + kAsgi2Source;
+}
 
 }  // namespace
 

@@ -15,9 +15,10 @@ namespace greenfork::asgi {
 // GIL held. The module (borrowed, cached), or nullptr with an exception.
 PyObject* protocol_module();
 
-// The lifespan and WebSocket parts of the module's source
-// (lifespan_protocol.cpp, ws_protocol.cpp).
+// The lifespan, WebSocket and ASGI 2 parts of the module's source
+// (lifespan_protocol.cpp, ws_protocol.cpp, asgi2_compat.cpp).
 extern const char* const kLifespanSource;
 extern const char* const kWebSocketSource;
+extern const char* const kAsgi2Source;
 
 }  // namespace greenfork::asgi

@@ -65,6 +65,9 @@ class WebSocketCycle:
             if self.h.ws_blocked() == 2:
                 raise ClientDisconnected("the client went away")
             text, data = message.get("text"), message.get("bytes")
+            if text is not None and data is not None:
+                raise RuntimeError("websocket.send needs exactly one of 'text' and 'bytes' "
+                                   "that is not None")
             if text is not None:
                 if not isinstance(text, str):
                     raise TypeError("websocket.send 'text' must be str")
@@ -107,7 +110,14 @@ class WebSocketCycle:
                 raise RuntimeError("Unexpected ASGI message 'websocket.close' sent, "
                                    "after 'websocket.close'.")
             code = message.get("code")
-            self.h.ws_close(1000 if code is None else int(code), message.get("reason") or "")
+            code = 1000 if code is None else code
+            # RFC 6455 7.4: what an endpoint may put in a close frame (not
+            # 1005/1006/1015, nothing unassigned); as the websockets library
+            # under uvicorn, another code is the app's error.
+            if not isinstance(code, int) or not (1000 <= code <= 1003 or 1007 <= code <= 1014
+                                                 or 3000 <= code <= 4999):
+                raise ValueError("websocket.close: invalid close code %r" % (code,))
+            self.h.ws_close(code, message.get("reason") or "")
             self.state = self.CLOSED
         else:
             raise RuntimeError("Unexpected ASGI message '%s' sent." % kind)
@@ -117,6 +127,13 @@ async def _run_ws(cycle, scope):
     h = cycle.h
     try:
         await _app(scope, cycle.receive, cycle.send)
+        if cycle.state in (cycle.CONNECTING, cycle.RESPONDING):
+            # No websocket.accept, close or (complete) denial: an app error
+            # (uvicorn's and hypercorn's 500), not a refusal.
+            native.log(ERROR, "ASGI callable returned without %s." % (
+                "sending handshake" if cycle.state == cycle.CONNECTING
+                else "completing the websocket.http.response"))
+            h.ws_fail()
     except BaseException as exc:
         if not isinstance(exc, ClientDisconnected):
             native.log(ERROR, "Exception in ASGI application\n" + _format(exc))

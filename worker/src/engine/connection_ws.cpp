@@ -105,7 +105,31 @@ asio::awaitable<void> Connection::serve_websocket() {
                                            check.request.subprotocols, kMaxInbox, kSendBound);
   state_ = State::kWebSocket;
   server_.app().async()->ws_connect(*bridge);
-  while (bridge->decision.kind == WsBridge::Decision::kNone) co_await bridge->event.wait();
+  // The client may leave before the app decides: the app hears
+  // websocket.disconnect (1006) at once, as with uvicorn, and no 101 goes out.
+  bool gone = false;
+  bool watched = false;  // the client is gone, or sent bytes early: not watched further
+  while (bridge->decision.kind == WsBridge::Decision::kNone) {
+    if (!watched && !peer_watch_ && !closed_) {
+      peer_watch_ = true;
+      socket_.async_wait(asio::socket_base::wait_read, [this, bridge](const asio::error_code&) {
+        peer_watch_ = false;
+        peer_readable_ = true;
+        bridge->event.set();
+        wake_.set();  // serve() waits on it for this handler
+      });
+    }
+    co_await bridge->event.wait();
+    if (peer_readable_) {
+      peer_readable_ = false;
+      watched = true;
+      if (peer_closed()) {
+        gone = true;
+        bridge->end(websocket::close_code::kAbnormal);
+      }
+    }
+  }
+  if (peer_watch_) socket_.cancel();  // the session reads the socket now
 
   std::string response;
   switch (bridge->decision.kind) {
@@ -145,7 +169,7 @@ asio::awaitable<void> Connection::serve_websocket() {
     describe_response(response, status, headers, body_bytes);
     exchange_.note_response(status, std::move(headers), body_bytes);
   }
-  const bool written = co_await writer_.write_all(response);
+  const bool written = !gone && co_await writer_.write_all(response);
   if (upgraded && written && !closed_) {
     websocket::WsSessionOptions options;
     options.max_message_size = config.ws_max_size;
