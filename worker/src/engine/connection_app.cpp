@@ -98,6 +98,20 @@ asio::awaitable<bool> Connection::read_body_into() {
   const size_t cap = exchange_.direct_cap();
   size_t filled = 0;
   bool ok = true;
+  // What the parser made of the bytes it was fed: the body goes on, is
+  // complete, or is broken (its status for the exchange).
+  enum class Fed { kMore, kDone, kFailed };
+  auto settle = [this](const http::ParseResult& r) {
+    if (r.status == http::ParseStatus::kError) {
+      body_error_status_ = parser_.error_status();
+      body_error_reason_ = parser_.error_reason();
+      exchange_.set_body_error(body_error_status_);
+      return Fed::kFailed;
+    }
+    if (r.status != http::ParseStatus::kComplete) return Fed::kMore;
+    exchange_.set_body_done();
+    return Fed::kDone;
+  };
   for (;;) {
     if (!input_.empty()) {
       // Bytes read with the head (or before): through the parser's buffer.
@@ -112,15 +126,8 @@ asio::awaitable<bool> Connection::read_body_into() {
         ok = false;
         break;
       }
-      if (r.status == http::ParseStatus::kError) {
-        body_error_status_ = parser_.error_status();
-        body_error_reason_ = parser_.error_reason();
-        exchange_.set_body_error(body_error_status_);
-        ok = false;
-        break;
-      }
-      if (r.status == http::ParseStatus::kComplete) {
-        exchange_.set_body_done();
+      if (const Fed f = settle(r); f != Fed::kMore) {
+        ok = f == Fed::kDone;
         break;
       }
       continue;
@@ -142,15 +149,8 @@ asio::awaitable<bool> Connection::read_body_into() {
       const http::ParseResult r = parser_.feed(std::string_view(dst + filled, static_cast<size_t>(n)));
       parser_.keep_body(true);
       filled += static_cast<size_t>(n);
-      if (r.status == http::ParseStatus::kError) {
-        body_error_status_ = parser_.error_status();
-        body_error_reason_ = parser_.error_reason();
-        exchange_.set_body_error(body_error_status_);
-        ok = false;
-        break;
-      }
-      if (r.status == http::ParseStatus::kComplete) {
-        exchange_.set_body_done();
+      if (const Fed f = settle(r); f != Fed::kMore) {
+        ok = f == Fed::kDone;
         break;
       }
       continue;
