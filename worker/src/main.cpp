@@ -259,8 +259,15 @@ int main(int argc, char** argv) {
   std::vector<std::string> names;
   for (const gw::Listener& l : *listeners) names.push_back(l.name);
 
+  // An inline Python app (-k sync) may hold the I/O thread for long: its
+  // clients stay with Asio's acceptors, which take nobody meanwhile. An
+  // inline native handler promises not to block (GF_APP_INLINE).
+  config.exclusive_accept = !(**app).runs_inline() || o.app.rfind("native:", 0) == 0;
   gw::Server server(config, **app, host, std::move(*listeners), access_log.get());
   host.server = &server;
+  if (!server.boot_error().empty()) {
+    return fail(greenfork::contract::kExitBootError, "listening sockets: " + server.boot_error());
+  }
   auto reopen_logs = [&server, &access_log] {
     // On the I/O thread: the access log is only written there.
     asio::post(server.io(), [&access_log] {

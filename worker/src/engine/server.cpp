@@ -4,7 +4,6 @@
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <malloc.h>
-#include <poll.h>
 #include <unistd.h>
 
 #include <asio/co_spawn.hpp>
@@ -30,12 +29,6 @@ constexpr std::chrono::milliseconds kReapEvery{200};
 // A connection idle this long gives back the big buffers of its last request.
 constexpr std::chrono::milliseconds kIdleRelease{1000};
 
-// A connection waits in the listening socket's queue.
-bool client_waiting(int listener_fd) {
-  pollfd p{listener_fd, POLLIN, 0};
-  return ::poll(&p, 1, 0) > 0 && (p.revents & POLLIN) != 0;
-}
-
 }  // namespace
 
 Server::Server(EngineConfig config, Application& app, WorkerHost& host,
@@ -49,16 +42,24 @@ Server::Server(EngineConfig config, Application& app, WorkerHost& host,
       pool_(app, config_.app_threads),
       app_inline_(app.runs_inline()),
       accept_gate_(io_.get_executor()),
+      accepted_(io_.get_executor()),
       stop_timer_(io_) {
   // The lists were checked when the options were parsed.
   std::string ignored;
   proxy::AddressAllowList::parse(config_.proxy_allow_from, proxy_allow_from_, ignored);
   proxy::AddressAllowList::parse(config_.uwsgi_allow_from, uwsgi_allow_from_, ignored);
+  if (config_.exclusive_accept) {
+    std::vector<int> fds;
+    for (const Listener& l : listeners_) fds.push_back(l.fd);
+    accept_thread_ = std::make_unique<AcceptThread>(fds);
+  }
   for (const Listener& l : listeners_) {
-    const int protocol = l.unix_socket ? 0 : IPPROTO_TCP;
-    auto acceptor = std::make_unique<GenericAcceptor>(io_);
-    acceptor->assign(asio::generic::stream_protocol(l.family, protocol), l.fd);
-    acceptors_.push_back(std::move(acceptor));
+    if (!accept_thread_) {
+      const int protocol = l.unix_socket ? 0 : IPPROTO_TCP;
+      auto acceptor = std::make_unique<GenericAcceptor>(io_);
+      acceptor->assign(asio::generic::stream_protocol(l.family, protocol), l.fd);
+      acceptors_.push_back(std::move(acceptor));
+    }
     if (!l.unix_socket) {
       // Accepted sockets inherit TCP_NODELAY from the listening one: one
       // setsockopt here instead of one per connection.
@@ -73,9 +74,14 @@ Server::Server(EngineConfig config, Application& app, WorkerHost& host,
 Server::~Server() = default;
 
 int Server::run() {
-  accept_loops_ = static_cast<unsigned>(acceptors_.size());
-  for (size_t i = 0; i < acceptors_.size(); ++i) {
-    asio::co_spawn(io_, accept_loop(*acceptors_[i], listeners_[i]), asio::detached);
+  if (accept_thread_) {
+    accept_loops_ = 2;  // exclusive_accept_loop and the accept thread
+    asio::co_spawn(io_, exclusive_accept_loop(), asio::detached);
+  } else {
+    accept_loops_ = static_cast<unsigned>(acceptors_.size());
+    for (size_t i = 0; i < acceptors_.size(); ++i) {
+      asio::co_spawn(io_, accept_loop(*acceptors_[i], listeners_[i]), asio::detached);
+    }
   }
   asio::co_spawn(io_, reap_loop(), asio::detached);
   if (config_.heartbeat_interval.count() > 0) {
@@ -83,7 +89,10 @@ int Server::run() {
   }
   SignalThread signals({SIGTERM, SIGINT, SIGQUIT, SIGUSR1, SIGHUP},
                        [this](int signo) { on_signal(signo); });
+  // Started after the signal thread, with the same signal mask as this one.
+  start_accept_thread();
   io_.run();
+  if (accept_thread_) accept_thread_->stop();
   signals.stop();
   if (forced_) return exit_code_;
   pool_.stop();
@@ -149,56 +158,6 @@ void Server::request_finished(const Exchange& exchange, bool in_flight) {
   if (finished_) finished_(exchange);
 }
 
-asio::awaitable<void> Server::accept_loop(GenericAcceptor& acceptor,
-                                          const Listener& listener) {
-  // Leaving this loop (every co_return) may be the last thing the drain
-  // waits for.
-  struct Done {
-    Server& server;
-    ~Done() {
-      --server.accept_loops_;
-      server.check_done();
-    }
-  } done{*this};
-  asio::steady_timer backoff(io_);
-  for (;;) {
-    // At the limit, an idle keep-alive connection makes room for a new one
-    // (nginx's reusable connections): waiting for a busy one to end could
-    // leave the new client waiting for as long as idle ones are kept.
-    // The reaper and connections going idle re-open the gate to look again.
-    while (connections_.size() >= config_.worker_connections && !stopping_) {
-      if (client_waiting(listener.fd)) close_oldest_idle();
-      co_await accept_gate_.wait();
-    }
-    if (stopping_) co_return;
-    asio::generic::stream_protocol::endpoint peer;
-    auto [ec, socket] = co_await acceptor.async_accept(peer, kNoThrow);
-    // A connection accepted just as the stop began is still served (with
-    // Connection: close); dropping it would reset its request.
-    if (ec && (stopping_ || listeners_shut_)) co_return;
-    if (ec) {
-      if (ec == asio::error::operation_aborted || ec == asio::error::bad_descriptor) co_return;
-      if (ec == asio::error::no_descriptors || ec == asio::error::no_buffer_space ||
-          ec == asio::error::no_memory) {
-        host_.log_error("accept on " + listener.name + ": " + ec.message());
-        backoff.expires_after(std::chrono::milliseconds(100));
-        (void)co_await backoff.async_wait(kNoThrow);
-      }
-      continue;
-    }
-    if (!listener.unix_socket && !nodelay_inherited_) {
-      const int one = 1;
-      setsockopt(socket.native_handle(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    }
-    asio::error_code ignored;
-    socket.native_non_blocking(true, ignored);
-    ++unregistered_;
-    asio::co_spawn(io_, Connection::serve(*this, std::move(socket), peer, listener),
-                   asio::detached);
-    if (stopping_) co_return;
-  }
-}
-
 asio::awaitable<void> Server::reap_loop() {
   asio::steady_timer timer(io_);
   unsigned ticks = 0;
@@ -253,6 +212,7 @@ void Server::stop_listening() {
   const std::lock_guard<std::mutex> lock(listeners_mu_);
   if (!listeners_open_) return;
   listeners_shut_ = true;
+  if (accept_thread_) accept_thread_->stop();
   for (const Listener& l : listeners_) {
     // shutdown() of a listening socket stops it listening: connect() is
     // refused at once. Only for sockets this worker bound: an inherited
@@ -286,7 +246,10 @@ void Server::begin_stop(const std::string& reason) {
       acceptor->close(ignored);
     }
   }
+  // The accept thread ends; close_listeners() follows.
+  if (accept_thread_) accept_thread_->stop();
   accept_gate_.set();
+  accepted_.set();
   // Idle connections get at most --keep-alive more to send a last request
   // (answered with Connection: close): closing them now would reset a
   // request already on its way.

@@ -29,6 +29,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/accept_thread.hpp"
 #include "engine/app_pool.hpp"
 #include "engine/event.hpp"
 #include "engine/proxy_trust.hpp"
@@ -67,6 +68,11 @@ struct EngineConfig {
   std::chrono::milliseconds graceful_timeout{30000};
   std::chrono::milliseconds heartbeat_interval{0};  // 0: no periodic beat
   unsigned worker_connections = 1000;
+  // Clients are taken by an accept thread with EPOLLEXCLUSIVE wake-ups, one
+  // at a time, so that bursts spread over the workers. Off (an inline
+  // Python app, which may hold the I/O thread for long): Asio's acceptors
+  // on the I/O thread, which take nobody while the app runs.
+  bool exclusive_accept = true;
   // Request bodies are read whole before the app runs: up to
   // body_buffer_size bytes in memory, the rest in an unlinked file in
   // worker_tmp_dir ("": $TMPDIR or /tmp). Off: the app streams them.
@@ -119,6 +125,12 @@ class Server {
   // Runs the I/O loop on the calling thread until stopped; returns the
   // process exit code.
   int run();
+  // Not empty when the worker cannot serve (its accept set could not be
+  // made): the caller exits with the boot-failure code before READY.
+  const std::string& boot_error() const {
+    static const std::string none;
+    return accept_thread_ ? accept_thread_->error() : none;
+  }
   // After run(): true when the stop was forced (app threads may still be
   // busy; the caller exits without joining them).
   bool forced() const { return forced_; }
@@ -177,8 +189,17 @@ class Server {
   void request_finished(const Exchange& exchange, bool in_flight = true);
 
  private:
-  asio::awaitable<void> accept_loop(GenericAcceptor& acceptor,
-                                    const Listener& listener);
+  // Gives the accept thread a permit for one client at a time, while
+  // below --worker-connections (server_accept.cpp).
+  asio::awaitable<void> exclusive_accept_loop();
+  void start_accept_thread();
+  // Without the accept thread: one loop per listener on Asio's acceptor.
+  asio::awaitable<void> accept_loop(GenericAcceptor& acceptor, const Listener& listener);
+  // The accept thread took a client: a new Connection serves it.
+  void start_connection(const Accepted& accepted);
+  bool any_client_waiting() const;
+  // After the accept thread ended (I/O thread).
+  void close_listeners();
   asio::awaitable<void> reap_loop();
   // On the signal thread (SignalThread).
   void on_signal(int signo);
@@ -206,6 +227,7 @@ class Server {
   proxy::AddressAllowList uwsgi_allow_from_;
   asio::io_context io_{1};
   std::vector<std::unique_ptr<GenericAcceptor>> acceptors_;
+  std::unique_ptr<AcceptThread> accept_thread_;  // config_.exclusive_accept
   AppPool pool_;
   bool app_inline_ = false;
   unsigned pooled_ = 0;
@@ -217,9 +239,10 @@ class Server {
   bool listeners_open_ = true;              // begin_stop() not yet closed them
   std::atomic<bool> listeners_shut_{false};  // stop_listening() ran
   std::vector<Connection*> connections_;
-  unsigned accept_loops_ = 0;    // accept_loop coroutines still running
+  unsigned accept_loops_ = 0;    // accept_loop and the accept thread, while running
   unsigned unregistered_ = 0;    // accepted, Connection not constructed yet
   Event accept_gate_;
+  Event accepted_;  // the client of the last permit was taken over
   asio::steady_timer stop_timer_;
   uint64_t served_ = 0;
   RequestCounters counters_;
