@@ -96,6 +96,7 @@ def value_for(name: str, kind: str, tmp: Path, default: str):
         "umask": ("0o22", "0o22"),
         "forwarded_allow_ips": ("*", '"*"'),
         "proxy_allow_ips": ("*", '"*"'),
+        "uwsgi_allow_ips": ("10.0.0.0/8", '"10.0.0.0/8"'),
         "proxy_protocol": ("v2", '"v2"'),
         "access_log_format": ("%(h)s", '"%(h)s"'),
         "limit_request_field_size": ("100", "100"),
