@@ -150,10 +150,11 @@ def test_bursts_of_connections_are_shared_by_both_workers():
     # The smaller of the two shares of a burst, averaged over all the
     # bursts: an even spread is 32 of 64. Before issue 18 it was 13-15 (one
     # worker took 52 or all 64 in about half of the bursts); with the accept
-    # thread about 30 on a loaded 2-core machine. A worker that gets no CPU
+    # thread 28-30 with the test alone on a loaded 2-core machine, 24 with
+    # another suite running beside it (ctest -j2). A worker that gets no CPU
     # during a burst misses it, so single bursts may still be uneven.
     smaller = sum(b[1] for b in bursts) / len(bursts)
-    assert smaller >= CONNECTIONS * 3 / 8, f"per-worker connections in each burst: {bursts}"
+    assert smaller >= CONNECTIONS * 5 / 16, f"per-worker connections in each burst: {bursts}"
 
 
 SLOW_APP = """import os
@@ -162,7 +163,8 @@ import time
 
 def app(environ, start_response):
     if environ["PATH_INFO"] == "/slow":
-        time.sleep(1.0)
+        open(os.path.join(os.path.dirname(__file__), "slow-started"), "w").close()
+        time.sleep(3.0)
     body = str(os.getpid()).encode()
     start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])
     return [body]
@@ -192,10 +194,8 @@ def test_a_busy_sync_worker_leaves_new_clients_to_the_idle_one(tmp_path):
             slow_done = threading.Event()
 
             def keep_one_busy():
-                end = time.monotonic() + 5
                 try:
-                    while time.monotonic() < end:
-                        get(port, "/slow")
+                    get(port, "/slow")
                 finally:
                     slow_done.set()
 
@@ -203,12 +203,15 @@ def test_a_busy_sync_worker_leaves_new_clients_to_the_idle_one(tmp_path):
             busy.start()
             fast = []
             try:
+                # From the moment one worker is inside the 3 s request.
+                wait_until(lambda: (tmp_path / "slow-started").exists() or slow_done.is_set(),
+                           timeout=15, message="the slow request running")
                 while not slow_done.is_set() and len(fast) < 40:
                     fast.append(get(port, "/fast"))
                     slow_done.wait(0.05)
             finally:
                 busy.join(timeout=30)
-            # Each /fast went to the idle worker: none waited for a /slow (1 s).
+            # Each /fast went to the idle worker: none waited for the /slow (3 s).
             assert fast and max(fast) < 0.5, f"fast requests' seconds: {[round(x, 3) for x in fast]}"
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
