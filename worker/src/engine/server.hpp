@@ -195,6 +195,15 @@ class Server {
   void start_accept_thread();
   // Without the accept thread: one loop per listener on Asio's acceptor.
   asio::awaitable<void> accept_loop(GenericAcceptor& acceptor, const Listener& listener);
+  // Held by an accept loop: leaving it (every co_return) may be the last
+  // thing the drain waits for.
+  struct AcceptLoopExit {
+    Server& server;
+    ~AcceptLoopExit() {
+      --server.accept_loops_;
+      server.check_done();
+    }
+  };
   // The accept thread took a client: a new Connection serves it.
   void start_connection(const Accepted& accepted);
   bool any_client_waiting() const;

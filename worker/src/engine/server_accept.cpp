@@ -35,15 +35,7 @@ bool Server::any_client_waiting() const {
 }
 
 asio::awaitable<void> Server::exclusive_accept_loop() {
-  // Leaving this loop (every co_return) may be the last thing the drain
-  // waits for.
-  struct Done {
-    Server& server;
-    ~Done() {
-      --server.accept_loops_;
-      server.check_done();
-    }
-  } done{*this};
+  const AcceptLoopExit exit{*this};
   for (;;) {
     // At the limit, an idle keep-alive connection makes room for a new one
     // (nginx's reusable connections): waiting for a busy one to end could
@@ -98,15 +90,7 @@ void Server::close_listeners() {
 
 asio::awaitable<void> Server::accept_loop(GenericAcceptor& acceptor,
                                           const Listener& listener) {
-  // Leaving this loop (every co_return) may be the last thing the drain
-  // waits for.
-  struct Done {
-    Server& server;
-    ~Done() {
-      --server.accept_loops_;
-      server.check_done();
-    }
-  } done{*this};
+  const AcceptLoopExit exit{*this};
   asio::steady_timer backoff(io_);
   for (;;) {
     // At the limit, an idle keep-alive connection makes room for a new one
