@@ -32,26 +32,22 @@ const char* protocol_of(const worker::Request& r) {
 
 bool EnvironBuilder::init(const EnvironConstants& c) {
   auto key = [](const char* s) { return PyUnicode_InternFromString(s); };
+  static constexpr const char* kStickyKeys[kFieldCount] = {
+      "REQUEST_METHOD", "SERVER_PROTOCOL", "wsgi.url_scheme", "SERVER_NAME", "SERVER_PORT",
+      "REMOTE_ADDR",    "PATH_INFO",       "RAW_URI",         "QUERY_STRING"};
   empty_ = PyUnicode_FromStringAndSize("", 0);
-  k_method_ = key("REQUEST_METHOD");
-  k_path_info_ = key("PATH_INFO");
-  k_query_ = key("QUERY_STRING");
-  k_raw_uri_ = key("RAW_URI");
-  k_server_name_ = key("SERVER_NAME");
-  k_server_port_ = key("SERVER_PORT");
-  k_protocol_ = key("SERVER_PROTOCOL");
-  k_remote_addr_ = key("REMOTE_ADDR");
   k_remote_port_ = key("REMOTE_PORT");
-  k_scheme_ = key("wsgi.url_scheme");
   k_input_ = key("wsgi.input");
-  if (!empty_ || !k_method_ || !k_path_info_ || !k_query_ || !k_raw_uri_ || !k_server_name_ ||
-      !k_server_port_ || !k_protocol_ || !k_remote_addr_ || !k_remote_port_ || !k_scheme_ ||
-      !k_input_) {
-    return false;
-  }
-  template_ = PyDict_New();
-  if (!template_) return false;
+  // Room for every entry of a typical request: no insert grows a copy.
+  template_ = _PyDict_NewPresized(kPresized);
+  if (!empty_ || !k_remote_port_ || !k_input_ || !template_) return false;
   PyObject* t = template_;
+  // Every request overwrites these placeholders (the first one all of them).
+  for (size_t i = 0; i < kFieldCount; ++i) {
+    sticky_[i].key = key(kStickyKeys[i]);
+    if (!sticky_[i].key || PyDict_SetItem(t, sticky_[i].key, Py_None) != 0) return false;
+  }
+  if (PyDict_SetItem(t, k_input_, Py_None) != 0) return false;
   Py_INCREF(c.errors);
   Py_INCREF(c.file_wrapper);
   return set_new(t, key("wsgi.version"), Py_BuildValue("(ii)", 1, 0)) &&
@@ -88,34 +84,61 @@ PyObject* EnvironBuilder::header_key(const std::string& key, Memo& memo) {
   return k;
 }
 
-PyObject* EnvironBuilder::cached_value(std::string_view value, bool* owned, Memo& memo) {
-  *owned = false;
-  if (memo.object != nullptr && memo.text == value) return memo.object;
+PyObject* EnvironBuilder::cached_value(std::string_view value) {
   if (auto it = values_.find(value); it != values_.end()) {
-    memo.text = value;
-    memo.object = it->second;
+    Py_INCREF(it->second);
     return it->second;
   }
   PyObject* v = latin1(value);
-  if (!v) return nullptr;
-  if (values_.size() < kCacheLimit) {
+  if (v && values_.size() < kCacheLimit && value.size() <= kKeepLimit) {
+    Py_INCREF(v);
     values_.emplace(std::string(value), v);
-    memo.text = value;
-    memo.object = v;
-    return v;
   }
-  *owned = true;
   return v;
 }
 
-bool EnvironBuilder::set_cached(PyObject* dict, PyObject* key, std::string_view value,
-                                Memo& memo) {
-  bool owned = false;
-  PyObject* v = cached_value(value, &owned, memo);
-  if (!v) return false;
-  int rc = PyDict_SetItem(dict, key, v);
-  if (owned) Py_DECREF(v);
-  return rc == 0;
+bool EnvironBuilder::set_sticky(PyObject* dict, Field field, std::string_view value,
+                                bool cached) {
+  Sticky& s = sticky_[field];
+  if (s.held && s.text == value) return true;  // the copy has it already
+  PyRef v(value.empty() ? PyRef::borrow(empty_).release()
+                        : cached ? cached_value(value) : latin1(value));
+  if (!v || PyDict_SetItem(dict, s.key, v.get()) != 0) return false;
+  if (value.size() <= kKeepLimit) {
+    // Later copies start with it. A failure here only leaves the old pair.
+    if (PyDict_SetItem(template_, s.key, v.get()) != 0) return false;
+    s.text = value;
+    s.held = true;
+  }
+  return true;
+}
+
+bool EnvironBuilder::set_header(PyObject* dict, PyObject* key, std::string_view value,
+                                Recent& recent) {
+  if (recent.object != nullptr && recent.text == value) {
+    return PyDict_SetItem(dict, key, recent.object) == 0;
+  }
+  PyRef v(latin1(value));
+  if (!v || PyDict_SetItem(dict, key, v.get()) != 0) return false;
+  if (value.size() <= kKeepLimit) {
+    Py_XSETREF(recent.object, v.release());
+    recent.text = value;
+  }
+  return true;
+}
+
+bool EnvironBuilder::set_remote_port(PyObject* dict, uint16_t port) {
+  Port& slot = ports_[port % kPortSlots];
+  if (slot.object == nullptr || slot.number != port) {
+    char text[8];
+    auto [end, ec] = std::to_chars(text, text + sizeof text, port);
+    (void)ec;  // a uint16_t always fits
+    PyObject* v = PyUnicode_FromStringAndSize(text, end - text);
+    if (!v) return false;
+    Py_XSETREF(slot.object, v);
+    slot.number = port;
+  }
+  return PyDict_SetItem(dict, k_remote_port_, slot.object) == 0;
 }
 
 PyObject* EnvironBuilder::build(const PreparedEnviron& p, const worker::Request& r,
@@ -129,25 +152,17 @@ PyObject* EnvironBuilder::build(const PreparedEnviron& p, const worker::Request&
     other_protocol = "HTTP/" + std::to_string(r.http_major) + "." + std::to_string(r.http_minor);
     protocol = other_protocol.c_str();
   }
-  MemoTable& m = value_memo_;
-  bool ok = set_cached(d, k_method_, r.method, m[0]) &&
-            set_cached(d, k_protocol_, protocol, m[1]) &&
-            set_cached(d, k_scheme_, r.url_scheme, m[2]) &&
-            set_cached(d, k_server_name_, p.server_name, m[3]) &&
-            set_cached(d, k_server_port_, p.server_port, m[4]) &&
-            set_cached(d, k_remote_addr_, r.remote_addr, m[5]) &&
-            set_new(d, k_path_info_, latin1(p.path_info)) &&
-            set_new(d, k_raw_uri_, latin1(r.target)) &&
+  bool ok = set_sticky(d, kMethod, r.method, true) &&
+            set_sticky(d, kProtocol, protocol, true) &&
+            set_sticky(d, kScheme, r.url_scheme, true) &&
+            set_sticky(d, kServerName, p.server_name, true) &&
+            set_sticky(d, kServerPort, p.server_port, true) &&
+            set_sticky(d, kRemoteAddr, r.remote_addr, true) &&
+            set_sticky(d, kPathInfo, p.path_info, false) &&
+            set_sticky(d, kRawUri, r.target, false) &&
+            set_sticky(d, kQuery, r.query, false) &&
             PyDict_SetItem(d, k_input_, input) == 0;
-  if (!ok) return nullptr;
-  ok = r.query.empty() ? PyDict_SetItem(d, k_query_, empty_) == 0
-                       : set_new(d, k_query_, latin1(r.query));
-  if (ok && !r.unix_socket) {
-    char port[8];
-    auto [end, ec] = std::to_chars(port, port + sizeof port, r.remote_port);
-    (void)ec;  // a uint16_t always fits
-    ok = set_new(d, k_remote_port_, PyUnicode_FromStringAndSize(port, end - port));
-  }
+  if (ok && !r.unix_socket) ok = set_remote_port(d, r.remote_port);
   // A verified client certificate (TLS with --cert-reqs): Apache mod_ssl's
   // and nginx's names for it.
   if (ok && !r.tls_client_subject.empty()) {
@@ -162,8 +177,9 @@ PyObject* EnvironBuilder::build(const PreparedEnviron& p, const worker::Request&
   if (!ok) return nullptr;
   size_t i = 0;
   for (const auto& [name, value] : p.headers) {
-    PyRef key(header_key(name, header_memo_[i++ % kMemoSlots]));
-    if (!key || !set_new(d, key.get(), latin1(value))) return nullptr;
+    const size_t slot = i++ % kHeaderSlots;
+    PyRef key(header_key(name, header_memo_[slot]));
+    if (!key || !set_header(d, key.get(), value, header_values_[slot])) return nullptr;
   }
   return env.release();
 }

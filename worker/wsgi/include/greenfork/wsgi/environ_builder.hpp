@@ -1,12 +1,19 @@
 // Turns a PreparedEnviron into the environ dict, under the GIL, as cheaply
-// as CPython allows: the constant entries are copied from a template dict,
-// keys are interned strings made once, and values that repeat (method,
-// protocol, server name/port, peer address) come from a bounded cache.
+// as CPython allows. Every request gets a fresh dict, copied from a
+// presized template (CPython copies such a dict's table whole) that holds
+// the constant entries and, for the fields that repeat from request to
+// request (method, protocol, scheme, server name/port, peer address, path,
+// query), the str of the last value seen: a request overwrites only what
+// differs. Keys are interned strings made once; header values and peer
+// ports are reused from earlier requests when their text is the same.
+// Every value shared this way is an immutable str, so sharing is invisible
+// to apps: a dict an app keeps is never written again.
 #pragma once
 
 #include "greenfork/wsgi/py.hpp"
 
 #include <array>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -44,40 +51,60 @@ class EnvironBuilder {
   };
   using Cache = std::unordered_map<std::string, PyObject*, Hash, std::equal_to<>>;
   static constexpr size_t kCacheLimit = 512;
-  // In front of each Cache: the last entry per environ field (per header
-  // position), compared without hashing: the same method, address and
-  // header names come back request after request. Borrowed from the Cache.
+  // The template's size: the fixed entries and about twenty headers.
+  static constexpr Py_ssize_t kPresized = 40;
+  // Longer texts (a long query, cookies, tokens) are not kept for reuse.
+  static constexpr size_t kKeepLimit = 256;
+
+  // A field whose last value the template holds: `text` is what
+  // template_[key] says while `held` is set.
+  enum Field { kMethod, kProtocol, kScheme, kServerName, kServerPort, kRemoteAddr,
+               kPathInfo, kRawUri, kQuery, kFieldCount };
+  struct Sticky {
+    PyObject* key = nullptr;
+    std::string text;
+    bool held = false;
+  };
+  // The last str made for one header position (owned), and its text.
+  struct Recent {
+    std::string text;
+    PyObject* object = nullptr;
+  };
+  // The last key looked up for one header position (borrowed from header_keys_).
   struct Memo {
     std::string text;
     PyObject* object = nullptr;
   };
-  static constexpr size_t kMemoSlots = 32;
-  using MemoTable = std::array<Memo, kMemoSlots>;
+  static constexpr size_t kHeaderSlots = 32;
+  // Peer ports as str, by port modulo the table size: keep-alive
+  // connections served in turn find theirs.
+  static constexpr size_t kPortSlots = 64;
+  struct Port {
+    uint16_t number = 0;
+    PyObject* object = nullptr;  // owned
+  };
 
   // New reference to an interned key for a header's CGI name.
   PyObject* header_key(const std::string& key, Memo& memo);
-  // Borrowed reference to a cached latin-1 str (new objects past the limit:
-  // then the result is a new reference and *owned is set).
-  PyObject* cached_value(std::string_view value, bool* owned, Memo& memo);
-  bool set_cached(PyObject* dict, PyObject* key, std::string_view value, Memo& memo);
+  // New reference to a latin-1 str of `value`, from the bounded cache when
+  // it is short.
+  PyObject* cached_value(std::string_view value);
+  // Sets `field` in `dict` (a copy of the template) unless the template
+  // already holds `value`; then lets the template hold it.
+  bool set_sticky(PyObject* dict, Field field, std::string_view value, bool cached);
+  bool set_header(PyObject* dict, PyObject* key, std::string_view value, Recent& recent);
+  bool set_remote_port(PyObject* dict, uint16_t port);
 
   PyObject* template_ = nullptr;
   PyObject* empty_ = nullptr;
-  PyObject* k_method_ = nullptr;
-  PyObject* k_path_info_ = nullptr;
-  PyObject* k_query_ = nullptr;
-  PyObject* k_raw_uri_ = nullptr;
-  PyObject* k_server_name_ = nullptr;
-  PyObject* k_server_port_ = nullptr;
-  PyObject* k_protocol_ = nullptr;
-  PyObject* k_remote_addr_ = nullptr;
   PyObject* k_remote_port_ = nullptr;
-  PyObject* k_scheme_ = nullptr;
   PyObject* k_input_ = nullptr;
+  std::array<Sticky, kFieldCount> sticky_;
   Cache header_keys_;
   Cache values_;
-  MemoTable header_memo_;
-  MemoTable value_memo_;
+  std::array<Memo, kHeaderSlots> header_memo_;
+  std::array<Recent, kHeaderSlots> header_values_;
+  std::array<Port, kPortSlots> ports_;
 };
 
 }  // namespace greenfork::wsgi
