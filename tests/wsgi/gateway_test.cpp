@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "gateway_fixture.hpp"
+#include "greenfork/wsgi/environ_prep.hpp"
 
 namespace greenfork::wsgi::testing {
 namespace {
@@ -81,6 +82,101 @@ TEST_P(Gateway, HttpsSchemeAndHttp10) {
   Exchanged r = run(app(), req);
   EXPECT_TRUE(has(r.out.body, R"("wsgi.url_scheme": "https")"));
   EXPECT_TRUE(has(r.out.body, R"("SERVER_PROTOCOL": "HTTP/1.0")"));
+}
+
+// The gateway reuses objects across requests (the environ template, str
+// values, start_response, wsgi.input when nothing kept them): an app that
+// keeps this request's objects must see its own values later, and the kept
+// callables must refuse to act on a later request.
+TEST_P(Gateway, KeptRequestObjectsNeverSeeTheNextRequest) {
+  auto first = make_request("GET", "/keep?a=1", {{"Host", "one.example"}, {"X-Only-First", "f"},
+                                                 {"X-Shared", "first"}});
+  Exchanged kept = run(app(), first);
+  ASSERT_EQ(kept.out.status, 200) << kept.out.body << host().all_errors();
+
+  auto second = make_request("POST", "/kept", {{"Host", "two.example"}, {"X-Shared", "second"},
+                                               {"Content-Length", "4"}});
+  second.url_scheme = "https";
+  second.http_minor = 0;
+  second.remote_addr = "10.0.0.2";
+  second.remote_port = 40001;
+  second.server_name = "other.example";
+  second.server_port = "8443";
+  Exchanged r = run(app(), second, "body");
+  ASSERT_EQ(r.out.status, 200) << r.out.body << host().all_errors();
+  const std::string& b = r.out.body;
+  EXPECT_TRUE(has(b, R"("unchanged": true)")) << b;
+  EXPECT_TRUE(has(b, R"("same_dict": false)")) << b;
+  EXPECT_TRUE(has(b, R"("same_input": false)")) << b;
+  EXPECT_TRUE(has(b, R"("body": "body")")) << b;
+  EXPECT_TRUE(has(b, R"("old_input": "ValueError: wsgi.input used outside its request")")) << b;
+  EXPECT_TRUE(has(b, R"("old_start_response": "RuntimeError: start_response() called after its request ended")")) << b;
+  EXPECT_TRUE(has(b, R"("old_write": "RuntimeError: write() called after its request ended")")) << b;
+  // The first request's values, in the dict it kept...
+  EXPECT_TRUE(has(b, R"("old REQUEST_METHOD": "GET")")) << b;
+  EXPECT_TRUE(has(b, R"("old PATH_INFO": "/keep")")) << b;
+  EXPECT_TRUE(has(b, R"("old QUERY_STRING": "a=1")")) << b;
+  EXPECT_TRUE(has(b, R"("old RAW_URI": "/keep?a=1")")) << b;
+  EXPECT_TRUE(has(b, R"("old HTTP_HOST": "one.example")")) << b;
+  EXPECT_TRUE(has(b, R"("old HTTP_X_SHARED": "first")")) << b;
+  EXPECT_TRUE(has(b, R"("old HTTP_X_ONLY_FIRST": "f")")) << b;
+  EXPECT_TRUE(has(b, R"("old REMOTE_PORT": "40000")")) << b;
+  EXPECT_TRUE(has(b, R"("old SERVER_PROTOCOL": "HTTP/1.1")")) << b;
+  // ...and the second's, with nothing of the first left over.
+  EXPECT_TRUE(has(b, R"("new REQUEST_METHOD": "POST")")) << b;
+  EXPECT_TRUE(has(b, R"("new PATH_INFO": "/kept")")) << b;
+  EXPECT_TRUE(has(b, R"("new QUERY_STRING": "")")) << b;
+  EXPECT_TRUE(has(b, R"("new RAW_URI": "/kept")")) << b;
+  EXPECT_TRUE(has(b, R"("new HTTP_HOST": "two.example")")) << b;
+  EXPECT_TRUE(has(b, R"("new HTTP_X_SHARED": "second")")) << b;
+  EXPECT_TRUE(has(b, R"("new CONTENT_LENGTH": "4")")) << b;
+  EXPECT_FALSE(has(b, R"("new HTTP_X_ONLY_FIRST")")) << b;
+  EXPECT_TRUE(has(b, R"("new REMOTE_ADDR": "10.0.0.2")")) << b;
+  EXPECT_TRUE(has(b, R"("new REMOTE_PORT": "40001")")) << b;
+  EXPECT_TRUE(has(b, R"("new SERVER_NAME": "other.example")")) << b;
+  EXPECT_TRUE(has(b, R"("new SERVER_PORT": "8443")")) << b;
+  EXPECT_TRUE(has(b, R"("new SERVER_PROTOCOL": "HTTP/1.0")")) << b;
+  EXPECT_TRUE(has(b, R"("new wsgi.url_scheme": "https")")) << b;
+}
+
+// Values the gateway keeps from one request for the next (the template's
+// last method, path, query...; the last header values) go when a request
+// lacks or changes them, in any order of requests.
+TEST_P(Gateway, EnvironValuesFollowEachRequest) {
+  struct Case {
+    const char* method;
+    const char* target;
+    std::vector<worker::Header> headers;
+    bool unix_socket;
+  };
+  const Case cases[] = {
+      {"GET", "/environ/a?q=1", {{"X-A", "1"}, {"X-B", "b"}}, false},
+      {"GET", "/environ/a?q=1", {{"X-A", "1"}, {"X-B", "b"}}, false},
+      {"PUT", "/environ/b", {{"X-B", "b"}, {"X-A", "2"}}, true},
+      {"GET", "/environ/a?q=1", {{"X-A", "1"}}, false},
+      {"DELETE", "/environ/%41?", {}, true},
+  };
+  for (const Case& c : cases) {
+    auto req = make_request(c.method, c.target, c.headers);
+    req.unix_socket = c.unix_socket;
+    req.remote_port = c.unix_socket ? 0 : 40000 + static_cast<uint16_t>(c.headers.size());
+    Exchanged r = run(app(), req);
+    ASSERT_EQ(r.out.status, 200) << r.out.body << host().all_errors();
+    const std::string& b = r.out.body;
+    SCOPED_TRACE(std::string(c.method) + " " + c.target + "\n" + b);
+    EXPECT_TRUE(has(b, std::string(R"("REQUEST_METHOD": ")") + c.method + "\""));
+    EXPECT_TRUE(has(b, std::string(R"("RAW_URI": ")") + c.target + "\""));
+    EXPECT_TRUE(has(b, std::string(R"("QUERY_STRING": ")") + req.query + "\""));
+    EXPECT_TRUE(has(b, std::string(R"("PATH_INFO": ")") + percent_decode(req.path) + "\""));
+    EXPECT_EQ(has(b, "REMOTE_PORT"), !c.unix_socket);
+    if (!c.unix_socket) {
+      EXPECT_TRUE(has(b, R"("REMOTE_PORT": ")" + std::to_string(req.remote_port) + "\""));
+    }
+    EXPECT_EQ(has(b, "HTTP_X_B"), c.headers.size() == 2);
+    for (const worker::Header& h : c.headers) {
+      EXPECT_TRUE(has(b, "\"" + cgi_header_key(h.name) + R"(": ")" + h.value + "\""));
+    }
+  }
 }
 
 TEST_P(Gateway, ReadWithSizeStreamsTheBody) {

@@ -185,6 +185,14 @@ def _route(environ, start_response):
             open(q["mark"], "w").close()
         time.sleep(int(q.get("ms", "200")) / 1000)
         return _json(start_response, {"thread": threading.get_ident()})
+    if path == "/keep":  # keeps this request's objects for /kept to look at
+        write = start_response("200 OK", [("Content-Type", "text/plain")])
+        KEPT.clear()
+        KEPT.update(environ=environ, snapshot=dict(environ), input=environ["wsgi.input"],
+                    start_response=start_response, write=write)
+        return [b"kept\n"]
+    if path == "/kept":
+        return _json(start_response, _kept_report(environ))
     if path == "/stats":
         with _lock:
             return _json(start_response, dict(STATS))
@@ -218,6 +226,37 @@ def _route(environ, start_response):
         return _json(start_response, {"result": squares})
     start_response("404 Not Found", [("Content-Type", "text/plain"), ("Content-Length", "10")])
     return [b"not found\n"]
+
+
+KEPT = {}
+
+
+def _call_error(f, *args):
+    """The exception f(*args) raised, as "Type: message"; None if it returned."""
+    try:
+        f(*args)
+    except Exception as exc:  # noqa: BLE001 - reported to the test
+        return "%s: %s" % (type(exc).__name__, exc)
+    return None
+
+
+def _kept_report(environ):
+    """What the objects /keep kept look like now, from a later request."""
+    old = KEPT["environ"]
+    body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+    report = {
+        "unchanged": old == KEPT["snapshot"],
+        "same_dict": old is environ,
+        "same_input": environ["wsgi.input"] is KEPT["input"],
+        "old_input": _call_error(KEPT["input"].read, 1),
+        "body": body.decode("latin-1"),
+        "old_start_response": _call_error(KEPT["start_response"], "500 Oops",
+                                          [("Content-Type", "text/plain")]),
+        "old_write": _call_error(KEPT["write"], b"stale"),
+    }
+    report.update(("old " + k, v) for k, v in old.items() if isinstance(v, str))
+    report.update(("new " + k, v) for k, v in environ.items() if isinstance(v, str))
+    return report
 
 
 validated = wsgiref.validate.validator(app)
