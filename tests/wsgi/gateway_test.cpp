@@ -288,6 +288,46 @@ TEST_P(Gateway, BadHeadersAreNeverSent) {
   }
 }
 
+// start_response() skips checking a status, name or value object it found
+// valid before (the same str at the same place): a different one is
+// always checked, whatever came before it.
+TEST_P(Gateway, EveryNewStatusNameAndValueIsChecked) {
+  const struct {
+    const char* target;
+    int status;
+    const char* reason;
+  } cases[] = {
+      {"/head", 200, "OK"},
+      {"/head?v=a%0D%0ASet-Cookie:%20evil=1", 500, "Internal Server Error"},
+      {"/head", 200, "OK"},
+      {"/head?n=Bad%20Name", 500, "Internal Server Error"},
+      {"/head", 200, "OK"},
+      {"/head?s=2000%20OK", 500, "Internal Server Error"},
+      {"/head", 200, "OK"},
+      {"/head?s=201%20Created&v=fine", 201, "Created"},
+      {"/head?v=a%00b", 500, "Internal Server Error"},
+      {"/head", 200, "OK"},
+  };
+  for (const auto& c : cases) {
+    Exchanged r = run(app(), make_request("GET", c.target));
+    EXPECT_EQ(r.out.status, c.status) << c.target;
+    EXPECT_EQ(r.out.reason, c.reason) << c.target;
+    EXPECT_EQ(r.out.body == "head\n", c.status != 500) << c.target;
+    for (const auto& h : r.out.headers) EXPECT_FALSE(has(h.value, "evil")) << c.target;
+  }
+}
+
+TEST_P(Gateway, StartResponseKeywordArguments) {
+  if (validated()) GTEST_SKIP() << "wsgiref.validate allows no keyword arguments";
+  Exchanged r = run(app(), make_request("GET", "/kwargs"));
+  ASSERT_EQ(r.out.status, 200) << r.out.body << host().all_errors();
+  EXPECT_EQ(r.out.body,
+            "TypeError: start_response() got an unexpected keyword argument 'bogus'\n"
+            "TypeError: start_response() missing required argument 'response_headers' (pos 2)\n"
+            "TypeError: start_response() takes at most 3 arguments (4 given)\n"
+            "TypeError: start_response() got multiple values for argument 'status'");
+}
+
 TEST_P(Gateway, ExcInfoReplacesTheHeadBeforeTheBody) {
   Exchanged r = run(app(), make_request("GET", "/exc_info"));
   EXPECT_EQ(r.out.status, 503);

@@ -157,6 +157,22 @@ def _route(environ, start_response):
     if path == "/bad_status":
         start_response("2000 OK\r\nX: y", [("Content-Type", "text/plain")])
         return [b"never sent\n"]
+    if path == "/head":  # constants unless the query gives a status, name or value
+        from urllib.parse import unquote
+        status = unquote(q["s"]) if "s" in q else "200 OK"
+        name = unquote(q["n"]) if "n" in q else "X-Value"
+        value = unquote(q["v"]) if "v" in q else "constant"
+        start_response(status, [("Content-Type", "text/plain"), (name, value),
+                                ("Content-Length", "5")])
+        return [b"head\n"]
+    if path == "/kwargs":  # start_response called with keywords, then wrongly
+        errors = [_call_error(start_response, "200 OK", [], bogus=1),
+                  _call_error(start_response, "200 OK"),
+                  _call_error(start_response, "200 OK", [], None, 4),
+                  _call_error(start_response, "200 OK", [], status="201 Created")]
+        start_response(status="200 OK", exc_info=None,
+                       response_headers=[("Content-Type", "text/plain")])
+        return ["\n".join(map(str, errors)).encode()]
     if path == "/exc_info":
         start_response("200 OK", [("Content-Type", "text/plain")])
         try:
@@ -231,10 +247,10 @@ def _route(environ, start_response):
 KEPT = {}
 
 
-def _call_error(f, *args):
-    """The exception f(*args) raised, as "Type: message"; None if it returned."""
+def _call_error(f, *args, **kwargs):
+    """The exception f(...) raised, as "Type: message"; None if it returned."""
     try:
-        f(*args)
+        f(*args, **kwargs)
     except Exception as exc:  # noqa: BLE001 - reported to the test
         return "%s: %s" % (type(exc).__name__, exc)
     return None

@@ -1,7 +1,11 @@
 #include "greenfork/wsgi/start_response.hpp"
 
+#include <array>
+#include <cstddef>
 #include <string>
 #include <vector>
+
+#include <structmember.h>
 
 #include "greenfork/wsgi/wsgi_response_head.hpp"
 
@@ -13,10 +17,31 @@ struct WriterObject {
   AppCall* exchange;
 };
 
+// What the last calls passed and was found valid, so that the same str
+// objects (an app's constants: "200 OK", "Content-Type", "text/plain")
+// are not parsed and checked again. Holds strong references: a str is
+// immutable, so the same object means the same text.
+struct Checked {
+  static constexpr size_t kHeaderSlots = 16;
+  PyObject* status = nullptr;
+  int code = 0;
+  std::string reason;
+  std::array<PyObject*, kHeaderSlots> names{};   // by position in the list
+  std::array<PyObject*, kHeaderSlots> values{};
+
+  void clear() {
+    Py_CLEAR(status);
+    for (PyObject*& o : names) Py_CLEAR(o);
+    for (PyObject*& o : values) Py_CLEAR(o);
+  }
+};
+
 struct StartResponseObject {
   PyObject_HEAD
+  vectorcallfunc vectorcall;
   AppCall* exchange;
   PyObject* writer;  // owned
+  Checked* checked;  // owned
 };
 
 PyTypeObject* g_sr_type = nullptr;
@@ -30,16 +55,21 @@ bool reject(AppCall& ex, const std::string& message) {
   return false;
 }
 
-bool record_headers(AppCall& ex, PyObject* headers) {
+// Remembers `o` (a str found valid) in `slot`.
+void remember(PyObject*& slot, PyObject* o) {
+  if (!PyUnicode_CheckExact(o)) return;  // a subclass could say anything
+  Py_INCREF(o);
+  Py_XSETREF(slot, o);
+}
+
+bool record_headers(AppCall& ex, PyObject* headers, Checked& checked) {
   if (!PyList_Check(headers) && !PyTuple_Check(headers)) {
     PyErr_Format(PyExc_TypeError, "response_headers must be a list, not %.100s",
                  Py_TYPE(headers)->tp_name);
     return false;
   }
-  PyRef fast(PySequence_Fast(headers, "response_headers must be a list"));
-  if (!fast) return false;
-  const Py_ssize_t n = PySequence_Fast_GET_SIZE(fast.get());
-  PyObject** items = PySequence_Fast_ITEMS(fast.get());
+  const Py_ssize_t n = PySequence_Fast_GET_SIZE(headers);
+  PyObject** items = PySequence_Fast_ITEMS(headers);
   // The writer's buffer from an earlier response, when it kept one.
   std::vector<worker::Header> out = ex.out != nullptr ? ex.out->header_buffer()
                                                       : std::vector<worker::Header>();
@@ -51,26 +81,74 @@ bool record_headers(AppCall& ex, PyObject* headers) {
       PyErr_Format(PyExc_TypeError, "response header %zd must be a (name, value) tuple", i);
       return false;
     }
+    PyObject* name = PyTuple_GET_ITEM(item, 0);
+    PyObject* value = PyTuple_GET_ITEM(item, 1);
     worker::Header& h = out.emplace_back();  // filled in place, no copy
-    if (!latin1_of(PyTuple_GET_ITEM(item, 0), h.name, "a response header name")) return false;
-    if (!latin1_of(PyTuple_GET_ITEM(item, 1), h.value, "a response header value")) return false;
+    if (!latin1_of(name, h.name, "a response header name")) return false;
+    if (!latin1_of(value, h.value, "a response header value")) return false;
     // Hop-by-hop headers go on: the engine drops them for every app kind
     // alike (PEP 3333 makes them the server's business), honouring close.
-    if (Status st = check_header(h.name, h.value); !st.ok()) return reject(ex, st.message());
+    const size_t slot = static_cast<size_t>(i);
+    const bool known = slot < Checked::kHeaderSlots;
+    if (!known || checked.names[slot] != name) {
+      if (Status st = check_header_name(h.name); !st.ok()) return reject(ex, st.message());
+      if (known) remember(checked.names[slot], name);
+    }
+    if (!known || checked.values[slot] != value) {
+      if (Status st = check_header_value(h.name, h.value); !st.ok()) return reject(ex, st.message());
+      if (known) remember(checked.values[slot], value);
+    }
   }
   ex.headers = std::move(out);
   return true;
 }
 
-PyObject* sr_call(PyObject* self, PyObject* args, PyObject* kwargs) {
-  static const char* kwlist[] = {"status", "response_headers", "exc_info", nullptr};
-  PyObject* status = nullptr;
-  PyObject* headers = nullptr;
-  PyObject* exc_info = Py_None;
-  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OO|O:start_response",
-                                   const_cast<char**>(kwlist), &status, &headers, &exc_info)) {
-    return nullptr;
+// start_response(status, response_headers, exc_info=None), called without
+// an argument tuple (vectorcall): CPython calls it for every response.
+bool parse_args(PyObject* const* args, size_t nargsf, PyObject* kwnames, PyObject* (&out)[3]) {
+  static const char* const kNames[3] = {"status", "response_headers", "exc_info"};
+  const Py_ssize_t npos = PyVectorcall_NARGS(nargsf);
+  if (npos > 3) {
+    PyErr_Format(PyExc_TypeError, "start_response() takes at most 3 arguments (%zd given)", npos);
+    return false;
   }
+  for (Py_ssize_t i = 0; i < npos; ++i) out[i] = args[i];
+  const Py_ssize_t nkw = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
+  for (Py_ssize_t k = 0; k < nkw; ++k) {
+    PyObject* name = PyTuple_GET_ITEM(kwnames, k);
+    int which = -1;
+    for (int j = 0; j < 3; ++j) {
+      if (PyUnicode_CompareWithASCIIString(name, kNames[j]) == 0) which = j;
+    }
+    if (which < 0) {
+      PyErr_Format(PyExc_TypeError, "start_response() got an unexpected keyword argument '%U'",
+                   name);
+      return false;
+    }
+    if (out[which] != nullptr) {
+      PyErr_Format(PyExc_TypeError, "start_response() got multiple values for argument '%s'",
+                   kNames[which]);
+      return false;
+    }
+    out[which] = args[npos + k];
+  }
+  for (int j = 0; j < 2; ++j) {
+    if (out[j] == nullptr) {
+      PyErr_Format(PyExc_TypeError, "start_response() missing required argument '%s' (pos %d)",
+                   kNames[j], j + 1);
+      return false;
+    }
+  }
+  if (out[2] == nullptr) out[2] = Py_None;
+  return true;
+}
+
+PyObject* sr_vectorcall(PyObject* self, PyObject* const* args, size_t nargsf, PyObject* kwnames) {
+  PyObject* a[3] = {nullptr, nullptr, nullptr};
+  if (!parse_args(args, nargsf, kwnames, a)) return nullptr;
+  PyObject* status = a[0];
+  PyObject* headers = a[1];
+  PyObject* exc_info = a[2];
   StartResponseObject* sr = as_sr(self);
   if (!sr->exchange) {
     PyErr_SetString(PyExc_RuntimeError, "start_response() called after its request ended");
@@ -98,16 +176,27 @@ PyObject* sr_call(PyObject* self, PyObject* args, PyObject* kwargs) {
                     "start_response() called again without exc_info (PEP 3333)");
     return nullptr;
   }
-  std::string status_text;
-  if (!latin1_of(status, status_text, "status")) return nullptr;
-  StatusOr<ParsedStatus> parsed = parse_status(status_text);
-  if (!parsed.ok()) {
-    reject(ex, parsed.status().message());
-    return nullptr;
+  Checked& checked = *sr->checked;
+  int code = 0;
+  if (status == checked.status) {
+    code = checked.code;
+    ex.reason = checked.reason;
+  } else {
+    std::string status_text;
+    if (!latin1_of(status, status_text, "status")) return nullptr;
+    StatusOr<ParsedStatus> parsed = parse_status(status_text);
+    if (!parsed.ok()) {
+      reject(ex, parsed.status().message());
+      return nullptr;
+    }
+    code = parsed->code;
+    ex.reason = std::move(parsed->reason);
+    remember(checked.status, status);
+    checked.code = code;
+    checked.reason = ex.reason;
   }
-  if (!record_headers(ex, headers)) return nullptr;
-  ex.status_code = parsed->code;
-  ex.reason = std::move(parsed->reason);
+  if (!record_headers(ex, headers, checked)) return nullptr;
+  ex.status_code = code;
   ex.start_called = true;
   Py_INCREF(sr->writer);
   return sr->writer;
@@ -151,18 +240,31 @@ void writer_dealloc(PyObject* self) {
 void sr_dealloc(PyObject* self) {
   PyTypeObject* type = Py_TYPE(self);
   Py_XDECREF(as_sr(self)->writer);
+  if (Checked* checked = as_sr(self)->checked) {
+    checked->clear();
+    delete checked;
+  }
   type->tp_free(self);
   Py_DECREF(type);
 }
 
+PyMemberDef g_sr_members[] = {
+    {"__vectorcalloffset__", T_PYSSIZET,
+     static_cast<Py_ssize_t>(offsetof(StartResponseObject, vectorcall)), READONLY, nullptr},
+    {nullptr, 0, 0, 0, nullptr},
+};
+
 PyType_Slot g_sr_slots[] = {
     {Py_tp_dealloc, reinterpret_cast<void*>(sr_dealloc)},
-    {Py_tp_call, reinterpret_cast<void*>(sr_call)},
+    {Py_tp_call, reinterpret_cast<void*>(PyVectorcall_Call)},
+    {Py_tp_members, g_sr_members},
     {Py_tp_doc, const_cast<char*>("start_response(status, response_headers, exc_info=None)")},
     {0, nullptr},
 };
 PyType_Spec g_sr_spec = {"greenfork.StartResponse", sizeof(StartResponseObject), 0,
-                         Py_TPFLAGS_DEFAULT | Py_TPFLAGS_DISALLOW_INSTANTIATION, g_sr_slots};
+                         Py_TPFLAGS_DEFAULT | Py_TPFLAGS_DISALLOW_INSTANTIATION |
+                             Py_TPFLAGS_HAVE_VECTORCALL,
+                         g_sr_slots};
 
 PyType_Slot g_writer_slots[] = {
     {Py_tp_dealloc, reinterpret_cast<void*>(writer_dealloc)},
@@ -193,8 +295,10 @@ PyObject* start_response_new() {
     Py_DECREF(writer);
     return nullptr;
   }
+  sr->vectorcall = sr_vectorcall;
   sr->exchange = nullptr;
   sr->writer = reinterpret_cast<PyObject*>(writer);
+  sr->checked = new Checked();
   return reinterpret_cast<PyObject*>(sr);
 }
 

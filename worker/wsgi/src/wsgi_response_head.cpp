@@ -43,18 +43,28 @@ StatusOr<ParsedStatus> parse_status(std::string_view status) {
   return ParsedStatus{code, std::string(reason)};
 }
 
-Status check_header(std::string_view name, std::string_view value) {
+Status check_header_name(std::string_view name) {
   if (name.empty()) return Status::error("empty response header name from the application");
   if (!http_token::is_token(name)) {
     return Status::error("invalid response header name '" + shown(name) + "' from the application");
   }
+  return {};
+}
+
+Status check_header_value(std::string_view name, std::string_view value) {
   for (unsigned char c : value) {
-    if (c == '\r' || c == '\n' || c == '\0' || (c < 0x20 && c != '\t') || c == 0x7f) {
+    // CR, LF and NUL are below 0x20 too.
+    if ((c < 0x20 && c != '\t') || c == 0x7f) {
       return Status::error("invalid value for response header '" + std::string(name) +
                            "' from the application: '" + shown(value) + "'");
     }
   }
   return {};
+}
+
+Status check_header(std::string_view name, std::string_view value) {
+  if (Status st = check_header_name(name); !st.ok()) return st;
+  return check_header_value(name, value);
 }
 
 }  // namespace greenfork::wsgi

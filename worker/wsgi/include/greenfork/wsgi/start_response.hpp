@@ -2,7 +2,10 @@
 // callable it returns (PEP 3333). Status and headers are checked here, as
 // the app calls: a CR, LF or NUL, a bad name or a bad status raises
 // ValueError in the app and logs a line, and nothing of it is ever sent.
-// One object per app thread is reused while nobody else holds it.
+// One object per app thread is reused while nobody else holds it; it is
+// called without an argument tuple (vectorcall) and remembers the status,
+// header name and value str objects it last found valid, so an app's
+// constants are not checked again on every response.
 #pragma once
 
 #include "greenfork/wsgi/py.hpp"

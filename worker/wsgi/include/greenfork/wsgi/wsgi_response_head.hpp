@@ -23,5 +23,8 @@ StatusOr<ParsedStatus> parse_status(std::string_view status);
 // OK, or why the header may not be sent. Hop-by-hop headers pass here: the
 // engine drops them for every app kind alike (http_token::is_hop_by_hop).
 Status check_header(std::string_view name, std::string_view value);
+// The two halves of check_header(), for callers that know one is fine.
+Status check_header_name(std::string_view name);
+Status check_header_value(std::string_view name, std::string_view value);
 
 }  // namespace greenfork::wsgi
