@@ -10,8 +10,8 @@ namespace {
 using testing::make_request;
 
 std::string value_of(const PreparedEnviron& e, const std::string& key) {
-  for (const auto& [k, v] : e.headers) {
-    if (k == key) return v;
+  for (const PreparedHeader& h : e.headers) {
+    if (cgi_header_key(h.name) == key) return std::string(h.value());
   }
   return "<absent>";
 }
@@ -32,6 +32,17 @@ TEST(CgiKey, HeadersBecomeCgiNames) {
   EXPECT_EQ(cgi_header_key("content-length"), "CONTENT_LENGTH");
 }
 
+TEST(CgiKey, SameKeyWithoutMakingIt) {
+  const char* names[] = {"User-Agent", "user-agent", "USER_AGENT", "User-Agents", "Content-Type",
+                         "content-type", "Content_Type", "CONTENT-LENGTH", "Content-Length",
+                         "Cookie", "cookie", "X-A", "X_a", "x-b", ""};
+  for (const char* a : names) {
+    for (const char* b : names) {
+      EXPECT_EQ(same_cgi_key(a, b), cgi_header_key(a) == cgi_header_key(b)) << a << " / " << b;
+    }
+  }
+}
+
 TEST(ScriptName, Normalized) {
   EXPECT_EQ(normalize_script_name(""), "");
   EXPECT_EQ(normalize_script_name("/"), "");
@@ -50,6 +61,24 @@ TEST(PrepareEnviron, JoinsRepeatedHeadersAndCookies) {
   EXPECT_EQ(value_of(e, "CONTENT_TYPE"), "text/plain");
   EXPECT_EQ(value_of(e, "HTTP_CONTENT_TYPE"), "<absent>");
   EXPECT_EQ(e.headers.size(), 4u);
+}
+
+TEST(PrepareEnviron, KeepsTheFirstNameAndJoinsInOrder) {
+  auto r = make_request("GET", "/", {{"X-Multi", "1"}, {"Content-Type", "a"}, {"x-multi", "2"},
+                                     {"X-MULTI", "3"}, {"COOKIE", "a=1"}, {"cookie", "b=2"},
+                                     {"Content_Type", "b"}});
+  PreparedEnviron e = prepare_environ(r, {});
+  ASSERT_EQ(e.headers.size(), 4u);
+  EXPECT_EQ(e.headers[0].name, "X-Multi");
+  EXPECT_EQ(e.headers[0].value(), "1,2,3");
+  EXPECT_EQ(e.headers[1].value(), "a");
+  EXPECT_EQ(e.headers[2].value(), "a=1; b=2");
+  EXPECT_EQ(value_of(e, "CONTENT_TYPE"), "a");
+  EXPECT_EQ(value_of(e, "HTTP_CONTENT_TYPE"), "b");
+  // The views stay good when the vector has moved its elements.
+  PreparedEnviron moved = std::move(e);
+  EXPECT_EQ(moved.headers[0].value(), "1,2,3");
+  EXPECT_EQ(moved.headers[3].value(), "b");
 }
 
 TEST(PrepareEnviron, StripsScriptNameFromPathInfo) {

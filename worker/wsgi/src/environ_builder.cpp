@@ -62,13 +62,14 @@ bool EnvironBuilder::init(const EnvironConstants& c) {
          set_str(t, "GATEWAY_INTERFACE", "CGI/1.1");
 }
 
-PyObject* EnvironBuilder::header_key(const std::string& key, Memo& memo) {
-  if (memo.object != nullptr && memo.text == key) {
+PyObject* EnvironBuilder::header_key(std::string_view name, Memo& memo) {
+  if (memo.object != nullptr && memo.text == name) {
     Py_INCREF(memo.object);
     return memo.object;
   }
+  const std::string key = cgi_header_key(name);
   if (auto it = header_keys_.find(key); it != header_keys_.end()) {
-    memo.text = key;
+    memo.text = name;
     memo.object = it->second;
     Py_INCREF(it->second);
     return it->second;
@@ -176,10 +177,10 @@ PyObject* EnvironBuilder::build(const PreparedEnviron& p, const worker::Request&
   }
   if (!ok) return nullptr;
   size_t i = 0;
-  for (const auto& [name, value] : p.headers) {
+  for (const PreparedHeader& h : p.headers) {
     const size_t slot = i++ % kHeaderSlots;
-    PyRef key(header_key(name, header_memo_[slot]));
-    if (!key || !set_header(d, key.get(), value, header_values_[slot])) return nullptr;
+    PyRef key(header_key(h.name, header_memo_[slot]));
+    if (!key || !set_header(d, key.get(), h.value(), header_values_[slot])) return nullptr;
   }
   return env.release();
 }

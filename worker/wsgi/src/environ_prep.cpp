@@ -62,15 +62,36 @@ std::string percent_decode(std::string_view s) {
   return out;
 }
 
+namespace {
+
+bool is_content_header(std::string_view name) {
+  return (name.size() == 12 && http_token::iequals(name, "content-type")) ||
+         (name.size() == 14 && http_token::iequals(name, "content-length"));
+}
+
+char cgi_char(char c) { return c == '-' ? '_' : upper(c); }
+
+}  // namespace
+
+bool same_cgi_key(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (cgi_char(a[i]) != cgi_char(b[i])) return false;
+  }
+  // "Content-Type" is CONTENT_TYPE, "Content_Type" HTTP_CONTENT_TYPE.
+  return is_content_header(a) == is_content_header(b);
+}
+
 std::string cgi_header_key(std::string_view name) {
-  if (name.size() == 12 && http_token::iequals(name, "content-type")) return "CONTENT_TYPE";
-  if (name.size() == 14 && http_token::iequals(name, "content-length")) return "CONTENT_LENGTH";
+  if (is_content_header(name)) {
+    return name.size() == 12 ? "CONTENT_TYPE" : "CONTENT_LENGTH";
+  }
   std::string key(5 + name.size(), '\0');
   char* out = key.data();
   std::memcpy(out, "HTTP_", 5);
   for (size_t i = 0; i < name.size(); ++i) {
     const char c = name[i];
-    out[5 + i] = c == '-' ? '_' : upper(c);
+    out[5 + i] = cgi_char(c);
   }
   return key;
 }
@@ -97,17 +118,24 @@ PreparedEnviron prepare_environ(const worker::Request& request, const EnvironCon
 
   env.headers.reserve(request.headers.size());
   for (const worker::Header& h : request.headers) {
-    std::string key = cgi_header_key(h.name);
     bool merged = false;
-    for (auto& [k, v] : env.headers) {
-      if (k == key) {
-        v += key == "HTTP_COOKIE" ? "; " : ",";
-        v += h.value;
+    for (PreparedHeader& p : env.headers) {
+      if (same_cgi_key(p.name, h.name)) {
+        if (!p.repeated) {
+          p.joined = p.first_value;
+          p.repeated = true;
+        }
+        p.joined += http_token::iequals(h.name, "cookie") ? "; " : ",";
+        p.joined += h.value;
         merged = true;
         break;
       }
     }
-    if (!merged) env.headers.emplace_back(std::move(key), h.value);
+    if (!merged) {
+      PreparedHeader& p = env.headers.emplace_back();
+      p.name = h.name;
+      p.first_value = h.value;
+    }
   }
 
   if (request.unix_socket || request.server_port.empty()) {

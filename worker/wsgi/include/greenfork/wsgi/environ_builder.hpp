@@ -70,7 +70,8 @@ class EnvironBuilder {
     std::string text;
     PyObject* object = nullptr;
   };
-  // The last key looked up for one header position (borrowed from header_keys_).
+  // The last key looked up for one header position, by the field name as
+  // received (borrowed from header_keys_).
   struct Memo {
     std::string text;
     PyObject* object = nullptr;
@@ -85,7 +86,7 @@ class EnvironBuilder {
   };
 
   // New reference to an interned key for a header's CGI name.
-  PyObject* header_key(const std::string& key, Memo& memo);
+  PyObject* header_key(std::string_view name, Memo& memo);
   // New reference to a latin-1 str of `value`, from the bounded cache when
   // it is short.
   PyObject* cached_value(std::string_view value);
