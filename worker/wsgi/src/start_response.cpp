@@ -83,9 +83,16 @@ bool record_headers(AppCall& ex, PyObject* headers, Checked& checked) {
     }
     PyObject* name = PyTuple_GET_ITEM(item, 0);
     PyObject* value = PyTuple_GET_ITEM(item, 1);
-    worker::Header& h = out.emplace_back();  // filled in place, no copy
-    if (!latin1_of(name, h.name, "a response header name")) return false;
-    if (!latin1_of(value, h.value, "a response header value")) return false;
+    std::string_view name_text;
+    std::string_view value_text;
+    if (ascii_view(name, name_text) && ascii_view(value, value_text)) {
+      out.push_back({std::string(name_text), std::string(value_text)});
+    } else {
+      worker::Header& h = out.emplace_back();
+      if (!latin1_of(name, h.name, "a response header name")) return false;
+      if (!latin1_of(value, h.value, "a response header value")) return false;
+    }
+    worker::Header& h = out.back();
     // Hop-by-hop headers go on: the engine drops them for every app kind
     // alike (PEP 3333 makes them the server's business), honouring close.
     const size_t slot = static_cast<size_t>(i);

@@ -11,6 +11,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "greenfork/worker/app.hpp"
@@ -51,5 +52,14 @@ struct AppCall {
 // Latin-1 bytes of a str (PEP 3333's "native strings"); false with a
 // Python exception set when `s` is not a str or not latin-1.
 bool latin1_of(PyObject* s, std::string& out, const char* what);
+
+// The common case of latin1_of() without a copy: an exact str of ASCII
+// characters is its own bytes. false (no exception) otherwise.
+inline bool ascii_view(PyObject* s, std::string_view& out) {
+  if (!PyUnicode_CheckExact(s) || !PyUnicode_IS_ASCII(s)) return false;
+  out = std::string_view(static_cast<const char*>(PyUnicode_DATA(s)),
+                         static_cast<size_t>(PyUnicode_GET_LENGTH(s)));
+  return true;
+}
 
 }  // namespace greenfork::wsgi
