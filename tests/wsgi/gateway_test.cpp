@@ -173,6 +173,9 @@ TEST_P(Gateway, EnvironValuesFollowEachRequest) {
       EXPECT_TRUE(has(b, R"("REMOTE_PORT": ")" + std::to_string(req.remote_port) + "\""));
     }
     EXPECT_EQ(has(b, "HTTP_X_B"), c.headers.size() == 2);
+    // Nothing of how the environ is made shows: no placeholder key or value.
+    EXPECT_FALSE(has(b, "greenfork.room"));
+    EXPECT_TRUE(has(b, R"("none_values": [])"));
     for (const worker::Header& h : c.headers) {
       EXPECT_TRUE(has(b, "\"" + cgi_header_key(h.name) + R"(": ")" + h.value + "\""));
     }

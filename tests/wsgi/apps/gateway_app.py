@@ -84,6 +84,8 @@ def _route(environ, start_response):
                         "wsgi.multiprocess": environ["wsgi.multiprocess"],
                         "wsgi.run_once": environ["wsgi.run_once"],
                         "wsgi.input_terminated": environ.get("wsgi.input_terminated"),
+                        "keys": sorted(environ),
+                        "none_values": sorted(k for k, v in environ.items() if v is None),
                         "path_info_latin1": list(environ["PATH_INFO"].encode("latin-1"))})
     if path == "/echo":
         size = int(environ.get("CONTENT_LENGTH") or 0)

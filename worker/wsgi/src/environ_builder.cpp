@@ -1,6 +1,7 @@
 #include "greenfork/wsgi/environ_builder.hpp"
 
 #include <charconv>
+#include <vector>
 
 namespace greenfork::wsgi {
 namespace {
@@ -38,8 +39,7 @@ bool EnvironBuilder::init(const EnvironConstants& c) {
   empty_ = PyUnicode_FromStringAndSize("", 0);
   k_remote_port_ = key("REMOTE_PORT");
   k_input_ = key("wsgi.input");
-  // Room for every entry of a typical request: no insert grows a copy.
-  template_ = _PyDict_NewPresized(kPresized);
+  template_ = PyDict_New();
   if (!empty_ || !k_remote_port_ || !k_input_ || !template_) return false;
   PyObject* t = template_;
   // Every request overwrites these placeholders (the first one all of them).
@@ -59,7 +59,36 @@ bool EnvironBuilder::init(const EnvironConstants& c) {
          set_new(t, key("wsgi.input_terminated"), PyBool_FromLong(1)) &&
          set_new(t, key("SCRIPT_NAME"), latin1(c.script_name)) &&
          set_str(t, "SERVER_SOFTWARE", "greenfork/" GF_VERSION) &&
-         set_str(t, "GATEWAY_INTERFACE", "CGI/1.1");
+         set_str(t, "GATEWAY_INTERFACE", "CGI/1.1") && make_room();
+}
+
+// A copy of a dict gets a table of the same size, and the template's is
+// only just big enough for its own entries: grow it once more, so that a
+// request's own entries (peer port, early hints, headers) fit in a copy
+// without a resize. CPython grows a table only on insert, so insert
+// placeholder keys until it grows, then delete them. (A dict presized
+// with _PyDict_NewPresized() would not have the compact table of str
+// keys, whose copy is smaller and comes from malloc's fast path.)
+bool EnvironBuilder::make_room() {
+  auto size_of = [this] {
+    PyRef size(PyObject_CallMethod(template_, "__sizeof__", nullptr));
+    return size ? PyLong_AsSsize_t(size.get()) : -1;
+  };
+  const Py_ssize_t before = size_of();
+  if (before < 0) return false;
+  std::vector<PyRef> placeholders;
+  for (int i = 0; i < kRoomLimit; ++i) {
+    PyRef key(PyUnicode_FromFormat("greenfork.room.%d", i));
+    if (!key || PyDict_SetItem(template_, key.get(), Py_None) != 0) return false;
+    placeholders.push_back(std::move(key));
+    const Py_ssize_t now = size_of();
+    if (now < 0) return false;
+    if (now > before) break;
+  }
+  for (const PyRef& key : placeholders) {
+    if (PyDict_DelItem(template_, key.get()) != 0) return false;
+  }
+  return true;
 }
 
 PyObject* EnvironBuilder::header_key(std::string_view name, Memo& memo) {

@@ -1,6 +1,6 @@
 // Turns a PreparedEnviron into the environ dict, under the GIL, as cheaply
 // as CPython allows. Every request gets a fresh dict, copied from a
-// presized template (CPython copies such a dict's table whole) that holds
+// template with room to spare (CPython copies such a dict's table whole) that holds
 // the constant entries and, for the fields that repeat from request to
 // request (method, protocol, scheme, server name/port, peer address, path,
 // query), the str of the last value seen: a request overwrites only what
@@ -51,8 +51,8 @@ class EnvironBuilder {
   };
   using Cache = std::unordered_map<std::string, PyObject*, Hash, std::equal_to<>>;
   static constexpr size_t kCacheLimit = 512;
-  // The template's size: the fixed entries and about twenty headers.
-  static constexpr Py_ssize_t kPresized = 40;
+  // Placeholder keys make_room() may insert at most.
+  static constexpr int kRoomLimit = 64;
   // Longer texts (a long query, cookies, tokens) are not kept for reuse.
   static constexpr size_t kKeepLimit = 256;
 
@@ -85,6 +85,7 @@ class EnvironBuilder {
     PyObject* object = nullptr;  // owned
   };
 
+  bool make_room();
   // New reference to an interned key for a header's CGI name.
   PyObject* header_key(std::string_view name, Memo& memo);
   // New reference to a latin-1 str of `value`, from the bounded cache when
