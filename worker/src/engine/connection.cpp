@@ -295,6 +295,9 @@ asio::awaitable<void> Connection::run() {
         if (expect && !co_await writer_.write_all("HTTP/1.1 100 Continue\r\n\r\n")) co_return;
       }
       if (!co_await read_body(true, false)) {
+        // Not held through the error response and the linger.
+        exchange_.drop_body();
+        body_pass_.leave();
         if (body_error_status_ != 0 &&
             co_await send_error(body_error_status_, body_error_reason_)) {
           co_await linger();
