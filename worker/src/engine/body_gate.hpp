@@ -39,7 +39,8 @@ class BodyGate {
   }
   static constexpr uint64_t kMinBudget = 4 * 1024 * 1024;
 
-  explicit BodyGate(uint64_t budget) : budget_(budget) {}
+  // Also sets malloc's policy for such bodies (process-wide, see .cpp).
+  explicit BodyGate(uint64_t budget);
   BodyGate(const BodyGate&) = delete;
   BodyGate& operator=(const BodyGate&) = delete;
 
