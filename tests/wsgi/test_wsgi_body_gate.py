@@ -77,3 +77,61 @@ def test_large_bodies_read_ahead_are_bounded_and_all_served():
         # The budget (16 MiB) plus the app's own copy of one body and slack;
         # all bodies at once would be 64 MiB.
         assert peak - before < 36 * 1024, f"peak RSS {before} -> {peak} KiB"
+
+
+def read_response(s: socket.socket, deadline: float) -> bytes:
+    """One response with a Content-Length, whole."""
+    got = b""
+    while b"\r\n\r\n" not in got:
+        assert time.monotonic() < deadline, f"no response head: {got[:200]!r}"
+        chunk = s.recv(65536)
+        assert chunk, f"closed: {got[:200]!r}"
+        got += chunk
+    head, _, rest = got.partition(b"\r\n\r\n")
+    length = int(next(line.split(b":")[1] for line in head.split(b"\r\n")
+                      if line.lower().startswith(b"content-length")))
+    while len(rest) < length:
+        assert time.monotonic() < deadline, "body cut short"
+        chunk = s.recv(65536)
+        assert chunk, "closed mid-body"
+        rest += chunk
+    return head + b"\r\n\r\n" + rest
+
+
+def test_slow_uploads_holding_the_budget_delay_large_bodies_only():
+    """Five clients start 1 MiB uploads and stall (the budget, 4 MiB, holds
+    four): a small request is answered at once; a sixth large upload waits
+    its turn; once the stalled ones finish, everyone is answered."""
+    size = 1 << 20
+    with serving("body_gate_app:app", workers=1) as (port, arb):
+        deadline = time.monotonic() + 60
+        head = (f"POST /up HTTP/1.1\r\nHost: t\r\nContent-Length: {size}\r\n\r\n").encode()
+        slow = [socket.create_connection(("127.0.0.1", port), timeout=30) for _ in range(5)]
+        try:
+            for s in slow:
+                s.sendall(head + b"x" * 1000)
+            big = socket.create_connection(("127.0.0.1", port), timeout=30)
+            big_body = os.urandom(size)
+            big.sendall(head + big_body)
+            small = socket.create_connection(("127.0.0.1", port), timeout=30)
+            t0 = time.monotonic()
+            small.sendall(b"POST /small HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\nhello")
+            answer = read_response(small, deadline)
+            assert answer.startswith(b"HTTP/1.1 200"), answer[:200]
+            assert hashlib.sha256(b"hello").hexdigest().encode() in answer
+            assert time.monotonic() - t0 < 10, "a small request waited for the stalled uploads"
+            small.close()
+            big.settimeout(0.5)
+            with pytest.raises(socket.timeout):
+                big.recv(1)  # queued behind the stalled uploads
+            for s in slow:
+                s.sendall(b"x" * (size - 1000))
+            for s in slow:
+                want = hashlib.sha256(b"x" * size).hexdigest().encode()
+                assert want in read_response(s, deadline)
+            big.settimeout(30)
+            assert hashlib.sha256(big_body).hexdigest().encode() in read_response(big, deadline)
+            big.close()
+        finally:
+            for s in slow:
+                s.close()

@@ -9,9 +9,11 @@
 // whole body.
 //
 // The trade-off: the holders of the budget may be slow senders; other
-// large bodies then wait (up to the holders' body timeout), as every
-// request waits behind one slow upload in Gunicorn's sync worker. Requests
-// with small bodies (or none) never wait here.
+// large bodies then wait until those are in (the body timeout only ends a
+// sender idle that long), as every request waits behind one slow upload in
+// Gunicorn's sync worker. Requests with small bodies (or none) never wait
+// here. (Not done: moving a stalled holder's body to its file to free its
+// share, as nginx's client_body_temp would.)
 //
 //   BodyGate::Pass pass(gate, bytes, wake);
 //   while (!pass.admitted()) co_await wake.wait();   // I/O thread only
