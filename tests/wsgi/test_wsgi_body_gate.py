@@ -12,6 +12,7 @@ import time
 
 import pytest
 
+from gftest import wait_until
 from wsgi_support import serving, worker_pids
 
 BODY_MIB = 4
@@ -77,6 +78,10 @@ def test_large_bodies_read_ahead_are_bounded_and_all_served():
         # The budget (16 MiB) plus the app's own copy of one body and slack;
         # all bodies at once would be 64 MiB.
         assert peak - before < 36 * 1024, f"peak RSS {before} -> {peak} KiB"
+        # Idle again: the bodies' memory goes back to the kernel (malloc keeps
+        # freed megabytes for the next body until the reaper trims it).
+        wait_until(lambda: status_kib(worker, "VmRSS") - before < 8 * 1024, timeout=10,
+                   message=f"RSS back near {before} KiB once idle")
 
 
 def read_response(s: socket.socket, deadline: float) -> bytes:

@@ -296,7 +296,7 @@ asio::awaitable<void> Connection::run() {
       }
       if (!co_await read_body(true, false)) {
         // Not held through the error response and the linger.
-        exchange_.drop_body();
+        if (exchange_.drop_body()) server_.memory_freed();
         body_pass_.leave();
         if (body_error_status_ != 0 &&
             co_await send_error(body_error_status_, body_error_reason_)) {
@@ -315,7 +315,7 @@ asio::awaitable<void> Connection::run() {
     // 3. The app, then the response.
     bool ok = run_inline ? run_app_inline() : co_await run_app_pooled();
     // The app is done with the body: its memory goes to the next one.
-    exchange_.drop_body();
+    if (exchange_.drop_body()) server_.memory_freed();
     body_pass_.leave();
     // The app is done (its thread free): the loop writes what is left.
     ok = ok && co_await writer_.drain();

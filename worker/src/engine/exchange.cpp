@@ -61,9 +61,9 @@ bool Exchange::release_buffers() {
   return body_in_.release_memory(kKeptCapacity) || released;
 }
 
-void Exchange::drop_body() {
+bool Exchange::drop_body() {
   body_in_.reset();
-  body_in_.release_memory(kKeptCapacity);
+  return body_in_.release_memory(kKeptCapacity);
 }
 
 Status Exchange::add_body(std::string& bytes) {

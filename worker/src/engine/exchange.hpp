@@ -165,8 +165,8 @@ class Exchange final : public ResponseWriter, public BodyReader, public AsyncExc
   // unlinked file in `dir` (empty: $TMPDIR or /tmp).
   void spool_body(uint64_t memory_limit, const std::string* dir) { body_in_.reset(memory_limit, dir); }
   // After the app: closes a spilled body's file and gives back a big
-  // body's memory at once.
-  void drop_body();
+  // body's memory at once (true: it did, malloc may be trimmed).
+  bool drop_body();
   // status: what the client gets if nothing was sent yet (400, 413); 0 when
   // the connection itself failed.
   void set_body_error(int status = 0) {
