@@ -8,12 +8,13 @@
 // instead of all of them, while the app thread is never idle for want of a
 // whole body.
 //
-// The trade-off: the holders of the budget may be slow senders; other
-// large bodies then wait until those are in (the body timeout only ends a
-// sender idle that long), as every request waits behind one slow upload in
-// Gunicorn's sync worker. Requests with small bodies (or none) never wait
-// here. (Not done: moving a stalled holder's body to its file to free its
-// share, as nginx's client_body_temp would.)
+// Stalled senders: a holder whose client has sent nothing for a second
+// while others wait gives its share up (Connection::yield_stalled_body());
+// its bytes so far stay in memory and the rest is read without a share, so
+// a stalled upload delays the next large body by about a second, never
+// until its body timeout. Requests with small bodies (or none) never wait
+// here. Gunicorn's sync worker waits for any one slow upload with
+// everything else.
 //
 //   BodyGate::Pass pass(gate, bytes, wake);
 //   while (!pass.admitted()) co_await wake.wait();   // I/O thread only

@@ -76,6 +76,10 @@ class Connection final {
   // A graceful stop: an open WebSocket is closed with 1001 (going away).
   void going_away();
   void shorten_deadline(Clock::time_point t) { deadline_.shorten(t); }
+  // The reaper: a buffered body whose sender has been silent for a second
+  // while other bodies wait for read-ahead memory gives its share of it up
+  // (BodyGate), so stalled uploads never hold the others up for long.
+  void yield_stalled_body(Clock::time_point now);
 
   const std::string& peer() const { return peer_; }
 
@@ -170,6 +174,7 @@ class Connection final {
   size_t body_hold_ = 0;        // read_body(): body bytes kept in the parser until whole
   bool direct_body_ = false;    // read_body(): recv_body_direct() while it has room
   BodyGate::Pass body_pass_;    // a large buffered body's share of read-ahead memory
+  Clock::time_point body_wait_since_{};  // read_body() waits for the socket since
   std::shared_ptr<websocket::WsSession> ws_session_;  // owns the socket after a 101
   http2::H2Connection* h2_ = nullptr;  // while the connection speaks HTTP/2
 

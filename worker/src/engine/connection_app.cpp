@@ -19,6 +19,9 @@ constexpr uint64_t kDrainBytes = 256 * 1024;
 // hand-off to the app's loop).
 constexpr size_t kStreamBlock = 256 * 1024;
 constexpr auto kNoThrowWait = asio::experimental::as_tuple(asio::use_awaitable);
+// A large body's sender silent this long gives its read-ahead share up
+// when other bodies wait for one (see yield_stalled_body()).
+constexpr auto kBodyStall = std::chrono::seconds(1);
 
 }  // namespace
 
@@ -87,6 +90,7 @@ asio::awaitable<bool> Connection::read_body(bool until_complete, bool discard) {
       if (got == RecvBody::kDone) co_return true;
       if (got == RecvBody::kMore) continue;
       if (got == RecvBody::kWait) {
+        body_wait_since_ = Clock::now();
         state_ = State::kBody;
         deadline_.reading_body();
         auto [ec] = co_await socket_.async_wait(asio::socket_base::wait_read, kNoThrowWait);
@@ -100,6 +104,7 @@ asio::awaitable<bool> Connection::read_body(bool until_complete, bool discard) {
       }
       direct_body_ = false;  // kNoRoom: through the parser's buffer (and spilled)
     }
+    if (body_pass_.admitted()) body_wait_since_ = Clock::now();
     state_ = State::kBody;
     deadline_.reading_body();
     const bool ok = co_await read_more();
@@ -109,6 +114,13 @@ asio::awaitable<bool> Connection::read_body(bool until_complete, bool discard) {
       exchange_.set_body_error();
       co_return false;
     }
+  }
+}
+
+void Connection::yield_stalled_body(Clock::time_point now) {
+  if (state_ == State::kBody && body_pass_.admitted() && now - body_wait_since_ > kBodyStall &&
+      server_.body_gate().waiting() > 0) {
+    body_pass_.leave();  // its bytes so far stay; the rest is read without a share
   }
 }
 
