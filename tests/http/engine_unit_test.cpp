@@ -6,9 +6,13 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <filesystem>
 
+#include <asio/io_context.hpp>
+
 #include "engine/access_log.hpp"
+#include "engine/body_gate.hpp"
 #include "engine/body_spool.hpp"
 #include "engine/outbox.hpp"
 #include "http/response_head.hpp"
@@ -113,6 +117,84 @@ TEST(BodySpool, SpillsPastTheLimitToAnUnlinkedFile) {
   EXPECT_EQ(read_all(spool, 64), expected);
   spool.reset();
   std::filesystem::remove_all(dir);
+}
+
+TEST(BodySpool, ReadsStraightIntoItsRoomAfterTheBytesAppended) {
+  BodySpool spool;
+  const std::string dir = ::testing::TempDir();
+  spool.reset(64, &dir);
+  std::string head_bytes = "abc";  // came with the request head
+  ASSERT_TRUE(spool.append(head_bytes).ok());
+  char* room = spool.room(10);
+  ASSERT_NE(room, nullptr);
+  std::memcpy(room, "defgh", 5);
+  spool.commit(5);
+  std::string more = "ij";
+  ASSERT_TRUE(spool.append(more).ok());  // after the room's bytes
+  EXPECT_EQ(spool.unread(), 10u);
+  EXPECT_EQ(read_all(spool, 4), "abcdefghij");
+  EXPECT_EQ(spool.room(65), nullptr) << "past the memory limit: append() spills";
+  EXPECT_FALSE(spool.spilled());
+  spool.reset(64, &dir);  // the next request: its room starts empty
+  ASSERT_NE(spool.room(2), nullptr);
+  std::memcpy(spool.room(2), "xy", 2);
+  spool.commit(2);
+  EXPECT_EQ(read_all(spool, 8), "xy");
+}
+
+TEST(BodySpool, SpillsTheRoomsBytesInOrder) {
+  const std::string dir = ::testing::TempDir();
+  BodySpool spool;
+  spool.reset(8, &dir);
+  char* room = spool.room(6);
+  ASSERT_NE(room, nullptr);
+  std::memcpy(room, "012345", 6);
+  spool.commit(6);
+  std::string rest = "6789";  // past 8 bytes: the whole body moves to a file
+  ASSERT_TRUE(spool.append(rest).ok());
+  EXPECT_TRUE(spool.spilled());
+  EXPECT_EQ(read_all(spool, 3), "0123456789");
+}
+
+TEST(BodyGate, AdmitsWithinTheBudgetInArrivalOrder) {
+  asio::io_context io;
+  Event wake_a(io.get_executor()), wake_b(io.get_executor()), wake_c(io.get_executor());
+  BodyGate gate(10);
+  BodyGate::Pass a, b, c;
+  a.enter(gate, 6, wake_a);
+  EXPECT_TRUE(a.admitted());
+  b.enter(gate, 6, wake_b);  // 12 > 10: waits
+  EXPECT_FALSE(b.admitted());
+  c.enter(gate, 2, wake_c);  // would fit, but nobody overtakes b
+  EXPECT_FALSE(c.admitted());
+  EXPECT_EQ(gate.waiting(), 2u);
+  a.leave();
+  EXPECT_TRUE(b.admitted());
+  EXPECT_TRUE(c.admitted());
+  EXPECT_EQ(gate.held(), 8u);
+  b.leave();
+  c.leave();
+  EXPECT_EQ(gate.held(), 0u);
+}
+
+TEST(BodyGate, ABodyPastTheBudgetGoesAloneAndAWaiterMayLeave) {
+  asio::io_context io;
+  Event wake_a(io.get_executor()), wake_b(io.get_executor()), wake_c(io.get_executor());
+  BodyGate gate(10);
+  BodyGate::Pass a, c;
+  a.enter(gate, 25, wake_a);  // nothing held: admitted all the same
+  EXPECT_TRUE(a.admitted());
+  {
+    BodyGate::Pass b;
+    b.enter(gate, 1, wake_b);
+    EXPECT_FALSE(b.admitted());
+  }  // a client that left while waiting
+  EXPECT_EQ(gate.waiting(), 0u);
+  c.enter(gate, 4, wake_c);
+  EXPECT_FALSE(c.admitted());
+  a.leave();
+  EXPECT_TRUE(c.admitted());
+  EXPECT_EQ(gate.held(), 4u);
 }
 
 TEST(BodySpool, AnUnusableDirectoryIsAnError) {

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -35,19 +36,28 @@ void BodySpool::reset(uint64_t memory_limit, const std::string* dir) {
   dir_ = dir;
   mem_.clear();
   mem_pos_ = 0;
+  raw_len_ = raw_pos_ = 0;
   fd_.reset();
   file_size_ = file_pos_ = 0;
 }
 
 Status BodySpool::append(std::string& bytes) {
   if (bytes.empty()) return {};
-  if (!fd_ && limit_ != 0 && mem_.size() - mem_pos_ + bytes.size() > limit_) {
+  if (!fd_ && limit_ != 0 && unread() + bytes.size() > limit_) {
     if (Status s = spill(); !s.ok()) return s;
   }
   if (fd_) {
     Status s = write_file(bytes.data(), bytes.size());
     bytes.clear();
     return s;
+  }
+  if (raw_len_ > 0) {  // after the bytes read into room()
+    char* dst = room(bytes.size());
+    if (dst == nullptr) return Status::error("request body past its memory limit");
+    std::memcpy(dst, bytes.data(), bytes.size());
+    commit(bytes.size());
+    bytes.clear();
+    return {};
   }
   if (mem_pos_ == mem_.size()) {
     mem_.clear();
@@ -62,6 +72,35 @@ Status BodySpool::append(std::string& bytes) {
   return {};
 }
 
+char* BodySpool::room(size_t want) {
+  if (fd_ || (limit_ != 0 && unread() + want > limit_)) return nullptr;
+  if (raw_len_ + want > raw_cap_) {
+    // Grown to what is asked at once (a body's whole length, known).
+    const size_t keep = raw_len_ - raw_pos_;
+    const size_t cap = std::max(keep + want, 2 * raw_cap_);
+    auto bigger = std::make_unique_for_overwrite<char[]>(cap);
+    if (keep > 0) std::memcpy(bigger.get(), raw_.get() + raw_pos_, keep);
+    raw_ = std::move(bigger);
+    raw_cap_ = cap;
+    raw_len_ = keep;
+    raw_pos_ = 0;
+  }
+  if (raw_len_ == 0 && mem_pos_ < mem_.size()) {
+    // The bytes that came before (with the request head) go first.
+    const size_t n = mem_.size() - mem_pos_;
+    if (n + want > raw_cap_) {
+      raw_ = std::make_unique_for_overwrite<char[]>(n + want);
+      raw_cap_ = n + want;
+    }
+    std::memcpy(raw_.get(), mem_.data() + mem_pos_, n);
+    raw_len_ = n;
+    raw_pos_ = 0;
+    mem_.clear();
+    mem_pos_ = 0;
+  }
+  return raw_.get() + raw_len_;
+}
+
 Status BodySpool::spill() {
   std::string dir = dir_ != nullptr ? *dir_ : "";
   if (dir.empty()) {
@@ -71,8 +110,11 @@ Status BodySpool::spill() {
   fd_.reset(open_unlinked(dir));
   if (!fd_) return Status::from_errno("temporary file for a request body in " + dir);
   Status s = write_file(mem_.data() + mem_pos_, mem_.size() - mem_pos_);
+  if (s.ok()) s = write_file(raw_.get() + raw_pos_, raw_len_ - raw_pos_);
   std::string().swap(mem_);
   mem_pos_ = 0;
+  raw_.reset();
+  raw_cap_ = raw_len_ = raw_pos_ = 0;
   return s;
 }
 
@@ -96,6 +138,12 @@ size_t BodySpool::read(char* dst, size_t max) {
     mem_pos_ += n;
     return n;
   }
+  if (raw_pos_ < raw_len_) {
+    const size_t n = std::min(max, raw_len_ - raw_pos_);
+    std::memcpy(dst, raw_.get() + raw_pos_, n);
+    raw_pos_ += n;
+    return n;
+  }
   if (file_pos_ >= file_size_) return 0;
   const size_t want = static_cast<size_t>(std::min<uint64_t>(max, file_size_ - file_pos_));
   for (;;) {
@@ -111,10 +159,18 @@ size_t BodySpool::read(char* dst, size_t max) {
 }
 
 bool BodySpool::release_memory(size_t keep) {
-  if (mem_.capacity() <= keep) return false;
-  std::string().swap(mem_);
-  mem_pos_ = 0;
-  return true;
+  bool released = false;
+  if (mem_.capacity() > keep) {
+    std::string().swap(mem_);
+    mem_pos_ = 0;
+    released = true;
+  }
+  if (raw_cap_ > keep) {
+    raw_.reset();
+    raw_cap_ = raw_len_ = raw_pos_ = 0;
+    released = true;
+  }
+  return released;
 }
 
 }  // namespace greenfork::worker

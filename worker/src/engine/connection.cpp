@@ -125,6 +125,7 @@ void Connection::close() {
   if (tls_) tls_->shutdown();
   asio::error_code ignored;
   socket_.close(ignored);  // also cancels a pending operation
+  wake_.set();             // and a wait for the body gate
   going_away();            // a WebSocket's socket is its session's
 }
 
@@ -274,17 +275,29 @@ asio::awaitable<void> Connection::run() {
       exchange_.set_body_done();
     } else if (buffer_body || (!expect && length && *length <= kPrebufferBytes)) {
       if (buffer_body) {
+        // A large body waits its turn for read-ahead memory (in the socket
+        // buffers meanwhile) before its 100 Continue and its first byte.
+        if (length && *length > BodyGate::kSmallBody) {
+          body_pass_.enter(server_.body_gate(), std::min(*length, config.body_buffer_size), wake_);
+          while (!body_pass_.admitted() && !closed_) co_await wake_.wait();
+          if (closed_) co_return;
+        }
         exchange_.spool_body(config.body_buffer_size, &config.worker_tmp_dir);
         // One buffer for a body of known length kept in memory (capped: a
-        // client can claim a length it never sends).
-        body_hold_ = length && *length <= std::min<uint64_t>(config.body_buffer_size, kMaxHold)
-                         ? static_cast<size_t>(*length)
-                         : 0;
+        // client can claim a length it never sends). On a plain socket the
+        // body is read straight into it, else gathered in the parser's.
+        const bool in_memory =
+            length && *length <= std::min<uint64_t>(config.body_buffer_size, kMaxHold);
+        direct_body_ = in_memory && !tls_ && !exchange_.request.chunked;
+        body_hold_ = in_memory && !direct_body_ ? static_cast<size_t>(*length) : 0;
         parser_.body().reserve(body_hold_);
         // The client waits for a go-ahead before it sends the body.
         if (expect && !co_await writer_.write_all("HTTP/1.1 100 Continue\r\n\r\n")) co_return;
       }
       if (!co_await read_body(true, false)) {
+        // Not held through the error response and the linger.
+        if (exchange_.drop_body()) server_.memory_freed();
+        body_pass_.leave();
         if (body_error_status_ != 0 &&
             co_await send_error(body_error_status_, body_error_reason_)) {
           co_await linger();
@@ -301,15 +314,18 @@ asio::awaitable<void> Connection::run() {
 
     // 3. The app, then the response.
     bool ok = run_inline ? run_app_inline() : co_await run_app_pooled();
+    // The app is done with the body: its memory goes to the next one.
+    if (exchange_.drop_body()) server_.memory_freed();
+    body_pass_.leave();
     // The app is done (its thread free): the loop writes what is left.
     ok = ok && co_await writer_.drain();
-    exchange_.drop_body();
     // Megabyte buffers go back to malloc after each request, not kept per
     // connection (64 keep-alive clients of a 1 MiB echo held 150 MiB per
     // worker); malloc hands the same memory to the next big request.
     // The reaper trims malloc (at most every 200 ms) after such a request.
     // Looked at only after a big body either way (a hello costs nothing).
     body_hold_ = 0;
+    direct_body_ = false;
     const Request& done = exchange_.request;
     if (done.chunked || done.content_length.value_or(0) > kKeptOutbox ||
         exchange_.body_bytes_sent() > kKeptOutbox) {

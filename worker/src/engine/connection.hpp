@@ -76,6 +76,10 @@ class Connection final {
   // A graceful stop: an open WebSocket is closed with 1001 (going away).
   void going_away();
   void shorten_deadline(Clock::time_point t) { deadline_.shorten(t); }
+  // The reaper: a buffered body whose sender has been silent for a second
+  // while other bodies wait for read-ahead memory gives its share of it up
+  // (BodyGate), so stalled uploads never hold the others up for long.
+  void yield_stalled_body(Clock::time_point now);
 
   const std::string& peer() const { return peer_; }
 
@@ -115,6 +119,10 @@ class Connection final {
   // A read that does not wait (plain sockets): false when the socket has
   // nothing right now.
   bool read_now();
+  // read_body() of a buffered Content-Length body on a plain socket: one
+  // recv() straight into the exchange's memory, up to the body's end.
+  enum class RecvBody { kMore, kDone, kWait, kFailed, kNoRoom };
+  RecvBody recv_body_direct();
   // read_body() for the exchange's want_body_into(): a Content-Length body
   // read straight into the app's buffer (input_'s bytes first, through
   // the parser), up to its size, returning once the socket has no more
@@ -164,6 +172,9 @@ class Connection final {
   bool peer_watch_ = false;     // a watch_peer() wait is pending
   bool peer_readable_ = false;  // it fired since serve_app() last looked
   size_t body_hold_ = 0;        // read_body(): body bytes kept in the parser until whole
+  bool direct_body_ = false;    // read_body(): recv_body_direct() while it has room
+  BodyGate::Pass body_pass_;    // a large buffered body's share of read-ahead memory
+  Clock::time_point body_wait_since_{};  // read_body() waits for the socket since
   std::shared_ptr<websocket::WsSession> ws_session_;  // owns the socket after a 101
   http2::H2Connection* h2_ = nullptr;  // while the connection speaks HTTP/2
 

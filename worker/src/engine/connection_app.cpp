@@ -19,6 +19,9 @@ constexpr uint64_t kDrainBytes = 256 * 1024;
 // hand-off to the app's loop).
 constexpr size_t kStreamBlock = 256 * 1024;
 constexpr auto kNoThrowWait = asio::experimental::as_tuple(asio::use_awaitable);
+// A large body's sender silent this long gives its read-ahead share up
+// when other bodies wait for one (see yield_stalled_body()).
+constexpr auto kBodyStall = std::chrono::seconds(1);
 
 }  // namespace
 
@@ -81,6 +84,27 @@ asio::awaitable<bool> Connection::read_body(bool until_complete, bool discard) {
         co_return hand_body(held);
       }
     }
+    if (until_complete && !discard && direct_body_) {
+      const RecvBody got = recv_body_direct();
+      if (got == RecvBody::kFailed) co_return false;
+      if (got == RecvBody::kDone) co_return true;
+      if (got == RecvBody::kMore) continue;
+      if (got == RecvBody::kWait) {
+        body_wait_since_ = Clock::now();
+        state_ = State::kBody;
+        deadline_.reading_body();
+        auto [ec] = co_await socket_.async_wait(asio::socket_base::wait_read, kNoThrowWait);
+        deadline_.clear();
+        state_ = State::kBusy;
+        if (ec || closed_) {
+          exchange_.set_body_error();
+          co_return false;
+        }
+        continue;
+      }
+      direct_body_ = false;  // kNoRoom: through the parser's buffer (and spilled)
+    }
+    if (body_pass_.admitted()) body_wait_since_ = Clock::now();
     state_ = State::kBody;
     deadline_.reading_body();
     const bool ok = co_await read_more();
@@ -91,6 +115,43 @@ asio::awaitable<bool> Connection::read_body(bool until_complete, bool discard) {
       co_return false;
     }
   }
+}
+
+void Connection::yield_stalled_body(Clock::time_point now) {
+  if (state_ == State::kBody && body_pass_.admitted() && now - body_wait_since_ > kBodyStall &&
+      server_.body_gate().waiting() > 0) {
+    body_pass_.leave();  // its bytes so far stay; the rest is read without a share
+  }
+}
+
+Connection::RecvBody Connection::recv_body_direct() {
+  const uint64_t left = exchange_.body_left();
+  char* const dst = left > 0 && !closed_ ? exchange_.body_room(static_cast<size_t>(left)) : nullptr;
+  if (dst == nullptr) return RecvBody::kNoRoom;
+  // Never past the body: the next request's bytes belong to input_.
+  const ssize_t n = ::recv(socket_.native_handle(), dst, static_cast<size_t>(left), MSG_DONTWAIT);
+  if (n < 0 && errno == EINTR) return RecvBody::kMore;
+  if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return RecvBody::kWait;
+  if (n <= 0) {
+    exchange_.set_body_error();  // closed or reset mid-body
+    return RecvBody::kFailed;
+  }
+  // The parser counts them (and sees the body's end) without a copy.
+  parser_.keep_body(false);
+  const http::ParseResult r = parser_.feed(std::string_view(dst, static_cast<size_t>(n)));
+  parser_.keep_body(true);
+  exchange_.body_filled(static_cast<size_t>(n));
+  if (r.status == http::ParseStatus::kError) {
+    body_error_status_ = parser_.error_status();
+    body_error_reason_ = parser_.error_reason();
+    exchange_.set_body_error(body_error_status_);
+    return RecvBody::kFailed;
+  }
+  if (r.status == http::ParseStatus::kComplete) {
+    exchange_.set_body_done();
+    return RecvBody::kDone;
+  }
+  return RecvBody::kMore;
 }
 
 asio::awaitable<bool> Connection::read_body_into() {

@@ -61,6 +61,11 @@ bool Exchange::release_buffers() {
   return body_in_.release_memory(kKeptCapacity) || released;
 }
 
+bool Exchange::drop_body() {
+  body_in_.reset();
+  return body_in_.release_memory(kKeptCapacity);
+}
+
 Status Exchange::add_body(std::string& bytes) {
   body_received_ += bytes.size();
   return body_in_.append(bytes);
@@ -193,14 +198,32 @@ void Exchange::frame_body(std::string_view body) {
   body_sent_ += body.size();
 }
 
+void Exchange::write_inline(std::string_view body) {
+  if (no_body_ || head_only_) body = {};
+  if (remaining_) {
+    if (body.size() > *remaining_) body = body.substr(0, *remaining_);
+    *remaining_ -= body.size();
+  }
+  body_sent_ += body.size();
+  if (!ctx_.inline_io->hand_over(out_, body)) {
+    gone_ = true;
+    keep_alive_ = false;
+    throw ClientGone("the client went away");
+  }
+}
+
 void Exchange::write(const char* data, size_t len) {
   if (aborted_ || gone_) throw ClientGone("the connection was closed");
   if (finished_) throw std::logic_error("write() after finish()");
   if (!started_) started_ = true;  // default 200 OK, no headers
   if (body_buf_.empty() && len >= kFlushBytes) {
     // A big block goes to the wire buffer at once, not through body_buf_
-    // (one copy of a 1 MiB body fewer).
+    // (one copy of a 1 MiB body fewer), or inline straight to the socket.
     commit(false);
+    if (inline_ && !chunked_) {
+      write_inline(std::string_view(data, len));
+      return;
+    }
     frame_body(std::string_view(data, len));
     deliver(Op::kFlush);
     return;

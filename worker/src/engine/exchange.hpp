@@ -58,6 +58,10 @@ class Exchange final : public ResponseWriter, public BodyReader, public AsyncExc
    public:
     // Takes `bytes` (left empty) into the outbox.
     virtual bool hand_over(std::string& bytes) = 0;
+    // hand_over(head) then `body`, which is the app's and valid only for
+    // the call: written from where it is as far as the socket takes it at
+    // once, only the rest copied into the outbox.
+    virtual bool hand_over(std::string& head, std::string_view body) = 0;
     virtual bool send_file_now(const FileSlice& file) = 0;
 
    protected:
@@ -148,12 +152,21 @@ class Exchange final : public ResponseWriter, public BodyReader, public AsyncExc
   // Moves decoded request body bytes in (I/O thread, app not reading).
   // Fails only when a spilled body cannot be written to its file.
   Status add_body(std::string& bytes);
+  // A buffered body read straight into the exchange's memory (no copy):
+  // room for `want` more bytes (nullptr: not in memory, use add_body()),
+  // then `n` bytes were put there.
+  char* body_room(size_t want) { return body_in_.room(want); }
+  void body_filled(size_t n) {
+    body_in_.commit(n);
+    body_received_ += n;
+  }
   // Before the body is read: the whole body will be read before the app
   // runs, held in memory up to `memory_limit` bytes, past it in an
   // unlinked file in `dir` (empty: $TMPDIR or /tmp).
   void spool_body(uint64_t memory_limit, const std::string* dir) { body_in_.reset(memory_limit, dir); }
-  // After the response: closes a spilled body's file at once.
-  void drop_body() { body_in_.reset(); }
+  // After the app: closes a spilled body's file and gives back a big
+  // body's memory at once (true: it did, malloc may be trimmed).
+  bool drop_body();
   // status: what the client gets if nothing was sent yet (400, 413); 0 when
   // the connection itself failed.
   void set_body_error(int status = 0) {
@@ -212,6 +225,9 @@ class Exchange final : public ResponseWriter, public BodyReader, public AsyncExc
   void frame_pending_body();
   // Frames `body` (Content-Length budget, chunk header) into out_.
   void frame_body(std::string_view body);
+  // Inline, unchunked: out_ and then the app's `body` to the client
+  // without copying it into out_ first. Throws ClientGone.
+  void write_inline(std::string_view body);
   void fail_500();
   // Checks the hints and appends their 103 head to out_; false when this
   // request cannot take one (see ResponseWriter::send_early_hints).

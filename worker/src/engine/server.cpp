@@ -175,6 +175,7 @@ asio::awaitable<void> Server::reap_loop() {
         c->close();
       } else {
         released = c->release_idle_buffers(now - kIdleRelease) || released;
+        c->yield_stalled_body(now);
       }
     }
     // Freed megabytes sit in malloc's free lists, resident, until trimmed.

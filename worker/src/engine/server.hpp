@@ -31,6 +31,7 @@
 
 #include "engine/accept_thread.hpp"
 #include "engine/app_pool.hpp"
+#include "engine/body_gate.hpp"
 #include "engine/event.hpp"
 #include "engine/proxy_trust.hpp"
 #include "greenfork/request_counters.hpp"
@@ -157,6 +158,8 @@ class Server {
   bool app_inline() const { return app_inline_; }
   // Requests handed to the app threads and not yet answered.
   unsigned pooled_requests() const { return pooled_; }
+  // Request-body memory read ahead by all connections (body_gate.hpp).
+  BodyGate& body_gate() { return body_gate_; }
   class PooledRequest {
    public:
     explicit PooledRequest(Server& server) : server_(server) { ++server_.pooled_; }
@@ -238,6 +241,7 @@ class Server {
   std::vector<std::unique_ptr<GenericAcceptor>> acceptors_;
   std::unique_ptr<AcceptThread> accept_thread_;  // config_.exclusive_accept
   AppPool pool_;
+  BodyGate body_gate_{BodyGate::budget_for(config_.body_buffer_size, config_.app_threads)};
   bool app_inline_ = false;
   unsigned pooled_ = 0;
   bool trim_wanted_ = false;

@@ -1,6 +1,8 @@
 #include "engine/socket_writer.hpp"
 
 #include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -106,6 +108,43 @@ bool SocketWriter::hand_over(std::string& bytes) {
   }
   outbox_.append(bytes);
   return pump() != Outbox::Send::kFailed;
+}
+
+bool SocketWriter::hand_over(std::string& head, std::string_view body) {
+  if (!socket_.is_open()) return false;
+  if (!outbox_.send_blocking(transport(), Outbox::kBound, write_timeout_)) return false;
+  if (tls_ != nullptr || !outbox_.empty()) {
+    outbox_.append(head);
+    outbox_.append(body);
+    return pump() != Outbox::Send::kFailed;
+  }
+  // Nothing queued: one writev of the head and the app's bytes, and only
+  // what the socket does not take now is copied.
+  iovec iov[2] = {{head.data(), head.size()}, {const_cast<char*>(body.data()), body.size()}};
+  msghdr msg{};
+  msg.msg_iov = iov;
+  msg.msg_iovlen = 2;
+  ssize_t n;
+  do {
+    n = ::sendmsg(socket_.native_handle(), &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) return false;
+  size_t sent = n > 0 ? static_cast<size_t>(n) : 0;
+  if (sent < head.size()) {
+    head.erase(0, sent);
+    outbox_.append(head);
+    sent = 0;
+  } else {
+    sent -= head.size();
+  }
+  head.clear();
+  outbox_.append(body.substr(sent));
+  if (outbox_.empty()) {
+    deadline_.clear();
+  } else {
+    deadline_.writing(n > 0);
+  }
+  return true;
 }
 
 bool SocketWriter::send_file_now(const Exchange::FileSlice& file) {

@@ -53,6 +53,7 @@ class SocketWriter final : public Exchange::InlineIo {
   // Exchange::InlineIo: for an app running on the I/O thread, which can
   // only block (up to the write timeout without progress).
   bool hand_over(std::string& bytes) override;
+  bool hand_over(std::string& head, std::string_view body) override;
   bool send_file_now(const Exchange::FileSlice& file) override;
 
  private:
