@@ -1,10 +1,27 @@
 // AppPool: the app threads (1 for -k sync, N for gthread). The I/O thread
 // submits an Exchange whose head is complete; a free app thread runs the
 // application on it. Threads call Application::thread_started/stopping.
+//
+// Hand-off (cheap for back-to-back requests, gthread's concurrency kept):
+// - A thread takes its turn (Application::take_turn: a WSGI app's GIL)
+//   before it takes a request, and keeps it while requests are queued:
+//   back-to-back requests cost no thread switch. It ends its turn only when
+//   the queue is empty, before it sleeps.
+// - "Lookers" are threads that will look at the queue without a wake-up:
+//   woken ones, ones waiting for their turn, ones between two requests.
+//   submit() wakes an idle thread only when there is none, so a burst does
+//   not wake every thread to fight over the GIL; a looker that takes a
+//   request while more are queued wakes the next when it was the last.
+//   So whenever a request is queued and a thread is idle, some thread waits
+//   for its turn: a request blocked in the app (which gives the GIL up)
+//   never holds up another that an idle thread can serve.
+// - Idle threads are woken most recently idle first (their stacks and
+//   caches are warm; the others stay asleep).
 #pragma once
 
 #include <condition_variable>
 #include <deque>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -25,13 +42,25 @@ class AppPool {
   void stop();
 
  private:
-  void run();
+  // One thread's sleep; owned by the pool so that a wake-up may be sent
+  // after the lock is let go.
+  struct Sleeper {
+    std::condition_variable cv;
+    bool woken = false;
+  };
+
+  void run(Sleeper& me);
+  // Under mu_: wakes the most recently idle thread, which counts as a
+  // looker from now on. Returns it (to notify after unlocking), or null.
+  Sleeper* wake_one();
 
   Application& app_;
   std::mutex mu_;
-  std::condition_variable cv_;
   std::deque<Exchange*> queue_;
+  std::vector<Sleeper*> idle_;  // most recently idle last
+  unsigned lookers_ = 0;
   bool stopping_ = false;
+  std::vector<std::unique_ptr<Sleeper>> sleepers_;
   std::vector<std::thread> threads_;
 };
 
