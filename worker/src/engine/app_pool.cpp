@@ -27,10 +27,28 @@ AppPool::Sleeper* AppPool::wake_one() {
 
 void AppPool::submit(Exchange* exchange) {
   Sleeper* woken = nullptr;
+  bool defer = false;
   {
     std::lock_guard<std::mutex> lock(mu_);
     queue_.push_back(exchange);
-    if (lookers_ == 0) woken = wake_one();
+    if (lookers_ == 0 && !wake_deferred_) {
+      if (defer_) {
+        defer = wake_deferred_ = true;
+      } else {
+        woken = wake_one();
+      }
+    }
+  }
+  if (woken != nullptr) woken->cv.notify_one();
+  if (defer) defer_([](AppPool* pool) { pool->deferred_wake(); });
+}
+
+void AppPool::deferred_wake() {
+  Sleeper* woken = nullptr;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    wake_deferred_ = false;
+    if (!queue_.empty() && lookers_ == 0) woken = wake_one();
   }
   if (woken != nullptr) woken->cv.notify_one();
 }

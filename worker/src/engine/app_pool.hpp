@@ -17,10 +17,15 @@
 //   never holds up another that an idle thread can serve.
 // - Idle threads are woken most recently idle first (their stacks and
 //   caches are warm; the others stay asleep).
+// - With defer_wakes(), the wake-up submit() would send is deferred to a
+//   callback that runs on the I/O thread once it has handled the events it
+//   is on (the requests of one epoll_wait): one wake-up per batch, and the
+//   woken thread runs the batch back to back.
 #pragma once
 
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -38,6 +43,9 @@ class AppPool {
   AppPool& operator=(const AppPool&) = delete;
 
   void submit(Exchange* exchange);
+  // `defer(fn)` must run fn soon on the submitting thread (the I/O thread
+  // posts it behind the events it handles now). Set before any submit().
+  void defer_wakes(std::function<void(void (*)(AppPool*))> defer) { defer_ = std::move(defer); }
   // Lets queued work finish, then joins the threads.
   void stop();
 
@@ -53,12 +61,15 @@ class AppPool {
   // Under mu_: wakes the most recently idle thread, which counts as a
   // looker from now on. Returns it (to notify after unlocking), or null.
   Sleeper* wake_one();
+  void deferred_wake();
 
   Application& app_;
   std::mutex mu_;
   std::deque<Exchange*> queue_;
   std::vector<Sleeper*> idle_;  // most recently idle last
   unsigned lookers_ = 0;
+  bool wake_deferred_ = false;  // a deferred wake-up is on its way
+  std::function<void(void (*)(AppPool*))> defer_;
   bool stopping_ = false;
   std::vector<std::unique_ptr<Sleeper>> sleepers_;
   std::vector<std::thread> threads_;
