@@ -1,6 +1,29 @@
 #include "engine/app_pool.hpp"
 
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 namespace greenfork::worker {
+
+void AppPool::Sleeper::wait() {
+  int s = state.load(std::memory_order_acquire);
+  for (;;) {
+    if (s == 1) {
+      if (state.compare_exchange_weak(s, 0, std::memory_order_acquire)) return;
+      continue;
+    }
+    if (s == 0 && !state.compare_exchange_weak(s, 2, std::memory_order_acquire)) continue;
+    ::syscall(SYS_futex, &state, FUTEX_WAIT_PRIVATE, 2, nullptr, nullptr, 0);
+    s = state.load(std::memory_order_acquire);
+  }
+}
+
+void AppPool::Sleeper::wake() {
+  if (state.exchange(1, std::memory_order_release) == 2) {
+    ::syscall(SYS_futex, &state, FUTEX_WAKE_PRIVATE, 1, nullptr, nullptr, 0);
+  }
+}
 
 AppPool::AppPool(Application& app, unsigned threads) : app_(app) {
   sleepers_.reserve(threads);
@@ -20,7 +43,6 @@ AppPool::Sleeper* AppPool::wake_one() {
   if (idle_.empty()) return nullptr;
   Sleeper* s = idle_.back();
   idle_.pop_back();
-  s->woken = true;
   ++lookers_;
   return s;
 }
@@ -39,7 +61,7 @@ void AppPool::submit(Exchange* exchange) {
       }
     }
   }
-  if (woken != nullptr) woken->cv.notify_one();
+  if (woken != nullptr) woken->wake();
   if (defer) defer_([](AppPool* pool) { pool->deferred_wake(); });
 }
 
@@ -50,7 +72,7 @@ void AppPool::deferred_wake() {
     wake_deferred_ = false;
     if (!queue_.empty() && lookers_ == 0) woken = wake_one();
   }
-  if (woken != nullptr) woken->cv.notify_one();
+  if (woken != nullptr) woken->wake();
 }
 
 void AppPool::stop() {
@@ -60,7 +82,7 @@ void AppPool::stop() {
     stopping_ = true;
     while (Sleeper* s = wake_one()) woken.push_back(s);
   }
-  for (Sleeper* s : woken) s->cv.notify_one();
+  for (Sleeper* s : woken) s->wake();
   for (std::thread& t : threads_) {
     if (t.joinable()) t.join();
   }
@@ -87,7 +109,7 @@ void AppPool::run(Sleeper& me) {
       --lookers_;
       Sleeper* next = !queue_.empty() && lookers_ == 0 ? wake_one() : nullptr;
       lock.unlock();
-      if (next != nullptr) next->cv.notify_one();
+      if (next != nullptr) next->wake();
       exchange->run(app_);  // the turn is kept across it
       lock.lock();
       ++lookers_;
@@ -104,9 +126,10 @@ void AppPool::run(Sleeper& me) {
     }
     if (stopping_) break;
     --lookers_;
-    me.woken = false;
     idle_.push_back(&me);
-    me.cv.wait(lock, [&me] { return me.woken; });  // wake_one() counted it again
+    lock.unlock();
+    me.wait();  // wake_one() counted this thread as a looker again
+    lock.lock();
   }
   --lookers_;
   lock.unlock();

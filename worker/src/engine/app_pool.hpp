@@ -23,7 +23,7 @@
 //   woken thread runs the batch back to back.
 #pragma once
 
-#include <condition_variable>
+#include <atomic>
 #include <deque>
 #include <functional>
 #include <memory>
@@ -51,10 +51,13 @@ class AppPool {
 
  private:
   // One thread's sleep; owned by the pool so that a wake-up may be sent
-  // after the lock is let go.
+  // after the lock is let go. A futex word, not a condition variable: the
+  // woken thread does not retake mu_ marked contended, nothing spins, and a
+  // wake-up sent before the sleep is kept. 0 none, 1 woken, 2 asleep.
   struct Sleeper {
-    std::condition_variable cv;
-    bool woken = false;
+    std::atomic<int> state{0};
+    void wait();
+    void wake();
   };
 
   void run(Sleeper& me);
