@@ -316,10 +316,11 @@ class Application {
   virtual void thread_started() {}
   virtual void thread_stopping() {}
   // On an app thread of the pool: before it takes a request, and once the
-  // queue is empty (before it sleeps). A thread holds its turn across
-  // back-to-back requests; handle() runs within a turn. A WSGI app's turn
-  // is the GIL, which its handle() then need not take or give back (it
-  // still gives it up while it waits for the client or blocks in Python).
+  // queue is empty (before it sleeps). A pool thread holds its turn across
+  // back-to-back requests, and runs handle() within it (an inline handle()
+  // on the I/O thread runs without one). A WSGI app's turn is the GIL,
+  // which its handle() then need not take or give back (it still gives it
+  // up while it waits for the client, and Python code while it blocks).
   virtual void take_turn() {}
   virtual void end_turn() {}
   // Once, on the main thread, after the last request.
