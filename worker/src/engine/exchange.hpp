@@ -106,6 +106,11 @@ class Exchange final : public ResponseWriter, public BodyReader, public AsyncExc
   void send_file(int fd, off_t offset, uint64_t count) override;
   void flush() override;
   void finish() override;
+  size_t room() const override {
+    if (finished_ || aborted_ || gone_) return 0;
+    const size_t used = body_buf_.size() + out_.size();  // write() delivers at kFlushBytes
+    return used < kFlushBytes ? kFlushBytes - 1 - used : 0;
+  }
   bool committed() const override { return committed_; }
   void abort() noexcept override;
   // 103 Early Hints over HTTP/1.1 (exchange_hints.cpp).

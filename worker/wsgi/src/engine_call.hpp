@@ -19,17 +19,25 @@ namespace greenfork::wsgi {
 // Python error set otherwise. `ex` may be null (a stream used outside its
 // request): then only the Python error is set. `fallback` names the failure
 // when the exception carries no message.
+// `waits` false: `io` cannot wait (ResponseWriter::room() said so), and
+// runs with the GIL kept: giving it up would hand it to another thread
+// between two requests.
 template <typename Io>
-bool call_engine(AppCall* ex, const char* fallback, Io&& io) {
+bool call_engine(AppCall* ex, const char* fallback, Io&& io, bool waits = true) {
   std::string failure;
-  {
-    GilRelease unlocked;
+  auto run = [&] {
     try {
       io();
     } catch (const std::exception& e) {
       failure = e.what();
       if (failure.empty()) failure = fallback;
     }
+  };
+  if (waits) {
+    GilRelease unlocked;
+    run();
+  } else {
+    run();
   }
   if (failure.empty()) return true;
   if (ex != nullptr) {

@@ -28,6 +28,7 @@ struct ThreadSlot {
   PyObject* input = nullptr;
   PyObject* start_response = nullptr;
   PyObject* early_hints = nullptr;  // environ["wsgi.early_hints"]
+  bool turn = false;  // the GIL, held between take_turn() and end_turn()
 };
 
 thread_local ThreadSlot t_slot;
@@ -109,7 +110,24 @@ PyThreadState* WsgiApplication::thread_state() {
 
 void WsgiApplication::thread_started() { thread_state(); }
 
+// The pool's turn is the GIL: kept across back-to-back requests (no switch
+// to another thread between them), given up when the queue is empty.
+// Other threads still get it through CPython's switch interval, or when a
+// request blocks (time.sleep, socket I/O, body reads, response writes).
+void WsgiApplication::take_turn() {
+  if (t_slot.turn || finalized_) return;
+  PyEval_RestoreThread(thread_state());
+  t_slot.turn = true;
+}
+
+void WsgiApplication::end_turn() {
+  if (!t_slot.turn) return;
+  t_slot.turn = false;
+  PyEval_SaveThread();
+}
+
 void WsgiApplication::thread_stopping() {
+  end_turn();
   if (!t_slot.tstate || finalized_) return;
   PyEval_RestoreThread(t_slot.tstate);
   Py_CLEAR(t_slot.input);
@@ -139,7 +157,9 @@ void WsgiApplication::handle(worker::Request& request, worker::ResponseWriter& r
   ex.out = &response;
   ex.host = &host_;
   g_requests_handled.fetch_add(1, std::memory_order_relaxed);
-  {
+  if (t_slot.turn) {
+    serve(request, prepared, ex);
+  } else {
     GilHold gil(thread_state());
     serve(request, prepared, ex);
   }
@@ -209,7 +229,7 @@ bool WsgiApplication::send_result(PyObject* result, AppCall& ex) {
 
 bool WsgiApplication::finish(AppCall& ex) {
   if (!ex.begin_response()) return false;
-  return call_engine(&ex, "finish failed", [&] { ex.out->finish(); });
+  return call_engine(&ex, "finish failed", [&] { ex.out->finish(); }, ex.out->room() == 0);
 }
 
 bool WsgiApplication::send_sequence(PyObject* result, AppCall& ex) {
@@ -245,7 +265,7 @@ bool WsgiApplication::send_sequence(PyObject* result, AppCall& ex) {
       }
     }
     ex.out->finish();
-  });
+  }, total >= ex.out->room());
   if (!sent) return false;
   ex.wrote_body = total > 0;
   ex.body_written += total;

@@ -110,6 +110,11 @@ class ResponseWriter {
   virtual void flush() {}
   // The response is complete. Throws ClientGone.
   virtual void finish() = 0;
+  // Body bytes that write() takes now without waiting for the client (it
+  // buffers them for the I/O thread); while it is > 0, finish() does not
+  // wait either. 0 (the default): any call may wait, so a caller holding a
+  // lock (a WSGI gateway's GIL) gives it up around the call.
+  virtual size_t room() const { return 0; }
   // True once any byte of the response may have reached the client: from
   // then on an error can only close the connection.
   virtual bool committed() const = 0;
@@ -310,6 +315,14 @@ class Application {
   // On each app thread once before its first and after its last request.
   virtual void thread_started() {}
   virtual void thread_stopping() {}
+  // On an app thread of the pool: before it takes a request, and once the
+  // queue is empty (before it sleeps). A pool thread holds its turn across
+  // back-to-back requests, and runs handle() within it (an inline handle()
+  // on the I/O thread runs without one). A WSGI app's turn is the GIL,
+  // which its handle() then need not take or give back (it still gives it
+  // up while it waits for the client, and Python code while it blocks).
+  virtual void take_turn() {}
+  virtual void end_turn() {}
   // Once, on the main thread, after the last request.
   virtual void shutdown() {}
   // True when the engine may call handle() on its I/O thread, for a request

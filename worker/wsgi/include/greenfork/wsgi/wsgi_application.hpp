@@ -42,6 +42,8 @@ class WsgiApplication final : public worker::Application {
   void handle(worker::Request& request, worker::ResponseWriter& response) override;
   void thread_started() override;
   void thread_stopping() override;
+  void take_turn() override;
+  void end_turn() override;
   void shutdown() override;
   // One app thread (the sync worker): requests run on the I/O thread.
   bool runs_inline() const override { return inline_; }
