@@ -2,6 +2,7 @@
 
 #include <array>
 #include <cstddef>
+#include <new>
 #include <string>
 #include <vector>
 
@@ -25,7 +26,6 @@ struct Checked {
   static constexpr size_t kHeaderSlots = 16;
   PyObject* status = nullptr;
   int code = 0;
-  std::string reason;
   std::array<PyObject*, kHeaderSlots> names{};   // by position in the list
   std::array<PyObject*, kHeaderSlots> values{};
 
@@ -41,7 +41,7 @@ struct StartResponseObject {
   vectorcallfunc vectorcall;
   AppCall* exchange;
   PyObject* writer;  // owned
-  Checked* checked;  // owned
+  Checked checked;  // constructed in place: no heap memory of its own
 };
 
 PyTypeObject* g_sr_type = nullptr;
@@ -183,11 +183,13 @@ PyObject* sr_vectorcall(PyObject* self, PyObject* const* args, size_t nargsf, Py
                     "start_response() called again without exc_info (PEP 3333)");
     return nullptr;
   }
-  Checked& checked = *sr->checked;
+  Checked& checked = sr->checked;
   int code = 0;
-  if (status == checked.status) {
+  if (status == checked.status) {  // an ASCII str: the reason is its text past "NNN "
     code = checked.code;
-    ex.reason = checked.reason;
+    const Py_ssize_t len = PyUnicode_GET_LENGTH(status);
+    const char* text = static_cast<const char*>(PyUnicode_DATA(status));
+    ex.reason.assign(len > 4 ? text + 4 : text, len > 4 ? static_cast<size_t>(len - 4) : 0);
   } else {
     std::string status_text;
     if (!latin1_of(status, status_text, "status")) return nullptr;
@@ -198,9 +200,8 @@ PyObject* sr_vectorcall(PyObject* self, PyObject* const* args, size_t nargsf, Py
     }
     code = parsed->code;
     ex.reason = std::move(parsed->reason);
-    remember(checked.status, status);
-    checked.code = code;
-    checked.reason = ex.reason;
+    if (PyUnicode_IS_ASCII(status)) remember(checked.status, status);
+    if (checked.status == status) checked.code = code;  // (a str subclass is not kept)
   }
   if (!record_headers(ex, headers, checked)) return nullptr;
   ex.status_code = code;
@@ -247,10 +248,8 @@ void writer_dealloc(PyObject* self) {
 void sr_dealloc(PyObject* self) {
   PyTypeObject* type = Py_TYPE(self);
   Py_XDECREF(as_sr(self)->writer);
-  if (Checked* checked = as_sr(self)->checked) {
-    checked->clear();
-    delete checked;
-  }
+  as_sr(self)->checked.clear();
+  as_sr(self)->checked.~Checked();
   type->tp_free(self);
   Py_DECREF(type);
 }
@@ -305,7 +304,7 @@ PyObject* start_response_new() {
   sr->vectorcall = sr_vectorcall;
   sr->exchange = nullptr;
   sr->writer = reinterpret_cast<PyObject*>(writer);
-  sr->checked = new Checked();
+  new (&sr->checked) Checked();
   return reinterpret_cast<PyObject*>(sr);
 }
 

@@ -33,6 +33,13 @@ struct ThreadSlot {
 
 thread_local ThreadSlot t_slot;
 
+// The calling thread's reused request objects (GIL held).
+void clear_thread_objects() {
+  Py_CLEAR(t_slot.input);
+  Py_CLEAR(t_slot.start_response);
+  Py_CLEAR(t_slot.early_hints);
+}
+
 constexpr size_t kJoinLimit = 64 * 1024;  // small multi-item bodies become one write
 
 std::optional<uint64_t> body_bound(const worker::Request& r) {
@@ -130,9 +137,7 @@ void WsgiApplication::thread_stopping() {
   end_turn();
   if (!t_slot.tstate || finalized_) return;
   PyEval_RestoreThread(t_slot.tstate);
-  Py_CLEAR(t_slot.input);
-  Py_CLEAR(t_slot.start_response);
-  Py_CLEAR(t_slot.early_hints);
+  clear_thread_objects();
   if (t_slot.owned) {
     PyThreadState_Clear(t_slot.tstate);
     PyThreadState_DeleteCurrent();  // releases the GIL
@@ -147,6 +152,10 @@ void WsgiApplication::shutdown() {
   if (finalized_ || !Py_IsInitialized()) return;
   finalized_ = true;
   PyEval_RestoreThread(main_tstate_);
+  // This thread's reused request objects go before the interpreter does
+  // (a start_response owns C++ memory; a later interpreter must not see
+  // them). Other app threads cleared theirs in thread_stopping().
+  clear_thread_objects();
   // atexit handlers, non-daemon threads, buffered sys.stdout: as in Python.
   if (Py_FinalizeEx() < 0) host_.log_error("Python finalization reported an error");
 }
