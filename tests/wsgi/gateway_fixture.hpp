@@ -12,6 +12,10 @@
 
 namespace greenfork::wsgi::testing {
 
+inline bool has(const std::string& hay, const std::string& needle) {
+  return hay.find(needle) != std::string::npos;
+}
+
 inline FakeHost& host() {
   static FakeHost h;
   return h;

@@ -1,10 +1,8 @@
 // The gateway against fake engine objects: environ, wsgi.input,
 // start_response validation, bodies, errors and client disconnects. Every
 // case runs on the plain app and on it wrapped in wsgiref.validate.
-#include <chrono>
 #include <fstream>
 #include <sstream>
-#include <thread>
 
 #include "gateway_fixture.hpp"
 #include "greenfork/wsgi/environ_prep.hpp"
@@ -27,10 +25,6 @@ class Gateway : public ::testing::TestWithParam<const char*> {
   worker::Application& app() { return app_for(GetParam()); }
   bool validated() const { return std::string(GetParam()).find("validated") != std::string::npos; }
 };
-
-bool has(const std::string& hay, const std::string& needle) {
-  return hay.find(needle) != std::string::npos;
-}
 
 TEST_P(Gateway, Hello) {
   Exchanged r = run(app(), make_request("GET", "/hello"));
@@ -390,70 +384,6 @@ TEST_P(Gateway, NotFound) {
 
 INSTANTIATE_TEST_SUITE_P(PlainAndValidated, Gateway,
                          ::testing::Values("gateway_app:app", "gateway_app:validated"));
-
-TEST(GatewayThreads, SlowRequestsRunConcurrently) {
-  auto loaded = load("gateway_app:validated", 4);
-  ASSERT_TRUE(loaded.ok());
-  worker::Application& app = **loaded;
-  auto t0 = std::chrono::steady_clock::now();
-  std::vector<std::thread> threads;
-  std::vector<int> statuses(4);
-  for (int i = 0; i < 4; ++i) {
-    threads.emplace_back([&, i] {
-      app.thread_started();
-      statuses[i] = run(app, make_request("GET", "/slow?ms=400")).out.status;
-      for (int k = 0; k < 200; ++k) {
-        if (run(app, make_request("GET", "/hello")).out.body != "hello\n") statuses[i] = -1;
-      }
-      app.thread_stopping();
-    });
-  }
-  for (auto& t : threads) t.join();
-  auto elapsed = std::chrono::steady_clock::now() - t0;
-  for (int s : statuses) EXPECT_EQ(s, 200);
-  EXPECT_LT(elapsed, std::chrono::milliseconds(1400));  // 4 x 400 ms if serialized
-  Exchanged r = run(app, make_request("GET", "/environ"));
-  EXPECT_TRUE(has(r.out.body, R"("wsgi.multithread": true)"));
-}
-
-// The app pool's turns: each thread holds the GIL across back-to-back
-// requests (take_turn .. end_turn), and a request that sleeps in Python
-// still lets the other threads run theirs. A writer with room() takes the
-// response with the GIL kept.
-TEST(GatewayThreads, TurnsKeptAcrossRequests) {
-  auto loaded = load("gateway_app:validated", 4);
-  ASSERT_TRUE(loaded.ok());
-  worker::Application& app = **loaded;
-  struct RoomyWriter : FakeWriter {
-    size_t room() const override { return 64 * 1024; }
-  };
-  auto t0 = std::chrono::steady_clock::now();
-  std::vector<std::thread> threads;
-  std::vector<int> statuses(4);
-  for (int i = 0; i < 4; ++i) {
-    threads.emplace_back([&, i] {
-      app.thread_started();
-      app.take_turn();
-      app.take_turn();  // a second call while holding it is a no-op
-      statuses[i] = run(app, make_request("GET", "/slow?ms=400")).out.status;
-      for (int k = 0; k < 100; ++k) {
-        worker::Request req = make_request("GET", "/hello");
-        FakeBody reader("", 7);
-        req.body = &reader;
-        RoomyWriter out;
-        app.handle(req, out);
-        if (out.body != "hello\n") statuses[i] = -1;
-      }
-      app.end_turn();
-      app.end_turn();
-      app.thread_stopping();
-    });
-  }
-  for (auto& t : threads) t.join();
-  auto elapsed = std::chrono::steady_clock::now() - t0;
-  for (int s : statuses) EXPECT_EQ(s, 200);
-  EXPECT_LT(elapsed, std::chrono::milliseconds(1400));  // 4 x 400 ms if serialized
-}
 
 }  // namespace
 }  // namespace greenfork::wsgi::testing
