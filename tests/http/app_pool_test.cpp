@@ -13,6 +13,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <utility>
 #include <vector>
 
 #include "engine/app_pool.hpp"
@@ -192,20 +193,20 @@ TEST_F(AppPoolTest, ABlockedRequestDoesNotHoldUpQueuedOnes) {
 TEST_F(AppPoolTest, DeferredWakeUpsRunWhenTheIoThreadSaysSo) {
   TurnApp app;
   std::mutex mu;
-  std::vector<void (*)(AppPool*)> deferred;
+  size_t deferred = 0;
   AppPool pool(app, 2);
-  pool.defer_wakes([&](void (*fn)(AppPool*)) {
+  pool.defer_wakes([&] {
     std::lock_guard<std::mutex> lock(mu);
-    deferred.push_back(fn);
+    ++deferred;
   });
   auto run_deferred = [&] {
-    std::vector<void (*)(AppPool*)> fns;
+    size_t n = 0;
     {
       std::lock_guard<std::mutex> lock(mu);
-      fns.swap(deferred);
+      n = std::exchange(deferred, 0);
     }
-    for (auto fn : fns) fn(&pool);
-    return fns.size();
+    for (size_t i = 0; i < n; ++i) pool.wake_deferred();
+    return n;
   };
   pool.submit(&slot("/block").exchange);
   for (int i = 0; i < 10; ++i) pool.submit(&slot("/").exchange);

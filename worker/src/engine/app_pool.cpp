@@ -53,23 +53,23 @@ void AppPool::submit(Exchange* exchange) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     queue_.push_back(exchange);
-    if (lookers_ == 0 && !wake_deferred_) {
+    if (lookers_ == 0 && !wake_posted_) {
       if (defer_) {
-        defer = wake_deferred_ = true;
+        defer = wake_posted_ = true;
       } else {
         woken = wake_one();
       }
     }
   }
   if (woken != nullptr) woken->wake();
-  if (defer) defer_([](AppPool* pool) { pool->deferred_wake(); });
+  if (defer) defer_();
 }
 
-void AppPool::deferred_wake() {
+void AppPool::wake_deferred() {
   Sleeper* woken = nullptr;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    wake_deferred_ = false;
+    wake_posted_ = false;
     if (!queue_.empty() && lookers_ == 0) woken = wake_one();
   }
   if (woken != nullptr) woken->wake();

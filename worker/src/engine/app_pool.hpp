@@ -43,9 +43,12 @@ class AppPool {
   AppPool& operator=(const AppPool&) = delete;
 
   void submit(Exchange* exchange);
-  // `defer(fn)` must run fn soon on the submitting thread (the I/O thread
-  // posts it behind the events it handles now). Set before any submit().
-  void defer_wakes(std::function<void(void (*)(AppPool*))> defer) { defer_ = std::move(defer); }
+  // `post()` must have wake_deferred() called soon on the submitting
+  // thread (the I/O thread posts it behind the events it handles now). Set
+  // before any submit().
+  void defer_wakes(std::function<void()> post) { defer_ = std::move(post); }
+  // The wake-up a submit() deferred (see defer_wakes()).
+  void wake_deferred();
   // Lets queued work finish, then joins the threads.
   void stop();
 
@@ -64,15 +67,14 @@ class AppPool {
   // Under mu_: wakes the most recently idle thread, which counts as a
   // looker from now on. Returns it (to notify after unlocking), or null.
   Sleeper* wake_one();
-  void deferred_wake();
 
   Application& app_;
   std::mutex mu_;
   std::deque<Exchange*> queue_;
   std::vector<Sleeper*> idle_;  // most recently idle last
   unsigned lookers_ = 0;
-  bool wake_deferred_ = false;  // a deferred wake-up is on its way
-  std::function<void(void (*)(AppPool*))> defer_;
+  bool wake_posted_ = false;  // a deferred wake-up is on its way
+  std::function<void()> defer_;
   bool stopping_ = false;
   std::vector<std::unique_ptr<Sleeper>> sleepers_;
   std::vector<std::thread> threads_;

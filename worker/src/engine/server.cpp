@@ -45,7 +45,7 @@ Server::Server(EngineConfig config, Application& app, WorkerHost& host,
       accepted_(io_.get_executor()),
       stop_timer_(io_) {
   // One app-thread wake-up per batch of requests the I/O thread reads.
-  pool_.defer_wakes([this](void (*fn)(AppPool*)) { asio::post(io_, [this, fn] { fn(&pool_); }); });
+  pool_.defer_wakes([this] { asio::post(io_, [this] { pool_.wake_deferred(); }); });
   // The lists were checked when the options were parsed.
   std::string ignored;
   proxy::AddressAllowList::parse(config_.proxy_allow_from, proxy_allow_from_, ignored);
