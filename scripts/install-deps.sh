@@ -13,7 +13,7 @@ build_pkgs=(
   libnghttp2-dev
 )
 test_pkgs=(
-  python3-flask python3-django python3-pytest curl wrk nodejs clang libclang-rt-14-dev procps psmisc
+  python3-flask python3-django python3-pytest curl wrk nodejs clang libclang-rt-14-dev procps psmisc iproute2
   python3-matplotlib
   haproxy
   python3-websockets

@@ -9,6 +9,10 @@ import logging
 import _gworker_fw as _fw
 from _greenfork_frameworks import AppLoadError, BootError, listening_sockets, load_object, log
 
+# Loop turns from an accept to the connection's connection_made (the accept
+# task's first step, then the callback it schedules), with one to spare.
+ACCEPT_SETTLE_TURNS = 4
+
 
 async def aiohttp_app(obj, spec):
     """An Application, or a factory (plain or coroutine) returning one, as
@@ -101,8 +105,8 @@ async def serve(worker, spec, fds):
     except Exception as e:
         log.exception("The app's startup failed")
         raise AppLoadError(f"{spec}: startup failed: {type(e).__name__}: {e}") from None
-    sites = [web.SockSite(runner, s, shutdown_timeout=grace * 0.95)
-             for s in listening_sockets(fds)]
+    socks = listening_sockets(fds)
+    sites = [web.SockSite(runner, s, shutdown_timeout=grace * 0.95) for s in socks]
     for site in sites:
         await site.start()
     _fw.ready()
@@ -111,15 +115,23 @@ async def serve(worker, spec, fds):
     # Stop accepting on every socket first (cleanup() goes site by site),
     # then let open requests finish: aiohttp closes idle keep-alive
     # connections and waits for busy ones up to the timeout.
+    #
+    # Not with Server.close() at once: a connection asyncio accepted in the
+    # loop turn before gets its transport a turn later, which a closed
+    # Server refuses (the error is swallowed) and the socket, never served,
+    # is closed at exit: the client is reset. So the sockets leave the
+    # selector first (no more accepts), and the servers are closed once
+    # what was accepted has arrived in runner.server.connections.
+    for s in socks:
+        worker.loop.remove_reader(s.fileno())
+    worker.draining = True
+    deadline = worker.deadline()
+    for _ in range(ACCEPT_SETTLE_TURNS):
+        await asyncio.sleep(0)
     for site in sites:
         server = getattr(site, "_server", None)
         if server is not None:
             server.close()
-    worker.draining = True
-    deadline = worker.deadline()
-    # asyncio registers a just-accepted connection a few loop turns later;
-    # let those arrive before counting.
-    await asyncio.sleep(0.1)
     while runner.server.connections and worker.loop.time() < deadline:
         await asyncio.sleep(0.05)
     for site in sites:  # what is left of graceful_timeout, not all of it again

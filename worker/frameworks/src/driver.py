@@ -94,6 +94,17 @@ def load_object(spec):
     return obj
 
 
+class ListeningSocket(socket.socket):
+    """A socket that already listens, with the backlog of whoever bound it
+    (arbiterd's --backlog, or gworker's for -b). asyncio's create_server
+    calls listen() again with its own backlog (aiohttp's is 128): on a
+    socket shared with arbiterd and the other workers that would shrink
+    the accept queue for all of them, so listen() here keeps what is set."""
+
+    def listen(self, backlog=None):
+        pass
+
+
 def listening_sockets(fds):
     """The worker's listening sockets, owned by the framework from here: it
     closes them when it stops accepting (arbiterd keeps its own copies, so
@@ -101,7 +112,7 @@ def listening_sockets(fds):
     refuses new connections while it drains)."""
     socks = []
     for fd in fds:
-        s = socket.socket(fileno=fd)
+        s = ListeningSocket(fileno=fd)
         s.setblocking(False)
         socks.append(s)
     return socks
