@@ -41,7 +41,7 @@ async def app(scope, receive, send):
         return
     chosen = "chat" if "chat" in scope["subprotocols"] else None
     await send({"type": "websocket.accept", "subprotocol": chosen,
-                "headers": [(b"x-extra", b"yes")]})
+                "headers": [(b"x-extra", b"yes"), (b"x-pid", str(os.getpid()).encode())]})
     if path == "/scope":
         fields = {k: scope[k] for k in ("type", "http_version", "scheme", "path", "root_path",
                                          "subprotocols", "asgi")}
