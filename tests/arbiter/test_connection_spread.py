@@ -21,7 +21,8 @@ from pathlib import Path
 import pytest
 
 from arbiter_e2e_support import env_without_systemd
-from gftest import BUILD_DIR, Spawned, binary, free_port, http_get, wait_until, worker_pids
+from gftest import (BUILD_DIR, Spawned, binary, free_port, http_get, read_http_response, wait_until,
+                    worker_pids)
 
 HELLO = BUILD_DIR / "examples/native/libhello.so"
 CONNECTIONS = 64
@@ -36,26 +37,6 @@ def ready_workers(ctl: str) -> int:
     if out.returncode != 0:
         return 0
     return json.loads(out.stdout)["pools"][0]["ready"]
-
-
-def read_response(s: socket.socket, deadline: float) -> bytes:
-    """The body of one response on s."""
-    data = b""
-    while b"\r\n\r\n" not in data:
-        s.settimeout(max(0.1, deadline - time.monotonic()))
-        chunk = s.recv(4096)
-        assert chunk, "connection closed before the response"
-        data += chunk
-    head, body = data.split(b"\r\n\r\n", 1)
-    assert head.startswith(b"HTTP/1.1 200"), head
-    length = int(next(line.split(b":", 1)[1] for line in head.split(b"\r\n")
-                      if line.lower().startswith(b"content-length:")))
-    while len(body) < length:
-        s.settimeout(max(0.1, deadline - time.monotonic()))
-        chunk = s.recv(4096)
-        assert chunk, "connection closed in the body"
-        body += chunk
-    return body
 
 
 def socket_owners(pids: list[int]) -> dict[int, int]:
@@ -103,7 +84,8 @@ def burst(port: int, workers: list[int]) -> collections.Counter:
             s.setblocking(True)
             s.sendall(b"GET / HTTP/1.1\r\nHost: spread\r\n\r\n")
         for s in socks:
-            assert read_response(s, deadline) == b"Hello, World!"
+            head, body = read_http_response(s, timeout=max(0.1, deadline - time.monotonic()))
+            assert head.startswith(b"HTTP/1.1 200") and body == b"Hello, World!", (head, body)
         by_client_port = server_side_inodes(port)
         owners = socket_owners(workers)
         return collections.Counter(owners.get(by_client_port.get(s.getsockname()[1], -1), 0)
@@ -176,7 +158,7 @@ def get(port: int, path: str) -> float:
     started = time.monotonic()
     with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
         s.sendall(f"GET {path} HTTP/1.1\r\nHost: spread\r\nConnection: close\r\n\r\n".encode())
-        read_response(s, time.monotonic() + 10)
+        read_http_response(s, timeout=10)
     return time.monotonic() - started
 
 

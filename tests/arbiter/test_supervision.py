@@ -153,8 +153,13 @@ def test_exit_2_before_ready_halts_at_once_with_the_workers_status_as_last_line(
 
 def test_kill_9_of_arbiterd_leaves_no_worker_or_grandchild(short_tmp):
     port = free_port()
+    # A killed arbiterd cannot remove its notify socket's directory: it
+    # makes it under TMPDIR, here the test's own directory.
+    env = env_without_systemd()
+    env.pop("XDG_RUNTIME_DIR", None)
+    env["TMPDIR"] = str(short_tmp)
     with start_arbiterd(short_tmp, ["-w", "2", "-b", f"127.0.0.1:{port}"],
-                         worker_args=["--spawn-grandchild"], env=env_without_systemd()) as arb:
+                         worker_args=["--spawn-grandchild"], env=env) as arb:
         workers = wait_workers(arb, 2)
         sleepers = wait_until(
             lambda: [p for p in descendants_of(arb.pid) if cmdline(p).startswith("/bin/sleep")]

@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from asgi_support import APPS, events, serving, wait_for_event
-from gftest import Spawned, binary, free_port, wait_until
+from gftest import Spawned, binary, free_port, read_http_response, wait_until
 
 
 @contextlib.contextmanager
@@ -50,32 +50,6 @@ def _port(base: str) -> int:
     return int(base.rsplit(":", 1)[1])
 
 
-def _read_response(c: socket.socket, buf: bytearray) -> tuple[bytes, bytes]:
-    """One response with a Content-Length from `c` (bytes after it stay in
-    buf): (head, body)."""
-    deadline = time.monotonic() + 30
-    while b"\r\n\r\n" not in buf:
-        assert time.monotonic() < deadline, bytes(buf[:200])
-        chunk = c.recv(65536)
-        assert chunk, bytes(buf)
-        buf += chunk
-    head, _, _ = bytes(buf).partition(b"\r\n\r\n")
-    del buf[:len(head) + 4]
-    length = 0
-    for line in head.split(b"\r\n")[1:]:
-        name, _, value = line.partition(b":")
-        if name.strip().lower() == b"content-length":
-            length = int(value)
-    while len(buf) < length:
-        assert time.monotonic() < deadline
-        chunk = c.recv(65536)
-        assert chunk
-        buf += chunk
-    body = bytes(buf[:length])
-    del buf[:length]
-    return head, body
-
-
 def _post(path: str, body: bytes, extra: bytes = b"") -> bytes:
     return (b"POST %s HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n%s\r\n" %
             (path.encode(), len(body), extra)) + body
@@ -95,7 +69,7 @@ def test_body_streams_to_the_app_without_reading_ahead(up):
             for _ in range(size // len(block)):
                 c.sendall(block)
                 result["sent"] = result.get("sent", 0) + len(block)
-            result["reply"] = _read_response(c, bytearray())[1]
+            result["reply"] = read_http_response(c)[1]
     t = threading.Thread(target=upload, daemon=True)
     t.start()
     wait_for_event(up, {"hold": "waiting"})
@@ -120,7 +94,7 @@ def test_pipelined_bodies_stay_apart(up):
         c.sendall(wire)
         buf = bytearray()
         for want in (a, b, b""):
-            head, body = _read_response(c, buf)
+            head, body = read_http_response(c, buf)
             assert head.startswith(b"HTTP/1.1 200"), head
             got = json.loads(body)
             assert (got["length"], got["sha256"]) == (len(want), hashlib.sha256(want).hexdigest())
@@ -135,7 +109,7 @@ def test_slow_body_in_pieces(up):
         for i in range(0, len(data), 100 * 1000):
             c.sendall(data[i:i + 100 * 1000])
             time.sleep(0.05)
-        head, body = _read_response(c, bytearray())
+        head, body = read_http_response(c)
     got = json.loads(body)
     assert head.startswith(b"HTTP/1.1 200")
     assert got["sha256"] == hashlib.sha256(data).hexdigest() and got["messages"] >= 2
@@ -154,7 +128,7 @@ def test_expect_100_continue_then_body(up):
         assert buf.startswith(b"HTTP/1.1 100 Continue\r\n\r\n"), bytes(buf)
         del buf[:len(b"HTTP/1.1 100 Continue\r\n\r\n")]
         c.sendall(data)
-        head, body = _read_response(c, buf)
+        head, body = read_http_response(c, buf)
     assert head.startswith(b"HTTP/1.1 200")
     assert json.loads(body)["sha256"] == hashlib.sha256(data).hexdigest()
 

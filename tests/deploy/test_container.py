@@ -12,6 +12,7 @@ import os
 import re
 import shlex
 import shutil
+import signal
 import subprocess
 import textwrap
 from pathlib import Path
@@ -231,3 +232,7 @@ def test_arbiterd_as_pid1_reaps_orphans(tmp_path):
             return not os.path.exists(f"/proc/{orphan}")  # a zombie would keep its /proc entry
         wait_until(reaped, timeout=30, message=f"arbiterd (PID 1) to reap orphan {orphan}")
         assert ns.poll() is None, ns.output()
+        # unshare does not pass a TERM on: arbiterd gets its own, stops as
+        # usual (nothing of it is left behind) and unshare exits with it.
+        os.kill(arbiterd, signal.SIGTERM)
+        assert ns.wait(timeout=60) == 0, ns.output()

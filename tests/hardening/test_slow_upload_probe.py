@@ -52,10 +52,10 @@ def pool(tmp_path, *flags: str):
     """arbiterd -w 2 (sync) serving the echo app; yields (port, arbiterd)."""
     (tmp_path / "upload_app.py").write_text(APP)
     port = free_port()
-    ctl = tempfile.mkdtemp(prefix="gfslow", dir="/tmp") + "/ctl.sock"
-    with Spawned([binary("arbiterd"), "--control-socket", ctl, "-w", "2", "-k", "sync",
-                  "-b", f"127.0.0.1:{port}", "--chdir", str(tmp_path), "--body-timeout", "60",
-                  *flags, "upload_app:app"], logdir=tmp_path) as arb:
+    with tempfile.TemporaryDirectory(prefix="gfslow", dir="/tmp") as short, \
+            Spawned([binary("arbiterd"), "--control-socket", f"{short}/ctl.sock", "-w", "2",
+                     "-k", "sync", "-b", f"127.0.0.1:{port}", "--chdir", str(tmp_path),
+                     "--body-timeout", "60", *flags, "upload_app:app"], logdir=tmp_path) as arb:
         wait_until(lambda: http_get(port, "/", timeout=2).status == 200, timeout=30,
                    message="the pool serving")
         wait_until(lambda: len(worker_pids(arb.pid)) == 2, timeout=30, message="two workers")

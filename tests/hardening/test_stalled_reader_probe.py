@@ -53,10 +53,10 @@ def server_side_open(server_port: int, client_port: int) -> bool:
 def test_a_client_that_never_reads_does_not_hold_the_pool(tmp_path, worker_class):
     (tmp_path / "big_app.py").write_text(APP)
     port = free_port()
-    ctl = tempfile.mkdtemp(prefix="gfstall", dir="/tmp") + "/ctl.sock"
-    with Spawned([binary("arbiterd"), "--control-socket", ctl, "-w", "1", *worker_class,
-                  "-b", f"127.0.0.1:{port}", "--chdir", str(tmp_path),
-                  "--write-timeout", str(WRITE_TIMEOUT), "big_app:app"], logdir=tmp_path):
+    with tempfile.TemporaryDirectory(prefix="gfstall", dir="/tmp") as short, \
+            Spawned([binary("arbiterd"), "--control-socket", f"{short}/ctl.sock", "-w", "1",
+                     *worker_class, "-b", f"127.0.0.1:{port}", "--chdir", str(tmp_path),
+                     "--write-timeout", str(WRITE_TIMEOUT), "big_app:app"], logdir=tmp_path):
         wait_until(lambda: http_get(port, "/", timeout=2).status == 200, timeout=30,
                    message="the pool serving")
 

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pytest
 
-from gftest import Spawned, binary, free_port, wait_until
+from gftest import Spawned, binary, free_port, read_http_response, wait_until
 
 APP = textwrap.dedent('''
     import os
@@ -77,31 +77,10 @@ def connect(port: int, source: str = PROXY, timeout: float = 10.0):
         s.close()
 
 
-def read_response(s: socket.socket) -> bytes:
-    """One response with a Content-Length; b"" when the server closed first."""
-    data = b""
-    while b"\r\n\r\n" not in data:
-        chunk = s.recv(65536)
-        if not chunk:
-            return data
-        data += chunk
-    head, _, body = data.partition(b"\r\n\r\n")
-    length = 0
-    for line in head.split(b"\r\n")[1:]:
-        name, _, value = line.partition(b":")
-        if name.strip().lower() == b"content-length":
-            length = int(value)
-    while len(body) < length:
-        chunk = s.recv(65536)
-        if not chunk:
-            break
-        body += chunk
-    return head + b"\r\n\r\n" + body
-
-
-def body_of(response: bytes) -> str:
-    assert response.startswith(b"HTTP/1.1 200"), response[:200]
-    return response.partition(b"\r\n\r\n")[2].decode()
+def body_of(response: tuple[bytes, bytes]) -> str:
+    head, body = response
+    assert head.startswith(b"HTTP/1.1 200"), head[:200]
+    return body.decode()
 
 
 def closed_without_answer(s: socket.socket, timeout: float = 10.0) -> bool:
@@ -147,7 +126,7 @@ def serve(tmp_path):
                     with connect(port, source=probe_from, timeout=3) as s:
                         s.sendall((probe if probe is not None else v1("203.0.113.1", 1))
                                   + get("/ready"))
-                        return read_response(s).startswith(b"HTTP/1.1 200")
+                        return read_http_response(s)[0].startswith(b"HTTP/1.1 200")
                 except OSError:
                     return False
             wait_until(ready, timeout=30, message=f"gworker behind arbiterd on {port}")
@@ -159,16 +138,16 @@ def test_v1_header_sets_remote_addr_and_port(serve):
     srv = serve("--proxy-protocol", "v1", "--proxy-allow-from", PROXY)
     with connect(srv.port) as s:
         s.sendall(v1("192.0.2.10", 56324) + get("/a"))
-        assert body_of(read_response(s)) == "192.0.2.10 56324"
+        assert body_of(read_http_response(s)) == "192.0.2.10 56324"
         # The header is the connection's: a keep-alive request keeps it.
         s.sendall(get("/b"))
-        assert body_of(read_response(s)) == "192.0.2.10 56324"
+        assert body_of(read_http_response(s)) == "192.0.2.10 56324"
     with connect(srv.port) as s:
         s.sendall(v1("2001:db8::7", 4000) + get("/c"))
-        assert body_of(read_response(s)) == "2001:db8::7 4000"
+        assert body_of(read_http_response(s)) == "2001:db8::7 4000"
     with connect(srv.port) as s:
         s.sendall(b"PROXY UNKNOWN\r\n" + get("/d"))
-        assert body_of(read_response(s)).startswith(PROXY + " ")
+        assert body_of(read_http_response(s)).startswith(PROXY + " ")
 
 
 def test_v2_header_sets_remote_addr_and_port(serve):
@@ -176,18 +155,18 @@ def test_v2_header_sets_remote_addr_and_port(serve):
     srv = serve("--proxy-protocol", "--proxy-allow-from", "127.0.0.0/30", probe_from=OTHER_PROXY)
     with connect(srv.port) as s:
         s.sendall(v2("198.51.100.20", 61000) + get("/a"))
-        assert body_of(read_response(s)) == "198.51.100.20 61000"
+        assert body_of(read_http_response(s)) == "198.51.100.20 61000"
     with connect(srv.port) as s:
         tlvs = b"\x01\x00\x02h2" + b"\x04" + struct.pack("!H", 5) + b"\x00" * 5
         s.sendall(v2("2001:db8::1", 443, dst="2001:db8::2", tlvs=tlvs) + get("/b"))
-        assert body_of(read_response(s)) == "2001:db8::1 443"
+        assert body_of(read_http_response(s)) == "2001:db8::1 443"
     with connect(srv.port, source=OTHER_PROXY) as s:
         s.sendall(v2(None) + get("/c"))  # LOCAL: the socket's own peer stands
         local_port = s.getsockname()[1]
-        assert body_of(read_response(s)) == f"{OTHER_PROXY} {local_port}"
+        assert body_of(read_http_response(s)) == f"{OTHER_PROXY} {local_port}"
     with connect(srv.port) as s:  # and v1 in auto mode
         s.sendall(v1("192.0.2.99", 7) + get("/d"))
-        assert body_of(read_response(s)) == "192.0.2.99 7"
+        assert body_of(read_http_response(s)) == "192.0.2.99 7"
 
 
 def test_curl_haproxy_protocol(serve):
@@ -217,7 +196,7 @@ def test_peer_not_in_proxy_allow_from_is_closed(serve):
         assert closed_without_answer(s)
     with connect(srv.port, source=OTHER_PROXY) as s:  # the allowed proxy still is served
         s.sendall(v1("192.0.2.67", 67) + get("/after"))
-        assert body_of(read_response(s)) == "192.0.2.67 67"
+        assert body_of(read_http_response(s)) == "192.0.2.67 67"
     assert "/forbidden" not in srv.seen() and "/after" in srv.seen()
     wait_until(lambda: "not in --proxy-allow-from" in srv.arb.output(), timeout=10,
                message="the refusal logged")
@@ -241,7 +220,7 @@ def test_malformed_or_missing_header_is_closed(serve, first):
         assert closed_without_answer(s)
     with connect(srv.port) as s:
         s.sendall(v1("192.0.2.5", 5) + get("/good"))
-        assert body_of(read_response(s)) == "192.0.2.5 5"
+        assert body_of(read_http_response(s)) == "192.0.2.5 5"
     seen = srv.seen()
     assert "/good" in seen
     assert not any(p in seen for p in ("/missing", "/bad-", "/bare-lf", "/long", "/v3", "/short"))
@@ -273,7 +252,7 @@ def test_header_trickled_byte_by_byte_within_timeout(serve):
                 time.sleep(0.02)  # pacing the client's bytes, not synchronisation
             s.sendall(get("/slow"))
             addr = "192.0.2.44 4444" if header.startswith(b"PROXY") else "192.0.2.45 4545"
-            assert body_of(read_response(s)) == addr
+            assert body_of(read_http_response(s)) == addr
 
 
 def test_off_by_default_and_v1_mode_refuses_v2(serve):
@@ -286,7 +265,7 @@ def test_off_by_default_and_v1_mode_refuses_v2(serve):
     with connect(off.port) as s:
         s.sendall(v1("192.0.2.1", 1) + get("/off"))
         # Off: the PROXY line is no HTTP request line; the app never sees it.
-        assert read_response(s).startswith(b"HTTP/1.1 400")
+        assert read_http_response(s)[0].startswith(b"HTTP/1.1 400")
 
 
 def test_behind_haproxy_send_proxy_v2(serve, tmp_path):
@@ -315,7 +294,7 @@ def test_behind_haproxy_send_proxy_v2(serve, tmp_path):
             try:
                 with socket.create_connection(("127.0.0.1", front), timeout=5) as s:
                     s.sendall(get("/haproxy"))
-                    response = read_response(s)
+                    response = read_http_response(s)
                     return response, s.getsockname()[1]
             except OSError:
                 return None
@@ -329,8 +308,8 @@ def test_forwarded_allow_ips_takes_cidr_ranges(serve):
     srv = serve("--forwarded-allow-ips", "127.0.0.0/8", probe=b"")
     with connect(srv.port) as s:
         s.sendall(b"GET /xff HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: 203.0.113.5\r\n\r\n")
-        assert body_of(read_response(s)).startswith("203.0.113.5 ")
+        assert body_of(read_http_response(s)).startswith("203.0.113.5 ")
     other = serve("--forwarded-allow-ips", "10.0.0.0/8", probe=b"")
     with connect(other.port) as s:
         s.sendall(b"GET /xff HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: 203.0.113.5\r\n\r\n")
-        assert body_of(read_response(s)).startswith(f"{PROXY} ")
+        assert body_of(read_http_response(s)).startswith(f"{PROXY} ")

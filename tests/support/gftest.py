@@ -16,13 +16,16 @@ sleep), and make sure nothing started by a test outlives it.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import http.client
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -140,10 +143,25 @@ def descendants_of(pid: int) -> list[int]:
     return result
 
 
+_SESSION_LOGDIR: Optional[str] = None
+
+
+def _session_logdir() -> str:
+    """A directory for this test process's logs, removed when it exits: a
+    failing test shows what it needs through Spawned.output(). Set
+    GF_TEST_LOGDIR to keep the logs instead."""
+    global _SESSION_LOGDIR
+    if _SESSION_LOGDIR is None:
+        _SESSION_LOGDIR = tempfile.mkdtemp(prefix="gftest-logs-")
+        atexit.register(shutil.rmtree, _SESSION_LOGDIR, ignore_errors=True)
+    return _SESSION_LOGDIR
+
+
 class Spawned:
     """A process started for a test, killed (with all it started) on exit.
 
-    stdout/stderr go to files under `logdir` so a failing test can show them
+    stdout/stderr go to files under `logdir` (by default a directory removed
+    when the test process ends) so a failing test can show them
     (see .output()). The process gets its own session, so the cleanup can
     kill its whole process group; descendants that left the group are
     killed by pid as recorded while it ran.
@@ -159,7 +177,7 @@ class Spawned:
             base.update({k: str(v) for k, v in extra_env.items()})
         self.env = base
         self.cwd = cwd
-        logdir = Path(logdir or os.environ.get("GF_TEST_LOGDIR", "/tmp"))
+        logdir = Path(logdir or os.environ.get("GF_TEST_LOGDIR") or _session_logdir())
         logdir.mkdir(parents=True, exist_ok=True)
         tag = f"{Path(self.argv[0]).name}-{os.getpid()}-{time.monotonic_ns()}"
         self.stdout_path = logdir / f"{tag}.out"
@@ -321,6 +339,52 @@ def raw_exchange(port: int, data: bytes, host: str = "127.0.0.1", timeout: float
             if not read_until_close:
                 break
         return b"".join(chunks)
+
+
+def read_http_response(s: socket.socket, buf: Optional[bytearray] = None,
+                       timeout: float = 30.0) -> tuple[bytes, bytes]:
+    """Reads one HTTP/1.1 response from `s`, framed by its Content-Length (an
+    empty body without one): (head, body), the head without its blank line.
+
+    Bytes that came after the response stay in `buf`; pass the same buffer to
+    the next call on the connection (pipelining). Raises ConnectionError
+    (an OSError) when the peer closes first, Timeout after `timeout` seconds.
+    The socket's own timeout is put back afterwards.
+    """
+    buf = bytearray() if buf is None else buf
+    deadline = time.monotonic() + timeout
+    saved = s.gettimeout()
+
+    def receive(what: str) -> None:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise Timeout(f"no {what} within {timeout} s; got {bytes(buf[:200])!r}")
+        s.settimeout(left)
+        try:
+            chunk = s.recv(65536)
+        except socket.timeout:
+            raise Timeout(f"no {what} within {timeout} s; got {bytes(buf[:200])!r}") from None
+        if not chunk:
+            raise ConnectionError(f"closed before the {what}; got {bytes(buf[:200])!r}")
+        buf.extend(chunk)
+
+    try:
+        while (end := buf.find(b"\r\n\r\n")) < 0:
+            receive("response head")
+        head = bytes(buf[:end])
+        del buf[:end + 4]
+        length = 0
+        for line in head.split(b"\r\n")[1:]:
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"content-length":
+                length = int(value)
+        while len(buf) < length:
+            receive("whole body")
+        body = bytes(buf[:length])
+        del buf[:length]
+        return head, body
+    finally:
+        s.settimeout(saved)
 
 
 class RequestLoop:

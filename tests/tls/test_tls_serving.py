@@ -21,9 +21,9 @@ import pytest
 import websockets
 from websockets.exceptions import ConnectionClosed
 
-from gftest import wait_until
+from gftest import read_http_response, wait_until
 from tls_support import (TlsArbiter, client_context, closed_within, https_get, native_app,
-                         read_response, s_client, stalled_socket, tls_connect)
+                         s_client, stalled_socket, tls_connect)
 
 
 def test_curl_and_python_get_https_with_keep_alive(pki, tmp_path):
@@ -46,27 +46,28 @@ def test_curl_and_python_get_https_with_keep_alive(pki, tmp_path):
 def test_pipelined_requests_and_chunked_upload(pki, tmp_path):
     with TlsArbiter(tmp_path, pki) as srv, tls_connect(srv.port, client_context(pki)) as s:
         s.sendall(b"GET /one HTTP/1.1\r\nHost: x\r\n\r\nGET /two HTTP/1.1\r\nHost: x\r\n\r\n")
-        head, body, rest = read_response(s)
+        buf = bytearray()
+        head, body = read_http_response(s, buf)
         assert head.startswith(b"HTTP/1.1 200") and body.endswith(b"/one")
-        head, body, rest = read_response(s, rest)
-        assert body.endswith(b"/two") and rest == b""
+        head, body = read_http_response(s, buf)
+        assert body.endswith(b"/two") and not buf
         data = os.urandom(300_000)
         s.sendall(b"POST /upload HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n")
         for i in range(0, len(data), 70_000):
             piece = data[i:i + 70_000]
             s.sendall(b"%x\r\n" % len(piece) + piece + b"\r\n")
         s.sendall(b"0\r\n\r\n")
-        head, body, rest = read_response(s)
+        head, body = read_http_response(s, buf)
         assert body == f"len={len(data)} sum={sum(data)}".encode()
         # The server's close: a close_notify before the FIN (no SSLEOFError).
         s.sendall(b"GET /bye HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-        head, body, rest = read_response(s)
-        assert body.endswith(b"/bye") and rest == b""
+        head, body = read_http_response(s, buf)
+        assert body.endswith(b"/bye") and not buf
         assert s.recv(100) == b""
     # The client's close_notify is answered with the server's.
     with TlsArbiter(tmp_path, pki) as srv, tls_connect(srv.port, client_context(pki)) as s:
         s.sendall(b"GET /one HTTP/1.1\r\nHost: x\r\n\r\n")
-        read_response(s)
+        read_http_response(s)
         s.unwrap().close()
 
 
@@ -207,7 +208,7 @@ def test_graceful_stop_finishes_a_request_in_flight(pki, tmp_path):
         s.sendall(b"GET /slow?1.5 HTTP/1.1\r\nHost: x\r\n\r\n")
         wait_until(mark.exists, timeout=20, message="the request reached the app")
         srv.proc.signal(signal.SIGTERM)
-        head, body, _ = read_response(s)
+        head, body = read_http_response(s)
         assert head.startswith(b"HTTP/1.1 200") and body.endswith(b"/slow")
         assert b"connection: close" in head.lower()
         assert srv.proc.wait(timeout=30) == 0
@@ -221,7 +222,7 @@ def test_many_connections_each_handshake(pki, tmp_path):
             for i, s in enumerate(socks):
                 s.sendall(f"GET /c{i} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
             for i, s in enumerate(socks):
-                assert read_response(s)[1].endswith(f"/c{i}".encode())
+                assert read_http_response(s)[1].endswith(f"/c{i}".encode())
         finally:
             for s in socks:
                 s.close()
@@ -231,7 +232,7 @@ def test_idle_keep_alive_connection_is_closed_with_close_notify(pki, tmp_path):
     with TlsArbiter(tmp_path, pki, "--keep-alive", "1") as srv, \
             tls_connect(srv.port, client_context(pki), timeout=15) as s:
         s.sendall(b"GET /one HTTP/1.1\r\nHost: x\r\n\r\n")
-        read_response(s)
+        read_http_response(s)
         start = time.monotonic()
         assert s.recv(100) == b""  # close_notify, not a bare FIN (SSLEOFError)
         assert 0.5 < time.monotonic() - start < 10
@@ -244,7 +245,7 @@ def test_sessions_resume_on_every_worker(pki, tmp_path):
         ctx = client_context(pki)
         with tls_connect(srv.port, ctx) as s:
             s.sendall(b"GET /pid HTTP/1.1\r\nHost: x\r\n\r\n")
-            read_response(s)  # TLS 1.3 tickets come after the handshake
+            read_http_response(s)  # TLS 1.3 tickets come after the handshake
             session = s.session
         assert session is not None and session.has_ticket
         pids = set()
@@ -252,7 +253,7 @@ def test_sessions_resume_on_every_worker(pki, tmp_path):
             raw = socket.create_connection(("127.0.0.1", srv.port), timeout=10)
             with ctx.wrap_socket(raw, server_hostname="localhost", session=session) as s:
                 s.sendall(b"GET /pid HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-                pid, keys_seen = read_response(s)[1].split()
+                pid, keys_seen = read_http_response(s)[1].split()
                 assert s.session_reused, f"not resumed on worker {pid}"
                 assert keys_seen == b"False"  # the app does not see the keys
                 pids.add(pid)
@@ -291,7 +292,7 @@ def test_asgi_over_tls_serves_https_and_wss(pki, tmp_path):
     (srv.appdir / "asgiapp.py").write_text(ASGI_APP)
     with srv, tls_connect(srv.port, client_context(pki)) as s:
         s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
-        head, body, rest = read_response(s)
+        head, body = read_http_response(s)
         assert head.startswith(b"HTTP/1.1 200") and body == b"https"
         url = f"wss://localhost:{srv.port}/ws"
         ctx = client_context(pki)

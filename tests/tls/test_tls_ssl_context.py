@@ -153,7 +153,6 @@ def test_raising_hook_stops_arbiterd(pki, tmp_path):
             raise ValueError("bad hook")
         """
     srv = TlsArbiter(tmp_path, pki, "-c", conf(tmp_path, body))
-    with srv.proc:
-        code = srv.proc.wait(timeout=60)
-        assert code != 0
-        assert "the ssl_context hook raised ValueError: bad hook" in srv.proc.output()
+    code, output = srv.run_to_exit()
+    assert code != 0
+    assert "the ssl_context hook raised ValueError: bad hook" in output

@@ -131,28 +131,6 @@ def tls_connect(port: int, ctx: ssl.SSLContext, timeout: float = 10.0) -> ssl.SS
     return ctx.wrap_socket(raw, server_hostname="localhost", suppress_ragged_eofs=False)
 
 
-def read_response(s, keep: bytes = b"") -> tuple[bytes, bytes, bytes]:
-    """(head, body, leftover) of one Content-Length response from `s`."""
-    data = keep
-    while b"\r\n\r\n" not in data:
-        chunk = s.recv(65536)
-        if not chunk:
-            raise ConnectionError(f"closed after {data!r}")
-        data += chunk
-    head, _, rest = data.partition(b"\r\n\r\n")
-    length = 0
-    for line in head.split(b"\r\n")[1:]:
-        name, _, value = line.partition(b":")
-        if name.strip().lower() == b"content-length":
-            length = int(value)
-    while len(rest) < length:
-        chunk = s.recv(65536)
-        if not chunk:
-            raise ConnectionError("closed in the body")
-        rest += chunk
-    return head, rest[:length], rest[length:]
-
-
 def s_client(port: int, *args: str, timeout: float = 20.0) -> subprocess.CompletedProcess:
     return subprocess.run([OPENSSL, "s_client", "-connect", f"127.0.0.1:{port}",
                            "-servername", "localhost", *args],
@@ -212,6 +190,14 @@ class TlsArbiter:
             sys.stderr.write(self.proc.output())
         self.proc.stop(timeout=15)
         shutil.rmtree(self.short, ignore_errors=True)
+
+    def run_to_exit(self, timeout: float = 60) -> tuple[int, str]:
+        """Starts arbiterd expecting it to stop by itself: (exit code, output)."""
+        try:
+            with self.proc:
+                return self.proc.wait(timeout=timeout), self.proc.output()
+        finally:
+            shutil.rmtree(self.short, ignore_errors=True)
 
     def gctl(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
         return subprocess.run([binary("gctl"), "--socket", str(self.sock), *args],

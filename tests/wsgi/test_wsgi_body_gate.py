@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from gftest import wait_until
+from gftest import read_http_response, wait_until
 from wsgi_support import serving, worker_pids
 
 BODY_MIB = 4
@@ -84,25 +84,6 @@ def test_large_bodies_read_ahead_are_bounded_and_all_served():
                    message=f"RSS back near {before} KiB once idle")
 
 
-def read_response(s: socket.socket, deadline: float) -> bytes:
-    """One response with a Content-Length, whole."""
-    got = b""
-    while b"\r\n\r\n" not in got:
-        assert time.monotonic() < deadline, f"no response head: {got[:200]!r}"
-        chunk = s.recv(65536)
-        assert chunk, f"closed: {got[:200]!r}"
-        got += chunk
-    head, _, rest = got.partition(b"\r\n\r\n")
-    length = int(next(line.split(b":")[1] for line in head.split(b"\r\n")
-                      if line.lower().startswith(b"content-length")))
-    while len(rest) < length:
-        assert time.monotonic() < deadline, "body cut short"
-        chunk = s.recv(65536)
-        assert chunk, "closed mid-body"
-        rest += chunk
-    return head + b"\r\n\r\n" + rest
-
-
 def test_stalled_uploads_give_their_share_up():
     """Five clients start 1 MiB uploads and stall (the budget, 4 MiB, holds
     four): a small request is answered at once; a sixth large upload is
@@ -122,22 +103,22 @@ def test_stalled_uploads_give_their_share_up():
             small = socket.create_connection(("127.0.0.1", port), timeout=30)
             t0 = time.monotonic()
             small.sendall(b"POST /small HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\nhello")
-            answer = read_response(small, deadline)
-            assert answer.startswith(b"HTTP/1.1 200"), answer[:200]
+            head, answer = read_http_response(small, timeout=deadline - time.monotonic())
+            assert head.startswith(b"HTTP/1.1 200"), head[:200]
             assert hashlib.sha256(b"hello").hexdigest().encode() in answer
             assert time.monotonic() - t0 < 10, "a small request waited for the stalled uploads"
             small.close()
             # Without giving the shares up this waits for the stalled
-            # senders' body timeout (30 s), past read_response's 25 s.
+            # senders' body timeout (30 s), past the 25 s this read waits.
             t0 = time.monotonic()
-            answer = read_response(big, min(deadline, t0 + 25))
+            _, answer = read_http_response(big, timeout=min(deadline - t0, 25))
             assert hashlib.sha256(big_body).hexdigest().encode() in answer
             big.close()
             for s in slow:
                 s.sendall(b"x" * (size - 1000))
             for s in slow:
                 want = hashlib.sha256(b"x" * size).hexdigest().encode()
-                assert want in read_response(s, deadline)
+                assert want in read_http_response(s, timeout=deadline - time.monotonic())[1]
         finally:
             for s in slow:
                 s.close()
