@@ -99,10 +99,6 @@ def test_a_changed_bind_serves_on_the_new_address_before_the_old_one_closes(shor
         assert loop.ok > 5
         assert http_get(new_port).status == 200
         assert "Closing listener 127.0.0.1:%d" % old_port in arb.stderr_text()
-        # A worker may hold TERM for graceful_timeout (5 s) while a client's
-        # connection is open: wait for that, not kill arbiterd mid-stop.
-        arb.stop(timeout=20)
-        assert arb.poll() == 0, arb.output()
 
 
 def test_a_bad_file_changes_nothing_and_says_why(short_tmp):

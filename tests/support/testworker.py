@@ -121,6 +121,11 @@ def servers_for_inherited_fds() -> list[Server]:
         server = Server(("127.0.0.1", 0), Handler, bind_and_activate=False)
         server.socket.close()
         server.socket = socket.socket(fileno=fd)
+        # The listening socket is shared with the other workers: a client
+        # another worker took between select() and accept() must not leave
+        # this accept() blocked (it would hold the TERM-time shutdown()
+        # until the next client). socketserver treats EAGAIN as "none".
+        server.socket.setblocking(False)
         servers.append(server)
     return servers
 
