@@ -60,6 +60,10 @@ def inherited_servers():
         server = Server(("", 0), Hello, bind_and_activate=False)
         server.socket.close()
         server.socket = socket.socket(fileno=fd)  # family and type from the fd
+        # Shared with the other workers: a client another worker took between
+        # select() and accept() must not leave accept() blocked (a TERM would
+        # wait for the next client). socketserver takes EAGAIN as "no client".
+        server.socket.setblocking(False)
         servers.append(server)
     return servers
 
