@@ -135,7 +135,11 @@ def test_tcp_control_flood_leaves_the_control_plane_working(tmp_path):
         rss_after = rss_kib(arb.pid)
         print(f"arbiterd RSS: {rss_before} KiB before, {rss_during} KiB with 3,000 "
               f"connections, {rss_after} KiB after")
-        assert rss_during - rss_before < 30 * 1024, (rss_before, rss_during)
+        # Under ASan, RSS also counts the quarantine of freed memory (up to
+        # 256 MiB), not only what arbiterd holds: this flood grows a release
+        # build by about 1 MiB and an ASan build by 46 MiB in one CI run.
+        if not os.environ.get("GF_SANITIZED"):
+            assert rss_during - rss_before < 30 * 1024, (rss_before, rss_during)
         assert "refused a connection" in arb.stderr_text()
         assert arb.poll() is None
 
