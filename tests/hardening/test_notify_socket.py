@@ -61,7 +61,10 @@ def test_notify_socket_is_a_private_file_that_ignores_strangers_and_floods(short
                 except BlockingIOError:
                     time.sleep(0.001)
             spent = cpu_seconds(arb.pid) - before
-        assert spent < 0.2, f"arbiterd spent {spent:.2f} CPU-s on {sent} datagrams in 2 s"
+        # A tenth of a core over the 2 s; a quarter under ASan, whose checks
+        # cost more CPU per datagram (0.26 CPU-s was seen there in one CI run).
+        budget = 0.5 if os.environ.get("GF_SANITIZED") else 0.2
+        assert spent < budget, f"arbiterd spent {spent:.2f} CPU-s on {sent} datagrams in 2 s"
         # The arbiter did not take the stranger's word: the worker is not READY.
         assert "Worker ready" not in arb.stderr_text()
 
